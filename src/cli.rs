@@ -1,0 +1,103 @@
+//! The command line: clap definitions only. Parsing happens here; acting on the arguments
+//! happens in `commands`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Decide whether a product should run on Kubernetes, review its service graph, and generate a
+/// safe starting layout.
+#[derive(Debug, Parser)]
+#[command(
+    name = "k8s-advisor",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// The workspace file [default: k8s-advisor.toml, searched upward from the current folder]
+    #[arg(short, long, global = true, value_name = "FILE")]
+    pub workspace: Option<PathBuf>,
+
+    /// A folder whose policy files replace the shipped ones of the same name
+    #[arg(long, global = true, value_name = "DIR")]
+    pub policies: Option<PathBuf>,
+
+    /// When to use colors in text output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Print only errors (and what scripts asked for with --format)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Say more about what happens
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// What to do
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ask a short questionnaire and write k8s-advisor.toml
+    Init(InitArgs),
+    /// Score the project against the decision criteria
+    Assess(AssessArgs),
+    /// Print shell completions
+    Completions(CompletionsArgs),
+    /// Print the man page (roff)
+    Man,
+}
+
+/// `init` options.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Overwrite an existing workspace file
+    #[arg(long)]
+    pub force: bool,
+    /// Write a commented starter workspace without asking anything
+    #[arg(long)]
+    pub non_interactive: bool,
+}
+
+/// `assess` options.
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// Formats of the assessment report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned text for people
+    Text,
+    /// JSON for scripts
+    Json,
+    /// A Markdown section for pull requests and wikis
+    Markdown,
+}
+
+/// `completions` options.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colors when printing to a terminal
+    Auto,
+    /// Always colors
+    Always,
+    /// Never colors
+    Never,
+}

@@ -1,0 +1,21 @@
+//! `k8s-advisor assess`: the scored verdict. Exits 0 whatever the verdict.
+
+use super::{Context, print};
+use crate::assess::assess;
+use crate::cli::{AssessArgs, Cli, ReportFormat};
+use crate::diagnostic::Error;
+use crate::graph::ServiceGraph;
+use crate::report;
+
+pub fn run(cli: &Cli, args: &AssessArgs) -> Result<u8, Error> {
+    let ctx = Context::load(cli)?;
+    let graph = ServiceGraph::build(&ctx.workspace);
+    let verdict = assess(&graph, &ctx.policy);
+    let text = match args.format {
+        ReportFormat::Text => report::assess::text(&verdict, report::use_color(cli.color, true)),
+        ReportFormat::Json => report::assess::json(&verdict),
+        ReportFormat::Markdown => report::assess::markdown(&verdict),
+    };
+    print(&text)?;
+    Ok(0)
+}

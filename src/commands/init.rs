@@ -1,0 +1,69 @@
+//! `k8s-advisor init`: the questionnaire, or a starter file with `--non-interactive`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use super::{current_dir, print};
+use crate::cli::{Cli, InitArgs};
+use crate::diagnostic::Error;
+use crate::fsutil;
+use crate::init::{evaluate_text, questionnaire};
+use crate::names;
+use crate::policy::Policy;
+use crate::prompt::Terminal;
+use crate::report;
+use crate::workspace::{self, FILE_NAME};
+
+pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
+    let policy = Policy::load(cli.policies.as_deref())?;
+    let cwd = current_dir()?;
+    let path: PathBuf = cli.workspace.clone().unwrap_or_else(|| cwd.join(FILE_NAME));
+    let exists = path.exists();
+    if exists && !args.force {
+        return Err(Error::usage(
+            format!("{} already exists; nothing was written", path.display()),
+            "edit it, or run `k8s-advisor init --force` to replace it",
+        ));
+    }
+    let folder = path
+        .canonicalize()
+        .ok()
+        .or_else(|| cwd.join(&path).parent().map(PathBuf::from))
+        .and_then(|p| {
+            let dir = if p.is_dir() {
+                p
+            } else {
+                p.parent()?.to_path_buf()
+            };
+            dir.file_name().map(|n| n.to_string_lossy().into_owned())
+        })
+        .and_then(|n| names::slugify(&n, names::MAX_LABEL))
+        .unwrap_or_else(|| "my-product".to_string());
+    let (text, verdict) = if args.non_interactive {
+        let text = workspace::write::render(&workspace::write::starter(&folder));
+        let verdict = evaluate_text(&text, &policy, &path)?;
+        (text, verdict)
+    } else {
+        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+            return Err(Error::usage(
+                "init asks questions, but there is no terminal to ask them on",
+                "run `k8s-advisor init --non-interactive` to write a commented starter workspace instead",
+            ));
+        }
+        let outcome = questionnaire(&mut Terminal::new(), &policy, &path, &folder)?;
+        (outcome.text, outcome.verdict)
+    };
+    if exists {
+        fsutil::write_atomic(&path, text.as_bytes())?;
+    } else {
+        fsutil::create_new(&path, text.as_bytes())?;
+    }
+    if !cli.quiet {
+        print(&report::assess::text(
+            &verdict,
+            report::use_color(cli.color, true),
+        ))?;
+        print(&format!("\nWrote {}\n", path.display()))?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,96 @@
+//! The I/O edge: one function per subcommand that loads inputs, calls the pure stages and
+//! writes the results. Nothing here computes anything the stages could compute.
+
+mod assess;
+mod init;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, Command};
+use crate::diagnostic::Error;
+use crate::model::Workspace;
+use crate::policy::Policy;
+use crate::workspace;
+
+/// What every command that reads a workspace starts from.
+pub struct Context {
+    /// The policy in force.
+    pub policy: Policy,
+    /// The validated workspace.
+    pub workspace: Workspace,
+    /// The folder holding the workspace file; relative paths start here.
+    pub root: PathBuf,
+}
+
+impl Context {
+    /// Loads policy and workspace as the global options say.
+    pub fn load(cli: &Cli) -> Result<Context, Error> {
+        let policy = Policy::load(cli.policies.as_deref())?;
+        let cwd = current_dir()?;
+        let path = workspace::locate(cli.workspace.as_deref(), &cwd)?;
+        let workspace = workspace::load(&path, &policy.criterion_ids())?;
+        let root = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        Ok(Context {
+            policy,
+            workspace,
+            root,
+        })
+    }
+}
+
+fn current_dir() -> Result<PathBuf, Error> {
+    std::env::current_dir().map_err(|source| Error::Io {
+        action: "read",
+        path: PathBuf::from("."),
+        source,
+    })
+}
+
+/// Prints a rendered report to stdout.
+pub(crate) fn print(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // A closed pipe (`| head`) is not an error of ours.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|source| Error::Io {
+            action: "write",
+            path: PathBuf::from("<stdout>"),
+            source,
+        }),
+    }
+}
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> Result<u8, Error> {
+    match &cli.command {
+        Command::Init(args) => init::run(&cli, args),
+        Command::Assess(args) => assess::run(&cli, args),
+        Command::Completions(args) => {
+            let mut out = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "k8s-advisor", &mut out);
+            print(&String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|source| Error::Io {
+                    action: "write",
+                    path: PathBuf::from("<stdout>"),
+                    source,
+                })?;
+            print(&String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! The `init` questionnaire: asks about the project, its domains, services and calls, then the
+//! criteria, and returns the finished workspace text. Pure apart from the prompter, so a test
+//! can script whole sessions; writing the file is the caller's job.
+
+use std::path::Path;
+
+use crate::assess::{Status, Verdict, assess};
+use crate::diagnostic::{Error, Source};
+use crate::graph::ServiceGraph;
+use crate::model::{Expose, Platform};
+use crate::names;
+use crate::policy::Policy;
+use crate::prompt::Prompter;
+use crate::workspace::{self, write::Draft, write::DraftNamespace, write::DraftService};
+
+/// What a finished questionnaire produces.
+pub struct Outcome {
+    /// The workspace file text, already validated.
+    pub text: String,
+    /// The verdict shown at the end.
+    pub verdict: Verdict,
+}
+
+/// Runs the questionnaire. `default_name` seeds the project name (usually the folder name).
+pub fn questionnaire(
+    p: &mut dyn Prompter,
+    policy: &Policy,
+    path: &Path,
+    default_name: &str,
+) -> Result<Outcome, Error> {
+    p.note("Describe the project; every answer can be changed later in k8s-advisor.toml.");
+    let name = p.input("Project name", default_name, &|s| names::dns1123_label(s))?;
+    let description = p.input("One-sentence description", "", &|_| Ok(()))?;
+    let platforms: Vec<String> = Platform::ALL
+        .iter()
+        .map(|pl| format!("{} ({})", pl.as_str(), pl.title()))
+        .collect();
+    let platform = Platform::ALL[p.select("Where will the cluster run?", &platforms, 0)?];
+
+    p.note("Business domains become namespaces; each one is owned by a team.");
+    let mut namespaces: Vec<DraftNamespace> = Vec::new();
+    loop {
+        let taken: Vec<String> = namespaces.iter().map(|n| n.name.clone()).collect();
+        let prompt = if namespaces.is_empty() {
+            "First business domain (namespace), empty to use the project name"
+        } else {
+            "Another business domain, empty when done"
+        };
+        let ns = p.input(prompt, "", &|s| {
+            if s.is_empty() {
+                return Ok(());
+            }
+            names::dns1123_label(s)?;
+            if names::reserved_namespace(s) {
+                return Err("that namespace belongs to Kubernetes itself".into());
+            }
+            if taken.iter().any(|t| t == s) {
+                return Err("that domain is already listed".into());
+            }
+            Ok(())
+        })?;
+        if ns.is_empty() {
+            break;
+        }
+        let team = p.input(&format!("Team that owns {ns}"), "", &|s| label_value(s))?;
+        namespaces.push(DraftNamespace {
+            name: ns,
+            team,
+            description: String::new(),
+        });
+    }
+    if namespaces.is_empty() {
+        namespaces.push(DraftNamespace {
+            name: name.clone(),
+            team: String::new(),
+            description: String::new(),
+        });
+    }
+    let ns_names: Vec<String> = namespaces.iter().map(|n| n.name.clone()).collect();
+
+    p.note("Services: one Deployment and one Service each.");
+    let mut services: Vec<DraftService> = Vec::new();
+    let mut internal_cidrs: Vec<String> = Vec::new();
+    loop {
+        let prompt = if services.is_empty() {
+            "First service name"
+        } else {
+            "Another service name, empty when done"
+        };
+        let taken: Vec<(String, String)> = services
+            .iter()
+            .map(|s| (s.namespace.clone(), s.name.clone()))
+            .collect();
+        let first = services.is_empty();
+        let service = p.input(prompt, "", &|s| {
+            if s.is_empty() {
+                return if first {
+                    Err("a project has at least one service".into())
+                } else {
+                    Ok(())
+                };
+            }
+            names::dns1035_label(s)
+        })?;
+        if service.is_empty() {
+            break;
+        }
+        let namespace = if ns_names.len() == 1 {
+            ns_names[0].clone()
+        } else {
+            ns_names[p.select(&format!("Domain of {service}"), &ns_names, 0)?].clone()
+        };
+        if taken.contains(&(namespace.clone(), service.clone())) {
+            p.note(&format!(
+                "{namespace}/{service} is already listed; skipped."
+            ));
+            continue;
+        }
+        let target = p.input(
+            &format!("Port {service} listens on (empty if it takes no requests)"),
+            "8080",
+            &|s| {
+                if s.is_empty() {
+                    Ok(())
+                } else {
+                    port(s).map(|_| ())
+                }
+            },
+        )?;
+        let (port_pair, expose) = if target.is_empty() {
+            (None, Expose::Cluster)
+        } else {
+            let target =
+                port(&target).map_err(|e| Error::usage(e, "enter a port from 1 to 65535"))?;
+            let service_port = p.input("Port callers use (the Service port)", "80", &|s| {
+                port(s).map(|_| ())
+            })?;
+            let service_port =
+                port(&service_port).map_err(|e| Error::usage(e, "enter a port from 1 to 65535"))?;
+            let choices = vec![
+                "cluster: only other services in the cluster".to_string(),
+                "internal: a private load balancer for the company network".to_string(),
+                "public: a load balancer on the internet".to_string(),
+            ];
+            let expose = [Expose::Cluster, Expose::Internal, Expose::Public][p.select(
+                &format!("Who reaches {service} from outside the cluster?"),
+                &choices,
+                0,
+            )?];
+            (Some((service_port, target)), expose)
+        };
+        if expose == Expose::Internal && internal_cidrs.is_empty() {
+            let cidrs = p.input(
+                "Address ranges of the company network (comma-separated CIDRs)",
+                "10.0.0.0/8",
+                &|s| cidr_list(s).map(|_| ()),
+            )?;
+            internal_cidrs = cidr_list(&cidrs).unwrap_or_default();
+        }
+        let image = p.input(
+            &format!("Container image of {service}"),
+            &format!("registry.example.com/{name}/{service}:0.1.0"),
+            &|s| {
+                if s.is_empty() || s.chars().any(char::is_whitespace) {
+                    Err("an image reference has no spaces".into())
+                } else {
+                    Ok(())
+                }
+            },
+        )?;
+        services.push(DraftService {
+            name: service,
+            namespace,
+            image,
+            replicas: if expose == Expose::Cluster { 1 } else { 2 },
+            port: port_pair,
+            expose,
+            calls: Vec::new(),
+        });
+    }
+
+    let callable: Vec<usize> = (0..services.len())
+        .filter(|i| services[*i].port.is_some())
+        .collect();
+    if !callable.is_empty() {
+        p.note("Calls: which services each service calls synchronously.");
+        for i in 0..services.len() {
+            let targets: Vec<usize> = callable.iter().copied().filter(|j| *j != i).collect();
+            if targets.is_empty() {
+                continue;
+            }
+            let labels: Vec<String> = targets
+                .iter()
+                .map(|j| format!("{}/{}", services[*j].namespace, services[*j].name))
+                .collect();
+            let caller = format!("{}/{}", services[i].namespace, services[i].name);
+            let picked = p.multi_select(&format!("Which services does {caller} call?"), &labels)?;
+            services[i].calls = picked.into_iter().map(|k| labels[k].clone()).collect();
+        }
+    }
+
+    let mut draft = Draft {
+        name,
+        description,
+        platform,
+        internal_cidrs,
+        answers: Vec::new(),
+        namespaces,
+        services,
+    };
+    let without_answers = evaluate(&draft, policy, path)?;
+    p.note("Now the criteria. Where the model can tell, its answer is the default.");
+    for (criterion, result) in policy.criteria.iter().zip(&without_answers.criteria) {
+        let default = result.status == Status::Met;
+        let prompt = if result.evidence.is_some() {
+            format!("{} (the model says: {})", criterion.question, result.detail)
+        } else {
+            criterion.question.clone()
+        };
+        let answer = p.confirm(&prompt, default)?;
+        // An answer that merely repeats the evidence is not written: the model stays the source
+        // and keeps the verdict current as the workspace grows.
+        if result.evidence.is_none() || answer != default {
+            draft.answers.push((criterion.id.clone(), answer));
+        }
+    }
+    let text = workspace::write::render(&draft);
+    let verdict = evaluate_text(&text, policy, path)?;
+    Ok(Outcome { text, verdict })
+}
+
+/// The verdict a draft would get.
+fn evaluate(draft: &Draft, policy: &Policy, path: &Path) -> Result<Verdict, Error> {
+    evaluate_text(&workspace::write::render(draft), policy, path)
+}
+
+/// Validates workspace text and scores it.
+pub fn evaluate_text(text: &str, policy: &Policy, path: &Path) -> Result<Verdict, Error> {
+    let source = Source::new(path, text);
+    let ws = workspace::parse(&source, &policy.criterion_ids())?;
+    Ok(assess(&ServiceGraph::build(&ws), policy))
+}
+
+fn port(s: &str) -> Result<u16, String> {
+    match s.trim().parse::<u16>() {
+        Ok(p) if p >= 1 => Ok(p),
+        _ => Err("a port is a number from 1 to 65535".into()),
+    }
+}
+
+fn cidr_list(s: &str) -> Result<Vec<String>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| match c.parse::<ipnet::IpNet>() {
+            Ok(net) if net.trunc() == net => Ok(net.to_string()),
+            Ok(net) => Err(format!(
+                "{c} has host bits set; did you mean {}?",
+                net.trunc()
+            )),
+            Err(_) => Err(format!("{c} is not a CIDR such as 10.0.0.0/16")),
+        })
+        .collect()
+}
+
+fn label_value(s: &str) -> Result<(), String> {
+    let ok = s.is_empty()
+        || (s.len() <= 63
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && s.ends_with(|c: char| c.is_ascii_alphanumeric()));
+    if ok {
+        Ok(())
+    } else {
+        Err("use letters, digits, '-', '_' or '.', at most 63, starting and ending with a letter or digit".into())
+    }
+}

@@ -1,0 +1,29 @@
+//! `k8s-advisor`: decide whether a product should run on Kubernetes, review its service graph,
+//! and generate a safe starting layout.
+//!
+//! The pipeline, one module per stage:
+//! read (`workspace`, `policy`) → validate (`workspace::validate`, `names`, `quantity`) →
+//! model (`model`) → analyse (`graph`, `assess`) → render (`report`) → write (`commands`, `fsutil`).
+//! `commands` is the I/O edge that wires the stages together for each subcommand.
+
+pub mod assess;
+pub mod cli;
+pub mod commands;
+pub mod diagnostic;
+pub mod fsutil;
+pub mod graph;
+pub mod init;
+pub mod model;
+pub mod names;
+pub mod policy;
+pub mod prompt;
+pub mod quantity;
+pub mod report;
+pub mod workspace;
+
+pub use diagnostic::Error;
+
+/// Runs one command line; returns the exit code on success (0, or 1 for findings/drift).
+pub fn run(cli: cli::Cli) -> Result<u8, Error> {
+    commands::run(cli)
+}

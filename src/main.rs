@@ -1,0 +1,19 @@
+//! The `k8s-advisor` binary: parse arguments, run, map the outcome to an exit code.
+//!
+//! Exit codes: 0 success, 1 findings/drift (per command), 2 bad input or usage.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = k8s_advisor::cli::Cli::parse();
+    let color = cli.color;
+    match k8s_advisor::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            k8s_advisor::report::print_error(&err, color);
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! Model stage: the validated workspace. Every value here has passed validation: names follow
+//! the Kubernetes rules, call targets exist, quantities and CIDRs are parsed. Later stages trust
+//! these types and never re-check them.
+//!
+//! Collections are sorted (namespaces by name, services by namespace then name, calls by
+//! target) so that everything rendered from the model is deterministic whatever the order of
+//! the workspace file.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use crate::diagnostic::Source;
+use crate::quantity::Quantity;
+
+/// The workspace schema version this build reads and writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// A whole validated workspace.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// The file text, for line numbers in reports and generated comments.
+    pub source: Source,
+    /// The `[project]` table.
+    pub project: Project,
+    /// Explicit answers to criteria, by criterion id.
+    pub answers: BTreeMap<String, Answer>,
+    /// Every namespace: declared ones and those named only by services. Sorted by name.
+    pub namespaces: BTreeMap<String, Namespace>,
+    /// Every service, sorted by id.
+    pub services: Vec<Service>,
+}
+
+impl Workspace {
+    /// The service with this id.
+    pub fn service(&self, id: &ServiceId) -> Option<&Service> {
+        self.services
+            .binary_search_by(|s| s.id.cmp(id))
+            .ok()
+            .map(|i| &self.services[i])
+    }
+
+    /// The services of one namespace, in name order.
+    pub fn services_in<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Service> {
+        let start = self
+            .services
+            .partition_point(|s| s.id.namespace.as_str() < namespace);
+        self.services[start..]
+            .iter()
+            .take_while(move |s| s.id.namespace == namespace)
+    }
+
+    /// 1-based line of a byte offset in the workspace file.
+    pub fn line_of(&self, span: &Range<usize>) -> usize {
+        self.source.line_col(span.start).0
+    }
+}
+
+/// The `[project]` table.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// DNS-1123 label.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Where the cluster runs; selects load balancer annotations.
+    pub platform: Platform,
+    /// Where traffic to `expose = "internal"` services comes from.
+    pub internal_cidrs: Vec<IpNet>,
+    /// People who own the decision, for the decision record.
+    pub decision_makers: Vec<String>,
+}
+
+/// Where the cluster runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Platform {
+    /// Amazon EKS.
+    Eks,
+    /// Google GKE.
+    Gke,
+    /// Azure AKS.
+    Aks,
+    /// Any other conformant cluster.
+    Generic,
+}
+
+impl Platform {
+    /// Every platform, in the order the questionnaire offers them.
+    pub const ALL: [Platform; 4] = [
+        Platform::Eks,
+        Platform::Gke,
+        Platform::Aks,
+        Platform::Generic,
+    ];
+
+    /// The keyword used in the workspace file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Eks => "eks",
+            Platform::Gke => "gke",
+            Platform::Aks => "aks",
+            Platform::Generic => "generic",
+        }
+    }
+
+    /// A human name.
+    pub fn title(self) -> &'static str {
+        match self {
+            Platform::Eks => "Amazon EKS",
+            Platform::Gke => "Google Kubernetes Engine",
+            Platform::Aks => "Azure Kubernetes Service",
+            Platform::Generic => "a conformant Kubernetes cluster",
+        }
+    }
+}
+
+/// An explicit answer to a criterion.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Yes or no.
+    pub value: bool,
+    /// Where it is written.
+    pub span: Range<usize>,
+}
+
+/// A business domain, deployed as one Kubernetes namespace.
+#[derive(Debug, Clone)]
+pub struct Namespace {
+    /// DNS-1123 label, not reserved.
+    pub name: String,
+    /// Owning team, if known.
+    pub team: Option<String>,
+    /// Free text.
+    pub description: String,
+    /// Pod Security Standard level enforced on the namespace.
+    pub pod_security: PodSecurity,
+    /// Where it is declared; `None` when only services name it.
+    pub span: Option<Range<usize>>,
+}
+
+/// Pod Security Standard levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PodSecurity {
+    /// The hardened level; the default.
+    Restricted,
+    /// Minimal restrictions against known privilege escalations.
+    Baseline,
+    /// Unrestricted.
+    Privileged,
+}
+
+impl PodSecurity {
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodSecurity::Restricted => "restricted",
+            PodSecurity::Baseline => "baseline",
+            PodSecurity::Privileged => "privileged",
+        }
+    }
+}
+
+/// `namespace/name`: a service's identity across the workspace.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ServiceId {
+    /// The namespace (business domain).
+    pub namespace: String,
+    /// The service name, a DNS-1035 label.
+    pub name: String,
+}
+
+impl ServiceId {
+    /// Builds an id from its parts.
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        ServiceId {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for ServiceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+impl Serialize for ServiceId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// One service: a Deployment and its Service.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// Namespace and name.
+    pub id: ServiceId,
+    /// Owning team: the service's own, else its namespace's.
+    pub team: Option<String>,
+    /// Free text.
+    pub description: String,
+    /// Container image reference; `None` leaves a placeholder in generated stubs.
+    pub image: Option<String>,
+    /// Desired replicas.
+    pub replicas: u32,
+    /// Ports, sorted by number then protocol; names are unique.
+    pub ports: Vec<Port>,
+    /// How far the service is reachable.
+    pub expose: Expose,
+    /// Outgoing calls, sorted by target; at most one per target.
+    pub calls: Vec<Call>,
+    /// Allowed traffic to addresses outside the cluster.
+    pub egress: Vec<Egress>,
+    /// CPU and memory.
+    pub resources: Resources,
+    /// Where the service's table starts in the file.
+    pub span: Range<usize>,
+}
+
+impl Service {
+    /// The port with this name.
+    pub fn port(&self, name: &str) -> Option<&Port> {
+        self.ports.iter().find(|p| p.name == name)
+    }
+}
+
+/// Transport protocols of a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Protocol {
+    /// TCP, the default.
+    #[serde(rename = "TCP")]
+    Tcp,
+    /// UDP.
+    #[serde(rename = "UDP")]
+    Udp,
+    /// SCTP.
+    #[serde(rename = "SCTP")]
+    Sctp,
+}
+
+impl Protocol {
+    /// The Kubernetes spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+            Protocol::Sctp => "SCTP",
+        }
+    }
+}
+
+/// A port a service listens on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Port {
+    /// IANA service name, unique in the service; defaulted to `<protocol>-<port>`.
+    pub name: String,
+    /// The Service port clients connect to.
+    pub port: u16,
+    /// The container port behind it; what NetworkPolicies must name.
+    pub target: u16,
+    /// Transport protocol.
+    pub protocol: Protocol,
+}
+
+/// Reachability of a service from outside its callers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expose {
+    /// Only declared callers inside the cluster (ClusterIP).
+    Cluster,
+    /// A private load balancer reachable from `internal-cidrs`.
+    Internal,
+    /// A public load balancer reachable from anywhere.
+    Public,
+}
+
+impl Expose {
+    /// The keyword used in the workspace file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expose::Cluster => "cluster",
+            Expose::Internal => "internal",
+            Expose::Public => "public",
+        }
+    }
+}
+
+/// A declared call from one service to another.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// The callee.
+    pub to: ServiceId,
+    /// The callee's ports this call may use, by name, sorted; all of them when unrestricted.
+    pub ports: Vec<String>,
+    /// True when the workspace limited the call to some ports.
+    pub restricted: bool,
+    /// Where the call is written.
+    pub span: Range<usize>,
+}
+
+/// Allowed egress to an address range outside the cluster.
+#[derive(Debug, Clone)]
+pub struct Egress {
+    /// Canonical CIDR.
+    pub cidr: IpNet,
+    /// Destination ports; empty means every port.
+    pub ports: Vec<u16>,
+    /// Protocol of the ports.
+    pub protocol: Protocol,
+    /// Why the service needs it.
+    pub reason: String,
+    /// Where it is written.
+    pub span: Range<usize>,
+}
+
+/// CPU and memory requests and limits, each optional.
+#[derive(Debug, Clone, Default)]
+pub struct Resources {
+    /// Guaranteed resources.
+    pub requests: ResourcePair,
+    /// Hard caps.
+    pub limits: ResourcePair,
+}
+
+/// A CPU and a memory quantity.
+#[derive(Debug, Clone, Default)]
+pub struct ResourcePair {
+    /// CPU in cores (`250m`, `0.5`).
+    pub cpu: Option<Quantity>,
+    /// Memory in bytes (`256Mi`).
+    pub memory: Option<Quantity>,
+}

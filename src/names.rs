@@ -1,0 +1,143 @@
+//! Validate stage: the Kubernetes naming rules that workspace names must follow.
+//!
+//! Pure functions only. Each check returns which rule a name breaks, in words a user can act on.
+
+/// The longest name a DNS label may have.
+pub const MAX_LABEL: usize = 63;
+
+/// The longest name a container or Service port may have (IANA service name).
+pub const MAX_PORT_NAME: usize = 15;
+
+/// Checks an RFC 1123 DNS label: project and namespace names.
+pub fn dns1123_label(name: &str) -> Result<(), String> {
+    label(name, false)
+}
+
+/// Checks an RFC 1035 DNS label: Service names must also start with a letter.
+pub fn dns1035_label(name: &str) -> Result<(), String> {
+    label(name, true)
+}
+
+fn label(name: &str, letter_first: bool) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a name cannot be empty".into());
+    }
+    if name.len() > MAX_LABEL {
+        return Err(format!(
+            "a name has at most {MAX_LABEL} characters, this one has {}",
+            name.chars().count()
+        ));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(format!(
+            "only lowercase letters, digits and '-' are allowed, not {bad:?}"
+        ));
+    }
+    if letter_first && !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err("a service name must start with a lowercase letter".into());
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return Err("a name must start and end with a letter or digit".into());
+    }
+    Ok(())
+}
+
+/// Checks a port name (IANA_SVC_NAME): at most 15 characters of `[a-z0-9-]`, at least one
+/// letter, no leading, trailing or doubled '-'.
+pub fn port_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > MAX_PORT_NAME {
+        return Err(format!(
+            "a port name has 1 to {MAX_PORT_NAME} characters, this one has {}",
+            name.chars().count()
+        ));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(format!(
+            "a port name has only lowercase letters, digits and '-', not {bad:?}"
+        ));
+    }
+    if !name.chars().any(|c| c.is_ascii_lowercase()) {
+        return Err("a port name must contain at least one letter".into());
+    }
+    if name.starts_with('-') || name.ends_with('-') || name.contains("--") {
+        return Err("a port name cannot start or end with '-' or contain '--'".into());
+    }
+    Ok(())
+}
+
+/// Namespaces that belong to the cluster itself and must never hold workloads of ours.
+pub fn reserved_namespace(name: &str) -> bool {
+    name == "default" || name.starts_with("kube-")
+}
+
+/// Turns free text into a DNS-1123 label: lowercase ASCII words joined by '-', with other
+/// scripts transliterated first.
+/// Returns `None` when nothing usable is left.
+pub fn slugify(text: &str, max: usize) -> Option<String> {
+    let mut slug = String::new();
+    for c in deunicode::deunicode(text).chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+        if slug.len() >= max {
+            break;
+        }
+    }
+    let slug = slug.trim_matches('-').to_string();
+    (!slug.is_empty()).then_some(slug)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert!(dns1123_label("pictures").is_ok());
+        assert!(dns1123_label("1st-domain").is_ok());
+        assert!(dns1035_label("1st-service").is_err());
+        assert!(dns1123_label("Pictures").is_err());
+        assert!(dns1123_label("-x").is_err());
+        assert!(dns1123_label("x-").is_err());
+        assert!(dns1123_label(&"a".repeat(63)).is_ok());
+        assert!(dns1123_label(&"a".repeat(64)).is_err());
+        assert!(dns1123_label("").is_err());
+        assert!(dns1123_label("a_b").is_err());
+    }
+
+    #[test]
+    fn port_names() {
+        assert!(port_name("http").is_ok());
+        assert!(port_name("grpc-web").is_ok());
+        assert!(port_name("8080").is_err());
+        assert!(port_name("a--b").is_err());
+        assert!(port_name("very-long-port-name").is_err());
+        assert!(port_name("HTTP").is_err());
+    }
+
+    #[test]
+    fn reserved() {
+        assert!(reserved_namespace("default"));
+        assert!(reserved_namespace("kube-system"));
+        assert!(!reserved_namespace("kubeflow"));
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(
+            slugify("Run Picturesocial on EKS!", 60).unwrap(),
+            "run-picturesocial-on-eks"
+        );
+        assert_eq!(slugify("Ünïcode — ok", 60).unwrap(), "unicode-ok");
+        assert_eq!(slugify("!!!", 60), None);
+    }
+}

@@ -1,0 +1,275 @@
+//! Read + validate stage for the policy files in `policies/`: the decision criteria and the
+//! simpler alternatives. The shipped files are compiled into the binary; `--policies DIR`
+//! replaces any of them with the file of the same name in DIR.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+
+use crate::diagnostic::{Code, Error, Problem, Source};
+use crate::workspace;
+
+/// The shipped policy files, by file name.
+const EMBEDDED: &[(&str, &str)] = &[
+    ("criteria.toml", include_str!("../policies/criteria.toml")),
+    (
+        "alternatives.toml",
+        include_str!("../policies/alternatives.toml"),
+    ),
+];
+
+/// Model metrics a criterion can take as evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Metric {
+    /// Number of services.
+    Services,
+    /// Number of namespaces (business domains).
+    Namespaces,
+    /// Number of distinct teams.
+    Teams,
+    /// Number of declared service-to-service calls.
+    Calls,
+    /// Number of calls whose caller and callee sit in different namespaces.
+    CrossNamespaceCalls,
+}
+
+impl Metric {
+    /// The keyword used in policy files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Services => "services",
+            Metric::Namespaces => "namespaces",
+            Metric::Teams => "teams",
+            Metric::Calls => "calls",
+            Metric::CrossNamespaceCalls => "cross-namespace-calls",
+        }
+    }
+
+    /// "12 services", "1 cross-namespace call".
+    pub fn describe(self, value: u64) -> String {
+        let (one, many) = match self {
+            Metric::Services => ("service", "services"),
+            Metric::Namespaces => ("namespace", "namespaces"),
+            Metric::Teams => ("team", "teams"),
+            Metric::Calls => ("call", "calls"),
+            Metric::CrossNamespaceCalls => ("cross-namespace call", "cross-namespace calls"),
+        };
+        format!("{value} {}", if value == 1 { one } else { many })
+    }
+}
+
+/// When a metric counts as evidence that a criterion is met.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Evidence {
+    /// What to measure.
+    pub metric: Metric,
+    /// The smallest value that meets the criterion.
+    pub at_least: u64,
+}
+
+/// One decision criterion.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Criterion {
+    /// Stable id, also the key in the workspace's `[answers]`.
+    pub id: String,
+    /// Short name for tables.
+    pub title: String,
+    /// The yes/no question the questionnaire asks.
+    pub question: String,
+    /// Why the criterion matters.
+    pub help: String,
+    /// Points added to the score when met.
+    #[serde(default = "one")]
+    pub weight: u32,
+    /// Model evidence, if the model can answer it.
+    pub evidence: Option<Evidence>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCriteria {
+    threshold: Spanned<u32>,
+    criteria: Vec<Spanned<Criterion>>,
+}
+
+/// A simpler platform to recommend below the threshold.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Alternative {
+    /// Stable id.
+    pub id: String,
+    /// Human name.
+    pub name: String,
+    /// Products of this kind.
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// When it is the right choice.
+    pub fits: String,
+    /// What speaks for it.
+    #[serde(default)]
+    pub pros: Vec<String>,
+    /// What speaks against it.
+    #[serde(default)]
+    pub cons: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawAlternatives {
+    alternatives: Vec<Alternative>,
+}
+
+/// All policy in force for one run.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Criteria in file order.
+    pub criteria: Vec<Criterion>,
+    /// Score at which Kubernetes is recommended.
+    pub threshold: u32,
+    /// Simpler platforms, in order of preference.
+    pub alternatives: Vec<Alternative>,
+}
+
+impl Policy {
+    /// Loads the shipped policy, with files from `dir` replacing shipped ones of the same name.
+    pub fn load(dir: Option<&Path>) -> Result<Policy, Error> {
+        if let Some(dir) = dir
+            && !dir.is_dir()
+        {
+            return Err(Error::usage(
+                format!("policy folder {} does not exist", dir.display()),
+                "pass a folder holding criteria.toml and/or alternatives.toml",
+            ));
+        }
+        let (source, raw): (Source, RawCriteria) = read(dir, "criteria.toml")?;
+        let criteria = check_criteria(&source, raw.criteria)?;
+        let threshold = *raw.threshold.get_ref();
+        let max: u32 = criteria.iter().map(|c| c.weight).sum();
+        if threshold == 0 || threshold > max {
+            return Err(Error::invalid(
+                &source,
+                vec![
+                    Problem::new(
+                        Code::InvalidPolicy,
+                        raw.threshold.span(),
+                        format!("threshold {threshold} can never be met, or is always met"),
+                    )
+                    .label("threshold")
+                    .help(format!(
+                        "pick a threshold from 1 to {max}, the sum of the weights"
+                    )),
+                ],
+            ));
+        }
+        let (_, alternatives): (Source, RawAlternatives) = read(dir, "alternatives.toml")?;
+        Ok(Policy {
+            criteria,
+            threshold,
+            alternatives: alternatives.alternatives,
+        })
+    }
+
+    /// The criterion ids, for validating workspace answers.
+    pub fn criterion_ids(&self) -> Vec<&str> {
+        self.criteria.iter().map(|c| c.id.as_str()).collect()
+    }
+}
+
+fn check_criteria(source: &Source, raw: Vec<Spanned<Criterion>>) -> Result<Vec<Criterion>, Error> {
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    for c in &raw {
+        let id = &c.get_ref().id;
+        if crate::names::dns1123_label(id).is_err() {
+            problems.push(
+                Problem::new(
+                    Code::InvalidPolicy,
+                    c.span(),
+                    format!("criterion id {id:?} is not kebab-case"),
+                )
+                .label("criterion")
+                .help("ids look like \"multiple-teams\": lowercase words joined by '-'"),
+            );
+        }
+        if !seen.insert(id.clone()) {
+            problems.push(
+                Problem::new(
+                    Code::Duplicate,
+                    c.span(),
+                    format!("criterion \"{id}\" is defined twice"),
+                )
+                .label("again here")
+                .help("give each criterion its own id"),
+            );
+        }
+    }
+    if raw.is_empty() {
+        problems.push(
+            Problem::new(Code::InvalidPolicy, 0..0, "the policy defines no criteria")
+                .help("add at least one [[criteria]] table"),
+        );
+    }
+    if problems.is_empty() {
+        Ok(raw.into_iter().map(Spanned::into_inner).collect())
+    } else {
+        Err(Error::invalid(source, problems))
+    }
+}
+
+/// Reads one policy file from `dir` or the embedded copy.
+fn read<T: DeserializeOwned>(dir: Option<&Path>, name: &str) -> Result<(Source, T), Error> {
+    let override_path = dir.map(|d| d.join(name)).filter(|p| p.is_file());
+    let source = match override_path {
+        Some(path) => {
+            let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+                action: "read",
+                path: path.clone(),
+                source,
+            })?;
+            workspace::decode(&path, bytes)?
+        }
+        None => {
+            let text = EMBEDDED
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| *t)
+                .unwrap_or_default();
+            Source::new(PathBuf::from(format!("<built-in>/policies/{name}")), text)
+        }
+    };
+    let value = toml::from_str(source.text())
+        .map_err(|e| Error::invalid(&source, vec![workspace::toml_problem(&source, &e)]))?;
+    Ok((source, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_policy_has_the_five_criteria() {
+        let policy = Policy::load(None).unwrap();
+        assert_eq!(
+            policy.criterion_ids(),
+            [
+                "independent-services",
+                "local-network-dependencies",
+                "multiple-teams",
+                "infrastructure-control",
+                "hybrid-cloud"
+            ]
+        );
+        assert_eq!(policy.threshold, 2);
+        assert!(policy.alternatives.len() >= 3);
+    }
+}

@@ -1,0 +1,152 @@
+//! Parse stage: serde types that mirror `k8s-advisor.toml` exactly, with the span of every value
+//! that validation may need to point at. No checks happen here beyond TOML types and key names.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawWorkspace {
+    pub version: Spanned<i64>,
+    pub project: RawProject,
+    #[serde(default)]
+    pub answers: BTreeMap<String, Spanned<bool>>,
+    #[serde(default)]
+    pub namespaces: Vec<Spanned<RawNamespace>>,
+    #[serde(default)]
+    pub services: Vec<Spanned<RawService>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawProject {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+    pub platform: Option<Spanned<String>>,
+    #[serde(default)]
+    pub internal_cidrs: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub decision_makers: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawNamespace {
+    pub name: Spanned<String>,
+    pub team: Option<Spanned<String>>,
+    #[serde(default)]
+    pub description: String,
+    pub pod_security: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawService {
+    pub name: Spanned<String>,
+    pub namespace: Option<Spanned<String>>,
+    pub team: Option<Spanned<String>>,
+    #[serde(default)]
+    pub description: String,
+    pub image: Option<Spanned<String>>,
+    pub replicas: Option<Spanned<i64>>,
+    pub port: Option<Spanned<i64>>,
+    pub ports: Option<Spanned<Vec<Spanned<RawPort>>>>,
+    pub expose: Option<Spanned<String>>,
+    #[serde(default)]
+    pub calls: Vec<Spanned<RawCall>>,
+    #[serde(default)]
+    pub egress: Vec<Spanned<RawEgress>>,
+    #[serde(default)]
+    pub resources: RawResources,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawPort {
+    pub name: Option<Spanned<String>>,
+    pub port: Spanned<i64>,
+    pub target: Option<Spanned<i64>>,
+    pub protocol: Option<Spanned<String>>,
+}
+
+/// A call: `"ns/name"` or `{ to = "ns/name", ports = ["http"] }`.
+#[derive(Debug)]
+pub struct RawCall {
+    /// The reference as written.
+    pub to: String,
+    /// Where the reference is, when it sits in a table; a bare string spans its whole entry.
+    pub to_span: Option<std::ops::Range<usize>>,
+    /// The allowed port names, when the call is restricted.
+    pub ports: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCallTable {
+    to: Spanned<String>,
+    ports: Vec<Spanned<String>>,
+}
+
+impl<'de> Deserialize<'de> for RawCall {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CallVisitor;
+
+        impl<'de> Visitor<'de> for CallVisitor {
+            type Value = RawCall;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"a service reference such as "users/users-api", or a table { to = "...", ports = ["..."] }"#)
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawCall, E> {
+                Ok(RawCall {
+                    to: v.to_string(),
+                    to_span: None,
+                    ports: None,
+                })
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawCall, A::Error> {
+                let table = RawCallTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawCall {
+                    to_span: Some(table.to.span()),
+                    to: table.to.into_inner(),
+                    ports: Some(table.ports),
+                })
+            }
+        }
+
+        deserializer.deserialize_any(CallVisitor)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawEgress {
+    pub cidr: Spanned<String>,
+    #[serde(default)]
+    pub ports: Vec<Spanned<i64>>,
+    pub protocol: Option<Spanned<String>>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawResources {
+    pub requests: Option<RawResourcePair>,
+    pub limits: Option<RawResourcePair>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawResourcePair {
+    pub cpu: Option<Spanned<String>>,
+    pub memory: Option<Spanned<String>>,
+}

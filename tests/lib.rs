@@ -1,0 +1,8 @@
+//! The integration tests: one binary (link time matters on a 2-core machine), one module per
+//! command or concern. `support` holds the shared helpers, including the paths of the external
+//! oracles that `scripts/install-tools.sh` installs.
+
+mod assess;
+mod corpus;
+mod init;
+mod support;

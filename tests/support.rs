@@ -1,0 +1,61 @@
+//! Shared test helpers: run the binary, find the repository and the external oracles.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary, run from the repository root with colors off.
+pub fn bin() -> Command {
+    let mut cmd = Command::cargo_bin("k8s-advisor").expect("binary is built");
+    cmd.current_dir(root())
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE");
+    cmd
+}
+
+/// An example workspace by folder name.
+pub fn example(name: &str) -> PathBuf {
+    root().join("examples").join(name).join("k8s-advisor.toml")
+}
+
+/// Every example workspace.
+pub fn examples() -> Vec<PathBuf> {
+    let mut all: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .expect("examples folder")
+        .map(|e| e.expect("dir entry").path().join("k8s-advisor.toml"))
+        .filter(|p| p.is_file())
+        .collect();
+    all.sort();
+    all
+}
+
+/// The path of an external oracle installed by `scripts/install-tools.sh`. Panics with a hint
+/// when it is missing: the oracles are part of the test suite, never optional.
+#[allow(dead_code, reason = "used by the oracle tests of later modules")]
+pub fn tool(name: &str) -> PathBuf {
+    let tools = root().join(".tools");
+    let candidates = [
+        tools.join("venv/bin").join(name),
+        tools.join("node/node_modules/.bin").join(name),
+    ];
+    if let Some(found) = candidates.iter().find(|p| p.is_file()) {
+        return found.clone();
+    }
+    if let Some(found) = which(name) {
+        return found;
+    }
+    panic!("oracle `{name}` is missing: run scripts/install-tools.sh (or scripts/test.sh)");
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| Path::new(p).is_file())
+    })
+}
