@@ -224,14 +224,14 @@ pub fn questionnaire(
             draft.answers.push((criterion.id.clone(), answer));
         }
     }
-    let text = workspace::write::render(&draft);
+    let text = workspace::write::render(&draft, policy);
     let verdict = evaluate_text(&text, policy, path)?;
     Ok(Outcome { text, verdict })
 }
 
 /// The verdict a draft would get.
 fn evaluate(draft: &Draft, policy: &Policy, path: &Path) -> Result<Verdict, Error> {
-    evaluate_text(&workspace::write::render(draft), policy, path)
+    evaluate_text(&workspace::write::render(draft, policy), policy, path)
 }
 
 /// Validates workspace text and scores it.

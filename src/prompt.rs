@@ -45,6 +45,8 @@ impl Default for Terminal {
 }
 
 fn interrupted(_: dialoguer::Error) -> Error {
+    // Select and MultiSelect hide the cursor while they run; give it back.
+    let _ = console::Term::stderr().show_cursor();
     Error::Interrupted
 }
 

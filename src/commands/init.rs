@@ -17,7 +17,10 @@ use crate::workspace::{self, FILE_NAME};
 pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
     let policy = Policy::load(cli.policies.as_deref())?;
     let cwd = current_dir()?;
-    let path: PathBuf = cli.workspace.clone().unwrap_or_else(|| cwd.join(FILE_NAME));
+    let path: PathBuf = cli
+        .workspace
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(FILE_NAME));
     let exists = path.exists();
     if exists && !args.force {
         return Err(Error::usage(
@@ -40,7 +43,7 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
         .and_then(|n| names::slugify(&n, names::MAX_LABEL))
         .unwrap_or_else(|| "my-product".to_string());
     let (text, verdict) = if args.non_interactive {
-        let text = workspace::write::render(&workspace::write::starter(&folder));
+        let text = workspace::write::render(&workspace::write::starter(&folder), &policy);
         let verdict = evaluate_text(&text, &policy, &path)?;
         (text, verdict)
     } else {

@@ -5,6 +5,7 @@
 use askama::Template;
 
 use crate::model::{Expose, Platform};
+use crate::policy::Policy;
 
 /// A workspace under construction, in the shape the file will have.
 #[derive(Debug, Clone)]
@@ -60,6 +61,14 @@ pub struct DraftService {
 struct WorkspaceFile<'a> {
     draft: &'a Draft,
     platforms: String,
+    open: Vec<OpenCriterion<'a>>,
+}
+
+/// A criterion the draft does not answer, shown as a commented-out line to fill in.
+struct OpenCriterion<'a> {
+    id: &'a str,
+    question: &'a str,
+    from_model: bool,
 }
 
 mod filters {
@@ -76,18 +85,38 @@ mod filters {
             .collect();
         Ok(format!("[{}]", quoted.join(", ")))
     }
+
+    /// Folds line breaks so that text can sit in a `#` comment.
+    pub fn one_line(s: impl ToString, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(s.to_string().replace(['\n', '\r'], " "))
+    }
 }
 
-/// Renders a draft as commented TOML.
-pub fn render(draft: &Draft) -> String {
+/// Renders a draft as commented TOML; criteria of `policy` the draft leaves unanswered appear as
+/// commented-out answers.
+pub fn render(draft: &Draft, policy: &Policy) -> String {
+    let open = policy
+        .criteria
+        .iter()
+        .filter(|c| !draft.answers.iter().any(|(id, _)| *id == c.id))
+        .map(|c| OpenCriterion {
+            id: &c.id,
+            question: &c.question,
+            from_model: c.evidence.is_some(),
+        })
+        .collect();
     let platforms = Platform::ALL
         .iter()
         .map(|p| p.as_str())
         .collect::<Vec<_>>()
         .join(" | ");
-    WorkspaceFile { draft, platforms }
-        .render()
-        .expect("rendering into a String cannot fail")
+    WorkspaceFile {
+        draft,
+        platforms,
+        open,
+    }
+    .render()
+    .expect("rendering into a String cannot fail")
 }
 
 /// The workspace `init --non-interactive` writes: small, valid, and commented so that a user can
