@@ -47,6 +47,8 @@ pub enum Command {
     Init(InitArgs),
     /// Score the project against the decision criteria
     Assess(AssessArgs),
+    /// Apply the guardrail policies to the design; exit 1 on error-level findings
+    Check(CheckArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -81,6 +83,25 @@ pub enum ReportFormat {
     Json,
     /// A Markdown section for pull requests and wikis
     Markdown,
+}
+
+/// `check` options.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+}
+
+/// Formats of the guardrail report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Findings grouped by severity, for people
+    Text,
+    /// JSON for scripts
+    Json,
+    /// SARIF 2.1.0 for code scanning (GitHub shows the findings on the pull request)
+    Sarif,
 }
 
 /// `completions` options.

@@ -7,6 +7,7 @@
 //! `commands` is the I/O edge that wires the stages together for each subcommand.
 
 pub mod assess;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;

@@ -19,6 +19,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         "alternatives.toml",
         include_str!("../policies/alternatives.toml"),
     ),
+    (
+        "guardrails.toml",
+        include_str!("../policies/guardrails.toml"),
+    ),
 ];
 
 /// Model metrics a criterion can take as evidence.
@@ -250,6 +254,15 @@ fn read<T: DeserializeOwned>(dir: Option<&Path>, name: &str) -> Result<(Source, 
     let value = toml::from_str(source.text())
         .map_err(|e| Error::invalid(&source, vec![workspace::toml_problem(&source, &e)]))?;
     Ok((source, value))
+}
+
+/// Reads one policy file from `dir`, or the shipped copy when `dir` is `None` or lacks it, for
+/// policy files validated by the stage that uses them (`guardrails.toml` in `check`).
+pub(crate) fn read_file<T: DeserializeOwned>(
+    dir: Option<&Path>,
+    name: &str,
+) -> Result<(Source, T), Error> {
+    read(dir, name)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! oracles that `scripts/install-tools.sh` installs.
 
 mod assess;
+mod check;
 mod corpus;
 mod init;
 mod support;

@@ -1,0 +1,524 @@
+//! Read + validate stage for `policies/guardrails.toml`: which guardrail rules run, at what
+//! severity, with which thresholds and texts. The shipped file defines every rule; a
+//! `guardrails.toml` in `--policies DIR` is applied over it, rule by rule. Nothing here looks
+//! at a workspace.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::diagnostic::{Code, Error, Problem, Source, closest};
+use crate::policy;
+
+/// The policy file name, shipped and in `--policies DIR`.
+pub const FILE_NAME: &str = "guardrails.toml";
+
+/// How serious a finding is. Ordered from most to least serious.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Must be fixed: `check` exits 1.
+    Error,
+    /// Should be fixed or consciously accepted.
+    Warning,
+    /// Worth a look.
+    Info,
+}
+
+impl Severity {
+    /// Every severity, most serious first.
+    pub const ALL: [Severity; 3] = [Severity::Error, Severity::Warning, Severity::Info];
+
+    /// The keyword used in policy files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The guardrail rules this build implements. The ids are part of the interface (reports,
+/// SARIF, users' policy files): never rename or reuse one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RuleId {
+    /// Requests or limits missing.
+    ResourcesMissing,
+    /// Memory with the `m` suffix.
+    MemoryMillibytes,
+    /// CPU limit far above the request.
+    CpuLimitRatio,
+    /// No image.
+    ImageMissing,
+    /// Image without a tag or tagged `latest`.
+    ImageUnpinned,
+    /// Too few replicas for a service others depend on.
+    SingleReplica,
+    /// A public service that is also called internally.
+    PublicAndCalled,
+    /// Too many LoadBalancer services in one namespace.
+    LoadBalancersPerNamespace,
+    /// Service port differs from target port on EKS.
+    EksTargetPort,
+    /// Namespaces whose calls form a cycle.
+    NamespaceCycle,
+    /// Several teams in one namespace.
+    NamespaceTeams,
+    /// Too many services in one namespace.
+    NamespaceSize,
+    /// Egress to any address.
+    EgressAnywhere,
+}
+
+/// A rule's threshold key in the policy file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThresholdKey {
+    /// `max-ratio` of `cpu-limit-ratio`.
+    MaxRatio,
+    /// `min-replicas` of `single-replica`.
+    MinReplicas,
+    /// `max-load-balancers` of `load-balancers-per-namespace`.
+    MaxLoadBalancers,
+    /// `max-services` of `namespace-size`.
+    MaxServices,
+}
+
+impl ThresholdKey {
+    /// The key as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThresholdKey::MaxRatio => "max-ratio",
+            ThresholdKey::MinReplicas => "min-replicas",
+            ThresholdKey::MaxLoadBalancers => "max-load-balancers",
+            ThresholdKey::MaxServices => "max-services",
+        }
+    }
+
+    /// The smallest value that makes sense.
+    fn minimum(self) -> u32 {
+        match self {
+            ThresholdKey::MaxRatio | ThresholdKey::MinReplicas | ThresholdKey::MaxServices => 1,
+            ThresholdKey::MaxLoadBalancers => 0,
+        }
+    }
+}
+
+impl RuleId {
+    /// Every rule, in the order reports and SARIF list them.
+    pub const ALL: [RuleId; 13] = [
+        RuleId::ResourcesMissing,
+        RuleId::MemoryMillibytes,
+        RuleId::CpuLimitRatio,
+        RuleId::ImageMissing,
+        RuleId::ImageUnpinned,
+        RuleId::SingleReplica,
+        RuleId::PublicAndCalled,
+        RuleId::LoadBalancersPerNamespace,
+        RuleId::EksTargetPort,
+        RuleId::NamespaceCycle,
+        RuleId::NamespaceTeams,
+        RuleId::NamespaceSize,
+        RuleId::EgressAnywhere,
+    ];
+
+    /// The stable id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleId::ResourcesMissing => "resources-missing",
+            RuleId::MemoryMillibytes => "memory-millibytes",
+            RuleId::CpuLimitRatio => "cpu-limit-ratio",
+            RuleId::ImageMissing => "image-missing",
+            RuleId::ImageUnpinned => "image-unpinned",
+            RuleId::SingleReplica => "single-replica",
+            RuleId::PublicAndCalled => "public-and-called",
+            RuleId::LoadBalancersPerNamespace => "load-balancers-per-namespace",
+            RuleId::EksTargetPort => "eks-target-port",
+            RuleId::NamespaceCycle => "namespace-cycle",
+            RuleId::NamespaceTeams => "namespace-teams",
+            RuleId::NamespaceSize => "namespace-size",
+            RuleId::EgressAnywhere => "egress-anywhere",
+        }
+    }
+
+    /// The threshold the rule takes, if any.
+    pub fn threshold_key(self) -> Option<ThresholdKey> {
+        match self {
+            RuleId::CpuLimitRatio => Some(ThresholdKey::MaxRatio),
+            RuleId::SingleReplica => Some(ThresholdKey::MinReplicas),
+            RuleId::LoadBalancersPerNamespace => Some(ThresholdKey::MaxLoadBalancers),
+            RuleId::NamespaceSize => Some(ThresholdKey::MaxServices),
+            _ => None,
+        }
+    }
+
+    fn parse(text: &str) -> Option<RuleId> {
+        RuleId::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One rule as configured.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Which rule.
+    pub id: RuleId,
+    /// False when the policy switched it off.
+    pub enabled: bool,
+    /// Severity of its findings.
+    pub severity: Severity,
+    /// What the rule wants, in one line.
+    pub title: String,
+    /// What triggers a finding.
+    pub description: String,
+    /// Why it matters.
+    pub rationale: String,
+    /// How to fix a finding.
+    pub fix: String,
+    /// The threshold, for rules that have one.
+    pub threshold: Option<u32>,
+}
+
+/// Every rule, configured, in `RuleId::ALL` order.
+#[derive(Debug, Clone)]
+pub struct Guardrails {
+    /// The rules.
+    pub rules: Vec<Rule>,
+}
+
+impl Guardrails {
+    /// Loads the shipped rules, with `dir/guardrails.toml` (when present) applied over them.
+    pub fn load(dir: Option<&Path>) -> Result<Guardrails, Error> {
+        let (source, shipped): (Source, RawGuardrails) = policy::read_file(None, FILE_NAME)?;
+        let mut rules = base(&source, shipped)?;
+        if let Some(dir) = dir.filter(|d| d.join(FILE_NAME).is_file()) {
+            let (source, overrides): (Source, RawGuardrails) =
+                policy::read_file(Some(dir), FILE_NAME)?;
+            apply(&source, overrides, &mut rules)?;
+        }
+        Ok(Guardrails { rules })
+    }
+
+    /// The configuration of one rule.
+    pub fn rule(&self, id: RuleId) -> &Rule {
+        // `load` guarantees one entry per id, in `RuleId::ALL` order.
+        &self.rules[RuleId::ALL.iter().position(|r| *r == id).unwrap_or(0)]
+    }
+
+    /// The rule's threshold, or `default` if it has none (never the case after `load`).
+    pub fn threshold(&self, id: RuleId, default: u32) -> u32 {
+        self.rule(id).threshold.unwrap_or(default)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawGuardrails {
+    #[serde(default)]
+    rules: Vec<Spanned<RawRule>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawRule {
+    id: Spanned<String>,
+    enabled: Option<bool>,
+    severity: Option<Spanned<String>>,
+    title: Option<String>,
+    description: Option<String>,
+    rationale: Option<String>,
+    fix: Option<String>,
+    max_ratio: Option<Spanned<i64>>,
+    min_replicas: Option<Spanned<i64>>,
+    max_load_balancers: Option<Spanned<i64>>,
+    max_services: Option<Spanned<i64>>,
+}
+
+impl RawRule {
+    fn thresholds(&self) -> impl Iterator<Item = (ThresholdKey, &Spanned<i64>)> {
+        [
+            (ThresholdKey::MaxRatio, &self.max_ratio),
+            (ThresholdKey::MinReplicas, &self.min_replicas),
+            (ThresholdKey::MaxLoadBalancers, &self.max_load_balancers),
+            (ThresholdKey::MaxServices, &self.max_services),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+    }
+}
+
+/// Builds the rules from the shipped file, which must define each of them completely.
+fn base(source: &Source, raw: RawGuardrails) -> Result<Vec<Rule>, Error> {
+    let mut slots: Vec<Option<Rule>> = vec![None; RuleId::ALL.len()];
+    let mut first: Vec<Option<Range<usize>>> = vec![None; RuleId::ALL.len()];
+    let mut problems = Vec::new();
+    for entry in &raw.rules {
+        let span = entry.span();
+        let raw = entry.get_ref();
+        let Some(id) = rule_id(raw, &mut problems) else {
+            continue;
+        };
+        if let Some(earlier) = first[index(id)].replace(raw.id.span()) {
+            problems.push(duplicate(raw, earlier));
+            continue;
+        }
+        let slot = &mut slots[index(id)];
+        let missing: Vec<&str> = [
+            ("title", raw.title.is_none()),
+            ("description", raw.description.is_none()),
+            ("rationale", raw.rationale.is_none()),
+            ("fix", raw.fix.is_none()),
+            ("severity", raw.severity.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(k, m)| m.then_some(k))
+        .collect();
+        if !missing.is_empty() {
+            problems.push(
+                Problem::new(
+                    Code::InvalidPolicy,
+                    span.clone(),
+                    format!("rule \"{id}\" lacks {}", missing.join(", ")),
+                )
+                .label("incomplete rule")
+                .help("the shipped guardrails define every key of every rule"),
+            );
+            continue;
+        }
+        let mut rule = Rule {
+            id,
+            enabled: raw.enabled.unwrap_or(true),
+            severity: Severity::Error,
+            title: raw.title.clone().unwrap_or_default(),
+            description: raw.description.clone().unwrap_or_default(),
+            rationale: raw.rationale.clone().unwrap_or_default(),
+            fix: raw.fix.clone().unwrap_or_default(),
+            threshold: None,
+        };
+        override_rule(raw, &mut rule, &mut problems);
+        if let Some(key) = id.threshold_key()
+            && rule.threshold.is_none()
+        {
+            problems.push(
+                Problem::new(
+                    Code::InvalidPolicy,
+                    span,
+                    format!("rule \"{id}\" lacks its threshold `{}`", key.as_str()),
+                )
+                .label("incomplete rule")
+                .help(format!("add `{} = ...`", key.as_str())),
+            );
+        }
+        *slot = Some(rule);
+    }
+    for (id, slot) in RuleId::ALL.iter().zip(&slots) {
+        if slot.is_none() && problems.is_empty() {
+            problems.push(
+                Problem::new(
+                    Code::InvalidPolicy,
+                    0..0,
+                    format!("the shipped guardrails do not define rule \"{id}\""),
+                )
+                .help("add a [[rules]] table for it"),
+            );
+        }
+    }
+    if problems.is_empty() {
+        Ok(slots.into_iter().flatten().collect())
+    } else {
+        Err(Error::invalid(source, problems))
+    }
+}
+
+/// Applies a user's policy file over the rules.
+fn apply(source: &Source, raw: RawGuardrails, rules: &mut [Rule]) -> Result<(), Error> {
+    let mut problems = Vec::new();
+    let mut first: Vec<Option<Range<usize>>> = vec![None; RuleId::ALL.len()];
+    for entry in &raw.rules {
+        let raw = entry.get_ref();
+        let Some(id) = rule_id(raw, &mut problems) else {
+            continue;
+        };
+        if let Some(earlier) = first[index(id)].replace(raw.id.span()) {
+            problems.push(duplicate(raw, earlier));
+            continue;
+        }
+        override_rule(raw, &mut rules[index(id)], &mut problems);
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::invalid(source, problems))
+    }
+}
+
+fn index(id: RuleId) -> usize {
+    RuleId::ALL.iter().position(|r| *r == id).unwrap_or(0)
+}
+
+fn rule_id(raw: &RawRule, problems: &mut Vec<Problem>) -> Option<RuleId> {
+    let text = raw.id.get_ref();
+    let id = RuleId::parse(text);
+    if id.is_none() {
+        let help = match closest(text, RuleId::ALL.iter().map(|r| r.as_str())) {
+            Some(c) => format!("did you mean \"{c}\"? The rules are listed in the README"),
+            None => format!(
+                "the rules are {}",
+                RuleId::ALL
+                    .iter()
+                    .map(|r| format!("\"{r}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        problems.push(
+            Problem::new(
+                Code::InvalidPolicy,
+                raw.id.span(),
+                format!("unknown guardrail rule \"{text}\""),
+            )
+            .label("no such rule")
+            .help(help),
+        );
+    }
+    id
+}
+
+fn duplicate(raw: &RawRule, first: Range<usize>) -> Problem {
+    Problem::new(
+        Code::Duplicate,
+        raw.id.span(),
+        format!("rule \"{}\" is configured twice", raw.id.get_ref()),
+    )
+    .label("again here")
+    .also(first, "first here")
+    .help("merge the two [[rules]] tables into one")
+}
+
+/// Replaces the rule's settings with those the raw entry sets, checking each.
+fn override_rule(raw: &RawRule, rule: &mut Rule, problems: &mut Vec<Problem>) {
+    if let Some(enabled) = raw.enabled {
+        rule.enabled = enabled;
+    }
+    if let Some(severity) = &raw.severity {
+        match Severity::parse(severity.get_ref()) {
+            Some(s) => rule.severity = s,
+            None => {
+                let names = Severity::ALL.iter().map(|s| s.as_str());
+                let help = match closest(severity.get_ref(), names) {
+                    Some(c) => format!(
+                        "did you mean \"{c}\"? A severity is \"error\", \"warning\" or \"info\""
+                    ),
+                    None => "a severity is \"error\", \"warning\" or \"info\"".to_string(),
+                };
+                problems.push(
+                    Problem::new(
+                        Code::InvalidPolicy,
+                        severity.span(),
+                        format!("unknown severity {:?}", severity.get_ref()),
+                    )
+                    .label("not a severity")
+                    .help(help),
+                );
+            }
+        }
+    }
+    for (text, field) in [
+        (&raw.title, &mut rule.title),
+        (&raw.description, &mut rule.description),
+        (&raw.rationale, &mut rule.rationale),
+        (&raw.fix, &mut rule.fix),
+    ] {
+        if let Some(text) = text {
+            field.clone_from(text);
+        }
+    }
+    for (key, value) in raw.thresholds() {
+        if rule.id.threshold_key() != Some(key) {
+            let help = match rule.id.threshold_key() {
+                Some(own) => format!("did you mean `{}`?", own.as_str()),
+                None => format!("rule \"{}\" has no threshold; remove the key", rule.id),
+            };
+            problems.push(
+                Problem::new(
+                    Code::InvalidPolicy,
+                    value.span(),
+                    format!("rule \"{}\" does not take `{}`", rule.id, key.as_str()),
+                )
+                .label("not a threshold of this rule")
+                .help(help),
+            );
+            continue;
+        }
+        match u32::try_from(*value.get_ref()) {
+            Ok(n) if n >= key.minimum() && n <= 100_000 => rule.threshold = Some(n),
+            _ => problems.push(
+                Problem::new(
+                    Code::InvalidPolicy,
+                    value.span(),
+                    format!(
+                        "`{}` must be between {} and 100000, not {}",
+                        key.as_str(),
+                        key.minimum(),
+                        value.get_ref()
+                    ),
+                )
+                .label("out of range")
+                .help(format!(
+                    "set a whole number from {} to 100000",
+                    key.minimum()
+                )),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_file_defines_every_rule_once() {
+        let g = Guardrails::load(None).unwrap();
+        let ids: Vec<_> = g.rules.iter().map(|r| r.id).collect();
+        assert_eq!(ids, RuleId::ALL);
+        for rule in &g.rules {
+            assert!(rule.enabled, "{}", rule.id);
+            assert_eq!(
+                rule.threshold.is_some(),
+                rule.id.threshold_key().is_some(),
+                "{}",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
+    fn rule_ids_are_unique_kebab_case() {
+        let mut ids: Vec<_> = RuleId::ALL.iter().map(|r| r.as_str()).collect();
+        for id in &ids {
+            assert!(crate::names::dns1123_label(id).is_ok(), "{id}");
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), RuleId::ALL.len());
+    }
+}

@@ -1,0 +1,309 @@
+//! Render stage for `check`: findings as text grouped by severity, as JSON, and as SARIF 2.1.0
+//! for code scanning. Pure functions of the report and the file's path; nothing is printed here.
+
+use std::fmt::Write;
+use std::path::{Component, Path, PathBuf};
+
+use console::Style;
+use serde_json::{Value, json};
+
+use crate::check::{CheckReport, Finding, Rule, Severity};
+
+/// The SARIF schema a log declares.
+const SARIF_SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+/// Text for a terminal: findings grouped by severity (most serious first), each with
+/// `file:line:col`, the rule id, the message and how to fix it; then a summary line.
+pub fn text(report: &CheckReport, file: &str, color: bool) -> String {
+    let paint = |style: Style, s: &str| style.force_styling(color).apply_to(s).to_string();
+    let mut out = String::new();
+    for severity in Severity::ALL {
+        let findings: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .collect();
+        if findings.is_empty() {
+            continue;
+        }
+        let (heading, style) = match severity {
+            Severity::Error => ("Errors", Style::new().red().bold()),
+            Severity::Warning => ("Warnings", Style::new().yellow().bold()),
+            Severity::Info => ("Info", Style::new().cyan().bold()),
+        };
+        let _ = writeln!(
+            out,
+            "{}\n",
+            paint(style, &format!("{heading} ({})", findings.len()))
+        );
+        for f in findings {
+            let _ = writeln!(
+                out,
+                "  {}:{}:{}: {} {}",
+                file,
+                f.line,
+                f.column,
+                paint(Style::new().bold(), &format!("[{}]", f.rule)),
+                f.message
+            );
+            if let Some(rule) = report.rule(f.rule) {
+                let _ = writeln!(out, "      help: {}", rule.fix);
+            }
+        }
+        out.push('\n');
+    }
+    let enabled = report.rules.iter().filter(|r| r.enabled).count();
+    let counts = summary(report);
+    if report.findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                Style::new().green().bold(),
+                &format!("No findings: {enabled} guardrails passed on {file}.")
+            )
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "{counts} from {enabled} of {} guardrails on {file}.",
+            report.rules.len()
+        );
+    }
+    out
+}
+
+/// "1 error, 2 warnings, 0 info".
+fn summary(report: &CheckReport) -> String {
+    Severity::ALL
+        .iter()
+        .map(|s| {
+            let n = report.count(*s);
+            match s {
+                Severity::Info => format!("{n} info"),
+                _ if n == 1 => format!("{n} {s}"),
+                _ => format!("{n} {s}s"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// JSON for scripts: the file, whether it passed (no error-level finding), counts per
+/// severity, every finding with its location and fix, and every rule as configured.
+pub fn json(report: &CheckReport, file: &str) -> String {
+    let findings: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            json!({
+                "rule": f.rule.as_str(),
+                "severity": f.severity,
+                "subject": f.subject,
+                "message": f.message,
+                "file": file,
+                "line": f.line,
+                "column": f.column,
+                "end-line": f.end_line,
+                "end-column": f.end_column,
+                "help": report.rule(f.rule).map(|r| r.fix.as_str()),
+            })
+        })
+        .collect();
+    let rules: Vec<Value> = report.rules.iter().map(rule_json).collect();
+    let value = json!({
+        "file": file,
+        "passed": !report.has_errors(),
+        "summary": {
+            "error": report.count(Severity::Error),
+            "warning": report.count(Severity::Warning),
+            "info": report.count(Severity::Info),
+        },
+        "findings": findings,
+        "rules": rules,
+    });
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn rule_json(rule: &Rule) -> Value {
+    let mut value = json!({
+        "id": rule.id.as_str(),
+        "enabled": rule.enabled,
+        "severity": rule.severity,
+        "title": rule.title,
+        "description": rule.description,
+        "rationale": rule.rationale,
+        "fix": rule.fix,
+    });
+    if let (Some(key), Some(threshold), Some(map)) = (
+        rule.id.threshold_key(),
+        rule.threshold,
+        value.as_object_mut(),
+    ) {
+        map.insert(key.as_str().to_string(), json!(threshold));
+    }
+    value
+}
+
+/// The SARIF level of a severity.
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// A SARIF 2.1.0 log with one run: every rule in `tool.driver.rules` and every finding as a
+/// result located in the workspace file at `uri` (see [`artifact_uri`]).
+pub fn sarif(report: &CheckReport, uri: &str) -> String {
+    let rules: Vec<Value> = report
+        .rules
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id.as_str(),
+                "shortDescription": { "text": r.title },
+                "fullDescription": { "text": r.description },
+                "help": {
+                    "text": format!("{}\n\nHow to fix: {}", r.rationale, r.fix),
+                    "markdown": format!("{}\n\n**How to fix:** {}", r.rationale, r.fix),
+                },
+                "defaultConfiguration": {
+                    "enabled": r.enabled,
+                    "level": level(r.severity),
+                },
+                "properties": { "tags": ["kubernetes", "guardrail"] },
+            })
+        })
+        .collect();
+    let relative = !uri.contains(':');
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let index = report
+                .rules
+                .iter()
+                .position(|r| r.id == f.rule)
+                .unwrap_or(0);
+            let mut location = json!({ "uri": uri });
+            if relative && let Some(map) = location.as_object_mut() {
+                map.insert("uriBaseId".into(), json!("%SRCROOT%"));
+            }
+            json!({
+                "ruleId": f.rule.as_str(),
+                "ruleIndex": index,
+                "level": level(f.severity),
+                "message": { "text": f.message },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": location,
+                        "region": {
+                            "startLine": f.line,
+                            "startColumn": f.column,
+                            "endLine": f.end_line,
+                            "endColumn": f.end_column,
+                        },
+                    },
+                }],
+            })
+        })
+        .collect();
+    let value = json!({
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "k8s-advisor",
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                },
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The URI a SARIF log uses for the workspace file at `path` (as given on the command line or
+/// found by the upward search): relative to `cwd` with `/` separators when the file lies
+/// inside it, which is what code scanning expects when run from the repository root; else an
+/// absolute `file://` URI. Characters outside the URI grammar are percent-encoded.
+pub fn artifact_uri(path: &Path, cwd: &Path) -> String {
+    let absolute = normalize(&cwd.join(path));
+    let base = normalize(cwd);
+    match absolute.strip_prefix(&base) {
+        Ok(relative) if !relative.as_os_str().is_empty() => segments(relative).join("/"),
+        _ => format!("file:///{}", segments(&absolute).join("/")),
+    }
+}
+
+/// Removes `.` and resolves `..` lexically (the file need not exist, links are not followed).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+fn segments(path: &Path) -> Vec<String> {
+    path.components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(percent_encode(&s.to_string_lossy())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn percent_encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_relative_to_the_current_folder() {
+        let cwd = Path::new("/repo");
+        assert_eq!(
+            artifact_uri(Path::new("k8s-advisor.toml"), cwd),
+            "k8s-advisor.toml"
+        );
+        assert_eq!(
+            artifact_uri(Path::new("./infra/../k8s-advisor.toml"), cwd),
+            "k8s-advisor.toml"
+        );
+        assert_eq!(
+            artifact_uri(Path::new("/repo/a b/k8s-advisor.toml"), cwd),
+            "a%20b/k8s-advisor.toml"
+        );
+        assert_eq!(
+            artifact_uri(Path::new("../k8s-advisor.toml"), Path::new("/repo/sub")),
+            "file:///repo/k8s-advisor.toml"
+        );
+    }
+}

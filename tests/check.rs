@@ -1,0 +1,743 @@
+//! `check`: every guardrail on a workspace that triggers it and one that does not, policy
+//! overrides and their errors, the exit codes, the examples, and the three formats (snapshots,
+//! and SARIF validated against the official SARIF 2.1.0 schema vendored in `tests/schemas/`).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{bin, examples, root};
+
+const RESOURCES: &str = r#"{ requests = { cpu = "250m", memory = "256Mi" }, limits = { cpu = "500m", memory = "512Mi" } }"#;
+
+/// A `[[services]]` table with sound defaults; `overrides` replace a key's value, or drop the
+/// key when the value is empty.
+fn svc(name: &str, overrides: &[(&str, &str)]) -> String {
+    let image = format!("\"registry.example.com/{name}:1.0.0\"");
+    let mut keys: Vec<(String, String)> = vec![
+        ("image".into(), image),
+        ("replicas".into(), "2".into()),
+        ("port".into(), "8080".into()),
+        ("resources".into(), RESOURCES.into()),
+    ];
+    for (key, value) in overrides {
+        match keys.iter_mut().find(|(k, _)| k == key) {
+            Some(entry) => entry.1 = (*value).to_string(),
+            None => keys.push(((*key).to_string(), (*value).to_string())),
+        }
+    }
+    let mut out = format!("\n[[services]]\nname = \"{name}\"\n");
+    for (key, value) in keys.into_iter().filter(|(_, v)| !v.is_empty()) {
+        out.push_str(&format!("{key} = {value}\n"));
+    }
+    out
+}
+
+/// A workspace on `platform` with the given service tables.
+fn ws(platform: &str, services: &[String]) -> String {
+    let mut text = format!(
+        "version = 1\n\n[project]\nname = \"shop\"\nplatform = \"{platform}\"\n\n\
+         [[namespaces]]\nname = \"shop\"\nteam = \"web\"\n"
+    );
+    for s in services {
+        text.push_str(s);
+    }
+    text
+}
+
+/// Runs `check` with `args` in a fresh folder holding `workspace` as k8s-advisor.toml and the
+/// given policy files under `policies/`.
+fn run(workspace: &str, policies: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("k8s-advisor.toml"), workspace).unwrap();
+    if !policies.is_empty() {
+        std::fs::create_dir(dir.path().join("policies")).unwrap();
+        for (name, text) in policies {
+            std::fs::write(dir.path().join("policies").join(name), text).unwrap();
+        }
+    }
+    let output = bin()
+        .current_dir(dir.path())
+        .arg("check")
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        stderr,
+    )
+}
+
+/// The JSON report of `check` on `workspace` with the shipped policy.
+fn report(workspace: &str) -> Value {
+    let (code, stdout, stderr) = run(workspace, &[], &["--format", "json"]);
+    assert!(code == 0 || code == 1, "exit {code}: {stderr}");
+    let value: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["passed"], code == 0, "exit code follows `passed`");
+    value
+}
+
+/// The rule ids of the findings, in report order.
+fn rules(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Asserts that `rule` fires on `bad` (with `severity`) and not on `good`.
+fn fires(rule: &str, severity: &str, bad: &str, good: &str) -> Value {
+    let bad_report = report(bad);
+    let found: Vec<&Value> = bad_report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect();
+    assert!(!found.is_empty(), "{rule} did not fire on\n{bad}");
+    for f in &found {
+        assert_eq!(f["severity"], severity, "{f}");
+        assert!(f["line"].as_u64().unwrap() >= 1);
+    }
+    let good_report = report(good);
+    assert!(
+        !rules(&good_report).iter().any(|r| r == rule),
+        "{rule} fired on\n{good}\n{good_report:#}"
+    );
+    found[0].clone()
+}
+
+/// The line of the first occurrence of `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> u64 {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not in text"));
+    text[..at].matches('\n').count() as u64 + 1
+}
+
+#[test]
+fn a_sound_workspace_has_no_findings() {
+    let text = ws(
+        "eks",
+        &[
+            svc("web", &[("expose", "\"public\""), ("calls", "[\"api\"]")]),
+            svc("api", &[]),
+        ],
+    );
+    let (code, stdout, _) = run(&text, &[], &[]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("No findings: 13 guardrails passed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn resources_missing() {
+    let bad = ws("generic", &[svc("api", &[("resources", "")])]);
+    let good = ws("generic", &[svc("api", &[])]);
+    let f = fires("resources-missing", "error", &bad, &good);
+    assert_eq!(
+        f["message"],
+        "service shop/api has no CPU request, memory request, CPU limit and memory limit"
+    );
+    assert_eq!(f["line"], line_of(&bad, "[[services]]"));
+    let partial = ws(
+        "generic",
+        &[svc(
+            "api",
+            &[(
+                "resources",
+                r#"{ requests = { cpu = "250m", memory = "256Mi" } }"#,
+            )],
+        )],
+    );
+    let f = &report(&partial)["findings"][0];
+    assert_eq!(
+        f["message"],
+        "service shop/api has no CPU limit and memory limit"
+    );
+    assert_eq!(f["line"], line_of(&partial, "resources ="));
+}
+
+#[test]
+fn memory_millibytes() {
+    let res = r#"{ requests = { cpu = "250m", memory = "256m" }, limits = { cpu = "500m", memory = "512Mi" } }"#;
+    let bad = ws("generic", &[svc("api", &[("resources", res)])]);
+    let good = ws("generic", &[svc("api", &[])]);
+    let f = fires("memory-millibytes", "error", &bad, &good);
+    assert_eq!(
+        f["message"],
+        "memory request \"256m\" of shop/api means 256 thousandths of a byte; did you mean \"256Mi\"?"
+    );
+    // Points at the quantity itself.
+    let column = bad
+        .lines()
+        .find(|l| l.starts_with("resources"))
+        .unwrap()
+        .find("\"256m\"")
+        .unwrap();
+    assert_eq!(f["column"], column as u64 + 1);
+    // CPU in millicores is the normal spelling.
+    assert!(rules(&report(&good)).is_empty());
+}
+
+#[test]
+fn cpu_limit_ratio() {
+    let ratio = |req: &str, lim: &str| {
+        format!(
+            r#"{{ requests = {{ cpu = "{req}", memory = "256Mi" }}, limits = {{ cpu = "{lim}", memory = "512Mi" }} }}"#
+        )
+    };
+    let bad = ws(
+        "generic",
+        &[svc("api", &[("resources", &ratio("100m", "1"))])],
+    );
+    let good = ws(
+        "generic",
+        &[svc("api", &[("resources", &ratio("250m", "1"))])],
+    );
+    let f = fires("cpu-limit-ratio", "warning", &bad, &good);
+    assert_eq!(
+        f["message"],
+        "CPU limit \"1\" of shop/api is 10.0 times its request \"100m\"; the policy allows at most 4 times"
+    );
+    let zero = ws("generic", &[svc("api", &[("resources", &ratio("0", "1"))])]);
+    assert_eq!(rules(&report(&zero)), ["cpu-limit-ratio"]);
+}
+
+#[test]
+fn image_missing() {
+    let bad = ws("generic", &[svc("api", &[("image", "")])]);
+    let good = ws("generic", &[svc("api", &[])]);
+    let f = fires("image-missing", "warning", &bad, &good);
+    assert_eq!(f["message"], "service shop/api names no container image");
+}
+
+#[test]
+fn image_unpinned() {
+    for (image, message) in [
+        (
+            "nginx",
+            "image \"nginx\" of shop/api has no tag, so it means `latest`",
+        ),
+        (
+            "nginx:latest",
+            "image \"nginx:latest\" of shop/api is tagged `latest`",
+        ),
+        (
+            "registry:5000/team/nginx",
+            "image \"registry:5000/team/nginx\" of shop/api has no tag, so it means `latest`",
+        ),
+    ] {
+        let bad = ws(
+            "generic",
+            &[svc("api", &[("image", &format!("\"{image}\""))])],
+        );
+        let good = ws(
+            "generic",
+            &[svc(
+                "api",
+                &[("image", "\"registry:5000/team/nginx:1.25.3\"")],
+            )],
+        );
+        let f = fires("image-unpinned", "error", &bad, &good);
+        assert_eq!(f["message"], message);
+        assert_eq!(f["line"], line_of(&bad, "image ="));
+    }
+    let digest = ws(
+        "generic",
+        &[svc(
+            "api",
+            &[("image", "\"nginx@sha256:0123456789abcdef\"")],
+        )],
+    );
+    assert!(rules(&report(&digest)).is_empty());
+}
+
+#[test]
+fn single_replica() {
+    let bad = ws(
+        "generic",
+        &[
+            svc("web", &[("calls", "[\"api\"]")]),
+            svc("api", &[("replicas", "1")]),
+        ],
+    );
+    // A lone worker nobody calls may run one pod.
+    let good = ws(
+        "generic",
+        &[svc("web", &[]), svc("api", &[("replicas", "1")])],
+    );
+    let f = fires("single-replica", "warning", &bad, &good);
+    assert_eq!(
+        f["message"],
+        "shop/api runs 1 replica but is called by shop/web; at least 2 are needed"
+    );
+    assert_eq!(f["line"], line_of(&bad, "replicas = 1"));
+    let exposed = ws(
+        "generic",
+        &[svc("web", &[("replicas", ""), ("expose", "\"internal\"")])],
+    );
+    let f = &report(&exposed)["findings"][0];
+    assert_eq!(
+        f["message"],
+        "shop/web runs 1 replica but is exposed (internal); at least 2 are needed"
+    );
+}
+
+#[test]
+fn public_and_called() {
+    let bad = ws(
+        "generic",
+        &[
+            svc("web", &[("calls", "[\"api\"]")]),
+            svc("api", &[("expose", "\"public\"")]),
+        ],
+    );
+    let good = ws(
+        "generic",
+        &[
+            svc("web", &[("calls", "[\"api\"]"), ("expose", "\"public\"")]),
+            svc("api", &[]),
+        ],
+    );
+    let f = fires("public-and-called", "warning", &bad, &good);
+    assert_eq!(
+        f["message"],
+        "shop/api is public and also called by shop/web"
+    );
+    assert_eq!(f["line"], line_of(&bad, "expose ="));
+}
+
+#[test]
+fn load_balancers_per_namespace() {
+    let lb = |n: usize| -> Vec<String> {
+        (0..n)
+            .map(|i| svc(&format!("edge{i}"), &[("expose", "\"internal\"")]))
+            .collect()
+    };
+    let bad = ws("generic", &lb(3));
+    let good = ws("generic", &lb(2));
+    let f = fires("load-balancers-per-namespace", "warning", &bad, &good);
+    assert_eq!(
+        f["message"],
+        "namespace shop has 3 LoadBalancer services, more than 2: \
+         edge0 (internal), edge1 (internal), edge2 (internal)"
+    );
+    assert_eq!(f["subject"], "shop");
+    assert_eq!(f["line"], line_of(&bad, "[[namespaces]]"));
+}
+
+#[test]
+fn eks_target_port() {
+    let ports =
+        r#"[{ name = "http", port = 80, target = 8080 }, { name = "metrics", port = 9090 }]"#;
+    let bad = ws("eks", &[svc("api", &[("port", ""), ("ports", ports)])]);
+    let good = ws("eks", &[svc("api", &[])]);
+    let f = fires("eks-target-port", "warning", &bad, &good);
+    assert_eq!(
+        f["message"],
+        "shop/api maps Service port to different container port: http (80 → 8080)"
+    );
+    assert_eq!(f["line"], line_of(&bad, "ports ="));
+    // Only EKS has the caveat.
+    let gke = ws("gke", &[svc("api", &[("port", ""), ("ports", ports)])]);
+    assert!(rules(&report(&gke)).is_empty());
+}
+
+#[test]
+fn namespace_teams() {
+    let bad = ws(
+        "generic",
+        &[svc("api", &[]), svc("billing", &[("team", "\"finance\"")])],
+    );
+    let good = ws(
+        "generic",
+        &[svc("api", &[]), svc("billing", &[("team", "\"web\"")])],
+    );
+    let f = fires("namespace-teams", "warning", &bad, &good);
+    assert_eq!(
+        f["message"],
+        "namespace shop is shared by 2 teams: finance (billing); web (api)"
+    );
+}
+
+#[test]
+fn namespace_size() {
+    let many =
+        |n: usize| -> Vec<String> { (0..n).map(|i| svc(&format!("s{i:02}"), &[])).collect() };
+    let bad = ws("generic", &many(16));
+    let good = ws("generic", &many(15));
+    let f = fires("namespace-size", "info", &bad, &good);
+    assert_eq!(
+        f["message"],
+        "namespace shop holds 16 services, more than 15"
+    );
+    // Info alone does not fail the check.
+    assert_eq!(run(&bad, &[], &[]).0, 0);
+}
+
+#[test]
+fn egress_anywhere() {
+    for cidr in ["0.0.0.0/0", "::/0"] {
+        let bad = ws(
+            "generic",
+            &[svc(
+                "api",
+                &[(
+                    "egress",
+                    &format!(r#"[{{ cidr = "{cidr}", ports = [443], reason = "payment API" }}]"#),
+                )],
+            )],
+        );
+        let good = ws(
+            "generic",
+            &[svc(
+                "api",
+                &[("egress", r#"[{ cidr = "203.0.113.0/24", ports = [443] }]"#)],
+            )],
+        );
+        let f = fires("egress-anywhere", "warning", &bad, &good);
+        assert_eq!(
+            f["message"],
+            format!("shop/api may send traffic to any address: {cidr} (payment API)")
+        );
+        assert_eq!(f["line"], line_of(&bad, "egress ="));
+    }
+}
+
+/// A workspace with something for most rules, for the snapshots and the SARIF schema test.
+fn review_problems() -> String {
+    let mut text = ws(
+        "eks",
+        &[
+            svc(
+                "web",
+                &[
+                    ("image", "\"registry.example.com/web:latest\""),
+                    ("replicas", "1"),
+                    ("expose", "\"public\""),
+                    ("calls", "[\"api\"]"),
+                ],
+            ),
+            svc(
+                "api",
+                &[
+                    ("port", ""),
+                    ("ports", r#"[{ name = "http", port = 80, target = 8080 }]"#),
+                    ("expose", "\"public\""),
+                    (
+                        "resources",
+                        r#"{ requests = { cpu = "100m", memory = "128m" }, limits = { cpu = "2" } }"#,
+                    ),
+                    (
+                        "egress",
+                        r#"[{ cidr = "0.0.0.0/0", ports = [443], reason = "card payments" }]"#,
+                    ),
+                ],
+            ),
+            svc(
+                "worker",
+                &[
+                    ("image", ""),
+                    ("team", "\"data\""),
+                    ("expose", "\"internal\""),
+                ],
+            ),
+        ],
+    );
+    text.insert_str(0, "# A shop whose design review found problems.\n");
+    text
+}
+
+#[test]
+fn error_findings_exit_1_and_warnings_alone_exit_0() {
+    assert_eq!(run(&review_problems(), &[], &[]).0, 1);
+    let warnings_only = ws("generic", &[svc("api", &[("image", "")])]);
+    assert_eq!(run(&warnings_only, &[], &[]).0, 0);
+}
+
+#[test]
+fn text_report_snapshot() {
+    let (code, stdout, stderr) = run(&review_problems(), &[], &[]);
+    assert_eq!(code, 1, "{stderr}");
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn json_report_snapshot() {
+    let (_, stdout, _) = run(&review_problems(), &[], &["--format", "json"]);
+    insta::assert_snapshot!(stdout);
+}
+
+/// The SARIF log with the crate version replaced, so the snapshot survives releases.
+fn sarif_of(workspace: &str) -> String {
+    let (_, stdout, stderr) = run(workspace, &[], &["--format", "sarif"]);
+    assert!(stderr.is_empty(), "{stderr}");
+    stdout.replace(
+        &format!("\"semanticVersion\": \"{}\"", env!("CARGO_PKG_VERSION")),
+        "\"semanticVersion\": \"[version]\"",
+    )
+}
+
+#[test]
+fn sarif_report_snapshot() {
+    insta::assert_snapshot!(sarif_of(&review_problems()));
+}
+
+fn sarif_validator() -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/schemas/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the SARIF schema compiles")
+}
+
+fn assert_valid_sarif(validator: &jsonschema::Validator, log: &Value) {
+    let errors: Vec<String> = validator
+        .iter_errors(log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "invalid SARIF:\n{}", errors.join("\n"));
+}
+
+#[test]
+fn sarif_is_valid_against_the_official_schema() {
+    let validator = sarif_validator();
+    // The validator itself must reject what the schema forbids, or this test proves nothing.
+    let broken: Value = serde_json::json!({ "version": "2.0.0", "runs": [] });
+    assert!(!validator.is_valid(&broken));
+
+    let text = review_problems();
+    let log: Value = serde_json::from_str(&sarif_of(&text)).unwrap();
+    assert_valid_sarif(&validator, &log);
+
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 13, "every rule is described");
+    for rule in rules {
+        for key in ["shortDescription", "fullDescription", "help"] {
+            assert!(!rule[key]["text"].as_str().unwrap().is_empty(), "{rule}");
+        }
+        assert!(rule["defaultConfiguration"]["level"].is_string());
+    }
+    let results = run["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for result in results {
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uri"], "k8s-advisor.toml");
+        assert!(location["region"]["startLine"].as_u64().unwrap() >= 1);
+    }
+    // The image finding sits on the image line, at the value.
+    let image = results
+        .iter()
+        .find(|r| r["ruleId"] == "image-unpinned")
+        .unwrap();
+    let region = &image["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        region["startLine"],
+        line_of(&text, "image = \"registry.example.com/web:latest\"")
+    );
+    assert_eq!(region["startColumn"], 9);
+}
+
+#[test]
+fn sarif_uri_is_relative_to_the_current_folder() {
+    let output = bin()
+        .args([
+            "check",
+            "--format",
+            "sarif",
+            "-w",
+            "examples/picturesocial/k8s-advisor.toml",
+        ])
+        .output()
+        .unwrap();
+    let log: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_valid_sarif(&sarif_validator(), &log);
+    let uri = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"];
+    assert_eq!(uri, "examples/picturesocial/k8s-advisor.toml");
+}
+
+#[test]
+fn the_examples_have_no_error_level_findings() {
+    for path in examples() {
+        let relative = path.strip_prefix(root()).unwrap();
+        let output = bin()
+            .args(["check", "--format", "json", "-w"])
+            .arg(relative)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}: {report:#}",
+            relative.display()
+        );
+        assert_eq!(report["summary"]["error"], 0);
+    }
+}
+
+#[test]
+fn output_is_deterministic() {
+    let text = review_problems();
+    for format in ["text", "json", "sarif"] {
+        let first = run(&text, &[], &["--format", format]).1;
+        let second = run(&text, &[], &["--format", format]).1;
+        assert_eq!(first, second, "{format}");
+    }
+}
+
+// ----- policy overrides -----
+
+fn policy_run(policy: &str, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["--policies", "policies"];
+    all.extend_from_slice(args);
+    run(&review_problems(), &[("guardrails.toml", policy)], &all)
+}
+
+#[test]
+fn a_policy_can_disable_rules_and_change_severity_and_thresholds() {
+    let before = report(&review_problems());
+    let count = |r: &Value, rule: &str| rules(r).iter().filter(|x| *x == rule).count();
+    assert_eq!(count(&before, "eks-target-port"), 1);
+    assert_eq!(count(&before, "cpu-limit-ratio"), 1);
+
+    let policy = r#"
+[[rules]]
+id = "eks-target-port"
+enabled = false
+
+[[rules]]
+id = "cpu-limit-ratio"
+max-ratio = 20
+
+[[rules]]
+id = "image-unpinned"
+severity = "warning"
+
+[[rules]]
+id = "memory-millibytes"
+severity = "info"
+
+[[rules]]
+id = "resources-missing"
+severity = "warning"
+fix = "Ask the platform team for sizing."
+"#;
+    let (code, stdout, stderr) = policy_run(policy, &["--format", "json"]);
+    assert_eq!(code, 0, "{stderr}{stdout}");
+    let after: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(count(&after, "eks-target-port"), 0);
+    assert_eq!(count(&after, "cpu-limit-ratio"), 0);
+    let by_rule = |rule: &str| {
+        after["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_rule("image-unpinned")["severity"], "warning");
+    assert_eq!(by_rule("memory-millibytes")["severity"], "info");
+    assert_eq!(
+        by_rule("resources-missing")["help"],
+        "Ask the platform team for sizing."
+    );
+    let rule = after["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "eks-target-port")
+        .unwrap();
+    assert_eq!(rule["enabled"], false);
+    // Untouched rules keep their shipped settings.
+    assert_eq!(count(&after, "egress-anywhere"), 1);
+}
+
+#[test]
+fn a_policy_folder_without_guardrails_keeps_the_shipped_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("k8s-advisor.toml"), review_problems()).unwrap();
+    std::fs::create_dir(dir.path().join("policies")).unwrap();
+    let output = bin()
+        .current_dir(dir.path())
+        .args(["check", "--policies", "policies"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+}
+
+/// Policy files that must be refused with exit 2 and a located, hinted message.
+#[test]
+fn bad_policies_are_refused_with_their_message() {
+    let cases = [
+        (
+            "unknown-rule",
+            "[[rules]]\nid = \"image-unpined\"\nenabled = false\n",
+        ),
+        (
+            "unknown-severity",
+            "[[rules]]\nid = \"image-unpinned\"\nseverity = \"fatal\"\n",
+        ),
+        (
+            "foreign-threshold",
+            "[[rules]]\nid = \"namespace-size\"\nmax-ratio = 3\n",
+        ),
+        (
+            "threshold-out-of-range",
+            "[[rules]]\nid = \"single-replica\"\nmin-replicas = 0\n",
+        ),
+        (
+            "duplicate-rule",
+            "[[rules]]\nid = \"image-missing\"\n\n[[rules]]\nid = \"image-missing\"\n",
+        ),
+        (
+            "unknown-key",
+            "[[rules]]\nid = \"image-missing\"\nenable = false\n",
+        ),
+        ("syntax", "[[rules]\nid = \"image-missing\"\n"),
+    ];
+    for (name, policy) in cases {
+        let (code, stdout, stderr) = policy_run(policy, &[]);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stdout.is_empty(), "{name}: {stdout}");
+        assert!(
+            stderr.contains("[policies/guardrails.toml:"),
+            "{name}: no file:line:col in\n{stderr}"
+        );
+        assert!(stderr.contains("help:"), "{name}: no hint in\n{stderr}");
+        insta::assert_snapshot!(format!("bad_policy_{name}"), stderr);
+    }
+}
+
+#[test]
+fn shipped_policy_file_matches_the_readme() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let shipped: toml::Value =
+        toml::from_str(&std::fs::read_to_string(root().join("policies/guardrails.toml")).unwrap())
+            .unwrap();
+    for rule in shipped["rules"].as_array().unwrap() {
+        let id = rule["id"].as_str().unwrap();
+        let severity = rule["severity"].as_str().unwrap();
+        assert!(
+            readme.contains(&format!("| `{id}` | {severity} |")),
+            "README's Guardrails table lacks `{id}` ({severity})"
+        );
+    }
+    assert!(Path::new(&root().join("tests/schemas/README.md")).is_file());
+}
