@@ -6,6 +6,7 @@
 //! model (`model`) → analyse (`graph`, `assess`) → render (`report`) → write (`commands`, `fsutil`).
 //! `commands` is the I/O edge that wires the stages together for each subcommand.
 
+pub mod adr;
 pub mod assess;
 pub mod check;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod names;
 pub mod policy;
 pub mod prompt;
 pub mod quantity;
+pub mod record;
 pub mod report;
 pub mod workspace;
 

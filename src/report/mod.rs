@@ -49,18 +49,70 @@ pub fn print_error(err: &Error, choice: ColorChoice) {
     eprint!("{}", render_error(err, use_color(choice, false)));
 }
 
-/// Escapes text for a Markdown table cell or inline text: nothing in it can open a structure.
+/// Escapes text for a Markdown table cell or inline text, so that nothing in it can open a
+/// structure: no emphasis, code, links, HTML, table cells, headings or list items, wherever a
+/// later line wrap puts it. Line breaks become spaces; web addresses become autolinks.
 pub fn markdown_inline(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' => {
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, word) in text.split([' ', '\n', '\r', '\t']).enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if word.is_empty() {
+            continue;
+        }
+        if is_url(word) {
+            out.push('<');
+            out.push_str(word);
+            out.push('>');
+            continue;
+        }
+        // A word that would start a list, a heading underline or a thematic break at the start
+        // of a line gets its marker escaped.
+        let all_marks = word.chars().all(|c| matches!(c, '-' | '+' | '='));
+        let digits = word.trim_start_matches(|c: char| c.is_ascii_digit());
+        let ordinal = digits.len() < word.len() && matches!(digits, "." | ")");
+        let last = word.chars().count() - 1;
+        for (j, c) in word.chars().enumerate() {
+            let always = matches!(
+                c,
+                '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' | '&' | '$'
+            );
+            if always || (all_marks && j == 0) || (ordinal && j == last) {
                 out.push('\\');
-                out.push(c);
             }
-            '\n' | '\r' | '\t' => out.push(' '),
-            c => out.push(c),
+            out.push(c);
         }
     }
     out
+}
+
+fn is_url(word: &str) -> bool {
+    (word.starts_with("https://") || word.starts_with("http://"))
+        && word.len() > 8
+        && word
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '`' | '|' | '\\' | '"'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::markdown_inline;
+
+    #[test]
+    fn nothing_can_open_a_structure() {
+        assert_eq!(markdown_inline("a | b"), "a \\| b");
+        assert_eq!(markdown_inline("`rm -rf`"), "\\`rm -rf\\`");
+        assert_eq!(markdown_inline("# title"), "\\# title");
+        assert_eq!(markdown_inline("<b>x</b>"), "\\<b\\>x\\</b\\>");
+        assert_eq!(markdown_inline("- item"), "\\- item");
+        assert_eq!(markdown_inline("a - b"), "a \\- b");
+        assert_eq!(markdown_inline("12. step"), "12\\. step");
+        assert_eq!(markdown_inline("line\nbreak"), "line break");
+        assert_eq!(markdown_inline("well-known 3.5"), "well-known 3.5");
+        assert_eq!(
+            markdown_inline("see https://example.com/x"),
+            "see <https://example.com/x>"
+        );
+    }
 }

@@ -1,0 +1,378 @@
+//! Render stage for the architecture decision record: a MADR 4 Markdown document built from the
+//! verdict, the model, the graph findings and the generated files. Pure: the caller supplies the
+//! date, the number and the links to other records; `adr` decides those and writes the file.
+
+use askama::Template;
+
+use crate::assess::{Status, Verdict};
+use crate::model::{Expose, Workspace};
+use crate::policy::Alternative;
+use crate::report::markdown_inline;
+
+/// The marker line that identifies a record written by k8s-advisor, and for which project and
+/// verdict. Records without it are never touched.
+pub fn marker(project: &str, recommended: bool) -> String {
+    format!(
+        "<!-- k8s-advisor record: project={project} verdict={} -->",
+        verdict_keyword(recommended)
+    )
+}
+
+/// `kubernetes` or `simpler-platform`.
+pub fn verdict_keyword(recommended: bool) -> &'static str {
+    if recommended {
+        "kubernetes"
+    } else {
+        "simpler-platform"
+    }
+}
+
+/// Reads the project and verdict back from a record's marker line.
+pub fn parse_marker(text: &str) -> Option<(String, bool)> {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("<!-- k8s-advisor record: "))?;
+    let body = line
+        .strip_prefix("<!-- k8s-advisor record: ")?
+        .strip_suffix(" -->")?;
+    let mut project = None;
+    let mut verdict = None;
+    for part in body.split(' ') {
+        match part.split_once('=') {
+            Some(("project", p)) => project = Some(p.to_string()),
+            Some(("verdict", "kubernetes")) => verdict = Some(true),
+            Some(("verdict", "simpler-platform")) => verdict = Some(false),
+            _ => {}
+        }
+    }
+    Some((project?, verdict?))
+}
+
+/// The record's title, also the source of its file name slug.
+pub fn title(ws: &Workspace, verdict: &Verdict) -> String {
+    if verdict.recommended {
+        format!(
+            "Run {} on Kubernetes ({})",
+            ws.project.name,
+            ws.project.platform.title()
+        )
+    } else {
+        format!(
+            "Run {} on a simpler platform than Kubernetes",
+            ws.project.name
+        )
+    }
+}
+
+/// A link to another record.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// Four-digit number.
+    pub number: String,
+    /// File name, relative to the record folder.
+    pub file: String,
+}
+
+/// Everything a record needs beyond the model and the verdict.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    /// `proposed`, `accepted`, ... (kept from an existing record when updated in place).
+    pub status: String,
+    /// ISO date of the decision.
+    pub date: String,
+    /// The record this one supersedes.
+    pub supersedes: Option<Link>,
+}
+
+/// Inputs computed elsewhere: the Mermaid diagram, graph findings and generated files.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// A Mermaid flowchart of the dependency graph (without the code fence).
+    pub mermaid: String,
+    /// Graph findings as (code, message).
+    pub findings: Vec<(String, String)>,
+    /// Paths of the generated files, relative to the repository.
+    pub generated: Vec<String>,
+}
+
+struct CriterionRow {
+    title: String,
+    question: String,
+    status: &'static str,
+    source: &'static str,
+    detail: String,
+}
+
+struct OptionView {
+    name: String,
+    summary: String,
+    pros: Vec<String>,
+    cons: Vec<String>,
+}
+
+struct NamespaceRow {
+    name: String,
+    team: String,
+    services: String,
+    exposure: String,
+}
+
+#[derive(Template)]
+#[template(path = "record.md")]
+struct RecordView<'a> {
+    marker: String,
+    meta: &'a Meta,
+    decision_makers: String,
+    title: String,
+    context: Vec<String>,
+    criteria: Vec<CriterionRow>,
+    outcome: String,
+    confirmation: String,
+    kubernetes: OptionView,
+    alternatives: Vec<OptionView>,
+    good: Vec<String>,
+    bad: Vec<String>,
+    contradictions: Vec<String>,
+    mermaid: &'a str,
+    findings: Vec<String>,
+    namespaces: Vec<NamespaceRow>,
+    generated: Vec<String>,
+    workspace_file: String,
+}
+
+/// Renders the record. `workspace_file` is the workspace path as a reader would pass it to `-w`.
+pub fn render(
+    ws: &Workspace,
+    verdict: &Verdict,
+    alternatives: &[Alternative],
+    meta: &Meta,
+    extras: &Extras,
+    workspace_file: &str,
+) -> String {
+    let md = |s: &str| markdown_inline(s);
+    let platform = ws.project.platform.title();
+    let teams = verdict
+        .criteria
+        .iter()
+        .find_map(|c| c.evidence.as_ref().filter(|e| e.metric == "teams"))
+        .map(|e| e.value);
+    let calls: usize = ws.services.iter().map(|s| s.calls.len()).sum();
+    let cross = ws
+        .services
+        .iter()
+        .flat_map(|s| s.calls.iter().map(move |c| (s, c)))
+        .filter(|(s, c)| s.id.namespace != c.to.namespace)
+        .count();
+    let mut context = Vec::new();
+    if !ws.project.description.trim().is_empty() {
+        context.push(format!(
+            "{}: {}.",
+            md(&ws.project.name),
+            md(ws.project.description.trim().trim_end_matches('.'))
+        ));
+    }
+    context.push(format!(
+        "The product has {} services in {} business domains{}, with {} declared calls between services, {} of them across domains.",
+        ws.services.len(),
+        ws.namespaces.len(),
+        teams.map_or(String::new(), |t| format!(", maintained by {t} teams")),
+        calls,
+        cross
+    ));
+    context.push(format!(
+        "Should it run on Kubernetes ({platform}), or on a simpler platform? The question is settled with the criteria below: Kubernetes is a good option when the met criteria weigh at least {} of {}.",
+        verdict.threshold, verdict.max_score
+    ));
+    let criteria = verdict
+        .criteria
+        .iter()
+        .map(|c| CriterionRow {
+            title: md(&c.title),
+            question: md(&c.question),
+            status: c.status.as_str(),
+            source: c.source.as_str(),
+            detail: md(&c.detail),
+        })
+        .collect();
+    let met: Vec<&str> = verdict
+        .criteria
+        .iter()
+        .filter(|c| c.status == Status::Met)
+        .map(|c| c.title.as_str())
+        .collect();
+    let kubernetes_name = format!("Kubernetes on {platform}");
+    let chosen = if verdict.recommended {
+        kubernetes_name.clone()
+    } else {
+        verdict
+            .alternatives
+            .first()
+            .map_or_else(|| "a simpler platform".to_string(), |a| a.name.clone())
+    };
+    let because = format!(
+        "the met criteria score {} of {}, {} the threshold of {}",
+        verdict.score,
+        verdict.max_score,
+        if verdict.recommended {
+            "reaching"
+        } else {
+            "below"
+        },
+        verdict.threshold
+    );
+    let kubernetes = OptionView {
+        name: md(&kubernetes_name),
+        summary: "One cluster per environment, a namespace per business domain, NetworkPolicies between domains.".into(),
+        pros: good_because(if met.is_empty() {
+            vec!["the industry standard orchestrator, portable across clouds".into()]
+        } else {
+            met.iter().map(|m| format!("it fits: {}", md(&m.to_lowercase()))).collect()
+        }),
+        cons: bad_because(vec![
+            "a cluster, its upgrades and its add-ons must be operated".into(),
+            "the team needs Kubernetes skills for manifests, policies and debugging".into(),
+        ]),
+    };
+    let alternatives = option_views(alternatives);
+    let (good, bad): (Vec<String>, Vec<String>) = if verdict.recommended {
+        (
+            vec![
+                "each domain gets its own namespace, owned by its team, with NetworkPolicies that allow only the declared calls".into(),
+                "services scale and roll out independently on shared infrastructure".into(),
+            ],
+            vec!["the cluster and its upgrades become a platform responsibility".into()],
+        )
+    } else {
+        (
+            vec!["less to operate: no cluster, no control plane upgrades".into()],
+            vec!["revisit the decision when the product grows: more services, more teams, or calls that need traffic policies".into()],
+        )
+    };
+    let contradictions = verdict
+        .contradictions()
+        .map(|c| format!("{}: {}", md(&c.title), md(&c.detail)))
+        .collect();
+    let findings = extras
+        .findings
+        .iter()
+        .map(|(code, message)| format!("`{code}`: {}", md(message)))
+        .collect();
+    let namespaces = ws
+        .namespaces
+        .values()
+        .map(|ns| {
+            let services: Vec<_> = ws.services_in(&ns.name).collect();
+            let mut exposure: Vec<&str> = services.iter().map(|s| s.expose.as_str()).collect();
+            exposure.sort_unstable();
+            exposure.dedup();
+            NamespaceRow {
+                name: md(&ns.name),
+                team: ns.team.as_deref().map_or_else(|| "—".into(), md),
+                services: if services.is_empty() {
+                    "—".into()
+                } else {
+                    services
+                        .iter()
+                        .map(|s| md(&s.id.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                exposure: if services.iter().all(|s| s.expose == Expose::Cluster) {
+                    "cluster only".into()
+                } else {
+                    exposure.join(", ")
+                },
+            }
+        })
+        .collect();
+    RecordView {
+        marker: marker(&ws.project.name, verdict.recommended),
+        meta,
+        decision_makers: yaml_scalar(&ws.project.decision_makers.join(", ")),
+        title: md(&title(ws, verdict)),
+        context,
+        criteria,
+        outcome: format!("Chosen option: \"{}\", because {because}.", md(&chosen)),
+        confirmation: format!(
+            "`k8s-advisor -w {workspace_file} assess` reproduces the verdict from the workspace file. In CI, `k8s-advisor check` keeps the design within the guardrails and `k8s-advisor generate --check` fails when the committed manifests drift from the model.",
+            workspace_file = workspace_file.replace('`', "")
+        ),
+        kubernetes,
+        alternatives,
+        good: good_because(good),
+        bad: bad_because(bad),
+        contradictions,
+        mermaid: &extras.mermaid,
+        findings,
+        namespaces,
+        generated: extras
+            .generated
+            .iter()
+            .map(|g| format!("`{}`", g.replace('`', "")))
+            .collect(),
+        workspace_file: workspace_file.replace('`', ""),
+    }
+    .render()
+    .expect("rendering into a String cannot fail")
+}
+
+fn option_views(alternatives: &[Alternative]) -> Vec<OptionView> {
+    alternatives
+        .iter()
+        .map(|a| OptionView {
+            name: markdown_inline(&a.name),
+            summary: markdown_inline(&if a.examples.is_empty() {
+                a.fits.clone()
+            } else {
+                format!("{} Examples: {}.", a.fits, a.examples.join(", "))
+            }),
+            pros: good_because(a.pros.iter().map(|p| markdown_inline(p)).collect()),
+            cons: bad_because(a.cons.iter().map(|c| markdown_inline(c)).collect()),
+        })
+        .collect()
+}
+
+mod filters {
+    /// Wraps prose at 80 columns; continuation lines are indented by `indent` spaces.
+    pub fn wrap(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
+        let pad = " ".repeat(indent);
+        let options = textwrap::Options::new(80 - indent)
+            .subsequent_indent(&pad)
+            .break_words(false);
+        Ok(textwrap::fill(&s.to_string(), options))
+    }
+
+    /// A `*` list item, wrapped at 80 columns, nested `indent` spaces deep.
+    pub fn bullet(
+        s: impl ToString,
+        _: &dyn askama::Values,
+        indent: usize,
+    ) -> askama::Result<String> {
+        let first = format!("{}* ", " ".repeat(indent));
+        let rest = " ".repeat(indent + 2);
+        let options = textwrap::Options::new(80)
+            .initial_indent(&first)
+            .subsequent_indent(&rest)
+            .break_words(false);
+        Ok(textwrap::fill(&s.to_string(), options))
+    }
+}
+
+fn good_because(items: Vec<String>) -> Vec<String> {
+    items
+        .into_iter()
+        .map(|i| format!("Good, because {i}"))
+        .collect()
+}
+
+fn bad_because(items: Vec<String>) -> Vec<String> {
+    items
+        .into_iter()
+        .map(|i| format!("Bad, because {i}"))
+        .collect()
+}
+
+/// A YAML double-quoted scalar for the front matter.
+fn yaml_scalar(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
