@@ -47,6 +47,8 @@ pub enum Command {
     Init(InitArgs),
     /// Score the project against the decision criteria
     Assess(AssessArgs),
+    /// Show the service and namespace dependency graph and review it (cycles, coupling, fan-in)
+    Graph(GraphArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -81,6 +83,30 @@ pub enum ReportFormat {
     Json,
     /// A Markdown section for pull requests and wikis
     Markdown,
+}
+
+/// `graph` options.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+    pub format: GraphFormat,
+    /// Show only this namespace and its direct neighbours
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+}
+
+/// Formats of the graph report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// A summary with the findings, for people
+    Text,
+    /// A Mermaid flowchart, one subgraph per namespace
+    Mermaid,
+    /// Graphviz DOT, one cluster per namespace
+    Dot,
+    /// JSON for scripts
+    Json,
 }
 
 /// `completions` options.

@@ -2,6 +2,7 @@
 //! strings, except `print_error`, which the binary calls to show an error on stderr.
 
 pub mod assess;
+pub mod graph;
 
 use std::io::IsTerminal;
 
