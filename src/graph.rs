@@ -128,7 +128,8 @@ impl<'a> ServiceGraph<'a> {
     }
 
     /// Services on a cycle of calls, as sorted index lists: every strongly connected component
-    /// of more than one service, and every service that calls itself. Sorted.
+    /// of more than one service, and every service that calls itself (also when it sits in a
+    /// larger component). Sorted.
     pub fn call_cycles(&self) -> Vec<Vec<usize>> {
         self.cycles_of(&self.components())
     }
@@ -137,8 +138,13 @@ impl<'a> ServiceGraph<'a> {
         let mut cycles: Vec<Vec<usize>> = comps
             .members
             .iter()
-            .filter(|m| m.len() > 1 || self.calls_itself(m[0]))
+            .filter(|m| m.len() > 1)
             .cloned()
+            .chain(
+                (0..self.graph.node_count())
+                    .filter(|&i| self.calls_itself(i))
+                    .map(|i| vec![i]),
+            )
             .collect();
         cycles.sort();
         cycles

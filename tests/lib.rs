@@ -4,5 +4,6 @@
 
 mod assess;
 mod corpus;
+mod graph;
 mod init;
 mod support;

@@ -149,6 +149,9 @@ pub fn dot(graph: &ServiceGraph, focus: Option<&str>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "digraph \"{}\" {{", dot_text(&ws.project.name));
     out.push_str("  rankdir=LR;\n");
+    // The newer ranking copes with edges between clusters; the default one makes graphviz 2.43
+    // fail to route some of them ("lost edge", exit 1).
+    out.push_str("  newrank=true;\n");
     out.push_str("  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
     out.push_str("  edge [fontname=\"Helvetica\"];\n");
     for (n, name, members) in view.groups(graph) {
