@@ -7,7 +7,7 @@
 //! longest chain of synchronous calls. Every algorithm is linear (or n log n for sorting) in the
 //! size of the model. Pure: no I/O and no rendering, which live in `report::graph`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use petgraph::Direction;
 use petgraph::algo::tarjan_scc;
@@ -15,7 +15,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use serde::Serialize;
 
-use crate::model::{Call, Expose, Namespace, Service, ServiceId, Workspace};
+use crate::model::{Call, Expose, Service, ServiceId, Workspace};
 use crate::policy::Policy;
 
 /// The call graph of a workspace. Node `i` is `workspace.services[i]`.
@@ -177,32 +177,71 @@ impl<'a> ServiceGraph<'a> {
     /// Calls whose caller and callee sit in different namespaces, grouped by (caller namespace,
     /// callee namespace): the coupling matrix between domains, sorted.
     pub fn coupling(&self) -> Vec<Coupling> {
+        let (names, cells) = self.cells();
         let services = &self.workspace.services;
-        let mut pairs: BTreeMap<(&str, &str), Vec<(usize, usize)>> = BTreeMap::new();
-        for (from, to) in self.edges() {
-            let (a, b) = (&services[from].id.namespace, &services[to].id.namespace);
-            if a != b {
-                pairs.entry((a, b)).or_default().push((from, to));
-            }
-        }
-        pairs
+        cells
             .into_iter()
-            .map(|((from, to), calls)| Coupling {
-                from: from.to_string(),
-                to: to.to_string(),
-                calls: calls
-                    .into_iter()
-                    .map(|(a, b)| (services[a].id.clone(), services[b].id.clone()))
+            .map(|cell| Coupling {
+                from: names[cell.from].to_string(),
+                to: names[cell.to].to_string(),
+                calls: cell
+                    .calls
+                    .iter()
+                    .map(|&(a, b)| (services[a].id.clone(), services[b].id.clone()))
                     .collect(),
             })
             .collect()
+    }
+
+    /// The coupling matrix with namespace and service indices: the namespace names in order,
+    /// and the non-empty cells sorted by (caller namespace, callee namespace). Integer keys keep
+    /// the grouping cheap; both orders agree with names, since namespaces are sorted by name and
+    /// services by namespace first.
+    fn cells(&self) -> (Vec<&'a str>, Vec<Cell>) {
+        let services = &self.workspace.services;
+        let names: Vec<&'a str> = self
+            .workspace
+            .namespaces
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let ns: Vec<usize> = services
+            .iter()
+            .map(|s| {
+                names
+                    .binary_search(&s.id.namespace.as_str())
+                    .expect("every service's namespace is in the workspace")
+            })
+            .collect();
+        let mut cross: Vec<(usize, usize, usize, usize)> = self
+            .edges()
+            .filter(|&(a, b)| ns[a] != ns[b])
+            .map(|(a, b)| (ns[a], ns[b], a, b))
+            .collect();
+        cross.sort_unstable();
+        let mut cells: Vec<Cell> = Vec::new();
+        for (from, to, a, b) in cross {
+            match cells.last_mut() {
+                Some(cell) if cell.from == from && cell.to == to => cell.calls.push((a, b)),
+                _ => cells.push(Cell {
+                    from,
+                    to,
+                    calls: vec![(a, b)],
+                }),
+            }
+        }
+        (names, cells)
     }
 
     /// Namespaces whose calls form a cycle: the strongly connected components of more than one
     /// namespace in the graph of namespaces (a namespace calling itself is normal). Each cycle
     /// lists its namespace names sorted; the list is sorted.
     pub fn namespace_cycles(&self) -> Vec<Vec<String>> {
-        namespace_cycles_of(&self.workspace.namespaces, &self.coupling())
+        let (names, cells) = self.cells();
+        namespace_cycles_of(names.len(), &cells)
+            .into_iter()
+            .map(|cycle| cycle.into_iter().map(|n| names[n].to_string()).collect())
+            .collect()
     }
 
     /// The longest chain of synchronous calls, as a real path of the call graph with no service
@@ -349,6 +388,15 @@ struct Components {
     members: Vec<Vec<usize>>,
 }
 
+/// One cell of the coupling matrix, by index: namespaces into the sorted namespace names,
+/// services into `workspace.services`.
+struct Cell {
+    from: usize,
+    to: usize,
+    /// (caller, callee), sorted.
+    calls: Vec<(usize, usize)>,
+}
+
 /// The calls from one namespace to another: one cell of the coupling matrix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -410,6 +458,9 @@ pub const FINDING_CODES: [&str; 7] = [
     "longest-chain",
 ];
 
+/// A finding before its service ids are attached: (severity, code, service indices, message).
+type Raw = (Severity, &'static str, Vec<usize>, String);
+
 /// How many names a message lists before it says "and N more".
 const LIST_MAX: usize = 6;
 
@@ -419,8 +470,10 @@ impl<'a> ServiceGraph<'a> {
     pub fn findings(&self, policy: &Policy) -> Vec<Finding> {
         let comps = self.components();
         let services = &self.workspace.services;
-        let id = |i: usize| services[i].id.clone();
-        let mut out = Vec::new();
+        // Findings are built with service indices and sorted on them (services are sorted by
+        // id, so the order is the same) before the ids are attached: cheaper than comparing
+        // strings on large models.
+        let mut out: Vec<Raw> = Vec::new();
 
         for members in self.cycles_of(&comps) {
             let message = if members.len() == 1 {
@@ -440,65 +493,76 @@ impl<'a> ServiceGraph<'a> {
                     list(members.iter().map(|&i| &services[i].id))
                 )
             };
-            out.push(Finding {
-                code: "call-cycle",
-                severity: Severity::Error,
-                services: members.iter().map(|&i| id(i)).collect(),
+            out.push((Severity::Error, "call-cycle", members, message));
+        }
+
+        let (names, cells) = self.cells();
+        let involved = |cells: &[&Cell]| -> Vec<usize> {
+            let mut all: Vec<usize> = cells
+                .iter()
+                .flat_map(|c| c.calls.iter().flat_map(|&(a, b)| [a, b]))
+                .collect();
+            all.sort_unstable();
+            all.dedup();
+            all
+        };
+        let mut in_cycle = vec![usize::MAX; names.len()];
+        let ns_cycles = namespace_cycles_of(names.len(), &cells);
+        for (k, cycle) in ns_cycles.iter().enumerate() {
+            for &n in cycle {
+                in_cycle[n] = k;
+            }
+        }
+        for (k, cycle) in ns_cycles.iter().enumerate() {
+            let inner: Vec<&Cell> = cells
+                .iter()
+                .filter(|c| in_cycle[c.from] == k && in_cycle[c.to] == k)
+                .collect();
+            let message = format!(
+                "namespaces {} depend on each other ({}): these domains cannot be released, \
+                 versioned or owned independently, and their NetworkPolicies must open in both \
+                 directions; keep the dependency in one direction and turn the other into \
+                 events, or merge the domains",
+                list(cycle.iter().map(|&n| names[n])),
+                list(inner.iter().map(|c| format!(
+                    "{} -> {}: {}",
+                    names[c.from],
+                    names[c.to],
+                    plural(c.calls.len(), "call", "calls")
+                )))
+            );
+            out.push((
+                Severity::Warning,
+                "namespace-cycle",
+                involved(&inner),
                 message,
-            });
+            ));
         }
 
-        let coupling = self.coupling();
-        for cycle in namespace_cycles_of(&self.workspace.namespaces, &coupling) {
-            let inside: BTreeSet<&str> = cycle.iter().map(String::as_str).collect();
-            let cells: Vec<&Coupling> = coupling
-                .iter()
-                .filter(|c| inside.contains(c.from.as_str()) && inside.contains(c.to.as_str()))
-                .collect();
-            let involved: BTreeSet<ServiceId> = cells
-                .iter()
-                .flat_map(|c| c.calls.iter().flat_map(|(a, b)| [a.clone(), b.clone()]))
-                .collect();
-            out.push(Finding {
-                code: "namespace-cycle",
-                severity: Severity::Warning,
-                services: involved.into_iter().collect(),
-                message: format!(
-                    "namespaces {} depend on each other ({}): these domains cannot be released, \
-                     versioned or owned independently, and their NetworkPolicies must open in \
-                     both directions; keep the dependency in one direction and turn the other \
-                     into events, or merge the domains",
-                    list(cycle.iter()),
-                    list(cells.iter().map(|c| format!(
-                        "{} -> {}: {}",
-                        c.from,
-                        c.to,
-                        plural(c.calls.len(), "call", "calls")
-                    )))
-                ),
-            });
-        }
-
-        for cell in &coupling {
-            let involved: BTreeSet<ServiceId> = cell
-                .calls
-                .iter()
-                .flat_map(|(a, b)| [a.clone(), b.clone()])
-                .collect();
-            out.push(Finding {
-                code: "cross-namespace-calls",
-                severity: Severity::Info,
-                services: involved.into_iter().collect(),
-                message: format!(
-                    "namespace {} calls namespace {} ({}: {}): each call across domains is an \
-                     API contract between teams and needs a matching egress and ingress \
-                     NetworkPolicy rule; keep these calls few and versioned",
-                    cell.from,
-                    cell.to,
-                    plural(cell.calls.len(), "call", "calls"),
-                    list(cell.calls.iter().map(|(a, b)| format!("{a} -> {b}")))
-                ),
-            });
+        // One finding per calling namespace: a row of the coupling matrix. One per cell would
+        // bury a large model in thousands of near-identical findings.
+        for row in cells.chunk_by(|a, b| a.from == b.from) {
+            let row: Vec<&Cell> = row.iter().collect();
+            let total: usize = row.iter().map(|c| c.calls.len()).sum();
+            let message = format!(
+                "namespace {} makes {} into {} ({}): each call across domains is an API \
+                 contract between teams and needs a matching egress and ingress NetworkPolicy \
+                 rule; keep these calls few and versioned",
+                names[row[0].from],
+                plural(total, "call", "calls"),
+                plural(row.len(), "other namespace", "other namespaces"),
+                list(row.iter().map(|c| format!(
+                    "{}: {}",
+                    names[c.to],
+                    plural(c.calls.len(), "call", "calls")
+                )))
+            );
+            out.push((
+                Severity::Info,
+                "cross-namespace-calls",
+                involved(&row),
+                message,
+            ));
         }
 
         for (i, service) in services.iter().enumerate() {
@@ -511,11 +575,11 @@ impl<'a> ServiceGraph<'a> {
                 } else {
                     String::new()
                 };
-                out.push(Finding {
-                    code: "high-fan-in",
-                    severity: Severity::Info,
-                    services: vec![id(i)],
-                    message: format!(
+                out.push((
+                    Severity::Info,
+                    "high-fan-in",
+                    vec![i],
+                    format!(
                         "{} is called by {} ({}; threshold {}): when it is slow or down, so are \
                          they; give it several replicas, a PodDisruptionBudget and autoscaling, \
                          and have callers use timeouts and circuit breakers{replicas}",
@@ -524,14 +588,14 @@ impl<'a> ServiceGraph<'a> {
                         list(callers.iter().map(|&c| &services[c].id)),
                         policy.graph.high_fan_in
                     ),
-                });
+                ));
             }
             if callees.len() >= policy.graph.high_fan_out {
-                out.push(Finding {
-                    code: "high-fan-out",
-                    severity: Severity::Warning,
-                    services: vec![id(i)],
-                    message: format!(
+                out.push((
+                    Severity::Warning,
+                    "high-fan-out",
+                    vec![i],
+                    format!(
                         "{} calls {} ({}; threshold {}): it fails when any of them fails and is \
                          as slow as the slowest; call them in parallel with timeouts, degrade \
                          gracefully when one is down, or split its responsibilities",
@@ -540,7 +604,7 @@ impl<'a> ServiceGraph<'a> {
                         list(callees.iter().map(|&c| &services[c].id)),
                         policy.graph.high_fan_out
                     ),
-                });
+                ));
             }
             if self.graph.neighbors_undirected(node).next().is_none() {
                 let reach = match service.expose {
@@ -553,30 +617,30 @@ impl<'a> ServiceGraph<'a> {
                          missing from the model"
                     }
                 };
-                out.push(Finding {
-                    code: "isolated-service",
-                    severity: Severity::Info,
-                    services: vec![id(i)],
-                    message: format!(
+                out.push((
+                    Severity::Info,
+                    "isolated-service",
+                    vec![i],
+                    format!(
                         "{} neither calls nor is called by another service: {reach}",
                         service.id
                     ),
-                });
+                ));
             }
         }
 
         let chain = self.chain_of(&comps);
         if !chain.is_empty() {
             let crosses_cycle = chain.iter().any(|&i| comps.members[comps.of[i]].len() > 1);
-            out.push(Finding {
-                code: "longest-chain",
-                severity: if chain.len() >= policy.graph.long_chain {
+            out.push((
+                if chain.len() >= policy.graph.long_chain {
                     Severity::Warning
                 } else {
                     Severity::Info
                 },
-                services: chain.iter().map(|&i| id(i)).collect(),
-                message: format!(
+                "longest-chain",
+                chain.clone(),
+                format!(
                     "the longest chain of synchronous calls passes {} ({}; a warning from {}){}: \
                      a request waits for every hop, so latencies add up and availabilities \
                      multiply; keep user-facing paths short, call in parallel, or make the tail \
@@ -594,18 +658,18 @@ impl<'a> ServiceGraph<'a> {
                         ""
                     },
                 ),
-            });
+            ));
         }
 
-        out.sort_by(|a, b| {
-            (a.severity, a.code, &a.services, &a.message).cmp(&(
-                b.severity,
-                b.code,
-                &b.services,
-                &b.message,
-            ))
-        });
-        out
+        out.sort_unstable();
+        out.into_iter()
+            .map(|(severity, code, members, message)| Finding {
+                code,
+                severity,
+                services: members.iter().map(|&i| services[i].id.clone()).collect(),
+                message,
+            })
+            .collect()
     }
 
     /// Distinct neighbours of `node` in `dir`, itself excluded, sorted.
@@ -622,28 +686,22 @@ impl<'a> ServiceGraph<'a> {
     }
 }
 
-/// SCCs of more than one namespace in the namespace graph built from the coupling matrix.
-fn namespace_cycles_of(
-    namespaces: &BTreeMap<String, Namespace>,
-    coupling: &[Coupling],
-) -> Vec<Vec<String>> {
-    let names: Vec<&str> = namespaces.keys().map(String::as_str).collect();
-    let index = |name: &str| names.binary_search(&name).ok();
-    let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(names.len(), coupling.len());
-    for _ in &names {
+/// SCCs of more than one namespace in the namespace graph built from the coupling matrix, as
+/// sorted namespace indices; the list is sorted.
+fn namespace_cycles_of(namespaces: usize, cells: &[Cell]) -> Vec<Vec<usize>> {
+    let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(namespaces, cells.len());
+    for _ in 0..namespaces {
         graph.add_node(());
     }
-    for cell in coupling {
-        if let (Some(a), Some(b)) = (index(&cell.from), index(&cell.to)) {
-            graph.add_edge(NodeIndex::new(a), NodeIndex::new(b), ());
-        }
+    for cell in cells {
+        graph.add_edge(NodeIndex::new(cell.from), NodeIndex::new(cell.to), ());
     }
-    let mut cycles: Vec<Vec<String>> = tarjan_scc(&graph)
+    let mut cycles: Vec<Vec<usize>> = tarjan_scc(&graph)
         .into_iter()
         .filter(|scc| scc.len() > 1)
         .map(|scc| {
-            let mut cycle: Vec<String> = scc.iter().map(|n| names[n.index()].to_string()).collect();
-            cycle.sort();
+            let mut cycle: Vec<usize> = scc.iter().map(|n| n.index()).collect();
+            cycle.sort_unstable();
             cycle
         })
         .collect();
