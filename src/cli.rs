@@ -49,6 +49,8 @@ pub enum Command {
     Assess(AssessArgs),
     /// Apply the guardrail policies to the design; exit 1 on error-level findings
     Check(CheckArgs),
+    /// Show the service and namespace dependency graph and review it (cycles, coupling, fan-in)
+    Graph(GraphArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -102,6 +104,30 @@ pub enum CheckFormat {
     Json,
     /// SARIF 2.1.0 for code scanning (GitHub shows the findings on the pull request)
     Sarif,
+}
+
+/// `graph` options.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+    pub format: GraphFormat,
+    /// Show only this namespace and its direct neighbours
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+}
+
+/// Formats of the graph report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// A summary with the findings, for people
+    Text,
+    /// A Mermaid flowchart, one subgraph per namespace
+    Mermaid,
+    /// Graphviz DOT, one cluster per namespace
+    Dot,
+    /// JSON for scripts
+    Json,
 }
 
 /// `completions` options.

@@ -23,6 +23,7 @@ const EMBEDDED: &[(&str, &str)] = &[
         "guardrails.toml",
         include_str!("../policies/guardrails.toml"),
     ),
+    ("graph.toml", include_str!("../policies/graph.toml")),
 ];
 
 /// Model metrics a criterion can take as evidence.
@@ -133,6 +134,18 @@ struct RawAlternatives {
     alternatives: Vec<Alternative>,
 }
 
+/// Thresholds of the architecture review of the service graph (`policies/graph.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GraphPolicy {
+    /// A service called by at least this many other services is reported as `high-fan-in`.
+    pub high_fan_in: usize,
+    /// A service calling at least this many other services is reported as `high-fan-out`.
+    pub high_fan_out: usize,
+    /// A longest chain with at least this many services is a warning rather than info.
+    pub long_chain: usize,
+}
+
 /// All policy in force for one run.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -142,6 +155,8 @@ pub struct Policy {
     pub threshold: u32,
     /// Simpler platforms, in order of preference.
     pub alternatives: Vec<Alternative>,
+    /// Thresholds of the graph review.
+    pub graph: GraphPolicy,
 }
 
 impl Policy {
@@ -176,10 +191,12 @@ impl Policy {
             ));
         }
         let (_, alternatives): (Source, RawAlternatives) = read(dir, "alternatives.toml")?;
+        let graph = read_graph_policy(dir)?;
         Ok(Policy {
             criteria,
             threshold,
             alternatives: alternatives.alternatives,
+            graph,
         })
     }
 
@@ -228,6 +245,54 @@ fn check_criteria(source: &Source, raw: Vec<Spanned<Criterion>>) -> Result<Vec<C
     } else {
         Err(Error::invalid(source, problems))
     }
+}
+
+/// Reads `graph.toml`; every threshold must be at least 1, or it would flag every service.
+fn read_graph_policy(dir: Option<&Path>) -> Result<GraphPolicy, Error> {
+    let (source, raw): (Source, Spanned<GraphPolicy>) = read(dir, "graph.toml")?;
+    let span = raw.span();
+    let graph = raw.into_inner();
+    let mut problems = Vec::new();
+    for (key, value, least) in [
+        ("high-fan-in", graph.high_fan_in, 1),
+        ("high-fan-out", graph.high_fan_out, 1),
+        ("long-chain", graph.long_chain, 2),
+    ] {
+        if value < least {
+            let at = key_span(source.text(), key).unwrap_or_else(|| span.clone());
+            problems.push(
+                Problem::new(
+                    Code::InvalidPolicy,
+                    at,
+                    format!("{key} = {value} would report every service"),
+                )
+                .label(key)
+                .help(format!("use a value of at least {least}")),
+            );
+        }
+    }
+    if problems.is_empty() {
+        Ok(graph)
+    } else {
+        Err(Error::invalid(&source, problems))
+    }
+}
+
+/// Where the top-level `key = ...` line starts, skipping comments that mention the key.
+fn key_span(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        let rest = &line[indent..];
+        if rest
+            .strip_prefix(key)
+            .is_some_and(|after| after.trim_start().starts_with('='))
+        {
+            return Some(offset + indent..offset + indent + key.len());
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// Reads one policy file from `dir` or the embedded copy.
@@ -284,5 +349,13 @@ mod tests {
         );
         assert_eq!(policy.threshold, 2);
         assert!(policy.alternatives.len() >= 3);
+    }
+
+    #[test]
+    fn shipped_graph_thresholds() {
+        let policy = Policy::load(None).unwrap();
+        assert_eq!(policy.graph.high_fan_in, 4);
+        assert_eq!(policy.graph.high_fan_out, 5);
+        assert_eq!(policy.graph.long_chain, 5);
     }
 }

@@ -5,5 +5,6 @@
 mod assess;
 mod check;
 mod corpus;
+mod graph;
 mod init;
 mod support;

@@ -3,6 +3,7 @@
 
 mod assess;
 mod check;
+mod graph;
 mod init;
 
 use std::io::Write;
@@ -76,6 +77,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Init(args) => init::run(&cli, args),
         Command::Assess(args) => assess::run(&cli, args),
         Command::Check(args) => check::run(&cli, args),
+        Command::Graph(args) => graph::run(&cli, args),
         Command::Completions(args) => {
             let mut out = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "k8s-advisor", &mut out);

@@ -3,6 +3,7 @@
 
 pub mod assess;
 pub mod check;
+pub mod graph;
 
 use std::io::IsTerminal;
 

@@ -1,0 +1,45 @@
+//! `k8s-advisor graph`: the dependency graph and its architecture review. Exits 0 whatever the
+//! findings (they are advice); 2 for an unknown `--namespace`.
+
+use super::{Context, print};
+use crate::cli::{Cli, GraphArgs, GraphFormat};
+use crate::diagnostic::{Error, closest};
+use crate::graph::ServiceGraph;
+use crate::report;
+
+pub fn run(cli: &Cli, args: &GraphArgs) -> Result<u8, Error> {
+    let ctx = Context::load(cli)?;
+    let graph = ServiceGraph::build(&ctx.workspace);
+    let focus = args.namespace.as_deref();
+    if let Some(ns) = focus
+        && !graph.has_namespace(ns)
+    {
+        let known: Vec<&str> = ctx
+            .workspace
+            .namespaces
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let help = match closest(ns, known.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`? Namespaces: {}", known.join(", ")),
+            None => format!("namespaces in this workspace: {}", known.join(", ")),
+        };
+        return Err(Error::usage(
+            format!("namespace `{ns}` is not in the workspace"),
+            help,
+        ));
+    }
+    let text = match args.format {
+        GraphFormat::Text => report::graph::text(
+            &graph,
+            &ctx.policy,
+            focus,
+            report::use_color(cli.color, true),
+        ),
+        GraphFormat::Mermaid => report::graph::mermaid(&graph, focus),
+        GraphFormat::Dot => report::graph::dot(&graph, focus),
+        GraphFormat::Json => report::graph::json(&graph, &ctx.policy, focus),
+    };
+    print(&text)?;
+    Ok(0)
+}
