@@ -369,6 +369,30 @@ fn namespace_teams() {
 }
 
 #[test]
+fn namespace_cycle() {
+    let api = svc(
+        "api",
+        &[
+            ("namespace", "\"orders\""),
+            ("calls", "[\"users/accounts\"]"),
+        ],
+    );
+    let back = svc(
+        "accounts",
+        &[("namespace", "\"users\""), ("calls", "[\"orders/api\"]")],
+    );
+    let one_way = svc("accounts", &[("namespace", "\"users\"")]);
+    let bad = ws("generic", &[api.clone(), back]);
+    let good = ws("generic", &[api, one_way]);
+    let f = fires("namespace-cycle", "warning", &bad, &good);
+    assert_eq!(
+        f["message"],
+        "namespaces orders ⇄ users call each other in a cycle"
+    );
+    assert_eq!(f["line"], line_of(&bad, "[[services]]"));
+}
+
+#[test]
 fn namespace_size() {
     let many =
         |n: usize| -> Vec<String> { (0..n).map(|i| svc(&format!("s{i:02}"), &[])).collect() };

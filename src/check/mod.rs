@@ -88,6 +88,7 @@ pub fn check(graph: &ServiceGraph<'_>, guardrails: &Guardrails) -> CheckReport {
         c.service(service, &locator, &callers[i]);
     }
     c.namespaces();
+    c.namespace_cycles(graph);
     let mut findings = c.findings;
     findings.sort_by(|a, b| {
         (a.span.start, a.rule, &a.subject, &a.message).cmp(&(
@@ -328,6 +329,39 @@ impl Checker<'_> {
                     format!("{id} may send traffic to any address: {}{reason}", e.cidr),
                 );
             }
+        }
+    }
+
+    /// One finding per cycle of domains, placed at the first namespace of the cycle.
+    fn namespace_cycles(&mut self, graph: &ServiceGraph<'_>) {
+        if !self.on(RuleId::NamespaceCycle) {
+            return;
+        }
+        for cycle in graph.namespace_cycles() {
+            let Some(first) = cycle.first() else {
+                continue;
+            };
+            let span = self
+                .workspace
+                .namespaces
+                .get(first)
+                .and_then(|ns| ns.span.clone())
+                .or_else(|| {
+                    self.workspace
+                        .services_in(first)
+                        .next()
+                        .map(|s| s.span.clone())
+                })
+                .unwrap_or(0..0);
+            self.push(
+                RuleId::NamespaceCycle,
+                cycle.join(", "),
+                span,
+                format!(
+                    "namespaces {} call each other in a cycle",
+                    cycle.join(" ⇄ ")
+                ),
+            );
         }
     }
 
