@@ -409,28 +409,7 @@ pub struct Coupling {
     pub calls: Vec<(ServiceId, ServiceId)>,
 }
 
-/// How much a finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Severity {
-    /// A design problem to fix.
-    Error,
-    /// A risk to review.
-    Warning,
-    /// Worth knowing.
-    Info,
-}
-
-impl Severity {
-    /// The keyword used in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
+pub use crate::severity::Severity;
 
 /// One result of the architecture review of the graph.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

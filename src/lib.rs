@@ -22,6 +22,7 @@ pub mod prompt;
 pub mod quantity;
 pub mod record;
 pub mod report;
+pub mod severity;
 pub mod workspace;
 
 pub use diagnostic::Error;

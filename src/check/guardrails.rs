@@ -7,7 +7,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use toml::Spanned;
 
 use crate::diagnostic::{Code, Error, Problem, Source, closest};
@@ -16,41 +16,7 @@ use crate::policy;
 /// The policy file name, shipped and in `--policies DIR`.
 pub const FILE_NAME: &str = "guardrails.toml";
 
-/// How serious a finding is. Ordered from most to least serious.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Severity {
-    /// Must be fixed: `check` exits 1.
-    Error,
-    /// Should be fixed or consciously accepted.
-    Warning,
-    /// Worth a look.
-    Info,
-}
-
-impl Severity {
-    /// Every severity, most serious first.
-    pub const ALL: [Severity; 3] = [Severity::Error, Severity::Warning, Severity::Info];
-
-    /// The keyword used in policy files and reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::severity::Severity;
 
 /// The guardrail rules this build implements. The ids are part of the interface (reports,
 /// SARIF, users' policy files): never rename or reuse one.
