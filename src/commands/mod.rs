@@ -2,6 +2,7 @@
 //! writes the results. Nothing here computes anything the stages could compute.
 
 mod assess;
+pub mod generate;
 mod init;
 
 use std::io::Write;
@@ -74,6 +75,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
     match &cli.command {
         Command::Init(args) => init::run(&cli, args),
         Command::Assess(args) => assess::run(&cli, args),
+        Command::Generate(args) => generate::run(&cli, args),
         Command::Completions(args) => {
             let mut out = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "k8s-advisor", &mut out);
