@@ -4,5 +4,7 @@
 
 mod assess;
 mod corpus;
+mod generate;
 mod init;
+mod random_model;
 mod support;
