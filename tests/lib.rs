@@ -3,6 +3,7 @@
 //! oracles that `scripts/install-tools.sh` installs.
 
 mod assess;
+mod conformance;
 mod corpus;
 mod generate;
 mod init;

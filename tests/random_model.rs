@@ -202,7 +202,8 @@ pub fn model(seed: u64, max_services: usize) -> ModelSpec {
                 image: rng
                     .chance(80)
                     .then(|| format!("registry.example.com/app/svc-{i}:1.{}.0", rng.below(9))),
-                replicas: rng.below(4) as u32,
+                // At least one: nca models the pods of a workload, and zero replicas have none.
+                replicas: 1 + rng.below(4) as u32,
                 ports,
                 expose,
                 calls: Vec::new(),

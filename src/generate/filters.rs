@@ -57,9 +57,40 @@ pub fn yaml_str(s: impl ToString, _: &dyn askama::Values) -> askama::Result<Stri
     Ok(quote(&s.to_string()))
 }
 
-/// askama filter: text for the rest of a comment line.
-pub fn comment(s: impl ToString, _: &dyn askama::Values) -> askama::Result<String> {
-    Ok(one_line(&s.to_string()))
+/// The longest comment line we write, indentation and `# ` included: under yamllint's 120.
+pub const COMMENT_WIDTH: usize = 100;
+
+/// Splits `text` into comment lines of at most `width` characters, breaking at spaces (and
+/// inside words longer than a line).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(20);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in one_line(text).split(' ').filter(|w| !w.is_empty()) {
+        let chars: Vec<char> = word.chars().collect();
+        for chunk in chars.chunks(width) {
+            let chunk: String = chunk.iter().collect();
+            let len = line.chars().count();
+            if len > 0 && len + 1 + chunk.chars().count() > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&chunk);
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// askama filter: the rest of a comment that starts with `# ` at column `indent`; long text
+/// continues on further `# ` lines at the same indentation.
+pub fn comment(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
+    let lines = wrap(&s.to_string(), COMMENT_WIDTH.saturating_sub(indent + 2));
+    Ok(lines.join(&format!("\n{}# ", " ".repeat(indent))))
 }
 
 #[cfg(test)]
@@ -72,6 +103,15 @@ mod tests {
         assert_eq!(quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
         assert_eq!(quote("x\ny\u{7}\u{2028}"), "\"x\\ny\\x07\\u2028\"");
         assert_eq!(quote("été: #1"), "\"été: #1\"");
+    }
+
+    #[test]
+    fn long_comments_wrap() {
+        let text = format!("{} {}", "word ".repeat(40), "x".repeat(130));
+        let lines = wrap(&text, 50);
+        assert!(lines.iter().all(|l| l.chars().count() <= 50), "{lines:?}");
+        assert_eq!(lines.join(" ").replace(' ', ""), text.replace(' ', ""));
+        assert_eq!(wrap("", 50), vec![String::new()]);
     }
 
     #[test]
