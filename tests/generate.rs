@@ -331,18 +331,40 @@ egress = [{ cidr = "0.0.0.0/0", ports = [443], reason = "line one\nkind: Secret\
 }
 
 /// Drops what legitimately follows the file order: `workspace line N` and the checksums.
+/// Comments are joined back into one logical line first, since a line number with more digits
+/// can move where a long comment wraps.
 fn without_line_numbers(text: &str) -> String {
-    let mut out = String::new();
+    let mut logical: Vec<String> = Vec::new();
+    let mut in_comment = false;
     for line in text.lines() {
         if line.starts_with("# k8s-advisor-checksum:") {
             continue;
         }
+        let trimmed = line.trim_start();
+        match trimmed.strip_prefix("# ") {
+            Some(rest) if in_comment => {
+                let last = logical.last_mut().unwrap();
+                last.push(' ');
+                last.push_str(rest);
+            }
+            Some(_) => {
+                logical.push(line.to_string());
+                in_comment = true;
+            }
+            None => {
+                logical.push(line.to_string());
+                in_comment = false;
+            }
+        }
+    }
+    let mut out = String::new();
+    for line in logical {
         match line.find("(workspace line ") {
             Some(at) => {
                 out.push_str(&line[..at]);
                 out.push_str(line[at..].split_once(')').map_or("", |(_, rest)| rest));
             }
-            None => out.push_str(line),
+            None => out.push_str(&line),
         }
         out.push('\n');
     }

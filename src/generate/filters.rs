@@ -64,9 +64,14 @@ pub const COMMENT_WIDTH: usize = 100;
 /// inside words longer than a line).
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(20);
+    let text = one_line(text);
+    // Most comments fit on one line; skip the word splitting for them.
+    if text.chars().count() <= width {
+        return vec![text];
+    }
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
-    for word in one_line(text).split(' ').filter(|w| !w.is_empty()) {
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
         let chars: Vec<char> = word.chars().collect();
         for chunk in chars.chunks(width) {
             let chunk: String = chunk.iter().collect();
@@ -80,7 +85,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
             line.push_str(&chunk);
         }
     }
-    if !line.is_empty() || lines.is_empty() {
+    if !line.is_empty() {
         lines.push(line);
     }
     lines
@@ -90,6 +95,9 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 /// continues on further `# ` lines at the same indentation.
 pub fn comment(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
     let lines = wrap(&s.to_string(), COMMENT_WIDTH.saturating_sub(indent + 2));
+    if let [line] = lines.as_slice() {
+        return Ok(line.clone());
+    }
     Ok(lines.join(&format!("\n{}# ", " ".repeat(indent))))
 }
 
@@ -112,6 +120,7 @@ mod tests {
         assert!(lines.iter().all(|l| l.chars().count() <= 50), "{lines:?}");
         assert_eq!(lines.join(" ").replace(' ', ""), text.replace(' ', ""));
         assert_eq!(wrap("", 50), vec![String::new()]);
+        assert_eq!(wrap("short", 50), vec!["short".to_string()]);
     }
 
     #[test]
