@@ -41,7 +41,7 @@ fn big_workspace() -> String {
             base + (i - base + 2) % per_ns,
             (i + per_ns * 7 + 3) % SERVICES,
             (i + per_ns * 31 + 5) % SERVICES,
-            (i * 7 + 11) % SERVICES,
+            (i + per_ns * 53 + 9) % SERVICES,
         ];
         let mut calls: Vec<String> = Vec::new();
         for t in targets.iter().take(CALLS_PER_SERVICE) {
