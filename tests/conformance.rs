@@ -694,6 +694,13 @@ fn the_suite_catches_broken_policies() {
     });
     let e = no_deny.expect_err("a missing default deny must fail");
     assert!(e.contains("extra"), "{e}");
+    let unknown_field = mutated(|out| {
+        edit(&out.join("back/api.yaml"), |t| {
+            t.replacen("spec:\n  replicas:", "spec:\n  replica: 1\n  replicas:", 1)
+        })
+    });
+    let e = unknown_field.expect_err("a manifest outside the schema must fail");
+    assert!(e.contains("did not validate"), "{e}");
 }
 
 #[test]

@@ -594,3 +594,26 @@ fn bad_workspace_is_exit_2_and_writes_nothing() {
     assert!(stderr.contains("Bad_Name"), "{stderr}");
     assert!(!dir.path().join("k8s").exists());
 }
+
+/// The rendered files of the main example, read by a person before acceptance: a change to
+/// the output format shows up here first.
+#[test]
+fn picturesocial_snapshots() {
+    let workspace = load(&example("picturesocial"));
+    let files = generate::generate(&workspace);
+    for path in [
+        "kustomization.yaml",
+        "users/kustomization.yaml",
+        "users/namespace.yaml",
+        "users/network-policies.yaml",
+        "users/users-api.yaml",
+        "gateway/api-gateway.yaml",
+        "pictures/thumbnailer.yaml",
+    ] {
+        let file = files.iter().find(|f| f.path == Path::new(path)).unwrap();
+        insta::assert_snapshot!(
+            format!("picturesocial-{}", path.replace('/', "-")),
+            file.contents
+        );
+    }
+}
