@@ -617,3 +617,18 @@ fn picturesocial_snapshots() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_inside_out_are_refused() {
+    let (dir, ws) = scratch("family-blog");
+    let out = dir.path().join("k8s");
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join("family-blog")).unwrap();
+    let (code, _, stderr) = run(&ws, &["--force"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+}

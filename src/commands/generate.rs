@@ -259,9 +259,16 @@ fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
 fn plan(out: &Path, files: &[GeneratedFile]) -> Result<Plan, Error> {
     let mut plan = Plan::default();
     let mut ours: HashSet<&Path> = HashSet::with_capacity(files.len());
+    let mut checked_dirs: HashSet<&Path> = HashSet::new();
     for file in files {
         ensure_inside(&file.path)?;
         ours.insert(&file.path);
+        if let Some(dir) = file.path.parent().filter(|d| !d.as_os_str().is_empty())
+            && checked_dirs.insert(dir)
+        {
+            refuse_link(out, dir)?;
+        }
+        refuse_link(out, &file.path)?;
         let target = out.join(&file.path);
         match read_if_exists(&target)? {
             None => plan.changes.push((file.path.clone(), None)),
@@ -320,6 +327,19 @@ fn ensure_inside(path: &Path) -> Result<(), Error> {
             ),
             "this is a bug in k8s-advisor; please report it with your workspace file",
         ))
+    }
+}
+
+/// Refuses a symbolic link inside the output folder where the layout has a folder or file of
+/// its own: writing through it could land outside `--out`.
+fn refuse_link(out: &Path, relative: &Path) -> Result<(), Error> {
+    let path = out.join(relative);
+    match std::fs::symlink_metadata(&path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(Error::usage(
+            format!("{} is a symbolic link; nothing was written", path.display()),
+            "generated files are never written through links: remove the link, or choose another --out",
+        )),
+        _ => Ok(()),
     }
 }
 
