@@ -53,6 +53,8 @@ pub enum Command {
     Graph(GraphArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
+    /// Write the namespace layout, NetworkPolicies and workload stubs
+    Generate(GenerateArgs),
     /// Print the man page (roff)
     Man,
 }
@@ -128,6 +130,20 @@ pub enum GraphFormat {
     Dot,
     /// JSON for scripts
     Json,
+}
+
+/// `generate` options.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output folder [default: k8s, beside the workspace file]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write nothing; print a diff and exit 1 when any file would change
+    #[arg(long, conflicts_with = "force")]
+    pub check: bool,
+    /// Overwrite or remove generated files even if someone edited them
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `completions` options.

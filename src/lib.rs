@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostic;
 pub mod fsutil;
+pub mod generate;
 pub mod graph;
 pub mod init;
 pub mod model;

@@ -4,7 +4,10 @@
 
 mod assess;
 mod check;
+mod conformance;
 mod corpus;
+mod generate;
 mod graph;
 mod init;
+mod random_model;
 mod support;

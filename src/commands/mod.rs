@@ -4,6 +4,7 @@
 mod assess;
 mod check;
 mod graph;
+pub mod generate;
 mod init;
 
 use std::io::Write;
@@ -78,6 +79,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Assess(args) => assess::run(&cli, args),
         Command::Check(args) => check::run(&cli, args),
         Command::Graph(args) => graph::run(&cli, args),
+        Command::Generate(args) => generate::run(&cli, args),
         Command::Completions(args) => {
             let mut out = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "k8s-advisor", &mut out);

@@ -1,0 +1,130 @@
+//! Render stage helpers: the askama filters of the generated YAML. Every user string reaches a
+//! manifest through `yaml_str` (a YAML double-quoted scalar) or `comment` (one comment line), so
+//! no name, description or image can change the structure of a document.
+
+use std::fmt::Write;
+
+/// Quotes `text` as a YAML double-quoted scalar. Printable characters pass through; `"` and `\`
+/// are escaped, and every control character, line or paragraph separator, BOM and the C1 range
+/// are written as escapes so that the scalar stays on one line and means exactly `text`.
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if needs_escape(c) => {
+                let n = u32::from(c);
+                // Writing into a String cannot fail.
+                let _ = if n <= 0xff {
+                    write!(out, "\\x{n:02x}")
+                } else {
+                    write!(out, "\\u{n:04x}")
+                };
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Makes `text` safe inside a `#` comment: one line, no control characters.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_whitespace() || needs_escape(c) {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.trim().to_string()
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{85}')
+}
+
+/// askama filter: a YAML double-quoted scalar.
+pub fn yaml_str(s: impl ToString, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(quote(&s.to_string()))
+}
+
+/// The longest comment line we write, indentation and `# ` included: under yamllint's 120.
+pub const COMMENT_WIDTH: usize = 100;
+
+/// Splits `text` into comment lines of at most `width` characters, breaking at spaces (and
+/// inside words longer than a line).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(20);
+    let text = one_line(text);
+    // Most comments fit on one line; skip the word splitting for them.
+    if text.chars().count() <= width {
+        return vec![text];
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let chars: Vec<char> = word.chars().collect();
+        for chunk in chars.chunks(width) {
+            let chunk: String = chunk.iter().collect();
+            let len = line.chars().count();
+            if len > 0 && len + 1 + chunk.chars().count() > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&chunk);
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// askama filter: the rest of a comment that starts with `# ` at column `indent`; long text
+/// continues on further `# ` lines at the same indentation.
+pub fn comment(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
+    let lines = wrap(&s.to_string(), COMMENT_WIDTH.saturating_sub(indent + 2));
+    if let [line] = lines.as_slice() {
+        return Ok(line.clone());
+    }
+    Ok(lines.join(&format!("\n{}# ", " ".repeat(indent))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_specials() {
+        assert_eq!(quote("plain"), "\"plain\"");
+        assert_eq!(quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+        assert_eq!(quote("x\ny\u{7}\u{2028}"), "\"x\\ny\\x07\\u2028\"");
+        assert_eq!(quote("été: #1"), "\"été: #1\"");
+    }
+
+    #[test]
+    fn long_comments_wrap() {
+        let text = format!("{} {}", "word ".repeat(40), "x".repeat(130));
+        let lines = wrap(&text, 50);
+        assert!(lines.iter().all(|l| l.chars().count() <= 50), "{lines:?}");
+        assert_eq!(lines.join(" ").replace(' ', ""), text.replace(' ', ""));
+        assert_eq!(wrap("", 50), vec![String::new()]);
+        assert_eq!(wrap("short", 50), vec!["short".to_string()]);
+    }
+
+    #[test]
+    fn comments_stay_on_one_line() {
+        assert_eq!(one_line(" a\nb\r\n\tc\u{2029} "), "a b c");
+    }
+}

@@ -1,0 +1,402 @@
+//! Render stage: turns the validated model into the files of the namespace layout (section 6 of
+//! the product contract): a root `kustomization.yaml`, and per namespace a `kustomization.yaml`,
+//! `namespace.yaml`, `network-policies.yaml` and one Deployment + Service stub per service.
+//!
+//! Pure: no I/O, no clock, no randomness. The same model always gives the same bytes, and the
+//! model is sorted, so the order of entries in the workspace file does not matter either
+//! (only the `workspace line N` references in comments follow the file).
+//! Every file starts with the header of [`stamp`], which lets the write stage notice hand edits.
+
+pub mod filters;
+pub mod policy;
+pub mod stamp;
+
+use std::path::PathBuf;
+
+use askama::Template;
+
+use crate::model::{Expose, Namespace, Platform, Port, ResourcePair, Service, Workspace};
+use crate::quantity::Quantity;
+use policy::NetworkPolicySpec;
+
+/// The user and group id the stubs run as: any non-zero id passes the restricted level.
+pub const RUN_AS_USER: u32 = 10001;
+
+/// Names of the per-namespace files that a service stub must not take.
+const RESERVED_STEMS: [&str; 3] = ["kustomization", "namespace", "network-policies"];
+
+/// Line numbers of byte offsets in the workspace file. Same answers as
+/// [`Workspace::line_of`], in O(log n) each instead of a scan from the start of the file, which
+/// would make 25,000 calls quadratic.
+pub struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    /// Indexes the newlines of the workspace text.
+    pub fn new(workspace: &Workspace) -> Self {
+        let text = workspace.source.text();
+        LineIndex(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    /// The 1-based line of the start of `span`.
+    pub fn line(&self, span: &std::ops::Range<usize>) -> usize {
+        self.0.partition_point(|&newline| newline < span.start) + 1
+    }
+}
+
+/// One file to write, relative to the output folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// Relative path: `kustomization.yaml` or `<namespace>/<file>.yaml`.
+    pub path: PathBuf,
+    /// The whole file, header included.
+    pub contents: String,
+}
+
+/// Every file of the layout, sorted by path.
+pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
+    let incoming = policy::incoming_calls(workspace);
+    let lines = LineIndex::new(workspace);
+    let mut files =
+        Vec::with_capacity(workspace.services.len() + 3 * workspace.namespaces.len() + 1);
+    files.push(GeneratedFile {
+        path: PathBuf::from("kustomization.yaml"),
+        contents: stamp::stamp(&render(&KustomizationDoc {
+            comment: format!(
+                "Every namespace (business domain) of {}",
+                workspace.project.name
+            ),
+            resources: workspace.namespaces.keys().map(String::as_str).collect(),
+        })),
+    });
+    // Namespaces render independently: spread them over the cores. The result is sorted
+    // below, so the split cannot show in the output.
+    let namespaces: Vec<&Namespace> = workspace.namespaces.values().collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let chunk = namespaces.len().div_ceil(threads).max(8);
+    if namespaces.len() <= chunk {
+        for namespace in &namespaces {
+            files.extend(namespace_files(workspace, &lines, &incoming, namespace));
+        }
+    } else {
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = namespaces
+                .chunks(chunk)
+                .map(|part| {
+                    let (lines, incoming) = (&lines, &incoming);
+                    scope.spawn(move || {
+                        part.iter()
+                            .flat_map(|ns| namespace_files(workspace, lines, incoming, ns))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for worker in workers {
+                match worker.join() {
+                    Ok(part) => files.extend(part),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        });
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+/// The files of one namespace folder.
+fn namespace_files(
+    workspace: &Workspace,
+    lines: &LineIndex,
+    incoming: &[Vec<(usize, &crate::model::Call)>],
+    namespace: &Namespace,
+) -> Vec<GeneratedFile> {
+    debug_assert!(crate::names::dns1123_label(&namespace.name).is_ok());
+    let dir = PathBuf::from(&namespace.name);
+    let mut stubs: Vec<(String, String)> = workspace
+        .services_in(&namespace.name)
+        .map(|s| (stub_file_name(&s.id.name), stub(workspace, lines, s)))
+        .collect();
+    stubs.sort();
+    let mut resources = vec!["namespace.yaml", "network-policies.yaml"];
+    resources.extend(stubs.iter().map(|(name, _)| name.as_str()));
+    let mut files = Vec::with_capacity(stubs.len() + 3);
+    files.push(GeneratedFile {
+        path: dir.join("kustomization.yaml"),
+        contents: stamp::stamp(&render(&KustomizationDoc {
+            comment: format!("Namespace {} and its workloads", namespace.name),
+            resources,
+        })),
+    });
+    files.push(GeneratedFile {
+        path: dir.join("namespace.yaml"),
+        contents: stamp::stamp(&namespace_doc(workspace, namespace)),
+    });
+    let policies = policy::namespace_policies(workspace, lines, &namespace.name, incoming);
+    files.push(GeneratedFile {
+        path: dir.join("network-policies.yaml"),
+        contents: stamp::stamp(&policies_doc(workspace, namespace, &policies)),
+    });
+    files.extend(stubs.into_iter().map(|(name, body)| GeneratedFile {
+        path: dir.join(name),
+        contents: stamp::stamp(&body),
+    }));
+    files
+}
+
+/// The file name of a service's stub: `<service>.yaml`, or `<service>.workload.yaml` for the
+/// few names that would clash with the per-namespace files (a service name has no dot, so this
+/// cannot clash with another service).
+pub fn stub_file_name(service: &str) -> String {
+    if RESERVED_STEMS.contains(&service) {
+        format!("{service}.workload.yaml")
+    } else {
+        format!("{service}.yaml")
+    }
+}
+
+/// Renders a template into a String, ending with exactly one newline.
+fn render(template: &impl Template) -> String {
+    let mut text = template
+        .render()
+        .expect("rendering into a String cannot fail");
+    let trimmed = text.trim_end().len();
+    text.truncate(trimmed);
+    text.push('\n');
+    text
+}
+
+type Labels<'a> = Vec<(&'a str, &'a str)>;
+
+#[derive(Template)]
+#[template(path = "generate/kustomization.yaml")]
+struct KustomizationDoc<'a> {
+    comment: String,
+    resources: Vec<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "generate/namespace.yaml")]
+struct NamespaceDoc<'a> {
+    name: &'a str,
+    labels: Labels<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "generate/network-policy.yaml")]
+struct PolicyDoc<'a> {
+    namespace: &'a str,
+    labels: Labels<'a>,
+    policy: &'a NetworkPolicySpec,
+}
+
+#[derive(Template)]
+#[template(path = "generate/deployment.yaml")]
+struct DeploymentDoc<'a> {
+    comment: String,
+    name: &'a str,
+    namespace: &'a str,
+    labels: Labels<'a>,
+    pod_labels: Labels<'a>,
+    replicas: u32,
+    uid: u32,
+    image: String,
+    placeholder_image: bool,
+    ports: &'a [Port],
+    requests: Vec<(&'static str, &'a str)>,
+    limits: Vec<(&'static str, &'a str)>,
+}
+
+#[derive(Template)]
+#[template(path = "generate/service.yaml")]
+struct ServiceDoc<'a> {
+    comment: String,
+    name: &'a str,
+    namespace: &'a str,
+    labels: Labels<'a>,
+    annotations: Vec<(&'static str, &'static str)>,
+    service_type: &'static str,
+    ports: &'a [Port],
+}
+
+const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "k8s-advisor");
+
+fn namespace_doc(workspace: &Workspace, namespace: &Namespace) -> String {
+    let mut labels = vec![
+        MANAGED_BY,
+        ("app.kubernetes.io/part-of", workspace.project.name.as_str()),
+        (
+            "pod-security.kubernetes.io/enforce",
+            namespace.pod_security.as_str(),
+        ),
+        ("pod-security.kubernetes.io/enforce-version", "latest"),
+    ];
+    if let Some(team) = &namespace.team {
+        labels.push(("team", team));
+    }
+    labels.sort();
+    render(&NamespaceDoc {
+        name: &namespace.name,
+        labels,
+    })
+}
+
+fn policies_doc(
+    workspace: &Workspace,
+    namespace: &Namespace,
+    policies: &[NetworkPolicySpec],
+) -> String {
+    let labels = vec![
+        MANAGED_BY,
+        ("app.kubernetes.io/part-of", workspace.project.name.as_str()),
+    ];
+    let docs: Vec<String> = policies
+        .iter()
+        .map(|policy| {
+            render(&PolicyDoc {
+                namespace: &namespace.name,
+                labels: labels.clone(),
+                policy,
+            })
+        })
+        .collect();
+    docs.join("---\n")
+}
+
+fn stub(workspace: &Workspace, lines: &LineIndex, service: &Service) -> String {
+    let project = workspace.project.name.as_str();
+    let name = service.id.name.as_str();
+    let pod_labels = vec![
+        ("app", name),
+        ("app.kubernetes.io/name", name),
+        ("app.kubernetes.io/part-of", project),
+    ];
+    let mut labels = pod_labels.clone();
+    labels.push(MANAGED_BY);
+    if let Some(team) = &service.team {
+        labels.push(("team", team));
+    }
+    labels.sort();
+    let line = lines.line(&service.span);
+    let description = if service.description.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", service.description)
+    };
+    let (image, placeholder_image) = match &service.image {
+        Some(image) => (image.clone(), false),
+        None => (
+            format!("registry.example.invalid/replace-me/{name}:0.0.0"),
+            true,
+        ),
+    };
+    let mut text = render(&DeploymentDoc {
+        comment: format!(
+            "Deployment of {} (workspace line {line}){description}",
+            service.id
+        ),
+        name,
+        namespace: &service.id.namespace,
+        labels: labels.clone(),
+        pod_labels,
+        replicas: service.replicas,
+        uid: RUN_AS_USER,
+        image,
+        placeholder_image,
+        ports: &service.ports,
+        requests: pair(&service.resources.requests),
+        limits: pair(&service.resources.limits),
+    });
+    if !service.ports.is_empty() {
+        let (service_type, annotations) = match service.expose {
+            Expose::Cluster => ("ClusterIP", Vec::new()),
+            Expose::Internal => (
+                "LoadBalancer",
+                internal_annotations(workspace.project.platform),
+            ),
+            Expose::Public => (
+                "LoadBalancer",
+                public_annotations(workspace.project.platform),
+            ),
+        };
+        text.push_str("---\n");
+        text.push_str(&render(&ServiceDoc {
+            comment: format!(
+                "Service of {}: expose = \"{}\"",
+                service.id,
+                service.expose.as_str()
+            ),
+            name,
+            namespace: &service.id.namespace,
+            labels,
+            annotations,
+            service_type,
+            ports: &service.ports,
+        }));
+    }
+    text
+}
+
+/// The quantities of a request or limit pair, copied exactly as written.
+fn pair(p: &ResourcePair) -> Vec<(&'static str, &str)> {
+    let mut out = Vec::new();
+    if let Some(cpu) = &p.cpu {
+        out.push(("cpu", Quantity::as_str(cpu)));
+    }
+    if let Some(memory) = &p.memory {
+        out.push(("memory", Quantity::as_str(memory)));
+    }
+    out
+}
+
+/// The annotations that keep a LoadBalancer on the private network.
+pub fn internal_annotations(platform: Platform) -> Vec<(&'static str, &'static str)> {
+    match platform {
+        Platform::Eks => vec![(
+            "service.beta.kubernetes.io/aws-load-balancer-scheme",
+            "internal",
+        )],
+        Platform::Gke => vec![("networking.gke.io/load-balancer-type", "Internal")],
+        Platform::Aks => vec![(
+            "service.beta.kubernetes.io/azure-load-balancer-internal",
+            "true",
+        )],
+        Platform::Generic => Vec::new(),
+    }
+}
+
+/// The annotations of a public LoadBalancer: explicit on EKS, whose load balancer controller
+/// would otherwise make it internal.
+pub fn public_annotations(platform: Platform) -> Vec<(&'static str, &'static str)> {
+    match platform {
+        Platform::Eks => vec![(
+            "service.beta.kubernetes.io/aws-load-balancer-scheme",
+            "internet-facing",
+        )],
+        Platform::Gke | Platform::Aks | Platform::Generic => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_agrees_with_the_workspace() {
+        let text = "version = 1\n\n[project]\nname = \"x\"\ndescription = \"é\"\n[[services]]\nname = \"a\"\n";
+        let source = crate::diagnostic::Source::new("k8s-advisor.toml", text);
+        let ws = crate::workspace::parse(&source, &[]).unwrap();
+        let index = LineIndex::new(&ws);
+        for offset in 0..=text.len() + 3 {
+            assert_eq!(
+                index.line(&(offset..offset)),
+                ws.line_of(&(offset..offset)),
+                "{offset}"
+            );
+        }
+    }
+}

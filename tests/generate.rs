@@ -1,0 +1,634 @@
+//! `generate`: every document parses into the Kubernetes types, output is deterministic, and
+//! the write stage protects hand edits, removes only its own stale files and reports drift.
+
+use std::path::{Path, PathBuf};
+
+use k8s_advisor::generate::{self, GeneratedFile};
+use k8s_advisor::model::Workspace;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Namespace, Service};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use serde::Deserialize;
+
+use crate::random_model;
+use crate::support::{bin, example, examples};
+
+/// Loads a workspace file with the shipped criteria.
+pub fn load(path: &Path) -> Workspace {
+    let policy = k8s_advisor::policy::Policy::load(None).expect("shipped policy");
+    k8s_advisor::workspace::load(path, &policy.criterion_ids())
+        .unwrap_or_else(|e| panic!("{} does not load: {e:?}", path.display()))
+}
+
+/// Loads workspace text through a temporary file.
+pub fn load_text(text: &str) -> Workspace {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k8s-advisor.toml");
+    std::fs::write(&path, text).unwrap();
+    load(&path)
+}
+
+/// The documents of a multi-document YAML file.
+fn documents(text: &str) -> Vec<serde_yaml_ng::Value> {
+    serde_yaml_ng::Deserializer::from_str(text)
+        .map(|d| serde_yaml_ng::Value::deserialize(d).expect("valid YAML"))
+        .collect()
+}
+
+/// Parses every document of the layout into its Kubernetes type; returns them by kind.
+#[derive(Default)]
+struct Parsed {
+    namespaces: Vec<Namespace>,
+    deployments: Vec<Deployment>,
+    services: Vec<Service>,
+    policies: Vec<NetworkPolicy>,
+    kustomizations: usize,
+}
+
+fn parse(files: &[GeneratedFile]) -> Parsed {
+    let mut parsed = Parsed::default();
+    for file in files {
+        for doc in documents(&file.contents) {
+            let kind = doc["kind"].as_str().unwrap_or_default().to_string();
+            let ctx = || format!("{} ({kind})", file.path.display());
+            match kind.as_str() {
+                "Namespace" => parsed.namespaces.push(
+                    serde_yaml_ng::from_value(doc).unwrap_or_else(|e| panic!("{}: {e}", ctx())),
+                ),
+                "Deployment" => parsed.deployments.push(
+                    serde_yaml_ng::from_value(doc).unwrap_or_else(|e| panic!("{}: {e}", ctx())),
+                ),
+                "Service" => parsed.services.push(
+                    serde_yaml_ng::from_value(doc).unwrap_or_else(|e| panic!("{}: {e}", ctx())),
+                ),
+                "NetworkPolicy" => parsed.policies.push(
+                    serde_yaml_ng::from_value(doc).unwrap_or_else(|e| panic!("{}: {e}", ctx())),
+                ),
+                "Kustomization" => parsed.kustomizations += 1,
+                other => panic!("{}: unexpected kind {other:?}", file.path.display()),
+            }
+        }
+    }
+    parsed
+}
+
+fn check_stubs(workspace: &Workspace, parsed: &Parsed) {
+    assert_eq!(parsed.namespaces.len(), workspace.namespaces.len());
+    assert_eq!(parsed.kustomizations, workspace.namespaces.len() + 1);
+    assert_eq!(parsed.deployments.len(), workspace.services.len());
+    let with_ports = workspace.services.iter().filter(|s| !s.ports.is_empty());
+    assert_eq!(parsed.services.len(), with_ports.count());
+    for ns in &parsed.namespaces {
+        let labels = ns.metadata.labels.as_ref().unwrap();
+        let name = ns.metadata.name.as_deref().unwrap();
+        let model = &workspace.namespaces[name];
+        assert_eq!(labels["app.kubernetes.io/part-of"], workspace.project.name);
+        assert_eq!(labels["app.kubernetes.io/managed-by"], "k8s-advisor");
+        assert_eq!(
+            labels["pod-security.kubernetes.io/enforce"],
+            model.pod_security.as_str()
+        );
+        assert_eq!(
+            labels["pod-security.kubernetes.io/enforce-version"],
+            "latest"
+        );
+        assert_eq!(labels.get("team"), model.team.as_ref());
+    }
+    for d in &parsed.deployments {
+        let meta = &d.metadata;
+        let id = k8s_advisor::model::ServiceId::new(
+            meta.namespace.clone().unwrap(),
+            meta.name.clone().unwrap(),
+        );
+        let service = workspace
+            .service(&id)
+            .expect("deployment of a model service");
+        let spec = d.spec.as_ref().unwrap();
+        assert_eq!(spec.replicas, Some(service.replicas as i32));
+        let selector = spec.selector.match_labels.as_ref().unwrap();
+        assert_eq!(selector.len(), 1);
+        assert_eq!(selector["app"], id.name);
+        let pod = spec.template.spec.as_ref().unwrap();
+        let pod_labels = spec
+            .template
+            .metadata
+            .as_ref()
+            .unwrap()
+            .labels
+            .as_ref()
+            .unwrap();
+        assert_eq!(pod_labels["app"], id.name);
+        let psc = pod.security_context.as_ref().unwrap();
+        assert_eq!(psc.run_as_non_root, Some(true));
+        assert!(psc.run_as_user.unwrap() > 0);
+        assert_eq!(
+            psc.seccomp_profile.as_ref().unwrap().type_,
+            "RuntimeDefault"
+        );
+        assert_eq!(pod.containers.len(), 1);
+        let c = &pod.containers[0];
+        let sc = c.security_context.as_ref().unwrap();
+        assert_eq!(sc.allow_privilege_escalation, Some(false));
+        assert_eq!(sc.read_only_root_filesystem, Some(true));
+        assert_eq!(
+            sc.capabilities.as_ref().unwrap().drop.as_deref(),
+            Some(&["ALL".to_string()][..])
+        );
+        match &service.image {
+            Some(image) => assert_eq!(c.image.as_ref(), Some(image)),
+            None => assert!(c.image.as_ref().unwrap().contains("replace-me")),
+        }
+        let ports: Vec<(String, i32, String)> = c
+            .ports
+            .iter()
+            .flatten()
+            .map(|p| {
+                (
+                    p.name.clone().unwrap(),
+                    p.container_port,
+                    p.protocol.clone().unwrap(),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, i32, String)> = service
+            .ports
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    i32::from(p.target),
+                    p.protocol.as_str().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(ports, expected);
+        let resources = c.resources.as_ref().unwrap();
+        let get =
+            |map: &Option<
+                std::collections::BTreeMap<
+                    String,
+                    k8s_openapi::apimachinery::pkg::api::resource::Quantity,
+                >,
+            >,
+             key: &str| { map.as_ref().and_then(|m| m.get(key)).map(|q| q.0.clone()) };
+        let r = &service.resources;
+        assert_eq!(
+            get(&resources.requests, "cpu"),
+            r.requests.cpu.as_ref().map(|q| q.as_str().to_string())
+        );
+        assert_eq!(
+            get(&resources.requests, "memory"),
+            r.requests.memory.as_ref().map(|q| q.as_str().to_string())
+        );
+        assert_eq!(
+            get(&resources.limits, "cpu"),
+            r.limits.cpu.as_ref().map(|q| q.as_str().to_string())
+        );
+        assert_eq!(
+            get(&resources.limits, "memory"),
+            r.limits.memory.as_ref().map(|q| q.as_str().to_string())
+        );
+    }
+    for s in &parsed.services {
+        let id = k8s_advisor::model::ServiceId::new(
+            s.metadata.namespace.clone().unwrap(),
+            s.metadata.name.clone().unwrap(),
+        );
+        let service = workspace.service(&id).unwrap();
+        let spec = s.spec.as_ref().unwrap();
+        let expected_type = match service.expose {
+            k8s_advisor::model::Expose::Cluster => "ClusterIP",
+            _ => "LoadBalancer",
+        };
+        assert_eq!(spec.type_.as_deref(), Some(expected_type));
+        assert_eq!(spec.selector.as_ref().unwrap()["app"], id.name);
+        for (p, model) in spec.ports.iter().flatten().zip(&service.ports) {
+            assert_eq!(p.port, i32::from(model.port));
+            assert_eq!(
+                p.target_port,
+                Some(
+                    k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(
+                        model.name.clone()
+                    )
+                )
+            );
+        }
+    }
+    for p in &parsed.policies {
+        let spec = p.spec.as_ref().unwrap();
+        assert!(spec.policy_types.as_ref().is_some_and(|t| !t.is_empty()));
+    }
+}
+
+#[test]
+fn examples_parse_into_kubernetes_types() {
+    for path in examples() {
+        let workspace = load(&path);
+        let files = generate::generate(&workspace);
+        check_stubs(&workspace, &parse(&files));
+    }
+}
+
+#[test]
+fn random_models_parse_into_kubernetes_types() {
+    for seed in 0..60 {
+        let text = random_model::toml(&random_model::model(seed, 40), None);
+        let workspace = load_text(&text);
+        let files = generate::generate(&workspace);
+        let parsed = std::panic::catch_unwind(|| parse(&files));
+        let parsed = parsed.unwrap_or_else(|_| panic!("seed {seed}"));
+        check_stubs(&workspace, &parsed);
+    }
+}
+
+#[test]
+fn picturesocial_stubs_follow_the_article() {
+    let workspace = load(&example("picturesocial"));
+    let files = generate::generate(&workspace);
+    let file = |p: &str| {
+        &files
+            .iter()
+            .find(|f| f.path == Path::new(p))
+            .unwrap_or_else(|| panic!("{p} missing"))
+            .contents
+    };
+    let moderation = file("backoffice/moderation.yaml");
+    assert!(moderation.contains("type: LoadBalancer"));
+    assert!(
+        moderation.contains("service.beta.kubernetes.io/aws-load-balancer-scheme: \"internal\"")
+    );
+    let gateway = file("gateway/api-gateway.yaml");
+    assert!(
+        gateway
+            .contains("service.beta.kubernetes.io/aws-load-balancer-scheme: \"internet-facing\"")
+    );
+    let profiles = file("users/network-policies.yaml");
+    // Every allow rule names the workspace line it comes from.
+    for line in profiles
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- from:") || l.trim_start().starts_with("- to:"))
+    {
+        let _ = line;
+    }
+    let lines: Vec<&str> = profiles.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim_start();
+        if t.starts_with("- from:") || t.starts_with("- to:") {
+            assert!(
+                lines[i - 1].trim_start().starts_with("# "),
+                "rule without comment at line {i}"
+            );
+        }
+    }
+    assert!(profiles.contains(
+        "# call from users/users-api to users/profiles on port http (workspace line 87)"
+    ));
+    // The port-restricted call allows only http (8080), not metrics.
+    let restricted = profiles
+        .split("---\n")
+        .find(|d| d.contains("name: \"allow-profiles\""))
+        .unwrap();
+    assert!(!restricted.contains("port: 9090"));
+    // Policies name the container port, never the Service port.
+    assert!(!profiles.contains("port: 80\n"));
+}
+
+#[test]
+fn user_text_cannot_break_the_yaml() {
+    let text = r##"version = 1
+[project]
+name = "quotes"
+[[namespaces]]
+name = "ns"
+team = "a.b_c-d"
+[[services]]
+name = "web"
+namespace = "ns"
+description = "two\nkind: Secret\u2028lines"
+image = "reg.example.com/x:1\"#injected:{true}"
+port = 8080
+egress = [{ cidr = "0.0.0.0/0", ports = [443], reason = "line one\nkind: Secret\r\u2028x" }]
+"##;
+    let workspace = load_text(text);
+    let files = generate::generate(&workspace);
+    let parsed = parse(&files);
+    let image = parsed.deployments[0]
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .spec
+        .as_ref()
+        .unwrap()
+        .containers[0]
+        .image
+        .clone();
+    assert_eq!(
+        image.as_deref(),
+        Some("reg.example.com/x:1\"#injected:{true}")
+    );
+    assert!(files.iter().all(|f| !f.contents.contains("\nkind: Secret")));
+}
+
+/// Drops what legitimately follows the file order: `workspace line N` and the checksums.
+/// Comments are joined back into one logical line first, since a line number with more digits
+/// can move where a long comment wraps.
+fn without_line_numbers(text: &str) -> String {
+    let mut logical: Vec<String> = Vec::new();
+    let mut in_comment = false;
+    for line in text.lines() {
+        if line.starts_with("# k8s-advisor-checksum:") {
+            continue;
+        }
+        let trimmed = line.trim_start();
+        match trimmed.strip_prefix("# ") {
+            Some(rest) if in_comment => {
+                let last = logical.last_mut().unwrap();
+                last.push(' ');
+                last.push_str(rest);
+            }
+            Some(_) => {
+                logical.push(line.to_string());
+                in_comment = true;
+            }
+            None => {
+                logical.push(line.to_string());
+                in_comment = false;
+            }
+        }
+    }
+    let mut out = String::new();
+    for line in logical {
+        match line.find("(workspace line ") {
+            Some(at) => {
+                out.push_str(&line[..at]);
+                out.push_str(line[at..].split_once(')').map_or("", |(_, rest)| rest));
+            }
+            None => out.push_str(&line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn output_does_not_depend_on_the_order_of_the_workspace() {
+    for seed in 0..40 {
+        let model = random_model::model(seed, 40);
+        let plain = generate::generate(&load_text(&random_model::toml(&model, None)));
+        let again = generate::generate(&load_text(&random_model::toml(&model, None)));
+        assert_eq!(plain, again, "seed {seed}: same file, different bytes");
+        let shuffled = generate::generate(&load_text(&random_model::toml(&model, Some(seed + 1))));
+        assert_eq!(plain.len(), shuffled.len(), "seed {seed}");
+        for (a, b) in plain.iter().zip(&shuffled) {
+            assert_eq!(a.path, b.path, "seed {seed}");
+            assert_eq!(
+                without_line_numbers(&a.contents),
+                without_line_numbers(&b.contents),
+                "seed {seed}: {} depends on the order of the workspace",
+                a.path.display()
+            );
+        }
+    }
+}
+
+/// A copy of an example in a temporary folder, so `generate` writes beside it.
+fn scratch(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("k8s-advisor.toml");
+    std::fs::copy(example(name), &ws).unwrap();
+    (dir, ws)
+}
+
+fn run(ws: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = bin()
+        .arg("-w")
+        .arg(ws)
+        .arg("generate")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn generate_writes_the_layout_and_a_second_run_changes_nothing() {
+    let (dir, ws) = scratch("picturesocial");
+    let out = dir.path().join("k8s");
+    let (code, stdout, _) = run(&ws, &[]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("28 files, 28 written"), "{stdout}");
+    for p in [
+        "kustomization.yaml",
+        "users/kustomization.yaml",
+        "users/namespace.yaml",
+        "users/network-policies.yaml",
+        "users/users-api.yaml",
+    ] {
+        assert!(out.join(p).is_file(), "{p}");
+    }
+    let before = std::fs::read(out.join("users/users-api.yaml")).unwrap();
+    let (code, stdout, _) = run(&ws, &[]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("0 written, 28 unchanged, 0 stale removed"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read(out.join("users/users-api.yaml")).unwrap(),
+        before
+    );
+    let (code, stdout, _) = run(&ws, &["--check"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("28 files up to date"));
+}
+
+#[test]
+fn check_writes_nothing_and_shows_a_diff() {
+    let (dir, ws) = scratch("family-blog");
+    let out = dir.path().join("k8s");
+    let (code, stdout, _) = run(&ws, &["--check"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("--- /dev/null"));
+    assert!(stdout.contains("+kind: Deployment"));
+    assert!(!out.exists(), "--check wrote files");
+    assert_eq!(run(&ws, &[]).0, 0);
+    // A model change shows up as a diff of the file it touches.
+    let text = std::fs::read_to_string(&ws)
+        .unwrap()
+        .replace("replicas = 1", "replicas = 3");
+    std::fs::write(&ws, text).unwrap();
+    let (code, stdout, _) = run(&ws, &["--check"]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("-  replicas: 1\n+  replicas: 3"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 file out of date"), "{stdout}");
+}
+
+#[test]
+fn hand_edits_are_kept_unless_forced() {
+    let (dir, ws) = scratch("family-blog");
+    let out = dir.path().join("k8s");
+    assert_eq!(run(&ws, &[]).0, 0);
+    let edited = out.join("family-blog/web.yaml");
+    let text = std::fs::read_to_string(&edited)
+        .unwrap()
+        .replace("replicas: 1", "replicas: 5");
+    std::fs::write(&edited, &text).unwrap();
+    // Also a model change, so that generate has something to write.
+    let model = std::fs::read_to_string(&ws)
+        .unwrap()
+        .replace("replicas = 1", "replicas = 2");
+    std::fs::write(&ws, model).unwrap();
+    let (code, _, stderr) = run(&ws, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("web.yaml"), "{stderr}");
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&edited).unwrap(),
+        text,
+        "edited file was touched"
+    );
+    // --check reports the edited file as drift.
+    let (code, stdout, _) = run(&ws, &["--check"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("edited by hand"), "{stdout}");
+    let (code, _, stderr) = run(&ws, &["--force"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        std::fs::read_to_string(&edited)
+            .unwrap()
+            .contains("replicas: 2")
+    );
+    assert_eq!(run(&ws, &["--check"]).0, 0);
+}
+
+#[test]
+fn a_file_we_did_not_write_is_never_overwritten_or_removed() {
+    let (dir, ws) = scratch("family-blog");
+    let out = dir.path().join("k8s");
+    std::fs::create_dir_all(out.join("family-blog")).unwrap();
+    std::fs::write(out.join("family-blog/web.yaml"), "kind: Mine\n").unwrap();
+    std::fs::write(out.join("family-blog/extra.yaml"), "kind: AlsoMine\n").unwrap();
+    std::fs::write(out.join("notes.yaml"), "kind: Notes\n").unwrap();
+    let (code, _, stderr) = run(&ws, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("web.yaml"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("family-blog/web.yaml")).unwrap(),
+        "kind: Mine\n"
+    );
+    assert_eq!(run(&ws, &["--force"]).0, 0);
+    assert_eq!(
+        std::fs::read_to_string(out.join("family-blog/extra.yaml")).unwrap(),
+        "kind: AlsoMine\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.yaml")).unwrap(),
+        "kind: Notes\n"
+    );
+}
+
+#[test]
+fn stale_files_of_ours_are_removed() {
+    let (dir, ws) = scratch("family-blog");
+    let out = dir.path().join("k8s");
+    let text = std::fs::read_to_string(&ws).unwrap();
+    let extra =
+        format!("{text}\n[[services]]\nname = \"old\"\nnamespace = \"archive\"\nport = 8080\n");
+    std::fs::write(&ws, &extra).unwrap();
+    assert_eq!(run(&ws, &[]).0, 0);
+    assert!(out.join("archive/old.yaml").is_file());
+    std::fs::write(out.join("archive/keep.txt"), "mine").unwrap();
+    std::fs::write(&ws, &text).unwrap();
+    let (code, stdout, _) = run(&ws, &["--check"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("+++ /dev/null"), "{stdout}");
+    let (code, stdout, _) = run(&ws, &["-v"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("removed"), "{stdout}");
+    assert!(!out.join("archive/old.yaml").exists());
+    assert!(!out.join("archive/namespace.yaml").exists());
+    assert!(
+        out.join("archive/keep.txt").is_file(),
+        "a file of someone else was removed"
+    );
+    assert!(!out.join("family-blog/web.yaml").exists() || run(&ws, &["--check"]).0 == 0);
+}
+
+#[test]
+fn out_is_relative_to_the_current_folder_and_check_conflicts_with_force() {
+    let (dir, ws) = scratch("family-blog");
+    let out = dir.path().join("elsewhere");
+    let output = bin()
+        .arg("-w")
+        .arg(&ws)
+        .args(["generate", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(out.join("kustomization.yaml").is_file());
+    assert!(!dir.path().join("k8s").exists());
+    let (code, _, stderr) = run(&ws, &["--check", "--force"]);
+    assert_eq!(code, 2, "{stderr}");
+}
+
+#[test]
+fn bad_workspace_is_exit_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("k8s-advisor.toml");
+    std::fs::write(
+        &ws,
+        "version = 1\n[project]\nname = \"x\"\n[[services]]\nname = \"Bad_Name\"\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&ws, &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("Bad_Name"), "{stderr}");
+    assert!(!dir.path().join("k8s").exists());
+}
+
+/// The rendered files of the main example, read by a person before acceptance: a change to
+/// the output format shows up here first.
+#[test]
+fn picturesocial_snapshots() {
+    let workspace = load(&example("picturesocial"));
+    let files = generate::generate(&workspace);
+    for path in [
+        "kustomization.yaml",
+        "users/kustomization.yaml",
+        "users/namespace.yaml",
+        "users/network-policies.yaml",
+        "users/users-api.yaml",
+        "gateway/api-gateway.yaml",
+        "pictures/thumbnailer.yaml",
+    ] {
+        let file = files.iter().find(|f| f.path == Path::new(path)).unwrap();
+        insta::assert_snapshot!(
+            format!("picturesocial-{}", path.replace('/', "-")),
+            file.contents
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_inside_out_are_refused() {
+    let (dir, ws) = scratch("family-blog");
+    let out = dir.path().join("k8s");
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join("family-blog")).unwrap();
+    let (code, _, stderr) = run(&ws, &["--force"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+}
