@@ -15,14 +15,25 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 pub struct Source {
     path: PathBuf,
     text: Arc<String>,
+    /// Byte offsets of every newline, so that line numbers take O(log n): generating thousands
+    /// of commented rules asks for one per rule.
+    newlines: Arc<Vec<usize>>,
 }
 
 impl Source {
     /// Keeps the text of `path` for later diagnostics.
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        let text: String = text.into();
+        let newlines = text
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
         Source {
             path: path.into(),
-            text: Arc::new(text.into()),
+            text: Arc::new(text),
+            newlines: Arc::new(newlines),
         }
     }
 
@@ -38,11 +49,15 @@ impl Source {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..floor_char_boundary(&self.text, offset)];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        (line, column)
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let line = self.newlines.partition_point(|&n| n < offset);
+        let line_start = if line == 0 {
+            0
+        } else {
+            self.newlines[line - 1] + 1
+        };
+        let column = self.text[line_start..offset].chars().count() + 1;
+        (line + 1, column)
     }
 
     fn named(&self) -> NamedSource<Arc<String>> {
@@ -347,6 +362,18 @@ mod tests {
         assert_eq!(s.line_col(6), (2, 1));
         assert_eq!(s.line_col(9), (2, 3));
         assert_eq!(s.line_col(1000), (3, 1));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn line_index_agrees_with_counting(text in "(a|é|\n|\r\n| ){0,60}", offset in 0usize..80) {
+            let source = Source::new("x", text.clone());
+            let at = floor_char_boundary(&text, offset.min(text.len()));
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            proptest::prop_assert_eq!(source.line_col(offset), (line, column));
+        }
     }
 
     #[test]

@@ -25,30 +25,6 @@ pub const RUN_AS_USER: u32 = 10001;
 /// Names of the per-namespace files that a service stub must not take.
 const RESERVED_STEMS: [&str; 3] = ["kustomization", "namespace", "network-policies"];
 
-/// Line numbers of byte offsets in the workspace file. Same answers as
-/// [`Workspace::line_of`], in O(log n) each instead of a scan from the start of the file, which
-/// would make 25,000 calls quadratic.
-pub struct LineIndex(Vec<usize>);
-
-impl LineIndex {
-    /// Indexes the newlines of the workspace text.
-    pub fn new(workspace: &Workspace) -> Self {
-        let text = workspace.source.text();
-        LineIndex(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i)
-                .collect(),
-        )
-    }
-
-    /// The 1-based line of the start of `span`.
-    pub fn line(&self, span: &std::ops::Range<usize>) -> usize {
-        self.0.partition_point(|&newline| newline < span.start) + 1
-    }
-}
-
 /// One file to write, relative to the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratedFile {
@@ -61,7 +37,6 @@ pub struct GeneratedFile {
 /// Every file of the layout, sorted by path.
 pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
     let incoming = policy::incoming_calls(workspace);
-    let lines = LineIndex::new(workspace);
     let mut files =
         Vec::with_capacity(workspace.services.len() + 3 * workspace.namespaces.len() + 1);
     files.push(GeneratedFile {
@@ -81,17 +56,17 @@ pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
     let chunk = namespaces.len().div_ceil(threads).max(8);
     if namespaces.len() <= chunk {
         for namespace in &namespaces {
-            files.extend(namespace_files(workspace, &lines, &incoming, namespace));
+            files.extend(namespace_files(workspace, &incoming, namespace));
         }
     } else {
         std::thread::scope(|scope| {
             let workers: Vec<_> = namespaces
                 .chunks(chunk)
                 .map(|part| {
-                    let (lines, incoming) = (&lines, &incoming);
+                    let incoming = &incoming;
                     scope.spawn(move || {
                         part.iter()
-                            .flat_map(|ns| namespace_files(workspace, lines, incoming, ns))
+                            .flat_map(|ns| namespace_files(workspace, incoming, ns))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -111,7 +86,6 @@ pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
 /// The files of one namespace folder.
 fn namespace_files(
     workspace: &Workspace,
-    lines: &LineIndex,
     incoming: &[Vec<(usize, &crate::model::Call)>],
     namespace: &Namespace,
 ) -> Vec<GeneratedFile> {
@@ -119,7 +93,7 @@ fn namespace_files(
     let dir = PathBuf::from(&namespace.name);
     let mut stubs: Vec<(String, String)> = workspace
         .services_in(&namespace.name)
-        .map(|s| (stub_file_name(&s.id.name), stub(workspace, lines, s)))
+        .map(|s| (stub_file_name(&s.id.name), stub(workspace, s)))
         .collect();
     stubs.sort();
     let mut resources = vec!["namespace.yaml", "network-policies.yaml"];
@@ -136,7 +110,7 @@ fn namespace_files(
         path: dir.join("namespace.yaml"),
         contents: stamp::stamp(&namespace_doc(workspace, namespace)),
     });
-    let policies = policy::namespace_policies(workspace, lines, &namespace.name, incoming);
+    let policies = policy::namespace_policies(workspace, &namespace.name, incoming);
     files.push(GeneratedFile {
         path: dir.join("network-policies.yaml"),
         contents: stamp::stamp(&policies_doc(workspace, namespace, &policies)),
@@ -267,7 +241,7 @@ fn policies_doc(
     docs.join("---\n")
 }
 
-fn stub(workspace: &Workspace, lines: &LineIndex, service: &Service) -> String {
+fn stub(workspace: &Workspace, service: &Service) -> String {
     let project = workspace.project.name.as_str();
     let name = service.id.name.as_str();
     let pod_labels = vec![
@@ -281,7 +255,7 @@ fn stub(workspace: &Workspace, lines: &LineIndex, service: &Service) -> String {
         labels.push(("team", team));
     }
     labels.sort();
-    let line = lines.line(&service.span);
+    let line = workspace.line_of(&service.span);
     let description = if service.description.is_empty() {
         String::new()
     } else {
@@ -378,25 +352,5 @@ pub fn public_annotations(platform: Platform) -> Vec<(&'static str, &'static str
             "internet-facing",
         )],
         Platform::Gke | Platform::Aks | Platform::Generic => Vec::new(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn line_index_agrees_with_the_workspace() {
-        let text = "version = 1\n\n[project]\nname = \"x\"\ndescription = \"é\"\n[[services]]\nname = \"a\"\n";
-        let source = crate::diagnostic::Source::new("k8s-advisor.toml", text);
-        let ws = crate::workspace::parse(&source, &[]).unwrap();
-        let index = LineIndex::new(&ws);
-        for offset in 0..=text.len() + 3 {
-            assert_eq!(
-                index.line(&(offset..offset)),
-                ws.line_of(&(offset..offset)),
-                "{offset}"
-            );
-        }
     }
 }

@@ -14,7 +14,6 @@
 
 use std::collections::BTreeSet;
 
-use super::LineIndex;
 use crate::model::{Call, Expose, Service, Workspace};
 
 /// The label cluster DNS pods carry in kube-system.
@@ -107,7 +106,6 @@ pub fn incoming_calls(workspace: &Workspace) -> Vec<Vec<(usize, &Call)>> {
 /// The NetworkPolicies of `namespace`. `incoming` comes from [`incoming_calls`].
 pub fn namespace_policies(
     workspace: &Workspace,
-    lines: &LineIndex,
     namespace: &str,
     incoming: &[Vec<(usize, &Call)>],
 ) -> Vec<NetworkPolicySpec> {
@@ -143,7 +141,7 @@ pub fn namespace_policies(
         if service.id.namespace != namespace {
             break;
         }
-        if let Some(policy) = service_policy(workspace, lines, service, &incoming[index]) {
+        if let Some(policy) = service_policy(workspace, service, &incoming[index]) {
             policies.push(policy);
         }
     }
@@ -152,11 +150,10 @@ pub fn namespace_policies(
 
 fn service_policy(
     workspace: &Workspace,
-    lines: &LineIndex,
     service: &Service,
     incoming: &[(usize, &Call)],
 ) -> Option<NetworkPolicySpec> {
-    let line = |span: &std::ops::Range<usize>| lines.line(span);
+    let line = |span: &std::ops::Range<usize>| workspace.line_of(span);
     let mut ingress = Vec::new();
     for (caller, call) in incoming {
         let caller = &workspace.services[*caller];
