@@ -19,12 +19,17 @@ pub fn locate_dir(root: &Path, explicit: Option<&Path>) -> Result<PathBuf, Error
     if let Some(dir) = explicit {
         return Ok(dir.to_path_buf());
     }
-    let absolute = std::path::absolute(root).map_err(|source| Error::Io {
+    let base = if root.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        root
+    };
+    let absolute = std::path::absolute(base).map_err(|source| Error::Io {
         action: "read",
         path: root.to_path_buf(),
         source,
     })?;
-    for dir in absolute.ancestors() {
+    for (up, dir) in absolute.ancestors().enumerate() {
         let marker = dir.join(".adr-dir");
         if marker.is_file() {
             let named = std::fs::read_to_string(&marker).map_err(|source| Error::Io {
@@ -39,7 +44,10 @@ pub fn locate_dir(root: &Path, explicit: Option<&Path>) -> Result<PathBuf, Error
                     "write the record folder into it, as `adr init` does, or pass --adr-dir",
                 ));
             }
-            return Ok(dir.join(named));
+            // Relative to the workspace folder, as the user would write it.
+            let mut path = root.to_path_buf();
+            path.extend(std::iter::repeat_n("..", up));
+            return Ok(path.join(named));
         }
     }
     Ok(CONVENTIONAL

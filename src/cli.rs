@@ -55,6 +55,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Write the namespace layout, NetworkPolicies and workload stubs
     Generate(GenerateArgs),
+    /// Write the Markdown architecture decision record
+    Record(RecordArgs),
     /// Print the man page (roff)
     Man,
 }
@@ -144,6 +146,22 @@ pub struct GenerateArgs {
     /// Overwrite or remove generated files even if someone edited them
     #[arg(long)]
     pub force: bool,
+    /// Do not write the decision record
+    #[arg(long)]
+    pub no_record: bool,
+    /// Folder of the decision records [default: from .adr-dir, else docs/adr, doc/adr or
+    /// docs/decisions if present, else docs/adr]
+    #[arg(long, value_name = "DIR")]
+    pub adr_dir: Option<PathBuf>,
+}
+
+/// `record` options.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Folder of the decision records [default: from .adr-dir, else docs/adr, doc/adr or
+    /// docs/decisions if present, else docs/adr]
+    #[arg(long, value_name = "DIR")]
+    pub adr_dir: Option<PathBuf>,
 }
 
 /// `completions` options.

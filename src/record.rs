@@ -338,7 +338,8 @@ mod filters {
         let pad = " ".repeat(indent);
         let options = textwrap::Options::new(80 - indent)
             .subsequent_indent(&pad)
-            .break_words(false);
+            .break_words(false)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation);
         Ok(textwrap::fill(&s.to_string(), options))
     }
 
@@ -353,7 +354,8 @@ mod filters {
         let options = textwrap::Options::new(80)
             .initial_indent(&first)
             .subsequent_indent(&rest)
-            .break_words(false);
+            .break_words(false)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation);
         Ok(textwrap::fill(&s.to_string(), options))
     }
 }

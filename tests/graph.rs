@@ -14,7 +14,7 @@ use k8s_advisor::report;
 use proptest::prelude::*;
 use serde_json::Value;
 
-use crate::support::{bin, example, root, tool};
+use crate::support::{bin, example, tool};
 
 fn run_graph(name: &str, args: &[&str]) -> String {
     let output = bin()
@@ -650,24 +650,10 @@ fn graphviz_accepts_every_dot_output() {
 
 #[test]
 fn mermaid_parses_every_mermaid_output() {
-    let node = tool("node");
-    let modules = root().join(".tools/node/node_modules");
-    for package in ["mermaid", "jsdom"] {
-        assert!(
-            modules.join(package).is_dir(),
-            "oracle `{package}` is missing: run scripts/install-tools.sh (or scripts/test.sh)"
-        );
-    }
     let dir = tempfile::tempdir().unwrap();
     let files = write_diagrams(dir.path(), "mmd", report::graph::mermaid);
     assert!(files.len() > 40);
-    let output = std::process::Command::new(node)
-        .arg(root().join("scripts/mermaid-parse.mjs"))
-        .args(&files)
-        .env("NODE_PATH", &modules)
-        .current_dir(root())
-        .output()
-        .unwrap();
+    let output = crate::support::mermaid_parse(&files);
     assert!(
         output.status.success(),
         "mermaid rejected a diagram:\n{}",
@@ -683,16 +669,9 @@ fn mermaid_parses_every_mermaid_output() {
 #[test]
 fn the_parser_script_rejects_a_broken_diagram() {
     // The oracle must be able to fail: `end` as a bare node id breaks a flowchart.
-    let modules = root().join(".tools/node/node_modules");
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.mmd");
     std::fs::write(&bad, "flowchart LR\n  a --> end\n").unwrap();
-    let output = std::process::Command::new(tool("node"))
-        .arg(root().join("scripts/mermaid-parse.mjs"))
-        .arg(&bad)
-        .env("NODE_PATH", &modules)
-        .current_dir(root())
-        .output()
-        .unwrap();
+    let output = crate::support::mermaid_parse(&[bad]);
     assert_eq!(output.status.code(), Some(1));
 }

@@ -10,4 +10,5 @@ mod generate;
 mod graph;
 mod init;
 mod random_model;
+mod record;
 mod support;

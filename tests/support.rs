@@ -52,6 +52,23 @@ pub fn tool(name: &str) -> PathBuf {
     panic!("oracle `{name}` is missing: run scripts/install-tools.sh (or scripts/test.sh)");
 }
 
+/// `node scripts/mermaid-parse.mjs FILES...`: mermaid's own parser on each file, with the
+/// packages installed in `.tools/node` (exit 1 names the first diagram it refuses).
+pub fn mermaid_parse(files: &[PathBuf]) -> std::process::Output {
+    let modules = root().join(".tools/node/node_modules");
+    assert!(
+        modules.join("mermaid").is_dir() && modules.join("jsdom").is_dir(),
+        "mermaid and jsdom are missing: run scripts/install-tools.sh (or scripts/test.sh)"
+    );
+    std::process::Command::new(tool("node"))
+        .arg(root().join("scripts/mermaid-parse.mjs"))
+        .args(files)
+        .env("NODE_PATH", &modules)
+        .current_dir(root())
+        .output()
+        .expect("node runs")
+}
+
 fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)

@@ -47,13 +47,31 @@ struct Plan {
 /// Runs `generate`.
 pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
     let ctx = Context::load(cli)?;
-    let out = args.out.clone().unwrap_or_else(|| ctx.root.join("k8s"));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| ctx.root.join(generate::DEFAULT_OUT));
     let files = generate::generate(&ctx.workspace);
     if args.check {
         return check(&out, &files, cli.quiet);
     }
     let written = write_manifests(&out, &files, args.force)?;
-    // The decision record will be written here, listing `written.files`.
+    let record = if args.no_record {
+        None
+    } else {
+        // The record lists the files as a reader of the repository sees them: relative to the
+        // folder of the workspace file when they are inside it.
+        let listed = written
+            .files
+            .iter()
+            .map(|p| p.strip_prefix(&ctx.root).unwrap_or(p).display().to_string())
+            .collect();
+        Some(super::record::write_record(
+            &ctx,
+            args.adr_dir.as_deref(),
+            listed,
+        )?)
+    };
     if !cli.quiet {
         let mut text = String::new();
         if cli.verbose > 0 {
@@ -72,6 +90,9 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
             written.files.len() - written.written.len(),
             written.removed.len()
         ));
+        if let Some(record) = &record {
+            text.push_str(&record.summary());
+        }
         print(&text)?;
     }
     Ok(0)

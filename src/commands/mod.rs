@@ -3,9 +3,10 @@
 
 mod assess;
 mod check;
-mod graph;
 pub mod generate;
+mod graph;
 mod init;
+pub mod record;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -24,7 +25,8 @@ pub struct Context {
     pub policy: Policy,
     /// The validated workspace.
     pub workspace: Workspace,
-    /// The folder holding the workspace file; relative paths start here.
+    /// The folder holding the workspace file (empty for the current folder); relative paths
+    /// start here.
     pub root: PathBuf,
 }
 
@@ -35,10 +37,9 @@ impl Context {
         let cwd = current_dir()?;
         let path = workspace::locate(cli.workspace.as_deref(), &cwd)?;
         let workspace = workspace::load(&path, &policy.criterion_ids())?;
-        let root = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        // Empty when the workspace is in the current folder, so that paths derived from it
+        // read `k8s/...`, not `./k8s/...`.
+        let root = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
         Ok(Context {
             policy,
             workspace,
@@ -80,6 +81,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Check(args) => check::run(&cli, args),
         Command::Graph(args) => graph::run(&cli, args),
         Command::Generate(args) => generate::run(&cli, args),
+        Command::Record(args) => record::run(&cli, args),
         Command::Completions(args) => {
             let mut out = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "k8s-advisor", &mut out);

@@ -22,6 +22,10 @@ use policy::NetworkPolicySpec;
 /// The user and group id the stubs run as: any non-zero id passes the restricted level.
 pub const RUN_AS_USER: u32 = 10001;
 
+/// The output folder, relative to the folder holding the workspace file, unless `--out` says
+/// otherwise.
+pub const DEFAULT_OUT: &str = "k8s";
+
 /// Names of the per-namespace files that a service stub must not take.
 const RESERVED_STEMS: [&str; 3] = ["kustomization", "namespace", "network-policies"];
 

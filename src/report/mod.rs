@@ -79,7 +79,10 @@ pub fn markdown_inline(text: &str) -> String {
                 c,
                 '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' | '&' | '$'
             );
-            if always || (all_marks && j == 0) || (ordinal && j == last) {
+            // A colon inside a word that is not a whole URL would let `x(http://y)` become
+            // a bare link.
+            let url_colon = c == ':' && word.contains("://");
+            if always || url_colon || (all_marks && j == 0) || (ordinal && j == last) {
                 out.push('\\');
             }
             out.push(c);

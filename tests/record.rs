@@ -1,0 +1,294 @@
+//! The decision record: where it goes, its number, its lifecycle, and what external tools say
+//! about it (markdownlint-cli2, mermaid's parser, adr-tools' `adr list`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::{bin, example, mermaid_parse, root, tool};
+
+/// Copies an example into a fresh repository folder.
+fn repo_with(example_name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(example(example_name), dir.path().join("k8s-advisor.toml")).unwrap();
+    dir
+}
+
+fn record(dir: &Path, extra: &[&str]) -> String {
+    let out = bin()
+        .current_dir(dir)
+        .env("SOURCE_DATE_EPOCH", "1795651200")
+        .arg("record")
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn records(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".md"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs markdownlint-cli2 with the shipped settings; panics with its report on failure.
+pub fn markdownlint(files: &[PathBuf]) {
+    let out = Command::new(tool("markdownlint-cli2"))
+        .arg("--config")
+        .arg(root().join("tests/oracles/markdownlint.jsonc"))
+        .args(files.iter().map(|f| format!(":{}", f.display())))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "markdownlint-cli2 refused the record:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Feeds every ```mermaid block of `markdown` to mermaid's own parser.
+fn mermaid_blocks_parse(markdown: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (i, block) in markdown.split("```mermaid\n").skip(1).enumerate() {
+        let body = block.split("\n```").next().unwrap();
+        let path = dir.path().join(format!("block-{i}.mmd"));
+        std::fs::write(&path, body).unwrap();
+        files.push(path);
+    }
+    assert_eq!(files.len(), 1, "one diagram per record");
+    let out = mermaid_parse(&files);
+    assert!(
+        out.status.success(),
+        "mermaid refused the diagram:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn every_example_record_passes_markdownlint_and_mermaid() {
+    for name in ["picturesocial", "family-blog"] {
+        let dir = repo_with(name);
+        record(dir.path(), &[]);
+        let adr = dir.path().join("docs/adr");
+        let files = records(&adr);
+        assert_eq!(files.len(), 1, "{files:?}");
+        let path = adr.join(&files[0]);
+        markdownlint(std::slice::from_ref(&path));
+        mermaid_blocks_parse(&std::fs::read_to_string(&path).unwrap());
+    }
+}
+
+#[test]
+fn records_are_snapshotted() {
+    for name in ["picturesocial", "family-blog"] {
+        let dir = repo_with(name);
+        record(dir.path(), &[]);
+        let adr = dir.path().join("docs/adr");
+        let file = &records(&adr)[0];
+        let text = std::fs::read_to_string(adr.join(file)).unwrap();
+        insta::assert_snapshot!(format!("record-{name}"), format!("{file}\n\n{text}"));
+    }
+}
+
+#[test]
+fn beside_adr_tools_records_it_takes_the_next_number_and_keeps_its_place() {
+    let dir = repo_with("picturesocial");
+    let adr = |args: &[&str]| {
+        let out = Command::new("adr")
+            .args(args)
+            .current_dir(dir.path())
+            .env("VISUAL", "true")
+            .env("EDITOR", "true")
+            .output()
+            .expect("adr-tools is installed by scripts/install-tools.sh");
+        assert!(
+            out.status.success(),
+            "adr {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    adr(&["init", "decisions"]);
+    adr(&["new", "Use PostgreSQL for pictures metadata"]);
+    let theirs: Vec<(String, String)> = records(&dir.path().join("decisions"))
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(dir.path().join("decisions").join(&f)).unwrap();
+            (f, text)
+        })
+        .collect();
+    assert_eq!(theirs.len(), 2);
+
+    let said = record(dir.path(), &[]);
+    let ours = dir
+        .path()
+        .join("decisions/0003-run-picturesocial-on-kubernetes-amazon-eks.md");
+    assert!(ours.is_file(), "{said}");
+    let listed = adr(&["list"]);
+    assert!(
+        listed.contains("decisions/0003-run-picturesocial-on-kubernetes-amazon-eks.md"),
+        "{listed}"
+    );
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+
+    // A second run changes nothing, byte for byte.
+    let before = std::fs::read(&ours).unwrap();
+    let said = record(dir.path(), &[]);
+    assert!(said.starts_with("Unchanged"), "{said}");
+    assert_eq!(std::fs::read(&ours).unwrap(), before);
+    assert_eq!(records(&dir.path().join("decisions")).len(), 3);
+
+    // A changed verdict writes a new record that supersedes ours, both linked.
+    let ws = dir.path().join("k8s-advisor.toml");
+    let text = std::fs::read_to_string(&ws).unwrap();
+    let simpler = text
+        .replace("infrastructure-control = true", "infrastructure-control = false")
+        .replace("[answers]", "[answers]\nindependent-services = false\nlocal-network-dependencies = false\nmultiple-teams = false");
+    std::fs::write(&ws, simpler).unwrap();
+    let said = record(dir.path(), &[]);
+    let new = dir
+        .path()
+        .join("decisions/0004-run-picturesocial-on-a-simpler-platform-than-kubernetes.md");
+    assert!(new.is_file(), "{said}");
+    let old_text = std::fs::read_to_string(&ours).unwrap();
+    assert!(
+        old_text.contains("status: superseded by ADR-0004\n"),
+        "{old_text}"
+    );
+    assert!(
+        old_text.contains("Superseded by [ADR 0004](0004-run-picturesocial-on-a-simpler-platform-than-kubernetes.md)."),
+        "{old_text}"
+    );
+    let new_text = std::fs::read_to_string(&new).unwrap();
+    assert!(
+        new_text
+            .contains("Supersedes [ADR 0003](0003-run-picturesocial-on-kubernetes-amazon-eks.md)."),
+        "{new_text}"
+    );
+    markdownlint(&[ours.clone(), new.clone()]);
+
+    // Records we did not write are untouched.
+    for (file, text) in theirs {
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("decisions").join(&file)).unwrap(),
+            text
+        );
+    }
+    assert_eq!(adr(&["list"]).lines().count(), 4);
+}
+
+#[test]
+fn the_record_folder_is_found_by_convention() {
+    let dir = repo_with("family-blog");
+    std::fs::create_dir_all(dir.path().join("doc/adr")).unwrap();
+    record(dir.path(), &[]);
+    assert_eq!(records(&dir.path().join("doc/adr")).len(), 1);
+
+    let dir = repo_with("family-blog");
+    record(dir.path(), &["--adr-dir", "architecture"]);
+    assert_eq!(
+        records(&dir.path().join("architecture")),
+        ["0001-run-family-blog-on-a-simpler-platform-than-kubernetes.md"]
+    );
+}
+
+#[test]
+fn hostile_text_cannot_break_the_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("k8s-advisor.toml"),
+        r#"version = 1
+
+[project]
+name = "hostile"
+description = '''| pipes | in | tables |
+# not a heading
+- not a list
+1. not a list either
+> not a quote
+<script>alert(1)</script> `code` *bold* _em_ [link](http://x) ![img](y) ~~strike~~ &amp; $x$
+---
+===
+https://example.com/path?a=1&b=2 trailing \ backslash'''
+decision-makers = ["Ada | Lovelace", "`Grace` Hopper", "- Linus"]
+
+[[namespaces]]
+name = "end"
+team = "a_b.c-d"
+description = "| also | a | table |"
+
+[[services]]
+name = "graph"
+namespace = "end"
+port = 80
+calls = ["subgraph"]
+
+[[services]]
+name = "subgraph"
+namespace = "end"
+port = 80
+egress = [{ cidr = "0.0.0.0/0", reason = "| <b>x</b> `y`\n- z" }]
+"#,
+    )
+    .unwrap();
+    record(dir.path(), &[]);
+    let adr = dir.path().join("docs/adr");
+    let files = records(&adr);
+    let path = adr.join(&files[0]);
+    markdownlint(std::slice::from_ref(&path));
+    let text = std::fs::read_to_string(&path).unwrap();
+    mermaid_blocks_parse(&text);
+    assert!(!text.contains("<script>"), "{text}");
+    assert!(text.contains("\\| pipes \\|"), "{text}");
+}
+
+#[test]
+fn generate_writes_the_record_unless_told_not_to() {
+    let dir = repo_with("family-blog");
+    let run = |args: &[&str]| {
+        let out = bin()
+            .current_dir(dir.path())
+            .env("SOURCE_DATE_EPOCH", "1795651200")
+            .arg("generate")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["--no-record"]);
+    assert!(dir.path().join("k8s/kustomization.yaml").is_file());
+    assert!(!dir.path().join("docs").exists());
+
+    let said = run(&[]);
+    let adr = dir.path().join("docs/adr");
+    let files = records(&adr);
+    assert_eq!(files.len(), 1, "{said}");
+    let text = std::fs::read_to_string(adr.join(&files[0])).unwrap();
+    assert!(
+        text.contains("* `k8s/family-blog/network-policies.yaml`"),
+        "{text}"
+    );
+    assert!(text.contains("* `k8s/kustomization.yaml`"), "{text}");
+
+    let said = run(&[]);
+    assert!(said.contains("Unchanged docs/adr/0001-"), "{said}");
+    assert_eq!(records(&adr).len(), 1);
+}
