@@ -36,7 +36,7 @@ fn svc(name: &str, overrides: &[(&str, &str)]) -> String {
 /// A workspace on `platform` with the given service tables.
 fn ws(platform: &str, services: &[String]) -> String {
     let mut text = format!(
-        "version = 1\n\n[project]\nname = \"shop\"\nplatform = \"{platform}\"\n\n\
+        "version = 1\n\n[project]\nname = \"shop\"\nplatform = \"{platform}\"\ninternal-cidrs = [\"10.0.0.0/8\"]\n\
          [[namespaces]]\nname = \"shop\"\nteam = \"web\"\n"
     );
     for s in services {

@@ -130,7 +130,8 @@ fn cidr(rng: &mut Rng) -> String {
 pub fn model(seed: u64, max_services: usize) -> ModelSpec {
     let mut rng = Rng::new(seed);
     let platform = ["eks", "gke", "aks", "generic"][rng.below(4)];
-    let internal_cidrs = (0..rng.below(3)).map(|_| cidr(&mut rng)).collect();
+    // At least one: an internal service needs somewhere to be reached from.
+    let internal_cidrs = (0..1 + rng.below(2)).map(|_| cidr(&mut rng)).collect();
     let namespace_count = 1 + rng.below(6);
     let namespaces: Vec<(String, Option<String>, Option<&'static str>)> = (0..namespace_count)
         .map(|i| {

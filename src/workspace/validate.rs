@@ -49,7 +49,12 @@ pub fn validate(raw: RawWorkspace, criteria: &[&str]) -> Result<Validated, Vec<P
     let project = v.project(raw.project);
     let answers = v.answers(raw.answers, criteria);
     let mut namespaces = v.namespaces(raw.namespaces);
-    let services = v.services(raw.services, &project.name, &mut namespaces);
+    let services = v.services(
+        raw.services,
+        &project.name,
+        !project.internal_cidrs.is_empty(),
+        &mut namespaces,
+    );
     if v.problems.is_empty() {
         Ok(Validated {
             project,
@@ -343,6 +348,7 @@ impl Validator {
         &mut self,
         raw: Vec<Spanned<RawService>>,
         default_namespace: &str,
+        has_internal_cidrs: bool,
         namespaces: &mut BTreeMap<String, Namespace>,
     ) -> Vec<Service> {
         let mut services = Vec::with_capacity(raw.len());
@@ -440,6 +446,22 @@ impl Validator {
                     )
                 })
                 .unwrap_or(Expose::Cluster);
+            if expose == Expose::Internal
+                && !has_internal_cidrs
+                && let Some(e) = &raw.expose
+            {
+                // Without address ranges the private load balancer would admit no one: a
+                // NetworkPolicy cannot say "the company network" any other way.
+                self.push(
+                    Problem::new(
+                        Code::InvalidValue,
+                        e.span(),
+                        format!("service \"{id}\" is internal, but the project lists no internal-cidrs"),
+                    )
+                    .label("reachable from nowhere")
+                    .help("add the company network to [project], e.g. `internal-cidrs = [\"10.0.0.0/8\"]`"),
+                );
+            }
             if expose != Expose::Cluster && ports.is_empty() {
                 let e = raw.expose.as_ref().map_or(span.clone(), Spanned::span);
                 self.push(
