@@ -136,7 +136,12 @@ pub fn scan(dir: &Path) -> Result<Vec<Existing>, Error> {
 /// The number of a record file name such as `0007-use-kubernetes.md`.
 fn record_number(file: &str) -> Option<u32> {
     let (digits, rest) = file.split_once('-')?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || !rest.ends_with(".md") {
+    // At most 8 digits: anything longer is not a record number (and could not be counted past).
+    if digits.is_empty()
+        || digits.len() > 8
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || !rest.ends_with(".md")
+    {
         return None;
     }
     digits.parse().ok()
@@ -316,6 +321,7 @@ mod tests {
         assert_eq!(record_number("0001-x.md"), Some(1));
         assert_eq!(record_number("12-x.md"), Some(12));
         assert_eq!(record_number("README.md"), None);
+        assert_eq!(record_number("4294967295-big.md"), None);
         assert_eq!(record_number("0001-x.txt"), None);
     }
 }

@@ -1,52 +1,90 @@
 //! Write stage: atomic file writes. A file is written to a temporary file in the same folder
-//! and renamed into place, so a crash or Ctrl-C never leaves a half-written file.
+//! and renamed into place, so a crash or Ctrl-C never leaves a half-written file and readers see
+//! either the old or the new contents. Files are not fsynced one by one: generating thousands of
+//! manifests would spend seconds waiting for the disk, and their durable copy is the repository.
 
 use std::io::Write;
 use std::path::Path;
+
+use tempfile::NamedTempFile;
 
 use crate::diagnostic::Error;
 
 /// Writes `contents` to `path` atomically, creating parent folders.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
-    let io = |source| Error::Io {
-        action: "write",
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".k8s-advisor-")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    tmp.write_all(contents).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
+    let tmp = staged(path, contents)?;
+    tmp.persist(path).map_err(|e| io_error(path, e.error))?;
     Ok(())
 }
 
 /// Creates `path` with `contents` only if it does not exist yet (atomically, never clobbering a
 /// file that appears meanwhile).
 pub fn create_new(path: &Path, contents: &[u8]) -> Result<(), Error> {
-    let io = |source| Error::Io {
-        action: "write",
-        path: path.to_path_buf(),
-        source,
-    };
+    let tmp = staged(path, contents)?;
+    tmp.persist_noclobber(path)
+        .map_err(|e| io_error(path, e.error))?;
+    Ok(())
+}
+
+/// A temporary file beside `path` holding `contents`, readable like any file the user creates
+/// (the replaced file's mode, else rw-r--r--) rather than tempfile's private 0600.
+fn staged(path: &Path, contents: &[u8]) -> Result<NamedTempFile, Error> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".k8s-advisor-")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    tmp.write_all(contents).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist_noclobber(path).map_err(|e| io(e.error))?;
-    Ok(())
+    std::fs::create_dir_all(dir).map_err(|e| io_error(path, e))?;
+    let permissions = match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Some(meta.permissions()),
+        _ => default_permissions(),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".k8s-advisor-");
+    if let Some(permissions) = permissions {
+        builder.permissions(permissions);
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| io_error(path, e))?;
+    tmp.write_all(contents).map_err(|e| io_error(path, e))?;
+    Ok(tmp)
+}
+
+#[cfg(unix)]
+fn default_permissions() -> Option<std::fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn default_permissions() -> Option<std::fs::Permissions> {
+    None
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        action: "write",
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn new_files_are_world_readable_and_replaced_files_keep_their_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b.yaml");
+        write_atomic(&path, b"x").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o644);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        write_atomic(&path, b"y").unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(std::fs::read(&path).unwrap(), b"y");
+        assert!(create_new(&path, b"z").is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"y");
+    }
 }

@@ -206,6 +206,9 @@ impl Policy {
     }
 }
 
+/// The largest weight a criterion may have; keeps every sum of weights far from overflow.
+const MAX_WEIGHT: u32 = 1000;
+
 fn check_criteria(source: &Source, raw: Vec<Spanned<Criterion>>) -> Result<Vec<Criterion>, Error> {
     let mut problems = Vec::new();
     let mut seen = BTreeSet::new();
@@ -220,6 +223,20 @@ fn check_criteria(source: &Source, raw: Vec<Spanned<Criterion>>) -> Result<Vec<C
                 )
                 .label("criterion")
                 .help("ids look like \"multiple-teams\": lowercase words joined by '-'"),
+            );
+        }
+        if c.get_ref().weight > MAX_WEIGHT {
+            problems.push(
+                Problem::new(
+                    Code::InvalidPolicy,
+                    c.span(),
+                    format!(
+                        "criterion \"{id}\" has weight {}, more than {MAX_WEIGHT}",
+                        c.get_ref().weight
+                    ),
+                )
+                .label("criterion")
+                .help(format!("weights are whole numbers from 0 to {MAX_WEIGHT}")),
             );
         }
         if !seen.insert(id.clone()) {

@@ -525,9 +525,12 @@ fn conform(cases: Vec<(String, Workspace)>) -> Vec<String> {
     let mut outs = Vec::new();
     for (i, (name, ws)) in cases.iter().enumerate() {
         let out = dir.path().join(format!("case-{i}")).join("k8s");
-        if let Err(e) =
-            k8s_advisor::commands::generate::write_manifests(&out, &generate::generate(ws), false)
-        {
+        if let Err(e) = k8s_advisor::commands::generate::write_manifests(
+            &out,
+            &ws.project.name,
+            &generate::generate(ws),
+            false,
+        ) {
             return vec![format!("{name}: write failed: {e}")];
         }
         outs.push(out);
@@ -635,8 +638,13 @@ fn mutated(mutate: impl FnOnce(&Path)) -> Result<(), String> {
     let ws = load_text(MUTATION_MODEL);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("k8s");
-    k8s_advisor::commands::generate::write_manifests(&out, &generate::generate(&ws), false)
-        .unwrap();
+    k8s_advisor::commands::generate::write_manifests(
+        &out,
+        &ws.project.name,
+        &generate::generate(&ws),
+        false,
+    )
+    .unwrap();
     mutate(&out);
     let built = static_oracles(std::slice::from_ref(&out))?;
     compare(&ws, &built[0], dir.path())

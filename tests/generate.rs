@@ -632,3 +632,31 @@ fn symbolic_links_inside_out_are_refused() {
     assert!(stderr.contains("symbolic link"), "{stderr}");
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
 }
+
+#[test]
+fn projects_sharing_an_output_folder_leave_each_other_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut codes = Vec::new();
+    let mut stderr = String::new();
+    for project in ["one", "two"] {
+        std::fs::write(
+            dir.path().join(format!("{project}.toml")),
+            format!("version = 1\n[project]\nname = \"{project}\"\n[[services]]\nname = \"a\"\nport = 80\n"),
+        )
+        .unwrap();
+        let out = bin()
+            .current_dir(dir.path())
+            .args(["generate", "--no-record", "--out", "deploy", "-w"])
+            .arg(format!("{project}.toml"))
+            .output()
+            .unwrap();
+        codes.push(out.status.code());
+        stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    }
+    // The second project would take over the first one's root kustomization: refused, and
+    // nothing of the first project is removed as "stale".
+    assert_eq!(codes, [Some(0), Some(2)], "{stderr}");
+    assert!(stderr.contains("deploy/kustomization.yaml"), "{stderr}");
+    assert!(dir.path().join("deploy/one/a.yaml").is_file());
+    assert!(!dir.path().join("deploy/two").exists());
+}

@@ -333,11 +333,16 @@ pub fn toml(model: &ModelSpec, shuffle: Option<u64>) -> String {
             .map(|j| {
                 let e = &s.egress[j];
                 let ports: Vec<String> = e.ports.iter().map(u16::to_string).collect();
+                // A protocol only goes with ports: without them the rule allows everything.
+                let protocol = if ports.is_empty() {
+                    String::new()
+                } else {
+                    format!(", protocol = {:?}", e.protocol)
+                };
                 format!(
-                    "{{ cidr = {:?}, ports = [{}], protocol = {:?}, reason = \"why: \\\"{j}\\\"\" }}",
+                    "{{ cidr = {:?}, ports = [{}]{protocol}, reason = \"why: \\\"{j}\\\"\" }}",
                     e.cidr,
                     ports.join(", "),
-                    e.protocol
                 )
             })
             .collect();

@@ -53,9 +53,9 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
         .unwrap_or_else(|| ctx.root.join(generate::DEFAULT_OUT));
     let files = generate::generate(&ctx.workspace);
     if args.check {
-        return check(&out, &files, cli.quiet);
+        return check(&out, &ctx.workspace.project.name, &files, cli.quiet);
     }
-    let written = write_manifests(&out, &files, args.force)?;
+    let written = write_manifests(&out, &ctx.workspace.project.name, &files, args.force)?;
     let record = if args.no_record {
         None
     } else {
@@ -101,8 +101,13 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
 /// Writes the layout into `out`: creates and replaces what changed, removes stale files of
 /// ours, and refuses (exit 2, nothing written) when that would lose someone's edits, unless
 /// `force`.
-pub fn write_manifests(out: &Path, files: &[GeneratedFile], force: bool) -> Result<Written, Error> {
-    let plan = plan(out, files)?;
+pub fn write_manifests(
+    out: &Path,
+    project: &str,
+    files: &[GeneratedFile],
+    force: bool,
+) -> Result<Written, Error> {
+    let plan = plan(out, project, files)?;
     if !plan.edited.is_empty() && !force {
         let list: Vec<String> = plan
             .edited
@@ -214,8 +219,8 @@ fn write_all(jobs: &[(PathBuf, &str)]) -> Result<(), Error> {
 }
 
 /// `--check`: prints a unified diff of every change and returns 1 when there is one.
-fn check(out: &Path, files: &[GeneratedFile], quiet: bool) -> Result<u8, Error> {
-    let plan = plan(out, files)?;
+fn check(out: &Path, project: &str, files: &[GeneratedFile], quiet: bool) -> Result<u8, Error> {
+    let plan = plan(out, project, files)?;
     let contents: std::collections::HashMap<&Path, &str> = files
         .iter()
         .map(|f| (f.path.as_path(), f.contents.as_str()))
@@ -277,7 +282,7 @@ fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
 }
 
 /// Compares the layout with the output folder; reads, never writes.
-fn plan(out: &Path, files: &[GeneratedFile]) -> Result<Plan, Error> {
+fn plan(out: &Path, project: &str, files: &[GeneratedFile]) -> Result<Plan, Error> {
     let mut plan = Plan::default();
     let mut ours: HashSet<&Path> = HashSet::with_capacity(files.len());
     let mut checked_dirs: HashSet<&Path> = HashSet::new();
@@ -295,7 +300,7 @@ fn plan(out: &Path, files: &[GeneratedFile]) -> Result<Plan, Error> {
             None => plan.changes.push((file.path.clone(), None)),
             Some(bytes) if bytes == file.contents.as_bytes() => {}
             Some(bytes) => {
-                if stamp::origin(&bytes) != Origin::Intact {
+                if stamp::origin(&bytes, project) != Origin::Intact {
                     plan.edited.push(file.path.clone());
                 }
                 plan.changes.push((
@@ -313,7 +318,7 @@ fn plan(out: &Path, files: &[GeneratedFile]) -> Result<Plan, Error> {
         let Some(bytes) = read_if_exists(&target)? else {
             continue;
         };
-        match stamp::origin(&bytes) {
+        match stamp::origin(&bytes, project) {
             Origin::Foreign => {}
             origin => {
                 if origin == Origin::Edited {

@@ -49,7 +49,12 @@ pub fn one_line(text: &str) -> String {
 }
 
 fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{85}')
+    // Outside YAML's printable set (controls, U+FFFE, U+FFFF) or a line break in disguise.
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{85}' | '\u{fffe}' | '\u{ffff}'
+        )
 }
 
 /// askama filter: a YAML double-quoted scalar.
@@ -111,6 +116,7 @@ mod tests {
         assert_eq!(quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
         assert_eq!(quote("x\ny\u{7}\u{2028}"), "\"x\\ny\\x07\\u2028\"");
         assert_eq!(quote("été: #1"), "\"été: #1\"");
+        assert_eq!(quote("a\u{fffe}\u{ffff}"), "\"a\\ufffe\\uffff\"");
     }
 
     #[test]
@@ -126,5 +132,6 @@ mod tests {
     #[test]
     fn comments_stay_on_one_line() {
         assert_eq!(one_line(" a\nb\r\n\tc\u{2029} "), "a b c");
+        assert_eq!(one_line("evil\u{ffff}"), "evil");
     }
 }

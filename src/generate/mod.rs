@@ -45,13 +45,16 @@ pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
         Vec::with_capacity(workspace.services.len() + 3 * workspace.namespaces.len() + 1);
     files.push(GeneratedFile {
         path: PathBuf::from("kustomization.yaml"),
-        contents: stamp::stamp(&render(&KustomizationDoc {
-            comment: format!(
-                "Every namespace (business domain) of {}",
-                workspace.project.name
-            ),
-            resources: workspace.namespaces.keys().map(String::as_str).collect(),
-        })),
+        contents: stamp::stamp(
+            &workspace.project.name,
+            &render(&KustomizationDoc {
+                comment: format!(
+                    "Every namespace (business domain) of {}",
+                    workspace.project.name
+                ),
+                resources: workspace.namespaces.keys().map(String::as_str).collect(),
+            }),
+        ),
     });
     // Namespaces render independently: spread them over the cores. The result is sorted
     // below, so the split cannot show in the output.
@@ -105,23 +108,32 @@ fn namespace_files(
     let mut files = Vec::with_capacity(stubs.len() + 3);
     files.push(GeneratedFile {
         path: dir.join("kustomization.yaml"),
-        contents: stamp::stamp(&render(&KustomizationDoc {
-            comment: format!("Namespace {} and its workloads", namespace.name),
-            resources,
-        })),
+        contents: stamp::stamp(
+            &workspace.project.name,
+            &render(&KustomizationDoc {
+                comment: format!("Namespace {} and its workloads", namespace.name),
+                resources,
+            }),
+        ),
     });
     files.push(GeneratedFile {
         path: dir.join("namespace.yaml"),
-        contents: stamp::stamp(&namespace_doc(workspace, namespace)),
+        contents: stamp::stamp(
+            &workspace.project.name,
+            &namespace_doc(workspace, namespace),
+        ),
     });
     let policies = policy::namespace_policies(workspace, &namespace.name, incoming);
     files.push(GeneratedFile {
         path: dir.join("network-policies.yaml"),
-        contents: stamp::stamp(&policies_doc(workspace, namespace, &policies)),
+        contents: stamp::stamp(
+            &workspace.project.name,
+            &policies_doc(workspace, namespace, &policies),
+        ),
     });
     files.extend(stubs.into_iter().map(|(name, body)| GeneratedFile {
         path: dir.join(name),
-        contents: stamp::stamp(&body),
+        contents: stamp::stamp(&workspace.project.name, &body),
     }));
     files
 }

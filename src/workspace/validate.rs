@@ -365,7 +365,23 @@ impl Validator {
                     }
                     ns.get_ref().clone()
                 }
-                None => default_namespace.to_string(),
+                None => {
+                    if names::reserved_namespace(default_namespace) {
+                        self.push(
+                            Problem::new(
+                                Code::ReservedNamespace,
+                                raw.name.span(),
+                                format!(
+                                    "service \"{}\" would go into namespace \"{default_namespace}\", which is reserved for Kubernetes itself",
+                                    raw.name.get_ref()
+                                ),
+                            )
+                            .label("no `namespace` given")
+                            .help("services without `namespace` go into the project's namespace: set `namespace = \"...\"` here, or rename the project"),
+                        );
+                    }
+                    default_namespace.to_string()
+                }
             };
             let id = ServiceId::new(namespace.clone(), raw.name.get_ref().clone());
             if let Some(first) = seen.get(&id) {
@@ -620,6 +636,19 @@ impl Validator {
         ports.sort_unstable();
         ports.dedup();
         let protocol = self.protocol(e.protocol.as_ref());
+        if let Some(p) = &e.protocol
+            && e.ports.is_empty()
+        {
+            self.push(
+                Problem::new(
+                    Code::InvalidValue,
+                    p.span(),
+                    "an egress `protocol` needs `ports`: without ports the rule allows every protocol",
+                )
+                .label("protocol without ports")
+                .help("list the ports, e.g. `ports = [53]`, or drop `protocol` to allow all traffic to the CIDR"),
+            );
+        }
         Some(Egress {
             cidr: cidr?,
             ports,
