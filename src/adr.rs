@@ -156,6 +156,8 @@ pub struct Plan {
     pub number: String,
     /// Status and date to keep from the record being updated in place.
     pub keep: Option<(String, String)>,
+    /// True when the record to update in place was edited by hand since it was written.
+    pub edited: bool,
     /// The record ours supersedes, to link back to.
     pub supersedes: Option<Link>,
     /// An older record of ours to rewrite as superseded: its file and new text.
@@ -187,6 +189,7 @@ pub fn plan(existing: &[Existing], project: &str, recommended: bool, title: &str
             )),
             supersedes,
             rewrite: None,
+            edited: record::edited(&current.text),
         };
     }
     let next = existing.iter().map(|e| e.number).max().unwrap_or(0) + 1;
@@ -203,6 +206,7 @@ pub fn plan(existing: &[Existing], project: &str, recommended: bool, title: &str
         file,
         number,
         keep: None,
+        edited: false,
     }
 }
 
@@ -240,13 +244,12 @@ mod tests {
     use super::*;
 
     fn ours(number: u32, project: &str, recommended: bool, status: &str) -> Existing {
+        let body = format!("---\nstatus: {status}\ndate: 2026-01-02\n---\n\n# Title\n\nBody");
+        let marker = record::marker(project, recommended, &body);
         Existing {
             number,
             file: format!("{number:04}-x.md"),
-            text: format!(
-                "---\nstatus: {status}\ndate: 2026-01-02\n---\n\n# Title\n\nBody\n\n{}\n",
-                record::marker(project, recommended)
-            ),
+            text: format!("{body}\n\n{marker}\n"),
         }
     }
 
@@ -280,6 +283,16 @@ mod tests {
         );
         assert_eq!(plan.file, "0002-x.md");
         assert_eq!(plan.keep, Some(("accepted".into(), "2026-01-02".into())));
+        assert!(!plan.edited);
+    }
+
+    #[test]
+    fn a_hand_edit_is_noticed_but_a_status_change_is_not() {
+        let mut record = ours(2, "shop", true, "proposed");
+        record.text = record.text.replace("status: proposed", "status: accepted");
+        assert!(!plan(std::slice::from_ref(&record), "shop", true, "T").edited);
+        record.text = record.text.replace("Body", "Body, with a note of ours");
+        assert!(plan(&[record], "shop", true, "T").edited);
     }
 
     #[test]

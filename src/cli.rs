@@ -143,7 +143,8 @@ pub struct GenerateArgs {
     /// Write nothing; print a diff and exit 1 when any file would change
     #[arg(long, conflicts_with = "force")]
     pub check: bool,
-    /// Overwrite or remove generated files even if someone edited them
+    /// Overwrite or remove generated files (and rewrite the decision record) even if someone
+    /// edited them
     #[arg(long)]
     pub force: bool,
     /// Do not write the decision record
@@ -162,6 +163,9 @@ pub struct RecordArgs {
     /// docs/decisions if present, else docs/adr]
     #[arg(long, value_name = "DIR")]
     pub adr_dir: Option<PathBuf>,
+    /// Rewrite our record even if someone edited it (its status and date are kept)
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `completions` options.

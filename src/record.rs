@@ -9,13 +9,83 @@ use crate::model::{Expose, Workspace};
 use crate::policy::Alternative;
 use crate::report::markdown_inline;
 
-/// The marker line that identifies a record written by k8s-advisor, and for which project and
-/// verdict. Records without it are never touched.
-pub fn marker(project: &str, recommended: bool) -> String {
+/// The marker that identifies a record written by k8s-advisor: an HTML comment at the end
+/// naming the project and verdict, with a checksum of the rest of the record (status and date
+/// excluded, since people are expected to change those) that reveals hand edits. Records
+/// without it are never touched. One field a line keeps every line under 80 columns.
+pub fn marker(project: &str, recommended: bool, body: &str) -> String {
     format!(
-        "<!-- k8s-advisor record: project={project} verdict={} -->",
-        verdict_keyword(recommended)
+        "{MARKER_START}\nproject={project}\nverdict={}\nchecksum={}\n{MARKER_END}",
+        verdict_keyword(recommended),
+        checksum(body)
     )
+}
+
+const MARKER_START: &str = "<!-- k8s-advisor record";
+const MARKER_END: &str = "-->";
+
+/// The record's lines without the marker block, and the marker's `key=value` fields.
+fn split_marker(text: &str) -> (Vec<&str>, Vec<(&str, &str)>) {
+    let mut content = Vec::new();
+    let mut fields = Vec::new();
+    let mut in_marker = false;
+    for line in text.lines() {
+        if line == MARKER_START {
+            in_marker = true;
+        } else if in_marker && line == MARKER_END {
+            in_marker = false;
+        } else if in_marker {
+            if let Some(field) = line.split_once('=') {
+                fields.push(field);
+            }
+        } else {
+            content.push(line);
+        }
+    }
+    (content, fields)
+}
+
+/// SHA-256 of the record without its marker and without the front matter's status and date,
+/// in lowercase hex.
+fn checksum(text: &str) -> String {
+    use sha2::Digest;
+    let (lines, _) = split_marker(text);
+    let mut kept: Vec<&str> = Vec::with_capacity(lines.len());
+    let mut in_front = false;
+    for (i, line) in lines.into_iter().enumerate() {
+        if i == 0 && line == "---" {
+            in_front = true;
+        } else if in_front && line == "---" {
+            in_front = false;
+        } else if in_front && (line.starts_with("status:") || line.starts_with("date:")) {
+            continue;
+        }
+        kept.push(line);
+    }
+    // Blank lines at the end (before the marker) are layout, not content.
+    while kept.last().is_some_and(|l| l.trim().is_empty()) {
+        kept.pop();
+    }
+    let mut hasher = sha2::Sha256::new();
+    for line in kept {
+        hasher.update(line.as_bytes());
+        hasher.update(b"\n");
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// True when a record of ours was changed by hand since it was written.
+pub fn edited(text: &str) -> bool {
+    let (_, fields) = split_marker(text);
+    let recorded = fields
+        .iter()
+        .find(|(k, _)| *k == "checksum")
+        .map(|(_, v)| *v);
+    recorded != Some(checksum(text).as_str())
 }
 
 /// `kubernetes` or `simpler-platform`.
@@ -27,25 +97,16 @@ pub fn verdict_keyword(recommended: bool) -> &'static str {
     }
 }
 
-/// Reads the project and verdict back from a record's marker line.
+/// Reads the project and verdict back from a record's marker.
 pub fn parse_marker(text: &str) -> Option<(String, bool)> {
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("<!-- k8s-advisor record: "))?;
-    let body = line
-        .strip_prefix("<!-- k8s-advisor record: ")?
-        .strip_suffix(" -->")?;
-    let mut project = None;
-    let mut verdict = None;
-    for part in body.split(' ') {
-        match part.split_once('=') {
-            Some(("project", p)) => project = Some(p.to_string()),
-            Some(("verdict", "kubernetes")) => verdict = Some(true),
-            Some(("verdict", "simpler-platform")) => verdict = Some(false),
-            _ => {}
-        }
-    }
-    Some((project?, verdict?))
+    let (_, fields) = split_marker(text);
+    let field = |key: &str| fields.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    let verdict = match field("verdict")? {
+        "kubernetes" => true,
+        "simpler-platform" => false,
+        _ => return None,
+    };
+    Some((field("project")?.to_string(), verdict))
 }
 
 /// The record's title, also the source of its file name slug.
@@ -120,7 +181,6 @@ struct NamespaceRow {
 #[derive(Template)]
 #[template(path = "record.md")]
 struct RecordView<'a> {
-    marker: String,
     meta: &'a Meta,
     decision_makers: String,
     title: String,
@@ -285,8 +345,7 @@ pub fn render(
             }
         })
         .collect();
-    RecordView {
-        marker: marker(&ws.project.name, verdict.recommended),
+    let body = RecordView {
         meta,
         decision_makers: yaml_scalar(&ws.project.decision_makers.join(", ")),
         title: md(&title(ws, verdict)),
@@ -313,7 +372,9 @@ pub fn render(
         workspace_file: workspace_file.replace('`', ""),
     }
     .render()
-    .expect("rendering into a String cannot fail")
+    .expect("rendering into a String cannot fail");
+    let marker = marker(&ws.project.name, verdict.recommended, &body);
+    format!("{body}\n\n{marker}\n")
 }
 
 fn option_views(alternatives: &[Alternative]) -> Vec<OptionView> {

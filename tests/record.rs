@@ -292,3 +292,44 @@ fn generate_writes_the_record_unless_told_not_to() {
     assert!(said.contains("Unchanged docs/adr/0001-"), "{said}");
     assert_eq!(records(&adr).len(), 1);
 }
+
+#[test]
+fn a_hand_edited_record_is_kept_unless_forced() {
+    let dir = repo_with("family-blog");
+    record(dir.path(), &[]);
+    let adr = dir.path().join("docs/adr");
+    let path = adr.join(&records(&adr)[0]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.ends_with("-->\n"),
+        "the marker ends the file with a newline"
+    );
+
+    // Accepting the decision is what people do: not an edit.
+    let accepted = text.replace("status: proposed", "status: accepted");
+    std::fs::write(&path, &accepted).unwrap();
+    assert!(record(dir.path(), &[]).starts_with("Unchanged"));
+
+    let edited = accepted.replace(
+        "## Decision Drivers\n",
+        "## Decision Drivers\n\nOur own note.\n",
+    );
+    std::fs::write(&path, &edited).unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .arg("record")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("edited by hand") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), edited);
+
+    record(dir.path(), &["--force"]);
+    let rewritten = std::fs::read_to_string(&path).unwrap();
+    assert!(!rewritten.contains("Our own note."));
+    assert!(rewritten.contains("status: accepted"), "status is kept");
+}

@@ -70,6 +70,7 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
             &ctx,
             args.adr_dir.as_deref(),
             listed,
+            args.force,
         )?)
     };
     if !cli.quiet {

@@ -21,7 +21,7 @@ pub fn run(cli: &Cli, args: &RecordArgs) -> Result<u8, Error> {
         .map(|f| Path::new(crate::generate::DEFAULT_OUT).join(f.path))
         .map(|p| p.display().to_string())
         .collect();
-    let outcome = write_record(&ctx, args.adr_dir.as_deref(), generated)?;
+    let outcome = write_record(&ctx, args.adr_dir.as_deref(), generated, args.force)?;
     if !cli.quiet {
         print(&outcome.summary())?;
     }
@@ -60,6 +60,7 @@ pub fn write_record(
     ctx: &Context,
     adr_dir: Option<&Path>,
     generated: Vec<String>,
+    force: bool,
 ) -> Result<RecordOutcome, Error> {
     let ws = &ctx.workspace;
     let graph = ServiceGraph::build(ws);
@@ -68,6 +69,16 @@ pub fn write_record(
     let existing = adr::scan(&dir)?;
     let title = record::title(ws, &verdict);
     let plan = adr::plan(&existing, &ws.project.name, verdict.recommended, &title);
+    if plan.edited && !force {
+        return Err(Error::usage(
+            format!(
+                "{} was edited by hand since k8s-advisor wrote it; the record was not updated",
+                dir.join(&plan.file).display()
+            ),
+            "keep the edits and leave the record as it is, or rerun with --force to rewrite it \
+             from the workspace (its status and date are kept)",
+        ));
+    }
     let (status, date) = match &plan.keep {
         Some((status, date)) if !date.is_empty() => (status.clone(), date.clone()),
         Some((status, _)) => (status.clone(), today()?),
