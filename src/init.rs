@@ -137,16 +137,23 @@ pub fn questionnaire(
             })?;
             let service_port =
                 port(&service_port).map_err(|e| Error::usage(e, "enter a port from 1 to 65535"))?;
-            let choices = vec![
-                "cluster: only other services in the cluster".to_string(),
-                "internal: a private load balancer for the company network".to_string(),
-                "public: a load balancer on the internet".to_string(),
-            ];
-            let expose = [Expose::Cluster, Expose::Internal, Expose::Public][p.select(
-                &format!("Who reaches {service} from outside the cluster?"),
-                &choices,
-                0,
-            )?];
+            // A generic cluster has no standard private load balancer to offer.
+            let offered: Vec<Expose> = if platform == Platform::Generic {
+                vec![Expose::Cluster, Expose::Public]
+            } else {
+                vec![Expose::Cluster, Expose::Internal, Expose::Public]
+            };
+            let choices: Vec<String> = offered
+                .iter()
+                .map(|e| match e {
+                    Expose::Cluster => "cluster: only other services in the cluster",
+                    Expose::Internal => "internal: a private load balancer for the company network",
+                    Expose::Public => "public: a load balancer on the internet",
+                })
+                .map(String::from)
+                .collect();
+            let question = format!("Who reaches {service} from outside the cluster?");
+            let expose = offered[p.select(&question, &choices, 0)?];
             (Some((service_port, target)), expose)
         };
         if expose == Expose::Internal && internal_cidrs.is_empty() {

@@ -281,7 +281,7 @@ fn single_replica() {
     );
     assert_eq!(f["line"], line_of(&bad, "replicas = 1"));
     let exposed = ws(
-        "generic",
+        "gke",
         &[svc("web", &[("replicas", ""), ("expose", "\"internal\"")])],
     );
     let f = &report(&exposed)["findings"][0];
@@ -322,8 +322,8 @@ fn load_balancers_per_namespace() {
             .map(|i| svc(&format!("edge{i}"), &[("expose", "\"internal\"")]))
             .collect()
     };
-    let bad = ws("generic", &lb(3));
-    let good = ws("generic", &lb(2));
+    let bad = ws("gke", &lb(3));
+    let good = ws("gke", &lb(2));
     let f = fires("load-balancers-per-namespace", "warning", &bad, &good);
     assert_eq!(
         f["message"],

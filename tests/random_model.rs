@@ -182,7 +182,11 @@ pub fn model(seed: u64, max_services: usize) -> ModelSpec {
             let expose = if ports.is_empty() {
                 "cluster"
             } else {
-                ["cluster", "cluster", "cluster", "internal", "public"][rng.below(5)]
+                match ["cluster", "cluster", "cluster", "internal", "public"][rng.below(5)] {
+                    // A generic cluster has no standard private load balancer.
+                    "internal" if platform == "generic" => "cluster",
+                    expose => expose,
+                }
             };
             let egress = (0..if rng.chance(30) { 1 + rng.below(2) } else { 0 })
                 .map(|_| EgressSpec {

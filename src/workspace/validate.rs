@@ -49,12 +49,7 @@ pub fn validate(raw: RawWorkspace, criteria: &[&str]) -> Result<Validated, Vec<P
     let project = v.project(raw.project);
     let answers = v.answers(raw.answers, criteria);
     let mut namespaces = v.namespaces(raw.namespaces);
-    let services = v.services(
-        raw.services,
-        &project.name,
-        !project.internal_cidrs.is_empty(),
-        &mut namespaces,
-    );
+    let services = v.services(raw.services, &project, &mut namespaces);
     if v.problems.is_empty() {
         Ok(Validated {
             project,
@@ -347,10 +342,10 @@ impl Validator {
     fn services(
         &mut self,
         raw: Vec<Spanned<RawService>>,
-        default_namespace: &str,
-        has_internal_cidrs: bool,
+        project: &Project,
         namespaces: &mut BTreeMap<String, Namespace>,
     ) -> Vec<Service> {
+        let default_namespace = project.name.as_str();
         let mut services = Vec::with_capacity(raw.len());
         let mut raw_calls = Vec::with_capacity(raw.len());
         let mut seen: HashMap<ServiceId, Range<usize>> = HashMap::with_capacity(raw.len());
@@ -463,7 +458,22 @@ impl Validator {
                 })
                 .unwrap_or(Expose::Cluster);
             if expose == Expose::Internal
-                && !has_internal_cidrs
+                && project.platform == Platform::Generic
+                && let Some(e) = &raw.expose
+            {
+                // Only the platform annotation makes a LoadBalancer private; without one it
+                // would face the internet.
+                self.push(
+                    Problem::new(
+                        Code::InvalidValue,
+                        e.span(),
+                        format!("service \"{id}\" is internal, but platform \"generic\" has no private load balancer"),
+                    )
+                    .label("would be a public load balancer")
+                    .help("set `platform` in [project] to eks, gke or aks, or use expose = \"cluster\" behind your own ingress"),
+                );
+            } else if expose == Expose::Internal
+                && project.internal_cidrs.is_empty()
                 && let Some(e) = &raw.expose
             {
                 // Without address ranges the private load balancer would admit no one: a
