@@ -110,14 +110,8 @@ pub fn scan(dir: &Path) -> Result<Vec<Existing>, Error> {
         path: dir.to_path_buf(),
         source,
     };
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io(e)),
-    };
     let mut found = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(io)?;
+    for entry in crate::fsutil::entries(dir)? {
         let file = entry.file_name().to_string_lossy().into_owned();
         let Some(number) = record_number(&file) else {
             continue;

@@ -59,6 +59,29 @@ fn default_permissions() -> Option<std::fs::Permissions> {
     None
 }
 
+/// The entries of `dir`; none when the folder does not exist (yet).
+pub fn entries(dir: &Path) -> Result<Vec<std::fs::DirEntry>, Error> {
+    let io = |source| Error::Io {
+        action: "read",
+        path: dir.to_path_buf(),
+        source,
+    };
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries.map(|e| e.map_err(io)).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// SHA-256 of `bytes` in lowercase hex: the checksums that reveal hand edits of what we write.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn io_error(path: &Path, source: std::io::Error) -> Error {
     Error::Io {
         action: "write",

@@ -48,7 +48,6 @@ fn split_marker(text: &str) -> (Vec<&str>, Vec<(&str, &str)>) {
 /// SHA-256 of the record without its marker and without the front matter's status and date,
 /// in lowercase hex.
 fn checksum(text: &str) -> String {
-    use sha2::Digest;
     let (lines, _) = split_marker(text);
     let mut kept: Vec<&str> = Vec::with_capacity(lines.len());
     let mut in_front = false;
@@ -66,16 +65,9 @@ fn checksum(text: &str) -> String {
     while kept.last().is_some_and(|l| l.trim().is_empty()) {
         kept.pop();
     }
-    let mut hasher = sha2::Sha256::new();
-    for line in kept {
-        hasher.update(line.as_bytes());
-        hasher.update(b"\n");
-    }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let mut joined = kept.join("\n");
+    joined.push('\n');
+    crate::fsutil::sha256_hex(joined.as_bytes())
 }
 
 /// True when a record of ours was changed by hand since it was written.

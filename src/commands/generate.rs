@@ -412,14 +412,8 @@ fn list(dir: &Path) -> Result<Vec<(PathBuf, bool)>, Error> {
         path: dir.to_path_buf(),
         source,
     };
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io(e)),
-    };
     let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(io)?;
+    for entry in fsutil::entries(dir)? {
         let kind = entry.file_type().map_err(io)?;
         if kind.is_dir() || kind.is_file() {
             out.push((PathBuf::from(entry.file_name()), kind.is_dir()));

@@ -74,13 +74,8 @@ pub fn origin(contents: &[u8], project: &str) -> Origin {
 /// Length of the hex checksum.
 const HEX_LEN: usize = 64;
 
-/// SHA-256 of `bytes`, in lowercase hex.
 fn checksum(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::fsutil::sha256_hex(bytes)
 }
 
 #[cfg(test)]
