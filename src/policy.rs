@@ -167,7 +167,14 @@ impl Policy {
         {
             return Err(Error::usage(
                 format!("policy folder {} does not exist", dir.display()),
-                "pass a folder holding criteria.toml and/or alternatives.toml",
+                format!(
+                    "pass a folder holding any of {}",
+                    EMBEDDED
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             ));
         }
         let (source, raw): (Source, RawCriteria) = read(dir, "criteria.toml")?;
