@@ -47,16 +47,16 @@ pub enum Command {
     Init(InitArgs),
     /// Score the project against the decision criteria
     Assess(AssessArgs),
-    /// Apply the guardrail policies to the design; exit 1 on error-level findings
-    Check(CheckArgs),
     /// Show the service and namespace dependency graph and review it (cycles, coupling, fan-in)
     Graph(GraphArgs),
-    /// Print shell completions
-    Completions(CompletionsArgs),
-    /// Write the namespace layout, NetworkPolicies and workload stubs
+    /// Apply the guardrail policies to the design; exit 1 on error-level findings
+    Check(CheckArgs),
+    /// Write the namespace layout, NetworkPolicies, workload stubs and the decision record
     Generate(GenerateArgs),
     /// Write the Markdown architecture decision record
     Record(RecordArgs),
+    /// Print shell completions
+    Completions(CompletionsArgs),
     /// Print the man page (roff)
     Man,
 }
