@@ -36,7 +36,6 @@ pub fn examples() -> Vec<PathBuf> {
 
 /// The path of an external oracle installed by `scripts/install-tools.sh`. Panics with a hint
 /// when it is missing: the oracles are part of the test suite, never optional.
-#[allow(dead_code, reason = "used by the oracle tests of later modules")]
 pub fn tool(name: &str) -> PathBuf {
     let tools = root().join(".tools");
     let candidates = [
