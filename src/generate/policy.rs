@@ -148,6 +148,33 @@ pub fn namespace_policies(
     policies
 }
 
+/// The rule that lets `call` from `caller` to `callee` through, naming `peer` (the caller on
+/// the callee's ingress, the callee on the caller's egress), on the callee's container ports.
+fn call_rule(
+    workspace: &Workspace,
+    caller: &Service,
+    call: &Call,
+    callee: &Service,
+    peer: &Service,
+) -> Option<Rule> {
+    let ports = call_ports(call, callee);
+    // No ports would mean "every port": never widen a call that way.
+    if ports.is_empty() {
+        return None;
+    }
+    Some(Rule {
+        comment: format!(
+            "call from {} to {} on {} (workspace line {})",
+            caller.id,
+            callee.id,
+            port_names(call),
+            workspace.line_of(&call.span)
+        ),
+        peers: vec![Peer::pods(&peer.id.namespace, "app", &peer.id.name)],
+        ports,
+    })
+}
+
 fn service_policy(
     workspace: &Workspace,
     service: &Service,
@@ -157,22 +184,7 @@ fn service_policy(
     let mut ingress = Vec::new();
     for (caller, call) in incoming {
         let caller = &workspace.services[*caller];
-        let ports = call_ports(call, service);
-        // No ports would mean "every port": never widen a call that way.
-        if ports.is_empty() {
-            continue;
-        }
-        ingress.push(Rule {
-            comment: format!(
-                "call from {} to {} on {} (workspace line {})",
-                caller.id,
-                service.id,
-                port_names(call),
-                line(&call.span)
-            ),
-            peers: vec![Peer::pods(&caller.id.namespace, "app", &caller.id.name)],
-            ports,
-        });
+        ingress.extend(call_rule(workspace, caller, call, service, caller));
     }
     let all_ports = || {
         let mut ports: Vec<PolicyPort> = service
@@ -227,24 +239,9 @@ fn service_policy(
 
     let mut egress = Vec::new();
     for call in &service.calls {
-        let Some(callee) = workspace.service(&call.to) else {
-            continue;
-        };
-        let ports = call_ports(call, callee);
-        if ports.is_empty() {
-            continue;
+        if let Some(callee) = workspace.service(&call.to) {
+            egress.extend(call_rule(workspace, service, call, callee, callee));
         }
-        egress.push(Rule {
-            comment: format!(
-                "call from {} to {} on {} (workspace line {})",
-                service.id,
-                callee.id,
-                port_names(call),
-                line(&call.span)
-            ),
-            peers: vec![Peer::pods(&callee.id.namespace, "app", &callee.id.name)],
-            ports,
-        });
     }
     let mut entries: Vec<_> = service.egress.iter().collect();
     // The file order of egress entries must not leak into the output.
