@@ -137,11 +137,19 @@ pub struct Meta {
     pub supersedes: Option<Link>,
 }
 
+/// Findings listed in a record; the rest are counted.
+const MAX_FINDINGS: usize = 30;
+
+/// Generated files listed in a record; the rest are counted.
+const MAX_FILES: usize = 100;
+
 /// Inputs computed elsewhere: the Mermaid diagram, graph findings and generated files.
 #[derive(Debug, Clone, Default)]
 pub struct Extras {
     /// A Mermaid flowchart of the dependency graph (without the code fence).
     pub mermaid: String,
+    /// True when the diagram shows namespaces instead of services (too many calls to draw).
+    pub mermaid_by_domain: bool,
     /// Graph findings as (code, message).
     pub findings: Vec<(String, String)>,
     /// Paths of the generated files, relative to the repository.
@@ -186,6 +194,7 @@ struct RecordView<'a> {
     bad: Vec<String>,
     contradictions: Vec<String>,
     mermaid: &'a str,
+    diagram_caption: &'static str,
     findings: Vec<String>,
     namespaces: Vec<NamespaceRow>,
     generated: Vec<String>,
@@ -304,11 +313,31 @@ pub fn render(
         .contradictions()
         .map(|c| format!("{}: {}", md(&c.title), md(&c.detail)))
         .collect();
-    let findings = extras
+    // A record is read by people: long lists are cut, with where to find the rest.
+    let mut findings: Vec<String> = extras
         .findings
         .iter()
+        .take(MAX_FINDINGS)
         .map(|(code, message)| format!("`{code}`: {}", md(message)))
         .collect();
+    if extras.findings.len() > MAX_FINDINGS {
+        findings.push(format!(
+            "… and {} more: `k8s-advisor graph` lists them all",
+            extras.findings.len() - MAX_FINDINGS
+        ));
+    }
+    let mut generated: Vec<String> = extras
+        .generated
+        .iter()
+        .take(MAX_FILES)
+        .map(|g| format!("`{}`", g.replace('`', "")))
+        .collect();
+    if extras.generated.len() > MAX_FILES {
+        generated.push(format!(
+            "… and {} more, one file per service",
+            extras.generated.len() - MAX_FILES
+        ));
+    }
     let namespaces = ws
         .namespaces
         .values()
@@ -356,11 +385,12 @@ pub fn render(
         mermaid: &extras.mermaid,
         findings,
         namespaces,
-        generated: extras
-            .generated
-            .iter()
-            .map(|g| format!("`{}`", g.replace('`', "")))
-            .collect(),
+        generated,
+        diagram_caption: if extras.mermaid_by_domain {
+            "Business domains; an arrow counts the declared synchronous calls from one to the other (the service graph has too many calls to draw here: `k8s-advisor graph --format dot` draws it)."
+        } else {
+            "Services grouped by business domain; an arrow is a declared synchronous call."
+        },
         workspace_file: workspace_file.replace('`', ""),
     }
     .render()

@@ -333,3 +333,36 @@ fn a_hand_edited_record_is_kept_unless_forced() {
     assert!(!rewritten.contains("Our own note."));
     assert!(rewritten.contains("status: accepted"), "status is kept");
 }
+
+#[test]
+fn a_big_model_gets_a_domain_diagram_and_short_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("version = 1\n[project]\nname = \"big\"\n");
+    for i in 0..60 {
+        let calls: Vec<String> = (1..=10)
+            .map(|k| format!("\"d{}/s{}\"", (i + k) % 60 % 10, (i + k) % 60))
+            .collect();
+        text.push_str(&format!(
+            "[[services]]\nname = \"s{i}\"\nnamespace = \"d{}\"\nport = 80\ncalls = [{}]\n",
+            i % 10,
+            calls.join(", ")
+        ));
+    }
+    std::fs::write(dir.path().join("k8s-advisor.toml"), text).unwrap();
+    record(dir.path(), &[]);
+    let adr = dir.path().join("docs/adr");
+    let path = adr.join(&records(&adr)[0]);
+    let record_text = std::fs::read_to_string(&path).unwrap();
+    // 600 calls: more than mermaid draws, so one node per domain with call counts.
+    assert!(
+        record_text.contains("ns0[\"d0 (6 services)\"]"),
+        "{record_text}"
+    );
+    assert!(!record_text.contains("subgraph"), "{record_text}");
+    assert!(
+        record_text.contains("more: `k8s-advisor graph` lists them all"),
+        "{record_text}"
+    );
+    markdownlint(std::slice::from_ref(&path));
+    mermaid_blocks_parse(&record_text);
+}

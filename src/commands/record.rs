@@ -90,7 +90,8 @@ pub fn write_record(
         supersedes: plan.supersedes.clone(),
     };
     let extras = Extras {
-        mermaid: report::graph::mermaid(&graph, None),
+        mermaid: report::graph::mermaid_overview(&graph),
+        mermaid_by_domain: graph.call_count() > report::graph::MERMAID_MAX_EDGES,
         findings: graph
             .findings(&ctx.policy)
             .into_iter()

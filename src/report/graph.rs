@@ -123,6 +123,50 @@ pub fn mermaid(graph: &ServiceGraph, focus: Option<&str>) -> String {
     out
 }
 
+/// Mermaid refuses to draw a flowchart with more edges than this (its `maxEdges` default), so
+/// bigger graphs are drawn one node per namespace instead.
+pub const MERMAID_MAX_EDGES: usize = 500;
+
+/// A Mermaid flowchart fit for a document: the service graph of [`mermaid`] while it stays
+/// within [`MERMAID_MAX_EDGES`], else one node per namespace with the number of calls on each
+/// arrow.
+pub fn mermaid_overview(graph: &ServiceGraph) -> String {
+    if graph.call_count() <= MERMAID_MAX_EDGES {
+        return mermaid(graph, None);
+    }
+    let ws = graph.workspace();
+    let index: std::collections::BTreeMap<&str, usize> = ws
+        .namespaces
+        .keys()
+        .enumerate()
+        .map(|(i, name)| (name.as_str(), i))
+        .collect();
+    let mut out = String::from("flowchart LR\n");
+    for (name, i) in &index {
+        let team = ws.namespaces.get(*name).and_then(|ns| ns.team.as_deref());
+        let services = ws.services_in(name).count();
+        let title = match team {
+            Some(team) => format!("{name} (team {team}, {services} services)"),
+            None => format!("{name} ({services} services)"),
+        };
+        let _ = writeln!(out, "  ns{i}[\"{}\"]", mermaid_text(&title));
+    }
+    for cell in graph.coupling() {
+        let (Some(a), Some(b)) = (index.get(cell.from.as_str()), index.get(cell.to.as_str()))
+        else {
+            continue;
+        };
+        let calls = cell.calls.len();
+        let label = if calls == 1 {
+            "1 call".to_string()
+        } else {
+            format!("{calls} calls")
+        };
+        let _ = writeln!(out, "  ns{a} -->|\"{label}\"| ns{b}");
+    }
+    out
+}
+
 /// Escapes text for a quoted Mermaid label: quotes and markup become entity codes.
 fn mermaid_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
