@@ -5,7 +5,7 @@
 use askama::Template;
 
 use crate::assess::{Status, Verdict};
-use crate::model::{Expose, Workspace};
+use crate::model::{Expose, Platform, Workspace};
 use crate::policy::Alternative;
 use crate::report::markdown_inline;
 
@@ -101,14 +101,18 @@ pub fn parse_marker(text: &str) -> Option<(String, bool)> {
     Some((field("project")?.to_string(), verdict))
 }
 
+/// The Kubernetes option by name: on the chosen managed platform, or plain "Kubernetes".
+fn kubernetes_option(ws: &Workspace) -> String {
+    match ws.project.platform {
+        Platform::Generic => "Kubernetes".to_string(),
+        platform => format!("Kubernetes ({})", platform.title()),
+    }
+}
+
 /// The record's title, also the source of its file name slug.
 pub fn title(ws: &Workspace, verdict: &Verdict) -> String {
     if verdict.recommended {
-        format!(
-            "Run {} on Kubernetes ({})",
-            ws.project.name,
-            ws.project.platform.title()
-        )
+        format!("Run {} on {}", ws.project.name, kubernetes_option(ws))
     } else {
         format!(
             "Run {} on a simpler platform than Kubernetes",
@@ -211,7 +215,7 @@ pub fn render(
     workspace_file: &str,
 ) -> String {
     let md = |s: &str| markdown_inline(s);
-    let platform = ws.project.platform.title();
+    let option = kubernetes_option(ws);
     let teams = verdict
         .criteria
         .iter()
@@ -241,7 +245,7 @@ pub fn render(
         cross
     ));
     context.push(format!(
-        "Should it run on Kubernetes ({platform}), or on a simpler platform? The question is settled with the criteria below: Kubernetes is a good option when the met criteria weigh at least {} of {}.",
+        "Should it run on {option}, or on a simpler platform? The question is settled with the criteria below: Kubernetes is a good option when the met criteria weigh at least {} of {}.",
         verdict.threshold, verdict.max_score
     ));
     let criteria = verdict
@@ -261,7 +265,7 @@ pub fn render(
         .filter(|c| c.status == Status::Met)
         .map(|c| c.title.as_str())
         .collect();
-    let kubernetes_name = format!("Kubernetes on {platform}");
+    let kubernetes_name = option.clone();
     let chosen = if verdict.recommended {
         kubernetes_name.clone()
     } else {

@@ -206,13 +206,17 @@ fn check(out: &Path, project: &str, files: &[GeneratedFile], quiet: bool) -> Res
     let changed = plan.changes.len() + plan.stale.len();
     if changed > 0 {
         text.push_str(&format!(
-            "{}: {changed} file{} out of date{}; run `k8s-advisor generate` to update\n",
+            "{}: {changed} file{} out of date{}\n",
             out.display(),
             if changed == 1 { "" } else { "s" },
             if plan.edited.is_empty() {
-                String::new()
+                "; run `k8s-advisor generate` to update".to_string()
             } else {
-                format!(" ({} edited by hand)", plan.edited.len())
+                format!(
+                    " ({} edited by hand: move the edits into the workspace, or discard them \
+                     with `k8s-advisor generate --force`)",
+                    plan.edited.len()
+                )
             }
         ));
         print(&text)?;
