@@ -247,6 +247,10 @@ fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
 /// Compares the layout with the output folder; reads, never writes.
 fn plan(out: &Path, project: &str, files: &[GeneratedFile]) -> Result<Plan, Error> {
     let mut plan = Plan::default();
+    // One listing of the folder instead of an attempt to open every file: into an empty folder
+    // that halves the system calls.
+    let on_disk = existing_yaml(out)?;
+    let present: HashSet<&Path> = on_disk.iter().map(PathBuf::as_path).collect();
     let mut ours: HashSet<&Path> = HashSet::with_capacity(files.len());
     let mut checked_dirs: HashSet<&Path> = HashSet::new();
     for file in files {
@@ -259,7 +263,12 @@ fn plan(out: &Path, project: &str, files: &[GeneratedFile]) -> Result<Plan, Erro
         }
         refuse_link(out, &file.path)?;
         let target = out.join(&file.path);
-        match read_if_exists(&target)? {
+        let current = if present.contains(file.path.as_path()) {
+            read_if_exists(&target)?
+        } else {
+            None
+        };
+        match current {
             None => plan.changes.push((file.path.clone(), None)),
             Some(bytes) if bytes == file.contents.as_bytes() => {}
             Some(bytes) => {
@@ -273,7 +282,7 @@ fn plan(out: &Path, project: &str, files: &[GeneratedFile]) -> Result<Plan, Erro
             }
         }
     }
-    for path in existing_yaml(out)? {
+    for path in on_disk.iter().cloned() {
         if ours.contains(path.as_path()) {
             continue;
         }
