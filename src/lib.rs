@@ -2,9 +2,11 @@
 //! and generate a safe starting layout.
 //!
 //! The pipeline, one module per stage:
-//! read (`workspace`, `policy`) → validate (`workspace::validate`, `names`, `quantity`) →
-//! model (`model`) → analyse (`graph`, `assess`) → render (`report`) → write (`commands`, `fsutil`).
-//! `commands` is the I/O edge that wires the stages together for each subcommand.
+//! read (`workspace`, `policy`, `prompt`) → validate (`workspace::validate`, `names`,
+//! `quantity`) → model (`model`) → analyse (`graph`, `assess`, `check`) → render (`report`,
+//! `generate`, `record`, `workspace::write`) → write (`commands`, `adr`, `fsutil`).
+//! `commands` is the I/O edge that wires the stages together for each subcommand; `init` runs
+//! the questionnaire over a `prompt::Prompter`.
 
 pub mod adr;
 pub mod assess;
