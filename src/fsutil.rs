@@ -73,13 +73,11 @@ pub fn entries(dir: &Path) -> Result<Vec<std::fs::DirEntry>, Error> {
     }
 }
 
-/// SHA-256 of `bytes` in lowercase hex: the checksums that reveal hand edits of what we write.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// The checksum that reveals hand edits of what we write: XXH3-64 of `bytes`, 16 lowercase hex
+/// digits. It detects edits, not tampering, and hashes the 40 MB of a 5,000-service layout in
+/// milliseconds.
+pub fn checksum(bytes: &[u8]) -> String {
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(bytes))
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> Error {

@@ -45,7 +45,7 @@ fn split_marker(text: &str) -> (Vec<&str>, Vec<(&str, &str)>) {
     (content, fields)
 }
 
-/// SHA-256 of the record without its marker and without the front matter's status and date,
+/// Checksum of the record without its marker and without the front matter's status and date,
 /// in lowercase hex.
 fn checksum(text: &str) -> String {
     let (lines, _) = split_marker(text);
@@ -67,7 +67,7 @@ fn checksum(text: &str) -> String {
     }
     let mut joined = kept.join("\n");
     joined.push('\n');
-    crate::fsutil::sha256_hex(joined.as_bytes())
+    crate::fsutil::checksum(joined.as_bytes())
 }
 
 /// True when a record of ours was changed by hand since it was written.
