@@ -234,18 +234,10 @@ impl RawRule {
 /// Builds the rules from the shipped file, which must define each of them completely.
 fn base(source: &Source, raw: RawGuardrails) -> Result<Vec<Rule>, Error> {
     let mut slots: Vec<Option<Rule>> = vec![None; RuleId::ALL.len()];
-    let mut first: Vec<Option<Range<usize>>> = vec![None; RuleId::ALL.len()];
     let mut problems = Vec::new();
-    for entry in &raw.rules {
+    for (id, entry) in known_rules(&raw, &mut problems) {
         let span = entry.span();
         let raw = entry.get_ref();
-        let Some(id) = rule_id(raw, &mut problems) else {
-            continue;
-        };
-        if let Some(earlier) = first[index(id)].replace(raw.id.span()) {
-            problems.push(duplicate(raw, earlier));
-            continue;
-        }
         let slot = &mut slots[index(id)];
         let missing: Vec<&str> = [
             ("title", raw.title.is_none()),
@@ -317,23 +309,35 @@ fn base(source: &Source, raw: RawGuardrails) -> Result<Vec<Rule>, Error> {
 /// Applies a user's policy file over the rules.
 fn apply(source: &Source, raw: RawGuardrails, rules: &mut [Rule]) -> Result<(), Error> {
     let mut problems = Vec::new();
-    let mut first: Vec<Option<Range<usize>>> = vec![None; RuleId::ALL.len()];
-    for entry in &raw.rules {
-        let raw = entry.get_ref();
-        let Some(id) = rule_id(raw, &mut problems) else {
-            continue;
-        };
-        if let Some(earlier) = first[index(id)].replace(raw.id.span()) {
-            problems.push(duplicate(raw, earlier));
-            continue;
-        }
-        override_rule(raw, &mut rules[index(id)], &mut problems);
+    for (id, entry) in known_rules(&raw, &mut problems) {
+        override_rule(entry.get_ref(), &mut rules[index(id)], &mut problems);
     }
     if problems.is_empty() {
         Ok(())
     } else {
         Err(Error::invalid(source, problems))
     }
+}
+
+/// The entries of a policy file whose id names a rule, each rule once; unknown ids and
+/// repeats become problems.
+fn known_rules<'a>(
+    raw: &'a RawGuardrails,
+    problems: &mut Vec<Problem>,
+) -> Vec<(RuleId, &'a Spanned<RawRule>)> {
+    let mut first: Vec<Option<Range<usize>>> = vec![None; RuleId::ALL.len()];
+    let mut known = Vec::with_capacity(raw.rules.len());
+    for entry in &raw.rules {
+        let Some(id) = rule_id(entry.get_ref(), problems) else {
+            continue;
+        };
+        if let Some(earlier) = first[index(id)].replace(entry.get_ref().id.span()) {
+            problems.push(duplicate(entry.get_ref(), earlier));
+            continue;
+        }
+        known.push((id, entry));
+    }
+    known
 }
 
 fn index(id: RuleId) -> usize {

@@ -14,7 +14,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{Call, Expose, Service, Workspace};
+use crate::model::{Call, Expose, Port, Service, Workspace};
 
 /// The label cluster DNS pods carry in kube-system.
 pub const DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
@@ -186,19 +186,7 @@ fn service_policy(
         let caller = &workspace.services[*caller];
         ingress.extend(call_rule(workspace, caller, call, service, caller));
     }
-    let all_ports = || {
-        let mut ports: Vec<PolicyPort> = service
-            .ports
-            .iter()
-            .map(|p| PolicyPort {
-                protocol: p.protocol.as_str(),
-                port: p.target,
-            })
-            .collect();
-        ports.sort();
-        ports.dedup();
-        ports
-    };
+    let all_ports = || container_ports(service.ports.iter());
     // Without ports an ipBlock rule would admit every port: validation forbids it, and a stray
     // case falls back to admitting nothing.
     let expose = if service.ports.is_empty() {
@@ -305,18 +293,21 @@ fn service_policy(
 
 /// The callee's container ports a call may use.
 fn call_ports(call: &Call, callee: &Service) -> Vec<PolicyPort> {
-    let mut ports: Vec<PolicyPort> = call
-        .ports
-        .iter()
-        .filter_map(|name| callee.port(name))
+    container_ports(call.ports.iter().filter_map(|name| callee.port(name)))
+}
+
+/// The container (target) ports of `ports`, sorted and without repeats: what a policy names,
+/// never the Service port.
+fn container_ports<'a>(ports: impl Iterator<Item = &'a Port>) -> Vec<PolicyPort> {
+    let mut out: Vec<PolicyPort> = ports
         .map(|p| PolicyPort {
             protocol: p.protocol.as_str(),
             port: p.target,
         })
         .collect();
-    ports.sort();
-    ports.dedup();
-    ports
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn port_names(call: &Call) -> String {
