@@ -89,18 +89,9 @@ fn a_scripted_session_writes_a_valid_workspace_and_a_verdict() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k8s-advisor.toml");
     std::fs::write(&path, text).unwrap();
-    let out = bin()
-        .args(["assess", "--format", "json", "-w"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stdout =
+        crate::support::success(bin().args(["assess", "--format", "json", "-w"]).arg(&path));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["score"], 3);
 }
 

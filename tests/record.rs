@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{bin, example, mermaid_parse, root, tool};
+use crate::support::{bin, example, mermaid_parse, root, success, tool};
 
 /// Copies an example into a fresh repository folder.
 fn repo_with(example_name: &str) -> tempfile::TempDir {
@@ -14,20 +14,13 @@ fn repo_with(example_name: &str) -> tempfile::TempDir {
 }
 
 fn record(dir: &Path, extra: &[&str]) -> String {
-    let out = bin()
-        .current_dir(dir)
-        .env("SOURCE_DATE_EPOCH", "1795651200")
-        .arg("record")
-        .args(extra)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    success(
+        bin()
+            .current_dir(dir)
+            .env("SOURCE_DATE_EPOCH", "1795651200")
+            .arg("record")
+            .args(extra),
+    )
 }
 
 fn records(dir: &Path) -> Vec<String> {
@@ -258,20 +251,13 @@ egress = [{ cidr = "0.0.0.0/0", reason = "| <b>x</b> `y`\n- z" }]
 fn generate_writes_the_record_unless_told_not_to() {
     let dir = repo_with("family-blog");
     let run = |args: &[&str]| {
-        let out = bin()
-            .current_dir(dir.path())
-            .env("SOURCE_DATE_EPOCH", "1795651200")
-            .arg("generate")
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        success(
+            bin()
+                .current_dir(dir.path())
+                .env("SOURCE_DATE_EPOCH", "1795651200")
+                .arg("generate")
+                .args(args),
+        )
     };
     run(&["--no-record"]);
     assert!(dir.path().join("k8s/kustomization.yaml").is_file());

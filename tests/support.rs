@@ -18,6 +18,18 @@ pub fn bin() -> Command {
     cmd
 }
 
+/// Runs `cmd`, asserts exit 0 (showing stderr otherwise) and returns its stdout.
+pub fn success(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 stdout")
+}
+
 /// An example workspace by folder name.
 pub fn example(name: &str) -> PathBuf {
     root().join("examples").join(name).join("k8s-advisor.toml")
