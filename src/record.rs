@@ -5,6 +5,7 @@
 use askama::Template;
 
 use crate::assess::{Status, Verdict};
+use crate::graph::ServiceGraph;
 use crate::model::{Expose, Platform, Workspace};
 use crate::policy::Alternative;
 use crate::report::markdown_inline;
@@ -207,13 +208,14 @@ struct RecordView<'a> {
 
 /// Renders the record. `workspace_file` is the workspace path as a reader would pass it to `-w`.
 pub fn render(
-    ws: &Workspace,
+    graph: &ServiceGraph<'_>,
     verdict: &Verdict,
     alternatives: &[Alternative],
     meta: &Meta,
     extras: &Extras,
     workspace_file: &str,
 ) -> String {
+    let ws = graph.workspace();
     let md = |s: &str| markdown_inline(s);
     let option = kubernetes_option(ws);
     let teams = verdict
@@ -221,13 +223,8 @@ pub fn render(
         .iter()
         .find_map(|c| c.evidence.as_ref().filter(|e| e.metric == "teams"))
         .map(|e| e.value);
-    let calls: usize = ws.services.iter().map(|s| s.calls.len()).sum();
-    let cross = ws
-        .services
-        .iter()
-        .flat_map(|s| s.calls.iter().map(move |c| (s, c)))
-        .filter(|(s, c)| s.id.namespace != c.to.namespace)
-        .count();
+    let calls = graph.call_count();
+    let cross = graph.cross_namespace_call_count();
     let mut context = Vec::new();
     if !ws.project.description.trim().is_empty() {
         context.push(format!(

@@ -104,7 +104,7 @@ pub fn write_record(
         |n| n.to_string_lossy().into_owned(),
     );
     let text = record::render(
-        ws,
+        &graph,
         &verdict,
         &ctx.policy.alternatives,
         &meta,
