@@ -82,6 +82,22 @@ impl<'a> ServiceGraph<'a> {
             .count()
     }
 
+    /// The calls `service` receives (index into `workspace.services`), as (caller index,
+    /// call), in caller order.
+    pub fn incoming(&self, service: usize) -> Vec<(usize, &'a Call)> {
+        let services = &self.workspace.services;
+        let mut calls: Vec<(usize, &'a Call)> = self
+            .graph
+            .edges_directed(NodeIndex::new(service), petgraph::Direction::Incoming)
+            .map(|e| {
+                let caller = e.source().index();
+                (caller, &services[caller].calls[*e.weight()])
+            })
+            .collect();
+        calls.sort_by_key(|(caller, _)| *caller);
+        calls
+    }
+
     /// The services that call `service` (index into `workspace.services`).
     pub fn callers(&self, service: usize) -> impl Iterator<Item = &'a Service> + '_ {
         let services = &self.workspace.services;

@@ -40,7 +40,7 @@ pub struct GeneratedFile {
 
 /// Every file of the layout, sorted by path.
 pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
-    let incoming = policy::incoming_calls(workspace);
+    let graph = crate::graph::ServiceGraph::build(workspace);
     let mut files =
         Vec::with_capacity(workspace.services.len() + 3 * workspace.namespaces.len() + 1);
     files.push(GeneratedFile {
@@ -63,17 +63,17 @@ pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
     let chunk = namespaces.len().div_ceil(threads).max(8);
     if namespaces.len() <= chunk {
         for namespace in &namespaces {
-            files.extend(namespace_files(workspace, &incoming, namespace));
+            files.extend(namespace_files(workspace, &graph, namespace));
         }
     } else {
         std::thread::scope(|scope| {
             let workers: Vec<_> = namespaces
                 .chunks(chunk)
                 .map(|part| {
-                    let incoming = &incoming;
+                    let graph = &graph;
                     scope.spawn(move || {
                         part.iter()
-                            .flat_map(|ns| namespace_files(workspace, incoming, ns))
+                            .flat_map(|ns| namespace_files(workspace, graph, ns))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -93,7 +93,7 @@ pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
 /// The files of one namespace folder.
 fn namespace_files(
     workspace: &Workspace,
-    incoming: &[Vec<(usize, &crate::model::Call)>],
+    graph: &crate::graph::ServiceGraph<'_>,
     namespace: &Namespace,
 ) -> Vec<GeneratedFile> {
     debug_assert!(crate::names::dns1123_label(&namespace.name).is_ok());
@@ -123,7 +123,7 @@ fn namespace_files(
             &namespace_doc(workspace, namespace),
         ),
     });
-    let policies = policy::namespace_policies(workspace, &namespace.name, incoming);
+    let policies = policy::namespace_policies(workspace, &namespace.name, graph);
     files.push(GeneratedFile {
         path: dir.join("network-policies.yaml"),
         contents: stamp::stamp(

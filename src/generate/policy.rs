@@ -14,6 +14,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::graph::ServiceGraph;
 use crate::model::{Call, Expose, Port, Service, Workspace};
 
 /// The label cluster DNS pods carry in kube-system.
@@ -89,25 +90,11 @@ pub struct PolicyPort {
     pub port: u16,
 }
 
-/// For each service (by index into `workspace.services`), the calls it receives as
-/// (caller index, call), in caller order.
-pub fn incoming_calls(workspace: &Workspace) -> Vec<Vec<(usize, &Call)>> {
-    let graph = crate::graph::ServiceGraph::build(workspace);
-    let mut incoming: Vec<Vec<(usize, &Call)>> = vec![Vec::new(); workspace.services.len()];
-    for edge in petgraph::visit::IntoEdgeReferences::edge_references(graph.inner()) {
-        use petgraph::visit::EdgeRef;
-        let caller = edge.source().index();
-        let call = &workspace.services[caller].calls[*edge.weight()];
-        incoming[edge.target().index()].push((caller, call));
-    }
-    incoming
-}
-
-/// The NetworkPolicies of `namespace`. `incoming` comes from [`incoming_calls`].
+/// The NetworkPolicies of `namespace`; `graph` says who calls whom.
 pub fn namespace_policies(
     workspace: &Workspace,
     namespace: &str,
-    incoming: &[Vec<(usize, &Call)>],
+    graph: &ServiceGraph<'_>,
 ) -> Vec<NetworkPolicySpec> {
     let mut policies = vec![
         NetworkPolicySpec {
@@ -141,7 +128,7 @@ pub fn namespace_policies(
         if service.id.namespace != namespace {
             break;
         }
-        if let Some(policy) = service_policy(workspace, service, &incoming[index]) {
+        if let Some(policy) = service_policy(workspace, service, &graph.incoming(index)) {
             policies.push(policy);
         }
     }
