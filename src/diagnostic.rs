@@ -184,11 +184,11 @@ pub struct Problem {
 
 impl Problem {
     /// A problem at `span`.
-    pub fn new(code: Code, span: Range<usize>, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, span: impl Into<Range<usize>>, message: impl Into<String>) -> Self {
         Problem {
             code,
             message: message.into(),
-            span,
+            span: span.into(),
             label: "here".into(),
             help: None,
             related: None,
@@ -210,8 +210,8 @@ impl Problem {
     }
 
     /// Adds a second marked place.
-    pub fn also(mut self, span: Range<usize>, label: impl Into<String>) -> Self {
-        self.related = Some((span, label.into()));
+    pub fn also(mut self, span: impl Into<Range<usize>>, label: impl Into<String>) -> Self {
+        self.related = Some((span.into(), label.into()));
         self
     }
 

@@ -250,8 +250,7 @@ fn expected(ws: &Workspace) -> Connectivity {
                 continue;
             }
             let callee = ws.service(&call.to).unwrap();
-            for name in &call.ports {
-                let port = callee.port(name).unwrap();
+            for port in call.ports_of(callee) {
                 c.pods.insert((
                     id.clone(),
                     callee.id.to_string(),

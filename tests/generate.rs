@@ -598,6 +598,50 @@ fn bad_workspace_is_exit_2_and_writes_nothing() {
 /// The rendered files of the main example, read by a person before acceptance: a change to
 /// the output format shows up here first.
 #[test]
+fn comments_cite_the_exact_key() {
+    let workspace = load_text(
+        r#"version = 1
+[project]
+name = "shop"
+platform = "eks"
+internal-cidrs = ["10.0.0.0/16"]
+
+[[services]]
+name = "web"
+ports = [{ name = "http", port = 8080 }]
+replicas = 2
+expose = "public"
+calls = ["api"]
+
+[[services]]
+name = "api"
+port = 9000
+egress = [{ cidr = "192.0.2.0/24", ports = [443], reason = "bank" }]
+"#,
+    );
+    let files = generate::generate(&workspace);
+    let policies = &files
+        .iter()
+        .find(|f| f.path == Path::new("shop/network-policies.yaml"))
+        .unwrap()
+        .contents;
+    // Line 11 holds `expose`, line 12 the call, line 17 the egress entry; the services' headers
+    // are on lines 7 and 14.
+    assert!(
+        policies.contains("may reach shop/web (workspace line 11)"),
+        "{policies}"
+    );
+    assert!(
+        policies.contains("on port tcp-9000 (workspace line 12)"),
+        "{policies}"
+    );
+    assert!(
+        policies.contains(": bank (workspace line 17)"),
+        "{policies}"
+    );
+}
+
+#[test]
 fn picturesocial_snapshots() {
     let workspace = load(&example("picturesocial"));
     let files = generate::generate(&workspace);
