@@ -4,17 +4,35 @@
 //! k8s-advisor did not write are never touched.
 //!
 //! `plan` is pure; `locate_dir` and `scan` read the file system, nothing here writes.
+//!
+//! Safety rules, because a repository's content may be planted by someone else: the record
+//! folder that `.adr-dir` or a conventional folder name points to must resolve (symbolic links
+//! and `..` followed) inside the repository; `.adr-dir` is looked for only from the workspace's
+//! real folder up to the repository root; only regular files of bounded size are read.
 
-use std::path::{Path, PathBuf};
+use std::cmp::Ordering;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
 
 use crate::diagnostic::Error;
 use crate::record::{self, Link};
+use crate::workspace;
 
 /// The folders searched for existing records, in order, below the workspace folder.
 const CONVENTIONAL: [&str; 3] = ["docs/adr", "doc/adr", "docs/decisions"];
 
-/// The record folder: `explicit`, else the folder named by the nearest `.adr-dir` at or above
-/// `root`, else the first conventional folder that exists under `root`, else `root/docs/adr`.
+/// The largest record file read: ours are a few KiB, and anything bigger is refused rather than
+/// read into memory (a link to `/dev/zero` has no end).
+pub const MAX_RECORD_BYTES: u64 = 1 << 20;
+
+/// The largest `.adr-dir` read: it holds one folder name.
+const MAX_MARKER_BYTES: u64 = 4096;
+
+/// The record folder: `explicit` (`--adr-dir`, the user's own choice, taken as given), else the
+/// folder named by the nearest `.adr-dir` between the workspace's real folder and the
+/// repository root, else the first conventional folder that exists under `root`, else
+/// `root/docs/adr`. A folder found through `.adr-dir` or by convention that resolves outside
+/// the repository (outside the workspace folder when there is no repository) is refused.
 pub fn locate_dir(root: &Path, explicit: Option<&Path>) -> Result<PathBuf, Error> {
     if let Some(dir) = explicit {
         return Ok(dir.to_path_buf());
@@ -24,47 +42,267 @@ pub fn locate_dir(root: &Path, explicit: Option<&Path>) -> Result<PathBuf, Error
     } else {
         root
     };
-    let absolute = std::path::absolute(base).map_err(|source| Error::Io {
+    let real = base.canonicalize().map_err(|source| Error::Io {
         action: "read",
-        path: root.to_path_buf(),
+        path: base.to_path_buf(),
         source,
     })?;
-    for (up, dir) in absolute.ancestors().enumerate() {
+    let boundary = workspace::repository_root(&real).unwrap_or_else(|| real.clone());
+    for (up, dir) in real.ancestors().enumerate() {
         let marker = dir.join(".adr-dir");
-        if marker.is_file() {
-            let named = std::fs::read_to_string(&marker).map_err(|source| Error::Io {
-                action: "read",
-                path: marker.clone(),
-                source,
+        if let Some(named) = read_marker(&marker)? {
+            ensure_within(&dir.join(&named), &boundary, || {
+                format!("{} names `{named}`", marker.display())
             })?;
-            let named = named.trim();
-            if named.is_empty() {
-                return Err(Error::usage(
-                    format!("{} is empty", marker.display()),
-                    "write the record folder into it, as `adr init` does, or pass --adr-dir",
-                ));
-            }
-            // Relative to the workspace folder, as the user would write it.
+            // Relative to the workspace folder, as the user would write it; `..` after the
+            // workspace folder resolves through its real location, as `real` does.
             let mut path = root.to_path_buf();
             path.extend(std::iter::repeat_n("..", up));
             return Ok(path.join(named));
         }
+        if dir == boundary {
+            break;
+        }
     }
-    Ok(CONVENTIONAL
-        .iter()
-        .map(|c| root.join(c))
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| root.join(CONVENTIONAL[0])))
+    for conventional in CONVENTIONAL {
+        let path = root.join(conventional);
+        if path.is_dir() {
+            ensure_within(&real.join(conventional), &boundary, || {
+                format!("the record folder {}", path.display())
+            })?;
+            return Ok(path);
+        }
+    }
+    Ok(root.join(CONVENTIONAL[0]))
+}
+
+/// The folder name a `.adr-dir` file holds; `None` when there is no such file.
+fn read_marker(marker: &Path) -> Result<Option<String>, Error> {
+    let bytes = match read_regular(marker, MAX_MARKER_BYTES) {
+        Ok(bytes) => bytes,
+        Err(Unreadable::Missing) => return Ok(None),
+        Err(why) => return Err(why.into_error(marker, "a `.adr-dir` file")),
+    };
+    let refuse = |why: &str| {
+        Error::usage(
+            format!("{} {why}", marker.display()),
+            "write the record folder into it, as `adr init` does, or pass --adr-dir",
+        )
+    };
+    let text = String::from_utf8(bytes).map_err(|_| refuse("is not valid UTF-8"))?;
+    let named = text.trim();
+    if named.is_empty() {
+        return Err(refuse("is empty"));
+    }
+    Ok(Some(named.to_string()))
+}
+
+/// Refuses `target` when it resolves outside `boundary`. `what` says where it came from.
+fn ensure_within(target: &Path, boundary: &Path, what: impl Fn() -> String) -> Result<(), Error> {
+    match resolve(target) {
+        Ok(real) if real.starts_with(boundary) => Ok(()),
+        Ok(real) => Err(Error::Refused {
+            message: format!(
+                "{} resolves to {}, outside {}; nothing was written",
+                what(),
+                real.display(),
+                boundary.display()
+            ),
+            help: "records are kept inside the repository (or beside the workspace when there \
+                   is none): fix the folder name or link, or choose a folder with --adr-dir"
+                .to_string(),
+        }),
+        Err(source) => Err(Error::Refused {
+            message: format!(
+                "{} cannot be resolved ({source}); nothing was written",
+                what()
+            ),
+            help: "remove the broken link, or choose a folder with --adr-dir".to_string(),
+        }),
+    }
+}
+
+/// `path` with every symbolic link and `..` resolved, although its last components may not
+/// exist yet: the longest existing prefix is canonicalized and the rest applied to it. A link
+/// that leads nowhere is an error, since creating the folder would follow it.
+fn resolve(path: &Path) -> std::io::Result<PathBuf> {
+    let components: Vec<Component<'_>> = path.components().collect();
+    for existing in (0..=components.len()).rev() {
+        let prefix: PathBuf = components[..existing].iter().collect();
+        let prefix = if prefix.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            prefix
+        };
+        match prefix.canonicalize() {
+            Ok(mut real) => {
+                for component in &components[existing..] {
+                    match component {
+                        Component::ParentDir => {
+                            real.pop();
+                        }
+                        Component::Normal(name) => real.push(name),
+                        _ => {}
+                    }
+                }
+                return Ok(real);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if std::fs::symlink_metadata(&prefix).is_ok() {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        format!("{} is a symbolic link to nothing", prefix.display()),
+                    ));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        "no part of the path exists",
+    ))
+}
+
+/// Why a file was not read.
+enum Unreadable {
+    /// It does not exist.
+    Missing,
+    /// A folder.
+    Folder,
+    /// A FIFO, device or socket (or a link to one).
+    Special,
+    /// Larger than the limit.
+    TooBig(u64),
+    /// Another I/O error.
+    Io(std::io::Error),
+}
+
+impl Unreadable {
+    fn into_error(self, path: &Path, what: &str) -> Error {
+        let refused = |why: String| Error::Refused {
+            message: format!("{} is {why}; nothing was written", path.display()),
+            help: format!(
+                "k8s-advisor reads {what} there as a regular file: rename it or move it away"
+            ),
+        };
+        match self {
+            Unreadable::Missing => refused("a symbolic link to nothing".to_string()),
+            Unreadable::Folder => refused(format!("a folder, not {what}")),
+            Unreadable::Special => refused(format!("a FIFO, device or socket, not {what}")),
+            Unreadable::TooBig(limit) => refused(format!(
+                "larger than {} KiB, too large for {what}",
+                limit / 1024
+            )),
+            Unreadable::Io(source) => Error::Io {
+                action: "read",
+                path: path.to_path_buf(),
+                source,
+            },
+        }
+    }
+}
+
+/// Reads `path` when it is a regular file (or a link to one) of at most `limit` bytes. The
+/// type is checked before opening, so that a FIFO is never opened (which would wait for a
+/// writer), and again on the open file; the read stops after `limit` bytes whatever the size
+/// claimed.
+fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, Unreadable> {
+    let check = |meta: &std::fs::Metadata| {
+        if meta.is_dir() {
+            Err(Unreadable::Folder)
+        } else if !meta.is_file() {
+            Err(Unreadable::Special)
+        } else if meta.len() > limit {
+            Err(Unreadable::TooBig(limit))
+        } else {
+            Ok(())
+        }
+    };
+    let io = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Unreadable::Missing
+        } else {
+            Unreadable::Io(e)
+        }
+    };
+    check(&std::fs::metadata(path).map_err(io)?)?;
+    let file = std::fs::File::open(path).map_err(io)?;
+    check(&file.metadata().map_err(Unreadable::Io)?)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Unreadable::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(Unreadable::TooBig(limit));
+    }
+    Ok(bytes)
+}
+
+/// A record number, of any length: decimal digits without leading zeros, compared by value.
+/// Never parsed into a machine integer, so no number is too long to count past.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Number(String);
+
+impl Number {
+    /// The number `digits` (ASCII digits, leading zeros allowed) spell.
+    pub fn parse(digits: &str) -> Option<Number> {
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let trimmed = digits.trim_start_matches('0');
+        Some(Number(
+            if trimmed.is_empty() { "0" } else { trimmed }.to_string(),
+        ))
+    }
+
+    /// The number after this one.
+    pub fn next(&self) -> Number {
+        let mut digits = self.0.clone().into_bytes();
+        for digit in digits.iter_mut().rev() {
+            if *digit == b'9' {
+                *digit = b'0';
+            } else {
+                *digit += 1;
+                return Number(String::from_utf8(digits).unwrap_or_default());
+            }
+        }
+        digits.insert(0, b'1');
+        Number(String::from_utf8(digits).unwrap_or_default())
+    }
+
+    /// At least four digits, as in file names and links (`0007`).
+    pub fn padded(&self) -> String {
+        format!("{:0>4}", self.0)
+    }
+}
+
+impl Ord for Number {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Without leading zeros, the longer digit string is the larger number.
+        self.0
+            .len()
+            .cmp(&other.0.len())
+            .then_with(|| self.0.cmp(&other.0))
+    }
+}
+
+impl PartialOrd for Number {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// A record file found in the folder.
 #[derive(Debug, Clone)]
 pub struct Existing {
     /// The number of its `NNNN-` prefix.
-    pub number: u32,
+    pub number: Number,
     /// Its file name.
     pub file: String,
-    /// Its text.
+    /// Its bytes, exactly as on disk.
+    pub bytes: Vec<u8>,
+    /// Its text (invalid UTF-8 replaced), for reading its fields.
     pub text: String,
 }
 
@@ -86,7 +324,7 @@ impl Existing {
 
     fn link(&self) -> Link {
         Link {
-            number: format!("{:04}", self.number),
+            number: self.number.padded(),
             file: self.file.clone(),
         }
     }
@@ -103,42 +341,60 @@ fn front_matter<'a>(text: &'a str, key: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
-/// Reads every `NNNN-*.md` record in `dir` (none when the folder does not exist yet).
+/// Reads every `NNNN-*.md` record in `dir` (none when the folder does not exist yet). An entry
+/// named like a record that is not a regular file of at most [`MAX_RECORD_BYTES`] — a folder,
+/// a FIFO, a device, a link to one of them — is refused, naming the entry. A name that is not
+/// UTF-8 counts for numbering but is not read: it is never one of ours.
 pub fn scan(dir: &Path) -> Result<Vec<Existing>, Error> {
-    let io = |source| Error::Io {
-        action: "read",
-        path: dir.to_path_buf(),
-        source,
-    };
     let mut found = Vec::new();
     for entry in crate::fsutil::entries(dir)? {
-        let file = entry.file_name().to_string_lossy().into_owned();
-        let Some(number) = record_number(&file) else {
+        let name = entry.file_name();
+        let lossy = name.to_string_lossy();
+        let Some(number) = record_number(&lossy) else {
             continue;
         };
-        let bytes = std::fs::read(entry.path()).map_err(io)?;
+        let Some(file) = name.to_str() else {
+            found.push(Existing {
+                number,
+                file: lossy.into_owned(),
+                bytes: Vec::new(),
+                text: String::new(),
+            });
+            continue;
+        };
+        let path = entry.path();
+        let bytes = read_regular(&path, MAX_RECORD_BYTES)
+            .map_err(|why| why.into_error(&path, "a decision record"))?;
         found.push(Existing {
             number,
-            file,
+            file: file.to_string(),
             text: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
         });
     }
     found.sort_by(|a, b| a.number.cmp(&b.number).then_with(|| a.file.cmp(&b.file)));
     Ok(found)
 }
 
-/// The number of a record file name such as `0007-use-kubernetes.md`.
-fn record_number(file: &str) -> Option<u32> {
+/// The number of a record file name such as `0007-use-kubernetes.md`, however many digits.
+fn record_number(file: &str) -> Option<Number> {
     let (digits, rest) = file.split_once('-')?;
-    // At most 8 digits: anything longer is not a record number (and could not be counted past).
-    if digits.is_empty()
-        || digits.len() > 8
-        || !digits.bytes().all(|b| b.is_ascii_digit())
-        || !rest.ends_with(".md")
-    {
+    if !rest.ends_with(".md") {
         return None;
     }
-    digits.parse().ok()
+    Number::parse(digits)
+}
+
+/// An older record of ours to mark as superseded.
+#[derive(Debug, Clone)]
+pub struct Rewrite {
+    /// Its file name.
+    pub file: String,
+    /// Its new bytes.
+    pub bytes: Vec<u8>,
+    /// True when only its status line changed and a link was added: every other byte kept.
+    /// False when its front matter has no status line any more, so one had to be inserted.
+    pub exact: bool,
 }
 
 /// What to do with the record folder.
@@ -146,7 +402,7 @@ fn record_number(file: &str) -> Option<u32> {
 pub struct Plan {
     /// The file to write our record to.
     pub file: String,
-    /// Its number, four digits.
+    /// Its number, at least four digits.
     pub number: String,
     /// Status and date to keep from the record being updated in place.
     pub keep: Option<(String, String)>,
@@ -154,8 +410,8 @@ pub struct Plan {
     pub edited: bool,
     /// The record ours supersedes, to link back to.
     pub supersedes: Option<Link>,
-    /// An older record of ours to rewrite as superseded: its file and new text.
-    pub rewrite: Option<(String, String)>,
+    /// An older record of ours to rewrite as superseded.
+    pub rewrite: Option<Rewrite>,
 }
 
 /// Decides where the record for `project` with this verdict goes.
@@ -167,7 +423,7 @@ pub fn plan(existing: &[Existing], project: &str, recommended: bool, title: &str
     if let Some(current) = current
         && current.ours().is_some_and(|(_, v)| v == recommended)
     {
-        let number = format!("{:04}", current.number);
+        let number = current.number.padded();
         let superseded_status = format!("superseded by ADR-{number}");
         let supersedes = existing
             .iter()
@@ -186,8 +442,12 @@ pub fn plan(existing: &[Existing], project: &str, recommended: bool, title: &str
             edited: record::edited(&current.text),
         };
     }
-    let next = existing.iter().map(|e| e.number).max().unwrap_or(0) + 1;
-    let number = format!("{next:04}");
+    let next = existing
+        .iter()
+        .map(|e| &e.number)
+        .max()
+        .map_or_else(|| Number("1".into()), Number::next);
+    let number = next.padded();
     let slug = crate::names::slugify(title, 60).unwrap_or_else(|| "decision".into());
     let file = format!("{number}-{slug}.md");
     let new = Link {
@@ -196,7 +456,14 @@ pub fn plan(existing: &[Existing], project: &str, recommended: bool, title: &str
     };
     Plan {
         supersedes: current.map(Existing::link),
-        rewrite: current.map(|old| (old.file.clone(), mark_superseded(&old.text, &new))),
+        rewrite: current.map(|old| {
+            let (bytes, exact) = mark_superseded(&old.bytes, &new);
+            Rewrite {
+                file: old.file.clone(),
+                bytes,
+                exact,
+            }
+        }),
         file,
         number,
         keep: None,
@@ -204,54 +471,104 @@ pub fn plan(existing: &[Existing], project: &str, recommended: bool, title: &str
     }
 }
 
-/// Rewrites one of our records as superseded by `by`: its status, and a link under the title.
-fn mark_superseded(text: &str, by: &Link) -> String {
-    let mut out = String::with_capacity(text.len() + 80);
-    let mut in_front = false;
-    let mut front_done = false;
+/// Marks one of our records as superseded by `by`, on its bytes: the front matter's status line
+/// is replaced and a link is added under the title, each with the line ending of the line it
+/// follows; every other byte stays as it was (CRLF, invalid UTF-8, trailing spaces). Returns
+/// the new bytes and whether that was possible; when the front matter has no status line, one
+/// is inserted (a front matter too, when there is none) and the result is not exact.
+fn mark_superseded(bytes: &[u8], by: &Link) -> (Vec<u8>, bool) {
+    let status = format!("status: superseded by ADR-{}", by.number);
+    let link = format!("Superseded by [ADR {}]({}).", by.number, by.file);
+    let lines: Vec<&[u8]> = bytes.split_inclusive(|b| *b == b'\n').collect();
+    let content = |line: &[u8]| -> usize {
+        let end = line.len() - usize::from(line.ends_with(b"\n"));
+        end - usize::from(line[..end].ends_with(b"\r"))
+    };
+    let ending = |line: &[u8]| -> &'static [u8] {
+        if line.ends_with(b"\r\n") {
+            b"\r\n"
+        } else {
+            b"\n"
+        }
+    };
+    let has_front = lines.first().is_some_and(|l| &l[..content(l)] == b"---");
+    let front_end = if has_front {
+        lines
+            .iter()
+            .skip(1)
+            .position(|l| &l[..content(l)] == b"---")
+            .map(|i| i + 1)
+    } else {
+        None
+    };
+    let status_line = front_end
+        .and_then(|end| (1..end).find(|&i| lines[i][..content(lines[i])].starts_with(b"status:")));
+    let mut out = Vec::with_capacity(bytes.len() + status.len() + link.len() + 8);
+    if !has_front || front_end.is_none() {
+        out.extend_from_slice(format!("---\n{status}\n---\n\n").as_bytes());
+    }
     let mut linked = false;
-    for (i, line) in text.lines().enumerate() {
-        if i == 0 && line == "---" {
-            in_front = true;
-        } else if in_front && line == "---" {
-            in_front = false;
-            front_done = true;
-        } else if in_front && line.starts_with("status:") {
-            out.push_str(&format!("status: superseded by ADR-{}\n", by.number));
+    for (i, line) in lines.iter().enumerate() {
+        let eol = ending(line);
+        if Some(i) == status_line {
+            out.extend_from_slice(status.as_bytes());
+            out.extend_from_slice(&line[content(line)..]);
             continue;
         }
-        out.push_str(line);
-        out.push('\n');
-        if front_done && !linked && line.starts_with("# ") {
-            out.push_str(&format!(
-                "\nSuperseded by [ADR {}]({}).\n",
-                by.number, by.file
-            ));
+        out.extend_from_slice(line);
+        if i == 0 && has_front && front_end.is_some() && status_line.is_none() {
+            out.extend_from_slice(status.as_bytes());
+            out.extend_from_slice(eol);
+        }
+        let body = front_end.is_none_or(|end| i > end);
+        if body && !linked && line.starts_with(b"# ") {
+            if !line.ends_with(b"\n") {
+                out.extend_from_slice(eol);
+            }
+            out.extend_from_slice(eol);
+            out.extend_from_slice(link.as_bytes());
+            out.extend_from_slice(eol);
             linked = true;
         }
     }
-    out
+    (out, status_line.is_some())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn ours(number: u32, project: &str, recommended: bool, status: &str) -> Existing {
-        let body = format!("---\nstatus: {status}\ndate: 2026-01-02\n---\n\n# Title\n\nBody");
-        let marker = record::marker(project, recommended, &body);
+    fn existing(number: u32, file: String, text: String) -> Existing {
         Existing {
-            number,
-            file: format!("{number:04}-x.md"),
-            text: format!("{body}\n\n{marker}\n"),
+            number: Number::parse(&number.to_string()).unwrap(),
+            file,
+            bytes: text.clone().into_bytes(),
+            text,
         }
     }
 
-    fn theirs(number: u32) -> Existing {
-        Existing {
+    fn ours(number: u32, project: &str, recommended: bool, status: &str) -> Existing {
+        let body = format!("---\nstatus: {status}\ndate: 2026-01-02\n---\n\n# Title\n\nBody");
+        let marker = record::marker(project, recommended, &body);
+        existing(
             number,
-            file: format!("{number:04}-record-architecture-decisions.md"),
-            text: "# 1. Record architecture decisions\n\nDate: 2026-01-01\n".into(),
+            format!("{number:04}-x.md"),
+            format!("{body}\n\n{marker}\n"),
+        )
+    }
+
+    fn theirs(number: u32) -> Existing {
+        existing(
+            number,
+            format!("{number:04}-record-architecture-decisions.md"),
+            "# 1. Record architecture decisions\n\nDate: 2026-01-01\n".into(),
+        )
+    }
+
+    fn link(number: &str, file: &str) -> Link {
+        Link {
+            number: number.into(),
+            file: file.into(),
         }
     }
 
@@ -299,8 +616,10 @@ mod tests {
         );
         assert_eq!(plan.file, "0003-run-shop-simply.md");
         assert_eq!(plan.supersedes.unwrap().number, "0002");
-        let (file, text) = plan.rewrite.unwrap();
-        assert_eq!(file, "0002-x.md");
+        let rewrite = plan.rewrite.unwrap();
+        assert_eq!(rewrite.file, "0002-x.md");
+        assert!(rewrite.exact);
+        let text = String::from_utf8(rewrite.bytes).unwrap();
         assert!(text.contains("status: superseded by ADR-0003\n"), "{text}");
         assert!(
             text.contains("# Title\n\nSuperseded by [ADR 0003](0003-run-shop-simply.md).\n"),
@@ -324,11 +643,96 @@ mod tests {
     }
 
     #[test]
-    fn record_numbers() {
-        assert_eq!(record_number("0001-x.md"), Some(1));
-        assert_eq!(record_number("12-x.md"), Some(12));
-        assert_eq!(record_number("README.md"), None);
-        assert_eq!(record_number("4294967295-big.md"), None);
-        assert_eq!(record_number("0001-x.txt"), None);
+    fn record_numbers_have_no_digit_limit() {
+        let n = |s: &str| record_number(s).map(|n| n.0);
+        assert_eq!(n("0001-x.md").as_deref(), Some("1"));
+        assert_eq!(n("12-x.md").as_deref(), Some("12"));
+        assert_eq!(n("0000-x.md").as_deref(), Some("0"));
+        assert_eq!(n("100000000-x.md").as_deref(), Some("100000000"));
+        assert_eq!(n("4294967295-big.md").as_deref(), Some("4294967295"));
+        assert_eq!(n("README.md"), None);
+        assert_eq!(n("-x.md"), None);
+        assert_eq!(n("12a-x.md"), None);
+        assert_eq!(n("0001-x.txt"), None);
+
+        let beyond_u128 = "9".repeat(60);
+        let big = record_number(&format!("{beyond_u128}-x.md")).unwrap();
+        assert_eq!(big.next().0, format!("1{}", "0".repeat(60)));
+        assert!(big.next() > big);
+        assert!(Number::parse("10").unwrap() > Number::parse("9").unwrap());
+        assert!(Number::parse("00010").unwrap() > Number::parse("9").unwrap());
+        assert_eq!(Number::parse("7").unwrap().padded(), "0007");
+        assert_eq!(Number::parse("0123456").unwrap().padded(), "123456");
+    }
+
+    #[test]
+    fn a_long_number_is_counted_past() {
+        let records = [theirs(1), ours(100_000_000, "other", true, "accepted")];
+        assert_eq!(records[1].file, "100000000-x.md");
+        let plan = plan(&records, "shop", true, "Run shop");
+        assert_eq!(plan.file, "100000001-run-shop.md");
+    }
+
+    #[test]
+    fn superseding_keeps_every_other_byte() {
+        let by = link("0009", "0009-new.md");
+        let mut old = b"---\r\nstatus: accepted\r\ndate: 2026-01-02\r\n---\r\n\r\n# T\xff\r\n\r\nBody \xfe\r\n"
+            .to_vec();
+        let (new, exact) = mark_superseded(&old, &by);
+        assert!(exact);
+        let expected = b"---\r\nstatus: superseded by ADR-0009\r\ndate: 2026-01-02\r\n---\r\n\r\n# T\xff\r\n\r\nSuperseded by [ADR 0009](0009-new.md).\r\n\r\nBody \xfe\r\n";
+        assert_eq!(new, expected.to_vec(), "{}", String::from_utf8_lossy(&new));
+
+        // No status line: one is inserted, and the caller must ask for --force.
+        old = b"---\ndate: 2026-01-02\n---\n\n# T\n".to_vec();
+        let (new, exact) = mark_superseded(&old, &by);
+        assert!(!exact);
+        assert_eq!(
+            String::from_utf8(new).unwrap(),
+            "---\nstatus: superseded by ADR-0009\ndate: 2026-01-02\n---\n\n# T\n\nSuperseded by [ADR 0009](0009-new.md).\n"
+        );
+        let (new, exact) = mark_superseded(b"# T", &by);
+        assert!(!exact);
+        assert_eq!(
+            String::from_utf8(new).unwrap(),
+            "---\nstatus: superseded by ADR-0009\n---\n\n# T\n\nSuperseded by [ADR 0009](0009-new.md).\n"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_of_bounded_size_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("0001-a.md"), "# A\n").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        assert_eq!(scan(dir.path()).unwrap().len(), 1);
+
+        let refused = |entry: &str| {
+            let err = scan(dir.path()).unwrap_err().to_string();
+            assert!(err.contains(entry), "{err}");
+            std::fs::remove_file(dir.path().join(entry))
+                .or_else(|_| std::fs::remove_dir(dir.path().join(entry)))
+                .unwrap();
+            err
+        };
+        std::fs::create_dir(dir.path().join("0002-folder.md")).unwrap();
+        assert!(refused("0002-folder.md").contains("is a folder"));
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("0003-zero.md")).unwrap();
+        assert!(refused("0003-zero.md").contains("FIFO, device or socket"));
+        let status = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("0004-fifo.md"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert!(refused("0004-fifo.md").contains("FIFO, device or socket"));
+        let big = vec![b'x'; MAX_RECORD_BYTES as usize + 1];
+        std::fs::write(dir.path().join("0005-big.md"), big).unwrap();
+        assert!(refused("0005-big.md").contains("larger than 1024 KiB"));
+        std::fs::write(
+            dir.path().join("0005-big.md"),
+            vec![b'x'; MAX_RECORD_BYTES as usize],
+        )
+        .unwrap();
+        assert_eq!(scan(dir.path()).unwrap().len(), 2);
     }
 }

@@ -180,6 +180,8 @@ pub struct Problem {
     pub related: Option<(Range<usize>, String)>,
     file: Option<Source>,
     named: Option<NamedSource<Arc<String>>>,
+    /// What is shown instead of the whole file when the problem is on a very long line.
+    window: Option<Arc<Window>>,
 }
 
 impl Problem {
@@ -194,6 +196,7 @@ impl Problem {
             related: None,
             file: None,
             named: None,
+            window: None,
         }
     }
 
@@ -219,6 +222,7 @@ impl Problem {
     pub fn in_source(mut self, source: &Source) -> Self {
         self.file = Some(source.clone());
         self.named = Some(source.named());
+        self.window = Window::around(source, &self.span, self.related.as_ref()).map(Arc::new);
         self
     }
 
@@ -240,11 +244,17 @@ impl Diagnostic for Problem {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        if let Some(window) = &self.window {
+            return Some(window.as_ref() as &dyn miette::SourceCode);
+        }
         self.named.as_ref().map(|n| n as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        self.file.as_ref()?;
+        let file = self.file.as_ref()?;
+        if let Some(window) = &self.window {
+            return Some(Box::new(window.labels(file, self).into_iter()));
+        }
         let mut labels = vec![miette::LabeledSpan::new_primary_with_span(
             Some(self.label.clone()),
             to_source_span(&self.span),
@@ -259,6 +269,153 @@ impl Diagnostic for Problem {
     }
 }
 
+/// Lines longer than this (in bytes) are not shown whole: only a window around the problem.
+/// miette cannot draw a marker beyond column 65,535 (it panics), and nobody reads such a line.
+const LONG_LINE: usize = 400;
+
+/// How much of a long line is shown before and after the marked text, and of the marked text.
+const WINDOW_CONTEXT: usize = 60;
+const WINDOW_MARKED: usize = 120;
+
+/// A window of one long line, shown in place of the file: the text around the problem, with
+/// `…` where the line goes on. It reports the line and column of the real file, so the header
+/// `[file:line:column]` stays exact.
+#[derive(Debug)]
+struct Window {
+    name: String,
+    /// The shown text: one line, no line breaks.
+    text: String,
+    /// 0-based line of the window in the file.
+    line: usize,
+    /// 0-based column (in characters) of the first character of `text` in the file's line.
+    column: usize,
+    /// Byte offset in the file of the first shown byte of the line.
+    start: usize,
+    /// Byte offset in the file after the last shown byte.
+    end: usize,
+    /// Bytes of the leading `…` (0 or 3).
+    prefix: usize,
+}
+
+impl Window {
+    /// A window when `span` or `related` is on a line longer than [`LONG_LINE`].
+    fn around(
+        source: &Source,
+        span: &Range<usize>,
+        related: Option<&(Range<usize>, String)>,
+    ) -> Option<Window> {
+        let text = source.text();
+        let line_of = |offset: usize| {
+            let offset = floor_char_boundary(text, offset.min(text.len()));
+            let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let mut end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+            if text[start..end].ends_with('\r') {
+                end -= 1;
+            }
+            (start, end)
+        };
+        let long = |offset: usize| {
+            let (start, end) = line_of(offset);
+            end - start > LONG_LINE
+        };
+        // miette shows the line before and after too: one of them may be the long one.
+        let (line_start, line_end) = line_of(span.start);
+        let neighbours_long = (line_start > 0 && long(line_start - 1))
+            || text[line_end..]
+                .find('\n')
+                .is_some_and(|i| long(line_end + i + 1));
+        if !long(span.start) && !neighbours_long && !related.is_some_and(|(r, _)| long(r.start)) {
+            return None;
+        }
+        let at = floor_char_boundary(text, span.start.clamp(line_start, line_end));
+        let start = floor_char_boundary(text, at.saturating_sub(WINDOW_CONTEXT).max(line_start));
+        let marked_end = span.end.clamp(at, line_end).min(at + WINDOW_MARKED);
+        let end = ceil_char_boundary(text, (marked_end + WINDOW_CONTEXT).min(line_end));
+        let prefix = if start > line_start { "…" } else { "" };
+        let suffix = if end < line_end { "…" } else { "" };
+        // A lone CR would start a new line for miette; a space keeps every offset.
+        let shown = text[start..end].replace('\r', " ");
+        let (line, _) = source.line_col(start);
+        Some(Window {
+            name: source.path().display().to_string(),
+            text: format!("{prefix}{shown}{suffix}"),
+            line: line - 1,
+            column: text[line_start..start].chars().count() - usize::from(!prefix.is_empty()),
+            start,
+            end,
+            prefix: prefix.len(),
+        })
+    }
+
+    /// `offset` of the file, in the shown text (clamped to the window).
+    fn map(&self, offset: usize) -> usize {
+        self.prefix + offset.clamp(self.start, self.end) - self.start
+    }
+
+    fn contains(&self, span: &Range<usize>) -> bool {
+        self.start <= span.start && span.start <= self.end
+    }
+
+    /// The problem's labels, moved into the window. A related place outside the window is
+    /// named in the primary label instead.
+    fn labels(&self, file: &Source, problem: &Problem) -> Vec<miette::LabeledSpan> {
+        let shown = |span: &Range<usize>| {
+            let start = self.map(span.start);
+            SourceSpan::new(start.into(), self.map(span.end.max(span.start)) - start)
+        };
+        let mut label = problem.label.clone();
+        let mut labels = Vec::new();
+        if let Some((span, text)) = &problem.related {
+            if self.contains(span) {
+                labels.push(miette::LabeledSpan::new_with_span(
+                    Some(text.clone()),
+                    shown(span),
+                ));
+            } else {
+                let (line, column) = file.line_col(span.start);
+                label.push_str(&format!(" ({text}: line {line}, column {column})"));
+            }
+        }
+        labels.insert(
+            0,
+            miette::LabeledSpan::new_primary_with_span(Some(label), shown(&problem.span)),
+        );
+        labels
+    }
+}
+
+impl miette::SourceCode for Window {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self.text.as_bytes().read_span(span, before, after)?;
+        let offset = inner.span().offset();
+        let column = self.column
+            + self
+                .text
+                .get(..offset)
+                .map_or(offset, |t| t.chars().count());
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            self.line + inner.line(),
+            column,
+            inner.line_count(),
+        )))
+    }
+}
+
+fn ceil_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset += 1;
+    }
+    offset
+}
+
 fn to_source_span(span: &Range<usize>) -> SourceSpan {
     SourceSpan::new(span.start.into(), span.end.saturating_sub(span.start))
 }
@@ -267,7 +424,7 @@ fn to_source_span(span: &Range<usize>) -> SourceSpan {
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum Error {
     /// The workspace file was not found.
-    #[error("no k8s-advisor.toml in {dir} or any folder above it")]
+    #[error("no k8s-advisor.toml in {dir} or a folder above it in the same repository")]
     #[diagnostic(
         code("k8s-advisor::no-workspace"),
         help("run `k8s-advisor init` to create one, or point at it with -w FILE")
@@ -412,6 +569,39 @@ mod tests {
             let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
             proptest::prop_assert_eq!(source.line_col(offset), (line, column));
         }
+    }
+
+    /// The report of a problem on `line` of a file whose line 2 is `long`.
+    fn report_on_long_line(long: &str, span: Range<usize>) -> String {
+        let text = format!("a = 1\n{long}\nb = 2\n");
+        let source = Source::new("x.toml", text);
+        let err = Error::invalid(
+            &source,
+            vec![Problem::new(Code::Syntax, span, "bad").label("here")],
+        );
+        let mut out = String::new();
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .render_report(&mut out, &err)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn a_problem_far_along_a_long_line_shows_a_window_and_its_exact_place() {
+        let long = format!("k = \"{}\", x = 1", "é".repeat(70_000));
+        let at = 6 + long.find(", x").unwrap();
+        let out = report_on_long_line(&long, at..at + 1);
+        assert!(out.contains("[x.toml:2:70007]"), "{out}");
+        assert!(out.contains("│ …éééé"), "{out}");
+        assert!(out.lines().all(|l| l.chars().count() < 300), "{out}");
+
+        // The marked text itself is clipped too, and a line above it that is long.
+        let out = report_on_long_line(&long, 10..at);
+        assert!(out.contains("[x.toml:2:5]"), "{out}");
+        assert!(out.lines().all(|l| l.chars().count() < 300), "{out}");
+        let out = report_on_long_line(&long, long.len() + 7..long.len() + 8);
+        assert!(out.contains("[x.toml:3:1]"), "{out}");
+        assert!(out.lines().all(|l| l.chars().count() < 300), "{out}");
     }
 
     #[test]

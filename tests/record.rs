@@ -352,3 +352,312 @@ fn a_big_model_gets_a_domain_diagram_and_short_lists() {
     markdownlint(std::slice::from_ref(&path));
     mermaid_blocks_parse(&record_text);
 }
+
+// Hardening (issue #10): the record folder stays inside the repository, only regular files of
+// bounded size are read, numbers have no digit limit, superseding keeps a person's bytes.
+
+/// A workspace whose verdict follows two answers: both true recommend Kubernetes.
+fn flip(recommended: bool) -> String {
+    format!(
+        "version = 1\n[project]\nname = \"flip\"\n[answers]\ninfrastructure-control = {recommended}\nhybrid-cloud = {recommended}\n[[services]]\nname = \"web\"\nport = 80\n"
+    )
+}
+
+/// Runs `k8s-advisor ARGS` in `dir`, at most 20 seconds.
+fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    bin()
+        .current_dir(dir)
+        .env("SOURCE_DATE_EPOCH", "1795651200")
+        .args(args)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap()
+}
+
+/// Asserts exit 2 and returns stderr.
+fn refused(out: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    stderr
+}
+
+/// A folder `repo` holding `.git` and the workspace, inside a fresh temporary folder.
+fn git_repo(recommended: bool) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::write(repo.join("k8s-advisor.toml"), flip(recommended)).unwrap();
+    (tmp, repo)
+}
+
+#[test]
+fn adr_dir_cannot_send_records_outside_the_repository() {
+    let (tmp, repo) = git_repo(true);
+    std::fs::write(repo.join(".adr-dir"), "../../escape\n").unwrap();
+    let stderr = refused(&run_in(&repo, &["record"]));
+    assert!(
+        stderr.contains(".adr-dir names `../../escape`") && stderr.contains("outside"),
+        "{stderr}"
+    );
+    assert!(!tmp.path().join("escape").exists());
+    assert!(!tmp.path().parent().unwrap().join("escape").exists());
+
+    // Through a link inside the repository, too.
+    std::fs::create_dir(tmp.path().join("elsewhere")).unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("elsewhere"), repo.join("records")).unwrap();
+    std::fs::write(repo.join(".adr-dir"), "records/adr").unwrap();
+    let stderr = refused(&run_in(&repo, &["record"]));
+    assert!(stderr.contains("outside"), "{stderr}");
+    assert!(!tmp.path().join("elsewhere/adr").exists());
+
+    // A conventional folder that is a link out of the repository is refused as well.
+    std::fs::remove_file(repo.join(".adr-dir")).unwrap();
+    std::fs::create_dir(repo.join("docs")).unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("elsewhere"), repo.join("docs/adr")).unwrap();
+    let stderr = refused(&run_in(&repo, &["record"]));
+    assert!(stderr.contains("outside"), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("elsewhere"))
+            .unwrap()
+            .count(),
+        0
+    );
+
+    // --adr-dir is the user's own choice: taken as given, even outside the repository.
+    std::fs::remove_file(repo.join("docs/adr")).unwrap();
+    let out = run_in(&repo, &["record", "--adr-dir", "../elsewhere"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(records(&tmp.path().join("elsewhere")).len(), 1);
+}
+
+#[test]
+fn adr_dir_is_searched_only_from_the_real_workspace_folder_up_to_the_repository_root() {
+    // Planted above the repository: ignored.
+    let (tmp, repo) = git_repo(true);
+    std::fs::write(tmp.path().join(".adr-dir"), "planted").unwrap();
+    std::fs::create_dir(repo.join("sub")).unwrap();
+    std::fs::rename(
+        repo.join("k8s-advisor.toml"),
+        repo.join("sub/k8s-advisor.toml"),
+    )
+    .unwrap();
+    let out = run_in(&repo.join("sub"), &["record"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!tmp.path().join("planted").exists());
+    assert_eq!(records(&repo.join("sub/docs/adr")).len(), 1);
+
+    // Inside the repository, above the workspace: used, relative to its own folder.
+    std::fs::write(repo.join(".adr-dir"), "decisions").unwrap();
+    let out = run_in(&repo.join("sub"), &["record"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(records(&repo.join("decisions")).len(), 1);
+
+    // `-w ../b/...` from a folder holding its own `.adr-dir`: the search starts at b, not here.
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(b.join(".git")).unwrap();
+    std::fs::write(a.join(".adr-dir"), "a-records").unwrap();
+    std::fs::write(b.join("k8s-advisor.toml"), flip(true)).unwrap();
+    let out = run_in(&a, &["-w", "../b/k8s-advisor.toml", "record"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!a.join("a-records").exists());
+    assert_eq!(records(&b.join("docs/adr")).len(), 1);
+
+    // Without a repository only the workspace folder itself is searched.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join(".adr-dir"), "planted").unwrap();
+    let ws = tmp.path().join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    std::fs::write(ws.join("k8s-advisor.toml"), flip(true)).unwrap();
+    let out = run_in(&ws, &["record"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!tmp.path().join("planted").exists());
+    assert_eq!(records(&ws.join("docs/adr")).len(), 1);
+}
+
+#[test]
+fn only_regular_record_files_are_read_and_a_bad_entry_is_named() {
+    let (_tmp, repo) = git_repo(true);
+    let adr = repo.join("docs/adr");
+    std::fs::create_dir_all(&adr).unwrap();
+
+    // A FIFO would block the read forever.
+    let fifo = adr.join("0002-x.md");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let stderr = refused(&run_in(&repo, &["record"]));
+    assert!(
+        stderr.contains("0002-x.md is a FIFO, device or socket"),
+        "{stderr}"
+    );
+    std::fs::remove_file(&fifo).unwrap();
+
+    // A link to an endless device would grow memory without limit.
+    std::os::unix::fs::symlink("/dev/zero", adr.join("0003-zero.md")).unwrap();
+    let stderr = refused(&run_in(&repo, &["record"]));
+    assert!(
+        stderr.contains("0003-zero.md is a FIFO, device or socket"),
+        "{stderr}"
+    );
+    std::fs::remove_file(adr.join("0003-zero.md")).unwrap();
+
+    // A folder named like a record: the message names the entry, not the record folder.
+    std::fs::create_dir(adr.join("0004-folder.md")).unwrap();
+    let stderr = refused(&run_in(&repo, &["record"]));
+    assert!(stderr.contains("0004-folder.md is a folder"), "{stderr}");
+    std::fs::remove_dir(adr.join("0004-folder.md")).unwrap();
+
+    // Larger than 1 MiB: refused, named.
+    std::fs::write(adr.join("0005-big.md"), vec![b'x'; (1 << 20) + 1]).unwrap();
+    let stderr = refused(&run_in(&repo, &["record"]));
+    assert!(
+        stderr.contains("0005-big.md is larger than 1024 KiB"),
+        "{stderr}"
+    );
+    assert_eq!(records(&adr), ["0005-big.md"]);
+}
+
+#[test]
+fn a_record_with_a_long_number_is_recognised_as_ours() {
+    let (_tmp, repo) = git_repo(true);
+    record(&repo, &[]);
+    let adr = repo.join("docs/adr");
+    let name = records(&adr).remove(0);
+    let long = name.replacen("0001", "100000000", 1);
+    std::fs::rename(adr.join(&name), adr.join(&long)).unwrap();
+    let edited = std::fs::read_to_string(adr.join(&long)).unwrap().replace(
+        "## Decision Drivers\n",
+        "## Decision Drivers\n\nOur own note.\n",
+    );
+    std::fs::write(adr.join(&long), &edited).unwrap();
+
+    let stderr = refused(&run_in(&repo, &["record"]));
+    assert!(
+        stderr.contains("edited by hand") && stderr.contains(&long),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(adr.join(&long)).unwrap(), edited);
+    assert_eq!(records(&adr), [long.clone()]);
+
+    // Beyond any machine integer: the next record still counts past it.
+    let huge = format!("{}-theirs.md", "9".repeat(40));
+    std::fs::write(adr.join(&huge), "# Theirs\n").unwrap();
+    std::fs::write(repo.join("k8s-advisor.toml"), flip(false)).unwrap();
+    let out = run_in(&repo, &["record", "--force"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let next = format!("1{}-", "0".repeat(40));
+    assert!(
+        records(&adr).iter().any(|f| f.starts_with(&next)),
+        "{:?}",
+        records(&adr)
+    );
+}
+
+#[test]
+fn superseding_an_edited_record_changes_only_its_status_line() {
+    let (_tmp, repo) = git_repo(true);
+    record(&repo, &[]);
+    let adr = repo.join("docs/adr");
+    let name = records(&adr).remove(0);
+    let path = adr.join(&name);
+    // Saved by someone's editor: CRLF, and a byte that is not UTF-8 in the body.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut edited = text.replace('\n', "\r\n").into_bytes();
+    let at = edited.windows(4).position(|w| w == b"## C").unwrap();
+    edited.splice(at..at, b"Latin-1 caf\xe9.\r\n\r\n".iter().copied());
+    std::fs::write(&path, &edited).unwrap();
+
+    std::fs::write(repo.join("k8s-advisor.toml"), flip(false)).unwrap();
+    let said = record(&repo, &[]);
+    assert!(
+        said.contains(&format!("Marked docs/adr/{name} as superseded")),
+        "{said}"
+    );
+    let new = records(&adr).into_iter().find(|f| f != &name).unwrap();
+
+    // The expected bytes: the original with its status line replaced and a link under the
+    // title, both with CRLF.
+    let find = |bytes: &[u8], what: &[u8], from: usize| {
+        from + bytes[from..]
+            .windows(what.len())
+            .position(|w| w == what)
+            .unwrap()
+    };
+    let title = find(&edited, b"\r\n# ", 0) + 2;
+    let title_end = find(&edited, b"\r\n", title) + 2;
+    let mut expected = edited[..title_end].to_vec();
+    expected.extend_from_slice(format!("\r\nSuperseded by [ADR 0002]({new}).\r\n").as_bytes());
+    expected.extend_from_slice(&edited[title_end..]);
+    let old_status: &[u8] = b"status: proposed\r\n";
+    let at = find(&expected, old_status, 0);
+    expected.splice(
+        at..at + old_status.len(),
+        b"status: superseded by ADR-0002\r\n".iter().copied(),
+    );
+    let marked = std::fs::read(&path).unwrap();
+    assert_eq!(marked, expected, "{}", String::from_utf8_lossy(&marked));
+}
+
+#[test]
+fn superseding_a_record_without_its_status_line_needs_force() {
+    let (_tmp, repo) = git_repo(true);
+    record(&repo, &[]);
+    let adr = repo.join("docs/adr");
+    let path = adr.join(records(&adr).remove(0));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let without = text.replace("status: proposed\n", "");
+    std::fs::write(&path, &without).unwrap();
+
+    std::fs::write(repo.join("k8s-advisor.toml"), flip(false)).unwrap();
+    let stderr = refused(&run_in(&repo, &["record"]));
+    assert!(
+        stderr.contains("edited by hand") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), without);
+    assert_eq!(records(&adr).len(), 1);
+
+    record(&repo, &["--force"]);
+    let marked = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        marked.starts_with("---\nstatus: superseded by ADR-0002\n"),
+        "{marked}"
+    );
+    assert_eq!(records(&adr).len(), 2);
+}

@@ -42,8 +42,9 @@ pub struct Write {
     pub path: PathBuf,
     /// What is there now; `None` when the file is missing.
     pub old: Option<String>,
-    /// What will be there.
-    pub new: String,
+    /// What will be there: bytes, so that a record someone saved with CRLF or invalid UTF-8
+    /// keeps them when only its status changes.
+    pub new: Vec<u8>,
     /// What the file is.
     pub kind: Kind,
 }
@@ -92,7 +93,7 @@ impl Plan {
             };
             text.push_str(&unified(
                 write.old.as_deref().unwrap_or(""),
-                &write.new,
+                &String::from_utf8_lossy(&write.new),
                 &old_name,
                 &format!("b/{shown}"),
             ));
@@ -166,7 +167,7 @@ pub fn apply(plan: &Plan, force: bool) -> Result<Applied, Error> {
         source: Box::new(source),
     };
     for write in &plan.writes {
-        fsutil::write_atomic(&write.path, write.new.as_bytes())
+        fsutil::write_atomic(&write.path, &write.new)
             .map_err(|e| incomplete(&applied, &write.path, e))?;
         applied.written.push(write.path.clone());
     }
@@ -242,7 +243,7 @@ pub fn plan_manifests(out: &Path, project: &str, files: &[GeneratedFile]) -> Res
         plan.writes.push(Write {
             path: target,
             old,
-            new: file.contents.clone(),
+            new: file.contents.clone().into_bytes(),
             kind: Kind::Manifest,
         });
     }
@@ -443,7 +444,7 @@ mod tests {
         Write {
             path,
             old: None,
-            new: "x\n".to_string(),
+            new: b"x\n".to_vec(),
             kind: Kind::Manifest,
         }
     }

@@ -80,23 +80,32 @@ pub fn plan(
         .iter()
         .find(|e| e.file == placed.file)
         .map(|e| e.text.clone());
-    if old.as_deref() != Some(text.as_str()) {
+    let unchanged = existing
+        .iter()
+        .any(|e| e.file == placed.file && e.bytes == text.as_bytes());
+    if !unchanged {
         plan.writes.push(Write {
             path: path.clone(),
             old,
-            new: text,
+            new: text.into_bytes(),
             kind: Kind::Record,
         });
     }
-    if let Some((old_file, new_text)) = placed.rewrite {
+    if let Some(rewrite) = placed.rewrite {
         let old = existing
             .iter()
-            .find(|e| e.file == old_file)
+            .find(|e| e.file == rewrite.file)
             .map(|e| e.text.clone());
+        let target = dir.join(&rewrite.file);
+        // Its status line is gone: marking it superseded means inserting one, which is more
+        // than the status change a person's edits allow without --force.
+        if !rewrite.exact {
+            plan.edited.push((target.clone(), Kind::Superseded));
+        }
         plan.writes.push(Write {
-            path: dir.join(old_file),
+            path: target,
             old,
-            new: new_text,
+            new: rewrite.bytes,
             kind: Kind::Superseded,
         });
     }
