@@ -28,6 +28,19 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
             "edit it, or run `k8s-advisor init --force` to replace it",
         ));
     }
+    // A second workspace below the repository's would shadow it for every command run there.
+    if cli.workspace.is_none()
+        && !exists
+        && let Ok(found) = workspace::locate(None, &cwd)
+    {
+        return Err(Error::usage(
+            format!(
+                "this repository already has a workspace, {}; nothing was written",
+                found.display()
+            ),
+            "run k8s-advisor from there, or pass `-w k8s-advisor.toml` to start a second workspace here",
+        ));
+    }
     let folder = path
         .canonicalize()
         .ok()

@@ -15,24 +15,38 @@ use crate::model::Workspace;
 pub const FILE_NAME: &str = "k8s-advisor.toml";
 
 /// Finds the workspace: `explicit` if given, else `k8s-advisor.toml` in `start` or the nearest
-/// folder above it.
+/// folder above it, up to the repository root (the nearest folder holding `.git`). Outside a
+/// repository only `start` itself is searched: a workspace planted in a shared folder above
+/// (`/tmp`, a home folder) must not be picked up.
 pub fn locate(explicit: Option<&Path>, start: &Path) -> Result<PathBuf, Error> {
     if let Some(path) = explicit {
         return Ok(path.to_path_buf());
     }
+    let real = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
+    let boundary = repository_root(&real).unwrap_or_else(|| real.clone());
     // Report the path relative to where the user stands, as they would type it.
-    start
-        .ancestors()
-        .enumerate()
-        .find(|(_, dir)| dir.join(FILE_NAME).is_file())
-        .map(|(up, _)| {
+    for (up, dir) in real.ancestors().enumerate() {
+        if dir.join(FILE_NAME).is_file() {
             let mut path: PathBuf = std::iter::repeat_n("..", up).collect();
             path.push(FILE_NAME);
-            path
-        })
-        .ok_or_else(|| Error::NoWorkspace {
-            dir: start.to_path_buf(),
-        })
+            return Ok(path);
+        }
+        if dir == boundary {
+            break;
+        }
+    }
+    Err(Error::NoWorkspace {
+        dir: start.to_path_buf(),
+    })
+}
+
+/// The repository `dir` is in: the nearest folder at or above it holding `.git` (a folder, or a
+/// file as in a worktree or submodule). `dir` should be canonical, so that `..` and links do not
+/// lead the search elsewhere.
+pub fn repository_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| std::fs::symlink_metadata(d.join(".git")).is_ok())
+        .map(Path::to_path_buf)
 }
 
 /// Reads and validates the workspace at `path`. `criteria` are the ids that `[answers]` may name.
