@@ -12,4 +12,5 @@ mod graph;
 mod init;
 mod random_model;
 mod record;
+mod robust;
 mod support;

@@ -568,7 +568,7 @@ fn a_record_with_a_long_number_is_recognised_as_ours() {
         "{stderr}"
     );
     assert_eq!(std::fs::read_to_string(adr.join(&long)).unwrap(), edited);
-    assert_eq!(records(&adr), [long.clone()]);
+    assert_eq!(records(&adr), [long]);
 
     // Beyond any machine integer: the next record still counts past it.
     let huge = format!("{}-theirs.md", "9".repeat(40));
