@@ -304,10 +304,10 @@ team = "a.b_c-d"
 [[services]]
 name = "web"
 namespace = "ns"
-description = "two\nkind: Secret\u2028lines"
+description = "two\nkind: Secret\nlines"
 image = "reg.example.com/x:1\"#injected:{true}"
 port = 8080
-egress = [{ cidr = "0.0.0.0/0", ports = [443], reason = "line one\nkind: Secret\r\u2028x" }]
+egress = [{ cidr = "0.0.0.0/0", ports = [443], reason = "line one\nkind: Secret\r\nx" }]
 "##;
     let workspace = load_text(text);
     let files = generate::generate(&workspace);
