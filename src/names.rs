@@ -22,18 +22,20 @@ fn label(name: &str, letter_first: bool) -> Result<(), String> {
     if name.is_empty() {
         return Err("a name cannot be empty".into());
     }
-    if name.len() > MAX_LABEL {
-        return Err(format!(
-            "a name has at most {MAX_LABEL} characters, this one has {}",
-            name.chars().count()
-        ));
-    }
+    // The alphabet first: once a name is ASCII, its length in bytes (what Kubernetes limits)
+    // is its length in characters (what the message says).
     if let Some(bad) = name
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
         return Err(format!(
             "only lowercase letters, digits and '-' are allowed, not {bad:?}"
+        ));
+    }
+    if name.len() > MAX_LABEL {
+        return Err(format!(
+            "a name has at most {MAX_LABEL} characters, this one has {}",
+            name.len()
         ));
     }
     if letter_first && !name.starts_with(|c: char| c.is_ascii_lowercase()) {
@@ -48,18 +50,18 @@ fn label(name: &str, letter_first: bool) -> Result<(), String> {
 /// Checks a port name (IANA_SVC_NAME): at most 15 characters of `[a-z0-9-]`, at least one
 /// letter, no leading, trailing or doubled '-'.
 pub fn port_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > MAX_PORT_NAME {
-        return Err(format!(
-            "a port name has 1 to {MAX_PORT_NAME} characters, this one has {}",
-            name.chars().count()
-        ));
-    }
     if let Some(bad) = name
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
         return Err(format!(
             "a port name has only lowercase letters, digits and '-', not {bad:?}"
+        ));
+    }
+    if name.is_empty() || name.len() > MAX_PORT_NAME {
+        return Err(format!(
+            "a port name has 1 to {MAX_PORT_NAME} characters, this one has {}",
+            name.len()
         ));
     }
     if !name.chars().any(|c| c.is_ascii_lowercase()) {
@@ -133,6 +135,15 @@ mod tests {
         assert!(port_name("a--b").is_err());
         assert!(port_name("very-long-port-name").is_err());
         assert!(port_name("HTTP").is_err());
+    }
+
+    #[test]
+    fn lengths_are_reported_in_the_unit_they_are_measured_in() {
+        // 32 characters, 64 bytes: not "at most 63 characters, this one has 32".
+        let why = dns1123_label(&"é".repeat(32)).unwrap_err();
+        assert!(why.contains("not 'é'"), "{why}");
+        let why = dns1123_label(&"a".repeat(64)).unwrap_err();
+        assert!(why.contains("this one has 64"), "{why}");
     }
 
     #[test]
