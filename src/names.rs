@@ -22,18 +22,20 @@ fn label(name: &str, letter_first: bool) -> Result<(), String> {
     if name.is_empty() {
         return Err("a name cannot be empty".into());
     }
-    if name.len() > MAX_LABEL {
-        return Err(format!(
-            "a name has at most {MAX_LABEL} characters, this one has {}",
-            name.chars().count()
-        ));
-    }
+    // The alphabet first: once a name is ASCII, its length in bytes (what Kubernetes limits)
+    // is its length in characters (what the message says).
     if let Some(bad) = name
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
         return Err(format!(
             "only lowercase letters, digits and '-' are allowed, not {bad:?}"
+        ));
+    }
+    if name.len() > MAX_LABEL {
+        return Err(format!(
+            "a name has at most {MAX_LABEL} characters, this one has {}",
+            name.len()
         ));
     }
     if letter_first && !name.starts_with(|c: char| c.is_ascii_lowercase()) {
@@ -48,18 +50,18 @@ fn label(name: &str, letter_first: bool) -> Result<(), String> {
 /// Checks a port name (IANA_SVC_NAME): at most 15 characters of `[a-z0-9-]`, at least one
 /// letter, no leading, trailing or doubled '-'.
 pub fn port_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > MAX_PORT_NAME {
-        return Err(format!(
-            "a port name has 1 to {MAX_PORT_NAME} characters, this one has {}",
-            name.chars().count()
-        ));
-    }
     if let Some(bad) = name
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
         return Err(format!(
             "a port name has only lowercase letters, digits and '-', not {bad:?}"
+        ));
+    }
+    if name.is_empty() || name.len() > MAX_PORT_NAME {
+        return Err(format!(
+            "a port name has 1 to {MAX_PORT_NAME} characters, this one has {}",
+            name.len()
         ));
     }
     if !name.chars().any(|c| c.is_ascii_lowercase()) {
@@ -96,6 +98,17 @@ pub fn slugify(text: &str, max: usize) -> Option<String> {
     (!slug.is_empty()).then_some(slug)
 }
 
+/// True for characters that must never reach a terminal or a generated document from the
+/// workspace: control characters (C0, DEL, C1), the Unicode line and paragraph separators,
+/// bidirectional controls, zero-width and byte-order marks, and noncharacters.
+pub fn unsafe_char(c: char) -> bool {
+    let n = u32::from(c);
+    c.is_control()
+        || matches!(n, 0x2028 | 0x2029 | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2069 | 0xFEFF)
+        || (0xFDD0..=0xFDEF).contains(&n)
+        || n & 0xFFFE == 0xFFFE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +135,27 @@ mod tests {
         assert!(port_name("a--b").is_err());
         assert!(port_name("very-long-port-name").is_err());
         assert!(port_name("HTTP").is_err());
+    }
+
+    #[test]
+    fn lengths_are_reported_in_the_unit_they_are_measured_in() {
+        // 32 characters, 64 bytes: not "at most 63 characters, this one has 32".
+        let why = dns1123_label(&"é".repeat(32)).unwrap_err();
+        assert!(why.contains("not 'é'"), "{why}");
+        let why = dns1123_label(&"a".repeat(64)).unwrap_err();
+        assert!(why.contains("this one has 64"), "{why}");
+    }
+
+    #[test]
+    fn unsafe_characters() {
+        for c in [
+            '\u{1b}', '\u{7f}', '\u{85}', '\u{2028}', '\u{202e}', '\u{fffe}', '\u{feff}',
+        ] {
+            assert!(unsafe_char(c), "{c:?}");
+        }
+        for c in ['a', 'é', '→', '漢', ' '] {
+            assert!(!unsafe_char(c), "{c:?}");
+        }
     }
 
     #[test]
