@@ -95,7 +95,7 @@ fn record(text: &str) -> String {
         today: "2026-01-01",
     };
     layout::record::plan(&mut plan, &graph, &policy, &verdict, input).unwrap();
-    plan.writes.remove(0).new
+    String::from_utf8(plan.writes.remove(0).new).expect("a record is UTF-8")
 }
 
 /// The structure of a Markdown document: every element it opens, and every piece of raw HTML,
