@@ -701,6 +701,28 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    fn adr_dir_is_looked_for_above_the_real_workspace_folder_not_above_a_link_to_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("repo");
+        let real = tmp.path().join("elsewhere/ws");
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(&real).unwrap();
+        std::fs::write(repo.join(".adr-dir"), "decisions").unwrap();
+        std::os::unix::fs::symlink(&real, repo.join("link")).unwrap();
+        // Through the link, the text of the path passes the repository's `.adr-dir`, but
+        // `link/..` is `elsewhere`: that `.adr-dir` must not count.
+        let dir = locate_dir(&repo.join("link"), None).unwrap();
+        assert_eq!(dir, repo.join("link/docs/adr"));
+        // From inside the repository it does.
+        std::fs::create_dir(repo.join("ws")).unwrap();
+        assert_eq!(
+            locate_dir(&repo.join("ws"), None).unwrap(),
+            repo.join("ws/../decisions")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
     fn only_regular_files_of_bounded_size_are_read() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("0001-a.md"), "# A\n").unwrap();
