@@ -8,7 +8,7 @@ use crate::assess::{Status, Verdict, assess};
 use crate::diagnostic::{Error, Source};
 use crate::graph::ServiceGraph;
 use crate::model::{Expose, Platform};
-use crate::names;
+use crate::names::{self, CidrError};
 use crate::policy::Policy;
 use crate::prompt::Prompter;
 use crate::workspace::{self, write::Draft, write::DraftNamespace, write::DraftService};
@@ -30,7 +30,7 @@ pub fn questionnaire(
 ) -> Result<Outcome, Error> {
     p.note("Describe the project; every answer can be changed later in k8s-advisor.toml.");
     let name = p.input("Project name", default_name, &|s| names::dns1123_label(s))?;
-    let description = p.input("One-sentence description", "", &|_| Ok(()))?;
+    let description = p.input("One-sentence description", "", &|s| free_text(s))?;
     let platforms: Vec<String> = Platform::ALL
         .iter()
         .map(|pl| format!("{} ({})", pl.as_str(), pl.title()))
@@ -167,13 +167,7 @@ pub fn questionnaire(
         let image = p.input(
             &format!("Container image of {service}"),
             &format!("registry.example.com/{name}/{service}:0.1.0"),
-            &|s| {
-                if s.is_empty() || s.chars().any(char::is_whitespace) {
-                    Err("an image reference has no spaces".into())
-                } else {
-                    Ok(())
-                }
-            },
+            &|s| names::image(s),
         )?;
         services.push(DraftService {
             name: service,
@@ -248,38 +242,45 @@ pub fn evaluate_text(text: &str, policy: &Policy, path: &Path) -> Result<Verdict
     Ok(assess(&ServiceGraph::build(&ws), policy))
 }
 
+// The answers are checked with the same rules as the workspace file (`names`), so that what
+// the questionnaire accepts always validates.
+
 fn port(s: &str) -> Result<u16, String> {
-    match s.trim().parse::<u16>() {
-        Ok(p) if p >= 1 => Ok(p),
-        _ => Err("a port is a number from 1 to 65535".into()),
-    }
+    s.trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(names::port)
+        .ok_or_else(|| "a port is a number from 1 to 65535".into())
 }
 
 fn cidr_list(s: &str) -> Result<Vec<String>, String> {
     s.split(',')
         .map(str::trim)
         .filter(|c| !c.is_empty())
-        .map(|c| match c.parse::<ipnet::IpNet>() {
-            Ok(net) if net.trunc() == net => Ok(net.to_string()),
-            Ok(net) => Err(format!(
-                "{c} has host bits set; did you mean {}?",
-                net.trunc()
-            )),
-            Err(_) => Err(format!("{c} is not a CIDR such as 10.0.0.0/16")),
+        .map(|c| match names::cidr(c) {
+            Ok(net) => Ok(net.to_string()),
+            Err(CidrError::HostBits(net)) => {
+                Err(format!("{c} has host bits set; did you mean {net}?"))
+            }
+            Err(CidrError::NotCidr) => Err(format!("{c} is not a CIDR such as 10.0.0.0/16")),
         })
         .collect()
 }
 
 fn label_value(s: &str) -> Result<(), String> {
-    let ok = s.is_empty()
-        || (s.len() <= 63
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && s.ends_with(|c: char| c.is_ascii_alphanumeric()));
-    if ok {
+    if s.is_empty() {
         Ok(())
     } else {
-        Err("use letters, digits, '-', '_' or '.', at most 63, starting and ending with a letter or digit".into())
+        names::label_value(s)
+    }
+}
+
+fn free_text(s: &str) -> Result<(), String> {
+    match s.chars().find(|&c| names::unsafe_char(c)) {
+        Some(c) => Err(format!(
+            "remove the invisible character U+{:04X}",
+            u32::from(c)
+        )),
+        None => Ok(()),
     }
 }
