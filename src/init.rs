@@ -37,6 +37,43 @@ pub fn questionnaire(
         .collect();
     let platform = Platform::ALL[p.select("Where will the cluster run?", &platforms, 0)?];
 
+    let namespaces = ask_namespaces(p, &name)?;
+    let ns_names: Vec<String> = namespaces.iter().map(|n| n.name.clone()).collect();
+    let (mut services, internal_cidrs) = ask_services(p, &name, platform, &ns_names)?;
+    ask_calls(p, &mut services)?;
+
+    let mut draft = Draft {
+        name,
+        description,
+        platform,
+        internal_cidrs,
+        answers: Vec::new(),
+        namespaces,
+        services,
+    };
+    let without_answers = evaluate(&draft, policy, path)?;
+    p.note("Now the criteria. Where the model can tell, its answer is the default.");
+    for (criterion, result) in policy.criteria.iter().zip(&without_answers.criteria) {
+        let default = result.status == Status::Met;
+        let prompt = if result.evidence.is_some() {
+            format!("{} (the model says: {})", criterion.question, result.detail)
+        } else {
+            criterion.question.clone()
+        };
+        let answer = p.confirm(&prompt, default)?;
+        // An answer that merely repeats the evidence is not written: the model stays the source
+        // and keeps the verdict current as the workspace grows.
+        if result.evidence.is_none() || answer != default {
+            draft.answers.push((criterion.id.clone(), answer));
+        }
+    }
+    let text = workspace::write::render(&draft, policy);
+    let verdict = evaluate_text(&text, policy, path)?;
+    Ok(Outcome { text, verdict })
+}
+
+/// The business domains, each with its team; the project's own namespace when none is given.
+fn ask_namespaces(p: &mut dyn Prompter, project: &str) -> Result<Vec<DraftNamespace>, Error> {
     p.note("Business domains become namespaces; each one is owned by a team.");
     let mut namespaces: Vec<DraftNamespace> = Vec::new();
     loop {
@@ -71,13 +108,23 @@ pub fn questionnaire(
     }
     if namespaces.is_empty() {
         namespaces.push(DraftNamespace {
-            name: name.clone(),
+            name: project.to_string(),
             team: String::new(),
             description: String::new(),
         });
     }
-    let ns_names: Vec<String> = namespaces.iter().map(|n| n.name.clone()).collect();
 
+    Ok(namespaces)
+}
+
+/// The services, each with its domain, port, exposure and image; also the company network's
+/// ranges, asked once the first internal service needs them.
+fn ask_services(
+    p: &mut dyn Prompter,
+    project: &str,
+    platform: Platform,
+    ns_names: &[String],
+) -> Result<(Vec<DraftService>, Vec<String>), Error> {
     p.note("Services: one Deployment and one Service each.");
     let mut services: Vec<DraftService> = Vec::new();
     let mut internal_cidrs: Vec<String> = Vec::new();
@@ -108,7 +155,7 @@ pub fn questionnaire(
         let namespace = if ns_names.len() == 1 {
             ns_names[0].clone()
         } else {
-            ns_names[p.select(&format!("Domain of {service}"), &ns_names, 0)?].clone()
+            ns_names[p.select(&format!("Domain of {service}"), ns_names, 0)?].clone()
         };
         if taken.contains(&(namespace.clone(), service.clone())) {
             p.note(&format!(
@@ -116,46 +163,7 @@ pub fn questionnaire(
             ));
             continue;
         }
-        let target = p.input(
-            &format!("Port {service} listens on (empty if it takes no requests)"),
-            "8080",
-            &|s| {
-                if s.is_empty() {
-                    Ok(())
-                } else {
-                    port(s).map(|_| ())
-                }
-            },
-        )?;
-        let (port_pair, expose) = if target.is_empty() {
-            (None, Expose::Cluster)
-        } else {
-            let target =
-                port(&target).map_err(|e| Error::usage(e, "enter a port from 1 to 65535"))?;
-            let service_port = p.input("Port callers use (the Service port)", "80", &|s| {
-                port(s).map(|_| ())
-            })?;
-            let service_port =
-                port(&service_port).map_err(|e| Error::usage(e, "enter a port from 1 to 65535"))?;
-            // A generic cluster has no standard private load balancer to offer.
-            let offered: Vec<Expose> = if platform == Platform::Generic {
-                vec![Expose::Cluster, Expose::Public]
-            } else {
-                vec![Expose::Cluster, Expose::Internal, Expose::Public]
-            };
-            let choices: Vec<String> = offered
-                .iter()
-                .map(|e| match e {
-                    Expose::Cluster => "cluster: only other services in the cluster",
-                    Expose::Internal => "internal: a private load balancer for the company network",
-                    Expose::Public => "public: a load balancer on the internet",
-                })
-                .map(String::from)
-                .collect();
-            let question = format!("Who reaches {service} from outside the cluster?");
-            let expose = offered[p.select(&question, &choices, 0)?];
-            (Some((service_port, target)), expose)
-        };
+        let (port_pair, expose) = ask_port_and_exposure(p, platform, &service)?;
         if expose == Expose::Internal && internal_cidrs.is_empty() {
             let cidrs = p.input(
                 "Address ranges of the company network (comma-separated CIDRs)",
@@ -166,7 +174,7 @@ pub fn questionnaire(
         }
         let image = p.input(
             &format!("Container image of {service}"),
-            &format!("registry.example.com/{name}/{service}:0.1.0"),
+            &format!("registry.example.com/{project}/{service}:0.1.0"),
             &|s| names::image(s),
         )?;
         services.push(DraftService {
@@ -180,6 +188,60 @@ pub fn questionnaire(
         });
     }
 
+    Ok((services, internal_cidrs))
+}
+
+/// The port a service listens on (none when it takes no requests), the Service port callers
+/// use, and how far it is exposed.
+fn ask_port_and_exposure(
+    p: &mut dyn Prompter,
+    platform: Platform,
+    service: &str,
+) -> Result<(Option<(u16, u16)>, Expose), Error> {
+    let target = p.input(
+        &format!("Port {service} listens on (empty if it takes no requests)"),
+        "8080",
+        &|s| {
+            if s.is_empty() {
+                Ok(())
+            } else {
+                port(s).map(|_| ())
+            }
+        },
+    )?;
+    let (port_pair, expose) = if target.is_empty() {
+        (None, Expose::Cluster)
+    } else {
+        let target = port(&target).map_err(|e| Error::usage(e, "enter a port from 1 to 65535"))?;
+        let service_port = p.input("Port callers use (the Service port)", "80", &|s| {
+            port(s).map(|_| ())
+        })?;
+        let service_port =
+            port(&service_port).map_err(|e| Error::usage(e, "enter a port from 1 to 65535"))?;
+        // A generic cluster has no standard private load balancer to offer.
+        let offered: Vec<Expose> = if platform == Platform::Generic {
+            vec![Expose::Cluster, Expose::Public]
+        } else {
+            vec![Expose::Cluster, Expose::Internal, Expose::Public]
+        };
+        let choices: Vec<String> = offered
+            .iter()
+            .map(|e| match e {
+                Expose::Cluster => "cluster: only other services in the cluster",
+                Expose::Internal => "internal: a private load balancer for the company network",
+                Expose::Public => "public: a load balancer on the internet",
+            })
+            .map(String::from)
+            .collect();
+        let question = format!("Who reaches {service} from outside the cluster?");
+        let expose = offered[p.select(&question, &choices, 0)?];
+        (Some((service_port, target)), expose)
+    };
+    Ok((port_pair, expose))
+}
+
+/// Who calls whom, picked from the services that take requests.
+fn ask_calls(p: &mut dyn Prompter, services: &mut [DraftService]) -> Result<(), Error> {
     let callable: Vec<usize> = (0..services.len())
         .filter(|i| services[*i].port.is_some())
         .collect();
@@ -200,34 +262,7 @@ pub fn questionnaire(
         }
     }
 
-    let mut draft = Draft {
-        name,
-        description,
-        platform,
-        internal_cidrs,
-        answers: Vec::new(),
-        namespaces,
-        services,
-    };
-    let without_answers = evaluate(&draft, policy, path)?;
-    p.note("Now the criteria. Where the model can tell, its answer is the default.");
-    for (criterion, result) in policy.criteria.iter().zip(&without_answers.criteria) {
-        let default = result.status == Status::Met;
-        let prompt = if result.evidence.is_some() {
-            format!("{} (the model says: {})", criterion.question, result.detail)
-        } else {
-            criterion.question.clone()
-        };
-        let answer = p.confirm(&prompt, default)?;
-        // An answer that merely repeats the evidence is not written: the model stays the source
-        // and keeps the verdict current as the workspace grows.
-        if result.evidence.is_none() || answer != default {
-            draft.answers.push((criterion.id.clone(), answer));
-        }
-    }
-    let text = workspace::write::render(&draft, policy);
-    let verdict = evaluate_text(&text, policy, path)?;
-    Ok(Outcome { text, verdict })
+    Ok(())
 }
 
 /// The verdict a draft would get.
