@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
-use std::str::FromStr;
 
 use ipnet::IpNet;
 use toml::Spanned;
@@ -17,7 +16,7 @@ use crate::model::{
     Answer, Call, CallPorts, Egress, Expose, Namespace, Platform, PodSecurity, Port, Project,
     Protocol, ResourcePair, Resources, SCHEMA_VERSION, Service, ServiceId, ServiceKeys,
 };
-use crate::names;
+use crate::names::{self, CidrError, NameKind};
 use crate::quantity::{Quantity, QuantityError};
 use crate::span::Span;
 
@@ -89,13 +88,10 @@ impl Validator {
         self.problems.push(problem);
     }
 
-    fn name(&mut self, name: &Spanned<String>, what: &str, rule: fn(&str) -> Result<(), String>) {
-        if let Err(why) = rule(name.get_ref()) {
-            let rule_name = if what == "service" {
-                "a DNS-1035 label"
-            } else {
-                "a DNS-1123 label"
-            };
+    fn name(&mut self, name: &Spanned<String>, kind: NameKind) {
+        if let Err(why) = kind.check(name.get_ref()) {
+            let what = kind.as_str();
+            let rule_name = kind.rule_name();
             self.push(
                 Problem::new(
                     Code::InvalidName,
@@ -103,13 +99,13 @@ impl Validator {
                     format!("invalid {what} name {:?}: {why}", name.get_ref()),
                 )
                 .label(format!("not {rule_name}"))
-                .help(suggest_name(name.get_ref(), what)),
+                .help(suggest_name(name.get_ref(), kind)),
             );
         }
     }
 
     fn namespace_name(&mut self, name: &Spanned<String>) {
-        self.name(name, "namespace", names::dns1123_label);
+        self.name(name, NameKind::Namespace);
         if names::reserved_namespace(name.get_ref()) {
             self.push(
                 Problem::new(
@@ -161,13 +157,7 @@ impl Validator {
 
     fn label_value(&mut self, value: &Spanned<String>, what: &str) {
         let text = value.get_ref();
-        let ok = text.len() <= 63
-            && text
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            && text.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && text.ends_with(|c: char| c.is_ascii_alphanumeric());
-        if !ok {
+        if let Err(rule) = names::label_value(text) {
             self.push(
                 Problem::new(
                     Code::InvalidName,
@@ -175,7 +165,7 @@ impl Validator {
                     format!("invalid {what} {text:?}: it becomes a Kubernetes label value"),
                 )
                 .label("not a label value")
-                .help("use 1 to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"),
+                .help(rule),
             );
         }
     }
@@ -214,9 +204,9 @@ impl Validator {
     }
 
     fn cidr(&mut self, text: &Spanned<String>) -> Option<IpNet> {
-        match text.get_ref().parse::<IpNet>() {
-            Ok(net) if net.trunc() == net => Some(net),
-            Ok(net) => {
+        match names::cidr(text.get_ref()) {
+            Ok(net) => Some(net),
+            Err(CidrError::HostBits(net)) => {
                 self.push(
                     Problem::new(
                         Code::InvalidCidr,
@@ -224,11 +214,11 @@ impl Validator {
                         format!("CIDR {:?} has host bits set", text.get_ref()),
                     )
                     .label("not a network address")
-                    .help(format!("did you mean \"{}\"?", net.trunc())),
+                    .help(format!("did you mean \"{net}\"?")),
                 );
                 None
             }
-            Err(_) => {
+            Err(CidrError::NotCidr) => {
                 self.push(
                     Problem::new(
                         Code::InvalidCidr,
@@ -244,9 +234,9 @@ impl Validator {
     }
 
     fn port_number(&mut self, n: &Spanned<i64>, what: &str) -> Option<u16> {
-        match u16::try_from(*n.get_ref()) {
-            Ok(p) if p >= 1 => Some(p),
-            _ => {
+        match names::port(*n.get_ref()) {
+            Some(p) => Some(p),
+            None => {
                 self.push(
                     Problem::new(
                         Code::InvalidPort,
@@ -277,7 +267,7 @@ impl Validator {
     }
 
     fn project(&mut self, raw: super::raw::RawProject) -> Project {
-        self.name(&raw.name, "project", names::dns1123_label);
+        self.name(&raw.name, NameKind::Project);
         let known = raw
             .platform
             .as_ref()
@@ -402,7 +392,7 @@ impl Validator {
         for entry in raw {
             let span = entry.span();
             let raw = entry.into_inner();
-            self.name(&raw.name, "service", names::dns1035_label);
+            self.name(&raw.name, NameKind::Service);
             let namespace = self.service_namespace(&raw, project, namespaces);
             let id = ServiceId::new(namespace.clone(), raw.name.get_ref().clone());
             if let Some(first) = seen.get(&id) {
@@ -521,7 +511,7 @@ impl Validator {
     /// as `oci-spec` parses it; anything else would not pull, and could smuggle text into YAML.
     fn image(&mut self, image: &Spanned<String>) {
         let text = image.get_ref();
-        if let Err(why) = oci_spec::distribution::Reference::from_str(text) {
+        if let Err(why) = names::image(text) {
             self.push(
                 Problem::new(
                     Code::InvalidValue,
@@ -1065,10 +1055,10 @@ fn quoted<S: AsRef<str>>(items: &[S]) -> String {
         .join(", ")
 }
 
-fn suggest_name(name: &str, what: &str) -> String {
+fn suggest_name(name: &str, kind: NameKind) -> String {
     let max = names::MAX_LABEL;
     let fixed = names::slugify(name, max);
-    let fixed = if what == "service" {
+    let fixed = if kind == NameKind::Service {
         fixed.map(|f| {
             if f.starts_with(|c: char| c.is_ascii_digit()) {
                 format!("svc-{f}")
