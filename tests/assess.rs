@@ -183,6 +183,8 @@ fn markdown_report_has_a_table() {
 fn the_workspace_is_found_upward() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(example("family-blog"), dir.path().join("k8s-advisor.toml")).unwrap();
+    // Upward up to the repository root; outside a repository only the current folder counts.
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
     let nested = dir.path().join("src/deep");
     std::fs::create_dir_all(&nested).unwrap();
     let output = bin()
