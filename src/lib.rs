@@ -26,6 +26,7 @@ pub mod quantity;
 pub mod record;
 pub mod report;
 pub mod severity;
+pub mod verify;
 pub mod workspace;
 
 pub use diagnostic::Error;

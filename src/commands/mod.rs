@@ -7,6 +7,7 @@ pub mod generate;
 mod graph;
 mod init;
 pub mod record;
+mod verify;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -82,6 +83,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Graph(args) => graph::run(&cli, args),
         Command::Generate(args) => generate::run(&cli, args),
         Command::Record(args) => record::run(&cli, args),
+        Command::Verify(args) => verify::run(&cli, args),
         Command::Completions(args) => {
             let mut out = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "k8s-advisor", &mut out);
