@@ -12,3 +12,4 @@ mod init;
 mod random_model;
 mod record;
 mod support;
+mod verify;

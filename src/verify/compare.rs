@@ -385,6 +385,9 @@ impl Comparer<'_, '_> {
             ));
             policies.extend(isolating.iter().map(|&p| self.whole_policy(p)));
         }
+        // A namespace-wide policy can isolate both ends: name it once.
+        let mut seen = std::collections::BTreeSet::new();
+        policies.retain(|p| seen.insert(p.policy.clone()));
         let (file, line) = policies
             .first()
             .map_or((tw.origin.file.clone(), tw.origin.line), |p| {
@@ -430,7 +433,7 @@ impl Comparer<'_, '_> {
                 continue;
             }
             let mut policies = Vec::new();
-            let mut reasons = Vec::new();
+            let mut unisolated = Vec::new();
             for direction in [Direction::Egress, Direction::Ingress] {
                 let subject = if direction == Direction::Ingress {
                     to
@@ -439,7 +442,7 @@ impl Comparer<'_, '_> {
                 };
                 let (_, rules) = self.side(from, to, direction);
                 if !self.analysis.isolated(subject, direction) {
-                    reasons.push(format!(
+                    unisolated.push(format!(
                         "no policy selects {} for {}",
                         self.m.workloads[subject].id(),
                         direction.as_str()
@@ -454,10 +457,14 @@ impl Comparer<'_, '_> {
             }
             policies.sort();
             policies.dedup();
-            for p in &policies {
-                let (direction, n) = p.rule.unwrap_or((Direction::Ingress, 0));
-                reasons.push(format!("{} {} rule {n}", p.policy, direction.as_str()));
-            }
+            let mut reasons: Vec<String> = policies
+                .iter()
+                .map(|p| {
+                    let (direction, n) = p.rule.unwrap_or((Direction::Ingress, 0));
+                    format!("{} {} rule {n}", p.policy, direction.as_str())
+                })
+                .collect();
+            reasons.extend(unisolated);
             let (fw, tw) = (&self.m.workloads[from], &self.m.workloads[to]);
             let (file, line) = policies
                 .first()
@@ -519,7 +526,12 @@ impl Comparer<'_, '_> {
         message: impl Fn(&str, &str) -> String,
     ) {
         let workload = &self.m.workloads[w];
+        // One finding per address set, with every protocol's ports together.
+        let mut merged: BTreeMap<AddrSet, PortSet> = BTreeMap::new();
         for (ports, addrs) in extra {
+            merged.entry(addrs).or_default().union_with(&ports);
+        }
+        for (addrs, ports) in merged {
             let cidrs: Vec<String> = addrs.cidrs().iter().map(ToString::to_string).collect();
             let mut policies: Vec<Responsible> = self
                 .analysis

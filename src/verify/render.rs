@@ -118,7 +118,13 @@ pub fn connectivity_text(analysis: &Analysis<'_>) -> String {
     order.sort_by(|a, b| ids[*a].cmp(&ids[*b]));
     for w in order {
         for direction in [Direction::Ingress, Direction::Egress] {
+            // One line per address set, every protocol's ports together.
+            let mut merged: std::collections::BTreeMap<_, PortSet> =
+                std::collections::BTreeMap::new();
             for (_, ports, addrs) in analysis.external(w, direction) {
+                merged.entry(addrs).or_default().union_with(&ports);
+            }
+            for (addrs, ports) in merged {
                 let cidrs: Vec<String> = addrs.cidrs().iter().map(ToString::to_string).collect();
                 let arrow = match direction {
                     Direction::Ingress => "<-",
