@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::model::{Expose, Service, ServiceId, Workspace};
+use crate::model::{Call, Expose, Service, ServiceId, Workspace};
 use crate::severity::Severity;
 use crate::verify::engine::{Analysis, Direction, RuleRef};
 use crate::verify::manifest::Manifests;
@@ -252,7 +252,7 @@ impl Comparer<'_, '_> {
                     policies: Vec::new(),
                     message: format!("service {} has no workload in the manifests", service.id),
                     file: self.ws.source.path().to_path_buf(),
-                    line: self.ws.line_of(&service.span),
+                    line: self.ws.line_of(service.span),
                 });
             }
         }
@@ -340,7 +340,7 @@ impl Comparer<'_, '_> {
                 let Some(callees) = workloads_of.get(&t) else {
                     continue;
                 };
-                let required = call_ports(callee, &call.ports);
+                let required = call_ports(call, callee);
                 for &from in callers {
                     for &to in callees {
                         let missing = required.difference(&self.analysis.allowed(from, to));
@@ -426,7 +426,7 @@ impl Comparer<'_, '_> {
             let callee = &self.ws.services[st];
             let mut declared = PortSet::none();
             for call in caller.calls.iter().filter(|c| c.to == callee.id) {
-                declared.union_with(&call_ports(callee, &call.ports));
+                declared.union_with(&call_ports(call, callee));
             }
             let extra = ports.difference(&declared);
             if extra.is_empty() {
@@ -677,12 +677,10 @@ impl Comparer<'_, '_> {
 }
 
 /// The callee's container ports a call may use.
-fn call_ports(callee: &Service, names: &[String]) -> PortSet {
+fn call_ports(call: &Call, callee: &Service) -> PortSet {
     let mut set = PortSet::none();
-    for name in names {
-        if let Some(p) = callee.port(name) {
-            set.insert(p.protocol, p.target, p.target);
-        }
+    for p in call.ports_of(callee) {
+        set.insert(p.protocol, p.target, p.target);
     }
     set
 }
