@@ -954,6 +954,25 @@ fn bad_input_names_file_document_and_line() {
         assert!(stderr.contains("<stdin>"), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+    // Deep flow nesting makes libyaml quadratic: refused at once, not after minutes.
+    let deep = format!(
+        "kind: Pod\napiVersion: v1\nspec: {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let started = std::time::Instant::now();
+    let out = bin()
+        .args(["verify", "--connectivity", "-"])
+        .write_stdin(deep)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nested deeper than 256 levels"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     let out = bin()
         .args(["verify", "--connectivity", "-"])
         .write_stdin(vec![0xff, 0xfe, b'\n'])

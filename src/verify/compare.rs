@@ -334,7 +334,8 @@ impl Comparer<'_, '_> {
                 let Some(callee) = self.ws.service(&call.to) else {
                     continue;
                 };
-                let Some(t) = self.ws.services.iter().position(|x| x.id == call.to) else {
+                // Services are sorted by id.
+                let Ok(t) = self.ws.services.binary_search_by(|x| x.id.cmp(&call.to)) else {
                     continue;
                 };
                 let Some(callees) = workloads_of.get(&t) else {

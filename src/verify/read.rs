@@ -56,20 +56,23 @@ impl Input {
 /// The display name of standard input in messages.
 pub const STDIN_NAME: &str = "<stdin>";
 
-/// Reads every input; `stdin` supplies standard input when `-` is among them.
+/// Reads every input; `stdin` supplies standard input when `-` is among them. Files are
+/// parsed on every core, then merged in input order, so the result and the first error
+/// reported do not depend on timing.
 pub fn read_inputs(
     inputs: &[Input],
     stdin: &mut dyn Read,
 ) -> Result<(Manifests, Vec<Source>), Error> {
-    let mut builder = Builder::default();
-    let mut sources = Vec::new();
+    enum Job {
+        Stdin(Vec<u8>),
+        File(PathBuf),
+    }
+    let mut jobs = Vec::new();
     let mut stdin_read = false;
     for input in inputs {
         match input {
+            Input::Stdin if stdin_read => {}
             Input::Stdin => {
-                if stdin_read {
-                    continue;
-                }
                 stdin_read = true;
                 let mut bytes = Vec::new();
                 stdin.read_to_end(&mut bytes).map_err(|source| Error::Io {
@@ -77,28 +80,64 @@ pub fn read_inputs(
                     path: PathBuf::from(STDIN_NAME),
                     source,
                 })?;
-                sources.push(builder.add_file(Path::new(STDIN_NAME), bytes)?);
+                jobs.push(Job::Stdin(bytes));
             }
-            Input::Path(path) => {
-                for file in manifest_files(path)? {
-                    let bytes = std::fs::read(&file).map_err(|source| Error::Io {
-                        action: "read",
-                        path: file.clone(),
-                        source,
-                    })?;
-                    sources.push(builder.add_file(&file, bytes)?);
-                }
-            }
+            Input::Path(path) => jobs.extend(manifest_files(path)?.into_iter().map(Job::File)),
         }
     }
-    Ok((builder.finish(), sources))
+    let run = |job: &mut Job| -> Parsed {
+        match job {
+            Job::Stdin(bytes) => parse_file(Path::new(STDIN_NAME), std::mem::take(bytes)),
+            Job::File(file) => {
+                let bytes = std::fs::read(&*file).map_err(|source| Error::Io {
+                    action: "read",
+                    path: file.clone(),
+                    source,
+                })?;
+                parse_file(file, bytes)
+            }
+        }
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(jobs.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    type Parsed = Result<(Source, FileItems), Error>;
+    let slots: Vec<std::sync::Mutex<(Job, Option<Parsed>)>> = jobs
+        .into_iter()
+        .map(|job| std::sync::Mutex::new((job, None)))
+        .collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(slot) = slots.get(i) else { break };
+                    let mut slot = slot
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let outcome = run(&mut slot.0);
+                    slot.1 = Some(outcome);
+                }
+            });
+        }
+    });
+    let mut files = Vec::with_capacity(slots.len());
+    for slot in slots {
+        let (_, outcome) = slot
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(outcome) = outcome {
+            files.push(outcome?);
+        }
+    }
+    merge(files)
 }
 
 /// Parses manifests held in memory (tests, benchmarks), as if read from `name`.
 pub fn read_text(name: &str, text: &str) -> Result<Manifests, Error> {
-    let mut builder = Builder::default();
-    builder.add_file(Path::new(name), text.as_bytes().to_vec())?;
-    Ok(builder.finish())
+    let file = parse_file(Path::new(name), text.as_bytes().to_vec())?;
+    Ok(merge(vec![file])?.0)
 }
 
 fn not_regular(path: &Path) -> Error {
@@ -261,15 +300,28 @@ fn yaml_message(err: &serde_yaml_ng::Error) -> String {
     }
 }
 
+/// What one file holds, in document order; duplicates are found when files are merged.
+#[derive(Default)]
+struct FileItems {
+    namespaces: Vec<(String, Labels)>,
+    /// Each with the span of its document's first line.
+    workloads: Vec<(Workload, Range<usize>)>,
+    policies: Vec<(Policy, Range<usize>)>,
+}
+
+/// Reads one file's documents into items.
 #[derive(Default)]
 struct Builder {
-    namespaces: BTreeMap<String, Labels>,
-    workloads: BTreeMap<(String, String), Workload>,
-    policies: BTreeMap<(String, String), Policy>,
+    items: FileItems,
+}
+
+/// Parses one file into its items.
+fn parse_file(path: &Path, bytes: Vec<u8>) -> Result<(Source, FileItems), Error> {
+    Builder::default().add_file(path, bytes)
 }
 
 impl Builder {
-    fn add_file(&mut self, path: &Path, bytes: Vec<u8>) -> Result<Source, Error> {
+    fn add_file(mut self, path: &Path, bytes: Vec<u8>) -> Result<(Source, FileItems), Error> {
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {
@@ -309,13 +361,37 @@ impl Builder {
             }
         }
         if problems.is_empty() {
-            Ok(source)
+            Ok((source, self.items))
         } else {
             Err(Error::invalid(&source, problems))
         }
     }
 
     fn add_document(&mut self, doc: &Doc<'_>) -> Result<(), Box<Problem>> {
+        // libyaml takes quadratic time on deeply nested flow collections (`[[[[...`); no
+        // manifest nests like that, so refuse before parsing.
+        if let Some(at) = too_deep(doc.text, MAX_FLOW_DEPTH) {
+            let start = doc.offset + at;
+            return Err(Box::new(
+                doc.problem(
+                    Code::Syntax,
+                    start..start + 1,
+                    format!("flow collections nested deeper than {MAX_FLOW_DEPTH} levels"),
+                )
+                .label("too deep"),
+            ));
+        }
+        // Most documents say what they are on top-level lines: parse those once, straight
+        // into their type. Anything else (or a failure, to report it exactly) takes the
+        // general path through a YAML value.
+        if let Some((api_version, kind)) = peek_kind(doc.text)
+            && Builder::known(api_version, kind)
+        {
+            // An object is pushed only once it is complete, so a failure leaves nothing behind.
+            if self.add_object(doc, api_version, kind, None, None).is_ok() {
+                return Ok(());
+            }
+        }
         let value: Value = serde_yaml_ng::from_str(doc.text).map_err(|e| {
             let at = e.location().map_or(0, |l| l.index());
             let start = doc.offset + at.min(doc.text.len());
@@ -355,13 +431,40 @@ impl Builder {
             }
             return Ok(());
         }
+        self.add_object(doc, api_version, kind, Some(value), item)
+    }
+
+    /// True when `add_object` reads this kind (the others are ignored).
+    fn known(api_version: &str, kind: &str) -> bool {
+        matches!(
+            (api_version, kind),
+            ("v1", "Namespace" | "Pod")
+                | (
+                    "apps/v1",
+                    "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet"
+                )
+                | ("batch/v1", "Job" | "CronJob")
+                | ("networking.k8s.io/v1", "NetworkPolicy")
+        )
+    }
+
+    /// Adds one object of a known kind: from `value` when it is a `List` item, else parsed
+    /// straight from the document text.
+    fn add_object(
+        &mut self,
+        doc: &Doc<'_>,
+        api_version: &str,
+        kind: &str,
+        value: Option<&Value>,
+        item: Option<usize>,
+    ) -> Result<(), Box<Problem>> {
         match (api_version, kind) {
             ("v1", "Namespace") => {
                 let ns: Namespace = typed(doc, value, item)?;
                 let name = required_name(doc, &ns.metadata, item)?;
-                let labels = self.namespaces.entry(name.clone()).or_default();
-                labels.extend(ns.metadata.labels.unwrap_or_default());
-                labels.insert(NAMESPACE_NAME_LABEL.to_string(), name);
+                let mut labels = ns.metadata.labels.unwrap_or_default();
+                labels.insert(NAMESPACE_NAME_LABEL.to_string(), name.clone());
+                self.items.namespaces.push((name, labels));
             }
             ("v1", "Pod") => {
                 let pod: Pod = typed(doc, value, item)?;
@@ -467,33 +570,15 @@ impl Builder {
         }
         ports.sort();
         ports.dedup();
-        self.namespaces
-            .entry(namespace.clone())
-            .or_default()
-            .insert(NAMESPACE_NAME_LABEL.to_string(), namespace.clone());
         let workload = Workload {
-            namespace: namespace.clone(),
-            name: name.clone(),
+            namespace,
+            name,
             kind,
             labels,
             ports,
             origin: doc.origin(),
         };
-        if let Some(first) = self.workloads.get(&(namespace.clone(), name.clone())) {
-            return Err(Box::new(doc
-                .problem(
-                    Code::Duplicate,
-                    doc.head(),
-                    format!(
-                        "two workloads are named {namespace}/{name}: a {} in {} (document {}) and this {kind}",
-                        first.kind,
-                        first.origin.file.display(),
-                        first.origin.document
-                    ),
-                )
-                .help("workloads are identified by namespace and name; read each object once")));
-        }
-        self.workloads.insert((namespace, name), workload);
+        self.items.workloads.push((workload, doc.head()));
         Ok(())
     }
 
@@ -555,24 +640,7 @@ impl Builder {
         } else {
             None
         };
-        self.namespaces
-            .entry(namespace.clone())
-            .or_default()
-            .insert(NAMESPACE_NAME_LABEL.to_string(), namespace.clone());
-        let key = (namespace.clone(), name.clone());
-        if let Some(first) = self.policies.get(&key) {
-            return Err(Box::new(doc.problem(
-                Code::Duplicate,
-                doc.head(),
-                format!(
-                    "NetworkPolicy {namespace}/{name} is defined twice (first in {} document {})",
-                    first.origin.file.display(),
-                    first.origin.document
-                ),
-            )));
-        }
-        self.policies.insert(
-            key,
+        self.items.policies.push((
             Policy {
                 namespace,
                 name,
@@ -581,29 +649,160 @@ impl Builder {
                 egress,
                 origin: doc.origin(),
             },
-        );
+            doc.head(),
+        ));
         Ok(())
     }
+}
 
-    fn finish(self) -> Manifests {
-        Manifests {
-            namespaces: self.namespaces,
-            workloads: self.workloads.into_values().collect(),
-            policies: self.policies.into_values().collect(),
+/// The items of every file, merged in file order: namespaces' labels are united, and a
+/// workload or policy defined twice is an error located at the second definition.
+fn merge(files: Vec<(Source, FileItems)>) -> Result<(Manifests, Vec<Source>), Error> {
+    let mut namespaces: BTreeMap<String, Labels> = BTreeMap::new();
+    let mut workloads: BTreeMap<(String, String), Workload> = BTreeMap::new();
+    let mut policies: BTreeMap<(String, String), Policy> = BTreeMap::new();
+    let mut sources = Vec::with_capacity(files.len());
+    for (source, items) in files {
+        for (name, labels) in items.namespaces {
+            namespaces.entry(name).or_default().extend(labels);
+        }
+        for (w, head) in items.workloads {
+            let key = (w.namespace.clone(), w.name.clone());
+            if let Some(first) = workloads.get(&key) {
+                let problem = Problem::new(
+                    Code::Duplicate,
+                    head,
+                    format!(
+                        "document {}: two workloads are named {}/{}: a {} in {} (document {}) and this {}",
+                        w.origin.document,
+                        w.namespace,
+                        w.name,
+                        first.kind,
+                        first.origin.file.display(),
+                        first.origin.document,
+                        w.kind
+                    ),
+                )
+                .help("workloads are identified by namespace and name; read each object once");
+                return Err(Error::invalid(&source, vec![problem]));
+            }
+            workloads.insert(key, w);
+        }
+        for (p, head) in items.policies {
+            let key = (p.namespace.clone(), p.name.clone());
+            if let Some(first) = policies.get(&key) {
+                let problem = Problem::new(
+                    Code::Duplicate,
+                    head,
+                    format!(
+                        "document {}: NetworkPolicy {}/{} is defined twice (first in {} document {})",
+                        p.origin.document,
+                        p.namespace,
+                        p.name,
+                        first.origin.file.display(),
+                        first.origin.document
+                    ),
+                );
+                return Err(Error::invalid(&source, vec![problem]));
+            }
+            policies.insert(key, p);
+        }
+        sources.push(source);
+    }
+    // Every namespace an object names exists, with its automatic label.
+    let named = workloads
+        .values()
+        .map(|w| &w.namespace)
+        .chain(policies.values().map(|p| &p.namespace));
+    let mut missing = Vec::new();
+    for ns in named {
+        if !namespaces.contains_key(ns) {
+            missing.push(ns.clone());
         }
     }
+    for ns in missing {
+        let labels = namespaces.entry(ns.clone()).or_default();
+        labels.insert(NAMESPACE_NAME_LABEL.to_string(), ns);
+    }
+    Ok((
+        Manifests {
+            namespaces,
+            workloads: workloads.into_values().collect(),
+            policies: policies.into_values().collect(),
+        },
+        sources,
+    ))
+}
+
+/// The deepest nesting of `[`/`{` a document may have.
+const MAX_FLOW_DEPTH: usize = 256;
+
+/// The offset where `[`/`{` outside quotes and comments first nest deeper than `limit`.
+fn too_deep(text: &str, limit: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut comment = false;
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if comment {
+            comment = b != b'\n';
+            continue;
+        }
+        match (quote, b) {
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'#') if i == 0 || bytes[i - 1].is_ascii_whitespace() => comment = true,
+            (None, b'[' | b'{') => {
+                depth += 1;
+                if depth > limit {
+                    return Some(i);
+                }
+            }
+            (None, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The top-level `apiVersion` and `kind` of a block-style document, read from its lines
+/// without parsing it; `None` when either is not written that way.
+fn peek_kind(text: &str) -> Option<(&str, &str)> {
+    fn value(rest: &str) -> Option<&str> {
+        let rest = rest.split(" #").next().unwrap_or("").trim();
+        let rest = rest
+            .strip_prefix('"')
+            .and_then(|r| r.strip_suffix('"'))
+            .or_else(|| rest.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')))
+            .unwrap_or(rest);
+        let plain = rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '/');
+        (!rest.is_empty() && plain).then_some(rest)
+    }
+    let mut api_version = None;
+    let mut kind = None;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("apiVersion:") {
+            api_version = Some(value(rest)?);
+        } else if let Some(rest) = line.strip_prefix("kind:") {
+            kind = Some(value(rest)?);
+        }
+    }
+    Some((api_version?, kind?))
 }
 
 /// Deserializes an object into its Kubernetes type, with the error located in the file.
 fn typed<T: DeserializeOwned>(
     doc: &Doc<'_>,
-    value: &Value,
+    value: Option<&Value>,
     item: Option<usize>,
 ) -> Result<T, Box<Problem>> {
-    let result = match item {
+    let result = match (item, value) {
+        (Some(_), Some(value)) => serde_yaml_ng::from_value::<T>(value.clone()),
         // The document text itself: errors then carry their position.
-        None => serde_yaml_ng::from_str::<T>(doc.text),
-        Some(_) => serde_yaml_ng::from_value::<T>(value.clone()),
+        _ => serde_yaml_ng::from_str::<T>(doc.text),
     };
     result.map_err(|e| {
         let span = match (item, e.location()) {
