@@ -28,6 +28,7 @@ pub mod record;
 pub mod report;
 pub mod severity;
 pub mod span;
+pub mod text;
 pub mod verify;
 pub mod workspace;
 

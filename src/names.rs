@@ -96,6 +96,17 @@ pub fn slugify(text: &str, max: usize) -> Option<String> {
     (!slug.is_empty()).then_some(slug)
 }
 
+/// True for characters that must never reach a terminal or a generated document from the
+/// workspace: control characters (C0, DEL, C1), the Unicode line and paragraph separators,
+/// bidirectional controls, zero-width and byte-order marks, and noncharacters.
+pub fn unsafe_char(c: char) -> bool {
+    let n = u32::from(c);
+    c.is_control()
+        || matches!(n, 0x2028 | 0x2029 | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2069 | 0xFEFF)
+        || (0xFDD0..=0xFDEF).contains(&n)
+        || n & 0xFFFE == 0xFFFE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +133,18 @@ mod tests {
         assert!(port_name("a--b").is_err());
         assert!(port_name("very-long-port-name").is_err());
         assert!(port_name("HTTP").is_err());
+    }
+
+    #[test]
+    fn unsafe_characters() {
+        for c in [
+            '\u{1b}', '\u{7f}', '\u{85}', '\u{2028}', '\u{202e}', '\u{fffe}', '\u{feff}',
+        ] {
+            assert!(unsafe_char(c), "{c:?}");
+        }
+        for c in ['a', 'é', '→', '漢', ' '] {
+            assert!(!unsafe_char(c), "{c:?}");
+        }
     }
 
     #[test]

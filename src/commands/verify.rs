@@ -44,7 +44,7 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
     };
     let findings = compare(&analysis, &ctx.workspace);
     let text = match args.format {
-        VerifyFormat::Text => render::findings_text(&findings, report::use_color(cli.color, true)),
+        VerifyFormat::Text => render::findings_text(&findings, super::use_color(cli.color, true)),
         VerifyFormat::Json => render::findings_json(&findings),
         VerifyFormat::Sarif => {
             let cwd = current_dir()?;

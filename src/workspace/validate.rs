@@ -121,6 +121,37 @@ impl Validator {
         }
     }
 
+    /// Free text (descriptions, reasons, names of people): anything printable. Control
+    /// characters, invisible line and paragraph separators and bidirectional overrides are
+    /// refused: they would reach a terminal, a YAML comment or the Markdown record, where they
+    /// can rewrite the screen, break the document or hide what it says.
+    fn free_text(&mut self, value: Option<Spanned<String>>, what: &str) -> String {
+        let Some(value) = value else {
+            return String::new();
+        };
+        let text = value.get_ref();
+        let bad = text.char_indices().find(|&(i, c)| {
+            let crlf = c == '\r' && text[i + 1..].starts_with('\n');
+            !(c == '\n' || c == '\t' || crlf) && names::unsafe_char(c)
+        });
+        if let Some((_, c)) = bad {
+            self.push(
+                Problem::new(
+                    Code::InvalidValue,
+                    value.span(),
+                    format!(
+                        "the {what} contains the invisible character U+{:04X}",
+                        u32::from(c)
+                    ),
+                )
+                .label("unsafe character")
+                .help("remove it: control characters, line separators and direction overrides could rewrite a terminal or a generated document"),
+            );
+            return String::new();
+        }
+        value.into_inner()
+    }
+
     fn label_value(&mut self, value: &Spanned<String>, what: &str) {
         let text = value.get_ref();
         let ok = text.len() <= 63
@@ -247,10 +278,14 @@ impl Validator {
         internal_cidrs.dedup();
         Project {
             name: raw.name.into_inner(),
-            description: raw.description,
+            description: self.free_text(raw.description, "project description"),
             platform,
             internal_cidrs,
-            decision_makers: raw.decision_makers,
+            decision_makers: raw
+                .decision_makers
+                .into_iter()
+                .map(|d| self.free_text(Some(d), "decision maker"))
+                .collect(),
         }
     }
 
@@ -331,7 +366,7 @@ impl Validator {
                 Namespace {
                     name: ns.name.get_ref().clone(),
                     team: ns.team.map(Spanned::into_inner),
-                    description: ns.description,
+                    description: self.free_text(ns.description, "namespace description"),
                     pod_security,
                     span: Some(Span::from(span.start..ns.name.span().end)),
                 },
@@ -411,7 +446,7 @@ impl Validator {
             services.push(Service {
                 id,
                 team,
-                description: raw.description,
+                description: self.free_text(raw.description, "service description"),
                 image: raw.image.map(Spanned::into_inner),
                 replicas,
                 ports,
@@ -695,7 +730,7 @@ impl Validator {
             cidr: cidr?,
             ports,
             protocol,
-            reason: e.reason.clone(),
+            reason: self.free_text(e.reason.clone(), "egress reason"),
             span: raw.span().into(),
         })
     }
