@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod fsutil;
 pub mod generate;
 pub mod graph;
+pub mod import;
 pub mod init;
 pub mod model;
 pub mod names;

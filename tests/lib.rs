@@ -8,6 +8,7 @@ mod conformance;
 mod corpus;
 mod generate;
 mod graph;
+mod import;
 mod init;
 mod random_model;
 mod record;

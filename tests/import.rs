@@ -1,0 +1,387 @@
+//! `import`: real demo applications reconstructed under `tests/import/` (source and licence in
+//! each folder's README) are imported and compared with their call graphs written by hand;
+//! the result loads with the workspace loader and passes the conformance oracles after
+//! `generate`. Refusals, determinism and hostile input are checked through the binary.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use k8s_advisor::model::{Expose, Workspace};
+
+use crate::conformance::conform;
+use crate::generate::load_text;
+use crate::support::{bin, root};
+
+fn fixture(path: &str) -> PathBuf {
+    root().join("tests/import").join(path)
+}
+
+/// Runs `import` on `args` into a temporary folder; returns the text and stderr.
+fn import(args: &[&str]) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k8s-advisor.toml");
+    let output = bin()
+        .arg("import")
+        .args(args)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    (std::fs::read_to_string(&out).unwrap(), stderr)
+}
+
+/// Every call as `caller -> callee`, in workspace names.
+fn edges(ws: &Workspace) -> BTreeSet<String> {
+    ws.services
+        .iter()
+        .flat_map(|s| {
+            s.calls
+                .iter()
+                .map(move |c| format!("{} -> {}", s.id.name, c.to.name))
+        })
+        .collect()
+}
+
+fn names(ws: &Workspace) -> BTreeSet<String> {
+    ws.services.iter().map(|s| s.id.name.clone()).collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// The container ports of one service.
+fn targets(ws: &Workspace, name: &str) -> Vec<u16> {
+    ws.services
+        .iter()
+        .find(|s| s.id.name == name)
+        .unwrap_or_else(|| panic!("no service {name}"))
+        .ports
+        .iter()
+        .map(|p| p.target)
+        .collect()
+}
+
+#[test]
+fn voting_app_compose_matches_its_call_graph() {
+    let path = fixture("voting-app/compose.yaml");
+    let (text, stderr) = import(&[path.to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(
+        names(&ws),
+        set(&["db", "redis", "result", "vote", "worker"])
+    );
+    // The application's own code: vote writes to redis, worker moves votes from redis to db,
+    // result reads db. Compose says the same through depends_on.
+    assert_eq!(
+        edges(&ws),
+        set(&[
+            "result -> db",
+            "vote -> redis",
+            "worker -> db",
+            "worker -> redis"
+        ])
+    );
+    assert_eq!(targets(&ws, "vote"), [80]);
+    assert_eq!(targets(&ws, "result"), [80, 9229]);
+    assert_eq!(targets(&ws, "redis"), [6379]);
+    assert_eq!(targets(&ws, "db"), [5432]);
+    assert!(targets(&ws, "worker").is_empty());
+    // Published ports are candidates, never silently public.
+    assert!(ws.services.iter().all(|s| s.expose == Expose::Cluster));
+    assert!(text.contains("published on the host: 8080:80"), "{text}");
+    // The guessed ports say so.
+    assert!(
+        text.lines()
+            .any(|l| l.contains("port = 6379")
+                && l.contains("guess: the usual port of the redis image")),
+        "{text}"
+    );
+    // The seed service runs only with its profile: listed, not imported.
+    assert!(
+        stderr.contains("seed: not imported, it runs only with profile seed"),
+        "{stderr}"
+    );
+    assert!(text.contains("# - seed: not imported"), "{text}");
+    assert!(stderr.contains("vote: built from source"), "{stderr}");
+}
+
+#[test]
+fn compose_profiles_add_their_services() {
+    let path = fixture("voting-app/compose.yaml");
+    let (text, _) = import(&[path.to_str().unwrap(), "--profile", "seed"]);
+    let ws = load_text(&text);
+    assert!(names(&ws).contains("seed"));
+    assert!(edges(&ws).contains("seed -> vote"));
+}
+
+#[test]
+fn compose_files_merge_in_order_with_extends() {
+    let a = fixture("compose-merge/compose.yaml");
+    let b = fixture("compose-merge/compose.override.yaml");
+    let (text, stderr) = import(&[a.to_str().unwrap(), b.to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(ws.project.name, "shop-demo");
+    assert!(text.contains("(written \"Shop_Demo\")"));
+    assert_eq!(
+        names(&ws),
+        set(&[
+            "base-api",
+            "cache",
+            "cart",
+            "orders",
+            "orders-db",
+            "payments",
+            "web"
+        ])
+    );
+    assert_eq!(
+        edges(&ws),
+        set(&[
+            "cart -> cache",
+            "orders -> orders-db",
+            "orders -> payments",
+            "web -> cart",
+            "web -> orders",
+            "web -> payments",
+        ])
+    );
+    let svc = |n: &str| ws.services.iter().find(|s| s.id.name == n).unwrap();
+    // The override file wins for scalars and adds environment entries.
+    assert_eq!(svc("web").replicas, 3);
+    // extends: from the same file (orders ← base-api) and from another file (cart ← common.yaml).
+    assert_eq!(svc("orders").replicas, 2);
+    assert_eq!(targets(&ws, "orders"), [8080]);
+    assert_eq!(targets(&ws, "cart"), [7070]);
+    assert_eq!(svc("cart").replicas, 2);
+    assert!(text.contains("common.yaml:6 deploy.replicas"), "{text}");
+    // Compose sizes become Kubernetes quantities.
+    let r = &svc("orders").resources;
+    assert_eq!(r.limits.cpu.as_ref().unwrap().as_str(), "500m");
+    assert_eq!(r.limits.memory.as_ref().unwrap().as_str(), "512Mi");
+    assert_eq!(r.requests.cpu.as_ref().unwrap().as_str(), "250m");
+    assert_eq!(r.requests.memory.as_ref().unwrap().as_str(), "128Mi");
+    // The port a value names becomes the callee's port when it declares none.
+    assert_eq!(targets(&ws, "orders-db"), [5432]);
+    assert_eq!(targets(&ws, "cache"), [6379]);
+    // External hosts are listed as egress candidates; LOG_LEVEL=debug is no call.
+    assert!(
+        stderr.contains("host search.example.com matches no service"),
+        "{stderr}"
+    );
+    assert!(!text.contains("debug ->") && !stderr.contains("host debug"));
+    // Networks are offered as domains, not imposed.
+    assert!(text.contains("networks as domain candidates: core (cart, web)"));
+    // Provenance names the override file where it decided.
+    assert!(
+        text.contains("compose.override.yaml:5 environment PAYMENTS_URL"),
+        "{text}"
+    );
+    // debug-shell has a profile that is not active.
+    assert!(!names(&ws).contains("debug-shell"));
+}
+
+#[test]
+fn imported_compose_projects_pass_the_conformance_suite() {
+    let voting = import(&[fixture("voting-app/compose.yaml").to_str().unwrap()]).0;
+    let merged = import(&[
+        fixture("compose-merge/compose.yaml").to_str().unwrap(),
+        fixture("compose-merge/compose.override.yaml")
+            .to_str()
+            .unwrap(),
+    ])
+    .0;
+    let failures = conform(vec![
+        ("voting-app compose".into(), load_text(&voting)),
+        ("compose-merge".into(), load_text(&merged)),
+    ]);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn the_same_input_gives_the_same_bytes() {
+    let path = fixture("compose-merge/compose.yaml");
+    let a = import(&[path.to_str().unwrap()]).0;
+    let b = import(&[path.to_str().unwrap()]).0;
+    assert_eq!(a, b);
+}
+
+/// Runs import expecting a refusal: exit 2, nothing written; returns stderr.
+fn refused(dir: &Path, args: &[&str]) -> String {
+    let out = dir.join("out.toml");
+    let output = bin()
+        .arg("import")
+        .args(args)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(!out.exists(), "a refused import wrote {}", out.display());
+    stderr
+}
+
+#[test]
+fn bad_input_is_refused_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let yaml = write("broken.yaml", "services:\n  web:\n    image: [oops\n");
+    let e = refused(dir.path(), &[&yaml]);
+    assert!(
+        e.contains("invalid YAML") && e.contains("broken.yaml:"),
+        "{e}"
+    );
+    let version = write(
+        "old.yaml",
+        "version: \"1\"\nservices:\n  web:\n    image: x\n",
+    );
+    let e = refused(dir.path(), &[&version]);
+    assert!(
+        e.contains("unknown Compose file version \"1\"") && e.contains("old.yaml:1:1"),
+        "{e}"
+    );
+    let neither = write("other.yaml", "hello: world\n");
+    let e = refused(dir.path(), &[&neither]);
+    assert!(
+        e.contains("not a Compose file, Kubernetes manifests or a Backstage catalog"),
+        "{e}"
+    );
+    let schema = write(
+        "schema.yaml",
+        "services:\n  web:\n    image: x\n  api:\n    ports:\n      - {target: not-a-number}\n",
+    );
+    let e = refused(dir.path(), &[&schema]);
+    assert!(
+        e.contains("service \"api\" does not follow") && e.contains("schema.yaml:4"),
+        "{e}"
+    );
+    let e = refused(
+        dir.path(),
+        &[dir.path().join("missing.yaml").to_str().unwrap()],
+    );
+    assert!(e.contains("cannot read"), "{e}");
+}
+
+#[test]
+fn an_existing_file_is_kept_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k8s-advisor.toml");
+    std::fs::write(&out, "keep me").unwrap();
+    let compose = fixture("voting-app/compose.yaml");
+    let output = bin()
+        .arg("import")
+        .arg(&compose)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("already exists"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
+    let output = bin()
+        .arg("import")
+        .arg(&compose)
+        .arg("-o")
+        .arg(&out)
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    load_text(&std::fs::read_to_string(&out).unwrap());
+}
+
+#[test]
+fn standard_input_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ws.toml");
+    let output = bin()
+        .args(["import", "-", "-o"])
+        .arg(&out)
+        .write_stdin("name: piped\nservices:\n  api:\n    image: a\n    expose: [\"80\"]\n  web:\n    image: b\n    environment:\n      API_URL: http://api\n")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let ws = load_text(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(edges(&ws), set(&["web -> api"]));
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains("<stdin>:9 environment API_URL")
+    );
+}
+
+#[test]
+fn hostile_input_is_contained() {
+    let dir = tempfile::tempdir().unwrap();
+    // Control characters, line separators, quotes and TOML syntax in names and values.
+    let evil = "name: \"x\\u2028y\"\nservices:\n  \"we\\u2028b\\n[project]\":\n    image: \"img\\u2029\\\"\\u0007:1\"\n    expose: [\"80\"]\n    environment:\n      EVIL_URL: \"http://svc\\u2028\\n# x = 1\"\n  \"svc\":\n    image: \"ok:1\"\n    expose: [\"81\"]\n    environment:\n      \"K\\u0000EY_HOST\": \"we\\u2028b\"\n";
+    let path = dir.path().join("evil.yaml");
+    std::fs::write(&path, evil).unwrap();
+    let (text, _) = import(&[path.to_str().unwrap()]);
+    let ws = load_text(&text);
+    // Nothing leaked out of a string or a comment: one project table, the two services.
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    assert_eq!(
+        table.keys().cloned().collect::<BTreeSet<_>>(),
+        set(&["answers", "project", "services", "version"])
+    );
+    assert_eq!(ws.services.len(), 2);
+    assert!(!text.contains('\u{2028}') && !text.contains('\u{2029}') && !text.contains('\u{7}'));
+    // A long line and a huge value: read, not scanned for hosts, no panic.
+    let long = format!(
+        "services:\n  a:\n    image: a\n    environment:\n      BIG_URL: \"{}\"\n",
+        "http://b:1/".repeat(200_000)
+    );
+    let path = dir.path().join("long.yaml");
+    std::fs::write(&path, long).unwrap();
+    load_text(&import(&[path.to_str().unwrap()]).0);
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_and_symlinks_are_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Named directly: refused at once instead of blocking on the read.
+    let e = refused(dir.path(), &[fifo.to_str().unwrap()]);
+    assert!(e.contains("not a regular file"), "{e}");
+    // Inside a folder: skipped and reported, with the symbolic link.
+    let folder = dir.path().join("in");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(
+        folder.join("compose.yaml"),
+        "services:\n  a:\n    image: a\n",
+    )
+    .unwrap();
+    let outside = dir.path().join("secret.yaml");
+    std::fs::write(&outside, "services:\n  stolen:\n    image: s\n").unwrap();
+    std::os::unix::fs::symlink(&outside, folder.join("link.yaml")).unwrap();
+    std::process::Command::new("mkfifo")
+        .arg(folder.join("pipe.yaml"))
+        .status()
+        .unwrap();
+    let (text, stderr) = import(&[folder.to_str().unwrap()]);
+    assert!(!text.contains("stolen"));
+    assert!(
+        stderr.contains("link.yaml: a symbolic link, not followed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pipe.yaml: not a regular file"), "{stderr}");
+}
