@@ -3,10 +3,8 @@
 //! about. Pure: it reads no files (beyond the policy, in `guardrails`) and prints nothing.
 
 pub mod guardrails;
-mod locate;
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 
 use serde::Serialize;
 
@@ -14,7 +12,7 @@ pub use guardrails::{Guardrails, Rule, RuleId, Severity};
 
 use crate::graph::ServiceGraph;
 use crate::model::{Expose, Platform, Service, Workspace};
-use locate::Locator;
+use crate::span::Span;
 
 /// One guardrail violation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -31,7 +29,7 @@ pub struct Finding {
     pub subject: String,
     /// Where, in bytes of the workspace file.
     #[serde(skip)]
-    pub span: Range<usize>,
+    pub span: Span,
     /// 1-based line of the span start.
     pub line: usize,
     /// 1-based column (in characters) of the span start.
@@ -82,10 +80,9 @@ pub fn check(graph: &ServiceGraph<'_>, guardrails: &Guardrails) -> CheckReport {
         guardrails,
         findings: Vec::new(),
     };
-    let locator = Locator::new(c.workspace);
     let callers = callers(graph);
     for (i, service) in c.workspace.services.iter().enumerate() {
-        c.service(service, &locator, &callers[i]);
+        c.service(service, &callers[i]);
     }
     c.namespaces();
     c.namespace_cycles(graph);
@@ -132,7 +129,7 @@ impl Checker<'_> {
         self.guardrails.rule(rule).enabled
     }
 
-    fn push(&mut self, rule: RuleId, subject: String, span: Range<usize>, message: String) {
+    fn push(&mut self, rule: RuleId, subject: String, span: Span, message: String) {
         let source = &self.workspace.source;
         let (line, column) = source.line_col(span.start);
         let (end_line, end_column) = source.line_col(span.end.max(span.start));
@@ -149,10 +146,10 @@ impl Checker<'_> {
         });
     }
 
-    fn service(&mut self, s: &Service, locator: &Locator, callers: &[String]) {
-        let at = locator.service(s);
+    fn service(&mut self, s: &Service, callers: &[String]) {
+        let at = &s.keys;
         let id = s.id.to_string();
-        let here = |span: &Option<Range<usize>>| span.clone().unwrap_or_else(|| s.span.clone());
+        let here = |span: &Option<Span>| span.unwrap_or(s.span);
         let r = &s.resources;
 
         if self.on(RuleId::ResourcesMissing) {
@@ -166,17 +163,7 @@ impl Checker<'_> {
             .filter_map(|(what, missing)| missing.then_some(what))
             .collect();
             if !missing.is_empty() {
-                let span = [
-                    &at.requests_cpu,
-                    &at.requests_memory,
-                    &at.limits_cpu,
-                    &at.limits_memory,
-                ]
-                .into_iter()
-                .flatten()
-                .min_by_key(|s| s.start)
-                .cloned()
-                .unwrap_or_else(|| s.span.clone());
+                let span = at.resources.unwrap_or(s.span);
                 self.push(
                     RuleId::ResourcesMissing,
                     id.clone(),
@@ -188,8 +175,8 @@ impl Checker<'_> {
 
         if self.on(RuleId::MemoryMillibytes) {
             for (what, q, span) in [
-                ("request", &r.requests.memory, &at.requests_memory),
-                ("limit", &r.limits.memory, &at.limits_memory),
+                ("request", &r.requests.memory, &r.requests.memory_span),
+                ("limit", &r.limits.memory, &r.limits.memory_span),
             ] {
                 if let Some(q) = q.as_ref().filter(|q| q.is_milli()) {
                     let number = q.as_str().trim_end_matches('m');
@@ -220,7 +207,7 @@ impl Checker<'_> {
                 self.push(
                     RuleId::CpuLimitRatio,
                     id.clone(),
-                    here(&at.limits_cpu),
+                    here(&r.limits.cpu_span),
                     format!(
                         "CPU limit \"{lim}\" of {id} is {ratio} its request \"{req}\"; \
                          the policy allows at most {max} times"
@@ -233,7 +220,7 @@ impl Checker<'_> {
             None if self.on(RuleId::ImageMissing) => self.push(
                 RuleId::ImageMissing,
                 id.clone(),
-                s.span.clone(),
+                s.span,
                 format!("service {id} names no container image"),
             ),
             Some(image) if self.on(RuleId::ImageUnpinned) => {
@@ -325,7 +312,7 @@ impl Checker<'_> {
                 self.push(
                     RuleId::EgressAnywhere,
                     id.clone(),
-                    e.span.clone(),
+                    e.span,
                     format!("{id} may send traffic to any address: {}{reason}", e.cidr),
                 );
             }
@@ -345,14 +332,9 @@ impl Checker<'_> {
                 .workspace
                 .namespaces
                 .get(first)
-                .and_then(|ns| ns.span.clone())
-                .or_else(|| {
-                    self.workspace
-                        .services_in(first)
-                        .next()
-                        .map(|s| s.span.clone())
-                })
-                .unwrap_or(0..0);
+                .and_then(|ns| ns.span)
+                .or_else(|| self.workspace.services_in(first).next().map(|s| s.span))
+                .unwrap_or_default();
             self.push(
                 RuleId::NamespaceCycle,
                 cycle.join(", "),
@@ -371,7 +353,7 @@ impl Checker<'_> {
             let Some(first) = services.first() else {
                 continue;
             };
-            let span = ns.span.clone().unwrap_or_else(|| first.span.clone());
+            let span = ns.span.unwrap_or(first.span);
             let subject = ns.name.clone();
 
             if self.on(RuleId::LoadBalancersPerNamespace) {
@@ -387,7 +369,7 @@ impl Checker<'_> {
                     self.push(
                         RuleId::LoadBalancersPerNamespace,
                         subject.clone(),
-                        span.clone(),
+                        span,
                         format!(
                             "namespace {} has {} LoadBalancer services, more than {max}: {}",
                             ns.name,
@@ -413,7 +395,7 @@ impl Checker<'_> {
                     self.push(
                         RuleId::NamespaceTeams,
                         subject.clone(),
-                        span.clone(),
+                        span,
                         format!(
                             "namespace {} is shared by {} teams: {}",
                             ns.name,
@@ -430,7 +412,7 @@ impl Checker<'_> {
                     self.push(
                         RuleId::NamespaceSize,
                         subject.clone(),
-                        span.clone(),
+                        span,
                         format!(
                             "namespace {} holds {} services, more than {max}",
                             ns.name,
