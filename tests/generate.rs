@@ -470,7 +470,10 @@ fn check_reports_a_missing_or_stale_record() {
     std::fs::write(&ws, &described).unwrap();
     let (code, stdout, _) = run(&ws, &["--check"]);
     assert_eq!(code, 1, "{stdout}");
-    assert!(stdout.contains("+family-blog: A new line of text."), "{stdout}");
+    assert!(
+        stdout.contains("+family-blog: A new line of text."),
+        "{stdout}"
+    );
     assert!(stdout.contains("1 file out of date"), "{stdout}");
     assert_eq!(std::fs::read_to_string(&record).unwrap(), text);
     std::fs::remove_file(&record).unwrap();

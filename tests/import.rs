@@ -385,3 +385,210 @@ fn fifos_and_symlinks_are_not_followed() {
     );
     assert!(stderr.contains("pipe.yaml: not a regular file"), "{stderr}");
 }
+
+/// The Online Boutique call graph, from its architecture (each service's gRPC clients).
+const BOUTIQUE_EDGES: [&str; 16] = [
+    "cartservice -> redis-cart",
+    "checkoutservice -> cartservice",
+    "checkoutservice -> currencyservice",
+    "checkoutservice -> emailservice",
+    "checkoutservice -> paymentservice",
+    "checkoutservice -> productcatalogservice",
+    "checkoutservice -> shippingservice",
+    "frontend -> adservice",
+    "frontend -> cartservice",
+    "frontend -> checkoutservice",
+    "frontend -> currencyservice",
+    "frontend -> productcatalogservice",
+    "frontend -> recommendationservice",
+    "frontend -> shippingservice",
+    "loadgenerator -> frontend",
+    "recommendationservice -> productcatalogservice",
+];
+
+#[test]
+fn online_boutique_manifests_match_its_call_graph() {
+    let dir = fixture("online-boutique/kubernetes-manifests");
+    let (text, stderr) = import(&[dir.to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(ws.services.len(), 12);
+    assert_eq!(edges(&ws), set(&BOUTIQUE_EDGES));
+    let port = |name: &str| {
+        let s = ws.services.iter().find(|s| s.id.name == name).unwrap();
+        s.ports
+            .iter()
+            .map(|p| (p.port, p.target))
+            .collect::<Vec<_>>()
+    };
+    // `port` → `targetPort`, as the Services say.
+    assert_eq!(port("frontend"), [(80, 8080)]);
+    assert_eq!(port("emailservice"), [(5000, 8080)]);
+    assert_eq!(port("redis-cart"), [(6379, 6379)]);
+    assert!(port("loadgenerator").is_empty());
+    let svc = |n: &str| ws.services.iter().find(|s| s.id.name == n).unwrap();
+    // frontend-external is a LoadBalancer without an internal annotation.
+    assert_eq!(svc("frontend").expose, Expose::Public);
+    assert_eq!(svc("cartservice").expose, Expose::Cluster);
+    assert_eq!(
+        svc("recommendationservice")
+            .resources
+            .limits
+            .memory
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "450Mi"
+    );
+    assert!(
+        stderr.contains("loadgenerator: no Service selects this Deployment"),
+        "{stderr}"
+    );
+    assert!(
+        text.contains("frontend.yaml:42 env AD_SERVICE_ADDR"),
+        "provenance names the env line: {text}"
+    );
+}
+
+#[test]
+fn voting_app_manifests_name_no_hosts() {
+    let dir = fixture("voting-app/k8s");
+    let (text, _) = import(&[dir.to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(
+        names(&ws),
+        set(&["db", "redis", "result", "vote", "worker"])
+    );
+    // The hosts are in the source code only (see the fixture's README): no edge is knowable.
+    assert!(edges(&ws).is_empty());
+    assert!(text.contains("Service vote is a NodePort"), "{text}");
+    assert_eq!(targets(&ws, "vote"), [80]);
+    assert_eq!(targets(&ws, "db"), [5432]);
+}
+
+#[test]
+fn manifests_yield_namespaces_exposure_platform_and_calls() {
+    let (text, stderr) = import(&[fixture("kube-shop/shop.yaml").to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(
+        ws.services
+            .iter()
+            .map(|s| s.id.to_string())
+            .collect::<BTreeSet<_>>(),
+        set(&[
+            "data/catalog",
+            "shop/api",
+            "shop/log-agent",
+            "shop/payments",
+            "shop/web"
+        ])
+    );
+    assert_eq!(ws.project.platform.as_str(), "eks");
+    let svc = |n: &str| ws.services.iter().find(|s| s.id.name == n).unwrap();
+    // The Service's name is what callers use; the Deployment's stays in the comment.
+    assert!(text.contains("Deployment api-server"));
+    assert_eq!(svc("api").expose, Expose::Internal);
+    assert_eq!(svc("web").expose, Expose::Public, "Ingress backend");
+    assert_eq!(svc("payments").expose, Expose::Public, "HTTPRoute backend");
+    assert_eq!(svc("catalog").expose, Expose::Cluster);
+    // Named target ports resolve against the container.
+    let api: Vec<(u16, u16)> = svc("api")
+        .ports
+        .iter()
+        .map(|p| (p.port, p.target))
+        .collect();
+    assert_eq!(api, [(80, 9000), (9001, 9001)]);
+    assert_eq!(svc("web").ports[0].target, 8080);
+    assert_eq!(svc("catalog").replicas, 3);
+    // Calls: FQDN in env (limited to the named port), ConfigMap key, envFrom, arguments.
+    assert_eq!(
+        edges(&ws),
+        set(&[
+            "api -> catalog",
+            "api -> payments",
+            "web -> api",
+            "web -> catalog"
+        ])
+    );
+    let web_api = svc("web")
+        .calls
+        .iter()
+        .find(|c| c.to.name == "api")
+        .unwrap();
+    assert_eq!(
+        web_api.ports,
+        k8s_advisor::model::CallPorts::Only(vec!["http".to_string()])
+    );
+    // Not silently dropped: the external host, the DaemonSet, the placeholder CIDR, the policy.
+    assert!(
+        stderr.contains("host metrics.example.net matches no service"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("log-agent: a DaemonSet runs one pod per node"));
+    assert!(stderr.contains("internal-cidrs"));
+    assert!(text.contains("1 NetworkPolicy object in namespace shop"));
+    // A ConfigMap key nobody reads is not a call.
+    assert!(!stderr.contains("nobody"));
+}
+
+#[test]
+fn piped_manifests_are_read_from_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ws.toml");
+    let shop = std::fs::read_to_string(fixture("kube-shop/shop.yaml")).unwrap();
+    let output = bin()
+        .args(["import", "-", "-o"])
+        .arg(&out)
+        .write_stdin(shop)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(load_text(&text).services.len(), 5);
+    assert!(text.contains("<stdin>:34 env API_URL"), "{text}");
+}
+
+#[test]
+fn imported_manifests_pass_the_conformance_suite() {
+    let cases = [
+        "online-boutique/kubernetes-manifests",
+        "voting-app/k8s",
+        "kube-shop/shop.yaml",
+    ]
+    .iter()
+    .map(|c| {
+        let text = import(&[fixture(c).to_str().unwrap()]).0;
+        (c.to_string(), load_text(&text))
+    })
+    .collect();
+    let failures = conform(cases);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn bad_manifests_are_refused_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.yaml");
+    std::fs::write(
+        &p,
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ok\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  replicas: many\n",
+    )
+    .unwrap();
+    let e = refused(dir.path(), &[p.to_str().unwrap()]);
+    assert!(
+        e.contains("Deployment \"x\" does not follow the Kubernetes schema"),
+        "{e}"
+    );
+    assert!(e.contains("bad.yaml:6:1"), "{e}");
+    std::fs::write(
+        &p,
+        "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\nkey: [\n",
+    )
+    .unwrap();
+    let e = refused(dir.path(), &[p.to_str().unwrap()]);
+    assert!(e.contains("invalid YAML") && e.contains("bad.yaml:"), "{e}");
+}

@@ -337,8 +337,8 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
         (
             fallback_project.to_string(),
             Prov {
-                at: "-".into(),
-                what: "no project name in the input".into(),
+                at: draft.sources.first().cloned().unwrap_or_default(),
+                what: "the input names no project; named after its folder".into(),
                 guess: true,
             },
         )
@@ -467,13 +467,14 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
             let found = match &r.target {
                 Target::Service { namespace, name } => lookup(caller, namespace, name),
                 Target::Host(host) => {
-                    if let Some((ns, name)) = draft.aliases.get(host) {
-                        lookup(caller, ns, name)
-                    } else {
-                        match kube_host(host) {
-                            Some((name, ns)) => lookup(caller, ns, name),
-                            None => Err(Vec::new()),
-                        }
+                    // The host as a service name first (the caller's namespace wins), then
+                    // the other names services answer to.
+                    let direct = kube_host(host).map(|(name, ns)| lookup(caller, ns, name));
+                    match (direct, draft.aliases.get(host)) {
+                        (Some(Ok(i)), _) => Ok(i),
+                        (_, Some((ns, name))) => lookup(caller, ns, name),
+                        (Some(other), None) => other,
+                        (None, None) => Err(Vec::new()),
                     }
                 }
             };

@@ -84,11 +84,15 @@ fn line(out: &mut String, key: &str, value: &str, why: Option<&str>) {
 /// Renders the workspace text.
 pub fn render(r: &Resolved) -> String {
     let mut out = String::new();
+    let mut sources: Vec<String> = r.sources.iter().take(3).cloned().collect();
+    if r.sources.len() > 3 {
+        sources.push(format!("and {} more files", r.sources.len() - 3));
+    }
     let _ = writeln!(
         out,
         "# Imported by `k8s-advisor import` from {}: {}",
         r.kind,
-        comment(&r.sources.join(", "))
+        comment(&sources.join(", "))
     );
     out.push_str(
         "# Each value names where it was read; \"guess:\" marks what was inferred instead.\n\
