@@ -592,3 +592,101 @@ fn bad_manifests_are_refused_with_file_and_line() {
     let e = refused(dir.path(), &[p.to_str().unwrap()]);
     assert!(e.contains("invalid YAML") && e.contains("bad.yaml:"), "{e}");
 }
+
+#[test]
+fn backstage_catalog_matches_its_relations() {
+    let (text, stderr) = import(&[fixture("backstage-example/catalog-info.yaml")
+        .to_str()
+        .unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(
+        ws.services
+            .iter()
+            .map(|s| s.id.to_string())
+            .collect::<BTreeSet<_>>(),
+        set(&[
+            "artists/artist-lookup",
+            "artists/www-artist",
+            "backstage-example/wayback-archive",
+            "backstage-example/wayback-search",
+            "playback/playback-order",
+            "playback/podcast-api",
+        ])
+    );
+    assert_eq!(
+        edges(&ws),
+        set(&[
+            "wayback-search -> wayback-archive",
+            "www-artist -> artist-lookup"
+        ])
+    );
+    let svc = |n: &str| ws.services.iter().find(|s| s.id.name == n).unwrap();
+    // Owner → team, domain → namespace with its owner and description.
+    assert_eq!(svc("podcast-api").team.as_deref(), Some("team-b"));
+    assert_eq!(ws.namespaces["artists"].team.as_deref(), Some("team-a"));
+    assert_eq!(
+        ws.namespaces["artists"].description,
+        "Everything related to artists"
+    );
+    assert_eq!(svc("artist-lookup").description, "Artist Lookup");
+    // The Resource dependency is an egress need with its reason, not a silent drop.
+    assert!(
+        text.contains("# egress needed, address unknown: Resource artists-db (database): Stores artist details"),
+        "{text}"
+    );
+    assert!(stderr.contains("playback-lib: a Component of type \"library\""));
+    assert!(stderr.contains("playback-order: owned by user:guest, not a Group"));
+    // Ports are guesses and say so.
+    assert!(text.contains("guess: the catalog has no ports"));
+}
+
+#[cfg(unix)]
+#[test]
+fn catalog_locations_never_leave_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog");
+    std::fs::create_dir(&catalog).unwrap();
+    let entity = |name: &str| {
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: service\n  owner: team-x\n"
+        )
+    };
+    std::fs::write(dir.path().join("outside.yaml"), entity("outside")).unwrap();
+    std::fs::write(catalog.join("inside.yaml"), entity("inside")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("outside.yaml"), catalog.join("link.yaml")).unwrap();
+    let absolute = dir.path().join("outside.yaml");
+    std::fs::write(
+        catalog.join("catalog-info.yaml"),
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: x\nspec:\n  targets:\n    - ./inside.yaml\n    - ../outside.yaml\n    - {}\n    - ./link.yaml\n    - https://example.com/catalog-info.yaml\n    - ./catalog-info.yaml\n",
+            absolute.display()
+        ),
+    )
+    .unwrap();
+    let (text, stderr) = import(&[catalog.join("catalog-info.yaml").to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(names(&ws), set(&["inside"]));
+    assert!(
+        stderr.contains("\"../outside.yaml\" points outside"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("is an absolute path"), "{stderr}");
+    assert!(
+        stderr.contains("\"./link.yaml\" points outside"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("https://example.com/catalog-info.yaml is not a file here"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn imported_catalog_passes_the_conformance_suite() {
+    let text = import(&[fixture("backstage-example/catalog-info.yaml")
+        .to_str()
+        .unwrap()])
+    .0;
+    let failures = conform(vec![("backstage example".into(), load_text(&text))]);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
