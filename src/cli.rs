@@ -72,6 +72,10 @@ pub struct InitArgs {
     /// Write a commented starter workspace without asking anything
     #[arg(long)]
     pub non_interactive: bool,
+    /// Import these first (Compose files, manifests or a catalog, as `import` reads them), then
+    /// ask only what they could not tell
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub from: Vec<PathBuf>,
 }
 
 /// `import` options.

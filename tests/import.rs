@@ -690,3 +690,78 @@ fn imported_catalog_passes_the_conformance_suite() {
     let failures = conform(vec![("backstage example".into(), load_text(&text))]);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn init_from_asks_only_what_the_import_could_not_know() {
+    use k8s_advisor::import::{Options, followup, read_inputs, resolve};
+    use k8s_advisor::policy::Policy;
+    use k8s_advisor::prompt::Script;
+
+    let policy = Policy::load(None).unwrap();
+    let (inputs, _) = read_inputs(&[fixture("voting-app/compose.yaml")]).unwrap();
+    let resolved = resolve(&inputs, &Options::default()).unwrap();
+    let mut script = Script::new([
+        "gke (Google Kubernetes Engine)", // no platform in a Compose file
+        "voting",                         // team of the one domain
+        "n",                              // infrastructure-control
+        "y",                              // hybrid-cloud
+    ]);
+    let (text, verdict) = followup::ask(
+        &mut script,
+        resolved,
+        &policy,
+        Path::new("k8s-advisor.toml"),
+    )
+    .unwrap();
+    // Exactly four questions: the criteria the model judges (services, calls, teams) are not asked.
+    let asked: Vec<&String> = script
+        .transcript
+        .iter()
+        .filter(|t| !t.starts_with("Imported "))
+        .collect();
+    assert_eq!(asked.len(), 4, "{asked:?}");
+    assert!(
+        asked[1].starts_with("Team that owns domain voting-app (db, redis, result, vote, worker)")
+    );
+    let ws = load_text(&text);
+    assert_eq!(ws.project.platform.as_str(), "gke");
+    assert_eq!(ws.namespaces["voting-app"].team.as_deref(), Some("voting"));
+    assert!(!ws.answers["infrastructure-control"].value);
+    assert!(ws.answers["hybrid-cloud"].value);
+    assert_eq!(edges(&ws).len(), 4, "the imported calls are kept");
+    assert!(!verdict.criteria.is_empty());
+}
+
+#[test]
+fn init_from_without_a_terminal_points_to_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k8s-advisor.toml");
+    let compose = fixture("voting-app/compose.yaml");
+    let output = bin()
+        .args(["init", "--from"])
+        .arg(&compose)
+        .arg("-w")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("k8s-advisor import PATH"));
+    assert!(!out.exists());
+    let output = bin()
+        .args(["init", "--non-interactive", "--from"])
+        .arg(&compose)
+        .arg("-w")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        names(&load_text(&std::fs::read_to_string(&out).unwrap())).len(),
+        5
+    );
+}

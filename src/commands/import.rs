@@ -4,10 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use super::{current_dir, print};
-use crate::cli::{Cli, ImportArgs};
+use std::io::IsTerminal;
+
+use crate::cli::{Cli, ImportArgs, InitArgs};
 use crate::diagnostic::Error;
 use crate::fsutil;
-use crate::import::{self, Options};
+use crate::import::{self, Options, followup};
 use crate::names;
 use crate::policy::Policy;
 use crate::workspace::{self, FILE_NAME};
@@ -27,16 +29,60 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> Result<u8, Error> {
         ));
     }
     let (text, unknowns, skipped) = draft(&args.paths, &args.profile, &policy)?;
-    if exists {
-        fsutil::write_atomic(&path, text.as_bytes())?;
-    } else {
-        fsutil::create_new(&path, text.as_bytes())?;
-    }
+    write(&path, exists, &text)?;
     if !cli.quiet {
         eprint!("{}", summary(&unknowns, &skipped));
         print(&format!("Wrote {}\n", path.display()))?;
     }
     Ok(0)
+}
+
+/// `init --from PATHS`: imports, asks what the input could not tell, writes `path` and shows
+/// the verdict. With `--non-interactive` it is `import` under another name.
+pub fn init_from(cli: &Cli, args: &InitArgs, path: &Path, exists: bool) -> Result<u8, Error> {
+    let policy = Policy::load(cli.policies.as_deref())?;
+    if args.non_interactive {
+        let (text, unknowns, skipped) = draft(&args.from, &[], &policy)?;
+        write(path, exists, &text)?;
+        if !cli.quiet {
+            eprint!("{}", summary(&unknowns, &skipped));
+            print(&format!("Wrote {}\n", path.display()))?;
+        }
+        return Ok(0);
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(Error::usage(
+            "init asks questions, but there is no terminal to ask them on",
+            "run `k8s-advisor import PATH...` (or `init --from PATH... --non-interactive`) to import without questions",
+        ));
+    }
+    let (inputs, skipped) = import::read_inputs(&args.from)?;
+    let options = Options {
+        profiles: Vec::new(),
+        fallback_project: fallback_name(&args.from, &current_dir()?),
+    };
+    let resolved = import::resolve(&inputs, &options)?;
+    let unknowns = resolved.unknowns.clone();
+    let (text, verdict) =
+        followup::ask(&mut crate::prompt::Terminal::new(), resolved, &policy, path)?;
+    write(path, exists, &text)?;
+    if !cli.quiet {
+        eprint!("{}", summary(&unknowns, &skipped));
+        print(&crate::report::assess::text(
+            &verdict,
+            crate::report::use_color(cli.color, true),
+        ))?;
+        print(&format!("\nWrote {}\n", path.display()))?;
+    }
+    Ok(0)
+}
+
+fn write(path: &Path, exists: bool, text: &str) -> Result<(), Error> {
+    if exists {
+        fsutil::write_atomic(path, text.as_bytes())
+    } else {
+        fsutil::create_new(path, text.as_bytes())
+    }
 }
 
 /// Imports `paths` into workspace text that the loader accepts; also returns what could not be

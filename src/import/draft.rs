@@ -271,6 +271,8 @@ pub struct Resolved {
     pub unknowns: Vec<String>,
     /// Facts worth a look.
     pub notes: Vec<String>,
+    /// Criteria answers given after the import (`init --from`), by id.
+    pub answers: Vec<(String, bool)>,
 }
 
 /// A port a reference names (if any) and where.
@@ -698,6 +700,7 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
         services,
         unknowns,
         notes,
+        answers: Vec::new(),
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod backstage;
 pub mod compose;
 pub mod draft;
+pub mod followup;
 pub mod hosts;
 pub mod kube;
 pub mod locate;
@@ -73,15 +74,20 @@ pub struct Options {
 /// Reads the inputs, detects their kind and drafts the workspace text. Returns the text and
 /// the list of what could not be known.
 pub fn import(inputs: &[Input], options: &Options) -> Result<(String, Vec<String>), Error> {
+    let resolved = resolve(inputs, options)?;
+    let text = render::render(&resolved);
+    Ok((text, resolved.unknowns))
+}
+
+/// Reads the inputs and resolves them, ready for questions (`init --from`) or rendering.
+pub fn resolve(inputs: &[Input], options: &Options) -> Result<draft::Resolved, Error> {
     let kind = detect_all(inputs)?;
     let draft = match kind {
         Kind::Compose => compose::read(inputs, options)?,
         Kind::Kube => kube::read(inputs)?,
         Kind::Backstage => backstage::read(inputs)?,
     };
-    let resolved = draft::resolve(draft, &options.fallback_project);
-    let text = render::render(&resolved);
-    Ok((text, resolved.unknowns))
+    Ok(draft::resolve(draft, &options.fallback_project))
 }
 
 /// Reads paths (files, folders, `-` for stdin) into inputs. Folders are read one level of

@@ -150,6 +150,14 @@ pub fn render(r: &Resolved) -> String {
     out.push_str(
         "\n# Answers to the decision criteria are not in the input: `k8s-advisor assess` lists them.\n[answers]\n",
     );
+    for (id, value) in &r.answers {
+        // Criterion ids come from the policy file, never from the input; quoted all the same.
+        let _ = writeln!(
+            out,
+            "{} = {value}  # answered in `k8s-advisor init`",
+            string(id)
+        );
+    }
     for ns in &r.namespaces {
         out.push_str("\n[[namespaces]]\n");
         let why = match (&ns.original, &ns.draft.prov) {
