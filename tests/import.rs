@@ -143,6 +143,8 @@ fn compose_files_merge_in_order_with_extends() {
             "cart -> cache",
             "orders -> orders-db",
             "orders -> payments",
+            "payments -> orders-db",
+            "web -> cache",
             "web -> cart",
             "web -> orders",
             "web -> payments",
@@ -179,6 +181,9 @@ fn compose_files_merge_in_order_with_extends() {
         text.contains("compose.override.yaml:5 environment PAYMENTS_URL"),
         "{text}"
     );
+    // A links alias and a network alias name their services.
+    assert!(text.contains("compose.override.yaml:8 links"), "{text}");
+    assert!(text.contains("environment LEDGER_ADDR"), "{text}");
     // debug-shell has a profile that is not active.
     assert!(!names(&ws).contains("debug-shell"));
 }
@@ -525,7 +530,7 @@ fn manifests_yield_namespaces_exposure_platform_and_calls() {
     );
     assert!(stderr.contains("log-agent: a DaemonSet runs one pod per node"));
     assert!(stderr.contains("internal-cidrs"));
-    assert!(text.contains("1 NetworkPolicy object in namespace shop"));
+    assert!(text.contains("1 existing NetworkPolicy object in namespace shop: not imported"));
     // A ConfigMap key nobody reads is not a call.
     assert!(!stderr.contains("nobody"));
 }
@@ -764,4 +769,85 @@ fn init_from_without_a_terminal_points_to_import() {
         names(&load_text(&std::fs::read_to_string(&out).unwrap())).len(),
         5
     );
+}
+
+/// A random service: name, exposed ports, environment, indexes of the services it depends on.
+type RandomService = (String, Vec<u16>, Vec<(String, String)>, Vec<usize>);
+
+/// A Compose project from random parts: names and values with any printable characters
+/// (collisions after sanitising included), ports, dependencies and environment values that
+/// name other services.
+fn random_compose(services: &[RandomService]) -> String {
+    use serde_yaml_ng::{Mapping, Value};
+    let names: Vec<&String> = services.iter().map(|s| &s.0).collect();
+    let mut all = Mapping::new();
+    for (name, ports, env, deps) in services {
+        let mut svc = Mapping::new();
+        svc.insert(
+            "image".into(),
+            format!("registry.example.com/{}:1", name.len()).into(),
+        );
+        svc.insert(
+            "expose".into(),
+            Value::Sequence(ports.iter().map(|p| Value::from(p.to_string())).collect()),
+        );
+        let mut environment = Mapping::new();
+        for (i, (k, v)) in env.iter().enumerate() {
+            // Every other value names another service, as a URL with a port.
+            let v = match deps.get(i) {
+                Some(d) if i % 2 == 0 => format!("http://{}:{}/{v}", names[d % names.len()], 1 + i),
+                _ => v.clone(),
+            };
+            environment.insert(Value::from(k.clone()), Value::from(v));
+        }
+        svc.insert("environment".into(), Value::Mapping(environment));
+        svc.insert(
+            "depends_on".into(),
+            Value::Sequence(
+                deps.iter()
+                    .map(|d| Value::from(names[d % names.len()].clone()))
+                    .collect(),
+            ),
+        );
+        all.insert(Value::from(name.clone()), Value::Mapping(svc));
+    }
+    let mut top = Mapping::new();
+    top.insert("services".into(), Value::Mapping(all));
+    serde_yaml_ng::to_string(&Value::Mapping(top)).unwrap()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Whatever the names and values, import never panics and what it drafts loads.
+    #[test]
+    fn random_compose_projects_import_into_valid_workspaces(
+        services in proptest::collection::vec(
+            (
+                "(\\PC{1,12}|web|Web|WEB|a_b|a-b|[0-9]{1,3})",
+                proptest::collection::vec(1u16..=65535, 0..3),
+                proptest::collection::vec(("[A-Z_]{1,8}|\\PC{1,8}", "\\PC{0,30}"), 0..4),
+                proptest::collection::vec(0usize..8, 0..3),
+            ),
+            1..7,
+        )
+    ) {
+        use k8s_advisor::import::{Input, Options, import};
+        let text = random_compose(&services);
+        let input = Input {
+            source: k8s_advisor::diagnostic::Source::new("compose.yaml", text.clone()),
+            dir: None,
+        };
+        let options = Options { fallback_project: "random".into(), ..Options::default() };
+        let (drafted, _) = import(&[input], &options).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+        let policy = k8s_advisor::policy::Policy::load(None).unwrap();
+        let source = k8s_advisor::diagnostic::Source::new("k8s-advisor.toml", drafted.clone());
+        let ws = match k8s_advisor::workspace::parse(&source, &policy.criterion_ids()) {
+            Ok(ws) => ws,
+            Err(e) => panic!("{e:?}\ninput:\n{text}\ndrafted:\n{drafted}"),
+        };
+        // Every service is kept, however its name had to change.
+        let distinct: BTreeSet<&String> = services.iter().map(|s| &s.0).collect();
+        proptest::prop_assert_eq!(ws.services.len(), distinct.len());
+    }
 }

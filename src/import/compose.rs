@@ -75,6 +75,25 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
             ),
         ));
     }
+    for key in ["include", "secrets", "configs"] {
+        if merged.contains_key(key) {
+            let f = files
+                .iter()
+                .rev()
+                .find(|f| locate::exact(f.input.source.text(), &[key]).is_some())
+                .unwrap_or(first);
+            let line = locate::line(f.input.source.text(), &[key]).unwrap_or(1);
+            let what = if key == "include" {
+                "`include` is not followed: import the included files too, in order"
+            } else {
+                "not imported (no workspace equivalent)"
+            };
+            draft.unknowns.push(format!(
+                "top-level `{key}`: {what} [{}:{line}]",
+                f.input.name()
+            ));
+        }
+    }
     let services = merged
         .get("services")
         .and_then(Value::as_mapping)

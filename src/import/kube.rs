@@ -579,8 +579,10 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
     }
     for (ns, n) in &policies {
         draft.notes.push(format!(
-            "{n} NetworkPolicy object{} in namespace {ns} were not imported; after `generate`, `k8s-advisor verify` compares policies with the calls",
-            if *n == 1 { "" } else { "s" }
+            "{n} existing NetworkPolicy object{} in namespace {ns}: not imported; compare {} with the calls before replacing {} with the generated policies",
+            if *n == 1 { "" } else { "s" },
+            if *n == 1 { "it" } else { "them" },
+            if *n == 1 { "it" } else { "them" }
         ));
     }
     for (kind, n) in &ignored {
