@@ -344,6 +344,13 @@ fn hostile_input_is_contained() {
     );
     assert_eq!(ws.services.len(), 2);
     assert!(!text.contains('\u{2028}') && !text.contains('\u{2029}') && !text.contains('\u{7}'));
+    // The same through the manifest reader: names and values no cluster would accept.
+    let kube = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: \"a\\u0007b\\u2028\"\n  namespace: \"N\\u2029S\\n[x]\"\nspec:\n  template:\n    metadata:\n      labels: {app: a}\n    spec:\n      containers:\n        - name: c\n          image: \"i\\u2028:1\"\n          env:\n            - name: \"X\\u0000_URL\"\n              value: \"http://b\\u2028c:80\"\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: \"s\\u202e\"\n  namespace: \"N\\u2029S\\n[x]\"\nspec:\n  selector: {app: a}\n  ports:\n    - port: 80\n";
+    let path = dir.path().join("evil-k8s.yaml");
+    std::fs::write(&path, kube).unwrap();
+    let (text, _) = import(&[path.to_str().unwrap()]);
+    assert_eq!(load_text(&text).services.len(), 1);
+    assert!(!text.contains('\u{2028}') && !text.contains('\u{202e}') && !text.contains('\u{7}'));
     // A long line and a huge value: read, not scanned for hosts, no panic.
     let long = format!(
         "services:\n  a:\n    image: a\n    environment:\n      BIG_URL: \"{}\"\n",
@@ -850,4 +857,43 @@ proptest::proptest! {
         let distinct: BTreeSet<&String> = services.iter().map(|s| &s.0).collect();
         proptest::prop_assert_eq!(ws.services.len(), distinct.len());
     }
+}
+
+#[test]
+fn the_drafted_file_reads_like_this() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k8s-advisor.toml");
+    let output = bin()
+        .args(["import", "tests/import/voting-app/compose.yaml", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!("voting-app-compose", std::fs::read_to_string(&out).unwrap());
+    insta::assert_snapshot!(
+        "voting-app-compose-summary",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_refusal_reads_like_this() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("compose.yaml");
+    std::fs::write(
+        &path,
+        "# old\nversion: '1'\nservices:\n  web:\n    image: x\n",
+    )
+    .unwrap();
+    let output = bin()
+        .current_dir(dir.path())
+        .args(["import", "compose.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!dir.path().join("k8s-advisor.toml").exists());
+    insta::assert_snapshot!(
+        "unknown-compose-version",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
