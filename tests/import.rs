@@ -897,3 +897,54 @@ fn a_refusal_reads_like_this() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn what_the_workspace_would_refuse_is_listed_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    // A reservation above its limit, and replicas beyond the workspace's range.
+    let compose = dir.path().join("compose.yaml");
+    std::fs::write(
+        &compose,
+        "services:\n  api:\n    image: a\n    expose: [\"80\"]\n    deploy:\n      replicas: 20000\n      resources:\n        limits: {cpus: '0.5', memory: 64M}\n        reservations: {cpus: '1', memory: 32M}\n",
+    )
+    .unwrap();
+    let (text, stderr) = import(&[compose.to_str().unwrap()]);
+    let ws = load_text(&text);
+    let api = &ws.services[0];
+    assert_eq!(api.replicas, 1);
+    assert!(api.resources.requests.cpu.is_none());
+    assert_eq!(
+        api.resources.requests.memory.as_ref().unwrap().as_str(),
+        "32Mi"
+    );
+    assert!(
+        stderr.contains("cpu request 1 is above its limit 500m"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("20000 replicas is more than the workspace allows"),
+        "{stderr}"
+    );
+    // One Service in front of two Deployments (a canary): both kept, the clash listed.
+    let kube = dir.path().join("canary.yaml");
+    let deployment = |name: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  selector:\n    matchLabels: {{app: shop}}\n  template:\n    metadata:\n      labels: {{app: shop}}\n    spec:\n      containers:\n        - name: c\n          image: shop:1\n"
+        )
+    };
+    std::fs::write(
+        &kube,
+        format!(
+            "{}---\n{}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: shop\nspec:\n  selector: {{app: shop}}\n  ports:\n    - port: 80\n",
+            deployment("shop-stable"),
+            deployment("shop-canary")
+        ),
+    )
+    .unwrap();
+    let (text, stderr) = import(&[kube.to_str().unwrap()]);
+    assert_eq!(names(&load_text(&text)), set(&["shop", "shop-2"]));
+    assert!(
+        stderr.contains("Service shop selects several workloads (shop-stable, shop-canary)"),
+        "{stderr}"
+    );
+}

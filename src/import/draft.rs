@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{Expose, Platform, Protocol};
 use crate::names;
+use crate::quantity::Quantity;
 
 /// Where a value came from: `compose.yaml:14 depends_on`. A guess says so.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -427,13 +428,13 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
             .entry(s.name.to_ascii_lowercase())
             .or_default()
             .push(i);
-        by_full.insert(
-            (
+        // Two workloads behind one Service share its name: the first one answers to it.
+        by_full
+            .entry((
                 s.namespace.to_ascii_lowercase(),
                 s.name.to_ascii_lowercase(),
-            ),
-            i,
-        );
+            ))
+            .or_insert(i);
     }
     let lookup = |caller: usize, ns: &str, name: &str| -> Result<usize, Vec<usize>> {
         let name = name.to_ascii_lowercase();
@@ -614,6 +615,49 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
                 }
             })
             .collect();
+    }
+
+    // What the workspace would refuse is set aside and listed rather than written.
+    for s in &mut services {
+        let name = s.draft.name.clone();
+        if s.ports.is_empty()
+            && let Some((e, prov)) = &s.draft.expose
+            && *e != Expose::Cluster
+        {
+            unknowns.push(format!(
+                "{name}: exposed as {} but without a port the import could read; written as cluster [{}]",
+                e.as_str(),
+                prov.at
+            ));
+            s.draft.expose = None;
+        }
+        if let Some((n, prov)) = &s.draft.replicas
+            && *n > 10_000
+        {
+            unknowns.push(format!(
+                "{name}: {n} replicas is more than the workspace allows; left at the default [{}]",
+                prov.at
+            ));
+            s.draft.replicas = None;
+        }
+        let d = &mut s.draft;
+        for (what, req, lim) in [
+            ("cpu", &mut d.requests.cpu, &d.limits.cpu),
+            ("memory", &mut d.requests.memory, &d.limits.memory),
+        ] {
+            let (Some((r, prov)), Some((l, _))) = (req.as_ref(), lim.as_ref()) else {
+                continue;
+            };
+            if let (Ok(rq), Ok(lq)) = (r.parse::<Quantity>(), l.parse::<Quantity>())
+                && rq > lq
+            {
+                unknowns.push(format!(
+                    "{name}: {what} request {r} is above its limit {l}; the request is left out [{}]",
+                    prov.at
+                ));
+                *req = None;
+            }
+        }
     }
 
     // Calls, merged per (caller, callee).

@@ -261,6 +261,26 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
             selects_nothing.push(si);
         }
     }
+    let mut per_service: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (wi, list) in &selected {
+        for si in list {
+            per_service
+                .entry(*si)
+                .or_default()
+                .push(workloads[*wi].name.clone());
+        }
+    }
+    for (si, names) in per_service {
+        if names.len() > 1 {
+            let o = &objs[services[si].0];
+            draft.unknowns.push(format!(
+                "Service {} selects several workloads ({}); each is imported, calls go to the first [{}]",
+                o.name(),
+                names.join(", "),
+                o.at(&[]).at
+            ));
+        }
+    }
     for si in selects_nothing {
         let (oi, svc) = &services[si];
         let o = &objs[*oi];
