@@ -389,8 +389,15 @@ fn fifos_and_symlinks_are_not_followed() {
         .arg(folder.join("pipe.yaml"))
         .status()
         .unwrap();
+    std::fs::write(folder.join("values.yaml"), "replicaCount: 2\n").unwrap();
+    std::fs::write(folder.join("empty.yml"), "# nothing\n").unwrap();
     let (text, stderr) = import(&[folder.to_str().unwrap()]);
     assert!(!text.contains("stolen"));
+    assert!(
+        stderr.contains("values.yaml: not a Compose file, manifest or catalog entity, not read"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("empty.yml: not a Compose file"), "{stderr}");
     assert!(
         stderr.contains("link.yaml: a symbolic link, not followed"),
         "{stderr}"

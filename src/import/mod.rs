@@ -160,7 +160,18 @@ fn walk(
             walk(&path, inputs, skipped, depth + 1)?;
         } else if name.ends_with(".yaml") || name.ends_with(".yml") {
             if meta.is_file() {
-                inputs.push(read_file(&path)?);
+                // A folder also holds other YAML (Chart.yaml, values.yaml, CI files): those
+                // are skipped and reported; a file named on the command line must be one of
+                // the three kinds.
+                let input = read_file(&path)?;
+                if detect(&input)?.is_some() {
+                    inputs.push(input);
+                } else {
+                    skipped.push(format!(
+                        "{}: not a Compose file, manifest or catalog entity, not read",
+                        path.display()
+                    ));
+                }
             } else {
                 skipped.push(format!("{}: not a regular file, not read", path.display()));
             }
