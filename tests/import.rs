@@ -267,6 +267,13 @@ fn bad_input_is_refused_with_file_and_line() {
         e.contains("service \"api\" does not follow") && e.contains("schema.yaml:4"),
         "{e}"
     );
+    let kube = write(
+        "svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n",
+    );
+    let compose = write("compose.yaml", "services:\n  web:\n    image: x\n");
+    let e = refused(dir.path(), &[&compose, &kube]);
+    assert!(e.contains("import one kind of input at a time"), "{e}");
     let e = refused(
         dir.path(),
         &[dir.path().join("missing.yaml").to_str().unwrap()],
