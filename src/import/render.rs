@@ -206,7 +206,14 @@ fn service(out: &mut String, s: &OutSvc) {
         None => d.prov.text(),
     };
     line(out, "name", &string(&s.name), Some(&why));
-    line(out, "namespace", &string(&s.namespace), None);
+    let ns_why = match d.namespace.as_str() {
+        "" => Some("guess: the input gives no namespace; the project's".to_string()),
+        "default" => {
+            Some("the input says \"default\", which is reserved; the project's".to_string())
+        }
+        _ => None,
+    };
+    line(out, "namespace", &string(&s.namespace), ns_why.as_deref());
     if let Some((team, prov)) = &d.team {
         line(
             out,
