@@ -439,6 +439,8 @@ fn online_boutique_manifests_match_its_call_graph() {
     let ws = load_text(&text);
     assert_eq!(ws.services.len(), 12);
     assert_eq!(edges(&ws), set(&BOUTIQUE_EDGES));
+    // `kubernetes-manifests/` says where the files are; the folder above names the product.
+    assert_eq!(ws.project.name, "online-boutique");
     let port = |name: &str| {
         let s = ws.services.iter().find(|s| s.id.name == name).unwrap();
         s.ports

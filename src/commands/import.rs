@@ -117,9 +117,27 @@ fn fallback_name(paths: &[PathBuf], cwd: &Path) -> String {
             .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf),
         None => cwd.to_path_buf(),
     };
+    // `k8s/`, `deploy/`, `kubernetes-manifests/` say where manifests live, not what the product
+    // is called: the folder above them does.
+    let generic = [
+        "k8s",
+        "kubernetes",
+        "manifests",
+        "kubernetes-manifests",
+        "k8s-specifications",
+        "deploy",
+        "deployment",
+        "deployments",
+        "base",
+        "catalog",
+    ];
     dir.canonicalize()
         .ok()
-        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .and_then(|d| {
+            d.ancestors()
+                .filter_map(|a| a.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .find(|n| !generic.contains(&n.to_ascii_lowercase().as_str()))
+        })
         .and_then(|n| names::slugify(&n, names::MAX_LABEL))
         .unwrap_or_else(|| "imported".to_string())
 }
