@@ -964,3 +964,36 @@ fn what_the_workspace_would_refuse_is_listed_not_written() {
         "{stderr}"
     );
 }
+
+/// `init --from` through a pseudo-terminal: the import happens, then the real dialoguer screens
+/// ask only the follow-up questions.
+#[test]
+fn init_from_through_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("k8s-advisor");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.current_dir(dir.path())
+        .args(["init", "--from"])
+        .arg(fixture("voting-app/compose.yaml"))
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1");
+    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+    let settle = || std::thread::sleep(std::time::Duration::from_millis(150));
+    let step = |p: &mut rexpect::session::PtySession, prompt: &str, keys: &str| {
+        p.exp_string(prompt)
+            .unwrap_or_else(|e| panic!("waiting for {prompt:?}: {e}"));
+        settle();
+        p.send(keys).unwrap();
+        p.flush().unwrap();
+    };
+    step(&mut p, "Where will the cluster run?", "\r");
+    step(&mut p, "Team that owns domain voting-app", "votes\r");
+    step(&mut p, "?", "\r");
+    step(&mut p, "?", "\r");
+    p.exp_string("Wrote k8s-advisor.toml").unwrap();
+    p.exp_eof().unwrap();
+    let ws = load_text(&std::fs::read_to_string(dir.path().join("k8s-advisor.toml")).unwrap());
+    assert_eq!(ws.namespaces["voting-app"].team.as_deref(), Some("votes"));
+    assert_eq!(edges(&ws).len(), 4);
+    assert_eq!(ws.answers.len(), 2);
+}
