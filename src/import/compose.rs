@@ -112,19 +112,25 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
         resolved.insert(name.clone(), (value, origins));
     }
     let all_files: Vec<&File> = files.iter().chain(extra.iter()).collect();
+    // Each service's block of each file, found once: searching whole files for every value
+    // made large projects quadratic.
+    let blocks: Vec<BTreeMap<String, (usize, &str)>> = all_files
+        .iter()
+        .map(|f| locate::children(f.input.source.text(), "services"))
+        .collect();
     let place = |origins: &[(usize, String)], path: &[&str]| -> (String, usize) {
         for (fi, svc) in origins {
-            let f = all_files[*fi];
-            let mut full = vec!["services", svc.as_str()];
-            full.extend_from_slice(path);
-            if let Some(l) = locate::exact(f.input.source.text(), &full) {
-                return (f.input.name(), l);
+            if let Some((first, block)) = blocks[*fi].get(svc) {
+                let mut full = vec![svc.as_str()];
+                full.extend_from_slice(path);
+                if let Some(l) = locate::exact(block, &full) {
+                    return (all_files[*fi].input.name(), first + l - 1);
+                }
             }
         }
         for (fi, svc) in origins {
-            let f = all_files[*fi];
-            if let Some(l) = locate::exact(f.input.source.text(), &["services", svc.as_str()]) {
-                return (f.input.name(), l);
+            if let Some((first, _)) = blocks[*fi].get(svc) {
+                return (all_files[*fi].input.name(), *first);
             }
         }
         (all_files[0].input.name(), 1)
@@ -426,20 +432,21 @@ fn extend(
         .iter()
         .map(|f| (*f, name.to_string()))
         .collect();
-    let svc_map = match in_file {
-        None => services.clone(),
-        Some(i) => extra[i]
-            .top
-            .get("services")
-            .and_then(Value::as_mapping)
-            .cloned()
-            .unwrap_or_default(),
-    };
     let home = match in_file {
         None => &files[0].input.source,
         Some(i) => &extra[i].input.source,
     };
-    let Some(value) = svc_map.get(name).cloned() else {
+    // Only the one service is cloned: cloning the whole mapping for every service made large
+    // projects quadratic.
+    let value = match in_file {
+        None => services.get(name).cloned(),
+        Some(i) => extra[i]
+            .top
+            .get("services")
+            .and_then(|s| s.get(name))
+            .cloned(),
+    };
+    let Some(value) = value else {
         return Err(problem_at(
             home,
             locate::line(home.text(), &["services"]).unwrap_or(1),

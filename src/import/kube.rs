@@ -236,22 +236,33 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
     // Which Services select which workload.
     let mut selected: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     let mut selects_nothing: Vec<usize> = Vec::new();
+    // Labels and namespace of each workload, computed once: the pairing below is services ×
+    // workloads.
+    let pods: Vec<(String, BTreeMap<String, String>)> = workloads
+        .iter()
+        .map(|w| {
+            let labels = w
+                .template
+                .metadata
+                .as_ref()
+                .and_then(|m| m.labels.clone())
+                .unwrap_or_default();
+            (ns_or_default(&w.namespace), labels)
+        })
+        .collect();
     for (si, (oi, svc)) in services.iter().enumerate() {
         let o = &objs[*oi];
-        let spec = svc.spec.clone().unwrap_or_default();
-        let selector = spec.selector.clone().unwrap_or_default();
+        let selector = svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.as_ref())
+            .cloned()
+            .unwrap_or_default();
+        let ns = ns_or_default(&o.namespace());
         let mut any = false;
         if !selector.is_empty() {
-            for (wi, w) in workloads.iter().enumerate() {
-                let labels = w
-                    .template
-                    .metadata
-                    .as_ref()
-                    .and_then(|m| m.labels.clone())
-                    .unwrap_or_default();
-                if ns_or_default(&w.namespace) == ns_or_default(&o.namespace())
-                    && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-                {
+            for (wi, (wns, labels)) in pods.iter().enumerate() {
+                if *wns == ns && selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
                     selected.entry(wi).or_default().push(si);
                     any = true;
                 }

@@ -6,6 +6,8 @@
 //! write; inside flow style (`{ a: 1 }`) it stops at the deepest line it found. A position is
 //! only ever used in a comment, so an approximate line is acceptable, a wrong file is not.
 
+use std::collections::BTreeMap;
+
 /// 1-based line of the deepest step of `path` found in `text`; `None` when not even the first
 /// step is there.
 pub fn line(text: &str, path: &[&str]) -> Option<usize> {
@@ -28,6 +30,7 @@ fn deepest(text: &str, path: &[&str]) -> Option<(usize, usize)> {
     let mut parent: Option<(usize, bool)> = None;
     // Indentation of the direct children of the last match: that of the first line inside it.
     let mut child: Option<usize> = None;
+    let mut base: Option<usize> = None;
     for (i, raw) in text.lines().enumerate() {
         if depth == path.len() {
             break;
@@ -49,7 +52,9 @@ fn deepest(text: &str, path: &[&str]) -> Option<(usize, usize)> {
             if *child.get_or_insert(indent) != indent {
                 continue;
             }
-        } else if indent != 0 {
+        } else if indent != *base.get_or_insert(indent) {
+            // The first step sits at the indentation of the text's first line (0 for a whole
+            // file, deeper for a block cut out of one).
             continue;
         }
         let content = if is_item {
@@ -71,6 +76,53 @@ fn deepest(text: &str, path: &[&str]) -> Option<(usize, usize)> {
         }
     }
     found
+}
+
+/// The direct children of the top-level key `parent`, each with its 1-based first line and the
+/// text of its block (from its key line to the line before the next sibling). Block style
+/// only; a flow-style parent has no entries.
+pub fn children<'a>(text: &'a str, parent: &str) -> BTreeMap<String, (usize, &'a str)> {
+    let mut out = BTreeMap::new();
+    let mut inside = false;
+    let mut child_indent: Option<usize> = None;
+    let mut current: Option<(String, usize, usize)> = None; // key, first line, byte start
+    let mut offset = 0;
+    let mut close = |current: &mut Option<(String, usize, usize)>, end: usize| {
+        if let Some((key, line, start)) = current.take() {
+            out.entry(key).or_insert((line, &text[start..end]));
+        }
+    };
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += raw.len();
+        let bare = raw.trim_end_matches(['\n', '\r']);
+        let trimmed = bare.trim_start_matches(' ');
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = bare.len() - trimmed.len();
+        if indent == 0 {
+            close(&mut current, start);
+            inside = step_matches(trimmed, parent);
+            child_indent = None;
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        let ci = *child_indent.get_or_insert(indent);
+        if indent == ci {
+            close(&mut current, start);
+            let key = trimmed
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .trim_matches(['"', '\'', ' ']);
+            current = Some((key.to_string(), i + 1, start));
+        }
+    }
+    close(&mut current, text.len());
+    out
 }
 
 fn step_matches(content: &str, step: &str) -> bool {
@@ -120,6 +172,20 @@ x-vote:
         // Keys of other blocks never match.
         assert_eq!(line(TEXT, &["services", "vote", "ports"]), Some(2));
         assert_eq!(line(TEXT, &["nothing"]), None);
+    }
+
+    #[test]
+    fn service_blocks() {
+        let blocks = children(TEXT, "services");
+        assert_eq!(blocks.keys().collect::<Vec<_>>(), ["redis", "vote"]);
+        let (first, block) = blocks["redis"];
+        assert_eq!(first, 9);
+        assert_eq!(block, "  redis:\n    image: redis\n");
+        // Lines inside a block count from its first line (the file's line 2).
+        assert_eq!(
+            exact(blocks["vote"].1, &["vote", "environment", "OTHER"]),
+            Some(7)
+        );
     }
 
     #[test]
