@@ -189,6 +189,33 @@ fn compose_files_merge_in_order_with_extends() {
 }
 
 #[test]
+fn sock_shop_compose_yields_the_edges_it_shows() {
+    let (text, stderr) = import(&[fixture("sock-shop/docker-compose.yml").to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(ws.services.len(), 16);
+    // Only the edges the Compose file shows; the rest live in the services' code (README).
+    assert_eq!(
+        edges(&ws),
+        set(&[
+            "catalogue -> zipkin",
+            "payment -> zipkin",
+            "user -> user-db",
+            "user -> zipkin",
+        ])
+    );
+    assert_eq!(targets(&ws, "zipkin"), [9411]);
+    assert_eq!(
+        targets(&ws, "user-db"),
+        [27017],
+        "the port MONGO_HOST names"
+    );
+    assert!(text.contains("guess: a caller connects to port 27017"));
+    assert!(stderr.contains("rabbitmq: declares no ports"), "{stderr}");
+    // `${MYSQL_ROOT_PASSWORD}` without a default stays unresolved, and is no host.
+    assert!(!stderr.contains("MYSQL"), "{stderr}");
+}
+
+#[test]
 fn imported_compose_projects_pass_the_conformance_suite() {
     let voting = import(&[fixture("voting-app/compose.yaml").to_str().unwrap()]).0;
     let merged = import(&[
@@ -198,9 +225,11 @@ fn imported_compose_projects_pass_the_conformance_suite() {
             .unwrap(),
     ])
     .0;
+    let sock_shop = import(&[fixture("sock-shop/docker-compose.yml").to_str().unwrap()]).0;
     let failures = conform(vec![
         ("voting-app compose".into(), load_text(&voting)),
         ("compose-merge".into(), load_text(&merged)),
+        ("sock-shop compose".into(), load_text(&sock_shop)),
     ]);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
