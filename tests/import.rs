@@ -610,11 +610,46 @@ fn piped_manifests_are_read_from_standard_input() {
 }
 
 #[test]
+fn sock_shop_manifests_yield_the_same_edges_as_its_compose_file() {
+    let path = fixture("sock-shop/kubernetes/complete-demo.yaml");
+    let (text, _) = import(&[path.to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(ws.services.len(), 14);
+    assert!(ws.services.iter().all(|s| s.id.namespace == "sock-shop"));
+    assert_eq!(
+        edges(&ws),
+        set(&[
+            "catalogue -> zipkin",
+            "payment -> zipkin",
+            "user -> user-db",
+            "user -> zipkin",
+        ])
+    );
+    let front: Vec<(u16, u16)> = ws
+        .services
+        .iter()
+        .find(|s| s.id.name == "front-end")
+        .unwrap()
+        .ports
+        .iter()
+        .map(|p| (p.port, p.target))
+        .collect();
+    assert_eq!(front, [(80, 8079)]);
+    // The retired extensions/v1beta1 Deployments are read, and the file says so.
+    assert!(
+        text.contains("14 × Deployment (extensions/v1beta1) read as apps/v1"),
+        "{text}"
+    );
+    assert!(text.contains("Service front-end is a NodePort"));
+}
+
+#[test]
 fn imported_manifests_pass_the_conformance_suite() {
     let cases = [
         "online-boutique/kubernetes-manifests",
         "voting-app/k8s",
         "kube-shop/shop.yaml",
+        "sock-shop/kubernetes/complete-demo.yaml",
     ]
     .iter()
     .map(|c| {

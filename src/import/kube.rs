@@ -129,6 +129,29 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
         kind: "Kubernetes manifests".into(),
         ..Draft::default()
     };
+    // Workloads of the retired beta groups (still in many demos and old charts) have the
+    // fields the import reads in the same places as apps/v1: read them as apps/v1, and say so.
+    let mut legacy: BTreeMap<String, usize> = BTreeMap::new();
+    for o in &mut objs {
+        let old_api = o.api().to_string();
+        if matches!(o.kind(), "Deployment" | "StatefulSet" | "DaemonSet")
+            && matches!(
+                old_api.as_str(),
+                "extensions/v1beta1" | "apps/v1beta1" | "apps/v1beta2"
+            )
+            && let Value::Mapping(m) = &mut o.value
+        {
+            m.insert("apiVersion".into(), "apps/v1".into());
+            *legacy
+                .entry(format!("{} ({old_api})", o.kind()))
+                .or_default() += 1;
+        }
+    }
+    for (what, n) in &legacy {
+        draft.notes.push(format!(
+            "{n} × {what} read as apps/v1; that API is gone since Kubernetes 1.16"
+        ));
+    }
     let bad = |o: &Obj, e: serde_yaml_ng::Error| {
         problem_at(
             &inputs[o.input].source,
