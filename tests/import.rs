@@ -1061,3 +1061,45 @@ fn init_from_through_a_real_terminal() {
     assert_eq!(edges(&ws).len(), 4);
     assert_eq!(ws.answers.len(), 2);
 }
+
+#[test]
+fn ambiguous_hosts_and_system_namespaces_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    // `db` exists in two namespaces; a caller in a third cannot say which.
+    let workload = |name: &str, ns: &str, env: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers:\n        - name: c\n          image: x:1\n          env: [{{name: DB_HOST, value: \"{env}\"}}]\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  selector: {{app: {name}}}\n  ports: [{{port: 5432}}]\n"
+        )
+    };
+    let path = dir.path().join("k8s.yaml");
+    std::fs::write(
+        &path,
+        [
+            workload("db", "orders", "none"),
+            workload("db", "billing", "none"),
+            workload("api", "web", "db"),
+            workload("worker", "orders", "db"),
+        ]
+        .join("---\n"),
+    )
+    .unwrap();
+    let (text, stderr) = import(&[path.to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert!(
+        stderr.contains("api: host db is ambiguous (billing/db, orders/db)"),
+        "{stderr}"
+    );
+    // Within its own namespace the bare name is clear.
+    assert_eq!(edges(&ws), set(&["worker -> db"]));
+    // Backstage: a System without a Domain names the namespace.
+    let catalog = dir.path().join("catalog-info.yaml");
+    std::fs::write(
+        &catalog,
+        "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: {name: shop, description: The shop}\nspec: {owner: group:sales}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: cart}\nspec: {type: service, owner: sales, system: shop}\n",
+    )
+    .unwrap();
+    let ws = load_text(&import(&[catalog.to_str().unwrap()]).0);
+    assert_eq!(ws.services[0].id.to_string(), "shop/cart");
+    assert_eq!(ws.namespaces["shop"].team.as_deref(), Some("sales"));
+    assert_eq!(ws.namespaces["shop"].description, "The shop");
+}

@@ -475,6 +475,8 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
                     let direct = kube_host(host).map(|(name, ns)| lookup(caller, ns, name));
                     match (direct, draft.aliases.get(host)) {
                         (Some(Ok(i)), _) => Ok(i),
+                        // Several services of that name: an alias must not pick one silently.
+                        (Some(Err(many)), _) if many.len() > 1 => Err(many),
                         (_, Some((ns, name))) => lookup(caller, ns, name),
                         (Some(other), None) => other,
                         (None, None) => Err(Vec::new()),
@@ -485,10 +487,11 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
                 Ok(callee) if callee == caller => {}
                 Ok(callee) => edges.push((caller, callee, r.port, r.prov.clone())),
                 Err(many) if many.len() > 1 => {
-                    let list: Vec<String> = many
+                    let mut list: Vec<String> = many
                         .iter()
                         .map(|i| format!("{}/{}", services[*i].namespace, services[*i].name))
                         .collect();
+                    list.sort();
                     unknowns.push(
                         format!(
                             "{}: {} is ambiguous ({}); add the call by hand",

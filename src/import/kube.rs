@@ -528,8 +528,11 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                     so.name()
                 ));
             }
-            // Every selecting Service's name reaches this workload.
+            // Every other selecting Service's name reaches this workload too.
             let sname = so.name().to_ascii_lowercase();
+            if sname == name.to_ascii_lowercase() {
+                continue;
+            }
             let ns = w.namespace.to_ascii_lowercase();
             for host in host_forms(&sname, &ns) {
                 draft
