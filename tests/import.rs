@@ -296,6 +296,24 @@ fn bad_input_is_refused_with_file_and_line() {
         e.contains("service \"api\" does not follow") && e.contains("schema.yaml:4"),
         "{e}"
     );
+    let missing = write(
+        "extends.yaml",
+        "services:\n  web:\n    extends: base\n    image: x\n",
+    );
+    let e = refused(dir.path(), &[&missing]);
+    assert!(
+        e.contains("`extends` names service \"base\", which is not defined"),
+        "{e}"
+    );
+    let cycle = write(
+        "cycle.yaml",
+        "services:\n  a:\n    extends: b\n  b:\n    extends: a\n",
+    );
+    let e = refused(dir.path(), &[&cycle]);
+    assert!(
+        e.contains("loops back to itself") && e.contains("cycle.yaml:"),
+        "{e}"
+    );
     let kube = write(
         "svc.yaml",
         "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n",
