@@ -30,6 +30,7 @@ pub mod report;
 pub mod severity;
 pub mod span;
 pub mod text;
+pub mod tomlkeys;
 pub mod workspace;
 
 pub use diagnostic::Error;

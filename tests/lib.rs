@@ -11,6 +11,7 @@ mod generate;
 mod graph;
 mod import;
 mod init;
+mod injection;
 mod random_model;
 mod record;
 mod support;
