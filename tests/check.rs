@@ -254,7 +254,10 @@ fn image_unpinned() {
         "generic",
         &[svc(
             "api",
-            &[("image", "\"nginx@sha256:0123456789abcdef\"")],
+            &[(
+                "image",
+                "\"nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"",
+            )],
         )],
     );
     assert!(rules(&report(&digest)).is_empty());
