@@ -45,6 +45,8 @@ pub struct Cli {
 pub enum Command {
     /// Ask a short questionnaire and write k8s-advisor.toml
     Init(InitArgs),
+    /// Draft a workspace from a Compose project, Kubernetes manifests or a Backstage catalog
+    Import(ImportArgs),
     /// Score the project against the decision criteria
     Assess(AssessArgs),
     /// Show the service and namespace dependency graph and review it (cycles, coupling, fan-in)
@@ -55,6 +57,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Write the Markdown architecture decision record
     Record(RecordArgs),
+    /// Check any manifests' NetworkPolicies against the design; exit 1 on error-level findings
+    Verify(VerifyArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -70,6 +74,29 @@ pub struct InitArgs {
     /// Write a commented starter workspace without asking anything
     #[arg(long)]
     pub non_interactive: bool,
+    /// Import these first (Compose files, manifests or a catalog, as `import` reads them), then
+    /// ask only what they could not tell
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub from: Vec<PathBuf>,
+}
+
+/// `import` options.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Compose files (merged in order), manifest files or folders, a catalog-info.yaml; `-`
+    /// reads standard input
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Where to write the workspace [default: k8s-advisor.toml, or the -w file]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Overwrite an existing workspace file
+    #[arg(long)]
+    pub force: bool,
+    /// Compose profile to activate (repeatable); services of other profiles are listed, not
+    /// imported
+    #[arg(long, value_name = "NAME")]
+    pub profile: Vec<String>,
 }
 
 /// `assess` options.
@@ -166,6 +193,32 @@ pub struct RecordArgs {
     /// Rewrite our record even if someone edited it (its status and date are kept)
     #[arg(long)]
     pub force: bool,
+}
+
+/// `verify` options.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Manifest files or folders (read recursively for *.yaml and *.yml), or `-` for standard
+    /// input [default: the generated folder k8s, beside the workspace file]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
+    pub format: VerifyFormat,
+    /// Print the connectivity itself instead of comparing it with the workspace
+    #[arg(long)]
+    pub connectivity: bool,
+}
+
+/// Formats of the verify report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyFormat {
+    /// Findings grouped by namespace, for people
+    Text,
+    /// JSON for scripts
+    Json,
+    /// SARIF 2.1.0 for code scanning (not with --connectivity)
+    Sarif,
 }
 
 /// `completions` options.

@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod fsutil;
 pub mod generate;
 pub mod graph;
+pub mod import;
 pub mod init;
 pub mod layout;
 pub mod model;
@@ -30,6 +31,7 @@ pub mod severity;
 pub mod span;
 pub mod text;
 pub mod tomlkeys;
+pub mod verify;
 pub mod workspace;
 
 pub use diagnostic::Error;

@@ -41,6 +41,9 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
             "run k8s-advisor from there, or pass `-w k8s-advisor.toml` to start a second workspace here",
         ));
     }
+    if !args.from.is_empty() {
+        return super::import::init_from(cli, args, &path, exists);
+    }
     let folder = path
         .canonicalize()
         .ok()

@@ -5,8 +5,10 @@ mod assess;
 mod check;
 mod generate;
 mod graph;
+mod import;
 mod init;
 mod record;
+mod verify;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -131,11 +133,13 @@ pub(crate) fn today() -> Result<String, Error> {
 pub fn run(cli: Cli) -> Result<u8, Error> {
     match &cli.command {
         Command::Init(args) => init::run(&cli, args),
+        Command::Import(args) => import::run(&cli, args),
         Command::Assess(args) => assess::run(&cli, args),
         Command::Check(args) => check::run(&cli, args),
         Command::Graph(args) => graph::run(&cli, args),
         Command::Generate(args) => generate::run(&cli, args),
         Command::Record(args) => record::run(&cli, args),
+        Command::Verify(args) => verify::run(&cli, args),
         Command::Completions(args) => {
             let mut out = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "k8s-advisor", &mut out);
