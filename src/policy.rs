@@ -26,17 +26,20 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("graph.toml", include_str!("../policies/graph.toml")),
 ];
 
-/// Model metrics a criterion can take as evidence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+/// Model metrics a criterion can take as evidence. What each one counts is part of the policy
+/// language: a criterion's verdict must not change with how the namespaces are drawn unless
+/// its policy asks for a namespace-dependent metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Metric {
     /// Number of services.
     Services,
-    /// Number of namespaces (business domains).
+    /// Number of namespaces (business domains), including namespaces without services.
     Namespaces,
-    /// Number of distinct teams.
+    /// Number of distinct teams that own at least one service (a service's own team, else its
+    /// namespace's). Unknown when no service has a team: the model cannot tell.
     Teams,
-    /// Number of declared service-to-service calls.
+    /// Number of declared service-to-service calls, wherever the namespaces are drawn.
     Calls,
     /// Number of calls whose caller and callee sit in different namespaces.
     CrossNamespaceCalls,
@@ -60,7 +63,7 @@ impl Metric {
             Metric::Services => ("service", "services"),
             Metric::Namespaces => ("namespace", "namespaces"),
             Metric::Teams => ("team", "teams"),
-            Metric::Calls => ("call", "calls"),
+            Metric::Calls => ("service-to-service call", "service-to-service calls"),
             Metric::CrossNamespaceCalls => ("cross-namespace call", "cross-namespace calls"),
         };
         format!("{value} {}", if value == 1 { one } else { many })
