@@ -346,10 +346,7 @@ pub fn render(
             .first()
             .map(|a| a.cons.iter().map(|c| md(c)).collect())
             .unwrap_or_default();
-        bad.push(
-            "a product that outgrows it must later migrate to Kubernetes"
-                .into(),
-        );
+        bad.push("a product that outgrows it must later migrate to Kubernetes".into());
         (
             vec!["less to operate: no cluster, no control plane upgrades".into()],
             bad,
