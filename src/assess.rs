@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::graph::ServiceGraph;
+use crate::model::Workspace;
 use crate::policy::{Alternative, Criterion, Metric, Policy};
 
 /// Whether a criterion holds.
@@ -136,6 +137,19 @@ impl Verdict {
             )
         }
     }
+}
+
+/// What `generate` says before it writes a Kubernetes layout for a workspace whose verdict does
+/// not recommend Kubernetes (it still writes: the user asked); `None` when it is recommended.
+pub fn generate_warning(workspace: &Workspace, policy: &Policy) -> Option<String> {
+    let verdict = assess(&ServiceGraph::build(workspace), policy);
+    (!verdict.recommended).then(|| {
+        format!(
+            "warning: {}.\nWriting the Kubernetes layout anyway, as asked; `k8s-advisor assess` \
+             explains the verdict and the alternatives.\n",
+            verdict.headline()
+        )
+    })
 }
 
 /// Measures one metric on the model; `None` when the model cannot tell (no service names a

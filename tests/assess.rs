@@ -366,3 +366,52 @@ evidence = { metric = "teams", at-least = 3 }
     assert_eq!(status(&together, "three-teams"), "unanswered");
     assert_eq!(together["max-score"], 3);
 }
+
+// ----- what other commands say about the verdict -----
+
+/// `init --non-interactive` writes sample services: it gives no verdict about them.
+#[test]
+fn the_starter_gets_no_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let stdout = crate::support::success(
+        bin()
+            .current_dir(dir.path())
+            .args(["init", "--non-interactive"]),
+    );
+    assert!(!stdout.contains("Kubernetes is"), "{stdout}");
+    assert!(!stdout.contains("score"), "{stdout}");
+    assert!(stdout.contains("samples, so no verdict yet"), "{stdout}");
+    assert!(stdout.contains("then run `k8s-advisor assess`"), "{stdout}");
+}
+
+/// Runs `generate` on a copy of an example; returns (stdout, stderr).
+fn generate(name: &str, args: &[&str]) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(example(name), dir.path().join("k8s-advisor.toml")).unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .arg("generate")
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(dir.path().join("k8s/kustomization.yaml").is_file());
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// A negative verdict still lets `generate` write (the user asked), but it says so first.
+#[test]
+fn generate_says_when_kubernetes_is_not_recommended() {
+    let (_, stderr) = generate("family-blog", &[]);
+    assert_eq!(
+        stderr,
+        "warning: Kubernetes is not recommended for family-blog yet (score 1 of 5, threshold 2): \
+         prefer a simpler platform.\nWriting the Kubernetes layout anyway, as asked; \
+         `k8s-advisor assess` explains the verdict and the alternatives.\n"
+    );
+    assert_eq!(generate("family-blog", &["-q"]).1, "");
+    assert_eq!(generate("picturesocial", &[]).1, "");
+}

@@ -637,6 +637,38 @@ fn text_groups_the_findings_of_a_rule() {
     );
 }
 
+/// `generate` writes what the model says, mistakes included; afterwards it counts the
+/// error-level findings left and names the command that lists them.
+#[test]
+fn generate_counts_the_errors_it_wrote() {
+    let text = review_problems();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("k8s-advisor.toml"), &text).unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["generate", "--no-record"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.ends_with(
+            "warning: the model behind these files has 3 error-level guardrail findings; run \
+             `k8s-advisor check` to see them\n"
+        ),
+        "{stderr}"
+    );
+    // No word when nothing is wrong.
+    let sound = ws("generic", &[svc("api", &[])]);
+    std::fs::write(dir.path().join("k8s-advisor.toml"), &sound).unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["generate", "--no-record", "--force"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("guardrail"));
+}
+
 #[test]
 fn namespace_size() {
     let many =

@@ -55,6 +55,12 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
     if args.check {
         return check(&out, &ctx.workspace.project.name, &files, cli.quiet);
     }
+    let guardrails = crate::check::Guardrails::load(cli.policies.as_deref())?;
+    if !cli.quiet
+        && let Some(warning) = crate::assess::generate_warning(&ctx.workspace, &ctx.policy)
+    {
+        eprint!("{warning}");
+    }
     let written = write_manifests(&out, &ctx.workspace.project.name, &files, args.force)?;
     let record = if args.no_record {
         None
@@ -95,6 +101,11 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
             text.push_str(&record.summary());
         }
         print(&text)?;
+    }
+    if !cli.quiet
+        && let Some(warning) = crate::check::remaining_errors(&ctx.workspace, &guardrails)
+    {
+        eprint!("{warning}");
     }
     Ok(0)
 }
