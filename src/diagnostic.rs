@@ -184,11 +184,11 @@ pub struct Problem {
 
 impl Problem {
     /// A problem at `span`.
-    pub fn new(code: Code, span: Range<usize>, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, span: impl Into<Range<usize>>, message: impl Into<String>) -> Self {
         Problem {
             code,
             message: message.into(),
-            span,
+            span: span.into(),
             label: "here".into(),
             help: None,
             related: None,
@@ -210,8 +210,8 @@ impl Problem {
     }
 
     /// Adds a second marked place.
-    pub fn also(mut self, span: Range<usize>, label: impl Into<String>) -> Self {
-        self.related = Some((span, label.into()));
+    pub fn also(mut self, span: impl Into<Range<usize>>, label: impl Into<String>) -> Self {
+        self.related = Some((span.into(), label.into()));
         self
     }
 
@@ -269,7 +269,7 @@ pub enum Error {
     /// The workspace file was not found.
     #[error("no k8s-advisor.toml in {dir} or any folder above it")]
     #[diagnostic(
-        code(k8s_advisor::no_workspace),
+        code("k8s-advisor::no-workspace"),
         help("run `k8s-advisor init` to create one, or point at it with -w FILE")
     )]
     NoWorkspace {
@@ -278,7 +278,7 @@ pub enum Error {
     },
     /// A file could not be read or written.
     #[error("cannot {action} {}", path.display())]
-    #[diagnostic(code(k8s_advisor::io))]
+    #[diagnostic(code("k8s-advisor::io"))]
     Io {
         /// "read", "write", ...
         action: &'static str,
@@ -290,7 +290,7 @@ pub enum Error {
     },
     /// One or more problems in an input file.
     #[error("{} has {} problem{}", path.display(), problems.len(), if problems.len() == 1 { "" } else { "s" })]
-    #[diagnostic(code(k8s_advisor::invalid_input))]
+    #[diagnostic(code("k8s-advisor::invalid-input"))]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -300,7 +300,7 @@ pub enum Error {
     },
     /// A request the command cannot carry out as asked (exit 2).
     #[error("{message}")]
-    #[diagnostic(code(k8s_advisor::usage))]
+    #[diagnostic(code("k8s-advisor::usage"))]
     Usage {
         /// What is wrong.
         message: String,
@@ -308,9 +308,47 @@ pub enum Error {
         #[help]
         help: Option<String>,
     },
+    /// A write refused to protect something: a person's edits, a symbolic link, a file of
+    /// someone else (exit 2, nothing written).
+    #[error("{message}")]
+    #[diagnostic(code("k8s-advisor::refused"))]
+    Refused {
+        /// What was refused and why.
+        message: String,
+        /// How to proceed.
+        #[help]
+        help: String,
+    },
+    /// Writing failed after some files were written: the disk filled up, a file was locked.
+    #[error("cannot write {}; {} change{} had been made:{}", path.display(), done.len(), if done.len() == 1 { "" } else { "s" }, done.iter().map(|d| format!("\n  {d}")).collect::<String>())]
+    #[diagnostic(
+        code("k8s-advisor::incomplete"),
+        help("fix the cause below, then run the command again: it finishes what is missing")
+    )]
+    Incomplete {
+        /// The file that could not be written or removed.
+        path: PathBuf,
+        /// What had been done before, one line each (`wrote PATH`, `removed PATH`).
+        done: Vec<String>,
+        /// The cause.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A state the program should never reach: a bug in k8s-advisor, not in the input.
+    #[error("internal error: {message}")]
+    #[diagnostic(
+        code("k8s-advisor::internal"),
+        help(
+            "this is a bug in k8s-advisor; please report it with the command and the workspace file"
+        )
+    )]
+    Internal {
+        /// What went wrong.
+        message: String,
+    },
     /// The user interrupted an interactive session.
     #[error("interrupted; nothing was written")]
-    #[diagnostic(code(k8s_advisor::interrupted))]
+    #[diagnostic(code("k8s-advisor::interrupted"))]
     Interrupted,
 }
 

@@ -4,7 +4,7 @@
 //! The pipeline, one module per stage:
 //! read (`workspace`, `policy`, `prompt`) → validate (`workspace::validate`, `names`,
 //! `quantity`) → model (`model`) → analyse (`graph`, `assess`, `check`) → render (`report`,
-//! `generate`, `record`, `workspace::write`) → write (`commands`, `adr`, `fsutil`).
+//! `generate`, `record`, `workspace::write`) → write (`layout`, `adr`, `fsutil`).
 //! `commands` is the I/O edge that wires the stages together for each subcommand; `init` runs
 //! the questionnaire over a `prompt::Prompter`.
 
@@ -18,6 +18,7 @@ pub mod fsutil;
 pub mod generate;
 pub mod graph;
 pub mod init;
+pub mod layout;
 pub mod model;
 pub mod names;
 pub mod policy;
@@ -26,6 +27,7 @@ pub mod quantity;
 pub mod record;
 pub mod report;
 pub mod severity;
+pub mod span;
 pub mod workspace;
 
 pub use diagnostic::Error;

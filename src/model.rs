@@ -6,15 +6,14 @@
 //! target) so that everything rendered from the model is deterministic whatever the order of
 //! the workspace file.
 
-use std::collections::BTreeMap;
-use std::fmt;
-use std::ops::Range;
-
 use ipnet::IpNet;
 use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
 
 use crate::diagnostic::Source;
 use crate::quantity::Quantity;
+use crate::span::Span;
 
 /// The workspace schema version this build reads and writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -54,7 +53,7 @@ impl Workspace {
     }
 
     /// 1-based line of a byte offset in the workspace file.
-    pub fn line_of(&self, span: &Range<usize>) -> usize {
+    pub fn line_of(&self, span: Span) -> usize {
         self.source.line_col(span.start).0
     }
 }
@@ -124,7 +123,7 @@ pub struct Answer {
     /// Yes or no.
     pub value: bool,
     /// Where it is written.
-    pub span: Range<usize>,
+    pub span: Span,
 }
 
 /// A business domain, deployed as one Kubernetes namespace.
@@ -139,7 +138,7 @@ pub struct Namespace {
     /// Pod Security Standard level enforced on the namespace.
     pub pod_security: PodSecurity,
     /// Where it is declared; `None` when only services name it.
-    pub span: Option<Range<usize>>,
+    pub span: Option<Span>,
 }
 
 /// Pod Security Standard levels.
@@ -219,8 +218,26 @@ pub struct Service {
     pub egress: Vec<Egress>,
     /// CPU and memory.
     pub resources: Resources,
-    /// Where the service's table starts in the file.
-    pub span: Range<usize>,
+    /// The start of the service's table, through its name.
+    pub span: Span,
+    /// Where each key that has no model value of its own is written; `None` when defaulted.
+    pub keys: ServiceKeys,
+}
+
+/// Where a service's scalar keys are written, so that findings and generated comments point at
+/// the key itself rather than at the service.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServiceKeys {
+    /// `image = ...`
+    pub image: Option<Span>,
+    /// `replicas = ...`
+    pub replicas: Option<Span>,
+    /// `ports = [...]` or `port = N`.
+    pub ports: Option<Span>,
+    /// `expose = ...`
+    pub expose: Option<Span>,
+    /// `[services.resources]`
+    pub resources: Option<Span>,
 }
 
 impl Service {
@@ -266,6 +283,8 @@ pub struct Port {
     pub target: u16,
     /// Transport protocol.
     pub protocol: Protocol,
+    /// Where the port is written: its table, or the `port = N` shorthand.
+    pub span: Span,
 }
 
 /// Reachability of a service from outside its callers.
@@ -296,12 +315,30 @@ impl Expose {
 pub struct Call {
     /// The callee.
     pub to: ServiceId,
-    /// The callee's ports this call may use, by name, sorted; all of them when unrestricted.
-    pub ports: Vec<String>,
-    /// True when the workspace limited the call to some ports.
-    pub restricted: bool,
+    /// Which of the callee's ports the call may use.
+    pub ports: CallPorts,
     /// Where the call is written.
-    pub span: Range<usize>,
+    pub span: Span,
+}
+
+/// The callee ports a call may use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallPorts {
+    /// Every port the callee has: the bare reference `"ns/name"`.
+    All,
+    /// Only these port names, sorted and unique, each a port of the callee: the table form
+    /// `{ to = "ns/name", ports = [...] }`.
+    Only(Vec<String>),
+}
+
+impl Call {
+    /// The callee's ports this call may use. `callee` must be the service named by `to`.
+    pub fn ports_of<'a>(&'a self, callee: &'a Service) -> impl Iterator<Item = &'a Port> + 'a {
+        callee.ports.iter().filter(move |p| match &self.ports {
+            CallPorts::All => true,
+            CallPorts::Only(names) => names.binary_search(&p.name).is_ok(),
+        })
+    }
 }
 
 /// Allowed egress to an address range outside the cluster.
@@ -316,7 +353,7 @@ pub struct Egress {
     /// Why the service needs it.
     pub reason: String,
     /// Where it is written.
-    pub span: Range<usize>,
+    pub span: Span,
 }
 
 /// CPU and memory requests and limits, each optional.
@@ -335,4 +372,8 @@ pub struct ResourcePair {
     pub cpu: Option<Quantity>,
     /// Memory in bytes (`256Mi`).
     pub memory: Option<Quantity>,
+    /// Where `cpu` is written.
+    pub cpu_span: Option<Span>,
+    /// Where `memory` is written.
+    pub memory_span: Option<Span>,
 }

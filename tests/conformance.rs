@@ -16,8 +16,8 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use ipnet::IpNet;
-use k8s_advisor::generate;
 use k8s_advisor::model::{Expose, Workspace};
+use k8s_advisor::{generate, layout};
 
 use crate::generate::{load, load_text};
 use crate::random_model;
@@ -250,8 +250,7 @@ fn expected(ws: &Workspace) -> Connectivity {
                 continue;
             }
             let callee = ws.service(&call.to).unwrap();
-            for name in &call.ports {
-                let port = callee.port(name).unwrap();
+            for port in call.ports_of(callee) {
                 c.pods.insert((
                     id.clone(),
                     callee.id.to_string(),
@@ -525,12 +524,8 @@ fn conform(cases: Vec<(String, Workspace)>) -> Vec<String> {
     let mut outs = Vec::new();
     for (i, (name, ws)) in cases.iter().enumerate() {
         let out = dir.path().join(format!("case-{i}")).join("k8s");
-        if let Err(e) = k8s_advisor::commands::generate::write_manifests(
-            &out,
-            &ws.project.name,
-            &generate::generate(ws),
-            false,
-        ) {
+        let plan = layout::plan_manifests(&out, &ws.project.name, &generate::generate(ws));
+        if let Err(e) = plan.and_then(|plan| layout::apply(&plan, false)) {
             return vec![format!("{name}: write failed: {e}")];
         }
         outs.push(out);
@@ -638,13 +633,8 @@ fn mutated(mutate: impl FnOnce(&Path)) -> Result<(), String> {
     let ws = load_text(MUTATION_MODEL);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("k8s");
-    k8s_advisor::commands::generate::write_manifests(
-        &out,
-        &ws.project.name,
-        &generate::generate(&ws),
-        false,
-    )
-    .unwrap();
+    let plan = layout::plan_manifests(&out, &ws.project.name, &generate::generate(&ws)).unwrap();
+    layout::apply(&plan, false).unwrap();
     mutate(&out);
     let built = static_oracles(std::slice::from_ref(&out))?;
     compare(&ws, &built[0], dir.path())

@@ -445,6 +445,106 @@ fn generate_writes_the_layout_and_a_second_run_changes_nothing() {
     let (code, stdout, _) = run(&ws, &["--check"]);
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("28 files up to date"));
+    assert!(stdout.contains("docs/adr/0001-"), "{stdout}");
+}
+
+#[test]
+fn check_reports_a_missing_or_stale_record() {
+    let (dir, ws) = scratch("family-blog");
+    assert_eq!(run(&ws, &[]).0, 0);
+    let adr = dir.path().join("docs/adr");
+    let record = std::fs::read_dir(&adr)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(&record).unwrap();
+    // A model change that touches only the record: the project's description.
+    let model = std::fs::read_to_string(&ws).unwrap();
+    let described = model.replace(
+        "A blog with a photo gallery for the family",
+        "A new line of text",
+    );
+    assert_ne!(model, described);
+    std::fs::write(&ws, &described).unwrap();
+    let (code, stdout, _) = run(&ws, &["--check"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("+family-blog: A new line of text."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 file out of date"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(&record).unwrap(), text);
+    std::fs::remove_file(&record).unwrap();
+    let (code, stdout, _) = run(&ws, &["--check"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("--- /dev/null"), "{stdout}");
+    assert!(!record.exists());
+    // Without the record, only the manifests are compared.
+    assert_eq!(run(&ws, &["--check", "--no-record"]).0, 0);
+}
+
+#[test]
+fn an_edited_record_stops_the_manifests_too() {
+    let (dir, ws) = scratch("family-blog");
+    let out = dir.path().join("k8s");
+    assert_eq!(run(&ws, &[]).0, 0);
+    let adr = dir.path().join("docs/adr");
+    let record = std::fs::read_dir(&adr)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let edited = std::fs::read_to_string(&record).unwrap() + "\nOur own note.\n";
+    std::fs::write(&record, &edited).unwrap();
+    let model = std::fs::read_to_string(&ws)
+        .unwrap()
+        .replace("replicas = 1", "replicas = 3");
+    std::fs::write(&ws, model).unwrap();
+    let before = std::fs::read_to_string(out.join("family-blog/web.yaml")).unwrap();
+    let (code, _, stderr) = run(&ws, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("(decision record)"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("family-blog/web.yaml")).unwrap(),
+        before,
+        "a manifest was written although the plan was refused"
+    );
+    assert_eq!(std::fs::read_to_string(&record).unwrap(), edited);
+}
+
+#[test]
+fn a_file_where_a_folder_goes_is_found_before_anything_is_written() {
+    let (dir, ws) = scratch("picturesocial");
+    let out = dir.path().join("k8s");
+    std::fs::create_dir_all(&out).unwrap();
+    // `users` sorts after most namespaces: a writer that did not look first would have
+    // written those before failing here.
+    std::fs::write(out.join("users"), "not a folder").unwrap();
+    let (code, _, stderr) = run(&ws, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("needs a folder"), "{stderr}");
+    let entries: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+    assert_eq!(entries.len(), 1, "something was written");
+    assert!(!dir.path().join("docs").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_as_the_output_folder_is_refused() {
+    let (dir, ws) = scratch("family-blog");
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("k8s")).unwrap();
+    let (code, _, stderr) = run(&ws, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    let link = dir.path().join("link-out");
+    std::os::unix::fs::symlink(elsewhere.path(), &link).unwrap();
+    let (code, _, stderr) = run(&ws, &["--out", link.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
 }
 
 #[test]
@@ -597,6 +697,50 @@ fn bad_workspace_is_exit_2_and_writes_nothing() {
 
 /// The rendered files of the main example, read by a person before acceptance: a change to
 /// the output format shows up here first.
+#[test]
+fn comments_cite_the_exact_key() {
+    let workspace = load_text(
+        r#"version = 1
+[project]
+name = "shop"
+platform = "eks"
+internal-cidrs = ["10.0.0.0/16"]
+
+[[services]]
+name = "web"
+ports = [{ name = "http", port = 8080 }]
+replicas = 2
+expose = "public"
+calls = ["api"]
+
+[[services]]
+name = "api"
+port = 9000
+egress = [{ cidr = "192.0.2.0/24", ports = [443], reason = "bank" }]
+"#,
+    );
+    let files = generate::generate(&workspace);
+    let policies = &files
+        .iter()
+        .find(|f| f.path == Path::new("shop/network-policies.yaml"))
+        .unwrap()
+        .contents;
+    // Line 11 holds `expose`, line 12 the call, line 17 the egress entry; the services' headers
+    // are on lines 7 and 14.
+    assert!(
+        policies.contains("may reach shop/web (workspace line 11)"),
+        "{policies}"
+    );
+    assert!(
+        policies.contains("on port tcp-9000 (workspace line 12)"),
+        "{policies}"
+    );
+    assert!(
+        policies.contains(": bank (workspace line 17)"),
+        "{policies}"
+    );
+}
+
 #[test]
 fn picturesocial_snapshots() {
     let workspace = load(&example("picturesocial"));

@@ -3,16 +3,14 @@
 //! about. Pure: it reads no files (beyond the policy, in `guardrails`) and prints nothing.
 
 pub mod guardrails;
-mod locate;
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 
 pub use guardrails::{Guardrails, MovingTag, Rule, RuleId, Severity, Threshold};
 
 use crate::graph::ServiceGraph;
-use crate::model::{Expose, Namespace, Platform, Service, Workspace};
-use locate::{Locator, ServiceSpans};
+use crate::model::{Expose, Namespace, Platform, Port, Service, Workspace};
+use crate::span::Span;
 
 /// One guardrail violation. Rendered by `report::check`, the only place that decides how a
 /// finding looks in text, JSON or SARIF.
@@ -27,7 +25,7 @@ pub struct Finding {
     /// The service (`namespace/name`) or namespace the finding is about.
     pub subject: String,
     /// Where, in bytes of the workspace file.
-    pub span: Range<usize>,
+    pub span: Span,
     /// 1-based line of the span start.
     pub line: usize,
     /// 1-based column (in characters) of the span start.
@@ -89,13 +87,11 @@ pub fn check(graph: &ServiceGraph<'_>, guardrails: &Guardrails) -> CheckReport {
         guardrails,
         findings: Vec::new(),
     };
-    let locator = Locator::new(c.workspace);
     let callers = callers(graph);
     for (i, service) in c.workspace.services.iter().enumerate() {
         let s = Subject {
             service,
             id: service.id.to_string(),
-            at: locator.service(service),
             callers: &callers[i],
         };
         c.resources_missing(&s);
@@ -147,16 +143,14 @@ struct Subject<'a> {
     service: &'a Service,
     /// `namespace/name`.
     id: String,
-    /// Where its keys are written.
-    at: ServiceSpans,
     /// The other services that call it, sorted.
     callers: &'a [String],
 }
 
 impl Subject<'_> {
     /// The span of a key, or of the service's table when the key is not written.
-    fn here(&self, span: &Option<Range<usize>>) -> Range<usize> {
-        span.clone().unwrap_or_else(|| self.service.span.clone())
+    fn here(&self, span: Option<Span>) -> Span {
+        span.unwrap_or(self.service.span)
     }
 }
 
@@ -171,7 +165,7 @@ impl Checker<'_> {
         self.guardrails.rule(rule).enabled
     }
 
-    fn push(&mut self, rule: RuleId, subject: String, span: Range<usize>, message: String) {
+    fn push(&mut self, rule: RuleId, subject: String, span: Span, message: String) {
         let source = &self.workspace.source;
         let (line, column) = source.line_col(span.start);
         let (end_line, end_column) = source.line_col(span.end.max(span.start));
@@ -205,18 +199,8 @@ impl Checker<'_> {
         if missing.is_empty() {
             return;
         }
-        // The first resource key that is written, else the service.
-        let span = [
-            &s.at.requests_cpu,
-            &s.at.requests_memory,
-            &s.at.limits_cpu,
-            &s.at.limits_memory,
-        ]
-        .into_iter()
-        .flatten()
-        .min_by_key(|span| span.start)
-        .cloned()
-        .unwrap_or_else(|| s.service.span.clone());
+        // The resources table when it is written, else the service.
+        let span = s.here(s.service.keys.resources);
         self.push(
             RuleId::ResourcesMissing,
             s.id.clone(),
@@ -231,8 +215,8 @@ impl Checker<'_> {
         }
         let r = &s.service.resources;
         for (what, q, span) in [
-            ("request", &r.requests.memory, &s.at.requests_memory),
-            ("limit", &r.limits.memory, &s.at.limits_memory),
+            ("request", &r.requests.memory, r.requests.memory_span),
+            ("limit", &r.limits.memory, r.limits.memory_span),
         ] {
             if let Some(q) = q.as_ref().filter(|q| q.is_milli()) {
                 let number = q.as_str().trim_end_matches('m');
@@ -271,7 +255,7 @@ impl Checker<'_> {
         self.push(
             RuleId::CpuLimitRatio,
             s.id.clone(),
-            s.here(&s.at.limits_cpu),
+            s.here(r.limits.cpu_span),
             format!(
                 "CPU limit \"{lim}\" of {} is {ratio} its request \"{req}\"; \
                  the policy allows at most {max} times",
@@ -287,7 +271,7 @@ impl Checker<'_> {
                 self.push(
                     RuleId::ImageMissing,
                     s.id.clone(),
-                    s.service.span.clone(),
+                    s.service.span,
                     format!("service {} names no container image", s.id),
                 );
             }
@@ -320,7 +304,7 @@ impl Checker<'_> {
         self.push(
             RuleId::ImageUnpinned,
             s.id.clone(),
-            s.here(&s.at.image),
+            s.here(s.service.keys.image),
             format!("image \"{image}\" of {} {problem}", s.id),
         );
     }
@@ -347,7 +331,7 @@ impl Checker<'_> {
         self.push(
             RuleId::SingleReplica,
             s.id.clone(),
-            s.here(&s.at.replicas),
+            s.here(s.service.keys.replicas),
             format!(
                 "{} runs {} replica{} but {why}; at least {min} are needed",
                 s.id,
@@ -365,7 +349,7 @@ impl Checker<'_> {
             self.push(
                 RuleId::PublicAndCalled,
                 s.id.clone(),
-                s.here(&s.at.expose),
+                s.here(s.service.keys.expose),
                 format!(
                     "{} is public and also called by {}",
                     s.id,
@@ -379,20 +363,24 @@ impl Checker<'_> {
         if !self.on(RuleId::EksTargetPort) || self.workspace.project.platform != Platform::Eks {
             return;
         }
-        let differing: Vec<String> = s
+        let ports: Vec<&Port> = s
             .service
             .ports
             .iter()
             .filter(|p| p.port != p.target)
+            .collect();
+        // The first such port as written in the file.
+        let Some(first) = ports.iter().map(|p| p.span).min() else {
+            return;
+        };
+        let differing: Vec<String> = ports
+            .iter()
             .map(|p| format!("{} ({} → {})", p.name, p.port, p.target))
             .collect();
-        if differing.is_empty() {
-            return;
-        }
         self.push(
             RuleId::EksTargetPort,
             s.id.clone(),
-            s.here(&s.at.ports),
+            first,
             format!(
                 "{} maps Service port{} to different container port{}: {}",
                 s.id,
@@ -416,7 +404,7 @@ impl Checker<'_> {
             self.push(
                 RuleId::EgressAnywhere,
                 s.id.clone(),
-                e.span.clone(),
+                e.span,
                 format!(
                     "{} may send traffic to any address: {}{reason}",
                     s.id, e.cidr
@@ -445,7 +433,7 @@ impl Checker<'_> {
                         .binary_search_by(|&m| services[m].id.cmp(&call.to))
                         .is_ok()
                 })
-                .map_or_else(|| service.span.clone(), |call| call.span.clone());
+                .map_or(service.span, |call| call.span);
             let ids: Vec<String> = members
                 .iter()
                 .map(|&m| services[m].id.to_string())
@@ -476,14 +464,9 @@ impl Checker<'_> {
                 .workspace
                 .namespaces
                 .get(first)
-                .and_then(|ns| ns.span.clone())
-                .or_else(|| {
-                    self.workspace
-                        .services_in(first)
-                        .next()
-                        .map(|s| s.span.clone())
-                })
-                .unwrap_or(0..0);
+                .and_then(|ns| ns.span)
+                .or_else(|| self.workspace.services_in(first).next().map(|s| s.span))
+                .unwrap_or_default();
             self.push(
                 RuleId::NamespaceCycle,
                 cycle.join(", "),
@@ -503,19 +486,14 @@ impl Checker<'_> {
             let Some(first) = services.first() else {
                 continue;
             };
-            let span = ns.span.clone().unwrap_or_else(|| first.span.clone());
-            self.load_balancers_per_namespace(ns, &services, &span);
-            self.namespace_teams(ns, &services, &span);
-            self.namespace_size(ns, &services, &span);
+            let span = ns.span.unwrap_or(first.span);
+            self.load_balancers_per_namespace(ns, &services, span);
+            self.namespace_teams(ns, &services, span);
+            self.namespace_size(ns, &services, span);
         }
     }
 
-    fn load_balancers_per_namespace(
-        &mut self,
-        ns: &Namespace,
-        services: &[&Service],
-        span: &Range<usize>,
-    ) {
+    fn load_balancers_per_namespace(&mut self, ns: &Namespace, services: &[&Service], span: Span) {
         if !self.on(RuleId::LoadBalancersPerNamespace) {
             return;
         }
@@ -531,7 +509,7 @@ impl Checker<'_> {
             self.push(
                 RuleId::LoadBalancersPerNamespace,
                 ns.name.clone(),
-                span.clone(),
+                span,
                 format!(
                     "namespace {} has {} LoadBalancer services, more than {max}: {}",
                     ns.name,
@@ -542,7 +520,7 @@ impl Checker<'_> {
         }
     }
 
-    fn namespace_teams(&mut self, ns: &Namespace, services: &[&Service], span: &Range<usize>) {
+    fn namespace_teams(&mut self, ns: &Namespace, services: &[&Service], span: Span) {
         if !self.on(RuleId::NamespaceTeams) {
             return;
         }
@@ -560,7 +538,7 @@ impl Checker<'_> {
             self.push(
                 RuleId::NamespaceTeams,
                 ns.name.clone(),
-                span.clone(),
+                span,
                 format!(
                     "namespace {} is shared by {} teams: {}",
                     ns.name,
@@ -571,7 +549,7 @@ impl Checker<'_> {
         }
     }
 
-    fn namespace_size(&mut self, ns: &Namespace, services: &[&Service], span: &Range<usize>) {
+    fn namespace_size(&mut self, ns: &Namespace, services: &[&Service], span: Span) {
         if !self.on(RuleId::NamespaceSize) {
             return;
         }
@@ -580,7 +558,7 @@ impl Checker<'_> {
             self.push(
                 RuleId::NamespaceSize,
                 ns.name.clone(),
-                span.clone(),
+                span,
                 format!(
                     "namespace {} holds {} services, more than {max}",
                     ns.name,

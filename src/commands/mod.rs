@@ -3,10 +3,10 @@
 
 mod assess;
 mod check;
-pub mod generate;
+mod generate;
 mod graph;
 mod init;
-pub mod record;
+mod record;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -71,6 +71,27 @@ pub(crate) fn print(text: &str) -> Result<(), Error> {
             source,
         }),
     }
+}
+
+/// Today's date, or the one `SOURCE_DATE_EPOCH` names (reproducible builds and tests).
+pub(crate) fn today() -> Result<String, Error> {
+    let bad = |value: &str| {
+        Error::usage(
+            format!("SOURCE_DATE_EPOCH={value:?} is not a number of seconds"),
+            "unset it, or set it to a Unix timestamp such as 1767225600",
+        )
+    };
+    let timestamp = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(value) => {
+            let seconds: i64 = value.trim().parse().map_err(|_| bad(&value))?;
+            jiff::Timestamp::from_second(seconds).map_err(|_| bad(&value))?
+        }
+        Err(_) => jiff::Timestamp::now(),
+    };
+    Ok(timestamp
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string())
 }
 
 /// Runs one parsed command line.

@@ -17,7 +17,7 @@ use askama::Template;
 
 use crate::model::{Expose, Namespace, Platform, Port, ResourcePair, Service, Workspace};
 use crate::quantity::Quantity;
-use policy::NetworkPolicySpec;
+use policy::{NetworkPolicySpec, Peer};
 
 /// The user and group id the stubs run as: any non-zero id passes the restricted level.
 pub const RUN_AS_USER: u32 = 10001;
@@ -271,7 +271,7 @@ fn stub(workspace: &Workspace, service: &Service) -> String {
         labels.push(("team", team));
     }
     labels.sort();
-    let line = workspace.line_of(&service.span);
+    let line = workspace.line_of(service.span);
     let description = if service.description.is_empty() {
         String::new()
     } else {

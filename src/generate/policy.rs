@@ -14,8 +14,10 @@
 
 use std::collections::BTreeSet;
 
+use ipnet::IpNet;
+
 use crate::graph::ServiceGraph;
-use crate::model::{Call, Expose, Port, Service, Workspace};
+use crate::model::{Call, Expose, Port, Protocol, Service, Workspace};
 
 /// The label cluster DNS pods carry in kube-system.
 pub const DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
@@ -29,8 +31,8 @@ pub struct NetworkPolicySpec {
     pub comment: String,
     /// The `app` label the policy selects; `None` selects every pod of the namespace.
     pub app: Option<String>,
-    /// `Ingress` and/or `Egress`, always written out.
-    pub policy_types: Vec<&'static str>,
+    /// The directions the policy isolates, always written out.
+    pub policy_types: PolicyTypes,
     /// Ingress allow rules.
     pub ingress: Vec<Rule>,
     /// Egress allow rules.
@@ -48,35 +50,62 @@ pub struct Rule {
     pub ports: Vec<PolicyPort>,
 }
 
-/// The other end of a rule: an address block, or the pods with one label in one namespace.
+/// The directions a NetworkPolicy isolates (`spec.policyTypes`). A policy always names at least
+/// one, so there is no empty value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyTypes {
+    /// Only ingress.
+    Ingress,
+    /// Only egress.
+    Egress,
+    /// Both directions.
+    Both,
+}
+
+impl PolicyTypes {
+    /// The directions of a policy with these rule lists; `None` when both are empty.
+    fn of(ingress: bool, egress: bool) -> Option<Self> {
+        match (ingress, egress) {
+            (true, true) => Some(PolicyTypes::Both),
+            (true, false) => Some(PolicyTypes::Ingress),
+            (false, true) => Some(PolicyTypes::Egress),
+            (false, false) => None,
+        }
+    }
+
+    /// The values of `spec.policyTypes`, in the order Kubernetes documents them.
+    pub fn names(self) -> &'static [&'static str] {
+        match self {
+            PolicyTypes::Ingress => &["Ingress"],
+            PolicyTypes::Egress => &["Egress"],
+            PolicyTypes::Both => &["Ingress", "Egress"],
+        }
+    }
+}
+
+/// The other end of a rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Peer {
-    /// An `ipBlock` CIDR; when set, the other fields are unused.
-    pub cidr: Option<String>,
-    /// The namespace, matched on `kubernetes.io/metadata.name`.
-    pub namespace: String,
-    /// The pod label key.
-    pub label_key: &'static str,
-    /// The pod label value.
-    pub label_value: String,
+pub enum Peer {
+    /// Addresses outside the cluster: an `ipBlock`.
+    Block(IpNet),
+    /// The pods carrying one label in one namespace (matched on `kubernetes.io/metadata.name`):
+    /// a namespaceSelector AND a podSelector in a single peer.
+    Pods {
+        /// The namespace.
+        namespace: String,
+        /// The pod label key.
+        key: &'static str,
+        /// The pod label value.
+        value: String,
+    },
 }
 
 impl Peer {
     fn pods(namespace: &str, key: &'static str, value: &str) -> Self {
-        Peer {
-            cidr: None,
+        Peer::Pods {
             namespace: namespace.to_string(),
-            label_key: key,
-            label_value: value.to_string(),
-        }
-    }
-
-    fn cidr(cidr: String) -> Self {
-        Peer {
-            cidr: Some(cidr),
-            namespace: String::new(),
-            label_key: "",
-            label_value: String::new(),
+            key,
+            value: value.to_string(),
         }
     }
 }
@@ -84,8 +113,8 @@ impl Peer {
 /// A destination port of a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PolicyPort {
-    /// `TCP`, `UDP` or `SCTP`.
-    pub protocol: &'static str,
+    /// The transport protocol.
+    pub protocol: Protocol,
     /// The container port.
     pub port: u16,
 }
@@ -101,7 +130,7 @@ pub fn namespace_policies(
             name: "default-deny".to_string(),
             comment: "Deny all ingress and egress of every pod in the namespace; the policies below allow only the declared traffic".to_string(),
             app: None,
-            policy_types: vec!["Ingress", "Egress"],
+            policy_types: PolicyTypes::Both,
             ingress: Vec::new(),
             egress: Vec::new(),
         },
@@ -109,14 +138,14 @@ pub fn namespace_policies(
             name: "cluster-dns".to_string(),
             comment: "Every pod may resolve names with the cluster DNS".to_string(),
             app: None,
-            policy_types: vec!["Egress"],
+            policy_types: PolicyTypes::Egress,
             ingress: Vec::new(),
             egress: vec![Rule {
                 comment: "cluster DNS: kube-system pods labelled k8s-app=kube-dns, 53/UDP and 53/TCP".to_string(),
                 peers: vec![Peer::pods("kube-system", DNS_LABEL.0, DNS_LABEL.1)],
                 ports: vec![
-                    PolicyPort { protocol: "UDP", port: 53 },
-                    PolicyPort { protocol: "TCP", port: 53 },
+                    PolicyPort { protocol: Protocol::Udp, port: 53 },
+                    PolicyPort { protocol: Protocol::Tcp, port: 53 },
                 ],
             }],
         },
@@ -154,8 +183,8 @@ fn call_rule(
             "call from {} to {} on {} (workspace line {})",
             caller.id,
             callee.id,
-            port_names(call),
-            workspace.line_of(&call.span)
+            port_names(call, callee),
+            workspace.line_of(call.span)
         ),
         peers: vec![Peer::pods(&peer.id.namespace, "app", &peer.id.name)],
         ports,
@@ -167,7 +196,9 @@ fn service_policy(
     service: &Service,
     incoming: &[(usize, &Call)],
 ) -> Option<NetworkPolicySpec> {
-    let line = |span: &std::ops::Range<usize>| workspace.line_of(span);
+    // Exposure comments cite the `expose` key, which is always written when a service is
+    // exposed; the service's header is only a fallback.
+    let expose_line = workspace.line_of(service.keys.expose.unwrap_or(service.span));
     let mut ingress = Vec::new();
     for (caller, call) in incoming {
         let caller = &workspace.services[*caller];
@@ -187,12 +218,12 @@ fn service_policy(
             comment: format!(
                 "expose = \"public\": clients anywhere may reach {} (workspace line {})",
                 service.id,
-                line(&service.span)
+                expose_line
             ),
-            peers: vec![
-                Peer::cidr("0.0.0.0/0".to_string()),
-                Peer::cidr("::/0".to_string()),
-            ],
+            peers: [IpNet::V4(Default::default()), IpNet::V6(Default::default())]
+                .into_iter()
+                .map(Peer::Block)
+                .collect(),
             ports: all_ports(),
         }),
         Expose::Internal if workspace.project.internal_cidrs.is_empty() => {}
@@ -200,13 +231,14 @@ fn service_policy(
             comment: format!(
                 "expose = \"internal\": the project's internal-cidrs may reach {} (workspace line {})",
                 service.id,
-                line(&service.span)
+                expose_line
             ),
             peers: workspace
                 .project
                 .internal_cidrs
                 .iter()
-                .map(|c| Peer::cidr(c.to_string()))
+                .copied()
+                .map(Peer::Block)
                 .collect(),
             ports: all_ports(),
         }),
@@ -242,29 +274,20 @@ fn service_policy(
                 service.id,
                 entry.cidr,
                 reason,
-                line(&entry.span)
+                workspace.line_of(entry.span)
             ),
-            peers: vec![Peer::cidr(entry.cidr.to_string())],
+            peers: vec![Peer::Block(entry.cidr)],
             ports: ports
                 .into_iter()
                 .map(|port| PolicyPort {
-                    protocol: entry.protocol.as_str(),
+                    protocol: entry.protocol,
                     port,
                 })
                 .collect(),
         });
     }
 
-    let mut policy_types = Vec::new();
-    if !ingress.is_empty() {
-        policy_types.push("Ingress");
-    }
-    if !egress.is_empty() {
-        policy_types.push("Egress");
-    }
-    if policy_types.is_empty() {
-        return None;
-    }
+    let policy_types = PolicyTypes::of(!ingress.is_empty(), !egress.is_empty())?;
     Some(NetworkPolicySpec {
         name: format!("allow-{}", service.id.name),
         comment: format!(
@@ -280,7 +303,7 @@ fn service_policy(
 
 /// The callee's container ports a call may use.
 fn call_ports(call: &Call, callee: &Service) -> Vec<PolicyPort> {
-    container_ports(call.ports.iter().filter_map(|name| callee.port(name)))
+    container_ports(call.ports_of(callee))
 }
 
 /// The container (target) ports of `ports`, sorted and without repeats: what a policy names,
@@ -288,7 +311,7 @@ fn call_ports(call: &Call, callee: &Service) -> Vec<PolicyPort> {
 fn container_ports<'a>(ports: impl Iterator<Item = &'a Port>) -> Vec<PolicyPort> {
     let mut out: Vec<PolicyPort> = ports
         .map(|p| PolicyPort {
-            protocol: p.protocol.as_str(),
+            protocol: p.protocol,
             port: p.target,
         })
         .collect();
@@ -297,11 +320,8 @@ fn container_ports<'a>(ports: impl Iterator<Item = &'a Port>) -> Vec<PolicyPort>
     out
 }
 
-fn port_names(call: &Call) -> String {
-    let noun = if call.ports.len() == 1 {
-        "port"
-    } else {
-        "ports"
-    };
-    format!("{noun} {}", call.ports.join(", "))
+fn port_names(call: &Call, callee: &Service) -> String {
+    let names: Vec<&str> = call.ports_of(callee).map(|p| p.name.as_str()).collect();
+    let noun = if names.len() == 1 { "port" } else { "ports" };
+    format!("{noun} {}", names.join(", "))
 }

@@ -62,8 +62,7 @@ pub struct RawService {
     pub calls: Vec<Spanned<RawCall>>,
     #[serde(default)]
     pub egress: Vec<Spanned<RawEgress>>,
-    #[serde(default)]
-    pub resources: RawResources,
+    pub resources: Option<Spanned<RawResources>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,7 +143,7 @@ pub struct RawResources {
     pub limits: Option<RawResourcePair>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawResourcePair {
     pub cpu: Option<Spanned<String>>,

@@ -13,11 +13,12 @@ use super::raw::{
 };
 use crate::diagnostic::{Code, Problem, closest};
 use crate::model::{
-    Answer, Call, Egress, Expose, Namespace, Platform, PodSecurity, Port, Project, Protocol,
-    ResourcePair, Resources, SCHEMA_VERSION, Service, ServiceId,
+    Answer, Call, CallPorts, Egress, Expose, Namespace, Platform, PodSecurity, Port, Project,
+    Protocol, ResourcePair, Resources, SCHEMA_VERSION, Service, ServiceId, ServiceKeys,
 };
 use crate::names;
 use crate::quantity::{Quantity, QuantityError};
+use crate::span::Span;
 
 /// What validation produces before it is wrapped with the source text.
 pub struct Validated {
@@ -279,7 +280,7 @@ impl Validator {
             answers.insert(
                 id,
                 Answer {
-                    span: value.span(),
+                    span: value.span().into(),
                     value: value.into_inner(),
                 },
             );
@@ -312,7 +313,7 @@ impl Validator {
                 })
                 .unwrap_or(PodSecurity::Restricted);
             if let Some(first) = out.get(ns.name.get_ref()) {
-                let first_span = first.span.clone().unwrap_or(0..0);
+                let first_span = first.span.unwrap_or_default();
                 self.push(
                     Problem::new(
                         Code::Duplicate,
@@ -332,7 +333,7 @@ impl Validator {
                     team: ns.team.map(Spanned::into_inner),
                     description: ns.description,
                     pod_security,
-                    span: Some(span.start..ns.name.span().end),
+                    span: Some(Span::from(span.start..ns.name.span().end)),
                 },
             );
         }
@@ -345,7 +346,6 @@ impl Validator {
         project: &Project,
         namespaces: &mut BTreeMap<String, Namespace>,
     ) -> Vec<Service> {
-        let default_namespace = project.name.as_str();
         let mut services = Vec::with_capacity(raw.len());
         let mut raw_calls = Vec::with_capacity(raw.len());
         let mut seen: HashMap<ServiceId, Range<usize>> = HashMap::with_capacity(raw.len());
@@ -353,31 +353,7 @@ impl Validator {
             let span = entry.span();
             let raw = entry.into_inner();
             self.name(&raw.name, "service", names::dns1035_label);
-            let namespace = match &raw.namespace {
-                Some(ns) => {
-                    if !namespaces.contains_key(ns.get_ref()) {
-                        self.namespace_name(ns);
-                    }
-                    ns.get_ref().clone()
-                }
-                None => {
-                    if names::reserved_namespace(default_namespace) {
-                        self.push(
-                            Problem::new(
-                                Code::ReservedNamespace,
-                                raw.name.span(),
-                                format!(
-                                    "service \"{}\" would go into namespace \"{default_namespace}\", which is reserved for Kubernetes itself",
-                                    raw.name.get_ref()
-                                ),
-                            )
-                            .label("no `namespace` given")
-                            .help("services without `namespace` go into the project's namespace: set `namespace = \"...\"` here, or rename the project"),
-                        );
-                    }
-                    default_namespace.to_string()
-                }
-            };
+            let namespace = self.service_namespace(&raw, project, namespaces);
             let id = ServiceId::new(namespace.clone(), raw.name.get_ref().clone());
             if let Some(first) = seen.get(&id) {
                 self.push(
@@ -411,97 +387,26 @@ impl Validator {
                 .map(|t| t.get_ref().clone())
                 .or_else(|| ns.team.clone());
             if let Some(image) = &raw.image {
-                let text = image.get_ref();
-                if text.is_empty() || text.chars().any(char::is_whitespace) {
-                    self.push(
-                        Problem::new(Code::InvalidValue, image.span(), "invalid image reference")
-                            .label("not an image reference")
-                            .help("write a reference such as \"registry.example.com/team/app:1.2.3\", without spaces"),
-                    );
-                }
+                self.image(image);
             }
-            let replicas = match &raw.replicas {
-                None => 1,
-                Some(r) => match u32::try_from(*r.get_ref()) {
-                    Ok(n) if n <= 10_000 => n,
-                    _ => {
-                        self.push(
-                            Problem::new(
-                                Code::InvalidValue,
-                                r.span(),
-                                format!(
-                                    "replicas must be between 0 and 10000, not {}",
-                                    r.get_ref()
-                                ),
-                            )
-                            .label("out of range")
-                            .help("set the number of pods to run, such as `replicas = 2`"),
-                        );
-                        1
-                    }
-                },
-            };
+            let replicas = raw.replicas.as_ref().map_or(1, |r| self.replicas(r));
             let ports = self.ports(&raw);
-            let expose = raw
-                .expose
-                .as_ref()
-                .and_then(|e| {
-                    self.keyword(
-                        e,
-                        "exposure",
-                        &[
-                            ("cluster", Expose::Cluster),
-                            ("internal", Expose::Internal),
-                            ("public", Expose::Public),
-                        ],
-                    )
-                })
-                .unwrap_or(Expose::Cluster);
-            if expose == Expose::Internal
-                && project.platform == Platform::Generic
-                && let Some(e) = &raw.expose
-            {
-                // Only the platform annotation makes a LoadBalancer private; without one it
-                // would face the internet.
-                self.push(
-                    Problem::new(
-                        Code::InvalidValue,
-                        e.span(),
-                        format!("service \"{id}\" is internal, but platform \"generic\" has no private load balancer"),
-                    )
-                    .label("would be a public load balancer")
-                    .help("set `platform` in [project] to eks, gke or aks, or use expose = \"cluster\" behind your own ingress"),
-                );
-            } else if expose == Expose::Internal
-                && project.internal_cidrs.is_empty()
-                && let Some(e) = &raw.expose
-            {
-                // Without address ranges the private load balancer would admit no one: a
-                // NetworkPolicy cannot say "the company network" any other way.
-                self.push(
-                    Problem::new(
-                        Code::InvalidValue,
-                        e.span(),
-                        format!("service \"{id}\" is internal, but the project lists no internal-cidrs"),
-                    )
-                    .label("reachable from nowhere")
-                    .help("add the company network to [project], e.g. `internal-cidrs = [\"10.0.0.0/8\"]`"),
-                );
-            }
-            if expose != Expose::Cluster && ports.is_empty() {
-                let e = raw.expose.as_ref().map_or(span.clone(), Spanned::span);
-                self.push(
-                    Problem::new(
-                        Code::InvalidValue,
-                        e,
-                        format!("service \"{id}\" is exposed but has no ports"),
-                    )
-                    .label("nothing to expose")
-                    .help("add `ports = [{ name = \"http\", port = 80, target = 8080 }]`"),
-                );
-            }
+            let expose = self.expose(&raw, &id, project, &ports);
             let egress = raw.egress.iter().filter_map(|e| self.egress(e)).collect();
-            let resources = self.resources(&raw.resources);
+            let resources = raw
+                .resources
+                .as_ref()
+                .map(|r| self.resources(r.get_ref()))
+                .unwrap_or_default();
+            let keys = ServiceKeys {
+                image: raw.image.as_ref().map(|k| k.span().into()),
+                replicas: raw.replicas.as_ref().map(|k| k.span().into()),
+                ports: (raw.ports.as_ref().map(Spanned::span))
+                    .or_else(|| raw.port.as_ref().map(Spanned::span))
+                    .map(Span::from),
+                expose: raw.expose.as_ref().map(|k| k.span().into()),
+                resources: raw.resources.as_ref().map(|k| k.span().into()),
+            };
             raw_calls.push(raw.calls);
             services.push(Service {
                 id,
@@ -514,12 +419,138 @@ impl Validator {
                 calls: Vec::new(),
                 egress,
                 resources,
-                span: span.start..raw.name.span().end,
+                span: Span::from(span.start..raw.name.span().end),
+                keys,
             });
         }
         self.resolve_calls(&mut services, raw_calls);
         services.sort_by(|a, b| a.id.cmp(&b.id));
         services
+    }
+
+    /// The namespace a service goes into: its own, else the project's.
+    fn service_namespace(
+        &mut self,
+        raw: &RawService,
+        project: &Project,
+        namespaces: &BTreeMap<String, Namespace>,
+    ) -> String {
+        let default_namespace = project.name.as_str();
+        match &raw.namespace {
+            Some(ns) => {
+                if !namespaces.contains_key(ns.get_ref()) {
+                    self.namespace_name(ns);
+                }
+                ns.get_ref().clone()
+            }
+            None => {
+                if names::reserved_namespace(default_namespace) {
+                    self.push(
+                        Problem::new(
+                            Code::ReservedNamespace,
+                            raw.name.span(),
+                            format!(
+                                "service \"{}\" would go into namespace \"{default_namespace}\", which is reserved for Kubernetes itself",
+                                raw.name.get_ref()
+                            ),
+                        )
+                        .label("no `namespace` given")
+                        .help("services without `namespace` go into the project's namespace: set `namespace = \"...\"` here, or rename the project"),
+                    );
+                }
+                default_namespace.to_string()
+            }
+        }
+    }
+
+    fn image(&mut self, image: &Spanned<String>) {
+        let text = image.get_ref();
+        if text.is_empty() || text.chars().any(char::is_whitespace) {
+            self.push(
+                Problem::new(Code::InvalidValue, image.span(), "invalid image reference")
+                    .label("not an image reference")
+                    .help("write a reference such as \"registry.example.com/team/app:1.2.3\", without spaces"),
+            );
+        }
+    }
+
+    fn replicas(&mut self, r: &Spanned<i64>) -> u32 {
+        match u32::try_from(*r.get_ref()) {
+            Ok(n) if n <= 10_000 => n,
+            _ => {
+                self.push(
+                    Problem::new(
+                        Code::InvalidValue,
+                        r.span(),
+                        format!("replicas must be between 0 and 10000, not {}", r.get_ref()),
+                    )
+                    .label("out of range")
+                    .help("set the number of pods to run, such as `replicas = 2`"),
+                );
+                1
+            }
+        }
+    }
+
+    /// The exposure, refused where the platform or the project cannot make it safe.
+    fn expose(
+        &mut self,
+        raw: &RawService,
+        id: &ServiceId,
+        project: &Project,
+        ports: &[Port],
+    ) -> Expose {
+        let Some(e) = &raw.expose else {
+            return Expose::Cluster;
+        };
+        let expose = self
+            .keyword(
+                e,
+                "exposure",
+                &[
+                    ("cluster", Expose::Cluster),
+                    ("internal", Expose::Internal),
+                    ("public", Expose::Public),
+                ],
+            )
+            .unwrap_or(Expose::Cluster);
+        if expose == Expose::Internal && project.platform == Platform::Generic {
+            // Only the platform annotation makes a LoadBalancer private; without one it
+            // would face the internet.
+            self.push(
+                Problem::new(
+                    Code::InvalidValue,
+                    e.span(),
+                    format!("service \"{id}\" is internal, but platform \"generic\" has no private load balancer"),
+                )
+                .label("would be a public load balancer")
+                .help("set `platform` in [project] to eks, gke or aks, or use expose = \"cluster\" behind your own ingress"),
+            );
+        } else if expose == Expose::Internal && project.internal_cidrs.is_empty() {
+            // Without address ranges the private load balancer would admit no one: a
+            // NetworkPolicy cannot say "the company network" any other way.
+            self.push(
+                Problem::new(
+                    Code::InvalidValue,
+                    e.span(),
+                    format!("service \"{id}\" is internal, but the project lists no internal-cidrs"),
+                )
+                .label("reachable from nowhere")
+                .help("add the company network to [project], e.g. `internal-cidrs = [\"10.0.0.0/8\"]`"),
+            );
+        }
+        if expose != Expose::Cluster && ports.is_empty() {
+            self.push(
+                Problem::new(
+                    Code::InvalidValue,
+                    e.span(),
+                    format!("service \"{id}\" is exposed but has no ports"),
+                )
+                .label("nothing to expose")
+                .help("add `ports = [{ name = \"http\", port = 80, target = 8080 }]`"),
+            );
+        }
+        expose
     }
 
     fn ports(&mut self, raw: &RawService) -> Vec<Port> {
@@ -626,6 +657,7 @@ impl Validator {
                     port: number,
                     target: target_number,
                     protocol,
+                    span: span.clone().into(),
                 },
                 span,
             ));
@@ -664,7 +696,7 @@ impl Validator {
             ports,
             protocol,
             reason: e.reason.clone(),
-            span: raw.span(),
+            span: raw.span().into(),
         })
     }
 
@@ -697,15 +729,14 @@ impl Validator {
     }
 
     fn resources(&mut self, raw: &RawResources) -> Resources {
-        let empty = RawResourcePair {
-            cpu: None,
-            memory: None,
-        };
+        let empty = RawResourcePair::default();
         let req_raw = raw.requests.as_ref().unwrap_or(&empty);
         let lim_raw = raw.limits.as_ref().unwrap_or(&empty);
         let mut pair = |p: &RawResourcePair| ResourcePair {
             cpu: p.cpu.as_ref().and_then(|q| self.quantity(q, "cpu")),
             memory: p.memory.as_ref().and_then(|q| self.quantity(q, "memory")),
+            cpu_span: p.cpu.as_ref().map(|q| q.span().into()),
+            memory_span: p.memory.as_ref().map(|q| q.span().into()),
         };
         let requests = pair(req_raw);
         let limits = pair(lim_raw);
@@ -807,8 +838,8 @@ impl Validator {
                     );
                     continue;
                 }
-                let (ports, restricted) = match &call.ports {
-                    None => (callee.ports.iter().map(|p| p.name.clone()).collect(), false),
+                let ports = match &call.ports {
+                    None => CallPorts::All,
                     Some(list) if list.is_empty() => {
                         self.push(
                             Problem::new(Code::UnknownPort, to_span, "a port-restricted call lists no ports")
@@ -850,14 +881,13 @@ impl Validator {
                                 );
                             }
                         }
-                        (names.into_iter().collect(), true)
+                        CallPorts::Only(names.into_iter().collect())
                     }
                 };
                 out.push(Call {
                     to: callee.id.clone(),
                     ports,
-                    restricted,
-                    span: to_span,
+                    span: to_span.into(),
                 });
             }
             out.sort_by(|a, b| a.to.cmp(&b.to));

@@ -1,0 +1,121 @@
+//! Write stage: where the decision record goes and what it replaces. Reads the record folder,
+//! never writes: the result joins the layout's plan, so the record is checked and written with
+//! the manifests, all or nothing.
+
+use std::path::{Path, PathBuf};
+
+use super::{Kind, Plan, Write};
+use crate::adr;
+use crate::assess::Verdict;
+use crate::diagnostic::Error;
+use crate::graph::ServiceGraph;
+use crate::policy::Policy;
+use crate::record::{self, Extras, Meta};
+use crate::report;
+
+/// What the record needs that the model does not hold.
+pub struct RecordInput<'a> {
+    /// The folder holding the workspace file; the record folder is found from there.
+    pub root: &'a Path,
+    /// `--adr-dir`, when given.
+    pub adr_dir: Option<&'a Path>,
+    /// The generated files the record lists, relative to the workspace folder.
+    pub generated: Vec<String>,
+    /// The date a new record gets (`YYYY-MM-DD`).
+    pub today: &'a str,
+}
+
+/// Adds the decision record to `plan`: in place while the verdict holds (keeping status and
+/// date), as a new record superseding the old one when it changed. A record edited by hand is
+/// reported in `plan.edited`.
+pub fn plan(
+    plan: &mut Plan,
+    graph: &ServiceGraph<'_>,
+    policy: &Policy,
+    verdict: &Verdict,
+    input: RecordInput<'_>,
+) -> Result<(), Error> {
+    let ws = graph.workspace();
+    let dir = adr::locate_dir(input.root, input.adr_dir)?;
+    let existing = adr::scan(&dir)?;
+    let title = record::title(ws, verdict);
+    let placed = adr::plan(&existing, &ws.project.name, verdict.recommended, &title);
+    let path = dir.join(&placed.file);
+    if placed.edited {
+        plan.edited.push((path.clone(), Kind::Record));
+    }
+    let (status, date) = match &placed.keep {
+        Some((status, date)) if !date.is_empty() => (status.clone(), date.clone()),
+        Some((status, _)) => (status.clone(), input.today.to_string()),
+        None => ("proposed".to_string(), input.today.to_string()),
+    };
+    let meta = Meta {
+        status,
+        date,
+        supersedes: placed.supersedes.clone(),
+    };
+    let extras = Extras {
+        mermaid: report::graph::mermaid_overview(graph),
+        mermaid_by_domain: graph.call_count() > report::graph::MERMAID_MAX_EDGES,
+        findings: graph
+            .findings(policy)
+            .into_iter()
+            .map(|f| (f.code.to_string(), f.message))
+            .collect(),
+        generated: input.generated,
+    };
+    let workspace_file = ws.source.path().file_name().map_or_else(
+        || "k8s-advisor.toml".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let text = record::render(
+        graph,
+        verdict,
+        &policy.alternatives,
+        &meta,
+        &extras,
+        &workspace_file,
+    );
+    let old = existing
+        .iter()
+        .find(|e| e.file == placed.file)
+        .map(|e| e.text.clone());
+    if old.as_deref() != Some(text.as_str()) {
+        plan.writes.push(Write {
+            path: path.clone(),
+            old,
+            new: text,
+            kind: Kind::Record,
+        });
+    }
+    if let Some((old_file, new_text)) = placed.rewrite {
+        let old = existing
+            .iter()
+            .find(|e| e.file == old_file)
+            .map(|e| e.text.clone());
+        plan.writes.push(Write {
+            path: dir.join(old_file),
+            old,
+            new: new_text,
+            kind: Kind::Superseded,
+        });
+    }
+    plan.record = Some(path);
+    Ok(())
+}
+
+/// The record and the record it superseded, as `apply` left them, one line each.
+pub fn summary(plan: &Plan, written: &[PathBuf]) -> String {
+    let mut s = String::new();
+    if let Some(path) = &plan.record {
+        if written.contains(path) {
+            s.push_str(&format!("Wrote {}\n", path.display()));
+        } else {
+            s.push_str(&format!("Unchanged {}\n", path.display()));
+        }
+    }
+    for write in plan.writes.iter().filter(|w| w.kind == Kind::Superseded) {
+        s.push_str(&format!("Marked {} as superseded\n", write.path.display()));
+    }
+    s
+}
