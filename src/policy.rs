@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 
 use crate::diagnostic::{Code, Error, Problem, Source};
-use crate::workspace;
+use crate::tomlfile;
 
 /// The shipped policy files, by file name.
 const EMBEDDED: &[(&str, &str)] = &[
@@ -332,7 +332,7 @@ fn read<T: DeserializeOwned>(dir: Option<&Path>, name: &str) -> Result<(Source, 
                 path: path.clone(),
                 source,
             })?;
-            workspace::decode(&path, bytes)?
+            tomlfile::decode(&path, bytes)?
         }
         None => {
             let text = EMBEDDED
@@ -344,7 +344,7 @@ fn read<T: DeserializeOwned>(dir: Option<&Path>, name: &str) -> Result<(Source, 
         }
     };
     let value = toml::from_str(source.text())
-        .map_err(|e| Error::invalid(&source, vec![workspace::toml_problem(&source, &e)]))?;
+        .map_err(|e| Error::invalid(&source, vec![tomlfile::toml_problem(&source, &e)]))?;
     Ok((source, value))
 }
 
