@@ -415,3 +415,12 @@ fn generate_says_when_kubernetes_is_not_recommended() {
     assert_eq!(generate("family-blog", &["-q"]).1, "");
     assert_eq!(generate("picturesocial", &[]).1, "");
 }
+
+/// The text report as a reviewer reads it, for both verdicts.
+#[test]
+fn text_report_snapshots() {
+    for name in ["picturesocial", "family-blog"] {
+        let text = crate::support::success(bin().args(["assess", "-w"]).arg(example(name)));
+        insta::assert_snapshot!(format!("assess-text-{name}"), text);
+    }
+}

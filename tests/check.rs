@@ -771,6 +771,17 @@ fn text_report_snapshot() {
     insta::assert_snapshot!(stdout);
 }
 
+/// The grouped text report on the Picturesocial example, as a reviewer reads it.
+#[test]
+fn picturesocial_text_snapshot() {
+    let text = crate::support::success(bin().args([
+        "check",
+        "-w",
+        "examples/picturesocial/k8s-advisor.toml",
+    ]));
+    insta::assert_snapshot!(text);
+}
+
 #[test]
 fn json_report_snapshot() {
     let (_, stdout, _) = run(&review_problems(), &[], &["--format", "json"]);
