@@ -71,7 +71,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("build graph + all findings", |b| {
         b.iter(|| {
             let graph = ServiceGraph::build(black_box(&workspace));
-            let findings = graph.findings(&policy);
+            let findings = graph.findings(&policy.graph);
             black_box((findings.len(), graph.namespace_cycles().len()))
         })
     });

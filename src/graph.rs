@@ -10,13 +10,14 @@
 use std::collections::{BTreeSet, HashMap};
 
 use petgraph::Direction;
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use serde::Serialize;
 
 use crate::model::{Call, Expose, Service, ServiceId, Workspace};
-use crate::policy::Policy;
+use crate::policy::GraphPolicy;
+use crate::text;
 
 /// The call graph of a workspace. Node `i` is `workspace.services[i]`.
 pub struct ServiceGraph<'a> {
@@ -49,12 +50,6 @@ impl<'a> ServiceGraph<'a> {
     /// The workspace the graph was built from.
     pub fn workspace(&self) -> &'a Workspace {
         self.workspace
-    }
-
-    /// The underlying petgraph graph; node weights index `workspace.services`, edge weights
-    /// index the caller's `calls`.
-    pub fn inner(&self) -> &DiGraph<usize, usize> {
-        &self.graph
     }
 
     /// Every call as (caller, call, callee), in caller then callee order.
@@ -171,9 +166,10 @@ impl<'a> ServiceGraph<'a> {
         self.graph.contains_edge(node, node)
     }
 
-    /// Strongly connected components with Tarjan's algorithm, O(services + calls).
+    /// Strongly connected components, O(services + calls), with Kosaraju's algorithm: petgraph runs
+    /// it with explicit stacks, so a chain of any length cannot overflow the call stack.
     fn components(&self) -> Components {
-        let sccs = tarjan_scc(&self.graph);
+        let sccs = kosaraju_scc(&self.graph);
         let mut of = vec![0; self.graph.node_count()];
         let members = sccs
             .into_iter()
@@ -400,7 +396,7 @@ struct Components {
     /// The component of each service.
     of: Vec<usize>,
     /// The members of each component, sorted; components come callees first (reverse
-    /// topological order of the condensation), as Tarjan's algorithm finds them.
+    /// topological order of the condensation), as Kosaraju's algorithm finds them.
     members: Vec<Vec<usize>>,
 }
 
@@ -431,8 +427,8 @@ pub use crate::severity::Severity;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Finding {
-    /// Stable code: one of [`FINDING_CODES`].
-    pub code: &'static str,
+    /// Stable code.
+    pub code: FindingCode,
     /// How much it matters.
     pub severity: Severity,
     /// The services involved, as `namespace/name`; sorted, except for `longest-chain`, whose
@@ -442,35 +438,101 @@ pub struct Finding {
     pub message: String,
 }
 
-/// Every finding code the graph review can report. Part of the interface: never rename one.
-pub const FINDING_CODES: [&str; 7] = [
-    "call-cycle",
-    "namespace-cycle",
-    "cross-namespace-calls",
-    "high-fan-in",
-    "high-fan-out",
-    "isolated-service",
-    "longest-chain",
-];
+/// What the graph review can report. The codes are part of the interface: never rename one.
+/// Declared in the alphabetical order of their codes, so that sorting by code sorts by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingCode {
+    /// Services on one cycle of synchronous calls, or a service calling itself.
+    CallCycle,
+    /// The calls of one namespace into others: a row of the coupling matrix.
+    CrossNamespaceCalls,
+    /// A service called by many others.
+    HighFanIn,
+    /// A service calling many others.
+    HighFanOut,
+    /// A service that neither calls nor is called.
+    IsolatedService,
+    /// The longest chain of synchronous calls.
+    LongestChain,
+    /// Namespaces whose calls form a cycle.
+    NamespaceCycle,
+}
+
+impl FindingCode {
+    /// Every code.
+    pub const ALL: [FindingCode; 7] = [
+        FindingCode::CallCycle,
+        FindingCode::CrossNamespaceCalls,
+        FindingCode::HighFanIn,
+        FindingCode::HighFanOut,
+        FindingCode::IsolatedService,
+        FindingCode::LongestChain,
+        FindingCode::NamespaceCycle,
+    ];
+
+    /// The code as printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::CallCycle => "call-cycle",
+            FindingCode::CrossNamespaceCalls => "cross-namespace-calls",
+            FindingCode::HighFanIn => "high-fan-in",
+            FindingCode::HighFanOut => "high-fan-out",
+            FindingCode::IsolatedService => "isolated-service",
+            FindingCode::LongestChain => "longest-chain",
+            FindingCode::NamespaceCycle => "namespace-cycle",
+        }
+    }
+}
+
+impl std::fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A finding before its service ids are attached: (severity, code, service indices, message).
-type Raw = (Severity, &'static str, Vec<usize>, String);
+type Raw = (Severity, FindingCode, Vec<usize>, String);
 
 /// How many names a message lists before it says "and N more".
 const LIST_MAX: usize = 6;
 
+fn list<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+    text::list(items, LIST_MAX)
+}
+
 impl<'a> ServiceGraph<'a> {
     /// The architecture review: every finding, sorted by severity, code, services and message.
     /// Runs in O((services + calls) log(services + calls)).
-    pub fn findings(&self, policy: &Policy) -> Vec<Finding> {
+    pub fn findings(&self, limits: &GraphPolicy) -> Vec<Finding> {
         let comps = self.components();
-        let services = &self.workspace.services;
         // Findings are built with service indices and sorted on them (services are sorted by
         // id, so the order is the same) before the ids are attached: cheaper than comparing
         // strings on large models.
         let mut out: Vec<Raw> = Vec::new();
+        self.call_cycle_findings(&comps, &mut out);
+        let (names, cells) = self.cells();
+        self.namespace_cycle_findings(&names, &cells, &mut out);
+        Self::coupling_findings(&names, &cells, &mut out);
+        for i in 0..self.workspace.services.len() {
+            self.service_findings(i, limits, &mut out);
+        }
+        self.chain_finding(&comps, limits, &mut out);
+        out.sort_unstable();
+        let services = &self.workspace.services;
+        out.into_iter()
+            .map(|(severity, code, members, message)| Finding {
+                code,
+                severity,
+                services: members.iter().map(|&i| services[i].id.clone()).collect(),
+                message,
+            })
+            .collect()
+    }
 
-        for members in self.cycles_of(&comps) {
+    fn call_cycle_findings(&self, comps: &Components, out: &mut Vec<Raw>) {
+        let services = &self.workspace.services;
+        for members in self.cycles_of(comps) {
             let message = if members.len() == 1 {
                 format!(
                     "{} calls itself synchronously: a request can wait on its own capacity and \
@@ -488,21 +550,13 @@ impl<'a> ServiceGraph<'a> {
                     list(members.iter().map(|&i| &services[i].id))
                 )
             };
-            out.push((Severity::Error, "call-cycle", members, message));
+            out.push((Severity::Error, FindingCode::CallCycle, members, message));
         }
+    }
 
-        let (names, cells) = self.cells();
-        let involved = |cells: &[&Cell]| -> Vec<usize> {
-            let mut all: Vec<usize> = cells
-                .iter()
-                .flat_map(|c| c.calls.iter().flat_map(|&(a, b)| [a, b]))
-                .collect();
-            all.sort_unstable();
-            all.dedup();
-            all
-        };
+    fn namespace_cycle_findings(&self, names: &[&str], cells: &[Cell], out: &mut Vec<Raw>) {
         let mut in_cycle = vec![usize::MAX; names.len()];
-        let ns_cycles = namespace_cycles_of(names.len(), &cells);
+        let ns_cycles = namespace_cycles_of(names.len(), cells);
         for (k, cycle) in ns_cycles.iter().enumerate() {
             for &n in cycle {
                 in_cycle[n] = k;
@@ -523,19 +577,21 @@ impl<'a> ServiceGraph<'a> {
                     "{} -> {}: {}",
                     names[c.from],
                     names[c.to],
-                    plural(c.calls.len(), "call", "calls")
+                    text::count(c.calls.len(), "call", "calls")
                 )))
             );
             out.push((
                 Severity::Warning,
-                "namespace-cycle",
+                FindingCode::NamespaceCycle,
                 involved(&inner),
                 message,
             ));
         }
+    }
 
-        // One finding per calling namespace: a row of the coupling matrix. One per cell would
-        // bury a large model in thousands of near-identical findings.
+    /// One finding per calling namespace: a row of the coupling matrix. One per cell would bury
+    /// a large model in thousands of near-identical findings.
+    fn coupling_findings(names: &[&str], cells: &[Cell], out: &mut Vec<Raw>) {
         for row in cells.chunk_by(|a, b| a.from == b.from) {
             let row: Vec<&Cell> = row.iter().collect();
             let total: usize = row.iter().map(|c| c.calls.len()).sum();
@@ -544,127 +600,121 @@ impl<'a> ServiceGraph<'a> {
                  contract between teams and needs a matching egress and ingress NetworkPolicy \
                  rule; keep these calls few and versioned",
                 names[row[0].from],
-                plural(total, "call", "calls"),
-                plural(row.len(), "other namespace", "other namespaces"),
+                text::count(total, "call", "calls"),
+                text::count(row.len(), "other namespace", "other namespaces"),
                 list(row.iter().map(|c| format!(
                     "{}: {}",
                     names[c.to],
-                    plural(c.calls.len(), "call", "calls")
+                    text::count(c.calls.len(), "call", "calls")
                 )))
             );
             out.push((
                 Severity::Info,
-                "cross-namespace-calls",
+                FindingCode::CrossNamespaceCalls,
                 involved(&row),
                 message,
             ));
         }
+    }
 
-        for (i, service) in services.iter().enumerate() {
-            let node = NodeIndex::new(i);
-            let callers: Vec<usize> = self.others(node, Direction::Incoming);
-            let callees: Vec<usize> = self.others(node, Direction::Outgoing);
-            if callers.len() >= policy.graph.high_fan_in {
-                let replicas = if service.replicas < 2 {
-                    format!("; it runs {} replica, so add more", service.replicas)
-                } else {
-                    String::new()
-                };
-                out.push((
-                    Severity::Info,
-                    "high-fan-in",
-                    vec![i],
-                    format!(
-                        "{} is called by {} ({}; threshold {}): when it is slow or down, so are \
-                         they; give it several replicas, a PodDisruptionBudget and autoscaling, \
-                         and have callers use timeouts and circuit breakers{replicas}",
-                        service.id,
-                        plural(callers.len(), "service", "services"),
-                        list(callers.iter().map(|&c| &services[c].id)),
-                        policy.graph.high_fan_in
-                    ),
-                ));
-            }
-            if callees.len() >= policy.graph.high_fan_out {
-                out.push((
-                    Severity::Warning,
-                    "high-fan-out",
-                    vec![i],
-                    format!(
-                        "{} calls {} ({}; threshold {}): it fails when any of them fails and is \
-                         as slow as the slowest; call them in parallel with timeouts, degrade \
-                         gracefully when one is down, or split its responsibilities",
-                        service.id,
-                        plural(callees.len(), "service", "services"),
-                        list(callees.iter().map(|&c| &services[c].id)),
-                        policy.graph.high_fan_out
-                    ),
-                ));
-            }
-            if self.graph.neighbors_undirected(node).next().is_none() {
-                let reach = match service.expose {
-                    Expose::Cluster => {
-                        "it is not exposed either, so with default-deny NetworkPolicies nothing \
-                         can reach it; declare its callers, expose it, or remove it"
-                    }
-                    Expose::Internal | Expose::Public => {
-                        "it is reached only from outside the cluster; check that no call is \
-                         missing from the model"
-                    }
-                };
-                out.push((
-                    Severity::Info,
-                    "isolated-service",
-                    vec![i],
-                    format!(
-                        "{} neither calls nor is called by another service: {reach}",
-                        service.id
-                    ),
-                ));
-            }
-        }
-
-        let chain = self.chain_of(&comps);
-        if !chain.is_empty() {
-            let crosses_cycle = chain.iter().any(|&i| comps.members[comps.of[i]].len() > 1);
+    /// Fan-in, fan-out and isolation of service `i`.
+    fn service_findings(&self, i: usize, limits: &GraphPolicy, out: &mut Vec<Raw>) {
+        let services = &self.workspace.services;
+        let service = &services[i];
+        let node = NodeIndex::new(i);
+        let callers: Vec<usize> = self.others(node, Direction::Incoming);
+        let callees: Vec<usize> = self.others(node, Direction::Outgoing);
+        if callers.len() >= limits.high_fan_in {
+            let replicas = if service.replicas < 2 {
+                format!("; it runs {} replica, so add more", service.replicas)
+            } else {
+                String::new()
+            };
             out.push((
-                if chain.len() >= policy.graph.long_chain {
-                    Severity::Warning
-                } else {
-                    Severity::Info
-                },
-                "longest-chain",
-                chain.clone(),
+                Severity::Info,
+                FindingCode::HighFanIn,
+                vec![i],
                 format!(
-                    "the longest chain of synchronous calls passes {} ({}; a warning from {}){}: \
-                     a request waits for every hop, so latencies add up and availabilities \
-                     multiply; keep user-facing paths short, call in parallel, or make the tail \
-                     asynchronous",
-                    plural(chain.len(), "service", "services"),
-                    chain
-                        .iter()
-                        .map(|&i| services[i].id.to_string())
-                        .collect::<Vec<_>>()
-                        .join(" -> "),
-                    policy.graph.long_chain,
-                    if crosses_cycle {
-                        ", counting each cycle it crosses once"
-                    } else {
-                        ""
-                    },
+                    "{} is called by {} ({}; threshold {}): when it is slow or down, so are \
+                     they; give it several replicas, a PodDisruptionBudget and autoscaling, \
+                     and have callers use timeouts and circuit breakers{replicas}",
+                    service.id,
+                    text::count(callers.len(), "service", "services"),
+                    list(callers.iter().map(|&c| &services[c].id)),
+                    limits.high_fan_in
                 ),
             ));
         }
+        if callees.len() >= limits.high_fan_out {
+            out.push((
+                Severity::Warning,
+                FindingCode::HighFanOut,
+                vec![i],
+                format!(
+                    "{} calls {} ({}; threshold {}): it fails when any of them fails and is \
+                     as slow as the slowest; call them in parallel with timeouts, degrade \
+                     gracefully when one is down, or split its responsibilities",
+                    service.id,
+                    text::count(callees.len(), "service", "services"),
+                    list(callees.iter().map(|&c| &services[c].id)),
+                    limits.high_fan_out
+                ),
+            ));
+        }
+        if self.graph.neighbors_undirected(node).next().is_none() {
+            let reach = match service.expose {
+                Expose::Cluster => {
+                    "it is not exposed either, so with default-deny NetworkPolicies nothing \
+                     can reach it; declare its callers, expose it, or remove it"
+                }
+                Expose::Internal | Expose::Public => {
+                    "it is reached only from outside the cluster; check that no call is \
+                     missing from the model"
+                }
+            };
+            out.push((
+                Severity::Info,
+                FindingCode::IsolatedService,
+                vec![i],
+                format!(
+                    "{} neither calls nor is called by another service: {reach}",
+                    service.id
+                ),
+            ));
+        }
+    }
 
-        out.sort_unstable();
-        out.into_iter()
-            .map(|(severity, code, members, message)| Finding {
-                code,
-                severity,
-                services: members.iter().map(|&i| services[i].id.clone()).collect(),
-                message,
-            })
-            .collect()
+    fn chain_finding(&self, comps: &Components, limits: &GraphPolicy, out: &mut Vec<Raw>) {
+        let services = &self.workspace.services;
+        let chain = self.chain_of(comps);
+        if chain.is_empty() {
+            return;
+        }
+        let crosses_cycle = chain.iter().any(|&i| comps.members[comps.of[i]].len() > 1);
+        let message = format!(
+            "the longest chain of synchronous calls passes {} ({}; a warning from {}){}: \
+             a request waits for every hop, so latencies add up and availabilities \
+             multiply; keep user-facing paths short, call in parallel, or make the tail \
+             asynchronous",
+            text::count(chain.len(), "service", "services"),
+            chain
+                .iter()
+                .map(|&i| services[i].id.to_string())
+                .collect::<Vec<_>>()
+                .join(" -> "),
+            limits.long_chain,
+            if crosses_cycle {
+                ", counting each cycle it crosses once"
+            } else {
+                ""
+            },
+        );
+        let severity = if chain.len() >= limits.long_chain {
+            Severity::Warning
+        } else {
+            Severity::Info
+        };
+        out.push((severity, FindingCode::LongestChain, chain, message));
     }
 
     /// Distinct neighbours of `node` in `dir`, itself excluded, sorted.
@@ -681,6 +731,17 @@ impl<'a> ServiceGraph<'a> {
     }
 }
 
+/// Every service that takes part in the calls of `cells`, sorted and unique.
+fn involved(cells: &[&Cell]) -> Vec<usize> {
+    let mut all: Vec<usize> = cells
+        .iter()
+        .flat_map(|c| c.calls.iter().flat_map(|&(a, b)| [a, b]))
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
 /// SCCs of more than one namespace in the namespace graph built from the coupling matrix, as
 /// sorted namespace indices; the list is sorted.
 fn namespace_cycles_of(namespaces: usize, cells: &[Cell]) -> Vec<Vec<usize>> {
@@ -691,7 +752,7 @@ fn namespace_cycles_of(namespaces: usize, cells: &[Cell]) -> Vec<Vec<usize>> {
     for cell in cells {
         graph.add_edge(NodeIndex::new(cell.from), NodeIndex::new(cell.to), ());
     }
-    let mut cycles: Vec<Vec<usize>> = tarjan_scc(&graph)
+    let mut cycles: Vec<Vec<usize>> = kosaraju_scc(&graph)
         .into_iter()
         .filter(|scc| scc.len() > 1)
         .map(|scc| {
@@ -702,27 +763,4 @@ fn namespace_cycles_of(namespaces: usize, cells: &[Cell]) -> Vec<Vec<usize>> {
         .collect();
     cycles.sort();
     cycles
-}
-
-/// "a, b, c" or "a, b, c and 4 more".
-fn list<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
-    let mut shown = Vec::new();
-    let mut more = 0;
-    for item in items {
-        if shown.len() < LIST_MAX {
-            shown.push(item.to_string());
-        } else {
-            more += 1;
-        }
-    }
-    let mut out = shown.join(", ");
-    if more > 0 {
-        out.push_str(&format!(" and {more} more"));
-    }
-    out
-}
-
-/// "1 call", "3 calls".
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }

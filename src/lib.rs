@@ -29,6 +29,7 @@ pub mod record;
 pub mod report;
 pub mod severity;
 pub mod span;
+pub mod text;
 pub mod tomlfile;
 pub mod workspace;
 

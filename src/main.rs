@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     match k8s_advisor::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            k8s_advisor::report::print_error(&err, color);
+            k8s_advisor::commands::print_error(&err, color);
             ExitCode::from(2)
         }
     }

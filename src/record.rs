@@ -9,6 +9,7 @@ use crate::graph::ServiceGraph;
 use crate::model::{Expose, Platform, Workspace};
 use crate::policy::{Alternative, Metric};
 use crate::report::markdown_inline;
+use crate::text::count;
 
 /// The marker that identifies a record written by k8s-advisor: an HTML comment at the end
 /// naming the project and verdict, with a checksum of the rest of the record (status and date
@@ -232,17 +233,13 @@ pub fn render(
     }
     context.push(format!(
         "The product has {} in {}{}, with {} between services{}.",
-        count(ws.services.len() as u64, "service", "services"),
-        count(
-            ws.namespaces.len() as u64,
-            "business domain",
-            "business domains"
-        ),
+        count(ws.services.len(), "service", "services"),
+        count(ws.namespaces.len(), "business domain", "business domains"),
         teams.map_or(String::new(), |t| format!(
             ", maintained by {}",
-            count(t, "team", "teams")
+            count(t as usize, "team", "teams")
         )),
-        count(calls as u64, "declared call", "declared calls"),
+        count(calls, "declared call", "declared calls"),
         match (calls, cross) {
             (0, _) => String::new(),
             (_, 0) => ", none of them across domains".to_string(),
@@ -504,11 +501,6 @@ mod filters {
             .word_splitter(textwrap::WordSplitter::NoHyphenation);
         Ok(textwrap::fill(&s.to_string(), options))
     }
-}
-
-/// "1 team", "3 teams".
-fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn good_because(items: Vec<String>) -> Vec<String> {

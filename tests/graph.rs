@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use k8s_advisor::diagnostic::Source;
-use k8s_advisor::graph::{FINDING_CODES, ServiceGraph};
+use k8s_advisor::graph::{FindingCode, ServiceGraph};
 use k8s_advisor::model::{ServiceId, Workspace};
 use k8s_advisor::policy::Policy;
 use k8s_advisor::report;
@@ -127,7 +127,10 @@ fn json_follows_the_contract() {
     assert_eq!(json["edges"].as_array().unwrap().len(), 19);
     for finding in json["findings"].as_array().unwrap() {
         let code = finding["code"].as_str().unwrap();
-        assert!(FINDING_CODES.contains(&code), "{code}");
+        assert!(
+            FindingCode::ALL.iter().any(|c| c.as_str() == code),
+            "{code}"
+        );
         assert!(["error", "warning", "info"].contains(&finding["severity"].as_str().unwrap()));
         assert!(!finding["services"].as_array().unwrap().is_empty());
         assert!(!finding["message"].as_str().unwrap().is_empty());
@@ -205,9 +208,12 @@ fn thresholds_come_from_the_policy_folder() {
 }
 
 #[test]
-fn finding_codes_are_unique() {
-    let codes: BTreeSet<&str> = FINDING_CODES.iter().copied().collect();
-    assert_eq!(codes.len(), FINDING_CODES.len());
+fn finding_codes_are_unique_and_sort_by_name() {
+    let codes: Vec<&str> = FindingCode::ALL.iter().map(|c| c.as_str()).collect();
+    let unique: BTreeSet<&str> = codes.iter().copied().collect();
+    assert_eq!(unique.len(), codes.len());
+    // Findings are sorted by code: the enum's order must be the order of the names.
+    assert!(codes.is_sorted(), "{codes:?}");
 }
 
 // ---- random models -------------------------------------------------------------------------
@@ -370,9 +376,9 @@ fn any_graph() -> impl Strategy<Value = Spec> {
 fn cycle_findings(ws: &Workspace) -> Vec<Vec<ServiceId>> {
     let policy = Policy::load(None).unwrap();
     ServiceGraph::build(ws)
-        .findings(&policy)
+        .findings(&policy.graph)
         .into_iter()
-        .filter(|f| f.code == "call-cycle")
+        .filter(|f| f.code == FindingCode::CallCycle)
         .map(|f| f.services)
         .collect()
 }
@@ -526,7 +532,7 @@ proptest! {
         )
         .unwrap();
         let (a, b) = (ServiceGraph::build(&ws), ServiceGraph::build(&other));
-        prop_assert_eq!(a.findings(&policy), b.findings(&policy));
+        prop_assert_eq!(a.findings(&policy.graph), b.findings(&policy.graph));
         prop_assert_eq!(report::graph::mermaid(&a, None), report::graph::mermaid(&b, None));
         prop_assert_eq!(report::graph::dot(&a, None), report::graph::dot(&b, None));
     }
@@ -546,10 +552,10 @@ fn namespace_cycles_ignore_calls_inside_a_namespace() {
         vec![vec!["end".to_string(), "graph".to_string()]]
     );
     let policy = Policy::load(None).unwrap();
-    let findings = graph.findings(&policy);
+    let findings = graph.findings(&policy.graph);
     let ns_cycles: Vec<_> = findings
         .iter()
-        .filter(|f| f.code == "namespace-cycle")
+        .filter(|f| f.code == FindingCode::NamespaceCycle)
         .collect();
     assert_eq!(ns_cycles.len(), 1);
     assert_eq!(

@@ -6,6 +6,7 @@ mod assess;
 mod check;
 mod conformance;
 mod corpus;
+mod deep;
 mod generate;
 mod graph;
 mod init;

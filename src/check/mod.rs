@@ -11,6 +11,7 @@ pub use guardrails::{Guardrails, MovingTag, Rule, RuleId, Severity, Threshold};
 use crate::graph::ServiceGraph;
 use crate::model::{Expose, Namespace, Platform, Port, Service, Workspace};
 use crate::span::Span;
+use crate::text;
 
 /// One guardrail violation. Rendered by `report::check`, the only place that decides how a
 /// finding looks in text, JSON or SARIF.
@@ -72,10 +73,13 @@ pub fn remaining_errors(workspace: &Workspace, guardrails: &Guardrails) -> Optio
     match report.count(Severity::Error) {
         0 => None,
         n => Some(format!(
-            "warning: the model behind these files has {n} error-level guardrail finding{}; \
-             run `k8s-advisor check` to see {}\n",
-            plural(n),
-            if n == 1 { "it" } else { "them" },
+            "warning: the model behind these files has {}; run `k8s-advisor check` to see {}\n",
+            text::count(
+                n,
+                "error-level guardrail finding",
+                "error-level guardrail findings"
+            ),
+            text::noun(n, "it", "them"),
         )),
     }
 }
@@ -205,7 +209,7 @@ impl Checker<'_> {
             RuleId::ResourcesMissing,
             s.id.clone(),
             span,
-            format!("service {} has no {}", s.id, join_and(&missing)),
+            format!("service {} has no {}", s.id, text::join_and(&missing)),
         );
     }
 
@@ -322,21 +326,20 @@ impl Checker<'_> {
         let why = match (exposed, s.callers.len()) {
             (true, 0) => format!("is exposed ({})", service.expose.as_str()),
             (true, n) => format!(
-                "is exposed ({}) and called by {n} service{}",
+                "is exposed ({}) and called by {}",
                 service.expose.as_str(),
-                plural(n)
+                text::count(n, "service", "services")
             ),
-            (false, n) => format!("is called by {}", list(s.callers, n)),
+            (false, _) => format!("is called by {}", text::list(s.callers, text::SHOWN)),
         };
         self.push(
             RuleId::SingleReplica,
             s.id.clone(),
             s.here(s.service.keys.replicas),
             format!(
-                "{} runs {} replica{} but {why}; at least {min} are needed",
+                "{} runs {} but {why}; at least {min} are needed",
                 s.id,
-                service.replicas,
-                plural(service.replicas as usize)
+                text::count(service.replicas as usize, "replica", "replicas")
             ),
         );
     }
@@ -353,7 +356,7 @@ impl Checker<'_> {
                 format!(
                     "{} is public and also called by {}",
                     s.id,
-                    list(s.callers, s.callers.len())
+                    text::list(s.callers, text::SHOWN)
                 ),
             );
         }
@@ -382,10 +385,10 @@ impl Checker<'_> {
             s.id.clone(),
             first,
             format!(
-                "{} maps Service port{} to different container port{}: {}",
+                "{} maps Service {} to different container {}: {}",
                 s.id,
-                plural(differing.len()),
-                plural(differing.len()),
+                text::noun(differing.len(), "port", "ports"),
+                text::noun(differing.len(), "port", "ports"),
                 differing.join(", ")
             ),
         );
@@ -444,7 +447,7 @@ impl Checker<'_> {
                 format!(
                     "{} services call each other in a cycle: {}",
                     ids.len(),
-                    list(&ids, ids.len())
+                    text::list(&ids, text::SHOWN)
                 )
             };
             self.push(RuleId::CallCycle, ids.join(", "), span, message);
@@ -592,29 +595,6 @@ fn image_tag(image: &str) -> ImageTag<'_> {
     }
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-/// "a", "a and b", "a, b and c".
-fn join_and(items: &[&str]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => (*one).to_string(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-/// "a, b", or "a, b, c and 4 more" past three items.
-fn list(items: &[String], total: usize) -> String {
-    const SHOWN: usize = 3;
-    if total <= SHOWN {
-        items.join(", ")
-    } else {
-        format!("{} and {} more", items[..SHOWN].join(", "), total - SHOWN)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -627,13 +607,5 @@ mod tests {
         assert_eq!(image_tag("registry:5000/app:1.2"), ImageTag::Tag("1.2"));
         assert_eq!(image_tag("app@sha256:abc"), ImageTag::Digest);
         assert_eq!(image_tag("app:"), ImageTag::None);
-    }
-
-    #[test]
-    fn lists_read_naturally() {
-        assert_eq!(join_and(&["a"]), "a");
-        assert_eq!(join_and(&["a", "b", "c"]), "a, b and c");
-        let items: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
-        assert_eq!(list(&items, 4), "a, b, c and 1 more");
     }
 }

@@ -1,7 +1,7 @@
 //! `k8s-advisor graph`: the dependency graph and its architecture review. Exits 0 whatever the
 //! findings (they are advice); 2 for an unknown `--namespace`.
 
-use super::{Context, print};
+use super::{Context, paint, print};
 use crate::cli::{Cli, GraphArgs, GraphFormat};
 use crate::diagnostic::{Error, closest};
 use crate::graph::ServiceGraph;
@@ -30,15 +30,13 @@ pub fn run(cli: &Cli, args: &GraphArgs) -> Result<u8, Error> {
         ));
     }
     let text = match args.format {
-        GraphFormat::Text => report::graph::text(
-            &graph,
-            &ctx.policy,
-            focus,
-            report::use_color(cli.color, true),
-        ),
+        GraphFormat::Text => {
+            let findings = graph.findings(&ctx.policy.graph);
+            report::graph::text(&graph, &findings, focus, paint(cli.color, true))
+        }
         GraphFormat::Mermaid => report::graph::mermaid(&graph, focus),
         GraphFormat::Dot => report::graph::dot(&graph, focus),
-        GraphFormat::Json => report::graph::json(&graph, &ctx.policy, focus),
+        GraphFormat::Json => report::graph::json(&graph, &graph.findings(&ctx.policy.graph), focus),
     };
     print(&text)?;
     Ok(0)

@@ -67,7 +67,7 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
             Some(verdict) => {
                 print(&report::assess::text(
                     verdict,
-                    report::use_color(cli.color, true),
+                    super::paint(cli.color, true),
                 ))?;
                 print(&format!("\nWrote {}\n", path.display()))?;
             }

@@ -8,15 +8,16 @@ mod graph;
 mod init;
 mod record;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, ColorChoice, Command};
 use crate::diagnostic::Error;
 use crate::model::Workspace;
 use crate::policy::Policy;
+use crate::text::Paint;
 use crate::workspace;
 
 /// What every command that reads a workspace starts from.
@@ -54,6 +55,38 @@ fn current_dir() -> Result<PathBuf, Error> {
         path: PathBuf::from("."),
         source,
     })
+}
+
+/// Whether to colour text written to stdout (`stdout = true`) or stderr: decided once, here at
+/// the edge, from `--color`, `NO_COLOR` and whether the stream is a terminal.
+pub fn use_color(choice: ColorChoice, stdout: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && if stdout {
+                    std::io::stdout().is_terminal()
+                } else {
+                    std::io::stderr().is_terminal()
+                }
+        }
+    }
+}
+
+/// The styling renderers apply, as `use_color` decides it.
+pub(crate) fn paint(choice: ColorChoice, stdout: bool) -> Paint {
+    Paint {
+        color: use_color(choice, stdout),
+    }
+}
+
+/// Prints an error to stderr, with its source snippets, as the binary shows it.
+pub fn print_error(err: &Error, choice: ColorChoice) {
+    eprint!(
+        "{}",
+        crate::report::render_error(err, use_color(choice, false))
+    );
 }
 
 /// Prints a rendered report to stdout.

@@ -58,7 +58,7 @@ pub fn plan(
         mermaid: report::graph::mermaid_overview(graph),
         mermaid_by_domain: graph.call_count() > report::graph::MERMAID_MAX_EDGES,
         findings: graph
-            .findings(policy)
+            .findings(&policy.graph)
             .into_iter()
             .map(|f| (f.code.to_string(), f.message))
             .collect(),

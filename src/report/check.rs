@@ -8,6 +8,7 @@ use console::Style;
 use serde_json::{Value, json};
 
 use crate::check::{CheckReport, Finding, Rule, Severity, Threshold};
+use crate::text::{self, Paint};
 
 /// The SARIF schema a log declares.
 const SARIF_SCHEMA: &str =
@@ -19,8 +20,7 @@ const WIDTH: usize = 100;
 /// Text for a terminal: findings grouped by severity (most serious first), then by rule, so
 /// that a rule's title, rationale and fix are shown once above the list of places it found
 /// (`file:line:col` and the message of each); then a summary line.
-pub fn text(report: &CheckReport, file: &str, color: bool) -> String {
-    let paint = |style: Style, s: &str| style.force_styling(color).apply_to(s).to_string();
+pub fn text(report: &CheckReport, file: &str, paint: Paint) -> String {
     let mut out = String::new();
     for severity in Severity::ALL {
         let count = report.count(severity);
@@ -32,7 +32,11 @@ pub fn text(report: &CheckReport, file: &str, color: bool) -> String {
             Severity::Warning => ("Warnings", Style::new().yellow().bold()),
             Severity::Info => ("Info", Style::new().cyan().bold()),
         };
-        let _ = writeln!(out, "{}\n", paint(style, &format!("{heading} ({count})")));
+        let _ = writeln!(
+            out,
+            "{}\n",
+            paint.apply(style, &format!("{heading} ({count})"))
+        );
         for rule in &report.rules {
             let findings: Vec<&Finding> = report
                 .findings
@@ -45,12 +49,12 @@ pub fn text(report: &CheckReport, file: &str, color: bool) -> String {
             let places = if findings.len() == 1 {
                 String::new()
             } else {
-                format!(" ({} places)", findings.len())
+                format!(" ({})", text::count(findings.len(), "place", "places"))
             };
             let _ = writeln!(
                 out,
                 "  {} {}{places}",
-                paint(Style::new().bold(), &format!("[{}]", rule.id)),
+                paint.apply(Style::new().bold(), &format!("[{}]", rule.id)),
                 rule.title
             );
             for f in findings {
@@ -73,22 +77,18 @@ pub fn text(report: &CheckReport, file: &str, color: bool) -> String {
             out.push('\n');
         }
     }
-    let _ = writeln!(out, "{}", summary_line(report, file, color));
+    let _ = writeln!(out, "{}", summary_line(report, file, paint));
     out
 }
 
 /// The last line of the text report: the counts, or that every enabled guardrail passed.
-pub fn summary_line(report: &CheckReport, file: &str, color: bool) -> String {
+pub fn summary_line(report: &CheckReport, file: &str, paint: Paint) -> String {
     let enabled = report.rules.iter().filter(|r| r.enabled).count();
     if report.findings.is_empty() {
-        Style::new()
-            .green()
-            .bold()
-            .force_styling(color)
-            .apply_to(format!(
-                "No findings: {enabled} guardrails passed on {file}."
-            ))
-            .to_string()
+        paint.apply(
+            Style::new().green().bold(),
+            &format!("No findings: {enabled} guardrails passed on {file}."),
+        )
     } else {
         format!(
             "{} from {enabled} of {} guardrails on {file}.",

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::graph::{Coupling, Finding, ServiceGraph, Severity};
 use crate::model::ServiceId;
-use crate::policy::Policy;
+use crate::text::{self, Paint};
 
 /// What a diagram or report shows: every service, or one namespace and its direct neighbours.
 struct View {
@@ -260,7 +260,7 @@ struct JsonReport<'a> {
     edges: Vec<JsonEdge<'a>>,
     coupling: Vec<JsonCoupling<'a>>,
     namespace_cycles: Vec<Vec<String>>,
-    findings: Vec<Finding>,
+    findings: Vec<&'a Finding>,
     longest_chain: Vec<&'a ServiceId>,
 }
 
@@ -290,7 +290,7 @@ struct JsonCoupling<'a> {
 /// The graph and its findings as JSON (SPEC §5): nodes, edges, the coupling matrix, namespace
 /// cycles, findings and the longest chain. With `focus`, nodes, edges, coupling and findings are
 /// limited to the namespace and its direct neighbours; the longest chain stays global.
-pub fn json(graph: &ServiceGraph, policy: &Policy, focus: Option<&str>) -> String {
+pub fn json(graph: &ServiceGraph, findings: &[Finding], focus: Option<&str>) -> String {
     let view = View::new(graph, focus);
     let ws = graph.workspace();
     let coupling = graph.coupling();
@@ -331,11 +331,7 @@ pub fn json(graph: &ServiceGraph, policy: &Policy, focus: Option<&str>) -> Strin
             .into_iter()
             .filter(|c| focus.is_none_or(|ns| c.iter().any(|n| n == ns)))
             .collect(),
-        findings: graph
-            .findings(policy)
-            .into_iter()
-            .filter(|f| view.involves(f))
-            .collect(),
+        findings: findings.iter().filter(|f| view.involves(f)).collect(),
         longest_chain: graph.longest_chain().into_iter().map(|s| &s.id).collect(),
     };
     let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
@@ -354,8 +350,12 @@ fn shown_coupling<'c>(
 
 /// A readable summary for a terminal: size, coupling between namespaces, the longest chain and
 /// every finding with its advice.
-pub fn text(graph: &ServiceGraph, policy: &Policy, focus: Option<&str>, color: bool) -> String {
-    let paint = |style: Style, s: &str| style.force_styling(color).apply_to(s).to_string();
+pub fn text(
+    graph: &ServiceGraph,
+    findings: &[Finding],
+    focus: Option<&str>,
+    paint: Paint,
+) -> String {
     let view = View::new(graph, focus);
     let ws = graph.workspace();
     let mut out = String::new();
@@ -363,18 +363,18 @@ pub fn text(graph: &ServiceGraph, policy: &Policy, focus: Option<&str>, color: b
     let head = format!(
         "Service graph of {}: {} in {}, {} ({} across namespaces)",
         ws.project.name,
-        count(ws.services.len(), "service", "services"),
-        count(ws.namespaces.len(), "namespace", "namespaces"),
-        count(graph.call_count(), "call", "calls"),
+        text::count(ws.services.len(), "service", "services"),
+        text::count(ws.namespaces.len(), "namespace", "namespaces"),
+        text::count(graph.call_count(), "call", "calls"),
         cross
     );
-    let _ = writeln!(out, "{}", paint(Style::new().bold(), &head));
+    let _ = writeln!(out, "{}", paint.apply(Style::new().bold(), &head));
     if let Some(ns) = focus {
         let _ = writeln!(
             out,
             "Focus: namespace {ns} and its direct neighbours ({}, {})",
-            count(view.services.len(), "service", "services"),
-            count(view.edges.len(), "call", "calls")
+            text::count(view.services.len(), "service", "services"),
+            text::count(view.edges.len(), "call", "calls")
         );
     }
 
@@ -402,7 +402,7 @@ pub fn text(graph: &ServiceGraph, policy: &Policy, focus: Option<&str>, color: b
         let _ = writeln!(
             out,
             "\nLongest chain ({}): {}",
-            count(chain.len(), "service", "services"),
+            text::count(chain.len(), "service", "services"),
             chain
                 .iter()
                 .map(|s| s.id.to_string())
@@ -411,44 +411,23 @@ pub fn text(graph: &ServiceGraph, policy: &Policy, focus: Option<&str>, color: b
         );
     }
 
-    let findings: Vec<Finding> = graph
-        .findings(policy)
-        .into_iter()
-        .filter(|f| view.involves(f))
-        .collect();
+    let findings: Vec<&Finding> = findings.iter().filter(|f| view.involves(f)).collect();
     if findings.is_empty() {
         let _ = writeln!(out, "\nNo findings.");
         return out;
     }
     let _ = writeln!(out, "\nFindings ({}):", findings.len());
-    for f in &findings {
+    for f in findings {
         let severity = format!("{:<7}", f.severity.as_str());
         let severity = match f.severity {
-            Severity::Error => paint(Style::new().red().bold(), &severity),
-            Severity::Warning => paint(Style::new().yellow(), &severity),
-            Severity::Info => paint(Style::new().cyan(), &severity),
+            Severity::Error => paint.apply(Style::new().red().bold(), &severity),
+            Severity::Warning => paint.apply(Style::new().yellow(), &severity),
+            Severity::Info => paint.apply(Style::new().cyan(), &severity),
         };
-        let services = f
-            .services
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>();
-        let _ = writeln!(out, "  {severity}  {}: {}", f.code, short(&services));
+        // At most a few names on the headline of a finding; the message has the details.
+        let services = text::list(&f.services, text::SHOWN);
+        let _ = writeln!(out, "  {severity}  {}: {services}", f.code);
         let _ = writeln!(out, "           {}", f.message);
     }
     out
-}
-
-/// At most a few names on the headline of a finding; the message has the details.
-fn short(names: &[String]) -> String {
-    const MAX: usize = 4;
-    if names.len() <= MAX {
-        names.join(", ")
-    } else {
-        format!("{} and {} more", names[..MAX].join(", "), names.len() - MAX)
-    }
-}
-
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }

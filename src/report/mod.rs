@@ -1,32 +1,13 @@
 //! Render stage: turns analysis results into text, JSON or Markdown. Pure functions returning
-//! strings, except `print_error`, which the binary calls to show an error on stderr.
+//! strings: whether to colour is decided at the edge (`commands`) and passed in.
 
 pub mod assess;
 pub mod check;
 pub mod graph;
 
-use std::io::IsTerminal;
-
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
-use crate::cli::ColorChoice;
 use crate::diagnostic::Error;
-
-/// Whether to color output written to stdout (`stdout = true`) or stderr.
-pub fn use_color(choice: ColorChoice, stdout: bool) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && if stdout {
-                    std::io::stdout().is_terminal()
-                } else {
-                    std::io::stderr().is_terminal()
-                }
-        }
-    }
-}
 
 /// Renders an error with its source snippets, as the binary shows it.
 pub fn render_error(err: &Error, color: bool) -> String {
@@ -43,11 +24,6 @@ pub fn render_error(err: &Error, color: bool) -> String {
         out = format!("error: {err}\n");
     }
     out
-}
-
-/// Prints an error to stderr.
-pub fn print_error(err: &Error, choice: ColorChoice) {
-    eprint!("{}", render_error(err, use_color(choice, false)));
 }
 
 /// Escapes text for a Markdown table cell or inline text, so that nothing in it can open a

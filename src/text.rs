@@ -1,0 +1,92 @@
+//! Render-stage helpers for English text and terminal colour, shared by every report: counts
+//! with the right noun, short lists, and styling that is decided once, at the edge.
+
+use std::fmt::Display;
+
+use console::Style;
+
+/// How many items a list in a one-line message shows before "and N more".
+pub const SHOWN: usize = 4;
+
+/// The noun for `n` things: `one` for exactly one, `many` otherwise.
+pub fn noun<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// "1 call", "3 calls".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", noun(n, one, many))
+}
+
+/// "a, b, c" or, past `shown` items, "a, b, c and 4 more".
+pub fn list<T: Display>(items: impl IntoIterator<Item = T>, shown: usize) -> String {
+    let mut out = Vec::new();
+    let mut more = 0usize;
+    for item in items {
+        if out.len() < shown {
+            out.push(item.to_string());
+        } else {
+            more += 1;
+        }
+    }
+    let mut text = out.join(", ");
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    text
+}
+
+/// "a", "a and b", "a, b and c".
+pub fn join_and<T: AsRef<str>>(items: &[T]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => format!(
+            "{} and {}",
+            init.iter()
+                .map(AsRef::as_ref)
+                .collect::<Vec<_>>()
+                .join(", "),
+            last.as_ref()
+        ),
+    }
+}
+
+/// Terminal styling, on or off for a whole report: the caller decides once (from `--color`,
+/// `NO_COLOR` and whether the output is a terminal) and renderers only apply it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paint {
+    /// Whether styles are applied.
+    pub color: bool,
+}
+
+impl Paint {
+    /// `text` in `style`, or unchanged when colour is off.
+    pub fn apply(self, style: Style, text: &str) -> String {
+        style.force_styling(self.color).apply_to(text).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_lists_read_naturally() {
+        assert_eq!(count(1, "call", "calls"), "1 call");
+        assert_eq!(count(0, "call", "calls"), "0 calls");
+        assert_eq!(list(["a", "b"], 3), "a, b");
+        assert_eq!(list(["a", "b", "c", "d", "e"], 3), "a, b, c and 2 more");
+        assert_eq!(join_and(&["a"]), "a");
+        assert_eq!(join_and(&["a", "b", "c"]), "a, b and c");
+        assert_eq!(join_and::<&str>(&[]), "");
+    }
+
+    #[test]
+    fn paint_is_plain_without_colour() {
+        let plain = Paint { color: false };
+        assert_eq!(plain.apply(Style::new().red(), "x"), "x");
+        let coloured = Paint { color: true };
+        assert_ne!(coloured.apply(Style::new().red(), "x"), "x");
+    }
+}
