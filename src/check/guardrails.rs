@@ -638,6 +638,18 @@ mod tests {
         assert_eq!(MovingTag::parse("a:b"), None);
     }
 
+    /// The rules that carry a graph finding into `check` keep the graph's code as their id, so
+    /// the review and the CI gate name the problem the same way.
+    #[test]
+    fn graph_rules_share_the_graph_codes() {
+        use crate::graph::FindingCode;
+        assert_eq!(RuleId::CallCycle.as_str(), FindingCode::CallCycle.as_str());
+        assert_eq!(
+            RuleId::NamespaceCycle.as_str(),
+            FindingCode::NamespaceCycle.as_str()
+        );
+    }
+
     #[test]
     fn rule_ids_are_unique_kebab_case() {
         let mut ids: Vec<_> = RuleId::ALL.iter().map(|r| r.as_str()).collect();
