@@ -6,4 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-tools.sh
 export INSTA_UPDATE=no
-cargo test --locked --all-targets
+# Library, binary and integration tests. The benchmarks are not run here: unoptimised, the
+# 5,000-service models only cost time. CI compiles them with `cargo clippy --all-targets`, and
+# `cargo bench` runs them (see the README's Performance section).
+cargo test --locked --lib --bins --tests

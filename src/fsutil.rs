@@ -10,6 +10,18 @@ use tempfile::NamedTempFile;
 
 use crate::diagnostic::Error;
 
+/// The name every temporary file of ours starts with, so that a later run can recognise and
+/// remove what a killed one left behind.
+const TEMP_PREFIX: &str = ".k8s-advisor-";
+
+/// True when `path` names a temporary file of ours (`.k8s-advisor-` and six random characters).
+pub fn is_temporary(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+        .is_some_and(|rest| rest.len() == 6 && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
 /// Writes `contents` to `path` atomically, creating parent folders.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
     let tmp = staged(path, contents)?;
@@ -39,7 +51,7 @@ fn staged(path: &Path, contents: &[u8]) -> Result<NamedTempFile, Error> {
         _ => default_permissions(),
     };
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".k8s-advisor-");
+    builder.prefix(TEMP_PREFIX);
     if let Some(permissions) = permissions {
         builder.permissions(permissions);
     }
@@ -71,13 +83,6 @@ pub fn entries(dir: &Path) -> Result<Vec<std::fs::DirEntry>, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(io(e)),
     }
-}
-
-/// The checksum that reveals hand edits of what we write: XXH3-64 of `bytes`, 16 lowercase hex
-/// digits. It detects edits, not tampering, and hashes the 40 MB of a 5,000-service layout in
-/// milliseconds.
-pub fn checksum(bytes: &[u8]) -> String {
-    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(bytes))
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> Error {

@@ -8,7 +8,7 @@ use crate::assess::{Status, Verdict, assess};
 use crate::diagnostic::{Error, Source};
 use crate::graph::ServiceGraph;
 use crate::model::{Expose, Platform};
-use crate::names;
+use crate::names::{self, CidrError};
 use crate::policy::Policy;
 use crate::prompt::Prompter;
 use crate::workspace::{self, write::Draft, write::DraftNamespace, write::DraftService};
@@ -30,13 +30,50 @@ pub fn questionnaire(
 ) -> Result<Outcome, Error> {
     p.note("Describe the project; every answer can be changed later in k8s-advisor.toml.");
     let name = p.input("Project name", default_name, &|s| names::dns1123_label(s))?;
-    let description = p.input("One-sentence description", "", &|_| Ok(()))?;
+    let description = p.input("One-sentence description", "", &|s| free_text(s))?;
     let platforms: Vec<String> = Platform::ALL
         .iter()
         .map(|pl| format!("{} ({})", pl.as_str(), pl.title()))
         .collect();
     let platform = Platform::ALL[p.select("Where will the cluster run?", &platforms, 0)?];
 
+    let namespaces = ask_namespaces(p, &name)?;
+    let ns_names: Vec<String> = namespaces.iter().map(|n| n.name.clone()).collect();
+    let (mut services, internal_cidrs) = ask_services(p, &name, platform, &ns_names)?;
+    ask_calls(p, &mut services)?;
+
+    let mut draft = Draft {
+        name,
+        description,
+        platform,
+        internal_cidrs,
+        answers: Vec::new(),
+        namespaces,
+        services,
+    };
+    let without_answers = evaluate(&draft, policy, path)?;
+    p.note("Now the criteria. Where the model can tell, its answer is the default.");
+    for (criterion, result) in policy.criteria.iter().zip(&without_answers.criteria) {
+        let default = result.status == Status::Met;
+        let prompt = if result.evidence.is_some() {
+            format!("{} (the model says: {})", criterion.question, result.detail)
+        } else {
+            criterion.question.clone()
+        };
+        let answer = p.confirm(&prompt, default)?;
+        // An answer that merely repeats the evidence is not written: the model stays the source
+        // and keeps the verdict current as the workspace grows.
+        if result.evidence.is_none() || answer != default {
+            draft.answers.push((criterion.id.clone(), answer));
+        }
+    }
+    let text = workspace::write::render(&draft, policy);
+    let verdict = evaluate_text(&text, policy, path)?;
+    Ok(Outcome { text, verdict })
+}
+
+/// The business domains, each with its team; the project's own namespace when none is given.
+fn ask_namespaces(p: &mut dyn Prompter, project: &str) -> Result<Vec<DraftNamespace>, Error> {
     p.note("Business domains become namespaces; each one is owned by a team.");
     let mut namespaces: Vec<DraftNamespace> = Vec::new();
     loop {
@@ -71,13 +108,23 @@ pub fn questionnaire(
     }
     if namespaces.is_empty() {
         namespaces.push(DraftNamespace {
-            name: name.clone(),
+            name: project.to_string(),
             team: String::new(),
             description: String::new(),
         });
     }
-    let ns_names: Vec<String> = namespaces.iter().map(|n| n.name.clone()).collect();
 
+    Ok(namespaces)
+}
+
+/// The services, each with its domain, port, exposure and image; also the company network's
+/// ranges, asked once the first internal service needs them.
+fn ask_services(
+    p: &mut dyn Prompter,
+    project: &str,
+    platform: Platform,
+    ns_names: &[String],
+) -> Result<(Vec<DraftService>, Vec<String>), Error> {
     p.note("Services: one Deployment and one Service each.");
     let mut services: Vec<DraftService> = Vec::new();
     let mut internal_cidrs: Vec<String> = Vec::new();
@@ -108,7 +155,7 @@ pub fn questionnaire(
         let namespace = if ns_names.len() == 1 {
             ns_names[0].clone()
         } else {
-            ns_names[p.select(&format!("Domain of {service}"), &ns_names, 0)?].clone()
+            ns_names[p.select(&format!("Domain of {service}"), ns_names, 0)?].clone()
         };
         if taken.contains(&(namespace.clone(), service.clone())) {
             p.note(&format!(
@@ -116,46 +163,7 @@ pub fn questionnaire(
             ));
             continue;
         }
-        let target = p.input(
-            &format!("Port {service} listens on (empty if it takes no requests)"),
-            "8080",
-            &|s| {
-                if s.is_empty() {
-                    Ok(())
-                } else {
-                    port(s).map(|_| ())
-                }
-            },
-        )?;
-        let (port_pair, expose) = if target.is_empty() {
-            (None, Expose::Cluster)
-        } else {
-            let target =
-                port(&target).map_err(|e| Error::usage(e, "enter a port from 1 to 65535"))?;
-            let service_port = p.input("Port callers use (the Service port)", "80", &|s| {
-                port(s).map(|_| ())
-            })?;
-            let service_port =
-                port(&service_port).map_err(|e| Error::usage(e, "enter a port from 1 to 65535"))?;
-            // A generic cluster has no standard private load balancer to offer.
-            let offered: Vec<Expose> = if platform == Platform::Generic {
-                vec![Expose::Cluster, Expose::Public]
-            } else {
-                vec![Expose::Cluster, Expose::Internal, Expose::Public]
-            };
-            let choices: Vec<String> = offered
-                .iter()
-                .map(|e| match e {
-                    Expose::Cluster => "cluster: only other services in the cluster",
-                    Expose::Internal => "internal: a private load balancer for the company network",
-                    Expose::Public => "public: a load balancer on the internet",
-                })
-                .map(String::from)
-                .collect();
-            let question = format!("Who reaches {service} from outside the cluster?");
-            let expose = offered[p.select(&question, &choices, 0)?];
-            (Some((service_port, target)), expose)
-        };
+        let (port_pair, expose) = ask_port_and_exposure(p, platform, &service)?;
         if expose == Expose::Internal && internal_cidrs.is_empty() {
             let cidrs = p.input(
                 "Address ranges of the company network (comma-separated CIDRs)",
@@ -166,14 +174,8 @@ pub fn questionnaire(
         }
         let image = p.input(
             &format!("Container image of {service}"),
-            &format!("registry.example.com/{name}/{service}:0.1.0"),
-            &|s| {
-                if s.is_empty() || s.chars().any(char::is_whitespace) {
-                    Err("an image reference has no spaces".into())
-                } else {
-                    Ok(())
-                }
-            },
+            &format!("registry.example.com/{project}/{service}:0.1.0"),
+            &|s| names::image(s),
         )?;
         services.push(DraftService {
             name: service,
@@ -186,6 +188,60 @@ pub fn questionnaire(
         });
     }
 
+    Ok((services, internal_cidrs))
+}
+
+/// The port a service listens on (none when it takes no requests), the Service port callers
+/// use, and how far it is exposed.
+fn ask_port_and_exposure(
+    p: &mut dyn Prompter,
+    platform: Platform,
+    service: &str,
+) -> Result<(Option<(u16, u16)>, Expose), Error> {
+    let target = p.input(
+        &format!("Port {service} listens on (empty if it takes no requests)"),
+        "8080",
+        &|s| {
+            if s.is_empty() {
+                Ok(())
+            } else {
+                port(s).map(|_| ())
+            }
+        },
+    )?;
+    let (port_pair, expose) = if target.is_empty() {
+        (None, Expose::Cluster)
+    } else {
+        let target = port(&target).map_err(|e| Error::usage(e, "enter a port from 1 to 65535"))?;
+        let service_port = p.input("Port callers use (the Service port)", "80", &|s| {
+            port(s).map(|_| ())
+        })?;
+        let service_port =
+            port(&service_port).map_err(|e| Error::usage(e, "enter a port from 1 to 65535"))?;
+        // A generic cluster has no standard private load balancer to offer.
+        let offered: Vec<Expose> = if platform == Platform::Generic {
+            vec![Expose::Cluster, Expose::Public]
+        } else {
+            vec![Expose::Cluster, Expose::Internal, Expose::Public]
+        };
+        let choices: Vec<String> = offered
+            .iter()
+            .map(|e| match e {
+                Expose::Cluster => "cluster: only other services in the cluster",
+                Expose::Internal => "internal: a private load balancer for the company network",
+                Expose::Public => "public: a load balancer on the internet",
+            })
+            .map(String::from)
+            .collect();
+        let question = format!("Who reaches {service} from outside the cluster?");
+        let expose = offered[p.select(&question, &choices, 0)?];
+        (Some((service_port, target)), expose)
+    };
+    Ok((port_pair, expose))
+}
+
+/// Who calls whom, picked from the services that take requests.
+fn ask_calls(p: &mut dyn Prompter, services: &mut [DraftService]) -> Result<(), Error> {
     let callable: Vec<usize> = (0..services.len())
         .filter(|i| services[*i].port.is_some())
         .collect();
@@ -206,34 +262,7 @@ pub fn questionnaire(
         }
     }
 
-    let mut draft = Draft {
-        name,
-        description,
-        platform,
-        internal_cidrs,
-        answers: Vec::new(),
-        namespaces,
-        services,
-    };
-    let without_answers = evaluate(&draft, policy, path)?;
-    p.note("Now the criteria. Where the model can tell, its answer is the default.");
-    for (criterion, result) in policy.criteria.iter().zip(&without_answers.criteria) {
-        let default = result.status == Status::Met;
-        let prompt = if result.evidence.is_some() {
-            format!("{} (the model says: {})", criterion.question, result.detail)
-        } else {
-            criterion.question.clone()
-        };
-        let answer = p.confirm(&prompt, default)?;
-        // An answer that merely repeats the evidence is not written: the model stays the source
-        // and keeps the verdict current as the workspace grows.
-        if result.evidence.is_none() || answer != default {
-            draft.answers.push((criterion.id.clone(), answer));
-        }
-    }
-    let text = workspace::write::render(&draft, policy);
-    let verdict = evaluate_text(&text, policy, path)?;
-    Ok(Outcome { text, verdict })
+    Ok(())
 }
 
 /// The verdict a draft would get.
@@ -248,38 +277,45 @@ pub fn evaluate_text(text: &str, policy: &Policy, path: &Path) -> Result<Verdict
     Ok(assess(&ServiceGraph::build(&ws), policy))
 }
 
+// The answers are checked with the same rules as the workspace file (`names`), so that what
+// the questionnaire accepts always validates.
+
 fn port(s: &str) -> Result<u16, String> {
-    match s.trim().parse::<u16>() {
-        Ok(p) if p >= 1 => Ok(p),
-        _ => Err("a port is a number from 1 to 65535".into()),
-    }
+    s.trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(names::port)
+        .ok_or_else(|| "a port is a number from 1 to 65535".into())
 }
 
 fn cidr_list(s: &str) -> Result<Vec<String>, String> {
     s.split(',')
         .map(str::trim)
         .filter(|c| !c.is_empty())
-        .map(|c| match c.parse::<ipnet::IpNet>() {
-            Ok(net) if net.trunc() == net => Ok(net.to_string()),
-            Ok(net) => Err(format!(
-                "{c} has host bits set; did you mean {}?",
-                net.trunc()
-            )),
-            Err(_) => Err(format!("{c} is not a CIDR such as 10.0.0.0/16")),
+        .map(|c| match names::cidr(c) {
+            Ok(net) => Ok(net.to_string()),
+            Err(CidrError::HostBits(net)) => {
+                Err(format!("{c} has host bits set; did you mean {net}?"))
+            }
+            Err(CidrError::NotCidr) => Err(format!("{c} is not a CIDR such as 10.0.0.0/16")),
         })
         .collect()
 }
 
 fn label_value(s: &str) -> Result<(), String> {
-    let ok = s.is_empty()
-        || (s.len() <= 63
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && s.ends_with(|c: char| c.is_ascii_alphanumeric()));
-    if ok {
+    if s.is_empty() {
         Ok(())
     } else {
-        Err("use letters, digits, '-', '_' or '.', at most 63, starting and ending with a letter or digit".into())
+        names::label_value(s)
+    }
+}
+
+fn free_text(s: &str) -> Result<(), String> {
+    match s.chars().find(|&c| names::unsafe_char(c)) {
+        Some(c) => Err(format!(
+            "remove the invisible character U+{:04X}",
+            u32::from(c)
+        )),
+        None => Ok(()),
     }
 }

@@ -31,6 +31,7 @@ pub mod severity;
 pub mod span;
 pub mod text;
 pub mod tomlfile;
+pub mod tomlkeys;
 pub mod workspace;
 
 pub use diagnostic::Error;

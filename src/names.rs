@@ -22,18 +22,20 @@ fn label(name: &str, letter_first: bool) -> Result<(), String> {
     if name.is_empty() {
         return Err("a name cannot be empty".into());
     }
-    if name.len() > MAX_LABEL {
-        return Err(format!(
-            "a name has at most {MAX_LABEL} characters, this one has {}",
-            name.chars().count()
-        ));
-    }
+    // The alphabet first: once a name is ASCII, its length in bytes (what Kubernetes limits)
+    // is its length in characters (what the message says).
     if let Some(bad) = name
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
         return Err(format!(
             "only lowercase letters, digits and '-' are allowed, not {bad:?}"
+        ));
+    }
+    if name.len() > MAX_LABEL {
+        return Err(format!(
+            "a name has at most {MAX_LABEL} characters, this one has {}",
+            name.len()
         ));
     }
     if letter_first && !name.starts_with(|c: char| c.is_ascii_lowercase()) {
@@ -48,18 +50,18 @@ fn label(name: &str, letter_first: bool) -> Result<(), String> {
 /// Checks a port name (IANA_SVC_NAME): at most 15 characters of `[a-z0-9-]`, at least one
 /// letter, no leading, trailing or doubled '-'.
 pub fn port_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > MAX_PORT_NAME {
-        return Err(format!(
-            "a port name has 1 to {MAX_PORT_NAME} characters, this one has {}",
-            name.chars().count()
-        ));
-    }
     if let Some(bad) = name
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
         return Err(format!(
             "a port name has only lowercase letters, digits and '-', not {bad:?}"
+        ));
+    }
+    if name.is_empty() || name.len() > MAX_PORT_NAME {
+        return Err(format!(
+            "a port name has 1 to {MAX_PORT_NAME} characters, this one has {}",
+            name.len()
         ));
     }
     if !name.chars().any(|c| c.is_ascii_lowercase()) {
@@ -96,6 +98,102 @@ pub fn slugify(text: &str, max: usize) -> Option<String> {
     (!slug.is_empty()).then_some(slug)
 }
 
+/// The kinds of names the workspace gives, each with its Kubernetes rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    /// The project: a DNS-1123 label (it may become a namespace).
+    Project,
+    /// A namespace: a DNS-1123 label.
+    Namespace,
+    /// A service: a DNS-1035 label (it names a Kubernetes Service).
+    Service,
+}
+
+impl NameKind {
+    /// The word used in messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NameKind::Project => "project",
+            NameKind::Namespace => "namespace",
+            NameKind::Service => "service",
+        }
+    }
+
+    /// The rule the name must follow, by name.
+    pub fn rule_name(self) -> &'static str {
+        match self {
+            NameKind::Service => "a DNS-1035 label",
+            NameKind::Project | NameKind::Namespace => "a DNS-1123 label",
+        }
+    }
+
+    /// Checks `name` against the rule.
+    pub fn check(self, name: &str) -> Result<(), String> {
+        match self {
+            NameKind::Service => dns1035_label(name),
+            NameKind::Project | NameKind::Namespace => dns1123_label(name),
+        }
+    }
+}
+
+/// A port number from 1 to 65535.
+pub fn port(n: i64) -> Option<u16> {
+    u16::try_from(n).ok().filter(|p| *p >= 1)
+}
+
+/// Why a CIDR was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CidrError {
+    /// A valid address with host bits set: the network meant is given.
+    HostBits(ipnet::IpNet),
+    /// Not an address range at all.
+    NotCidr,
+}
+
+/// A CIDR in canonical form: an address range whose host bits are zero.
+pub fn cidr(text: &str) -> Result<ipnet::IpNet, CidrError> {
+    match text.parse::<ipnet::IpNet>() {
+        Ok(net) if net.trunc() == net => Ok(net),
+        Ok(net) => Err(CidrError::HostBits(net.trunc())),
+        Err(_) => Err(CidrError::NotCidr),
+    }
+}
+
+/// A Kubernetes label value (teams become labels): at most 63 of letters, digits, '-', '_'
+/// and '.', starting and ending with a letter or digit.
+pub fn label_value(text: &str) -> Result<(), String> {
+    let ok = text.len() <= 63
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && text.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err("use 1 to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit".into())
+    }
+}
+
+/// An image reference in the OCI distribution grammar (`[registry/]path[:tag][@digest]`), as
+/// `oci-spec` parses it: anything else would not pull, and could smuggle text into YAML.
+pub fn image(text: &str) -> Result<(), String> {
+    <oci_spec::distribution::Reference as std::str::FromStr>::from_str(text)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// True for characters that must never reach a terminal or a generated document from the
+/// workspace: control characters (C0, DEL, C1), the Unicode line and paragraph separators,
+/// bidirectional controls, zero-width and byte-order marks, and noncharacters.
+pub fn unsafe_char(c: char) -> bool {
+    let n = u32::from(c);
+    c.is_control()
+        || matches!(n, 0x2028 | 0x2029 | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2069 | 0xFEFF)
+        || (0xFDD0..=0xFDEF).contains(&n)
+        || n & 0xFFFE == 0xFFFE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +220,27 @@ mod tests {
         assert!(port_name("a--b").is_err());
         assert!(port_name("very-long-port-name").is_err());
         assert!(port_name("HTTP").is_err());
+    }
+
+    #[test]
+    fn lengths_are_reported_in_the_unit_they_are_measured_in() {
+        // 32 characters, 64 bytes: not "at most 63 characters, this one has 32".
+        let why = dns1123_label(&"é".repeat(32)).unwrap_err();
+        assert!(why.contains("not 'é'"), "{why}");
+        let why = dns1123_label(&"a".repeat(64)).unwrap_err();
+        assert!(why.contains("this one has 64"), "{why}");
+    }
+
+    #[test]
+    fn unsafe_characters() {
+        for c in [
+            '\u{1b}', '\u{7f}', '\u{85}', '\u{2028}', '\u{202e}', '\u{fffe}', '\u{feff}',
+        ] {
+            assert!(unsafe_char(c), "{c:?}");
+        }
+        for c in ['a', 'é', '→', '漢', ' '] {
+            assert!(!unsafe_char(c), "{c:?}");
+        }
     }
 
     #[test]

@@ -69,7 +69,7 @@ fn checksum(text: &str) -> String {
     }
     let mut joined = kept.join("\n");
     joined.push('\n');
-    crate::fsutil::checksum(joined.as_bytes())
+    crate::generate::stamp::checksum(joined.as_bytes())
 }
 
 /// True when a record of ours was changed by hand since it was written.

@@ -271,7 +271,7 @@ fn image_unpinned() {
     }
     // A digest or a full version passes, with or without a variant.
     for image in [
-        "nginx@sha256:0123456789abcdef",
+        "nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
         "redis:7.2.4-alpine",
         "registry.example.com/app:v1.4.2",
         "app:20240101",

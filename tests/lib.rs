@@ -10,6 +10,7 @@ mod deep;
 mod generate;
 mod graph;
 mod init;
+mod injection;
 mod random_model;
 mod record;
 mod support;

@@ -65,8 +65,8 @@ pub fn yaml_str(s: impl ToString, _: &dyn askama::Values) -> askama::Result<Stri
 /// The longest comment line we write, indentation and `# ` included: under yamllint's 120.
 pub const COMMENT_WIDTH: usize = 100;
 
-/// Splits `text` into comment lines of at most `width` characters, breaking at spaces (and
-/// inside words longer than a line).
+/// Splits `text` into comment lines of at most `width` columns, breaking at spaces (and inside
+/// words longer than a line), with the same `textwrap` rules as the decision record's prose.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(20);
     let text = one_line(text);
@@ -74,26 +74,13 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     if text.chars().count() <= width {
         return vec![text];
     }
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let chars: Vec<char> = word.chars().collect();
-        for chunk in chars.chunks(width) {
-            let chunk: String = chunk.iter().collect();
-            let len = line.chars().count();
-            if len > 0 && len + 1 + chunk.chars().count() > width {
-                lines.push(std::mem::take(&mut line));
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(&chunk);
-        }
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
+    let options = textwrap::Options::new(width)
+        .break_words(true)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    textwrap::wrap(&text, options)
+        .into_iter()
+        .map(std::borrow::Cow::into_owned)
+        .collect()
 }
 
 /// askama filter: the rest of a comment that starts with `# ` at column `indent`; long text

@@ -70,6 +70,10 @@ pub struct Plan {
     pub removals: Vec<Removal>,
     /// Files that would lose a person's edits, with what they are.
     pub edited: Vec<(PathBuf, Kind)>,
+    /// Files at our paths that k8s-advisor wrote for another project, with its name.
+    pub others: Vec<(PathBuf, String)>,
+    /// Temporary files a killed run left behind in the output folder: removed by `apply`.
+    pub leftovers: Vec<PathBuf>,
     /// The decision record's path, when the plan covers it.
     pub record: Option<PathBuf>,
 }
@@ -77,7 +81,7 @@ pub struct Plan {
 impl Plan {
     /// True when the disk already holds exactly the planned files.
     pub fn is_current(&self) -> bool {
-        self.writes.is_empty() && self.removals.is_empty()
+        self.writes.is_empty() && self.removals.is_empty() && self.leftovers.is_empty()
     }
 
     /// A unified diff of every planned change, as `generate --check` prints it.
@@ -106,6 +110,12 @@ impl Plan {
                 "/dev/null",
             ));
         }
+        for leftover in &self.leftovers {
+            text.push_str(&format!(
+                "leftover temporary file {} (from an interrupted run; removed on the next run)\n",
+                leftover.display()
+            ));
+        }
         text
     }
 
@@ -113,6 +123,9 @@ impl Plan {
     /// `force`) or when the file system will not let it through: a symbolic link, a file where
     /// a folder must go, a folder or special file where a file must go, a read-only folder.
     pub fn preflight(&self, force: bool) -> Result<(), Error> {
+        if !self.others.is_empty() && !force {
+            return Err(others_error(&self.others));
+        }
         if !self.edited.is_empty() && !force {
             return Err(edited_error(&self.edited));
         }
@@ -170,6 +183,12 @@ pub fn apply(plan: &Plan, force: bool) -> Result<Applied, Error> {
             .map_err(|e| incomplete(&applied, &write.path, e))?;
         applied.written.push(write.path.clone());
     }
+    for leftover in &plan.leftovers {
+        // Gone meanwhile (another run cleaned up) is as good as removed.
+        if std::fs::remove_file(leftover).is_ok() {
+            applied.removed.push(leftover.clone());
+        }
+    }
     let mut emptied = Vec::new();
     for removal in &plan.removals {
         match std::fs::remove_file(&removal.path) {
@@ -210,7 +229,8 @@ pub fn plan_manifests(out: &Path, project: &str, files: &[GeneratedFile]) -> Res
     };
     // One listing of the folder instead of an attempt to open every file: into an empty folder
     // that halves the system calls.
-    let on_disk = existing_yaml(out)?;
+    let (on_disk, leftovers) = existing_yaml(out)?;
+    plan.leftovers = leftovers.into_iter().map(|p| out.join(p)).collect();
     let present: HashSet<&Path> = on_disk.iter().map(PathBuf::as_path).collect();
     let mut ours: HashSet<&Path> = HashSet::with_capacity(files.len());
     let mut checked_dirs: HashSet<&Path> = HashSet::new();
@@ -232,9 +252,15 @@ pub fn plan_manifests(out: &Path, project: &str, files: &[GeneratedFile]) -> Res
         let old = match current {
             None => None,
             Some(bytes) if bytes == file.contents.as_bytes() => continue,
+            // Checked out with CRLF line endings (git's autocrlf): the same file.
+            Some(bytes) if stamp::without_cr(&bytes) == file.contents.as_bytes() => continue,
             Some(bytes) => {
-                if stamp::origin(&bytes, project) != Origin::Intact {
-                    plan.edited.push((target.clone(), Kind::Manifest));
+                match stamp::origin(&bytes, project) {
+                    Origin::Intact => {}
+                    Origin::OtherProject(owner) => plan.others.push((target.clone(), owner)),
+                    Origin::Edited | Origin::Foreign => {
+                        plan.edited.push((target.clone(), Kind::Manifest));
+                    }
                 }
                 Some(String::from_utf8_lossy(&bytes).into_owned())
             }
@@ -255,7 +281,7 @@ pub fn plan_manifests(out: &Path, project: &str, files: &[GeneratedFile]) -> Res
             continue;
         };
         match stamp::origin(&bytes, project) {
-            Origin::Foreign => {}
+            Origin::Foreign | Origin::OtherProject(_) => {}
             origin => {
                 if origin == Origin::Edited {
                     plan.edited.push((target.clone(), Kind::Manifest));
@@ -268,6 +294,7 @@ pub fn plan_manifests(out: &Path, project: &str, files: &[GeneratedFile]) -> Res
         }
     }
     plan.edited.sort();
+    plan.others.sort();
     Ok(plan)
 }
 
@@ -290,6 +317,25 @@ fn edited_error(edited: &[(PathBuf, Kind)]) -> Error {
         help: "move the change into the workspace file (see `k8s-advisor generate --check` for \
                the diff), or run again with --force to discard the edits (a record keeps its \
                status and date)"
+            .to_string(),
+    }
+}
+
+fn others_error(others: &[(PathBuf, String)]) -> Error {
+    let list: Vec<String> = others
+        .iter()
+        .map(|(p, owner)| format!("  {} (project {owner})", p.display()))
+        .collect();
+    let n = others.len();
+    Error::Refused {
+        message: format!(
+            "{n} file{} in the output folder belong{} to another project; nothing was written:\n{}",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "s" } else { "" },
+            list.join("\n")
+        ),
+        help: "if the project was renamed, rerun with --force to take the files over; if two \
+               projects share the folder, give each its own --out"
             .to_string(),
     }
 }
@@ -383,23 +429,33 @@ fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, Error> {
     }
 }
 
-/// The `.yaml` files directly in `out` and in its sub-folders (the depth of our layout), as
-/// relative paths. Symbolic links are not followed: they are never ours.
-fn existing_yaml(out: &Path) -> Result<Vec<PathBuf>, Error> {
+/// The `.yaml` files directly in `out` and in its sub-folders (the depth of our layout), and the
+/// temporary files of ours a killed run left there, as relative paths. Symbolic links are not
+/// followed: they are never ours.
+fn existing_yaml(out: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
     let mut found = Vec::new();
+    let mut leftovers = Vec::new();
+    let mut sort = |path: PathBuf| {
+        if fsutil::is_temporary(&path) {
+            leftovers.push(path);
+        } else if is_yaml(&path) {
+            found.push(path);
+        }
+    };
     for (entry, is_dir) in list(out)? {
         if is_dir {
             for (inner, inner_dir) in list(&out.join(&entry))? {
-                if !inner_dir && is_yaml(&inner) {
-                    found.push(entry.join(inner));
+                if !inner_dir {
+                    sort(entry.join(inner));
                 }
             }
-        } else if is_yaml(&entry) {
-            found.push(entry);
+        } else {
+            sort(entry);
         }
     }
     found.sort();
-    Ok(found)
+    leftovers.sort();
+    Ok((found, leftovers))
 }
 
 fn is_yaml(name: &Path) -> bool {

@@ -28,10 +28,12 @@ pub fn render_error(err: &Error, color: bool) -> String {
 
 /// Escapes text for a Markdown table cell or inline text, so that nothing in it can open a
 /// structure: no emphasis, code, links, HTML, table cells, headings or list items, wherever a
-/// later line wrap puts it. Line breaks become spaces; web addresses become autolinks.
+/// later line wrap puts it. Every kind of white space (line and paragraph separators, NEL,
+/// vertical tab and form feed included) becomes one space; a web address made only of
+/// characters that cannot end an autolink becomes an autolink, any other is escaped like text.
 pub fn markdown_inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
-    for (i, word) in text.split([' ', '\n', '\r', '\t']).enumerate() {
+    for (i, word) in text.split(char::is_whitespace).enumerate() {
         if i > 0 {
             out.push(' ');
         }
@@ -67,12 +69,31 @@ pub fn markdown_inline(text: &str) -> String {
     out
 }
 
+/// A web address that is safe as an autolink: letters, digits and the punctuation of paths
+/// and queries only. Brackets, parentheses, quotes and emphasis marks are left out, so that no
+/// part of it can become link text, an image or markup if a renderer splits it.
 fn is_url(word: &str) -> bool {
     (word.starts_with("https://") || word.starts_with("http://"))
         && word.len() > 8
-        && word
-            .chars()
-            .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '`' | '|' | '\\' | '"'))
+        && word.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    '-' | '.'
+                        | '/'
+                        | ':'
+                        | '?'
+                        | '='
+                        | '&'
+                        | '%'
+                        | '+'
+                        | '#'
+                        | '~'
+                        | ','
+                        | ';'
+                        | '@'
+                )
+        })
 }
 
 #[cfg(test)]
@@ -93,6 +114,12 @@ mod tests {
         assert_eq!(
             markdown_inline("see https://example.com/x"),
             "see <https://example.com/x>"
+        );
+        assert_eq!(markdown_inline("x\u{2028}- item"), "x \\- item");
+        assert_eq!(markdown_inline("x\u{85}---"), "x \\---");
+        assert_eq!(
+            markdown_inline("https://x.example/a-[click](https://evil.example/)"),
+            "https\\://x.example/a-\\[click\\](https\\://evil.example/)"
         );
     }
 }

@@ -52,9 +52,21 @@ pub fn load(path: &Path, criteria: &[&str]) -> Result<Workspace, Error> {
 
 /// Parses and validates workspace text.
 pub fn parse(source: &Source, criteria: &[&str]) -> Result<Workspace, Error> {
-    let raw: raw::RawWorkspace = toml::from_str(source.text())
-        .map_err(|e| Error::invalid(source, vec![toml_problem(source, &e)]))?;
-    let valid = validate::validate(raw, criteria).map_err(|p| Error::invalid(source, p))?;
+    let (raw, mut problems) =
+        crate::tomlkeys::from_str_all::<raw::RawWorkspace>(source, |e| toml_problem(source, e));
+    // Unknown keys do not stop validation: the rest of the file is judged too, and every
+    // problem is reported at once.
+    let Some(raw) = raw else {
+        return Err(Error::invalid(source, problems));
+    };
+    let valid = match validate::validate(raw, criteria) {
+        Ok(valid) if problems.is_empty() => valid,
+        Ok(_) => return Err(Error::invalid(source, problems)),
+        Err(more) => {
+            problems.extend(more);
+            return Err(Error::invalid(source, problems));
+        }
+    };
     Ok(Workspace {
         source: source.clone(),
         project: valid.project,

@@ -26,13 +26,12 @@ pub struct RawWorkspace {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawProject {
     pub name: Spanned<String>,
-    #[serde(default)]
-    pub description: String,
+    pub description: Option<Spanned<String>>,
     pub platform: Option<Spanned<String>>,
     #[serde(default)]
     pub internal_cidrs: Vec<Spanned<String>>,
     #[serde(default)]
-    pub decision_makers: Vec<String>,
+    pub decision_makers: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -40,8 +39,7 @@ pub struct RawProject {
 pub struct RawNamespace {
     pub name: Spanned<String>,
     pub team: Option<Spanned<String>>,
-    #[serde(default)]
-    pub description: String,
+    pub description: Option<Spanned<String>>,
     pub pod_security: Option<Spanned<String>>,
 }
 
@@ -51,8 +49,7 @@ pub struct RawService {
     pub name: Spanned<String>,
     pub namespace: Option<Spanned<String>>,
     pub team: Option<Spanned<String>>,
-    #[serde(default)]
-    pub description: String,
+    pub description: Option<Spanned<String>>,
     pub image: Option<Spanned<String>>,
     pub replicas: Option<Spanned<i64>>,
     pub port: Option<Spanned<i64>>,
@@ -132,8 +129,7 @@ pub struct RawEgress {
     #[serde(default)]
     pub ports: Vec<Spanned<i64>>,
     pub protocol: Option<Spanned<String>>,
-    #[serde(default)]
-    pub reason: String,
+    pub reason: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,7 +1,7 @@
 //! Validate stage: turns the raw file into the model, collecting every problem instead of
 //! stopping at the first. Nothing after this module re-checks what it guarantees.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
 use ipnet::IpNet;
@@ -16,7 +16,7 @@ use crate::model::{
     Answer, Call, CallPorts, Egress, Expose, Namespace, Platform, PodSecurity, Port, Project,
     Protocol, ResourcePair, Resources, SCHEMA_VERSION, Service, ServiceId, ServiceKeys,
 };
-use crate::names;
+use crate::names::{self, CidrError, NameKind};
 use crate::quantity::{Quantity, QuantityError};
 use crate::span::Span;
 
@@ -75,6 +75,12 @@ struct PortEntry<'a> {
 #[derive(Default)]
 struct Validator {
     problems: Vec<Problem>,
+    /// Services whose ports had a problem: a second error saying they have no ports would
+    /// only repeat the first.
+    broken_ports: HashSet<ServiceId>,
+    /// True when `platform` was given but is not one we know; checks that depend on the
+    /// platform are skipped rather than judged against the default.
+    platform_unknown: bool,
 }
 
 impl Validator {
@@ -82,13 +88,10 @@ impl Validator {
         self.problems.push(problem);
     }
 
-    fn name(&mut self, name: &Spanned<String>, what: &str, rule: fn(&str) -> Result<(), String>) {
-        if let Err(why) = rule(name.get_ref()) {
-            let rule_name = if what == "service" {
-                "a DNS-1035 label"
-            } else {
-                "a DNS-1123 label"
-            };
+    fn name(&mut self, name: &Spanned<String>, kind: NameKind) {
+        if let Err(why) = kind.check(name.get_ref()) {
+            let what = kind.as_str();
+            let rule_name = kind.rule_name();
             self.push(
                 Problem::new(
                     Code::InvalidName,
@@ -96,13 +99,13 @@ impl Validator {
                     format!("invalid {what} name {:?}: {why}", name.get_ref()),
                 )
                 .label(format!("not {rule_name}"))
-                .help(suggest_name(name.get_ref(), what)),
+                .help(suggest_name(name.get_ref(), kind)),
             );
         }
     }
 
     fn namespace_name(&mut self, name: &Spanned<String>) {
-        self.name(name, "namespace", names::dns1123_label);
+        self.name(name, NameKind::Namespace);
         if names::reserved_namespace(name.get_ref()) {
             self.push(
                 Problem::new(
@@ -121,15 +124,40 @@ impl Validator {
         }
     }
 
+    /// Free text (descriptions, reasons, names of people): anything printable. Control
+    /// characters, invisible line and paragraph separators and bidirectional overrides are
+    /// refused: they would reach a terminal, a YAML comment or the Markdown record, where they
+    /// can rewrite the screen, break the document or hide what it says.
+    fn free_text(&mut self, value: Option<Spanned<String>>, what: &str) -> String {
+        let Some(value) = value else {
+            return String::new();
+        };
+        let text = value.get_ref();
+        let bad = text.char_indices().find(|&(i, c)| {
+            let crlf = c == '\r' && text[i + 1..].starts_with('\n');
+            !(c == '\n' || c == '\t' || crlf) && names::unsafe_char(c)
+        });
+        if let Some((_, c)) = bad {
+            self.push(
+                Problem::new(
+                    Code::InvalidValue,
+                    value.span(),
+                    format!(
+                        "the {what} contains the invisible character U+{:04X}",
+                        u32::from(c)
+                    ),
+                )
+                .label("unsafe character")
+                .help("remove it: control characters, line separators and direction overrides could rewrite a terminal or a generated document"),
+            );
+            return String::new();
+        }
+        value.into_inner()
+    }
+
     fn label_value(&mut self, value: &Spanned<String>, what: &str) {
         let text = value.get_ref();
-        let ok = text.len() <= 63
-            && text
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            && text.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && text.ends_with(|c: char| c.is_ascii_alphanumeric());
-        if !ok {
+        if let Err(rule) = names::label_value(text) {
             self.push(
                 Problem::new(
                     Code::InvalidName,
@@ -137,7 +165,7 @@ impl Validator {
                     format!("invalid {what} {text:?}: it becomes a Kubernetes label value"),
                 )
                 .label("not a label value")
-                .help("use 1 to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"),
+                .help(rule),
             );
         }
     }
@@ -149,9 +177,16 @@ impl Validator {
         choices: &[(&'static str, T)],
     ) -> Option<T> {
         let found = choices.iter().find(|(k, _)| k == value.get_ref());
+        // `EKS` for `eks`: a difference of case is the likeliest typo of a keyword.
+        let same_but_case = choices
+            .iter()
+            .map(|(k, _)| *k)
+            .find(|k| k.eq_ignore_ascii_case(value.get_ref()));
         if found.is_none() {
             let list: Vec<_> = choices.iter().map(|(k, _)| format!("\"{k}\"")).collect();
-            let hint = match closest(value.get_ref(), choices.iter().map(|(k, _)| *k)) {
+            let hint = match same_but_case
+                .or_else(|| closest(value.get_ref(), choices.iter().map(|(k, _)| *k)))
+            {
                 Some(c) => format!("did you mean \"{c}\"? {what} is one of {}", list.join(", ")),
                 None => format!("{what} is one of {}", list.join(", ")),
             };
@@ -169,9 +204,9 @@ impl Validator {
     }
 
     fn cidr(&mut self, text: &Spanned<String>) -> Option<IpNet> {
-        match text.get_ref().parse::<IpNet>() {
-            Ok(net) if net.trunc() == net => Some(net),
-            Ok(net) => {
+        match names::cidr(text.get_ref()) {
+            Ok(net) => Some(net),
+            Err(CidrError::HostBits(net)) => {
                 self.push(
                     Problem::new(
                         Code::InvalidCidr,
@@ -179,11 +214,11 @@ impl Validator {
                         format!("CIDR {:?} has host bits set", text.get_ref()),
                     )
                     .label("not a network address")
-                    .help(format!("did you mean \"{}\"?", net.trunc())),
+                    .help(format!("did you mean \"{net}\"?")),
                 );
                 None
             }
-            Err(_) => {
+            Err(CidrError::NotCidr) => {
                 self.push(
                     Problem::new(
                         Code::InvalidCidr,
@@ -199,9 +234,9 @@ impl Validator {
     }
 
     fn port_number(&mut self, n: &Spanned<i64>, what: &str) -> Option<u16> {
-        match u16::try_from(*n.get_ref()) {
-            Ok(p) if p >= 1 => Some(p),
-            _ => {
+        match names::port(*n.get_ref()) {
+            Some(p) => Some(p),
+            None => {
                 self.push(
                     Problem::new(
                         Code::InvalidPort,
@@ -232,12 +267,13 @@ impl Validator {
     }
 
     fn project(&mut self, raw: super::raw::RawProject) -> Project {
-        self.name(&raw.name, "project", names::dns1123_label);
-        let platform = raw
+        self.name(&raw.name, NameKind::Project);
+        let known = raw
             .platform
             .as_ref()
-            .and_then(|p| self.keyword(p, "platform", &Platform::ALL.map(|p| (p.as_str(), p))))
-            .unwrap_or(Platform::Generic);
+            .map(|p| self.keyword(p, "platform", &Platform::ALL.map(|p| (p.as_str(), p))));
+        self.platform_unknown = matches!(known, Some(None));
+        let platform = known.flatten().unwrap_or(Platform::Generic);
         let mut internal_cidrs: Vec<IpNet> = raw
             .internal_cidrs
             .iter()
@@ -247,10 +283,14 @@ impl Validator {
         internal_cidrs.dedup();
         Project {
             name: raw.name.into_inner(),
-            description: raw.description,
+            description: self.free_text(raw.description, "project description"),
             platform,
             internal_cidrs,
-            decision_makers: raw.decision_makers,
+            decision_makers: raw
+                .decision_makers
+                .into_iter()
+                .map(|d| self.free_text(Some(d), "decision maker"))
+                .collect(),
         }
     }
 
@@ -331,7 +371,7 @@ impl Validator {
                 Namespace {
                     name: ns.name.get_ref().clone(),
                     team: ns.team.map(Spanned::into_inner),
-                    description: ns.description,
+                    description: self.free_text(ns.description, "namespace description"),
                     pod_security,
                     span: Some(Span::from(span.start..ns.name.span().end)),
                 },
@@ -352,7 +392,7 @@ impl Validator {
         for entry in raw {
             let span = entry.span();
             let raw = entry.into_inner();
-            self.name(&raw.name, "service", names::dns1035_label);
+            self.name(&raw.name, NameKind::Service);
             let namespace = self.service_namespace(&raw, project, namespaces);
             let id = ServiceId::new(namespace.clone(), raw.name.get_ref().clone());
             if let Some(first) = seen.get(&id) {
@@ -390,7 +430,11 @@ impl Validator {
                 self.image(image);
             }
             let replicas = raw.replicas.as_ref().map_or(1, |r| self.replicas(r));
+            let before = self.problems.len();
             let ports = self.ports(&raw);
+            if self.problems.len() > before {
+                self.broken_ports.insert(id.clone());
+            }
             let expose = self.expose(&raw, &id, project, &ports);
             let egress = raw.egress.iter().filter_map(|e| self.egress(e)).collect();
             let resources = raw
@@ -411,7 +455,7 @@ impl Validator {
             services.push(Service {
                 id,
                 team,
-                description: raw.description,
+                description: self.free_text(raw.description, "service description"),
                 image: raw.image.map(Spanned::into_inner),
                 replicas,
                 ports,
@@ -463,13 +507,19 @@ impl Validator {
         }
     }
 
+    /// An image reference in the OCI distribution grammar (`[registry/]path[:tag][@digest]`),
+    /// as `oci-spec` parses it; anything else would not pull, and could smuggle text into YAML.
     fn image(&mut self, image: &Spanned<String>) {
         let text = image.get_ref();
-        if text.is_empty() || text.chars().any(char::is_whitespace) {
+        if let Err(why) = names::image(text) {
             self.push(
-                Problem::new(Code::InvalidValue, image.span(), "invalid image reference")
-                    .label("not an image reference")
-                    .help("write a reference such as \"registry.example.com/team/app:1.2.3\", without spaces"),
+                Problem::new(
+                    Code::InvalidValue,
+                    image.span(),
+                    format!("invalid image reference {text:?}: {why}"),
+                )
+                .label("not an image reference")
+                .help("write a reference such as \"registry.example.com/team/app:1.2.3\" or \"app@sha256:...\""),
             );
         }
     }
@@ -514,7 +564,10 @@ impl Validator {
                 ],
             )
             .unwrap_or(Expose::Cluster);
-        if expose == Expose::Internal && project.platform == Platform::Generic {
+        if expose == Expose::Internal
+            && project.platform == Platform::Generic
+            && !self.platform_unknown
+        {
             // Only the platform annotation makes a LoadBalancer private; without one it
             // would face the internet.
             self.push(
@@ -539,7 +592,7 @@ impl Validator {
                 .help("add the company network to [project], e.g. `internal-cidrs = [\"10.0.0.0/8\"]`"),
             );
         }
-        if expose != Expose::Cluster && ports.is_empty() {
+        if expose != Expose::Cluster && ports.is_empty() && !self.broken_ports.contains(id) {
             self.push(
                 Problem::new(
                     Code::InvalidValue,
@@ -695,7 +748,7 @@ impl Validator {
             cidr: cidr?,
             ports,
             protocol,
-            reason: e.reason.clone(),
+            reason: self.free_text(e.reason.clone(), "egress reason"),
             span: raw.span().into(),
         })
     }
@@ -821,6 +874,9 @@ impl Validator {
                 }
                 targets.insert(callee.id.clone(), to_span.clone());
                 if callee.ports.is_empty() {
+                    if self.broken_ports.contains(&callee.id) {
+                        continue;
+                    }
                     self.push(
                         Problem::new(
                             Code::UnknownPort,
@@ -915,7 +971,26 @@ impl Validator {
         };
         let unknown = |this: &mut Self, message: String| {
             let ids = all_ids();
-            let help = match closest(reference, ids.iter().map(String::as_str)) {
+            // A bare name is compared with names, a full reference with full references; the
+            // suggestion is written the way that resolves from this caller.
+            let suggestion = if reference.contains('/') {
+                closest(reference, ids.iter().map(String::as_str)).map(str::to_string)
+            } else {
+                closest(reference, by_name.keys().copied()).map(|name| {
+                    let mut matches = by_name[name].iter().map(|&i| &services[i].id);
+                    match matches
+                        .clone()
+                        .find(|id| id.namespace == caller.id.namespace)
+                    {
+                        Some(_) => name.to_string(),
+                        None if by_name[name].len() == 1 => matches
+                            .next()
+                            .map_or_else(|| name.to_string(), ToString::to_string),
+                        None => name.to_string(),
+                    }
+                })
+            };
+            let help = match suggestion {
                 Some(c) => format!("did you mean \"{c}\"?"),
                 None => {
                     "call services as \"name\" (same namespace, or unique) or \"namespace/name\""
@@ -980,10 +1055,10 @@ fn quoted<S: AsRef<str>>(items: &[S]) -> String {
         .join(", ")
 }
 
-fn suggest_name(name: &str, what: &str) -> String {
+fn suggest_name(name: &str, kind: NameKind) -> String {
     let max = names::MAX_LABEL;
     let fixed = names::slugify(name, max);
-    let fixed = if what == "service" {
+    let fixed = if kind == NameKind::Service {
         fixed.map(|f| {
             if f.starts_with(|c: char| c.is_ascii_digit()) {
                 format!("svc-{f}")
