@@ -45,6 +45,8 @@ pub struct Cli {
 pub enum Command {
     /// Ask a short questionnaire and write k8s-advisor.toml
     Init(InitArgs),
+    /// Draft a workspace from a Compose project, Kubernetes manifests or a Backstage catalog
+    Import(ImportArgs),
     /// Score the project against the decision criteria
     Assess(AssessArgs),
     /// Show the service and namespace dependency graph and review it (cycles, coupling, fan-in)
@@ -70,6 +72,29 @@ pub struct InitArgs {
     /// Write a commented starter workspace without asking anything
     #[arg(long)]
     pub non_interactive: bool,
+    /// Import these first (Compose files, manifests or a catalog, as `import` reads them), then
+    /// ask only what they could not tell
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub from: Vec<PathBuf>,
+}
+
+/// `import` options.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Compose files (merged in order), manifest files or folders, a catalog-info.yaml; `-`
+    /// reads standard input
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Where to write the workspace [default: k8s-advisor.toml, or the -w file]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Overwrite an existing workspace file
+    #[arg(long)]
+    pub force: bool,
+    /// Compose profile to activate (repeatable); services of other profiles are listed, not
+    /// imported
+    #[arg(long, value_name = "NAME")]
+    pub profile: Vec<String>,
 }
 
 /// `assess` options.

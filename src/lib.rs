@@ -18,6 +18,7 @@ pub mod diagnostic;
 pub mod fsutil;
 pub mod generate;
 pub mod graph;
+pub mod import;
 pub mod init;
 pub mod layout;
 pub mod model;

@@ -519,7 +519,7 @@ fn compare(ws: &Workspace, built: &Path, work: &Path) -> Result<(), String> {
 
 /// Generates, writes and checks workspaces with every oracle; returns the failures, each
 /// prefixed with its case name.
-fn conform(cases: Vec<(String, Workspace)>) -> Vec<String> {
+pub(crate) fn conform(cases: Vec<(String, Workspace)>) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let mut outs = Vec::new();
     for (i, (name, ws)) in cases.iter().enumerate() {

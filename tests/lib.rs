@@ -9,6 +9,7 @@ mod corpus;
 mod deep;
 mod generate;
 mod graph;
+mod import;
 mod init;
 mod injection;
 mod random_model;

@@ -28,6 +28,9 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
             "edit it, or run `k8s-advisor init --force` to replace it",
         ));
     }
+    if !args.from.is_empty() {
+        return super::import::init_from(cli, args, &path, exists);
+    }
     let folder = path
         .canonicalize()
         .ok()

@@ -5,6 +5,7 @@ mod assess;
 mod check;
 mod generate;
 mod graph;
+mod import;
 mod init;
 mod record;
 
@@ -131,6 +132,7 @@ pub(crate) fn today() -> Result<String, Error> {
 pub fn run(cli: Cli) -> Result<u8, Error> {
     match &cli.command {
         Command::Init(args) => init::run(&cli, args),
+        Command::Import(args) => import::run(&cli, args),
         Command::Assess(args) => assess::run(&cli, args),
         Command::Check(args) => check::run(&cli, args),
         Command::Graph(args) => graph::run(&cli, args),

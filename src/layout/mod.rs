@@ -133,15 +133,25 @@ impl Plan {
         let targets = self
             .writes
             .iter()
-            .map(|w| &w.path)
-            .chain(self.removals.iter().map(|r| &r.path));
-        for path in targets {
+            .map(|w| (&w.path, w.kind))
+            .chain(self.removals.iter().map(|r| (&r.path, Kind::Manifest)));
+        for (path, kind) in targets {
             check_target(path)?;
+            // The folders we own: the output folder and what is below it, or the record's
+            // folder. What lies above them is the user's business (a home folder may well be
+            // a symbolic link).
+            let top = match kind {
+                Kind::Manifest => self.out.as_path(),
+                Kind::Record | Kind::Superseded => path.parent().unwrap_or(Path::new("")),
+            };
             for dir in path.ancestors().skip(1) {
                 if dir.as_os_str().is_empty() || !checked.insert(dir) {
                     break;
                 }
                 check_folder(dir)?;
+                if dir == top {
+                    break;
+                }
             }
         }
         Ok(())
@@ -502,6 +512,24 @@ mod tests {
             new: "x\n".to_string(),
             kind: Kind::Manifest,
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn folders_above_the_output_folder_may_be_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let out = link.join("repo/k8s");
+        let plan = Plan {
+            out: out.clone(),
+            writes: vec![write(out.join("a/b.yaml"))],
+            ..Plan::default()
+        };
+        apply(&plan, false).unwrap();
+        assert!(real.join("repo/k8s/a/b.yaml").is_file());
     }
 
     #[test]

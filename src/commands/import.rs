@@ -1,0 +1,164 @@
+//! `k8s-advisor import`: reads the inputs, drafts the workspace, validates the text with the
+//! workspace loader and writes it only then (never over an existing file without `--force`).
+
+use std::path::{Path, PathBuf};
+
+use super::{current_dir, print};
+use std::io::IsTerminal;
+
+use crate::cli::{Cli, ImportArgs, InitArgs};
+use crate::diagnostic::Error;
+use crate::fsutil;
+use crate::import::{self, Options, followup};
+use crate::names;
+use crate::policy::Policy;
+use crate::workspace::{self, FILE_NAME};
+
+pub fn run(cli: &Cli, args: &ImportArgs) -> Result<u8, Error> {
+    let policy = Policy::load(cli.policies.as_deref())?;
+    let path: PathBuf = args
+        .output
+        .clone()
+        .or_else(|| cli.workspace.clone())
+        .unwrap_or_else(|| PathBuf::from(FILE_NAME));
+    let exists = path.exists();
+    if exists && !args.force {
+        return Err(Error::usage(
+            format!("{} already exists; nothing was written", path.display()),
+            "choose another file with -o, or add --force to replace it",
+        ));
+    }
+    let (text, unknowns, skipped) = draft(&args.paths, &args.profile, &policy)?;
+    write(&path, exists, &text)?;
+    if !cli.quiet {
+        eprint!("{}", summary(&unknowns, &skipped));
+        print(&format!("Wrote {}\n", path.display()))?;
+    }
+    Ok(0)
+}
+
+/// `init --from PATHS`: imports, asks what the input could not tell, writes `path` and shows
+/// the verdict. With `--non-interactive` it is `import` under another name.
+pub fn init_from(cli: &Cli, args: &InitArgs, path: &Path, exists: bool) -> Result<u8, Error> {
+    let policy = Policy::load(cli.policies.as_deref())?;
+    if args.non_interactive {
+        let (text, unknowns, skipped) = draft(&args.from, &[], &policy)?;
+        write(path, exists, &text)?;
+        if !cli.quiet {
+            eprint!("{}", summary(&unknowns, &skipped));
+            print(&format!("Wrote {}\n", path.display()))?;
+        }
+        return Ok(0);
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(Error::usage(
+            "init asks questions, but there is no terminal to ask them on",
+            "run `k8s-advisor import PATH...` (or `init --from PATH... --non-interactive`) to import without questions",
+        ));
+    }
+    let (inputs, skipped) = import::read_inputs(&args.from)?;
+    let options = Options {
+        profiles: Vec::new(),
+        fallback_project: fallback_name(&args.from, &current_dir()?),
+    };
+    let resolved = import::resolve(&inputs, &options)?;
+    let unknowns = resolved.unknowns.clone();
+    let (text, verdict) =
+        followup::ask(&mut crate::prompt::Terminal::new(), resolved, &policy, path)?;
+    write(path, exists, &text)?;
+    if !cli.quiet {
+        eprint!("{}", summary(&unknowns, &skipped));
+        print(&crate::report::assess::text(
+            &verdict,
+            super::paint(cli.color, true),
+        ))?;
+        print(&format!("\nWrote {}\n", path.display()))?;
+    }
+    Ok(0)
+}
+
+fn write(path: &Path, exists: bool, text: &str) -> Result<(), Error> {
+    if exists {
+        fsutil::write_atomic(path, text.as_bytes())
+    } else {
+        fsutil::create_new(path, text.as_bytes())
+    }
+}
+
+/// Imports `paths` into workspace text that the loader accepts; also returns what could not be
+/// known and which paths were skipped. Shared with `init --from`.
+pub fn draft(
+    paths: &[PathBuf],
+    profiles: &[String],
+    policy: &Policy,
+) -> Result<(String, Vec<String>, Vec<String>), Error> {
+    let (inputs, skipped) = import::read_inputs(paths)?;
+    let cwd = current_dir()?;
+    let options = Options {
+        profiles: profiles.to_vec(),
+        fallback_project: fallback_name(paths, &cwd),
+    };
+    let (text, unknowns) = import::import(&inputs, &options)?;
+    // The draft must load like any workspace; if it does not, that is a bug of the import,
+    // reported with the text so that nothing half-valid is written.
+    let source = crate::diagnostic::Source::new(Path::new(FILE_NAME), text.clone());
+    workspace::parse(&source, &policy.criterion_ids())?;
+    Ok((text, unknowns, skipped))
+}
+
+/// The project name when the input has none: the folder of the first path.
+fn fallback_name(paths: &[PathBuf], cwd: &Path) -> String {
+    let first = paths.first().filter(|p| p.as_os_str() != "-");
+    let dir = match first {
+        Some(p) if p.is_dir() => cwd.join(p),
+        Some(p) => cwd
+            .join(p)
+            .parent()
+            .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf),
+        None => cwd.to_path_buf(),
+    };
+    // `k8s/`, `deploy/`, `kubernetes-manifests/` say where manifests live, not what the product
+    // is called: the folder above them does.
+    let generic = [
+        "k8s",
+        "kubernetes",
+        "manifests",
+        "kubernetes-manifests",
+        "k8s-specifications",
+        "deploy",
+        "deployment",
+        "deployments",
+        "base",
+        "catalog",
+    ];
+    dir.canonicalize()
+        .ok()
+        .and_then(|d| {
+            d.ancestors()
+                .filter_map(|a| a.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .find(|n| !generic.contains(&n.to_ascii_lowercase().as_str()))
+        })
+        .and_then(|n| names::slugify(&n, names::MAX_LABEL))
+        .unwrap_or_else(|| "imported".to_string())
+}
+
+/// The summary printed after a successful import.
+pub fn summary(unknowns: &[String], skipped: &[String]) -> String {
+    let mut out = String::new();
+    for s in skipped {
+        out.push_str(&format!("skipped: {s}\n"));
+    }
+    if unknowns.is_empty() {
+        out.push_str("Everything in the input was imported.\n");
+    } else {
+        out.push_str(&format!(
+            "{} thing{} could not be known (listed at the top of the file too):\n",
+            unknowns.len(),
+            if unknowns.len() == 1 { "" } else { "s" }
+        ));
+        for u in unknowns {
+            out.push_str(&format!("  - {}\n", import::render::comment(u)));
+        }
+    }
+    out
+}

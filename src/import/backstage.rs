@@ -1,0 +1,448 @@
+//! Read stage of `import` for a Backstage software catalog: `Component`s of type service or
+//! website become services, the owning Group their team, the Domain (else the System) their
+//! namespace; `dependsOn` and `consumesApis` become calls, `Resource` dependencies egress
+//! needs. `Location` entities are followed relative to their file and never outside the
+//! folder of the file given on the command line.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_yaml_ng::Value;
+
+use super::draft::{Draft, EgressHint, PortDraft, Prov, Ref, SvcDraft, Target};
+use super::{Input, contained, locate, parse_doc, problem_at, read_file, yaml_docs};
+use crate::diagnostic::Error;
+use crate::model::Protocol;
+
+/// Locations followed at most, so that a catalog cannot make the import read forever.
+const MAX_FILES: usize = 1000;
+
+/// One catalog entity and where it was read.
+struct Entity {
+    value: Value,
+    file: String,
+    line: usize,
+    text: String,
+}
+
+impl Entity {
+    fn kind(&self) -> String {
+        str_at(&self.value, &["kind"]).to_ascii_lowercase()
+    }
+
+    fn name(&self) -> String {
+        str_at(&self.value, &["metadata", "name"])
+    }
+
+    fn prov(&self, path: &[&str], what: &str) -> Prov {
+        let line = locate::line(&self.text, path).map_or(self.line, |l| self.line + l - 1);
+        Prov::read(&self.file, line, what)
+    }
+
+    fn spec_list(&self, key: &str) -> Vec<String> {
+        self.value
+            .get("spec")
+            .and_then(|s| s.get(key))
+            .and_then(Value::as_sequence)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn str_at(v: &Value, path: &[&str]) -> String {
+    let mut cur = v;
+    for p in path {
+        match cur.get(*p) {
+            Some(next) => cur = next,
+            None => return String::new(),
+        }
+    }
+    cur.as_str().unwrap_or_default().to_string()
+}
+
+/// `[kind:][namespace/]name` → (kind, name), lowercase; `default_kind` when absent.
+fn entity_ref(text: &str, default_kind: &str) -> (String, String) {
+    let (kind, rest) = match text.split_once(':') {
+        Some((k, r)) => (k.to_ascii_lowercase(), r),
+        None => (default_kind.to_string(), text),
+    };
+    let name = rest.rsplit('/').next().unwrap_or(rest);
+    (kind, name.to_ascii_lowercase())
+}
+
+/// Reads a catalog.
+pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
+    let mut draft = Draft {
+        sources: inputs.iter().map(Input::name).collect(),
+        kind: "a Backstage catalog".into(),
+        ..Draft::default()
+    };
+    let mut entities: Vec<Entity> = Vec::new();
+    let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
+    for input in inputs {
+        let root = input.dir.clone();
+        if let Ok(p) = input.source.path().canonicalize() {
+            seen.insert(p);
+        }
+        load(input, root.as_deref(), &mut entities, &mut seen, &mut draft)?;
+    }
+
+    // Systems and domains: where each component's namespace comes from.
+    let mut systems: BTreeMap<String, usize> = BTreeMap::new();
+    let mut domains: BTreeMap<String, usize> = BTreeMap::new();
+    let mut resources: BTreeMap<String, usize> = BTreeMap::new();
+    let mut apis: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut components: Vec<usize> = Vec::new();
+    for (i, e) in entities.iter().enumerate() {
+        match e.kind().as_str() {
+            "system" => {
+                systems.insert(e.name().to_ascii_lowercase(), i);
+            }
+            "domain" => {
+                domains.insert(e.name().to_ascii_lowercase(), i);
+            }
+            "resource" => {
+                resources.insert(e.name().to_ascii_lowercase(), i);
+            }
+            "component" => components.push(i),
+            _ => {}
+        }
+    }
+    for &ci in &components {
+        let e = &entities[ci];
+        for api in e.spec_list("providesApis") {
+            apis.entry(entity_ref(&api, "api").1)
+                .or_default()
+                .push(e.name());
+        }
+    }
+    let group_team = |owner: &str| -> Option<String> {
+        let (kind, name) = entity_ref(owner, "group");
+        (kind == "group").then_some(name)
+    };
+
+    for &ci in &components {
+        let e = &entities[ci];
+        let name = e.name();
+        let ty = str_at(&e.value, &["spec", "type"]);
+        if ty != "service" && ty != "website" {
+            draft.unknowns.push(format!(
+                "{name}: a Component of type {ty:?}, not a running service; not imported [{}]",
+                e.prov(&["spec", "type"], "").at
+            ));
+            continue;
+        }
+        // Namespace: the system's domain, else the system.
+        let system = entity_ref(&str_at(&e.value, &["spec", "system"]), "system").1;
+        let mut namespace = String::new();
+        if !system.is_empty() {
+            let domain = systems
+                .get(&system)
+                .map(|si| {
+                    entity_ref(&str_at(&entities[*si].value, &["spec", "domain"]), "domain").1
+                })
+                .unwrap_or_default();
+            let (ns, ei, what) = if !domain.is_empty() {
+                (domain.clone(), domains.get(&domain).copied(), "Domain")
+            } else {
+                (system.clone(), systems.get(&system).copied(), "System")
+            };
+            namespace = ns.clone();
+            let nd = draft.namespaces.entry(ns).or_default();
+            if let Some(ei) = ei {
+                let d = &entities[ei];
+                nd.prov = Some(d.prov(&["metadata", "name"], what));
+                let desc = str_at(&d.value, &["metadata", "description"]);
+                if !desc.is_empty() {
+                    nd.description =
+                        Some((desc, d.prov(&["metadata", "description"], "description")));
+                }
+                let owner = str_at(&d.value, &["spec", "owner"]);
+                if let Some(team) = group_team(&owner) {
+                    nd.team = Some((team, d.prov(&["spec", "owner"], "owner")));
+                }
+            } else {
+                nd.prov = Some(e.prov(
+                    &["spec", "system"],
+                    &format!("system {system} (not in the catalog)"),
+                ));
+            }
+        }
+        let mut s = SvcDraft::new(
+            &name,
+            &namespace,
+            e.prov(&["metadata", "name"], &format!("Component ({ty})")),
+        );
+        let desc = str_at(&e.value, &["metadata", "description"]);
+        if !desc.is_empty() {
+            s.description = Some((desc, e.prov(&["metadata", "description"], "description")));
+        }
+        let owner = str_at(&e.value, &["spec", "owner"]);
+        match group_team(&owner) {
+            Some(team) => s.team = Some((team, e.prov(&["spec", "owner"], "owner"))),
+            None if !owner.is_empty() => draft.unknowns.push(format!(
+                "{name}: owned by {owner}, not a Group; no team set [{}]",
+                e.prov(&["spec", "owner"], "").at
+            )),
+            None => {}
+        }
+        // The catalog knows no ports; callers need one, so an HTTP port is assumed.
+        s.ports.push(PortDraft {
+            name: Some("http".into()),
+            port: 80,
+            target: 8080,
+            protocol: Protocol::Tcp,
+            prov: Prov {
+                guess: true,
+                ..e.prov(
+                    &["metadata", "name"],
+                    "the catalog has no ports; HTTP 80 → 8080 assumed",
+                )
+            },
+        });
+        for dep in e.spec_list("dependsOn") {
+            let (kind, target) = entity_ref(&dep, "component");
+            let prov = e.prov(&["spec", "dependsOn"], &format!("dependsOn {dep}"));
+            match kind.as_str() {
+                "resource" => {
+                    let reason = match resources.get(&target) {
+                        Some(ri) => {
+                            let r = &entities[*ri];
+                            let rtype = str_at(&r.value, &["spec", "type"]);
+                            let rdesc = str_at(&r.value, &["metadata", "description"]);
+                            format!(
+                                "Resource {target} ({rtype}){}",
+                                if rdesc.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(": {rdesc}")
+                                }
+                            )
+                        }
+                        None => format!("Resource {target} (not in the catalog)"),
+                    };
+                    s.egress.push(EgressHint { reason, prov });
+                }
+                "component" => s.refs.push(Ref {
+                    target: Target::Service {
+                        namespace: String::new(),
+                        name: target,
+                    },
+                    port: None,
+                    prov,
+                }),
+                _ => draft.unknowns.push(format!(
+                    "{name}: dependsOn {dep} is neither a Component nor a Resource [{}]",
+                    prov.at
+                )),
+            }
+        }
+        for api in e.spec_list("consumesApis") {
+            let (kind, target) = entity_ref(&api, "api");
+            let prov = e.prov(&["spec", "consumesApis"], &format!("consumesApis {api}"));
+            let providers: Vec<String> = if kind == "component" {
+                vec![target.clone()]
+            } else {
+                apis.get(&target).cloned().unwrap_or_default()
+            };
+            if providers.is_empty() {
+                draft.unknowns.push(format!(
+                    "{name}: consumes API {target}, which no Component provides [{}]",
+                    prov.at
+                ));
+            }
+            for p in providers {
+                s.refs.push(Ref {
+                    target: Target::Service {
+                        namespace: String::new(),
+                        name: p,
+                    },
+                    port: None,
+                    prov: prov.clone(),
+                });
+            }
+        }
+        draft.services.push(s);
+    }
+    if !draft.services.is_empty() {
+        draft.unknowns.push(
+            "ports: the catalog has none; every service got a guessed HTTP port 80 → 8080".into(),
+        );
+    }
+    // Components are matched by name; entity namespaces of Backstage are not Kubernetes ones,
+    // so the draft's references resolve against the components' own namespaces.
+    let by_name: BTreeMap<String, String> = draft
+        .services
+        .iter()
+        .map(|s| (s.name.to_ascii_lowercase(), s.namespace.clone()))
+        .collect();
+    for s in &mut draft.services {
+        for r in &mut s.refs {
+            if let Target::Service { namespace, name } = &mut r.target
+                && let Some(ns) = by_name.get(name.as_str())
+            {
+                *namespace = if ns.is_empty() {
+                    "default".into()
+                } else {
+                    ns.clone()
+                };
+            }
+        }
+    }
+    Ok(draft)
+}
+
+/// Reads one catalog file and follows its Locations.
+fn load(
+    input: &Input,
+    root: Option<&Path>,
+    entities: &mut Vec<Entity>,
+    seen: &mut BTreeSet<PathBuf>,
+    draft: &mut Draft,
+) -> Result<(), Error> {
+    for doc in yaml_docs(input.source.text()) {
+        let value = parse_doc(&input.source, &doc)?;
+        if value.is_null() {
+            continue;
+        }
+        let api = str_at(&value, &["apiVersion"]);
+        let lead = doc
+            .text
+            .lines()
+            .take_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+            .count();
+        let e = Entity {
+            value,
+            file: input.name(),
+            line: doc.first_line + lead,
+            text: doc.text.to_string(),
+        };
+        if !api.starts_with("backstage.io/") {
+            return Err(problem_at(
+                &input.source,
+                e.line,
+                format!("not a Backstage entity (apiVersion {api:?})"),
+                "catalog files hold entities with `apiVersion: backstage.io/v1alpha1`",
+            ));
+        }
+        if e.kind() == "location" {
+            let mut targets = e.spec_list("targets");
+            let one = str_at(&e.value, &["spec", "target"]);
+            if !one.is_empty() {
+                targets.push(one);
+            }
+            let ltype = str_at(&e.value, &["spec", "type"]);
+            for t in targets {
+                let prov = e.prov(&["spec"], "");
+                if (!ltype.is_empty() && ltype != "file") || t.contains("://") {
+                    draft.unknowns.push(format!(
+                        "Location target {t} is not a file here; not followed [{}]",
+                        prov.at
+                    ));
+                    continue;
+                }
+                let (Some(root), Some(dir)) = (root, input.dir.as_deref()) else {
+                    draft.unknowns.push(format!(
+                        "Location target {t} in standard input has no folder to be relative to; not followed [{}]",
+                        prov.at
+                    ));
+                    continue;
+                };
+                for path in expand(root, dir, &t, &prov, draft) {
+                    let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+                    if !seen.insert(canonical) {
+                        continue;
+                    }
+                    if seen.len() > MAX_FILES {
+                        draft.unknowns.push(format!(
+                            "more than {MAX_FILES} catalog files; the rest were not read [{}]",
+                            prov.at
+                        ));
+                        return Ok(());
+                    }
+                    let next = read_file(&path)?;
+                    load(&next, Some(root), entities, seen, draft)?;
+                }
+            }
+        } else {
+            entities.push(e);
+        }
+    }
+    Ok(())
+}
+
+/// The files a Location target names, inside `root` only; a `*` in the last segment matches
+/// file names. Refusals are listed as unknowns.
+fn expand(root: &Path, dir: &Path, target: &str, prov: &Prov, draft: &mut Draft) -> Vec<PathBuf> {
+    let refuse = |why: String, draft: &mut Draft| {
+        draft
+            .unknowns
+            .push(format!("Location target refused: {why} [{}]", prov.at));
+    };
+    let (parent, last) = match target.rsplit_once('/') {
+        Some((p, l)) => (p, l),
+        None => (".", target),
+    };
+    if !last.contains('*') {
+        return match contained(root, dir, target) {
+            Ok(p) => vec![p],
+            Err(why) => {
+                refuse(why, draft);
+                Vec::new()
+            }
+        };
+    }
+    let folder = match contained(root, dir, parent) {
+        Ok(p) => p,
+        Err(why) => {
+            refuse(why, draft);
+            return Vec::new();
+        }
+    };
+    let (pre, post) = last.split_once('*').unwrap_or((last, ""));
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| {
+                    n.starts_with(pre) && n.ends_with(post) && n.len() >= pre.len() + post.len()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let mut out = Vec::new();
+    for n in names {
+        let rel = format!("{parent}/{n}");
+        match contained(root, dir, &rel) {
+            Ok(p) => out.push(p),
+            Err(why) => refuse(why, draft),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refs() {
+        assert_eq!(
+            entity_ref("team-a", "group"),
+            ("group".into(), "team-a".into())
+        );
+        assert_eq!(
+            entity_ref("user:guest", "group"),
+            ("user".into(), "guest".into())
+        );
+        assert_eq!(
+            entity_ref("resource:default/artists-db", "component"),
+            ("resource".into(), "artists-db".into())
+        );
+    }
+}

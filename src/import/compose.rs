@@ -1,0 +1,850 @@
+//! Read stage of `import` for Compose projects: merges the files in order as `docker compose`
+//! does, resolves `extends`, applies profiles, then reads each service with the typed schema of
+//! the `docker-compose-types` crate into the draft.
+//!
+//! Merging happens on plain YAML values, before typing: lists of environment variables, labels,
+//! `depends_on` and networks are turned into mappings first so that a later file changes one
+//! entry instead of replacing or duplicating the list, as the Compose specification says.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use docker_compose_types as dct;
+use serde_yaml_ng::{Mapping, Value};
+
+use super::draft::{Draft, PairDraft, PortDraft, Prov, Ref, SvcDraft, Target};
+use super::{Input, Options, hosts, locate, parse_doc, problem_at, yaml_docs};
+use crate::diagnostic::Error;
+use crate::model::Protocol;
+use crate::quantity::Quantity;
+
+/// Keys whose list a later file replaces rather than extends.
+const REPLACED: [&str; 3] = ["command", "entrypoint", "test"];
+
+/// Service keys that turn from lists into mappings before merging.
+const LIST_MAPS: [&str; 4] = ["environment", "labels", "depends_on", "networks"];
+
+/// Keys `extends` never copies from the base service.
+const NOT_INHERITED: [&str; 3] = ["links", "volumes_from", "depends_on"];
+
+/// A file of the project and its parsed top level.
+struct File {
+    input: Input,
+    top: Mapping,
+}
+
+/// Reads a Compose project made of `inputs`, merged in order.
+pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
+    let mut files = Vec::new();
+    for input in inputs {
+        files.push(load(input.clone())?);
+    }
+    let mut merged = Mapping::new();
+    for f in &files {
+        merge(&mut merged, &Value::Mapping(f.top.clone()));
+    }
+    let mut draft = Draft {
+        sources: inputs.iter().map(Input::name).collect(),
+        kind: "Compose".into(),
+        ..Draft::default()
+    };
+    let first = &files[0];
+    let project_line = |f: &File| locate::exact(f.input.source.text(), &["name"]);
+    if let Some(name) = merged.get("name").and_then(Value::as_str) {
+        let f = files
+            .iter()
+            .rev()
+            .find(|f| project_line(f).is_some())
+            .unwrap_or(first);
+        draft.project = Some((
+            name.to_string(),
+            Prov::read(&f.input.name(), project_line(f).unwrap_or(1), "name"),
+        ));
+    } else if let Some(dir) = &first.input.dir
+        && let Some(folder) = dir
+            .canonicalize()
+            .ok()
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+    {
+        draft.project = Some((
+            folder,
+            Prov::guess(
+                &first.input.name(),
+                1,
+                "the folder name, as Compose names projects",
+            ),
+        ));
+    }
+    for key in ["include", "secrets", "configs"] {
+        if merged.contains_key(key) {
+            let f = files
+                .iter()
+                .rev()
+                .find(|f| locate::exact(f.input.source.text(), &[key]).is_some())
+                .unwrap_or(first);
+            let line = locate::line(f.input.source.text(), &[key]).unwrap_or(1);
+            let what = if key == "include" {
+                "`include` is not followed: import the included files too, in order"
+            } else {
+                "not imported (no workspace equivalent)"
+            };
+            draft.unknowns.push(format!(
+                "top-level `{key}`: {what} [{}:{line}]",
+                f.input.name()
+            ));
+        }
+    }
+    let services = merged
+        .get("services")
+        .and_then(Value::as_mapping)
+        .cloned()
+        .unwrap_or_default();
+
+    // extends: resolved against the merged services, or another file for `extends.file`.
+    let mut extra: Vec<File> = Vec::new();
+    let mut resolved: BTreeMap<String, (Value, Vec<(usize, String)>)> = BTreeMap::new();
+    let names: Vec<String> = services
+        .keys()
+        .filter_map(|k| k.as_str().map(String::from))
+        .collect();
+    for name in &names {
+        let (value, origins) = extend(&files, &mut extra, &services, name, None, &mut Vec::new())?;
+        resolved.insert(name.clone(), (value, origins));
+    }
+    let all_files: Vec<&File> = files.iter().chain(extra.iter()).collect();
+    // Each service's block of each file, found once: searching whole files for every value
+    // made large projects quadratic.
+    let blocks: Vec<BTreeMap<String, (usize, &str)>> = all_files
+        .iter()
+        .map(|f| locate::children(f.input.source.text(), "services"))
+        .collect();
+    let place = |origins: &[(usize, String)], path: &[&str]| -> (String, usize) {
+        for (fi, svc) in origins {
+            if let Some((first, block)) = blocks[*fi].get(svc) {
+                let mut full = vec![svc.as_str()];
+                full.extend_from_slice(path);
+                if let Some(l) = locate::exact(block, &full) {
+                    return (all_files[*fi].input.name(), first + l - 1);
+                }
+            }
+        }
+        for (fi, svc) in origins {
+            if let Some((first, _)) = blocks[*fi].get(svc) {
+                return (all_files[*fi].input.name(), *first);
+            }
+        }
+        (all_files[0].input.name(), 1)
+    };
+
+    let mut networks: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for name in &names {
+        let (value, origins) = &resolved[name];
+        let (file, line) = place(origins, &[]);
+        let profiles: Vec<String> = value
+            .get("profiles")
+            .and_then(Value::as_sequence)
+            .map(|s| {
+                s.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !profiles.is_empty() && !profiles.iter().any(|p| options.profiles.contains(p)) {
+            draft.unknowns.push(format!(
+                "{name}: not imported, it runs only with profile {} (use --profile) [{file}:{line}]",
+                profiles.join(" or ")
+            ));
+            continue;
+        }
+        let typed = typed(value).map_err(|e| {
+            let source = &all_files[origins[0].0].input.source;
+            problem_at(
+                source,
+                line,
+                format!("service \"{name}\" does not follow the Compose specification: {e}"),
+                "fix the service; `docker compose config` shows what Compose makes of it",
+            )
+        })?;
+        let mut s = SvcDraft::new(name, "", Prov::read(&file, line, "service"));
+        if let Some(image) = &typed.image {
+            let (f, l) = place(origins, &["image"]);
+            s.image = Some((image.clone(), Prov::read(&f, l, "image")));
+        } else if typed.build_.is_some() {
+            draft.unknowns.push(format!(
+                "{name}: built from source (`build`), no image to reference [{file}:{line}]"
+            ));
+        }
+        let replicas = typed
+            .deploy
+            .as_ref()
+            .and_then(|d| d.replicas)
+            .map(|r| (r, "deploy.replicas", vec!["deploy", "replicas"]))
+            .or_else(|| (typed.scale > 0).then(|| (typed.scale, "scale", vec!["scale"])));
+        if let Some((r, what, path)) = replicas {
+            let (f, l) = place(origins, &path);
+            match u32::try_from(r) {
+                Ok(n) => s.replicas = Some((n, Prov::read(&f, l, what))),
+                Err(_) => draft.unknowns.push(format!(
+                    "{name}: {what} {r} is not a number of replicas [{f}:{l}]"
+                )),
+            }
+        }
+        ports(&typed, name, origins, &place, &mut s, &mut draft.unknowns);
+        resources(&typed, name, origins, &place, &mut s, &mut draft.unknowns);
+        // Calls: depends_on and links by service name, then hosts in environment values.
+        let deps: Vec<String> = match &typed.depends_on {
+            dct::DependsOnOptions::Simple(list) => list.clone(),
+            dct::DependsOnOptions::Conditional(map) => map.keys().cloned().collect(),
+        };
+        for dep in deps {
+            let (f, l) = place(origins, &["depends_on", &dep]);
+            s.refs.push(Ref {
+                target: Target::Service {
+                    namespace: String::new(),
+                    name: dep.clone(),
+                },
+                port: None,
+                prov: Prov::read(&f, l, "depends_on"),
+            });
+        }
+        for link in &typed.links {
+            let (target, alias) = link.split_once(':').unwrap_or((link, link));
+            let (f, l) = place(origins, &["links", link]);
+            s.refs.push(Ref {
+                target: Target::Service {
+                    namespace: String::new(),
+                    name: target.to_string(),
+                },
+                port: None,
+                prov: Prov::read(&f, l, "links"),
+            });
+            if alias != target {
+                draft.aliases.insert(
+                    alias.to_ascii_lowercase(),
+                    (String::new(), target.to_string()),
+                );
+            }
+        }
+        if let dct::Environment::KvPair(env) = &typed.environment {
+            for (key, value) in env {
+                let Some(value) = value else { continue };
+                let text = interpolate(&value.to_string());
+                for h in hosts::find(Some(key), &text) {
+                    let (f, l) = place(origins, &["environment", key]);
+                    s.refs.push(Ref {
+                        target: Target::Host(h.host),
+                        port: h.port,
+                        prov: Prov::read(&f, l, format!("environment {key}")),
+                    });
+                }
+            }
+        }
+        if typed.env_file.is_some() {
+            draft.unknowns.push(format!(
+                "{name}: variables from env_file were not read; hosts named there are not calls yet [{file}:{line}]"
+            ));
+        }
+        if let Some(mode) = &typed.network_mode {
+            draft.unknowns.push(format!(
+                "{name}: network_mode {mode:?} has no Kubernetes equivalent here [{file}:{line}]"
+            ));
+        }
+        for alias in [&typed.hostname, &typed.container_name]
+            .into_iter()
+            .flatten()
+        {
+            draft
+                .aliases
+                .insert(alias.to_ascii_lowercase(), (String::new(), name.clone()));
+        }
+        match &typed.networks {
+            dct::Networks::Simple(list) => {
+                for n in list {
+                    networks.entry(n.clone()).or_default().insert(name.clone());
+                }
+            }
+            dct::Networks::Advanced(adv) => {
+                for (n, settings) in &adv.0 {
+                    networks.entry(n.clone()).or_default().insert(name.clone());
+                    if let dct::MapOrEmpty::Map(settings) = settings {
+                        for a in &settings.aliases {
+                            draft
+                                .aliases
+                                .insert(a.to_ascii_lowercase(), (String::new(), name.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        draft.services.push(s);
+    }
+    networks.remove("default");
+    if networks.len() > 1 {
+        let list: Vec<String> = networks
+            .iter()
+            .map(|(n, members)| {
+                format!(
+                    "{n} ({})",
+                    members.iter().cloned().collect::<Vec<_>>().join(", ")
+                )
+            })
+            .collect();
+        draft.notes.push(format!(
+            "networks as domain candidates: {}; every service is placed in the project namespace",
+            list.join("; ")
+        ));
+    }
+    Ok(draft)
+}
+
+/// Parses one Compose file and checks its `version`.
+fn load(input: Input) -> Result<File, Error> {
+    let docs = yaml_docs(input.source.text());
+    let Some(doc) = docs.first() else {
+        return Err(problem_at(
+            &input.source,
+            1,
+            "the Compose file is empty",
+            "a Compose file has a `services:` mapping",
+        ));
+    };
+    let mut value = parse_doc(&input.source, doc)?;
+    value.apply_merge().map_err(|e| {
+        problem_at(
+            &input.source,
+            doc.first_line,
+            format!("invalid YAML merge key: {e}"),
+            "`<<` must refer to a mapping or a list of mappings",
+        )
+    })?;
+    let Value::Mapping(top) = value else {
+        return Err(problem_at(
+            &input.source,
+            doc.first_line,
+            "a Compose file is a mapping with `services:`",
+            "see https://compose-spec.io",
+        ));
+    };
+    if let Some(v) = top.get("version") {
+        let text = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => String::new(),
+        };
+        // The version field is obsolete; Compose accepts the 2.x and 3.x formats and nothing
+        // else (version 1 had no `services:`).
+        if !(text.starts_with('2') || text.starts_with('3')) || text.len() > 5 {
+            let line = locate::line(input.source.text(), &["version"]).unwrap_or(1);
+            return Err(problem_at(
+                &input.source,
+                line,
+                format!("unknown Compose file version {text:?}"),
+                "Compose files of format 2.x and 3.x are read; the `version` line can be removed",
+            ));
+        }
+    }
+    let mut top = top;
+    if let Some(Value::Mapping(services)) = top.get_mut("services") {
+        for (_, svc) in services.iter_mut() {
+            if let Value::Mapping(m) = svc {
+                normalize(m);
+            }
+        }
+    }
+    Ok(File { input, top })
+}
+
+/// Turns the list forms of mergeable keys into mappings: `- KEY=value` → `KEY: value`,
+/// `- redis` → `redis: {}`.
+fn normalize(service: &mut Mapping) {
+    for key in LIST_MAPS {
+        let Some(Value::Sequence(list)) = service.get(key) else {
+            continue;
+        };
+        let mut map = Mapping::new();
+        for item in list {
+            let Some(text) = scalar(item) else { continue };
+            match (key, text.split_once('=')) {
+                ("environment" | "labels", Some((k, v))) => {
+                    map.insert(Value::String(k.to_string()), Value::String(v.to_string()));
+                }
+                ("environment" | "labels", None) => {
+                    map.insert(Value::String(text), Value::Null);
+                }
+                _ => {
+                    map.insert(Value::String(text), Value::Mapping(Mapping::new()));
+                }
+            }
+        }
+        service.insert(Value::String(key.to_string()), Value::Mapping(map));
+    }
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Merges `over` into `base` as Compose merges files: mappings key by key, most lists appended
+/// without duplicates, scalars and the `REPLACED` lists replaced.
+fn merge(base: &mut Mapping, over: &Value) {
+    let Value::Mapping(over) = over else { return };
+    for (k, v) in over {
+        let name = k.as_str().unwrap_or_default();
+        match (base.get_mut(k), v) {
+            (Some(Value::Mapping(b)), Value::Mapping(_)) => merge(b, v),
+            (Some(Value::Sequence(b)), Value::Sequence(o)) if !REPLACED.contains(&name) => {
+                for item in o {
+                    if !b.contains(item) {
+                        b.push(item.clone());
+                    }
+                }
+            }
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+type Origins = Vec<(usize, String)>;
+
+/// A service with its `extends` chain applied, and where each layer came from (most specific
+/// first): indexes into the project's files followed by `extra`.
+fn extend(
+    files: &[File],
+    extra: &mut Vec<File>,
+    services: &Mapping,
+    name: &str,
+    in_file: Option<usize>,
+    seen: &mut Vec<(Option<usize>, String)>,
+) -> Result<(Value, Origins), Error> {
+    let key = (in_file, name.to_string());
+    let origin_files: Vec<usize> = match in_file {
+        None => (0..files.len()).rev().collect(),
+        Some(i) => vec![files.len() + i],
+    };
+    let origins: Origins = origin_files
+        .iter()
+        .map(|f| (*f, name.to_string()))
+        .collect();
+    let home = match in_file {
+        None => &files[0].input.source,
+        Some(i) => &extra[i].input.source,
+    };
+    // Only the one service is cloned: cloning the whole mapping for every service made large
+    // projects quadratic.
+    let value = match in_file {
+        None => services.get(name).cloned(),
+        Some(i) => extra[i]
+            .top
+            .get("services")
+            .and_then(|s| s.get(name))
+            .cloned(),
+    };
+    let Some(value) = value else {
+        return Err(problem_at(
+            home,
+            locate::line(home.text(), &["services"]).unwrap_or(1),
+            format!("`extends` names service \"{name}\", which is not defined"),
+            "name a service of the file given in `extends.file`, or of this project",
+        ));
+    };
+    if seen.contains(&key) {
+        return Err(problem_at(
+            home,
+            locate::line(home.text(), &["services", name, "extends"]).unwrap_or(1),
+            format!("`extends` of service \"{name}\" loops back to itself"),
+            "break the cycle of `extends`",
+        ));
+    }
+    seen.push(key);
+    let Some(ext) = value.get("extends").cloned() else {
+        return Ok((value, origins));
+    };
+    let (base_name, base_file) = match &ext {
+        Value::String(s) => (s.clone(), None),
+        Value::Mapping(m) => (
+            m.get("service")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            m.get("file").and_then(Value::as_str).map(String::from),
+        ),
+        _ => (String::new(), None),
+    };
+    let base_in = match base_file {
+        None => in_file,
+        Some(rel) => {
+            let from = origin_files
+                .first()
+                .map(|i| {
+                    if *i < files.len() {
+                        &files[*i]
+                    } else {
+                        &extra[*i - files.len()]
+                    }
+                })
+                .expect("a service has a file");
+            let dir = from.input.dir.clone().unwrap_or_else(|| ".".into());
+            let path = dir.join(&rel);
+            if let Some(i) = extra
+                .iter()
+                .position(|f| f.input.source.path() == path.as_path())
+            {
+                Some(i)
+            } else {
+                let input = super::read_file(Path::new(&path))?;
+                extra.push(load(input)?);
+                Some(extra.len() - 1)
+            }
+        }
+    };
+    let (base, base_origins) = extend(files, extra, services, &base_name, base_in, seen)?;
+    let mut merged = match base {
+        Value::Mapping(mut m) => {
+            for k in NOT_INHERITED {
+                m.remove(k);
+            }
+            m
+        }
+        _ => Mapping::new(),
+    };
+    let mut own = value;
+    if let Value::Mapping(m) = &mut own {
+        m.remove("extends");
+    }
+    merge(&mut merged, &own);
+    let mut all = origins;
+    all.extend(base_origins);
+    Ok((Value::Mapping(merged), all))
+}
+
+/// The typed view of a merged service, with the few values the schema types too narrowly
+/// (numbers where it expects strings) turned into strings first.
+fn typed(value: &Value) -> Result<dct::Service, String> {
+    let mut value = value.clone();
+    let mut keep = Mapping::new();
+    if let Value::Mapping(m) = &mut value {
+        // Only the keys the import reads are typed: keys newer than the schema crate must not
+        // make a valid project unreadable.
+        for k in [
+            "image",
+            "build",
+            "ports",
+            "expose",
+            "environment",
+            "env_file",
+            "depends_on",
+            "links",
+            "networks",
+            "deploy",
+            "scale",
+            "hostname",
+            "container_name",
+            "network_mode",
+            "profiles",
+        ] {
+            if let Some(v) = m.get(k) {
+                keep.insert(Value::String(k.into()), v.clone());
+            }
+        }
+    }
+    for list in ["ports", "expose"] {
+        if let Some(Value::Sequence(items)) = keep.get_mut(list) {
+            for item in items.iter_mut() {
+                if let Value::Number(n) = item {
+                    *item = Value::String(n.to_string());
+                }
+            }
+        }
+    }
+    // Only what the import reads of each entry: the schema crate refuses settings newer
+    // than itself (`gw_priority`, ...) and a `depends_on` entry without `condition`.
+    if let Some(Value::Mapping(deps)) = keep.get_mut("depends_on") {
+        for (_, v) in deps.iter_mut() {
+            let mut entry = Mapping::new();
+            entry.insert("condition".into(), "service_started".into());
+            *v = Value::Mapping(entry);
+        }
+    }
+    if let Some(Value::Mapping(nets)) = keep.get_mut("networks") {
+        for (_, v) in nets.iter_mut() {
+            let aliases = v.get("aliases").cloned();
+            let mut entry = Mapping::new();
+            if let Some(a) = aliases {
+                entry.insert("aliases".into(), a);
+            }
+            *v = Value::Mapping(entry);
+        }
+    }
+    if let Some(Value::Mapping(deploy)) = keep.get_mut("deploy") {
+        deploy.retain(|k, _| matches!(k.as_str(), Some("replicas" | "resources" | "mode")));
+        if let Some(Value::Mapping(res)) = deploy.get_mut("resources") {
+            for (_, pair) in res.iter_mut() {
+                if let Value::Mapping(pair) = pair {
+                    pair.retain(|k, _| matches!(k.as_str(), Some("cpus" | "memory")));
+                    for (_, v) in pair.iter_mut() {
+                        if let Value::Number(n) = v {
+                            *v = Value::String(n.to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    serde_yaml_ng::from_value(Value::Mapping(keep)).map_err(|e| e.to_string())
+}
+
+type Place<'a> = dyn Fn(&[(usize, String)], &[&str]) -> (String, usize) + 'a;
+
+fn ports(
+    typed: &dct::Service,
+    name: &str,
+    origins: &[(usize, String)],
+    place: &Place<'_>,
+    s: &mut SvcDraft,
+    unknowns: &mut Vec<String>,
+) {
+    let mut published: Vec<String> = Vec::new();
+    let mut add = |target: u16, protocol: &str, prov: Prov| {
+        let protocol = match protocol.to_ascii_lowercase().as_str() {
+            "udp" => Protocol::Udp,
+            "sctp" => Protocol::Sctp,
+            _ => Protocol::Tcp,
+        };
+        s.ports.push(PortDraft {
+            name: None,
+            port: target,
+            target,
+            protocol,
+            prov,
+        });
+    };
+    let (pf, pl) = place(origins, &["ports"]);
+    match &typed.ports {
+        dct::Ports::Short(list) => {
+            for entry in list {
+                let (f, l) = place(origins, &["ports", entry]);
+                match short_port(entry) {
+                    Some((targets, protocol, host)) => {
+                        for t in targets {
+                            add(t, &protocol, Prov::read(&f, l, "ports"));
+                        }
+                        if host.is_some() {
+                            published.push(format!("{entry} ({f}:{l})"));
+                        }
+                    }
+                    None => unknowns.push(format!(
+                        "{name}: port {entry:?} is not understood [{f}:{l}]"
+                    )),
+                }
+            }
+        }
+        dct::Ports::Long(list) => {
+            for p in list {
+                add(
+                    p.target,
+                    p.protocol.as_deref().unwrap_or("tcp"),
+                    Prov::read(&pf, pl, "ports"),
+                );
+                if p.published.is_some() {
+                    published.push(format!("{} ({pf}:{pl})", p.target));
+                }
+            }
+        }
+    }
+    for e in &typed.expose {
+        let (f, l) = place(origins, &["expose"]);
+        match short_port(e) {
+            Some((targets, protocol, _)) => {
+                for t in targets {
+                    add(t, &protocol, Prov::read(&f, l, "expose"));
+                }
+            }
+            None => unknowns.push(format!("{name}: expose {e:?} is not understood [{f}:{l}]")),
+        }
+    }
+    if !published.is_empty() {
+        s.expose_hint = Some(format!(
+            "published on the host: {}; a candidate for \"public\" or \"internal\"",
+            published.join(", ")
+        ));
+    }
+}
+
+/// `[HOST_IP:][HOST:]CONTAINER[/PROTOCOL]`, with ranges: the container ports, the protocol and
+/// the published part if any.
+fn short_port(entry: &str) -> Option<(Vec<u16>, String, Option<String>)> {
+    let (spec, protocol) = entry.split_once('/').unwrap_or((entry, "tcp"));
+    let (host, container) = match spec.rsplit_once(':') {
+        Some((h, c)) => (Some(h.to_string()), c),
+        None => (None, spec),
+    };
+    let targets: Vec<u16> = match container.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (a.parse::<u16>().ok()?, b.parse::<u16>().ok()?);
+            if a == 0 || b < a || b - a > 20 {
+                return None;
+            }
+            (a..=b).collect()
+        }
+        None => vec![container.parse::<u16>().ok().filter(|p| *p > 0)?],
+    };
+    Some((targets, protocol.to_string(), host))
+}
+
+fn resources(
+    typed: &dct::Service,
+    name: &str,
+    origins: &[(usize, String)],
+    place: &Place<'_>,
+    s: &mut SvcDraft,
+    unknowns: &mut Vec<String>,
+) {
+    let Some(res) = typed.deploy.as_ref().and_then(|d| d.resources.as_ref()) else {
+        return;
+    };
+    let mut fill = |limits: Option<&dct::Limits>, key: &str, pair: &mut PairDraft| {
+        let Some(l) = limits else { return };
+        if let Some(cpus) = &l.cpus {
+            let (f, line) = place(origins, &["deploy", "resources", key, "cpus"]);
+            match cpu(cpus) {
+                Some(q) => {
+                    pair.cpu = Some((
+                        q,
+                        Prov::read(&f, line, format!("deploy.resources.{key}.cpus {cpus}")),
+                    ));
+                }
+                None => unknowns.push(format!(
+                    "{name}: cpus {cpus:?} is not a number of CPUs [{f}:{line}]"
+                )),
+            }
+        }
+        if let Some(m) = &l.memory {
+            let (f, line) = place(origins, &["deploy", "resources", key, "memory"]);
+            match memory(m) {
+                Some(q) => {
+                    pair.memory = Some((
+                        q,
+                        Prov::read(&f, line, format!("deploy.resources.{key}.memory {m}")),
+                    ));
+                }
+                None => unknowns.push(format!(
+                    "{name}: memory {m:?} is not a byte size [{f}:{line}]"
+                )),
+            }
+        }
+    };
+    fill(res.reservations.as_ref(), "reservations", &mut s.requests);
+    fill(res.limits.as_ref(), "limits", &mut s.limits);
+}
+
+/// Compose CPUs (`0.5`, `2`) as a Kubernetes quantity (`500m`, `2`).
+pub fn cpu(text: &str) -> Option<String> {
+    let v: f64 = text.trim().parse().ok()?;
+    if !v.is_finite() || !(0.0..=1.0e6).contains(&v) {
+        return None;
+    }
+    let milli = (v * 1000.0).round() as u64;
+    let q = if milli.is_multiple_of(1000) {
+        (milli / 1000).to_string()
+    } else {
+        format!("{milli}m")
+    };
+    q.parse::<Quantity>().ok().map(|_| q)
+}
+
+/// A Compose byte size (`512m`, `1gb`, `1024`) as a Kubernetes quantity (`512Mi`, `1Gi`).
+/// Compose sizes are binary: `1m` is 1024 × 1024 bytes.
+pub fn memory(text: &str) -> Option<String> {
+    let t = text.trim().to_ascii_lowercase();
+    let digits: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let unit = &t[digits.len()..];
+    if digits.is_empty() || digits.len() > 15 {
+        return None;
+    }
+    let suffix = match unit {
+        "" | "b" => "",
+        "k" | "kb" => "Ki",
+        "m" | "mb" => "Mi",
+        "g" | "gb" => "Gi",
+        _ => return None,
+    };
+    let q = format!("{digits}{suffix}");
+    q.parse::<Quantity>().ok().map(|_| q)
+}
+
+/// Applies the defaults of `${VAR:-default}` and `${VAR-default}`; other variables stay as
+/// written (their value is not known at import time).
+fn interpolate(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[i..]);
+            return out;
+        };
+        let inner = &after[..end];
+        match inner.split_once(":-").or_else(|| inner.split_once('-')) {
+            Some((_, default)) => out.push_str(default),
+            None => out.push_str(&rest[i..i + 3 + end]),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities() {
+        assert_eq!(cpu("0.5").as_deref(), Some("500m"));
+        assert_eq!(cpu("2").as_deref(), Some("2"));
+        assert_eq!(cpu("0.25").as_deref(), Some("250m"));
+        assert_eq!(cpu("x"), None);
+        assert_eq!(cpu("-1"), None);
+        assert_eq!(memory("512M").as_deref(), Some("512Mi"));
+        assert_eq!(memory("1gb").as_deref(), Some("1Gi"));
+        assert_eq!(memory("1024").as_deref(), Some("1024"));
+        assert_eq!(memory("50x"), None);
+    }
+
+    #[test]
+    fn short_ports() {
+        assert_eq!(short_port("80"), Some((vec![80], "tcp".into(), None)));
+        assert_eq!(
+            short_port("5000:80"),
+            Some((vec![80], "tcp".into(), Some("5000".into())))
+        );
+        assert_eq!(
+            short_port("127.0.0.1:5353:53/udp"),
+            Some((vec![53], "udp".into(), Some("127.0.0.1:5353".into())))
+        );
+        assert_eq!(
+            short_port("9000-9002").map(|p| p.0),
+            Some(vec![9000, 9001, 9002])
+        );
+        assert_eq!(short_port("0"), None);
+        assert_eq!(short_port("1-60000"), None);
+    }
+
+    #[test]
+    fn interpolation_defaults() {
+        assert_eq!(
+            interpolate("http://${API_HOST:-api}:8080"),
+            "http://api:8080"
+        );
+        assert_eq!(interpolate("${A-b}/${C}"), "b/${C}");
+        assert_eq!(interpolate("${open"), "${open");
+    }
+}

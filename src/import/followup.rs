@@ -1,0 +1,107 @@
+//! `init --from`: after an import, asks only what the input could not tell — the platform
+//! when no annotation names one, the team of each domain without one, and the criteria the
+//! model cannot judge — and renders the answered draft. Pure apart from the prompter, so tests
+//! script it like the questionnaire.
+
+use std::path::Path;
+
+use super::draft::{NsDraft, OutNs, Prov, Resolved};
+use super::render;
+use crate::assess::Verdict;
+use crate::diagnostic::Error;
+use crate::init::evaluate_text;
+use crate::model::{Expose, Platform};
+use crate::policy::Policy;
+use crate::prompt::Prompter;
+
+fn answered() -> Prov {
+    Prov {
+        at: "k8s-advisor init".into(),
+        what: "answer".into(),
+        guess: false,
+    }
+}
+
+/// Asks the follow-up questions, then returns the workspace text and its verdict.
+pub fn ask(
+    p: &mut dyn Prompter,
+    mut r: Resolved,
+    policy: &Policy,
+    path: &Path,
+) -> Result<(String, Verdict), Error> {
+    p.note(&format!(
+        "Imported {} services from {}; {} things could not be known (listed at the top of the file). \
+         A few questions about what the input cannot say:",
+        r.services.len(),
+        r.kind,
+        r.unknowns.len()
+    ));
+    let internal = r
+        .services
+        .iter()
+        .any(|s| matches!(s.draft.expose, Some((Expose::Internal, _))));
+    if r.platform.is_none() && !internal {
+        let items: Vec<String> = Platform::ALL
+            .iter()
+            .map(|pl| format!("{} ({})", pl.as_str(), pl.title()))
+            .collect();
+        let default = Platform::ALL.len() - 1;
+        let i = p.select("Where will the cluster run?", &items, default)?;
+        if Platform::ALL[i] != Platform::Generic {
+            r.platform = Some((Platform::ALL[i], answered()));
+        }
+    }
+    // Every namespace in use, declared or not, so that each can get its team.
+    for s in &r.services {
+        if !r.namespaces.iter().any(|n| n.name == s.namespace) {
+            r.namespaces.push(OutNs {
+                name: s.namespace.clone(),
+                original: None,
+                draft: NsDraft::default(),
+            });
+        }
+    }
+    r.namespaces.sort_by(|a, b| a.name.cmp(&b.name));
+    for ns in &mut r.namespaces {
+        if ns.draft.team.is_some() {
+            continue;
+        }
+        let members: Vec<&str> = r
+            .services
+            .iter()
+            .filter(|s| s.namespace == ns.name)
+            .map(|s| s.name.as_str())
+            .collect();
+        let team = p.input(
+            &format!(
+                "Team that owns domain {} ({}), empty if unknown",
+                ns.name,
+                members.join(", ")
+            ),
+            "",
+            &|s| {
+                if s.is_empty() || crate::names::dns1123_label(s).is_ok() {
+                    Ok(())
+                } else {
+                    Err("lowercase letters, digits and '-', at most 63".into())
+                }
+            },
+        )?;
+        if !team.is_empty() {
+            ns.draft.team = Some((team, answered()));
+        }
+    }
+    // Criteria the model can judge are left to it; the others are asked.
+    let text = render::render(&r);
+    let verdict = evaluate_text(&text, policy, path)?;
+    for (criterion, result) in policy.criteria.iter().zip(&verdict.criteria) {
+        if result.evidence.is_some() {
+            continue;
+        }
+        let answer = p.confirm(&criterion.question, false)?;
+        r.answers.push((criterion.id.clone(), answer));
+    }
+    let text = render::render(&r);
+    let verdict = evaluate_text(&text, policy, path)?;
+    Ok((text, verdict))
+}

@@ -1,0 +1,424 @@
+//! `import`: reads what a team already has — a Compose project, Kubernetes manifests or a
+//! Backstage catalog — and drafts a workspace from it.
+//!
+//! Stages: read (`read_inputs`, `yaml_docs`, `locate`, `hosts`) → one reader per kind
+//! (`compose`, `kube`, `backstage`) fills a `draft::Draft` with provenance → `draft::resolve`
+//! makes names valid and matches references → `render` writes commented TOML. The command
+//! validates the text with the workspace loader before writing it; nothing here writes files.
+
+pub mod backstage;
+pub mod compose;
+pub mod draft;
+pub mod followup;
+pub mod hosts;
+pub mod kube;
+pub mod locate;
+pub mod render;
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use crate::diagnostic::{Code, Error, Problem, Source};
+
+/// The largest input file read; larger files are refused rather than loaded.
+pub const MAX_FILE: u64 = 16 * 1024 * 1024;
+
+/// One input file.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// The file as problems and provenance name it.
+    pub source: Source,
+    /// The folder that holds it, for relative references (`extends.file`, Backstage
+    /// `Location` targets); `None` for stdin.
+    pub dir: Option<PathBuf>,
+}
+
+impl Input {
+    /// The name used in provenance comments.
+    pub fn name(&self) -> String {
+        self.source.path().display().to_string()
+    }
+}
+
+/// What an input is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A Compose file.
+    Compose,
+    /// Kubernetes manifests.
+    Kube,
+    /// A Backstage catalog.
+    Backstage,
+}
+
+impl Kind {
+    /// How the kind is named in messages and the file header.
+    pub fn title(self) -> &'static str {
+        match self {
+            Kind::Compose => "Compose",
+            Kind::Kube => "Kubernetes manifests",
+            Kind::Backstage => "a Backstage catalog",
+        }
+    }
+}
+
+/// Options of one import.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Compose profiles to activate.
+    pub profiles: Vec<String>,
+    /// Project name when the input has none.
+    pub fallback_project: String,
+}
+
+/// Reads the inputs, detects their kind and drafts the workspace text. Returns the text and
+/// the list of what could not be known.
+pub fn import(inputs: &[Input], options: &Options) -> Result<(String, Vec<String>), Error> {
+    let resolved = resolve(inputs, options)?;
+    let text = render::render(&resolved);
+    Ok((text, resolved.unknowns))
+}
+
+/// Reads the inputs and resolves them, ready for questions (`init --from`) or rendering.
+pub fn resolve(inputs: &[Input], options: &Options) -> Result<draft::Resolved, Error> {
+    let kind = detect_all(inputs)?;
+    let draft = match kind {
+        Kind::Compose => compose::read(inputs, options)?,
+        Kind::Kube => kube::read(inputs)?,
+        Kind::Backstage => backstage::read(inputs)?,
+    };
+    Ok(draft::resolve(draft, &options.fallback_project))
+}
+
+/// Reads paths (files, folders, `-` for stdin) into inputs. Folders are read one level of
+/// `.yaml`/`.yml` files per folder, recursively, in name order; symbolic links inside folders
+/// are skipped (and reported) so that a folder cannot pull in files from elsewhere.
+pub fn read_inputs(paths: &[PathBuf]) -> Result<(Vec<Input>, Vec<String>), Error> {
+    let mut inputs = Vec::new();
+    let mut skipped = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .take(MAX_FILE + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|source| Error::Io {
+                    action: "read",
+                    path: PathBuf::from("<stdin>"),
+                    source,
+                })?;
+            if bytes.len() as u64 > MAX_FILE {
+                return Err(too_big(Path::new("<stdin>")));
+            }
+            let source = crate::workspace::decode(Path::new("<stdin>"), bytes)?;
+            inputs.push(Input { source, dir: None });
+            continue;
+        }
+        let meta = std::fs::metadata(path).map_err(|source| Error::Io {
+            action: "read",
+            path: path.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            walk(path, &mut inputs, &mut skipped, 0)?;
+        } else {
+            inputs.push(read_file(path)?);
+        }
+    }
+    Ok((inputs, skipped))
+}
+
+fn walk(
+    dir: &Path,
+    inputs: &mut Vec<Input>,
+    skipped: &mut Vec<String>,
+    depth: usize,
+) -> Result<(), Error> {
+    if depth > 16 {
+        skipped.push(format!(
+            "{}: folders nested too deep, not read",
+            dir.display()
+        ));
+        return Ok(());
+    }
+    let mut entries = crate::fsutil::entries(dir)?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let path = entry.path();
+        let meta = std::fs::symlink_metadata(&path).map_err(|source| Error::Io {
+            action: "read",
+            path: path.clone(),
+            source,
+        })?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if meta.file_type().is_symlink() {
+            skipped.push(format!("{}: a symbolic link, not followed", path.display()));
+        } else if meta.is_dir() {
+            walk(&path, inputs, skipped, depth + 1)?;
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+            if meta.is_file() {
+                // A folder also holds other YAML (Chart.yaml, values.yaml, CI files): those
+                // are skipped and reported; a file named on the command line must be one of
+                // the three kinds.
+                let input = read_file(&path)?;
+                if detect(&input)?.is_some() {
+                    inputs.push(input);
+                } else {
+                    skipped.push(format!(
+                        "{}: not a Compose file, manifest or catalog entity, not read",
+                        path.display()
+                    ));
+                }
+            } else {
+                skipped.push(format!("{}: not a regular file, not read", path.display()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads one regular file (never a FIFO or device: reading one could block forever).
+pub fn read_file(path: &Path) -> Result<Input, Error> {
+    let meta = std::fs::metadata(path).map_err(|source| Error::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !meta.is_file() {
+        return Err(Error::usage(
+            format!(
+                "{} is not a regular file; nothing was written",
+                path.display()
+            ),
+            "give Compose files, manifest files or folders, or `-` to read standard input",
+        ));
+    }
+    if meta.len() > MAX_FILE {
+        return Err(too_big(path));
+    }
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let source = crate::workspace::decode(path, bytes)?;
+    Ok(Input {
+        source,
+        dir: Some(
+            path.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        ),
+    })
+}
+
+fn too_big(path: &Path) -> Error {
+    Error::usage(
+        format!(
+            "{} is larger than {} MiB; nothing was written",
+            path.display(),
+            MAX_FILE >> 20
+        ),
+        "split the input, or import the files that describe the services",
+    )
+}
+
+/// One YAML document of a file: its text and the byte offset where it starts.
+#[derive(Debug, Clone)]
+pub struct Doc<'a> {
+    /// The document's text.
+    pub text: &'a str,
+    /// Where it starts in the file.
+    pub offset: usize,
+    /// 1-based line where it starts in the file.
+    pub first_line: usize,
+}
+
+/// Splits a file into YAML documents at `---` lines.
+pub fn yaml_docs(text: &str) -> Vec<Doc<'_>> {
+    let mut docs = Vec::new();
+    let mut start = 0;
+    let mut start_line = 1;
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        let bare = l.trim_end_matches(['\n', '\r']);
+        if bare == "---" || bare.starts_with("--- ") || bare == "..." {
+            docs.push(Doc {
+                text: &text[start..offset],
+                offset: start,
+                first_line: start_line,
+            });
+            start = offset + l.len();
+            start_line = i + 2;
+        }
+        offset += l.len();
+    }
+    docs.push(Doc {
+        text: &text[start..],
+        offset: start,
+        first_line: start_line,
+    });
+    docs.retain(|d| {
+        d.text
+            .lines()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+    });
+    docs
+}
+
+/// Parses one document as a YAML value, turning a syntax error into a problem with its line.
+pub fn parse_doc(source: &Source, doc: &Doc<'_>) -> Result<serde_yaml_ng::Value, Error> {
+    serde_yaml_ng::from_str::<serde_yaml_ng::Value>(doc.text).map_err(|e| {
+        let at = e.location().map_or(doc.offset, |l| doc.offset + l.index());
+        let message = e.to_string();
+        let first = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_string();
+        Error::invalid(
+            source,
+            vec![
+                Problem::new(Code::Syntax, at..at, format!("invalid YAML: {first}"))
+                    .label("here")
+                    .help("fix the YAML; nothing was written"),
+            ],
+        )
+    })
+}
+
+/// A problem in an input file at a 1-based line.
+pub fn problem_at(
+    source: &Source,
+    line: usize,
+    message: impl Into<String>,
+    help: impl Into<String>,
+) -> Error {
+    let offset = source
+        .text()
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>();
+    Error::invalid(
+        source,
+        vec![
+            Problem::new(Code::InvalidValue, offset..offset, message)
+                .label("here")
+                .help(help),
+        ],
+    )
+}
+
+/// The kind of one file, from its first document; `None` when it is none of the three.
+pub fn detect(input: &Input) -> Result<Option<Kind>, Error> {
+    let Some(doc) = yaml_docs(input.source.text()).into_iter().next() else {
+        return Ok(None);
+    };
+    let value = parse_doc(&input.source, &doc)?;
+    let api = value.get("apiVersion").and_then(|v| v.as_str());
+    if let Some(api) = api {
+        if api.starts_with("backstage.io/") {
+            return Ok(Some(Kind::Backstage));
+        }
+        if value.get("kind").is_some() {
+            return Ok(Some(Kind::Kube));
+        }
+    }
+    if value
+        .get("services")
+        .is_some_and(serde_yaml_ng::Value::is_mapping)
+    {
+        return Ok(Some(Kind::Compose));
+    }
+    Ok(None)
+}
+
+fn detect_all(inputs: &[Input]) -> Result<Kind, Error> {
+    let mut kind: Option<(Kind, String)> = None;
+    if inputs.is_empty() {
+        return Err(Error::usage(
+            "no YAML files to import; nothing was written",
+            "give a Compose file, manifest files or folders, a catalog-info.yaml, or `-` for standard input",
+        ));
+    }
+    for input in inputs {
+        let Some(k) = detect(input)? else {
+            return Err(problem_at(
+                &input.source,
+                1,
+                "this file is not a Compose file, Kubernetes manifests or a Backstage catalog",
+                "Compose files have `services:`, manifests `apiVersion` and `kind`, catalog entities `apiVersion: backstage.io/...`",
+            ));
+        };
+        match &kind {
+            None => kind = Some((k, input.name())),
+            Some((first, name)) if *first != k => {
+                return Err(Error::usage(
+                    format!(
+                        "{} is {} but {name} is {}; nothing was written",
+                        input.name(),
+                        k.title(),
+                        first.title()
+                    ),
+                    "import one kind of input at a time",
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(kind.map(|(k, _)| k).expect("inputs is not empty"))
+}
+
+/// Joins a relative reference to `dir` and refuses anything that leaves `root`: absolute
+/// paths, `..` that climbs out, and symbolic links whose target is outside.
+pub fn contained(root: &Path, dir: &Path, target: &str) -> Result<PathBuf, String> {
+    let rel = Path::new(target);
+    if rel.is_absolute() || target.contains('\0') {
+        return Err(format!("{target:?} is an absolute path"));
+    }
+    let mut joined = dir.to_path_buf();
+    for c in rel.components() {
+        match c {
+            Component::Normal(p) => joined.push(p),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                joined.pop();
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(format!("{target:?} is an absolute path"));
+            }
+        }
+    }
+    let root_real = root
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", root.display()))?;
+    let real = joined
+        .canonicalize()
+        .map_err(|e| format!("{target:?}: {e}"))?;
+    if !real.starts_with(&root_real) {
+        return Err(format!("{target:?} points outside {}", root.display()));
+    }
+    if std::fs::symlink_metadata(&joined).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!("{target:?} is a symbolic link"));
+    }
+    Ok(joined)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_keep_their_lines() {
+        let text = "a: 1\n---\n# only a comment\n---\nb: 2\nc: 3\n--- \n";
+        let docs = yaml_docs(text);
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].first_line, 1);
+        assert_eq!(docs[1].first_line, 5);
+        assert_eq!(&text[docs[1].offset..docs[1].offset + 4], "b: 2");
+    }
+}

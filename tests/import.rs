@@ -1,0 +1,1123 @@
+//! `import`: real demo applications reconstructed under `tests/import/` (source and licence in
+//! each folder's README) are imported and compared with their call graphs written by hand;
+//! the result loads with the workspace loader and passes the conformance oracles after
+//! `generate`. Refusals, determinism and hostile input are checked through the binary.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use k8s_advisor::model::{Expose, Workspace};
+
+use crate::conformance::conform;
+use crate::generate::load_text;
+use crate::support::{bin, root};
+
+fn fixture(path: &str) -> PathBuf {
+    root().join("tests/import").join(path)
+}
+
+/// Runs `import` on `args` into a temporary folder; returns the text and stderr.
+fn import(args: &[&str]) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k8s-advisor.toml");
+    let output = bin()
+        .arg("import")
+        .args(args)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    (std::fs::read_to_string(&out).unwrap(), stderr)
+}
+
+/// Every call as `caller -> callee`, in workspace names.
+fn edges(ws: &Workspace) -> BTreeSet<String> {
+    ws.services
+        .iter()
+        .flat_map(|s| {
+            s.calls
+                .iter()
+                .map(move |c| format!("{} -> {}", s.id.name, c.to.name))
+        })
+        .collect()
+}
+
+fn names(ws: &Workspace) -> BTreeSet<String> {
+    ws.services.iter().map(|s| s.id.name.clone()).collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// The container ports of one service.
+fn targets(ws: &Workspace, name: &str) -> Vec<u16> {
+    ws.services
+        .iter()
+        .find(|s| s.id.name == name)
+        .unwrap_or_else(|| panic!("no service {name}"))
+        .ports
+        .iter()
+        .map(|p| p.target)
+        .collect()
+}
+
+#[test]
+fn voting_app_compose_matches_its_call_graph() {
+    let path = fixture("voting-app/compose.yaml");
+    let (text, stderr) = import(&[path.to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(
+        names(&ws),
+        set(&["db", "redis", "result", "vote", "worker"])
+    );
+    // The application's own code: vote writes to redis, worker moves votes from redis to db,
+    // result reads db. Compose says the same through depends_on.
+    assert_eq!(
+        edges(&ws),
+        set(&[
+            "result -> db",
+            "vote -> redis",
+            "worker -> db",
+            "worker -> redis"
+        ])
+    );
+    assert_eq!(targets(&ws, "vote"), [80]);
+    assert_eq!(targets(&ws, "result"), [80, 9229]);
+    assert_eq!(targets(&ws, "redis"), [6379]);
+    assert_eq!(targets(&ws, "db"), [5432]);
+    assert!(targets(&ws, "worker").is_empty());
+    // Published ports are candidates, never silently public.
+    assert!(ws.services.iter().all(|s| s.expose == Expose::Cluster));
+    assert!(text.contains("published on the host: 8080:80"), "{text}");
+    // The guessed ports say so.
+    assert!(
+        text.lines()
+            .any(|l| l.contains("port = 6379")
+                && l.contains("guess: the usual port of the redis image")),
+        "{text}"
+    );
+    // The seed service runs only with its profile: listed, not imported.
+    assert!(
+        stderr.contains("seed: not imported, it runs only with profile seed"),
+        "{stderr}"
+    );
+    assert!(text.contains("# - seed: not imported"), "{text}");
+    assert!(stderr.contains("vote: built from source"), "{stderr}");
+}
+
+#[test]
+fn compose_profiles_add_their_services() {
+    let path = fixture("voting-app/compose.yaml");
+    let (text, _) = import(&[path.to_str().unwrap(), "--profile", "seed"]);
+    let ws = load_text(&text);
+    assert!(names(&ws).contains("seed"));
+    assert!(edges(&ws).contains("seed -> vote"));
+}
+
+#[test]
+fn compose_files_merge_in_order_with_extends() {
+    let a = fixture("compose-merge/compose.yaml");
+    let b = fixture("compose-merge/compose.override.yaml");
+    let (text, stderr) = import(&[a.to_str().unwrap(), b.to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(ws.project.name, "shop-demo");
+    assert!(text.contains("(written \"Shop_Demo\")"));
+    assert_eq!(
+        names(&ws),
+        set(&[
+            "base-api",
+            "cache",
+            "cart",
+            "orders",
+            "orders-db",
+            "payments",
+            "web"
+        ])
+    );
+    assert_eq!(
+        edges(&ws),
+        set(&[
+            "cart -> cache",
+            "orders -> orders-db",
+            "orders -> payments",
+            "payments -> orders-db",
+            "web -> cache",
+            "web -> cart",
+            "web -> orders",
+            "web -> payments",
+        ])
+    );
+    let svc = |n: &str| ws.services.iter().find(|s| s.id.name == n).unwrap();
+    // The override file wins for scalars and adds environment entries.
+    assert_eq!(svc("web").replicas, 3);
+    // extends: from the same file (orders ← base-api) and from another file (cart ← common.yaml).
+    assert_eq!(svc("orders").replicas, 2);
+    assert_eq!(targets(&ws, "orders"), [8080]);
+    assert_eq!(targets(&ws, "cart"), [7070]);
+    assert_eq!(svc("cart").replicas, 2);
+    assert!(text.contains("common.yaml:6 deploy.replicas"), "{text}");
+    // Compose sizes become Kubernetes quantities.
+    let r = &svc("orders").resources;
+    assert_eq!(r.limits.cpu.as_ref().unwrap().as_str(), "500m");
+    assert_eq!(r.limits.memory.as_ref().unwrap().as_str(), "512Mi");
+    assert_eq!(r.requests.cpu.as_ref().unwrap().as_str(), "250m");
+    assert_eq!(r.requests.memory.as_ref().unwrap().as_str(), "128Mi");
+    // The port a value names becomes the callee's port when it declares none.
+    assert_eq!(targets(&ws, "orders-db"), [5432]);
+    assert_eq!(targets(&ws, "cache"), [6379]);
+    // External hosts are listed as egress candidates; LOG_LEVEL=debug is no call.
+    assert!(
+        stderr.contains("host search.example.com matches no service"),
+        "{stderr}"
+    );
+    assert!(!text.contains("debug ->") && !stderr.contains("host debug"));
+    // Networks are offered as domains, not imposed.
+    assert!(text.contains("networks as domain candidates: core (cart, web)"));
+    // Provenance names the override file where it decided.
+    assert!(
+        text.contains("compose.override.yaml:5 environment PAYMENTS_URL"),
+        "{text}"
+    );
+    // A links alias and a network alias name their services.
+    assert!(text.contains("compose.override.yaml:8 links"), "{text}");
+    assert!(text.contains("environment LEDGER_ADDR"), "{text}");
+    // debug-shell has a profile that is not active.
+    assert!(!names(&ws).contains("debug-shell"));
+}
+
+#[test]
+fn sock_shop_compose_yields_the_edges_it_shows() {
+    let (text, stderr) = import(&[fixture("sock-shop/docker-compose.yml").to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(ws.services.len(), 16);
+    // Only the edges the Compose file shows; the rest live in the services' code (README).
+    assert_eq!(
+        edges(&ws),
+        set(&[
+            "catalogue -> zipkin",
+            "payment -> zipkin",
+            "user -> user-db",
+            "user -> zipkin",
+        ])
+    );
+    assert_eq!(targets(&ws, "zipkin"), [9411]);
+    assert_eq!(
+        targets(&ws, "user-db"),
+        [27017],
+        "the port MONGO_HOST names"
+    );
+    assert!(text.contains("guess: a caller connects to port 27017"));
+    assert!(stderr.contains("rabbitmq: declares no ports"), "{stderr}");
+    // `${MYSQL_ROOT_PASSWORD}` without a default stays unresolved, and is no host.
+    assert!(!stderr.contains("MYSQL"), "{stderr}");
+}
+
+#[test]
+fn imported_compose_projects_pass_the_conformance_suite() {
+    let voting = import(&[fixture("voting-app/compose.yaml").to_str().unwrap()]).0;
+    let merged = import(&[
+        fixture("compose-merge/compose.yaml").to_str().unwrap(),
+        fixture("compose-merge/compose.override.yaml")
+            .to_str()
+            .unwrap(),
+    ])
+    .0;
+    let sock_shop = import(&[fixture("sock-shop/docker-compose.yml").to_str().unwrap()]).0;
+    let failures = conform(vec![
+        ("voting-app compose".into(), load_text(&voting)),
+        ("compose-merge".into(), load_text(&merged)),
+        ("sock-shop compose".into(), load_text(&sock_shop)),
+    ]);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn the_same_input_gives_the_same_bytes() {
+    let path = fixture("compose-merge/compose.yaml");
+    let a = import(&[path.to_str().unwrap()]).0;
+    let b = import(&[path.to_str().unwrap()]).0;
+    assert_eq!(a, b);
+}
+
+/// Runs import expecting a refusal: exit 2, nothing written; returns stderr.
+fn refused(dir: &Path, args: &[&str]) -> String {
+    let out = dir.join("out.toml");
+    let output = bin()
+        .arg("import")
+        .args(args)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(!out.exists(), "a refused import wrote {}", out.display());
+    stderr
+}
+
+#[test]
+fn bad_input_is_refused_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let yaml = write("broken.yaml", "services:\n  web:\n    image: [oops\n");
+    let e = refused(dir.path(), &[&yaml]);
+    assert!(
+        e.contains("invalid YAML") && e.contains("broken.yaml:"),
+        "{e}"
+    );
+    let version = write(
+        "old.yaml",
+        "version: \"1\"\nservices:\n  web:\n    image: x\n",
+    );
+    let e = refused(dir.path(), &[&version]);
+    assert!(
+        e.contains("unknown Compose file version \"1\"") && e.contains("old.yaml:1:1"),
+        "{e}"
+    );
+    let neither = write("other.yaml", "hello: world\n");
+    let e = refused(dir.path(), &[&neither]);
+    assert!(
+        e.contains("not a Compose file, Kubernetes manifests or a Backstage catalog"),
+        "{e}"
+    );
+    let schema = write(
+        "schema.yaml",
+        "services:\n  web:\n    image: x\n  api:\n    ports:\n      - {target: not-a-number}\n",
+    );
+    let e = refused(dir.path(), &[&schema]);
+    assert!(
+        e.contains("service \"api\" does not follow") && e.contains("schema.yaml:4"),
+        "{e}"
+    );
+    let missing = write(
+        "extends.yaml",
+        "services:\n  web:\n    extends: base\n    image: x\n",
+    );
+    let e = refused(dir.path(), &[&missing]);
+    assert!(
+        e.contains("`extends` names service \"base\", which is not defined"),
+        "{e}"
+    );
+    let cycle = write(
+        "cycle.yaml",
+        "services:\n  a:\n    extends: b\n  b:\n    extends: a\n",
+    );
+    let e = refused(dir.path(), &[&cycle]);
+    assert!(
+        e.contains("loops back to itself") && e.contains("cycle.yaml:"),
+        "{e}"
+    );
+    let kube = write(
+        "svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n",
+    );
+    let compose = write("compose.yaml", "services:\n  web:\n    image: x\n");
+    let e = refused(dir.path(), &[&compose, &kube]);
+    assert!(e.contains("import one kind of input at a time"), "{e}");
+    let e = refused(
+        dir.path(),
+        &[dir.path().join("missing.yaml").to_str().unwrap()],
+    );
+    assert!(e.contains("cannot read"), "{e}");
+}
+
+#[test]
+fn an_existing_file_is_kept_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k8s-advisor.toml");
+    std::fs::write(&out, "keep me").unwrap();
+    let compose = fixture("voting-app/compose.yaml");
+    let output = bin()
+        .arg("import")
+        .arg(&compose)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("already exists"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
+    let output = bin()
+        .arg("import")
+        .arg(&compose)
+        .arg("-o")
+        .arg(&out)
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    load_text(&std::fs::read_to_string(&out).unwrap());
+}
+
+#[test]
+fn standard_input_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ws.toml");
+    let output = bin()
+        .args(["import", "-", "-o"])
+        .arg(&out)
+        .write_stdin("name: piped\nservices:\n  api:\n    image: a\n    expose: [\"80\"]\n  web:\n    image: b\n    environment:\n      API_URL: http://api\n")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let ws = load_text(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(edges(&ws), set(&["web -> api"]));
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains("<stdin>:9 environment API_URL")
+    );
+}
+
+#[test]
+fn hostile_input_is_contained() {
+    let dir = tempfile::tempdir().unwrap();
+    // Control characters, line separators, quotes and TOML syntax in names and values.
+    let evil = "name: \"x\\u2028y\"\nservices:\n  \"we\\u2028b\\n[project]\":\n    image: \"img\\u2029\\\"\\u0007:1\"\n    expose: [\"80\"]\n    environment:\n      EVIL_URL: \"http://svc\\u2028\\n# x = 1\"\n  \"svc\":\n    image: \"ok:1\"\n    expose: [\"81\"]\n    environment:\n      \"K\\u0000EY_HOST\": \"we\\u2028b\"\n";
+    let path = dir.path().join("evil.yaml");
+    std::fs::write(&path, evil).unwrap();
+    let (text, _) = import(&[path.to_str().unwrap()]);
+    let ws = load_text(&text);
+    // Nothing leaked out of a string or a comment: one project table, the two services.
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    assert_eq!(
+        table.keys().cloned().collect::<BTreeSet<_>>(),
+        set(&["answers", "project", "services", "version"])
+    );
+    assert_eq!(ws.services.len(), 2);
+    assert!(!text.contains('\u{2028}') && !text.contains('\u{2029}') && !text.contains('\u{7}'));
+    // The same through the manifest reader: names and values no cluster would accept.
+    let kube = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: \"a\\u0007b\\u2028\"\n  namespace: \"N\\u2029S\\n[x]\"\nspec:\n  template:\n    metadata:\n      labels: {app: a}\n    spec:\n      containers:\n        - name: c\n          image: \"i\\u2028:1\"\n          env:\n            - name: \"X\\u0000_URL\"\n              value: \"http://b\\u2028c:80\"\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: \"s\\u202e\"\n  namespace: \"N\\u2029S\\n[x]\"\nspec:\n  selector: {app: a}\n  ports:\n    - port: 80\n";
+    let path = dir.path().join("evil-k8s.yaml");
+    std::fs::write(&path, kube).unwrap();
+    let (text, _) = import(&[path.to_str().unwrap()]);
+    assert_eq!(load_text(&text).services.len(), 1);
+    assert!(!text.contains('\u{2028}') && !text.contains('\u{202e}') && !text.contains('\u{7}'));
+    // A long line and a huge value: read, not scanned for hosts, no panic.
+    let long = format!(
+        "services:\n  a:\n    image: a\n    environment:\n      BIG_URL: \"{}\"\n",
+        "http://b:1/".repeat(200_000)
+    );
+    let path = dir.path().join("long.yaml");
+    std::fs::write(&path, long).unwrap();
+    load_text(&import(&[path.to_str().unwrap()]).0);
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_and_symlinks_are_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Named directly: refused at once instead of blocking on the read.
+    let e = refused(dir.path(), &[fifo.to_str().unwrap()]);
+    assert!(e.contains("not a regular file"), "{e}");
+    // Inside a folder: skipped and reported, with the symbolic link.
+    let folder = dir.path().join("in");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(
+        folder.join("compose.yaml"),
+        "services:\n  a:\n    image: a\n",
+    )
+    .unwrap();
+    let outside = dir.path().join("secret.yaml");
+    std::fs::write(&outside, "services:\n  stolen:\n    image: s\n").unwrap();
+    std::os::unix::fs::symlink(&outside, folder.join("link.yaml")).unwrap();
+    std::process::Command::new("mkfifo")
+        .arg(folder.join("pipe.yaml"))
+        .status()
+        .unwrap();
+    std::fs::write(folder.join("values.yaml"), "replicaCount: 2\n").unwrap();
+    std::fs::write(folder.join("empty.yml"), "# nothing\n").unwrap();
+    let (text, stderr) = import(&[folder.to_str().unwrap()]);
+    assert!(!text.contains("stolen"));
+    assert!(
+        stderr.contains("values.yaml: not a Compose file, manifest or catalog entity, not read"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("empty.yml: not a Compose file"), "{stderr}");
+    assert!(
+        stderr.contains("link.yaml: a symbolic link, not followed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pipe.yaml: not a regular file"), "{stderr}");
+}
+
+/// The Online Boutique call graph, from its architecture (each service's gRPC clients).
+const BOUTIQUE_EDGES: [&str; 16] = [
+    "cartservice -> redis-cart",
+    "checkoutservice -> cartservice",
+    "checkoutservice -> currencyservice",
+    "checkoutservice -> emailservice",
+    "checkoutservice -> paymentservice",
+    "checkoutservice -> productcatalogservice",
+    "checkoutservice -> shippingservice",
+    "frontend -> adservice",
+    "frontend -> cartservice",
+    "frontend -> checkoutservice",
+    "frontend -> currencyservice",
+    "frontend -> productcatalogservice",
+    "frontend -> recommendationservice",
+    "frontend -> shippingservice",
+    "loadgenerator -> frontend",
+    "recommendationservice -> productcatalogservice",
+];
+
+#[test]
+fn online_boutique_manifests_match_its_call_graph() {
+    let dir = fixture("online-boutique/kubernetes-manifests");
+    let (text, stderr) = import(&[dir.to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(ws.services.len(), 12);
+    assert_eq!(edges(&ws), set(&BOUTIQUE_EDGES));
+    // `kubernetes-manifests/` says where the files are; the folder above names the product.
+    assert_eq!(ws.project.name, "online-boutique");
+    let port = |name: &str| {
+        let s = ws.services.iter().find(|s| s.id.name == name).unwrap();
+        s.ports
+            .iter()
+            .map(|p| (p.port, p.target))
+            .collect::<Vec<_>>()
+    };
+    // `port` → `targetPort`, as the Services say.
+    assert_eq!(port("frontend"), [(80, 8080)]);
+    assert_eq!(port("emailservice"), [(5000, 8080)]);
+    assert_eq!(port("redis-cart"), [(6379, 6379)]);
+    assert!(port("loadgenerator").is_empty());
+    let svc = |n: &str| ws.services.iter().find(|s| s.id.name == n).unwrap();
+    // frontend-external is a LoadBalancer without an internal annotation.
+    assert_eq!(svc("frontend").expose, Expose::Public);
+    assert_eq!(svc("cartservice").expose, Expose::Cluster);
+    assert_eq!(
+        svc("recommendationservice")
+            .resources
+            .limits
+            .memory
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "450Mi"
+    );
+    assert!(
+        stderr.contains("loadgenerator: no Service selects this Deployment"),
+        "{stderr}"
+    );
+    assert!(
+        text.contains("frontend.yaml:42 env AD_SERVICE_ADDR"),
+        "provenance names the env line: {text}"
+    );
+}
+
+#[test]
+fn voting_app_manifests_name_no_hosts() {
+    let dir = fixture("voting-app/k8s");
+    let (text, _) = import(&[dir.to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(
+        names(&ws),
+        set(&["db", "redis", "result", "vote", "worker"])
+    );
+    // The hosts are in the source code only (see the fixture's README): no edge is knowable.
+    assert!(edges(&ws).is_empty());
+    assert!(text.contains("Service vote is a NodePort"), "{text}");
+    assert_eq!(targets(&ws, "vote"), [80]);
+    assert_eq!(targets(&ws, "db"), [5432]);
+}
+
+#[test]
+fn manifests_yield_namespaces_exposure_platform_and_calls() {
+    let (text, stderr) = import(&[fixture("kube-shop/shop.yaml").to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(
+        ws.services
+            .iter()
+            .map(|s| s.id.to_string())
+            .collect::<BTreeSet<_>>(),
+        set(&[
+            "data/catalog",
+            "shop/api",
+            "shop/log-agent",
+            "shop/payments",
+            "shop/web"
+        ])
+    );
+    assert_eq!(ws.project.platform.as_str(), "eks");
+    let svc = |n: &str| ws.services.iter().find(|s| s.id.name == n).unwrap();
+    // The Service's name is what callers use; the Deployment's stays in the comment.
+    assert!(text.contains("Deployment api-server"));
+    assert_eq!(svc("api").expose, Expose::Internal);
+    assert_eq!(svc("web").expose, Expose::Public, "Ingress backend");
+    assert_eq!(svc("payments").expose, Expose::Public, "HTTPRoute backend");
+    assert_eq!(svc("catalog").expose, Expose::Cluster);
+    // Named target ports resolve against the container.
+    let api: Vec<(u16, u16)> = svc("api")
+        .ports
+        .iter()
+        .map(|p| (p.port, p.target))
+        .collect();
+    assert_eq!(api, [(80, 9000), (9001, 9001)]);
+    assert_eq!(svc("web").ports[0].target, 8080);
+    assert_eq!(svc("catalog").replicas, 3);
+    // Calls: FQDN in env (limited to the named port), ConfigMap key, envFrom, arguments.
+    assert_eq!(
+        edges(&ws),
+        set(&[
+            "api -> catalog",
+            "api -> payments",
+            "web -> api",
+            "web -> catalog"
+        ])
+    );
+    let web_api = svc("web")
+        .calls
+        .iter()
+        .find(|c| c.to.name == "api")
+        .unwrap();
+    assert_eq!(
+        web_api.ports,
+        k8s_advisor::model::CallPorts::Only(vec!["http".to_string()])
+    );
+    // Not silently dropped: the external host, the DaemonSet, the placeholder CIDR, the policy.
+    assert!(
+        stderr.contains("host metrics.example.net matches no service"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("log-agent: a DaemonSet runs one pod per node"));
+    assert!(stderr.contains("internal-cidrs"));
+    assert!(text.contains("1 existing NetworkPolicy object in namespace shop: not imported"));
+    // A ConfigMap key nobody reads is not a call.
+    assert!(!stderr.contains("nobody"));
+}
+
+#[test]
+fn piped_manifests_are_read_from_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ws.toml");
+    let shop = std::fs::read_to_string(fixture("kube-shop/shop.yaml")).unwrap();
+    let output = bin()
+        .args(["import", "-", "-o"])
+        .arg(&out)
+        .write_stdin(shop)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(load_text(&text).services.len(), 5);
+    assert!(text.contains("<stdin>:34 env API_URL"), "{text}");
+}
+
+#[test]
+fn sock_shop_manifests_yield_the_same_edges_as_its_compose_file() {
+    let path = fixture("sock-shop/kubernetes/complete-demo.yaml");
+    let (text, _) = import(&[path.to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(ws.services.len(), 14);
+    assert!(ws.services.iter().all(|s| s.id.namespace == "sock-shop"));
+    assert_eq!(
+        edges(&ws),
+        set(&[
+            "catalogue -> zipkin",
+            "payment -> zipkin",
+            "user -> user-db",
+            "user -> zipkin",
+        ])
+    );
+    let front: Vec<(u16, u16)> = ws
+        .services
+        .iter()
+        .find(|s| s.id.name == "front-end")
+        .unwrap()
+        .ports
+        .iter()
+        .map(|p| (p.port, p.target))
+        .collect();
+    assert_eq!(front, [(80, 8079)]);
+    // The retired extensions/v1beta1 Deployments are read, and the file says so.
+    assert!(
+        text.contains("14 × Deployment (extensions/v1beta1) read as apps/v1"),
+        "{text}"
+    );
+    assert!(text.contains("Service front-end is a NodePort"));
+}
+
+#[test]
+fn imported_manifests_pass_the_conformance_suite() {
+    let cases = [
+        "online-boutique/kubernetes-manifests",
+        "voting-app/k8s",
+        "kube-shop/shop.yaml",
+        "sock-shop/kubernetes/complete-demo.yaml",
+    ]
+    .iter()
+    .map(|c| {
+        let text = import(&[fixture(c).to_str().unwrap()]).0;
+        (c.to_string(), load_text(&text))
+    })
+    .collect();
+    let failures = conform(cases);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn bad_manifests_are_refused_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.yaml");
+    std::fs::write(
+        &p,
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ok\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  replicas: many\n",
+    )
+    .unwrap();
+    let e = refused(dir.path(), &[p.to_str().unwrap()]);
+    assert!(
+        e.contains("Deployment \"x\" does not follow the Kubernetes schema"),
+        "{e}"
+    );
+    assert!(e.contains("bad.yaml:6:1"), "{e}");
+    std::fs::write(
+        &p,
+        "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\nkey: [\n",
+    )
+    .unwrap();
+    let e = refused(dir.path(), &[p.to_str().unwrap()]);
+    assert!(e.contains("invalid YAML") && e.contains("bad.yaml:"), "{e}");
+}
+
+#[test]
+fn backstage_catalog_matches_its_relations() {
+    let (text, stderr) = import(&[fixture("backstage-example/catalog-info.yaml")
+        .to_str()
+        .unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(
+        ws.services
+            .iter()
+            .map(|s| s.id.to_string())
+            .collect::<BTreeSet<_>>(),
+        set(&[
+            "artists/artist-lookup",
+            "artists/www-artist",
+            "backstage-example/wayback-archive",
+            "backstage-example/wayback-search",
+            "playback/playback-order",
+            "playback/podcast-api",
+        ])
+    );
+    assert_eq!(
+        edges(&ws),
+        set(&[
+            "wayback-search -> wayback-archive",
+            "www-artist -> artist-lookup"
+        ])
+    );
+    let svc = |n: &str| ws.services.iter().find(|s| s.id.name == n).unwrap();
+    // Owner → team, domain → namespace with its owner and description.
+    assert_eq!(svc("podcast-api").team.as_deref(), Some("team-b"));
+    assert_eq!(ws.namespaces["artists"].team.as_deref(), Some("team-a"));
+    assert_eq!(
+        ws.namespaces["artists"].description,
+        "Everything related to artists"
+    );
+    assert_eq!(svc("artist-lookup").description, "Artist Lookup");
+    // The Resource dependency is an egress need with its reason, not a silent drop.
+    assert!(
+        text.contains("# egress needed, address unknown: Resource artists-db (database): Stores artist details"),
+        "{text}"
+    );
+    assert!(stderr.contains("playback-lib: a Component of type \"library\""));
+    assert!(stderr.contains("playback-order: owned by user:guest, not a Group"));
+    // Ports are guesses and say so.
+    assert!(text.contains("guess: the catalog has no ports"));
+}
+
+#[cfg(unix)]
+#[test]
+fn catalog_locations_never_leave_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog");
+    std::fs::create_dir(&catalog).unwrap();
+    let entity = |name: &str| {
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: service\n  owner: team-x\n"
+        )
+    };
+    std::fs::write(dir.path().join("outside.yaml"), entity("outside")).unwrap();
+    std::fs::write(catalog.join("inside.yaml"), entity("inside")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("outside.yaml"), catalog.join("link.yaml")).unwrap();
+    let absolute = dir.path().join("outside.yaml");
+    std::fs::write(
+        catalog.join("catalog-info.yaml"),
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: x\nspec:\n  targets:\n    - ./inside.yaml\n    - ../outside.yaml\n    - {}\n    - ./link.yaml\n    - https://example.com/catalog-info.yaml\n    - ./catalog-info.yaml\n",
+            absolute.display()
+        ),
+    )
+    .unwrap();
+    let (text, stderr) = import(&[catalog.join("catalog-info.yaml").to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(names(&ws), set(&["inside"]));
+    assert!(
+        stderr.contains("\"../outside.yaml\" points outside"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("is an absolute path"), "{stderr}");
+    assert!(
+        stderr.contains("\"./link.yaml\" points outside"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("https://example.com/catalog-info.yaml is not a file here"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn imported_catalog_passes_the_conformance_suite() {
+    let text = import(&[fixture("backstage-example/catalog-info.yaml")
+        .to_str()
+        .unwrap()])
+    .0;
+    let failures = conform(vec![("backstage example".into(), load_text(&text))]);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn init_from_asks_only_what_the_import_could_not_know() {
+    use k8s_advisor::import::{Options, followup, read_inputs, resolve};
+    use k8s_advisor::policy::Policy;
+    use k8s_advisor::prompt::Script;
+
+    let policy = Policy::load(None).unwrap();
+    let (inputs, _) = read_inputs(&[fixture("voting-app/compose.yaml")]).unwrap();
+    let resolved = resolve(&inputs, &Options::default()).unwrap();
+    let mut script = Script::new([
+        "gke (Google Kubernetes Engine)", // no platform in a Compose file
+        "voting",                         // team of the one domain
+        "n",                              // infrastructure-control
+        "y",                              // hybrid-cloud
+    ]);
+    let (text, verdict) = followup::ask(
+        &mut script,
+        resolved,
+        &policy,
+        Path::new("k8s-advisor.toml"),
+    )
+    .unwrap();
+    // Exactly four questions: the criteria the model judges (services, calls, teams) are not asked.
+    let asked: Vec<&String> = script
+        .transcript
+        .iter()
+        .filter(|t| !t.starts_with("Imported "))
+        .collect();
+    assert_eq!(asked.len(), 4, "{asked:?}");
+    assert!(
+        asked[1].starts_with("Team that owns domain voting-app (db, redis, result, vote, worker)")
+    );
+    let ws = load_text(&text);
+    assert_eq!(ws.project.platform.as_str(), "gke");
+    assert_eq!(ws.namespaces["voting-app"].team.as_deref(), Some("voting"));
+    assert!(!ws.answers["infrastructure-control"].value);
+    assert!(ws.answers["hybrid-cloud"].value);
+    assert_eq!(edges(&ws).len(), 4, "the imported calls are kept");
+    assert!(!verdict.criteria.is_empty());
+}
+
+#[test]
+fn init_from_without_a_terminal_points_to_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k8s-advisor.toml");
+    let compose = fixture("voting-app/compose.yaml");
+    let output = bin()
+        .args(["init", "--from"])
+        .arg(&compose)
+        .arg("-w")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("k8s-advisor import PATH"));
+    assert!(!out.exists());
+    let output = bin()
+        .args(["init", "--non-interactive", "--from"])
+        .arg(&compose)
+        .arg("-w")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        names(&load_text(&std::fs::read_to_string(&out).unwrap())).len(),
+        5
+    );
+}
+
+/// A random service: name, exposed ports, environment, indexes of the services it depends on.
+type RandomService = (String, Vec<u16>, Vec<(String, String)>, Vec<usize>);
+
+/// A Compose project from random parts: names and values with any printable characters
+/// (collisions after sanitising included), ports, dependencies and environment values that
+/// name other services.
+fn random_compose(services: &[RandomService]) -> String {
+    use serde_yaml_ng::{Mapping, Value};
+    let names: Vec<&String> = services.iter().map(|s| &s.0).collect();
+    let mut all = Mapping::new();
+    for (name, ports, env, deps) in services {
+        let mut svc = Mapping::new();
+        svc.insert(
+            "image".into(),
+            format!("registry.example.com/{}:1", name.len()).into(),
+        );
+        svc.insert(
+            "expose".into(),
+            Value::Sequence(ports.iter().map(|p| Value::from(p.to_string())).collect()),
+        );
+        let mut environment = Mapping::new();
+        for (i, (k, v)) in env.iter().enumerate() {
+            // Every other value names another service, as a URL with a port.
+            let v = match deps.get(i) {
+                Some(d) if i % 2 == 0 => format!("http://{}:{}/{v}", names[d % names.len()], 1 + i),
+                _ => v.clone(),
+            };
+            environment.insert(Value::from(k.clone()), Value::from(v));
+        }
+        svc.insert("environment".into(), Value::Mapping(environment));
+        svc.insert(
+            "depends_on".into(),
+            Value::Sequence(
+                deps.iter()
+                    .map(|d| Value::from(names[d % names.len()].clone()))
+                    .collect(),
+            ),
+        );
+        all.insert(Value::from(name.clone()), Value::Mapping(svc));
+    }
+    let mut top = Mapping::new();
+    top.insert("services".into(), Value::Mapping(all));
+    serde_yaml_ng::to_string(&Value::Mapping(top)).unwrap()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Whatever the names and values, import never panics and what it drafts loads.
+    #[test]
+    fn random_compose_projects_import_into_valid_workspaces(
+        services in proptest::collection::vec(
+            (
+                "(\\PC{1,12}|web|Web|WEB|a_b|a-b|[0-9]{1,3})",
+                proptest::collection::vec(1u16..=65535, 0..3),
+                proptest::collection::vec(("[A-Z_]{1,8}|\\PC{1,8}", "\\PC{0,30}"), 0..4),
+                proptest::collection::vec(0usize..8, 0..3),
+            ),
+            1..7,
+        )
+    ) {
+        use k8s_advisor::import::{Input, Options, import};
+        let text = random_compose(&services);
+        let input = Input {
+            source: k8s_advisor::diagnostic::Source::new("compose.yaml", text.clone()),
+            dir: None,
+        };
+        let options = Options { fallback_project: "random".into(), ..Options::default() };
+        let (drafted, _) = import(&[input], &options).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+        let policy = k8s_advisor::policy::Policy::load(None).unwrap();
+        let source = k8s_advisor::diagnostic::Source::new("k8s-advisor.toml", drafted.clone());
+        let ws = match k8s_advisor::workspace::parse(&source, &policy.criterion_ids()) {
+            Ok(ws) => ws,
+            Err(e) => panic!("{e:?}\ninput:\n{text}\ndrafted:\n{drafted}"),
+        };
+        // Every service is kept, however its name had to change.
+        let distinct: BTreeSet<&String> = services.iter().map(|s| &s.0).collect();
+        proptest::prop_assert_eq!(ws.services.len(), distinct.len());
+    }
+}
+
+#[test]
+fn the_drafted_file_reads_like_this() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k8s-advisor.toml");
+    let output = bin()
+        .args(["import", "tests/import/voting-app/compose.yaml", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!("voting-app-compose", std::fs::read_to_string(&out).unwrap());
+    insta::assert_snapshot!(
+        "voting-app-compose-summary",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_refusal_reads_like_this() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("compose.yaml");
+    std::fs::write(
+        &path,
+        "# old\nversion: '1'\nservices:\n  web:\n    image: x\n",
+    )
+    .unwrap();
+    let output = bin()
+        .current_dir(dir.path())
+        .args(["import", "compose.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!dir.path().join("k8s-advisor.toml").exists());
+    insta::assert_snapshot!(
+        "unknown-compose-version",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn what_the_workspace_would_refuse_is_listed_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    // A reservation above its limit, and replicas beyond the workspace's range.
+    let compose = dir.path().join("compose.yaml");
+    std::fs::write(
+        &compose,
+        "services:\n  api:\n    image: a\n    expose: [\"80\"]\n    deploy:\n      replicas: 20000\n      resources:\n        limits: {cpus: '0.5', memory: 64M}\n        reservations: {cpus: '1', memory: 32M}\n",
+    )
+    .unwrap();
+    let (text, stderr) = import(&[compose.to_str().unwrap()]);
+    let ws = load_text(&text);
+    let api = &ws.services[0];
+    assert_eq!(api.replicas, 1);
+    assert!(api.resources.requests.cpu.is_none());
+    assert_eq!(
+        api.resources.requests.memory.as_ref().unwrap().as_str(),
+        "32Mi"
+    );
+    assert!(
+        stderr.contains("cpu request 1 is above its limit 500m"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("20000 replicas is more than the workspace allows"),
+        "{stderr}"
+    );
+    // One Service in front of two Deployments (a canary): both kept, the clash listed.
+    let kube = dir.path().join("canary.yaml");
+    let deployment = |name: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  selector:\n    matchLabels: {{app: shop}}\n  template:\n    metadata:\n      labels: {{app: shop}}\n    spec:\n      containers:\n        - name: c\n          image: shop:1\n"
+        )
+    };
+    std::fs::write(
+        &kube,
+        format!(
+            "{}---\n{}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: shop\nspec:\n  selector: {{app: shop}}\n  ports:\n    - port: 80\n",
+            deployment("shop-stable"),
+            deployment("shop-canary")
+        ),
+    )
+    .unwrap();
+    let (text, stderr) = import(&[kube.to_str().unwrap()]);
+    assert_eq!(names(&load_text(&text)), set(&["shop", "shop-2"]));
+    assert!(
+        stderr.contains("Service shop selects several workloads (shop-stable, shop-canary)"),
+        "{stderr}"
+    );
+}
+
+/// `init --from` through a pseudo-terminal: the import happens, then the real dialoguer screens
+/// ask only the follow-up questions.
+#[test]
+fn init_from_through_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("k8s-advisor");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.current_dir(dir.path())
+        .args(["init", "--from"])
+        .arg(fixture("voting-app/compose.yaml"))
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1");
+    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+    let settle = || std::thread::sleep(std::time::Duration::from_millis(150));
+    let step = |p: &mut rexpect::session::PtySession, prompt: &str, keys: &str| {
+        p.exp_string(prompt)
+            .unwrap_or_else(|e| panic!("waiting for {prompt:?}: {e}"));
+        settle();
+        p.send(keys).unwrap();
+        p.flush().unwrap();
+    };
+    step(&mut p, "Where will the cluster run?", "\r");
+    step(&mut p, "Team that owns domain voting-app", "votes\r");
+    step(&mut p, "?", "\r");
+    step(&mut p, "?", "\r");
+    p.exp_string("Wrote k8s-advisor.toml").unwrap();
+    p.exp_eof().unwrap();
+    let ws = load_text(&std::fs::read_to_string(dir.path().join("k8s-advisor.toml")).unwrap());
+    assert_eq!(ws.namespaces["voting-app"].team.as_deref(), Some("votes"));
+    assert_eq!(edges(&ws).len(), 4);
+    assert_eq!(ws.answers.len(), 2);
+}
+
+#[test]
+fn ambiguous_hosts_and_system_namespaces_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    // `db` exists in two namespaces; a caller in a third cannot say which.
+    let workload = |name: &str, ns: &str, env: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers:\n        - name: c\n          image: x:1\n          env: [{{name: DB_HOST, value: \"{env}\"}}]\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  selector: {{app: {name}}}\n  ports: [{{port: 5432}}]\n"
+        )
+    };
+    let path = dir.path().join("k8s.yaml");
+    std::fs::write(
+        &path,
+        [
+            workload("db", "orders", "none"),
+            workload("db", "billing", "none"),
+            workload("api", "web", "db"),
+            workload("worker", "orders", "db"),
+        ]
+        .join("---\n"),
+    )
+    .unwrap();
+    let (text, stderr) = import(&[path.to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert!(
+        stderr.contains("api: host db is ambiguous (billing/db, orders/db)"),
+        "{stderr}"
+    );
+    // Within its own namespace the bare name is clear.
+    assert_eq!(edges(&ws), set(&["worker -> db"]));
+    // Backstage: a System without a Domain names the namespace.
+    let catalog = dir.path().join("catalog-info.yaml");
+    std::fs::write(
+        &catalog,
+        "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: {name: shop, description: The shop}\nspec: {owner: group:sales}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: cart}\nspec: {type: service, owner: sales, system: shop}\n",
+    )
+    .unwrap();
+    let ws = load_text(&import(&[catalog.to_str().unwrap()]).0);
+    assert_eq!(ws.services[0].id.to_string(), "shop/cart");
+    assert_eq!(ws.namespaces["shop"].team.as_deref(), Some("sales"));
+    assert_eq!(ws.namespaces["shop"].description, "The shop");
+}
