@@ -57,6 +57,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Write the Markdown architecture decision record
     Record(RecordArgs),
+    /// Check any manifests' NetworkPolicies against the design; exit 1 on error-level findings
+    Verify(VerifyArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -191,6 +193,32 @@ pub struct RecordArgs {
     /// Rewrite our record even if someone edited it (its status and date are kept)
     #[arg(long)]
     pub force: bool,
+}
+
+/// `verify` options.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Manifest files or folders (read recursively for *.yaml and *.yml), or `-` for standard
+    /// input [default: the generated folder k8s, beside the workspace file]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
+    pub format: VerifyFormat,
+    /// Print the connectivity itself instead of comparing it with the workspace
+    #[arg(long)]
+    pub connectivity: bool,
+}
+
+/// Formats of the verify report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyFormat {
+    /// Findings grouped by namespace, for people
+    Text,
+    /// JSON for scripts
+    Json,
+    /// SARIF 2.1.0 for code scanning (not with --connectivity)
+    Sarif,
 }
 
 /// `completions` options.

@@ -33,6 +33,7 @@ pub mod span;
 pub mod text;
 pub mod tomlfile;
 pub mod tomlkeys;
+pub mod verify;
 pub mod workspace;
 
 pub use diagnostic::Error;

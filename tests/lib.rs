@@ -15,3 +15,4 @@ mod injection;
 mod random_model;
 mod record;
 mod support;
+mod verify;

@@ -8,6 +8,7 @@ mod graph;
 mod import;
 mod init;
 mod record;
+mod verify;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -138,6 +139,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Graph(args) => graph::run(&cli, args),
         Command::Generate(args) => generate::run(&cli, args),
         Command::Record(args) => record::run(&cli, args),
+        Command::Verify(args) => verify::run(&cli, args),
         Command::Completions(args) => {
             let mut out = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "k8s-advisor", &mut out);

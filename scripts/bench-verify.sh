@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Times `k8s-advisor verify` on the contract's big model (5,000 services, 200 namespaces,
+# 25,000 calls): the layout `generate` writes, verified against its workspace (wall time and
+# peak memory from /usr/bin/time -v). Then the same connectivity question asked of our engine
+# and of network-config-analyzer (nca) on 100 and 300 services, side by side.
+# Runs the criterion benchmark of the stages too unless --no-criterion is given.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+cargo build --release --locked --quiet
+bin=target/release/k8s-advisor
+nca=.tools/venv/bin/nca
+[ -x "$nca" ] || scripts/install-tools.sh
+
+measure() {
+  local label="$1"; shift
+  local code=0
+  /usr/bin/time -v "$@" >/dev/null 2>"$work/time.txt" || code=$?
+  local wall rss
+  wall="$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$work/time.txt")"
+  rss="$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt")"
+  printf '%-40s wall %-8s max RSS %6d MB  exit %d\n' "$label" "$wall" "$((rss / 1024))" "$code"
+}
+
+model() {
+  local services="$1" dir="$work/$1"
+  mkdir -p "$dir"
+  K8S_ADVISOR_BENCH_SERVICES="$services" K8S_ADVISOR_BENCH_WORKSPACE="$dir/k8s-advisor.toml" \
+    cargo bench --locked --quiet --bench verify
+  "$bin" -q -w "$dir/k8s-advisor.toml" generate --no-record >/dev/null
+}
+
+model 5000
+measure "verify, 5000 services (vs workspace)" "$bin" -w "$work/5000/k8s-advisor.toml" verify
+measure "verify --connectivity, 5000 services" "$bin" verify --connectivity --format json "$work/5000/k8s"
+
+for n in 100 300; do
+  model "$n"
+  kubectl kustomize "$work/$n/k8s" >"$work/$n/built.yaml"
+  measure "verify --connectivity, $n services" "$bin" verify --connectivity --format json "$work/$n/built.yaml"
+  measure "nca --connectivity, $n services" "$nca" --connectivity -r "$work/$n/built.yaml" \
+    -o txt_no_fw_rules -f "$work/$n/nca.txt"
+done
+
+if [ "${1:-}" != "--no-criterion" ]; then
+  cargo bench --locked --bench verify
+fi

@@ -1,0 +1,60 @@
+//! `k8s-advisor verify`: read manifests, compute their connectivity, and either print it
+//! (`--connectivity`) or compare it with the workspace. Exits 1 on error-level findings.
+
+use std::path::Path;
+
+use super::{Context, current_dir, print};
+use crate::cli::{Cli, VerifyArgs, VerifyFormat};
+use crate::diagnostic::Error;
+use crate::report;
+use crate::severity::Severity;
+use crate::verify::compare::compare;
+use crate::verify::engine::Analysis;
+use crate::verify::read::{Input, read_inputs};
+use crate::verify::render;
+
+pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
+    if args.connectivity && args.format == VerifyFormat::Sarif {
+        return Err(Error::usage(
+            "--connectivity has no SARIF form",
+            "use --format text or --format json with --connectivity",
+        ));
+    }
+    // The workspace is needed to compare, and to find the default folder.
+    let ctx = if args.connectivity && !args.paths.is_empty() {
+        None
+    } else {
+        Some(Context::load(cli)?)
+    };
+    let inputs: Vec<Input> = if args.paths.is_empty() {
+        let root = ctx.as_ref().map(|c| c.root.clone()).unwrap_or_default();
+        vec![Input::Path(root.join("k8s"))]
+    } else {
+        args.paths.iter().map(|p| Input::parse(p)).collect()
+    };
+    let (manifests, _) = read_inputs(&inputs, &mut std::io::stdin().lock())?;
+    let analysis = Analysis::new(&manifests);
+    let Some(ctx) = ctx.filter(|_| !args.connectivity) else {
+        let text = match args.format {
+            VerifyFormat::Json => render::connectivity_json(&analysis),
+            _ => render::connectivity_text(&analysis),
+        };
+        print(&text)?;
+        return Ok(0);
+    };
+    let findings = compare(&analysis, &ctx.workspace);
+    let text = match args.format {
+        VerifyFormat::Text => render::findings_text(&findings, super::use_color(cli.color, true)),
+        VerifyFormat::Json => render::findings_json(&findings),
+        VerifyFormat::Sarif => {
+            let cwd = current_dir()?;
+            render::findings_sarif(&findings, &|path: &Path| {
+                report::check::artifact_uri(path, &cwd)
+            })
+        }
+    };
+    print(&text)?;
+    Ok(u8::from(
+        findings.iter().any(|f| f.severity() == Severity::Error),
+    ))
+}

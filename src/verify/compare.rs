@@ -1,0 +1,772 @@
+//! Analyse stage of `verify`: the manifests' connectivity compared with the workspace's design.
+//! Produces findings, each naming the workloads, ports and — where one exists — the
+//! NetworkPolicy rule responsible. Pure: no I/O, no rendering.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::model::{Call, Expose, Service, ServiceId, Workspace};
+use crate::severity::Severity;
+use crate::verify::engine::{Analysis, Direction, RuleRef};
+use crate::verify::manifest::Manifests;
+use crate::verify::sets::{AddrSet, PROTOCOLS, PortSet};
+
+/// The kinds of findings, in report order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// A declared call whose callee ports are not all allowed.
+    BlockedCall,
+    /// Traffic allowed that the model does not declare.
+    UndeclaredFlow,
+    /// A `public`/`internal` service not reachable from its sources, or reachable from
+    /// elsewhere.
+    ExposureMismatch,
+    /// No policy isolates the workload in a direction.
+    UnisolatedWorkload,
+    /// A workload the model does not know.
+    UnmodeledWorkload,
+    /// A service without a workload in the manifests.
+    MissingWorkload,
+}
+
+impl Kind {
+    /// Every kind, in report order.
+    pub const ALL: [Kind; 6] = [
+        Kind::BlockedCall,
+        Kind::UndeclaredFlow,
+        Kind::ExposureMismatch,
+        Kind::UnisolatedWorkload,
+        Kind::UnmodeledWorkload,
+        Kind::MissingWorkload,
+    ];
+
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::BlockedCall => "blocked-call",
+            Kind::UndeclaredFlow => "undeclared-flow",
+            Kind::ExposureMismatch => "exposure-mismatch",
+            Kind::UnisolatedWorkload => "unisolated-workload",
+            Kind::UnmodeledWorkload => "unmodeled-workload",
+            Kind::MissingWorkload => "missing-workload",
+        }
+    }
+
+    /// How serious it is.
+    pub fn severity(self) -> Severity {
+        match self {
+            Kind::BlockedCall | Kind::UndeclaredFlow | Kind::ExposureMismatch => Severity::Error,
+            Kind::UnisolatedWorkload | Kind::UnmodeledWorkload | Kind::MissingWorkload => {
+                Severity::Warning
+            }
+        }
+    }
+
+    /// One sentence on what the kind means, for SARIF rules.
+    pub fn description(self) -> &'static str {
+        match self {
+            Kind::BlockedCall => {
+                "A call the workspace declares is not allowed by the NetworkPolicies on all of the callee's ports."
+            }
+            Kind::UndeclaredFlow => {
+                "The NetworkPolicies allow traffic between modelled workloads, or from a workload to outside addresses, that the workspace does not declare."
+            }
+            Kind::ExposureMismatch => {
+                "A service's reachability from outside the cluster differs from its declared `expose`."
+            }
+            Kind::UnisolatedWorkload => {
+                "No NetworkPolicy selects the workload for ingress or for egress, so everything is allowed in that direction."
+            }
+            Kind::UnmodeledWorkload => {
+                "A workload in the manifests has no service in the workspace."
+            }
+            Kind::MissingWorkload => "A service of the workspace has no workload in the manifests.",
+        }
+    }
+}
+
+/// A NetworkPolicy rule named by a finding.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Responsible {
+    /// `namespace/name` of the policy.
+    pub policy: String,
+    /// `ingress` or `egress` rule, and its 1-based position; `None` when the policy as a
+    /// whole is meant (it isolates the pod and none of its rules allow the traffic).
+    pub rule: Option<(Direction, usize)>,
+    /// Where the policy is written.
+    pub file: PathBuf,
+    /// Line where its document starts.
+    pub line: usize,
+}
+
+/// One difference between manifests and design.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// What kind.
+    pub kind: Kind,
+    /// The namespace the finding is reported under.
+    pub namespace: String,
+    /// The workloads or services concerned, as `namespace/name`.
+    pub workloads: Vec<String>,
+    /// The ports concerned (empty when not about ports).
+    pub ports: PortSet,
+    /// Outside addresses concerned, as CIDRs.
+    pub cidrs: Vec<String>,
+    /// The policy rules responsible, when any.
+    pub policies: Vec<Responsible>,
+    /// One sentence.
+    pub message: String,
+    /// Where to point: a manifest (or the workspace for a missing workload) and a line.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+}
+
+impl Finding {
+    /// The severity of its kind.
+    pub fn severity(&self) -> Severity {
+        self.kind.severity()
+    }
+}
+
+/// Namespaces that belong to Kubernetes itself; the model cannot hold them.
+fn is_system(namespace: &str) -> bool {
+    namespace.starts_with("kube-")
+}
+
+/// Compares the manifests' connectivity with the workspace. Findings are sorted by namespace,
+/// kind, workloads and message.
+pub fn compare(analysis: &Analysis<'_>, workspace: &Workspace) -> Vec<Finding> {
+    let m = analysis.manifests();
+    let mut c = Comparer {
+        analysis,
+        m,
+        ws: workspace,
+        findings: Vec::new(),
+    };
+    let (service_of, workloads_of) = c.map_workloads();
+    c.unmodeled_and_missing(&service_of, &workloads_of);
+    c.unisolated();
+    c.blocked_calls(&workloads_of);
+    c.undeclared(&service_of);
+    c.exposure(&workloads_of);
+    let mut findings = c.findings;
+    findings.sort_by(|a, b| {
+        (&a.namespace, a.kind, &a.workloads, &a.message).cmp(&(
+            &b.namespace,
+            b.kind,
+            &b.workloads,
+            &b.message,
+        ))
+    });
+    findings.dedup();
+    findings
+}
+
+struct Comparer<'a, 'm> {
+    analysis: &'a Analysis<'m>,
+    m: &'m Manifests,
+    ws: &'a Workspace,
+    findings: Vec<Finding>,
+}
+
+impl Comparer<'_, '_> {
+    /// The service of each workload (by namespace and name, else its `app` or
+    /// `app.kubernetes.io/name` label), and the workloads of each service.
+    #[allow(clippy::type_complexity)]
+    fn map_workloads(&self) -> (Vec<Option<usize>>, BTreeMap<usize, Vec<usize>>) {
+        let index: BTreeMap<&ServiceId, usize> = self
+            .ws
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (&s.id, i))
+            .collect();
+        let mut service_of = Vec::with_capacity(self.m.workloads.len());
+        let mut workloads_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (w, workload) in self.m.workloads.iter().enumerate() {
+            let names = [
+                Some(workload.name.as_str()),
+                workload.labels.get("app").map(String::as_str),
+                workload
+                    .labels
+                    .get("app.kubernetes.io/name")
+                    .map(String::as_str),
+            ];
+            let found = names.into_iter().flatten().find_map(|name| {
+                index
+                    .get(&ServiceId::new(workload.namespace.clone(), name))
+                    .copied()
+            });
+            if let Some(s) = found {
+                workloads_of.entry(s).or_default().push(w);
+            }
+            service_of.push(found);
+        }
+        (service_of, workloads_of)
+    }
+
+    fn workload_finding(&self, kind: Kind, w: usize, message: String) -> Finding {
+        let workload = &self.m.workloads[w];
+        Finding {
+            kind,
+            namespace: workload.namespace.clone(),
+            workloads: vec![workload.id()],
+            ports: PortSet::none(),
+            cidrs: Vec::new(),
+            policies: Vec::new(),
+            message,
+            file: workload.origin.file.clone(),
+            line: workload.origin.line,
+        }
+    }
+
+    fn unmodeled_and_missing(
+        &mut self,
+        service_of: &[Option<usize>],
+        workloads_of: &BTreeMap<usize, Vec<usize>>,
+    ) {
+        for (w, service) in service_of.iter().enumerate() {
+            let workload = &self.m.workloads[w];
+            if service.is_none() && !is_system(&workload.namespace) {
+                let f = self.workload_finding(
+                    Kind::UnmodeledWorkload,
+                    w,
+                    format!(
+                        "{} {} is not a service of the workspace (matched by namespace and name, `app` or `app.kubernetes.io/name` label)",
+                        workload.kind,
+                        workload.id()
+                    ),
+                );
+                self.findings.push(f);
+            }
+        }
+        for (s, service) in self.ws.services.iter().enumerate() {
+            if !workloads_of.contains_key(&s) {
+                self.findings.push(Finding {
+                    kind: Kind::MissingWorkload,
+                    namespace: service.id.namespace.clone(),
+                    workloads: vec![service.id.to_string()],
+                    ports: PortSet::none(),
+                    cidrs: Vec::new(),
+                    policies: Vec::new(),
+                    message: format!("service {} has no workload in the manifests", service.id),
+                    file: self.ws.source.path().to_path_buf(),
+                    line: self.ws.line_of(service.span),
+                });
+            }
+        }
+    }
+
+    fn unisolated(&mut self) {
+        for (w, workload) in self.m.workloads.iter().enumerate() {
+            if is_system(&workload.namespace) {
+                continue;
+            }
+            for direction in [Direction::Ingress, Direction::Egress] {
+                if !self.analysis.isolated(w, direction) {
+                    let f = self.workload_finding(
+                        Kind::UnisolatedWorkload,
+                        w,
+                        format!(
+                            "no NetworkPolicy selects {} for {}: all {} traffic is allowed",
+                            workload.id(),
+                            direction.as_str(),
+                            direction.as_str()
+                        ),
+                    );
+                    self.findings.push(f);
+                }
+            }
+        }
+    }
+
+    fn responsible(&self, rule: RuleRef) -> Responsible {
+        let (p, direction, r) = rule;
+        let policy = &self.m.policies[p];
+        Responsible {
+            policy: format!("{}/{}", policy.namespace, policy.name),
+            rule: Some((direction, r + 1)),
+            file: policy.origin.file.clone(),
+            line: policy.origin.line,
+        }
+    }
+
+    fn whole_policy(&self, p: usize) -> Responsible {
+        let policy = &self.m.policies[p];
+        Responsible {
+            policy: format!("{}/{}", policy.namespace, policy.name),
+            rule: None,
+            file: policy.origin.file.clone(),
+            line: policy.origin.line,
+        }
+    }
+
+    /// The ports `from` may send to `to` in one direction alone, and the rules that allow them.
+    fn side(
+        &self,
+        from: usize,
+        to: usize,
+        direction: Direction,
+    ) -> (PortSet, Vec<(RuleRef, PortSet)>) {
+        let subject = if direction == Direction::Ingress {
+            to
+        } else {
+            from
+        };
+        if !self.analysis.isolated(subject, direction) {
+            return (PortSet::all(), Vec::new());
+        }
+        let rules = self.analysis.rules_between(from, to, direction);
+        let mut ports = PortSet::none();
+        for (_, p) in &rules {
+            ports.union_with(p);
+        }
+        (ports, rules)
+    }
+
+    fn blocked_calls(&mut self, workloads_of: &BTreeMap<usize, Vec<usize>>) {
+        for (s, service) in self.ws.services.iter().enumerate() {
+            let Some(callers) = workloads_of.get(&s) else {
+                continue;
+            };
+            for call in &service.calls {
+                let Some(callee) = self.ws.service(&call.to) else {
+                    continue;
+                };
+                // Services are sorted by id.
+                let Ok(t) = self.ws.services.binary_search_by(|x| x.id.cmp(&call.to)) else {
+                    continue;
+                };
+                let Some(callees) = workloads_of.get(&t) else {
+                    continue;
+                };
+                let required = call_ports(call, callee);
+                for &from in callers {
+                    for &to in callees {
+                        let missing = required.difference(&self.analysis.allowed(from, to));
+                        if missing.is_empty() {
+                            continue;
+                        }
+                        self.blocked(from, to, &missing);
+                    }
+                }
+            }
+        }
+    }
+
+    fn blocked(&mut self, from: usize, to: usize, missing: &PortSet) {
+        let (fw, tw) = (&self.m.workloads[from], &self.m.workloads[to]);
+        let mut reasons = Vec::new();
+        let mut policies = Vec::new();
+        for direction in [Direction::Egress, Direction::Ingress] {
+            let (ports, _) = self.side(from, to, direction);
+            let denied = missing.difference(&ports);
+            if denied.is_empty() {
+                continue;
+            }
+            let subject = if direction == Direction::Ingress {
+                to
+            } else {
+                from
+            };
+            let isolating = self.analysis.selecting(subject, direction);
+            let names: Vec<String> = isolating
+                .iter()
+                .map(|&p| {
+                    let policy = &self.m.policies[p];
+                    format!("{}/{}", policy.namespace, policy.name)
+                })
+                .collect();
+            reasons.push(format!(
+                "{} of {} is limited by {} and no rule allows {denied}",
+                direction.as_str(),
+                self.m.workloads[subject].id(),
+                names.join(", ")
+            ));
+            policies.extend(isolating.iter().map(|&p| self.whole_policy(p)));
+        }
+        // A namespace-wide policy can isolate both ends: name it once.
+        let mut seen = std::collections::BTreeSet::new();
+        policies.retain(|p| seen.insert(p.policy.clone()));
+        let (file, line) = policies
+            .first()
+            .map_or((tw.origin.file.clone(), tw.origin.line), |p| {
+                (p.file.clone(), p.line)
+            });
+        self.findings.push(Finding {
+            kind: Kind::BlockedCall,
+            namespace: fw.namespace.clone(),
+            workloads: vec![fw.id(), tw.id()],
+            ports: missing.clone(),
+            cidrs: Vec::new(),
+            policies,
+            message: format!(
+                "declared call {} -> {} is blocked on {missing}: {}",
+                fw.id(),
+                tw.id(),
+                reasons.join("; ")
+            ),
+            file,
+            line,
+        });
+    }
+
+    fn undeclared(&mut self, service_of: &[Option<usize>]) {
+        let connections: Vec<(usize, usize, PortSet)> = self
+            .analysis
+            .connections()
+            .into_iter()
+            .map(|(f, t, p)| (f, t, p.clone()))
+            .collect();
+        for (from, to, ports) in connections {
+            let (Some(sf), Some(st)) = (service_of[from], service_of[to]) else {
+                continue;
+            };
+            let caller = &self.ws.services[sf];
+            let callee = &self.ws.services[st];
+            let mut declared = PortSet::none();
+            for call in caller.calls.iter().filter(|c| c.to == callee.id) {
+                declared.union_with(&call_ports(call, callee));
+            }
+            let extra = ports.difference(&declared);
+            if extra.is_empty() {
+                continue;
+            }
+            let mut policies = Vec::new();
+            let mut unisolated = Vec::new();
+            for direction in [Direction::Egress, Direction::Ingress] {
+                let subject = if direction == Direction::Ingress {
+                    to
+                } else {
+                    from
+                };
+                let (_, rules) = self.side(from, to, direction);
+                if !self.analysis.isolated(subject, direction) {
+                    unisolated.push(format!(
+                        "no policy selects {} for {}",
+                        self.m.workloads[subject].id(),
+                        direction.as_str()
+                    ));
+                    continue;
+                }
+                for (rule, p) in rules {
+                    if !p.intersection(&extra).is_empty() {
+                        policies.push(self.responsible(rule));
+                    }
+                }
+            }
+            policies.sort();
+            policies.dedup();
+            let mut reasons: Vec<String> = policies
+                .iter()
+                .map(|p| {
+                    let (direction, n) = p.rule.unwrap_or((Direction::Ingress, 0));
+                    format!("{} {} rule {n}", p.policy, direction.as_str())
+                })
+                .collect();
+            reasons.extend(unisolated);
+            let (fw, tw) = (&self.m.workloads[from], &self.m.workloads[to]);
+            let (file, line) = policies
+                .first()
+                .map_or((fw.origin.file.clone(), fw.origin.line), |p| {
+                    (p.file.clone(), p.line)
+                });
+            self.findings.push(Finding {
+                kind: Kind::UndeclaredFlow,
+                namespace: fw.namespace.clone(),
+                workloads: vec![fw.id(), tw.id()],
+                ports: extra.clone(),
+                cidrs: Vec::new(),
+                policies,
+                message: format!(
+                    "{} -> {} is allowed on {extra}, which the workspace does not declare (allowed by {})",
+                    fw.id(),
+                    tw.id(),
+                    reasons.join(", ")
+                ),
+                file,
+                line,
+            });
+        }
+        // Egress to outside addresses beyond the declared `egress` entries.
+        for (w, service) in service_of.iter().enumerate() {
+            let Some(s) = service else { continue };
+            let service = &self.ws.services[*s];
+            let mut declared: Vec<(AddrSet, PortSet)> = Vec::new();
+            for e in &service.egress {
+                let mut ports = PortSet::none();
+                if e.ports.is_empty() {
+                    ports = PortSet::all();
+                }
+                for &p in &e.ports {
+                    ports.insert(e.protocol, p, p);
+                }
+                declared.push((AddrSet::net(&e.cidr), ports));
+            }
+            let actual = self.analysis.external(w, Direction::Egress);
+            let extra = excess(&actual, &declared);
+            self.external_finding(
+                w,
+                Direction::Egress,
+                Kind::UndeclaredFlow,
+                extra,
+                |id, what| {
+                    format!("{id} may send {what}, beyond the egress the workspace declares")
+                },
+            );
+        }
+    }
+
+    fn external_finding(
+        &mut self,
+        w: usize,
+        direction: Direction,
+        kind: Kind,
+        extra: Vec<(PortSet, AddrSet)>,
+        message: impl Fn(&str, &str) -> String,
+    ) {
+        let workload = &self.m.workloads[w];
+        // One finding per address set, with every protocol's ports together.
+        let mut merged: BTreeMap<AddrSet, PortSet> = BTreeMap::new();
+        for (ports, addrs) in extra {
+            merged.entry(addrs).or_default().union_with(&ports);
+        }
+        for (addrs, ports) in merged {
+            let cidrs: Vec<String> = addrs.cidrs().iter().map(ToString::to_string).collect();
+            let mut policies: Vec<Responsible> = self
+                .analysis
+                .external_rules(w, direction)
+                .into_iter()
+                .filter(|(_, a, p)| {
+                    !a.intersection(&addrs).is_empty() && !p.intersection(&ports).is_empty()
+                })
+                .map(|(rule, _, _)| self.responsible(rule))
+                .collect();
+            policies.sort();
+            policies.dedup();
+            let what = format!(
+                "{ports} {} {}",
+                if direction == Direction::Egress {
+                    "to"
+                } else {
+                    "from"
+                },
+                short_cidrs(&cidrs)
+            );
+            let mut text = message(&workload.id(), &what);
+            if policies.is_empty() {
+                text.push_str(&format!(
+                    " (no policy selects it for {})",
+                    direction.as_str()
+                ));
+            } else {
+                let names: Vec<String> = policies
+                    .iter()
+                    .map(|p| {
+                        let (d, n) = p.rule.unwrap_or((direction, 0));
+                        format!("{} {} rule {n}", p.policy, d.as_str())
+                    })
+                    .collect();
+                text.push_str(&format!(" (allowed by {})", names.join(", ")));
+            }
+            let (file, line) = policies
+                .first()
+                .map_or((workload.origin.file.clone(), workload.origin.line), |p| {
+                    (p.file.clone(), p.line)
+                });
+            self.findings.push(Finding {
+                kind,
+                namespace: workload.namespace.clone(),
+                workloads: vec![workload.id()],
+                ports,
+                cidrs,
+                policies,
+                message: text,
+                file,
+                line,
+            });
+        }
+    }
+
+    fn exposure(&mut self, workloads_of: &BTreeMap<usize, Vec<usize>>) {
+        for (s, service) in self.ws.services.iter().enumerate() {
+            let Some(ws) = workloads_of.get(&s) else {
+                continue;
+            };
+            let sources = match service.expose {
+                Expose::Cluster => AddrSet::none(),
+                Expose::Public => AddrSet::all(),
+                Expose::Internal => {
+                    let mut set = AddrSet::none();
+                    for c in &self.ws.project.internal_cidrs {
+                        set.insert_net(c);
+                    }
+                    set
+                }
+            };
+            let mut ports = PortSet::none();
+            for p in &service.ports {
+                ports.insert(p.protocol, p.target, p.target);
+            }
+            let declared = if sources.is_empty() || ports.is_empty() {
+                Vec::new()
+            } else {
+                vec![(sources.clone(), ports.clone())]
+            };
+            for &w in ws {
+                let actual = self.analysis.external(w, Direction::Ingress);
+                // Declared sources that cannot reach some port.
+                let unreachable = excess(
+                    &declared
+                        .iter()
+                        .flat_map(|(a, p)| {
+                            PROTOCOLS
+                                .into_iter()
+                                .filter(|proto| !p.ranges(*proto).is_empty())
+                                .map(|proto| {
+                                    let mut only = PortSet::none();
+                                    for (lo, hi) in p.port_ranges(proto) {
+                                        only.insert(proto, lo, hi);
+                                    }
+                                    (proto, only, a.clone())
+                                })
+                        })
+                        .collect::<Vec<_>>(),
+                    &actual
+                        .iter()
+                        .map(|(_, p, a)| (a.clone(), p.clone()))
+                        .collect::<Vec<_>>(),
+                );
+                let expose = service.expose.as_str();
+                let workload = &self.m.workloads[w];
+                for (missing, addrs) in unreachable {
+                    let cidrs: Vec<String> =
+                        addrs.cidrs().iter().map(ToString::to_string).collect();
+                    self.findings.push(Finding {
+                        kind: Kind::ExposureMismatch,
+                        namespace: workload.namespace.clone(),
+                        workloads: vec![workload.id()],
+                        ports: missing.clone(),
+                        message: format!(
+                            "{} is expose = \"{expose}\" but {missing} cannot be reached from {}",
+                            workload.id(),
+                            short_cidrs(&cidrs)
+                        ),
+                        cidrs,
+                        policies: self
+                            .analysis
+                            .selecting(w, Direction::Ingress)
+                            .iter()
+                            .map(|&p| self.whole_policy(p))
+                            .collect(),
+                        file: workload.origin.file.clone(),
+                        line: workload.origin.line,
+                    });
+                }
+                let extra = excess(&actual, &declared);
+                self.external_finding(
+                    w,
+                    Direction::Ingress,
+                    Kind::ExposureMismatch,
+                    extra,
+                    |id, what| format!("{id} is expose = \"{expose}\" but accepts {what}"),
+                );
+            }
+        }
+    }
+}
+
+/// The callee's container ports a call may use.
+fn call_ports(call: &Call, callee: &Service) -> PortSet {
+    let mut set = PortSet::none();
+    for p in call.ports_of(callee) {
+        set.insert(p.protocol, p.target, p.target);
+    }
+    set
+}
+
+/// What `actual` (per protocol: ports and addresses) allows beyond `declared` (address sets
+/// with ports), as (ports, addresses) pieces with one protocol each.
+fn excess(
+    actual: &[(crate::model::Protocol, PortSet, AddrSet)],
+    declared: &[(AddrSet, PortSet)],
+) -> Vec<(PortSet, AddrSet)> {
+    let mut out: BTreeMap<PortSet, AddrSet> = BTreeMap::new();
+    for (protocol, ports, addrs) in actual {
+        // Split the addresses by the declared pieces they meet.
+        let mut rest = addrs.clone();
+        let mut pieces: Vec<(AddrSet, PortSet)> = Vec::new();
+        for (d_addrs, d_ports) in declared {
+            let common = rest.intersection(d_addrs);
+            if common.is_empty() {
+                continue;
+            }
+            pieces.push((common, d_ports.clone()));
+        }
+        // Addresses covered by several declared pieces get the union of their ports.
+        let mut covered = AddrSet::none();
+        for (a, _) in &pieces {
+            covered.union_with(a);
+        }
+        rest = rest.difference(&covered);
+        if !rest.is_empty() {
+            out.entry(only(*protocol, ports))
+                .or_default()
+                .union_with(&rest);
+        }
+        for (a, p_declared) in canonical_pieces(&pieces) {
+            let extra = only(*protocol, ports).difference(&p_declared);
+            if !extra.is_empty() {
+                out.entry(extra).or_default().union_with(&a);
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Splits overlapping (addresses, ports) pieces into disjoint ones with the union of ports.
+fn canonical_pieces(pieces: &[(AddrSet, PortSet)]) -> Vec<(AddrSet, PortSet)> {
+    let mut out: Vec<(AddrSet, PortSet)> = Vec::new();
+    for (addrs, ports) in pieces {
+        let mut rest = addrs.clone();
+        let mut next = Vec::new();
+        for (a, p) in out {
+            let common = a.intersection(&rest);
+            if common.is_empty() {
+                next.push((a, p));
+                continue;
+            }
+            let mut both = p.clone();
+            both.union_with(ports);
+            next.push((a.difference(&common), p));
+            next.push((common.clone(), both));
+            rest = rest.difference(&common);
+        }
+        next.push((rest, ports.clone()));
+        next.retain(|(a, _)| !a.is_empty());
+        out = next;
+    }
+    out
+}
+
+fn only(protocol: crate::model::Protocol, ports: &PortSet) -> PortSet {
+    let mut set = PortSet::none();
+    for (lo, hi) in ports.port_ranges(protocol) {
+        set.insert(protocol, lo, hi);
+    }
+    set
+}
+
+/// At most four CIDRs, then a count.
+fn short_cidrs(cidrs: &[String]) -> String {
+    if cidrs.len() <= 4 {
+        cidrs.join(", ")
+    } else {
+        format!(
+            "{} and {} more blocks",
+            cidrs[..4].join(", "),
+            cidrs.len() - 4
+        )
+    }
+}

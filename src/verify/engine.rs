@@ -1,0 +1,619 @@
+//! Analyse stage of `verify`: the NetworkPolicy engine. From [`Manifests`] it computes which
+//! workload may open connections to which, on which destination ports, and which addresses
+//! outside the cluster's pods each workload may exchange traffic with.
+//!
+//! Semantics are those of `networking.k8s.io/v1`: a pod is isolated in a direction when a
+//! policy of its namespace selects it with that policy type; an isolated pod accepts what the
+//! union of those policies' rules allow; a pod-to-pod connection needs egress allowed at the
+//! source and ingress allowed at the destination; named ports resolve against the destination
+//! pod's container ports.
+//!
+//! Workloads with the same namespace, labels and container ports are indistinguishable to
+//! policies, so they form one group and every selector is evaluated once per group, using a
+//! label index for the common `app=x` selectors. Pure computation: no I/O.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::model::Protocol;
+use crate::verify::manifest::{
+    ContainerPort, Labels, Manifests, Peer, PortRule, Rule, Selector, Workload,
+};
+use crate::verify::sets::{AddrSet, PROTOCOLS, PortSet};
+
+/// A direction of traffic, seen from a workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    /// Traffic into the workload.
+    Ingress,
+    /// Traffic out of the workload.
+    Egress,
+}
+
+impl Direction {
+    /// `ingress` or `egress`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
+/// A rule of a policy: (policy index, direction, rule index).
+pub type RuleRef = (usize, Direction, usize);
+
+/// Test-only deliberate bugs, to prove that the differential tests catch each of them.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mutation {
+    /// Evaluate `NotIn` as `In`.
+    pub wrong_operator: bool,
+    /// Ignore `except` of ipBlocks.
+    pub dropped_except: bool,
+    /// Treat `port`..`endPort` as `port` alone.
+    pub ignored_end_port: bool,
+}
+
+/// The pods with identical namespace, labels and container ports.
+#[derive(Debug, Clone)]
+struct Group<'m> {
+    namespace: &'m str,
+    labels: &'m Labels,
+    ports: &'m [ContainerPort],
+    /// Indices into `Manifests::workloads`, sorted.
+    members: Vec<usize>,
+}
+
+/// External traffic of one group in one direction: address sets with their ports.
+type Pieces = Vec<(AddrSet, PortSet)>;
+
+/// The connectivity of a set of manifests.
+#[derive(Debug)]
+pub struct Analysis<'m> {
+    manifests: &'m Manifests,
+    groups: Vec<Group<'m>>,
+    /// Group of each workload.
+    group_of: Vec<usize>,
+    /// Policies selecting each group for ingress / egress.
+    ingress_policies: Vec<Vec<usize>>,
+    egress_policies: Vec<Vec<usize>>,
+    /// Allowed pod-to-pod ports between groups (source, destination).
+    pairs: BTreeMap<(usize, usize), PortSet>,
+    /// Allowed external traffic per group.
+    external_in: Vec<Pieces>,
+    external_out: Vec<Pieces>,
+    mutation: Mutation,
+}
+
+/// Label index: which items carry `key=value`.
+type Index<'m> = HashMap<(&'m str, &'m str), Vec<usize>>;
+
+fn index<'m>(items: impl Iterator<Item = (usize, &'m Labels)>) -> Index<'m> {
+    let mut index: Index<'m> = HashMap::new();
+    for (i, labels) in items {
+        for (k, v) in labels {
+            index.entry((k.as_str(), v.as_str())).or_default().push(i);
+        }
+    }
+    index
+}
+
+impl<'m> Analysis<'m> {
+    /// Computes the connectivity of `manifests`.
+    pub fn new(manifests: &'m Manifests) -> Self {
+        Analysis::with_mutation(manifests, Mutation::default())
+    }
+
+    /// As [`Analysis::new`], with deliberate bugs for mutation tests.
+    #[doc(hidden)]
+    pub fn with_mutation(manifests: &'m Manifests, mutation: Mutation) -> Self {
+        let mut by_key: BTreeMap<(&str, &Labels, &[ContainerPort]), usize> = BTreeMap::new();
+        let mut groups: Vec<Group<'m>> = Vec::new();
+        let mut group_of = Vec::with_capacity(manifests.workloads.len());
+        for (i, w) in manifests.workloads.iter().enumerate() {
+            let key = (w.namespace.as_str(), &w.labels, w.ports.as_slice());
+            let g = *by_key.entry(key).or_insert_with(|| {
+                groups.push(Group {
+                    namespace: &w.namespace,
+                    labels: &w.labels,
+                    ports: &w.ports,
+                    members: Vec::new(),
+                });
+                groups.len() - 1
+            });
+            groups[g].members.push(i);
+            group_of.push(g);
+        }
+        let mut analysis = Analysis {
+            manifests,
+            ingress_policies: vec![Vec::new(); groups.len()],
+            egress_policies: vec![Vec::new(); groups.len()],
+            external_in: vec![Vec::new(); groups.len()],
+            external_out: vec![Vec::new(); groups.len()],
+            groups,
+            group_of,
+            pairs: BTreeMap::new(),
+            mutation,
+        };
+        analysis.compute();
+        analysis
+    }
+
+    fn matches(&self, selector: &Selector, labels: &Labels) -> bool {
+        if self.mutation.wrong_operator {
+            let mut s = selector.clone();
+            for r in &mut s.requirements {
+                if let crate::verify::manifest::Requirement::NotIn(k, v) = r {
+                    *r = crate::verify::manifest::Requirement::In(k.clone(), v.clone());
+                }
+            }
+            return s.matches(labels);
+        }
+        selector.matches(labels)
+    }
+
+    fn compute(&mut self) {
+        let m = self.manifests;
+        // Groups per namespace, and a label index of groups per namespace.
+        let mut groups_in: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (g, group) in self.groups.iter().enumerate() {
+            groups_in.entry(group.namespace).or_default().push(g);
+        }
+        let namespaces: Vec<(&str, &Labels)> =
+            m.namespaces.iter().map(|(n, l)| (n.as_str(), l)).collect();
+        let ns_index = index(namespaces.iter().map(|(_, l)| *l).enumerate());
+        let group_index: BTreeMap<&str, Index<'m>> = groups_in
+            .iter()
+            .map(|(ns, gs)| (*ns, index(gs.iter().map(|&g| (g, self.groups[g].labels)))))
+            .collect();
+        let empty: Vec<usize> = Vec::new();
+
+        // Which groups each policy selects.
+        for (p, policy) in m.policies.iter().enumerate() {
+            let candidates = groups_in.get(policy.namespace.as_str()).unwrap_or(&empty);
+            for &g in candidates {
+                if self.matches(&policy.selector, self.groups[g].labels) {
+                    if policy.ingress.is_some() {
+                        self.ingress_policies[g].push(p);
+                    }
+                    if policy.egress.is_some() {
+                        self.egress_policies[g].push(p);
+                    }
+                }
+            }
+        }
+
+        // The groups a peer of a policy in `own` matches, memoized per peer.
+        let peer_groups = |this: &Self,
+                           own: &str,
+                           peer_ns: Option<&Selector>,
+                           pods: Option<&Selector>|
+         -> Vec<usize> {
+            let mut out = Vec::new();
+            let selected_ns: Vec<&str> = match peer_ns {
+                None => vec![own],
+                Some(sel) => {
+                    let candidates: Vec<usize> = match sel.required_pair() {
+                        Some(pair) if !this.mutation.wrong_operator => {
+                            ns_index.get(&pair).cloned().unwrap_or_default()
+                        }
+                        _ => (0..namespaces.len()).collect(),
+                    };
+                    candidates
+                        .into_iter()
+                        .filter(|&i| this.matches(sel, namespaces[i].1))
+                        .map(|i| namespaces[i].0)
+                        .collect()
+                }
+            };
+            for ns in selected_ns {
+                let Some(gs) = groups_in.get(ns) else {
+                    continue;
+                };
+                match pods {
+                    None => out.extend(gs.iter().copied()),
+                    Some(sel) => {
+                        let candidates: &[usize] = match sel.required_pair() {
+                            Some(pair) if !this.mutation.wrong_operator => group_index
+                                .get(ns)
+                                .and_then(|ix| ix.get(&pair))
+                                .map_or(&[], Vec::as_slice),
+                            _ => gs,
+                        };
+                        out.extend(
+                            candidates
+                                .iter()
+                                .copied()
+                                .filter(|&g| this.matches(sel, this.groups[g].labels)),
+                        );
+                    }
+                }
+            }
+            out
+        };
+
+        let all_groups: Vec<usize> = (0..self.groups.len()).collect();
+        // Ingress allowed at each destination group, per source group; `None` key = any source.
+        let mut ingress: Vec<HashMap<usize, PortSet>> = vec![HashMap::new(); self.groups.len()];
+        let mut ingress_any: Vec<PortSet> = vec![PortSet::none(); self.groups.len()];
+        for d in 0..self.groups.len() {
+            if self.ingress_policies[d].is_empty() {
+                ingress_any[d] = PortSet::all();
+                self.external_in[d].push((AddrSet::all(), PortSet::all()));
+                continue;
+            }
+            let ports_d = self.groups[d].ports;
+            for p in self.ingress_policies[d].clone() {
+                let policy = &m.policies[p];
+                for rule in policy.ingress.iter().flatten() {
+                    let ports = self.resolve(rule, ports_d);
+                    if ports.is_empty() {
+                        continue;
+                    }
+                    match &rule.peers {
+                        None => {
+                            ingress_any[d].union_with(&ports);
+                            self.external_in[d].push((AddrSet::all(), ports.clone()));
+                        }
+                        Some(peers) => {
+                            for peer in peers {
+                                match peer {
+                                    Peer::Block { cidr, allowed } => {
+                                        let addrs = self.block(cidr, allowed);
+                                        self.external_in[d].push((addrs, ports.clone()));
+                                    }
+                                    Peer::Pods { namespaces, pods } => {
+                                        for s in peer_groups(
+                                            self,
+                                            &policy.namespace,
+                                            namespaces.as_ref(),
+                                            pods.as_ref(),
+                                        ) {
+                                            ingress[d].entry(s).or_default().union_with(&ports);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // Egress allowed at each source group, then intersected with ingress at the destination.
+        for s in 0..self.groups.len() {
+            let mut egress: BTreeMap<usize, PortSet> = BTreeMap::new();
+            // Rules that allow every destination: resolved per destination (named ports).
+            let mut any_rules: Vec<&Rule> = Vec::new();
+            let unisolated = self.egress_policies[s].is_empty();
+            if unisolated {
+                self.external_out[s].push((AddrSet::all(), PortSet::all()));
+            }
+            for p in self.egress_policies[s].clone() {
+                let policy = &m.policies[p];
+                for rule in policy.egress.iter().flatten() {
+                    match &rule.peers {
+                        None => {
+                            any_rules.push(rule);
+                            let ports = self.resolve(rule, &[]);
+                            if !ports.is_empty() {
+                                self.external_out[s].push((AddrSet::all(), ports));
+                            }
+                        }
+                        Some(peers) => {
+                            for peer in peers {
+                                match peer {
+                                    Peer::Block { cidr, allowed } => {
+                                        let ports = self.resolve(rule, &[]);
+                                        if !ports.is_empty() {
+                                            let addrs = self.block(cidr, allowed);
+                                            self.external_out[s].push((addrs, ports));
+                                        }
+                                    }
+                                    Peer::Pods { namespaces, pods } => {
+                                        for d in peer_groups(
+                                            self,
+                                            &policy.namespace,
+                                            namespaces.as_ref(),
+                                            pods.as_ref(),
+                                        ) {
+                                            let ports = self.resolve(rule, self.groups[d].ports);
+                                            if !ports.is_empty() {
+                                                egress.entry(d).or_default().union_with(&ports);
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let destinations: &[usize] = if unisolated || !any_rules.is_empty() {
+                &all_groups
+            } else {
+                &[]
+            };
+            let listed: Vec<usize> = egress.keys().copied().collect();
+            let candidates: BTreeSet<usize> = destinations.iter().chain(&listed).copied().collect();
+            for d in candidates {
+                let mut out = if unisolated {
+                    PortSet::all()
+                } else {
+                    egress.get(&d).cloned().unwrap_or_default()
+                };
+                for rule in &any_rules {
+                    out.union_with(&self.resolve(rule, self.groups[d].ports));
+                }
+                if out.is_empty() {
+                    continue;
+                }
+                let mut inbound = ingress_any[d].clone();
+                if let Some(ports) = ingress[d].get(&s) {
+                    inbound.union_with(ports);
+                }
+                let allowed = out.intersection(&inbound);
+                if !allowed.is_empty() {
+                    self.pairs.insert((s, d), allowed);
+                }
+            }
+        }
+    }
+
+    fn block(&self, cidr: &ipnet::IpNet, allowed: &AddrSet) -> AddrSet {
+        if self.mutation.dropped_except {
+            AddrSet::net(cidr)
+        } else {
+            allowed.clone()
+        }
+    }
+
+    /// The ports a rule allows towards a pod with `ports` (empty for addresses outside the
+    /// cluster's pods, where a named port matches nothing).
+    fn resolve(&self, rule: &Rule, ports: &[ContainerPort]) -> PortSet {
+        resolve_ports(rule, ports, self.mutation)
+    }
+
+    /// The manifests analysed.
+    pub fn manifests(&self) -> &'m Manifests {
+        self.manifests
+    }
+
+    /// The ports `from` may use to open connections to `to` (workload indices).
+    pub fn allowed(&self, from: usize, to: usize) -> PortSet {
+        self.pairs
+            .get(&(self.group_of[from], self.group_of[to]))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// True when some policy selects the workload for `direction`.
+    pub fn isolated(&self, workload: usize, direction: Direction) -> bool {
+        let g = self.group_of[workload];
+        match direction {
+            Direction::Ingress => !self.ingress_policies[g].is_empty(),
+            Direction::Egress => !self.egress_policies[g].is_empty(),
+        }
+    }
+
+    /// The policies that select the workload for `direction`.
+    pub fn selecting(&self, workload: usize, direction: Direction) -> &[usize] {
+        let g = self.group_of[workload];
+        match direction {
+            Direction::Ingress => &self.ingress_policies[g],
+            Direction::Egress => &self.egress_policies[g],
+        }
+    }
+
+    /// Every allowed connection between two different workloads, sorted by source then
+    /// destination.
+    pub fn connections(&self) -> Vec<(usize, usize, &PortSet)> {
+        let mut out = Vec::new();
+        for (&(s, d), ports) in &self.pairs {
+            for &from in &self.groups[s].members {
+                for &to in &self.groups[d].members {
+                    if from != to {
+                        out.push((from, to, ports));
+                    }
+                }
+            }
+        }
+        out.sort_by_key(|&(from, to, _)| (from, to));
+        out
+    }
+
+    /// The external traffic of a workload in one direction: for each protocol, the distinct
+    /// port sets with the exact addresses they hold for.
+    pub fn external(
+        &self,
+        workload: usize,
+        direction: Direction,
+    ) -> Vec<(Protocol, PortSet, AddrSet)> {
+        let g = self.group_of[workload];
+        let pieces = match direction {
+            Direction::Ingress => &self.external_in[g],
+            Direction::Egress => &self.external_out[g],
+        };
+        canonical(pieces)
+    }
+
+    /// The rules through which `from` may reach `to` in `direction` (the egress rules of
+    /// `from`'s policies, or the ingress rules of `to`'s), with the ports each allows.
+    pub fn rules_between(
+        &self,
+        from: usize,
+        to: usize,
+        direction: Direction,
+    ) -> Vec<(RuleRef, PortSet)> {
+        let m = self.manifests;
+        let (subject, other) = match direction {
+            Direction::Ingress => (to, from),
+            Direction::Egress => (from, to),
+        };
+        let other_w = &m.workloads[other];
+        let dest_ports = &m.workloads[to].ports;
+        let mut out = Vec::new();
+        for &p in self.selecting(subject, direction) {
+            let policy = &m.policies[p];
+            let rules = match direction {
+                Direction::Ingress => policy.ingress.as_deref(),
+                Direction::Egress => policy.egress.as_deref(),
+            };
+            for (r, rule) in rules.unwrap_or_default().iter().enumerate() {
+                let hit = match &rule.peers {
+                    None => true,
+                    Some(peers) => peers
+                        .iter()
+                        .any(|peer| self.peer_matches(&policy.namespace, peer, other_w)),
+                };
+                if hit {
+                    let ports = resolve_ports(rule, dest_ports, self.mutation);
+                    if !ports.is_empty() {
+                        out.push(((p, direction, r), ports));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The rules that let external addresses in (or out) for a workload, with their ports.
+    pub fn external_rules(
+        &self,
+        workload: usize,
+        direction: Direction,
+    ) -> Vec<(RuleRef, AddrSet, PortSet)> {
+        let m = self.manifests;
+        let mut out = Vec::new();
+        let dest_ports: &[ContainerPort] = match direction {
+            Direction::Ingress => &m.workloads[workload].ports,
+            Direction::Egress => &[],
+        };
+        for &p in self.selecting(workload, direction) {
+            let policy = &m.policies[p];
+            let rules = match direction {
+                Direction::Ingress => policy.ingress.as_deref(),
+                Direction::Egress => policy.egress.as_deref(),
+            };
+            for (r, rule) in rules.unwrap_or_default().iter().enumerate() {
+                let ports = resolve_ports(rule, dest_ports, self.mutation);
+                if ports.is_empty() {
+                    continue;
+                }
+                let mut addrs = AddrSet::none();
+                match &rule.peers {
+                    None => addrs = AddrSet::all(),
+                    Some(peers) => {
+                        for peer in peers {
+                            if let Peer::Block { cidr, allowed } = peer {
+                                addrs.union_with(&self.block(cidr, allowed));
+                            }
+                        }
+                    }
+                }
+                if !addrs.is_empty() {
+                    out.push(((p, direction, r), addrs, ports));
+                }
+            }
+        }
+        out
+    }
+
+    fn peer_matches(&self, own: &str, peer: &Peer, w: &Workload) -> bool {
+        match peer {
+            Peer::Block { .. } => false,
+            Peer::Pods { namespaces, pods } => {
+                let ns_ok = match namespaces {
+                    None => w.namespace == own,
+                    Some(sel) => self
+                        .manifests
+                        .namespaces
+                        .get(&w.namespace)
+                        .is_some_and(|labels| self.matches(sel, labels)),
+                };
+                ns_ok && pods.as_ref().is_none_or(|sel| self.matches(sel, &w.labels))
+            }
+        }
+    }
+}
+
+/// The ports `rule` allows towards a destination with container `ports`.
+fn resolve_ports(rule: &Rule, ports: &[ContainerPort], mutation: Mutation) -> PortSet {
+    let Some(list) = &rule.ports else {
+        return PortSet::all();
+    };
+    let mut set = PortSet::none();
+    for p in list {
+        match p {
+            PortRule::All(protocol) => set.insert_all(*protocol),
+            PortRule::Range(protocol, lo, hi) => {
+                let hi = if mutation.ignored_end_port { lo } else { hi };
+                set.insert(*protocol, *lo, *hi);
+            }
+            PortRule::Named(protocol, name) => {
+                for c in ports {
+                    if c.protocol == *protocol && c.name.as_deref() == Some(name.as_str()) {
+                        set.insert(*protocol, c.port, c.port);
+                    }
+                }
+            }
+        }
+    }
+    set
+}
+
+/// Groups external pieces into, per protocol, the distinct port sets and the exact address
+/// set each holds for. Sorted by protocol, then ports.
+fn canonical(pieces: &Pieces) -> Vec<(Protocol, PortSet, AddrSet)> {
+    let mut out: BTreeMap<(Protocol, PortSet), AddrSet> = BTreeMap::new();
+    for family in [false, true] {
+        let ranges = |a: &AddrSet| if family { a.v6.clone() } else { a.v4.clone() };
+        // Elementary segments between every boundary of every piece.
+        let mut bounds: BTreeSet<u128> = BTreeSet::new();
+        let mut open_end = false;
+        for (addrs, _) in pieces {
+            for (lo, hi) in ranges(addrs).iter() {
+                bounds.insert(lo);
+                match hi.checked_add(1) {
+                    Some(next) => {
+                        bounds.insert(next);
+                    }
+                    None => open_end = true,
+                }
+            }
+        }
+        let bounds: Vec<u128> = bounds.into_iter().collect();
+        for (i, &lo) in bounds.iter().enumerate() {
+            let hi = match bounds.get(i + 1) {
+                Some(next) => next - 1,
+                None if open_end => u128::MAX,
+                None => continue,
+            };
+            let mut ports = PortSet::none();
+            for (addrs, p) in pieces {
+                if ranges(addrs).covers(lo, hi) {
+                    ports.union_with(p);
+                }
+            }
+            for protocol in PROTOCOLS {
+                let r = ports.ranges(protocol);
+                if r.is_empty() {
+                    continue;
+                }
+                let mut key_ports = PortSet::none();
+                for (a, b) in r.iter() {
+                    key_ports.insert(protocol, a as u16, b as u16);
+                }
+                let entry = out.entry((protocol, key_ports)).or_default();
+                if family {
+                    entry.v6.insert(lo, hi);
+                } else {
+                    entry.v4.insert(lo, hi);
+                }
+            }
+        }
+    }
+    out.into_iter()
+        .map(|((p, ports), addrs)| (p, ports, addrs))
+        .collect()
+}

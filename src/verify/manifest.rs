@@ -1,0 +1,172 @@
+//! Model stage of `verify`: the objects read from manifests, reduced to what the NetworkPolicy
+//! semantics need and validated as the API server would (operators, ports, CIDRs). Later
+//! stages trust these types.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+
+use crate::model::Protocol;
+use crate::verify::sets::AddrSet;
+
+/// Labels of a pod or namespace.
+pub type Labels = BTreeMap<String, String>;
+
+/// Where an object was read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Origin {
+    /// The file as given (or found in a folder); `-` for standard input.
+    pub file: PathBuf,
+    /// 1-based number of the YAML document in the file.
+    pub document: usize,
+    /// 1-based line where the document starts.
+    pub line: usize,
+}
+
+/// Everything `verify` reads from a set of manifests.
+#[derive(Debug, Clone, Default)]
+pub struct Manifests {
+    /// Namespaces by name, with their labels (always including `kubernetes.io/metadata.name`).
+    /// Namespaces that only objects name are here too.
+    pub namespaces: BTreeMap<String, Labels>,
+    /// Every workload, sorted by namespace then name.
+    pub workloads: Vec<Workload>,
+    /// Every NetworkPolicy, sorted by namespace then name.
+    pub policies: Vec<Policy>,
+}
+
+/// A Pod or the pod template of a controller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workload {
+    /// Namespace (`default` when the object names none).
+    pub namespace: String,
+    /// The object's name.
+    pub name: String,
+    /// `Deployment`, `Pod`, ...
+    pub kind: &'static str,
+    /// The pod (template) labels.
+    pub labels: Labels,
+    /// Container ports of every container, sorted.
+    pub ports: Vec<ContainerPort>,
+    /// Where it was read.
+    pub origin: Origin,
+}
+
+impl Workload {
+    /// `namespace/name`.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+/// A port a container listens on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ContainerPort {
+    /// The port number.
+    pub port: u16,
+    /// The transport protocol.
+    pub protocol: Protocol,
+    /// The IANA name a NetworkPolicy can refer to.
+    pub name: Option<String>,
+}
+
+/// A NetworkPolicy after defaulting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Its namespace: it selects pods only there.
+    pub namespace: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// The pods it selects in its namespace.
+    pub selector: Selector,
+    /// Ingress rules when the policy has type Ingress (then the selected pods are isolated for
+    /// ingress); `None` otherwise.
+    pub ingress: Option<Vec<Rule>>,
+    /// Egress rules when the policy has type Egress; `None` otherwise.
+    pub egress: Option<Vec<Rule>>,
+    /// Where it was read.
+    pub origin: Origin,
+}
+
+/// One ingress or egress rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// The other ends; `None` (a missing or empty list) matches every source or destination.
+    pub peers: Option<Vec<Peer>>,
+    /// The destination ports; `None` (a missing or empty list) allows every port.
+    pub ports: Option<Vec<PortRule>>,
+}
+
+/// The other end of a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peer {
+    /// Pods: those matching `pods` (all when `None`) in the namespaces matching `namespaces`
+    /// (the policy's own namespace when `None`).
+    Pods {
+        /// The namespace selector.
+        namespaces: Option<Selector>,
+        /// The pod selector.
+        pods: Option<Selector>,
+    },
+    /// Addresses outside the cluster's pods.
+    Block {
+        /// `ipBlock.cidr`.
+        cidr: IpNet,
+        /// The CIDR minus its `except` blocks: the addresses the peer matches.
+        allowed: AddrSet,
+    },
+}
+
+/// A destination port of a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortRule {
+    /// Every port of the protocol.
+    All(Protocol),
+    /// A number or a range (`port` .. `endPort`).
+    Range(Protocol, u16, u16),
+    /// A named container port of the destination pod.
+    Named(Protocol, String),
+}
+
+/// A label selector.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selector {
+    /// Requirements that must all hold; empty matches everything.
+    pub requirements: Vec<Requirement>,
+}
+
+/// One requirement of a selector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirement {
+    /// The label has one of the values (`matchLabels` is `In` with one value).
+    In(String, Vec<String>),
+    /// The label is absent or has none of the values.
+    NotIn(String, Vec<String>),
+    /// The label is present.
+    Exists(String),
+    /// The label is absent.
+    DoesNotExist(String),
+}
+
+impl Selector {
+    /// True when `labels` satisfy every requirement.
+    pub fn matches(&self, labels: &Labels) -> bool {
+        self.requirements.iter().all(|r| match r {
+            Requirement::In(key, values) => labels.get(key).is_some_and(|v| values.contains(v)),
+            Requirement::NotIn(key, values) => labels.get(key).is_none_or(|v| !values.contains(v)),
+            Requirement::Exists(key) => labels.contains_key(key),
+            Requirement::DoesNotExist(key) => !labels.contains_key(key),
+        })
+    }
+
+    /// A label pair every match must carry, for index lookups.
+    pub fn required_pair(&self) -> Option<(&str, &str)> {
+        self.requirements.iter().find_map(|r| match r {
+            Requirement::In(key, values) if values.len() == 1 => {
+                Some((key.as_str(), values[0].as_str()))
+            }
+            _ => None,
+        })
+    }
+}

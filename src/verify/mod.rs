@@ -1,0 +1,13 @@
+//! `verify`: read any manifests, compute their connectivity with our own NetworkPolicy engine,
+//! and compare it with the workspace's design.
+//!
+//! The stages, one module each, in data-flow order: `read` (files → [`manifest`] types),
+//! `engine` (connectivity), `compare` (findings against the model), `render` (text, JSON,
+//! SARIF). Only `read` touches the file system; nothing here prints.
+
+pub mod compare;
+pub mod engine;
+pub mod manifest;
+pub mod read;
+pub mod render;
+pub mod sets;
