@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::graph::ServiceGraph;
+use crate::model::Workspace;
 use crate::policy::{Alternative, Criterion, Metric, Policy};
 
 /// Whether a criterion holds.
@@ -61,7 +62,7 @@ impl Source {
 #[serde(rename_all = "kebab-case")]
 pub struct EvidenceValue {
     /// The metric measured.
-    pub metric: &'static str,
+    pub metric: Metric,
     /// Its value.
     pub value: u64,
     /// The bound that meets the criterion.
@@ -138,23 +139,41 @@ impl Verdict {
     }
 }
 
-/// Measures one metric on the model.
-pub fn measure(graph: &ServiceGraph<'_>, metric: Metric) -> u64 {
+/// What `generate` says before it writes a Kubernetes layout for a workspace whose verdict does
+/// not recommend Kubernetes (it still writes: the user asked); `None` when it is recommended.
+pub fn generate_warning(workspace: &Workspace, policy: &Policy) -> Option<String> {
+    let verdict = assess(&ServiceGraph::build(workspace), policy);
+    (!verdict.recommended).then(|| {
+        format!(
+            "warning: {}.\nWriting the Kubernetes layout anyway, as asked; `k8s-advisor assess` \
+             explains the verdict and the alternatives.\n",
+            verdict.headline()
+        )
+    })
+}
+
+/// Measures one metric on the model; `None` when the model cannot tell (no service names a
+/// team), which leaves a criterion unanswered rather than silently not met.
+pub fn measure(graph: &ServiceGraph<'_>, metric: Metric) -> Option<u64> {
     let ws = graph.workspace();
     let n = match metric {
         Metric::Services => ws.services.len(),
         Metric::Namespaces => ws.namespaces.len(),
-        Metric::Teams => ws
+        // Teams of empty namespaces own nothing of the application, so they do not count.
+        Metric::Teams => match ws
             .services
             .iter()
             .filter_map(|s| s.team.as_deref())
-            .chain(ws.namespaces.values().filter_map(|n| n.team.as_deref()))
             .collect::<BTreeSet<_>>()
-            .len(),
+            .len()
+        {
+            0 => return None,
+            n => n,
+        },
         Metric::Calls => graph.call_count(),
         Metric::CrossNamespaceCalls => graph.cross_namespace_call_count(),
     };
-    n as u64
+    Some(n as u64)
 }
 
 /// Scores the workspace behind `graph` against `policy`.
@@ -193,27 +212,29 @@ pub fn assess(graph: &ServiceGraph<'_>, policy: &Policy) -> Verdict {
 }
 
 fn judge(graph: &ServiceGraph<'_>, c: &Criterion, answer: Option<bool>) -> CriterionResult {
-    let evidence = c.evidence.as_ref().map(|e| {
-        let value = measure(graph, e.metric);
-        EvidenceValue {
-            metric: e.metric.as_str(),
+    let evidence = c.evidence.as_ref().and_then(|e| {
+        measure(graph, e.metric).map(|value| EvidenceValue {
+            metric: e.metric,
             value,
             at_least: e.at_least,
             met: value >= e.at_least,
-        }
+        })
     });
     let evidence_text = evidence.as_ref().map(|e| {
-        let metric = c.evidence.as_ref().map_or(Metric::Services, |e| e.metric);
         format!(
-            "{}, {} needed",
-            metric.describe(e.value),
-            if e.at_least == 1 {
-                "at least 1".to_string()
-            } else {
-                format!("at least {}", e.at_least)
-            }
+            "{}{}, at least {} needed",
+            e.metric.describe(e.value),
+            context(graph, e.metric),
+            e.at_least
         )
     });
+    // The criterion names a metric, but the model cannot measure it.
+    let unmeasured = c
+        .evidence
+        .as_ref()
+        .filter(|_| evidence.is_none())
+        .map(|e| unmeasured(e.metric, &c.id));
+    let yes_no = |value: bool| if value { "yes" } else { "no" };
     let (status, source, detail, contradiction) = match (answer, &evidence) {
         (Some(value), ev) => {
             let status = if value { Status::Met } else { Status::NotMet };
@@ -221,13 +242,12 @@ fn judge(graph: &ServiceGraph<'_>, c: &Criterion, answer: Option<bool>) -> Crite
             let detail = match (&evidence_text, contradiction) {
                 (Some(text), true) => format!(
                     "answered {}, but the model says otherwise ({text})",
-                    if value { "yes" } else { "no" }
+                    yes_no(value)
                 ),
-                (Some(text), false) => format!(
-                    "answered {}; the model agrees ({text})",
-                    if value { "yes" } else { "no" }
-                ),
-                (None, _) => format!("answered {}", if value { "yes" } else { "no" }),
+                (Some(text), false) => {
+                    format!("answered {}; the model agrees ({text})", yes_no(value))
+                }
+                (None, _) => format!("answered {}", yes_no(value)),
             };
             (status, Source::Answer, detail, contradiction)
         }
@@ -243,10 +263,13 @@ fn judge(graph: &ServiceGraph<'_>, c: &Criterion, answer: Option<bool>) -> Crite
         (None, None) => (
             Status::Unanswered,
             Source::None,
-            format!(
-                "not answered: add `{} = true` or `false` under [answers]",
-                c.id
-            ),
+            match unmeasured {
+                Some(text) => text,
+                None => format!(
+                    "not answered: add `{} = true` or `false` under [answers]",
+                    c.id
+                ),
+            },
             false,
         ),
     };
@@ -260,5 +283,27 @@ fn judge(graph: &ServiceGraph<'_>, c: &Criterion, answer: Option<bool>) -> Crite
         detail,
         evidence,
         contradiction,
+    }
+}
+
+/// What a reviewer should know beside a metric's value: how many calls cross domains.
+fn context(graph: &ServiceGraph<'_>, metric: Metric) -> String {
+    match metric {
+        Metric::Calls => match graph.cross_namespace_call_count() {
+            0 => String::new(),
+            n => format!(" ({n} across namespaces)"),
+        },
+        _ => String::new(),
+    }
+}
+
+/// The detail of a criterion whose metric the model cannot measure: why, and what to add.
+fn unmeasured(metric: Metric, id: &str) -> String {
+    let answer = format!("add `{id} = true` or `false` under [answers]");
+    match metric {
+        Metric::Teams => format!(
+            "not answered, and no service has a team: set `team` on the namespaces or services, or {answer}"
+        ),
+        _ => format!("not answered, and the model cannot tell: {answer}"),
     }
 }

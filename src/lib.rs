@@ -2,9 +2,10 @@
 //! and generate a safe starting layout.
 //!
 //! The pipeline, one module per stage:
-//! read (`workspace`, `policy`, `prompt`) → validate (`workspace::validate`, `names`,
-//! `quantity`) → model (`model`) → analyse (`graph`, `assess`, `check`) → render (`report`,
-//! `generate`, `record`, `workspace::write`) → write (`layout`, `adr`, `fsutil`).
+//! read (`workspace`, `policy`, `prompt`; `tomlfile` for both files) → validate
+//! (`workspace::validate`, `names`, `quantity`) → model (`model`) → analyse (`graph`, `assess`,
+//! `check`) → render (`report`, `generate`, `record`, `workspace::write`) → write (`layout`,
+//! `adr`, `fsutil`).
 //! `commands` is the I/O edge that wires the stages together for each subcommand; `init` runs
 //! the questionnaire over a `prompt::Prompter`.
 
@@ -30,6 +31,7 @@ pub mod report;
 pub mod severity;
 pub mod span;
 pub mod text;
+pub mod tomlfile;
 pub mod tomlkeys;
 pub mod verify;
 pub mod workspace;

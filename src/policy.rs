@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 
 use crate::diagnostic::{Code, Error, Problem, Source};
-use crate::workspace;
+use crate::tomlfile;
 
 /// The shipped policy files, by file name.
 const EMBEDDED: &[(&str, &str)] = &[
@@ -26,17 +26,20 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("graph.toml", include_str!("../policies/graph.toml")),
 ];
 
-/// Model metrics a criterion can take as evidence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+/// Model metrics a criterion can take as evidence. What each one counts is part of the policy
+/// language: a criterion's verdict must not change with how the namespaces are drawn unless
+/// its policy asks for a namespace-dependent metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Metric {
     /// Number of services.
     Services,
-    /// Number of namespaces (business domains).
+    /// Number of namespaces (business domains), including namespaces without services.
     Namespaces,
-    /// Number of distinct teams.
+    /// Number of distinct teams that own at least one service (a service's own team, else its
+    /// namespace's). Unknown when no service has a team: the model cannot tell.
     Teams,
-    /// Number of declared service-to-service calls.
+    /// Number of declared service-to-service calls, wherever the namespaces are drawn.
     Calls,
     /// Number of calls whose caller and callee sit in different namespaces.
     CrossNamespaceCalls,
@@ -60,7 +63,7 @@ impl Metric {
             Metric::Services => ("service", "services"),
             Metric::Namespaces => ("namespace", "namespaces"),
             Metric::Teams => ("team", "teams"),
-            Metric::Calls => ("call", "calls"),
+            Metric::Calls => ("service-to-service call", "service-to-service calls"),
             Metric::CrossNamespaceCalls => ("cross-namespace call", "cross-namespace calls"),
         };
         format!("{value} {}", if value == 1 { one } else { many })
@@ -329,7 +332,7 @@ fn read<T: DeserializeOwned>(dir: Option<&Path>, name: &str) -> Result<(Source, 
                 path: path.clone(),
                 source,
             })?;
-            workspace::decode(&path, bytes)?
+            tomlfile::decode(&path, bytes)?
         }
         None => {
             let text = EMBEDDED
@@ -341,7 +344,7 @@ fn read<T: DeserializeOwned>(dir: Option<&Path>, name: &str) -> Result<(Source, 
         }
     };
     let value = toml::from_str(source.text())
-        .map_err(|e| Error::invalid(&source, vec![workspace::toml_problem(&source, &e)]))?;
+        .map_err(|e| Error::invalid(&source, vec![tomlfile::toml_problem(&source, &e)]))?;
     Ok((source, value))
 }
 

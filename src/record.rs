@@ -7,8 +7,9 @@ use askama::Template;
 use crate::assess::{Status, Verdict};
 use crate::graph::ServiceGraph;
 use crate::model::{Expose, Platform, Workspace};
-use crate::policy::Alternative;
+use crate::policy::{Alternative, Metric};
 use crate::report::markdown_inline;
+use crate::text::count;
 
 /// The marker that identifies a record written by k8s-advisor: an HTML comment at the end
 /// naming the project and verdict, with a checksum of the rest of the record (status and date
@@ -203,6 +204,7 @@ struct RecordView<'a> {
     findings: Vec<String>,
     namespaces: Vec<NamespaceRow>,
     generated: Vec<String>,
+    generated_note: Option<&'static str>,
     workspace_file: String,
 }
 
@@ -218,11 +220,7 @@ pub fn render(
     let ws = graph.workspace();
     let md = |s: &str| markdown_inline(s);
     let option = kubernetes_option(ws);
-    let teams = verdict
-        .criteria
-        .iter()
-        .find_map(|c| c.evidence.as_ref().filter(|e| e.metric == "teams"))
-        .map(|e| e.value);
+    let teams = crate::assess::measure(graph, Metric::Teams);
     let calls = graph.call_count();
     let cross = graph.cross_namespace_call_count();
     let mut context = Vec::new();
@@ -234,12 +232,19 @@ pub fn render(
         ));
     }
     context.push(format!(
-        "The product has {} services in {} business domains{}, with {} declared calls between services, {} of them across domains.",
-        ws.services.len(),
-        ws.namespaces.len(),
-        teams.map_or(String::new(), |t| format!(", maintained by {t} teams")),
-        calls,
-        cross
+        "The product has {} in {}{}, with {} between services{}.",
+        count(ws.services.len(), "service", "services"),
+        count(ws.namespaces.len(), "business domain", "business domains"),
+        teams.map_or(String::new(), |t| format!(
+            ", maintained by {}",
+            count(t as usize, "team", "teams")
+        )),
+        count(calls, "declared call", "declared calls"),
+        match (calls, cross) {
+            (0, _) => String::new(),
+            (_, 0) => ", none of them across domains".to_string(),
+            (_, n) => format!(", {n} of them across domains"),
+        }
     ));
     context.push(format!(
         "Should it run on {option}, or on a simpler platform? The question is settled with the criteria below: Kubernetes is a good option when the met criteria weigh at least {} of {}.",
@@ -271,8 +276,9 @@ pub fn render(
             .first()
             .map_or_else(|| "a simpler platform".to_string(), |a| a.name.clone())
     };
-    let because = format!(
-        "the met criteria score {} of {}, {} the threshold of {}",
+    let mut outcome = format!(
+        "Chosen option: \"{}\", because the met criteria score {} of {}, {} the threshold of {}.",
+        md(&chosen),
         verdict.score,
         verdict.max_score,
         if verdict.recommended {
@@ -282,6 +288,33 @@ pub fn render(
         },
         verdict.threshold
     );
+    if !verdict.recommended && verdict.alternatives.len() > 1 {
+        outcome.push_str(
+            " It is the first of the simpler platforms the decision policy lists; the others below may fit as well.",
+        );
+    }
+    let open: Vec<String> = verdict
+        .criteria
+        .iter()
+        .filter(|c| c.status == Status::Unanswered)
+        .map(|c| md(&c.title))
+        .collect();
+    if !open.is_empty() {
+        outcome.push_str(&format!(
+            " {} unanswered ({}){}.",
+            if open.len() == 1 {
+                "One criterion is"
+            } else {
+                "Some criteria are"
+            },
+            open.join("; "),
+            if verdict.undecided {
+                ": answering them could still change this decision"
+            } else {
+                ", but could not change this decision"
+            }
+        ));
+    }
     let kubernetes = OptionView {
         name: md(&kubernetes_name),
         summary: "One cluster per environment, a namespace per business domain, NetworkPolicies between domains.".into(),
@@ -305,9 +338,15 @@ pub fn render(
             vec!["the cluster and its upgrades become a platform responsibility".into()],
         )
     } else {
+        let mut bad: Vec<String> = verdict
+            .alternatives
+            .first()
+            .map(|a| a.cons.iter().map(|c| md(c)).collect())
+            .unwrap_or_default();
+        bad.push("a product that outgrows it must later migrate to Kubernetes".into());
         (
             vec!["less to operate: no cluster, no control plane upgrades".into()],
-            vec!["revisit the decision when the product grows: more services, more teams, or calls that need traffic policies".into()],
+            bad,
         )
     };
     let contradictions = verdict
@@ -373,11 +412,9 @@ pub fn render(
         title: md(&title(ws, verdict)),
         context,
         criteria,
-        outcome: format!("Chosen option: \"{}\", because {because}.", md(&chosen)),
-        confirmation: format!(
-            "`k8s-advisor -w {workspace_file} assess` reproduces the verdict from the workspace file. In CI, `k8s-advisor check` keeps the design within the guardrails and `k8s-advisor generate --check` fails when the committed manifests drift from the model.",
-            workspace_file = workspace_file.replace('`', "")
-        ),
+        outcome,
+        confirmation: confirmation(verdict, workspace_file),
+        generated_note: generated_note(verdict, extras),
         kubernetes,
         alternatives,
         good: good_because(good),
@@ -398,6 +435,28 @@ pub fn render(
     .expect("rendering into a String cannot fail");
     let marker = marker(&ws.project.name, verdict.recommended, &body);
     format!("{body}\n\n{marker}\n")
+}
+
+/// How the decision is kept honest: the commands that reproduce it, and for a negative verdict
+/// when to look at it again.
+fn confirmation(verdict: &Verdict, workspace_file: &str) -> String {
+    let workspace_file = workspace_file.replace('`', "");
+    if verdict.recommended {
+        format!(
+            "`k8s-advisor -w {workspace_file} assess` reproduces the verdict from the workspace file. In CI, `k8s-advisor check` keeps the design within the guardrails and `k8s-advisor generate --check` fails when the committed manifests drift from the model."
+        )
+    } else {
+        format!(
+            "`k8s-advisor -w {workspace_file} assess` reproduces the verdict from the workspace file. Keep the file up to date as the product grows (more services, more teams, more calls that need traffic policies) and revisit this decision when `assess` recommends Kubernetes."
+        )
+    }
+}
+
+/// A word on Kubernetes manifests generated although the verdict prefers a simpler platform.
+fn generated_note(verdict: &Verdict, extras: &Extras) -> Option<&'static str> {
+    (!verdict.recommended && !extras.generated.is_empty()).then_some(
+        "The decision prefers a simpler platform, but a Kubernetes layout was generated anyway: keep it as a starting point for when the decision is revisited, or delete it.",
+    )
 }
 
 fn option_views(alternatives: &[Alternative]) -> Vec<OptionView> {

@@ -53,7 +53,8 @@ fn picturesocial_should_use_kubernetes() {
 fn family_blog_should_not() {
     let report = assess_json("family-blog");
     assert_eq!(report["recommended"], false);
-    assert_eq!(report["score"], 0);
+    // Its two calls are local-network dependencies; nothing else is met.
+    assert_eq!(report["score"], 1);
     assert!(report["alternatives"].as_array().unwrap().len() >= 3);
     assert_eq!(
         criterion(&report, "multiple-teams")["detail"],
@@ -209,5 +210,219 @@ fn every_example_assesses_in_every_format() {
                 .assert()
                 .success();
         }
+    }
+}
+
+// ----- the verdict does not depend on how the boxes are drawn -----
+
+/// Assesses `workspace` (text) in a fresh folder, with `criteria` as the policy's
+/// criteria.toml when given; returns the JSON report.
+fn assess_text(workspace: &str, criteria: Option<&str>) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("k8s-advisor.toml"), workspace).unwrap();
+    let mut cmd = bin();
+    cmd.current_dir(dir.path())
+        .args(["assess", "--format", "json"]);
+    if let Some(criteria) = criteria {
+        std::fs::create_dir(dir.path().join("policies")).unwrap();
+        std::fs::write(dir.path().join("policies/criteria.toml"), criteria).unwrap();
+        cmd.args(["--policies", "policies"]);
+    }
+    serde_json::from_str(&crate::support::success(&mut cmd)).unwrap()
+}
+
+/// A shop of four services calling each other: all in namespace `shop`, or (`split`) in the
+/// domains `web`, `orders` and `payments`. `teams` is the text of the [[namespaces]] tables.
+fn shop(split: bool, namespaces: &str) -> String {
+    let ns = |domain: &'static str| if split { domain } else { "shop" };
+    let at = |domain: &'static str, name: &str| format!("{}/{name}", ns(domain));
+    format!(
+        "version = 1\n[project]\nname = \"shop\"\n{namespaces}\n\
+         [[services]]\nname = \"front\"\nnamespace = \"{}\"\nport = 80\ncalls = [\"{}\", \"{}\"]\n\
+         [[services]]\nname = \"cart\"\nnamespace = \"{}\"\nport = 80\ncalls = [\"{}\"]\n\
+         [[services]]\nname = \"checkout\"\nnamespace = \"{}\"\nport = 80\ncalls = [\"{}\"]\n\
+         [[services]]\nname = \"charge\"\nnamespace = \"{}\"\nport = 80\n",
+        ns("web"),
+        at("orders", "cart"),
+        at("orders", "checkout"),
+        ns("orders"),
+        at("orders", "checkout"),
+        ns("orders"),
+        at("payments", "charge"),
+        ns("payments"),
+    )
+}
+
+#[test]
+fn local_network_dependencies_count_every_call_however_the_namespaces_are_drawn() {
+    let together = assess_text(&shop(false, ""), None);
+    let split = assess_text(&shop(true, ""), None);
+    for report in [&together, &split] {
+        let c = criterion(report, "local-network-dependencies");
+        assert_eq!(c["status"], "met", "{report:#}");
+        assert_eq!(c["source"], "evidence");
+        assert_eq!(c["evidence"]["metric"], "calls");
+        assert_eq!(c["evidence"]["value"], 4);
+    }
+    assert_eq!(together["score"], split["score"]);
+    assert_eq!(together["recommended"], split["recommended"]);
+    // The detail still says how many calls cross domains when some do.
+    assert_eq!(
+        criterion(&together, "local-network-dependencies")["detail"],
+        "4 service-to-service calls, at least 1 needed"
+    );
+    assert_eq!(
+        criterion(&split, "local-network-dependencies")["detail"],
+        "4 service-to-service calls (3 across namespaces), at least 1 needed"
+    );
+}
+
+#[test]
+fn only_teams_that_own_a_service_count() {
+    // One service; three more namespaces with teams but without services.
+    let empty_teams = "[[namespaces]]\nname = \"shop\"\nteam = \"web\"\n\
+        [[namespaces]]\nname = \"a\"\nteam = \"alpha\"\n\
+        [[namespaces]]\nname = \"b\"\nteam = \"beta\"\n\
+        [[namespaces]]\nname = \"c\"\nteam = \"gamma\"\n";
+    let text = format!(
+        "version = 1\n[project]\nname = \"shop\"\n{empty_teams}\n[[services]]\nname = \"api\"\n"
+    );
+    let report = assess_text(&text, None);
+    let teams = criterion(&report, "multiple-teams");
+    assert_eq!(teams["status"], "not-met", "{report:#}");
+    assert_eq!(teams["evidence"]["value"], 1);
+    assert_eq!(teams["detail"], "1 team, at least 2 needed");
+
+    // A service's own team counts as well as its namespace's.
+    let two = shop(false, "[[namespaces]]\nname = \"shop\"\nteam = \"web\"\n").replace(
+        "name = \"charge\"\n",
+        "name = \"charge\"\nteam = \"payments\"\n",
+    );
+    let report = assess_text(&two, None);
+    assert_eq!(criterion(&report, "multiple-teams")["status"], "met");
+    assert_eq!(criterion(&report, "multiple-teams")["evidence"]["value"], 2);
+}
+
+#[test]
+fn a_workspace_that_names_no_team_leaves_multiple_teams_unanswered() {
+    let report = assess_text(&shop(true, ""), None);
+    let teams = criterion(&report, "multiple-teams");
+    assert_eq!(teams["status"], "unanswered", "{report:#}");
+    assert_eq!(teams["source"], "none");
+    assert_eq!(teams["evidence"], Value::Null);
+    assert_eq!(
+        teams["detail"],
+        "not answered, and no service has a team: set `team` on the namespaces or services, or \
+         add `multiple-teams = true` or `false` under [answers]"
+    );
+    // An answer still settles it.
+    let answered = shop(true, "[answers]\nmultiple-teams = false\n");
+    let report = assess_text(&answered, None);
+    assert_eq!(criterion(&report, "multiple-teams")["status"], "not-met");
+    assert_eq!(criterion(&report, "multiple-teams")["source"], "answer");
+}
+
+/// The evidence rules live in the policy file: a user's criteria.toml picks the metric, so the
+/// namespace-independent and the namespace-dependent reading of a criterion are both
+/// expressible, and the shipped policy is just one choice.
+#[test]
+fn a_custom_policy_chooses_the_metrics() {
+    let policy = r#"threshold = 1
+
+[[criteria]]
+id = "service-calls"
+title = "Calls between services"
+question = "Do services call each other?"
+help = "Any call."
+evidence = { metric = "calls", at-least = 3 }
+
+[[criteria]]
+id = "domain-calls"
+title = "Calls between domains"
+question = "Do domains call each other?"
+help = "Only calls that cross a namespace."
+evidence = { metric = "cross-namespace-calls", at-least = 1 }
+
+[[criteria]]
+id = "three-teams"
+title = "Three teams"
+question = "Do three teams own services?"
+help = "Teams without services do not count."
+evidence = { metric = "teams", at-least = 3 }
+"#;
+    let teams = "[[namespaces]]\nname = \"web\"\nteam = \"storefront\"\n\
+        [[namespaces]]\nname = \"orders\"\nteam = \"orders\"\n\
+        [[namespaces]]\nname = \"archive\"\nteam = \"archivists\"\n";
+    let status = |report: &Value, id: &str| criterion(report, id)["status"].clone();
+
+    let together = assess_text(&shop(false, ""), Some(policy));
+    let split = assess_text(&shop(true, teams), Some(policy));
+    // `calls` ignores the drawing, `cross-namespace-calls` follows it, as the policy chose.
+    assert_eq!(status(&together, "service-calls"), "met");
+    assert_eq!(status(&split, "service-calls"), "met");
+    assert_eq!(status(&together, "domain-calls"), "not-met");
+    assert_eq!(status(&split, "domain-calls"), "met");
+    // Three namespaces have teams, but `archive` owns no service (and `payments` has no team).
+    assert_eq!(status(&split, "three-teams"), "not-met");
+    assert_eq!(criterion(&split, "three-teams")["evidence"]["value"], 2);
+    assert_eq!(status(&together, "three-teams"), "unanswered");
+    assert_eq!(together["max-score"], 3);
+}
+
+// ----- what other commands say about the verdict -----
+
+/// `init --non-interactive` writes sample services: it gives no verdict about them.
+#[test]
+fn the_starter_gets_no_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let stdout = crate::support::success(
+        bin()
+            .current_dir(dir.path())
+            .args(["init", "--non-interactive"]),
+    );
+    assert!(!stdout.contains("Kubernetes is"), "{stdout}");
+    assert!(!stdout.contains("score"), "{stdout}");
+    assert!(stdout.contains("samples, so no verdict yet"), "{stdout}");
+    assert!(stdout.contains("then run `k8s-advisor assess`"), "{stdout}");
+}
+
+/// Runs `generate` on a copy of an example; returns (stdout, stderr).
+fn generate(name: &str, args: &[&str]) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(example(name), dir.path().join("k8s-advisor.toml")).unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .arg("generate")
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(dir.path().join("k8s/kustomization.yaml").is_file());
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// A negative verdict still lets `generate` write (the user asked), but it says so first.
+#[test]
+fn generate_says_when_kubernetes_is_not_recommended() {
+    let (_, stderr) = generate("family-blog", &[]);
+    assert_eq!(
+        stderr,
+        "warning: Kubernetes is not recommended for family-blog yet (score 1 of 5, threshold 2): \
+         prefer a simpler platform.\nWriting the Kubernetes layout anyway, as asked; \
+         `k8s-advisor assess` explains the verdict and the alternatives.\n"
+    );
+    assert_eq!(generate("family-blog", &["-q"]).1, "");
+    assert_eq!(generate("picturesocial", &[]).1, "");
+}
+
+/// The text report as a reviewer reads it, for both verdicts.
+#[test]
+fn text_report_snapshots() {
+    for name in ["picturesocial", "family-blog"] {
+        let text = crate::support::success(bin().args(["assess", "-w"]).arg(example(name)));
+        insta::assert_snapshot!(format!("assess-text-{name}"), text);
     }
 }

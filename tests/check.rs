@@ -132,7 +132,7 @@ fn a_sound_workspace_has_no_findings() {
     let (code, stdout, _) = run(&text, &[], &[]);
     assert_eq!(code, 0, "{stdout}");
     assert!(
-        stdout.contains("No findings: 13 guardrails passed"),
+        stdout.contains("No findings: 14 guardrails passed"),
         "{stdout}"
     );
 }
@@ -228,11 +228,30 @@ fn image_unpinned() {
         ),
         (
             "nginx:latest",
-            "image \"nginx:latest\" of shop/api is tagged `latest`",
+            "image \"nginx:latest\" of shop/api is tagged `latest`, which moves to every new release",
         ),
         (
             "registry:5000/team/nginx",
             "image \"registry:5000/team/nginx\" of shop/api has no tag, so it means `latest`",
+        ),
+        (
+            "redis:alpine",
+            "image \"redis:alpine\" of shop/api is tagged `alpine`, which moves to every new release",
+        ),
+        (
+            "node:lts-alpine",
+            "image \"node:lts-alpine\" of shop/api is tagged `lts-alpine`, a variant of `lts`, \
+             which moves to every new release",
+        ),
+        (
+            "redis:7",
+            "image \"redis:7\" of shop/api is tagged `7`, a major version that moves to every \
+             release in it",
+        ),
+        (
+            "postgres:16.4-bookworm",
+            "image \"postgres:16.4-bookworm\" of shop/api is tagged `16.4-bookworm`, a version \
+             without a patch number that moves to every patch release",
         ),
     ] {
         let bad = ws(
@@ -250,17 +269,76 @@ fn image_unpinned() {
         assert_eq!(f["message"], message);
         assert_eq!(f["line"], line_of(&bad, "image ="));
     }
-    let digest = ws(
+    // A digest or a full version passes, with or without a variant.
+    for image in [
+        "nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "redis:7.2.4-alpine",
+        "registry.example.com/app:v1.4.2",
+        "app:20240101",
+    ] {
+        let pinned = ws(
+            "generic",
+            &[svc("api", &[("image", &format!("\"{image}\""))])],
+        );
+        assert!(rules(&report(&pinned)).is_empty(), "{image}");
+    }
+}
+
+#[test]
+fn moving_tags_are_the_policy_s_list() {
+    let text = ws(
         "generic",
-        &[svc(
-            "api",
-            &[(
-                "image",
-                "\"nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"",
-            )],
-        )],
+        &[
+            svc("a", &[("image", "\"redis:7\"")]),
+            svc("b", &[("image", "\"app:nightly-2024\"")]),
+            svc("c", &[("image", "\"app:rolling\"")]),
+        ],
     );
-    assert!(rules(&report(&digest)).is_empty());
+    let policy = "[[rules]]\nid = \"image-unpinned\"\nmoving-tags = [\"latest\", \"Rolling\"]\n";
+    let (code, stdout, stderr) = run(
+        &text,
+        &[("guardrails.toml", policy)],
+        &["--policies", "policies", "--format", "json"],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let subjects: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "image-unpinned")
+        .map(|f| f["subject"].as_str().unwrap())
+        .collect();
+    // `<major>` is no longer listed, `nightly` neither; `rolling` now is.
+    assert_eq!(subjects, ["shop/c"]);
+    let rule = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "image-unpinned")
+        .unwrap();
+    assert_eq!(
+        rule["moving-tags"],
+        serde_json::json!(["latest", "rolling"])
+    );
+    // The shipped list names the well-known moving tags.
+    let (_, stdout, _) = run(&text, &[], &["--format", "json"]);
+    let shipped: Value = serde_json::from_str(&stdout).unwrap();
+    let shipped = shipped["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "image-unpinned")
+        .unwrap()["moving-tags"]
+        .clone();
+    for tag in [
+        "latest", "alpine", "stable", "edge", "main", "master", "lts", "<major>",
+    ] {
+        assert!(
+            shipped.as_array().unwrap().contains(&Value::from(tag)),
+            "{tag}"
+        );
+    }
 }
 
 #[test]
@@ -395,6 +473,209 @@ fn namespace_cycle() {
     assert_eq!(f["line"], line_of(&bad, "[[services]]"));
 }
 
+/// The graph review's error (a cycle of calls) fails `check` too, at the call into the cycle,
+/// under its own rule whose severity a policy can change.
+#[test]
+fn call_cycle() {
+    let bad = ws(
+        "generic",
+        &[
+            svc("a", &[("calls", "[\"b\"]")]),
+            svc("b", &[("calls", "[\"c\"]")]),
+            svc("c", &[("calls", "[\"a\"]")]),
+            svc("d", &[("calls", "[\"d\"]")]),
+        ],
+    );
+    let good = ws(
+        "generic",
+        &[
+            svc("a", &[("calls", "[\"b\"]")]),
+            svc("b", &[("calls", "[\"c\"]")]),
+            svc("c", &[]),
+        ],
+    );
+    let f = fires("call-cycle", "error", &bad, &good);
+    assert_eq!(
+        f["message"],
+        "3 services call each other in a cycle: shop/a, shop/b, shop/c"
+    );
+    assert_eq!(f["line"], line_of(&bad, "calls = [\"b\"]"));
+    let all = report(&bad);
+    let cycles: Vec<&Value> = all["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "call-cycle")
+        .collect();
+    assert_eq!(cycles.len(), 2);
+    assert_eq!(cycles[1]["message"], "shop/d calls itself synchronously");
+    assert_eq!(all["passed"], false);
+
+    let (code, stdout, stderr) = run(
+        &bad,
+        &[(
+            "guardrails.toml",
+            "[[rules]]\nid = \"call-cycle\"\nseverity = \"warning\"\n",
+        )],
+        &["--policies", "policies"],
+    );
+    assert_eq!(code, 0, "{stderr}{stdout}");
+    assert!(stdout.contains("[call-cycle]"), "{stdout}");
+}
+
+/// Every error-level finding of `graph` is also a `check` finding with the same id and the same
+/// services, so the CI gate and the architecture review cannot disagree.
+#[test]
+fn check_fails_on_every_error_the_graph_reports() {
+    let cyclic = ws(
+        "generic",
+        &[
+            svc("a", &[("calls", "[\"b\"]")]),
+            svc("b", &[("calls", "[\"a\"]")]),
+            svc("c", &[("calls", "[\"c\"]")]),
+        ],
+    );
+    let mut workspaces = vec![cyclic, review_problems()];
+    workspaces.extend(
+        examples()
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap()),
+    );
+    // Random models have plenty of cycles, of every size.
+    workspaces.extend(
+        (0..16).map(|seed| crate::random_model::toml(&crate::random_model::model(seed, 12), None)),
+    );
+    let mut compared = 0;
+    for text in workspaces {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("k8s-advisor.toml"), &text).unwrap();
+        let graph = bin()
+            .current_dir(dir.path())
+            .args(["graph", "--format", "json"])
+            .output()
+            .unwrap();
+        let graph: Value = serde_json::from_slice(&graph.stdout).unwrap();
+        let check = report(&text);
+        for finding in graph["findings"].as_array().unwrap() {
+            if finding["severity"] != "error" {
+                continue;
+            }
+            let services: Vec<&str> = finding["services"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap())
+                .collect();
+            let found = check["findings"].as_array().unwrap().iter().any(|f| {
+                f["rule"] == finding["code"]
+                    && f["severity"] == "error"
+                    && f["subject"] == services.join(", ")
+            });
+            assert!(found, "graph error {finding:#} is not in\n{check:#}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 4, "only {compared} graph errors were compared");
+}
+
+/// The rule's rationale names its source, so a reviewer can judge it, and it stays a warning.
+#[test]
+fn eks_target_port_cites_the_eks_documentation() {
+    let (_, stdout, _) = run(&ws("eks", &[svc("api", &[])]), &[], &["--format", "json"]);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let rule = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "eks-target-port")
+        .unwrap();
+    assert_eq!(rule["severity"], "warning");
+    let rationale = rule["rationale"].as_str().unwrap();
+    assert!(
+        rationale.contains("Amazon EKS User Guide")
+            && rationale.contains(
+                "https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html"
+            )
+            && rationale.contains("the service port be the same as the container port"),
+        "{rationale}"
+    );
+}
+
+/// The text report shows a rule's rationale and help once, above the places it found; JSON and
+/// SARIF keep one result per place.
+#[test]
+fn text_groups_the_findings_of_a_rule() {
+    let path = "examples/picturesocial/k8s-advisor.toml";
+    let text = crate::support::success(bin().args(["check", "-w", path]));
+    assert_eq!(text.matches("[eks-target-port]").count(), 1, "{text}");
+    assert_eq!(text.matches("cni-network-policy.html").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("help: Use the same number").count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.contains("[eks-target-port] On EKS, Service ports equal container ports (12 places)"),
+        "{text}"
+    );
+    assert_eq!(text.matches("maps Service port").count(), 12, "{text}");
+    let json: Value = serde_json::from_str(&crate::support::success(
+        bin().args(["check", "--format", "json", "-w", path]),
+    ))
+    .unwrap();
+    assert_eq!(
+        rules(&json)
+            .iter()
+            .filter(|r| *r == "eks-target-port")
+            .count(),
+        12
+    );
+    let sarif: Value = serde_json::from_str(&crate::support::success(
+        bin().args(["check", "--format", "sarif", "-w", path]),
+    ))
+    .unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r["ruleId"] == "eks-target-port")
+            .count(),
+        12
+    );
+}
+
+/// `generate` writes what the model says, mistakes included; afterwards it counts the
+/// error-level findings left and names the command that lists them.
+#[test]
+fn generate_counts_the_errors_it_wrote() {
+    let text = review_problems();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("k8s-advisor.toml"), &text).unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["generate", "--no-record"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.ends_with(
+            "warning: the model behind these files has 3 error-level guardrail findings; run \
+             `k8s-advisor check` to see them\n"
+        ),
+        "{stderr}"
+    );
+    // No word when nothing is wrong.
+    let sound = ws("generic", &[svc("api", &[])]);
+    std::fs::write(dir.path().join("k8s-advisor.toml"), &sound).unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["generate", "--no-record", "--force"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("guardrail"));
+}
+
 #[test]
 fn namespace_size() {
     let many =
@@ -497,6 +778,17 @@ fn text_report_snapshot() {
     insta::assert_snapshot!(stdout);
 }
 
+/// The grouped text report on the Picturesocial example, as a reviewer reads it.
+#[test]
+fn picturesocial_text_snapshot() {
+    let text = crate::support::success(bin().args([
+        "check",
+        "-w",
+        "examples/picturesocial/k8s-advisor.toml",
+    ]));
+    insta::assert_snapshot!(text);
+}
+
 #[test]
 fn json_report_snapshot() {
     let (_, stdout, _) = run(&review_problems(), &[], &["--format", "json"]);
@@ -550,7 +842,7 @@ fn sarif_is_valid_against_the_official_schema() {
 
     let run = &log["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 13, "every rule is described");
+    assert_eq!(rules.len(), 14, "every rule is described");
     for rule in rules {
         for key in ["shortDescription", "fullDescription", "help"] {
             assert!(!rule[key]["text"].as_str().unwrap().is_empty(), "{rule}");
@@ -738,6 +1030,14 @@ fn bad_policies_are_refused_with_their_message() {
             "[[rules]]\nid = \"image-missing\"\nenable = false\n",
         ),
         ("syntax", "[[rules]\nid = \"image-missing\"\n"),
+        (
+            "bad-moving-tag",
+            "[[rules]]\nid = \"image-unpinned\"\nmoving-tags = [\"latest\", \"a:b\"]\n",
+        ),
+        (
+            "foreign-moving-tags",
+            "[[rules]]\nid = \"image-missing\"\nmoving-tags = [\"latest\"]\n",
+        ),
     ];
     for (name, policy) in cases {
         let (code, stdout, stderr) = policy_run(policy, &[]);

@@ -30,7 +30,7 @@ pub enum RuleId {
     CpuLimitRatio,
     /// No image.
     ImageMissing,
-    /// Image without a tag or tagged `latest`.
+    /// Image without a tag, or with a tag that moves (`latest`, `alpine`, a bare major, ...).
     ImageUnpinned,
     /// Too few replicas for a service others depend on.
     SingleReplica,
@@ -40,6 +40,8 @@ pub enum RuleId {
     LoadBalancersPerNamespace,
     /// Service port differs from target port on EKS.
     EksTargetPort,
+    /// Services whose synchronous calls form a cycle (the graph review's `call-cycle` error).
+    CallCycle,
     /// Namespaces whose calls form a cycle.
     NamespaceCycle,
     /// Several teams in one namespace.
@@ -61,6 +63,77 @@ pub enum ThresholdKey {
     MaxLoadBalancers,
     /// `max-services` of `namespace-size`.
     MaxServices,
+    /// `moving-tags` of `image-unpinned`: a list of tags, not a number.
+    MovingTags,
+}
+
+/// A rule's threshold as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Threshold {
+    /// A count or ratio.
+    Count(u32),
+    /// Image tags that move; see [`MovingTag`].
+    Tags(Vec<MovingTag>),
+}
+
+/// One entry of `moving-tags`: a tag that is republished for new releases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MovingTag {
+    /// This exact tag (compared without case), alone or before a `-variant` (`lts-alpine`).
+    Named(String),
+    /// `<major>`: a bare major version (`7`, `v7`, `7-alpine`).
+    Major,
+    /// `<major>.<minor>`: a version without its patch number (`7.2`, `7.2-bookworm`).
+    MajorMinor,
+}
+
+impl MovingTag {
+    /// The entry as written in the policy file.
+    pub fn as_str(&self) -> &str {
+        match self {
+            MovingTag::Named(tag) => tag,
+            MovingTag::Major => "<major>",
+            MovingTag::MajorMinor => "<major>.<minor>",
+        }
+    }
+
+    /// Reads a policy entry; `None` when it is neither a pattern nor a valid tag.
+    fn parse(text: &str) -> Option<MovingTag> {
+        match text {
+            "<major>" => Some(MovingTag::Major),
+            "<major>.<minor>" => Some(MovingTag::MajorMinor),
+            // The grammar of a Docker image tag.
+            _ if !text.is_empty()
+                && text.len() <= 128
+                && text
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+                && !text.starts_with(['.', '-']) =>
+            {
+                Some(MovingTag::Named(text.to_ascii_lowercase()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `tag` (of an image reference) matches this entry. Only the part before the first
+    /// `-` counts, so that `lts-alpine` and `7-slim` move while `1.4.2-alpine` is pinned.
+    pub fn matches(&self, tag: &str) -> bool {
+        let head = tag.split('-').next().unwrap_or(tag);
+        let numbers = |text: &str| -> Option<usize> {
+            let text = text.strip_prefix(['v', 'V']).unwrap_or(text);
+            let parts: Vec<&str> = text.split('.').collect();
+            parts
+                .iter()
+                .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+                .then_some(parts.len())
+        };
+        match self {
+            MovingTag::Named(name) => head.eq_ignore_ascii_case(name),
+            MovingTag::Major => numbers(head) == Some(1),
+            MovingTag::MajorMinor => numbers(head) == Some(2),
+        }
+    }
 }
 
 impl ThresholdKey {
@@ -71,21 +144,22 @@ impl ThresholdKey {
             ThresholdKey::MinReplicas => "min-replicas",
             ThresholdKey::MaxLoadBalancers => "max-load-balancers",
             ThresholdKey::MaxServices => "max-services",
+            ThresholdKey::MovingTags => "moving-tags",
         }
     }
 
-    /// The smallest value that makes sense.
+    /// The smallest value that makes sense, for numeric thresholds.
     fn minimum(self) -> u32 {
         match self {
             ThresholdKey::MaxRatio | ThresholdKey::MinReplicas | ThresholdKey::MaxServices => 1,
-            ThresholdKey::MaxLoadBalancers => 0,
+            ThresholdKey::MaxLoadBalancers | ThresholdKey::MovingTags => 0,
         }
     }
 }
 
 impl RuleId {
     /// Every rule, in the order reports and SARIF list them.
-    pub const ALL: [RuleId; 13] = [
+    pub const ALL: [RuleId; 14] = [
         RuleId::ResourcesMissing,
         RuleId::MemoryMillibytes,
         RuleId::CpuLimitRatio,
@@ -95,6 +169,7 @@ impl RuleId {
         RuleId::PublicAndCalled,
         RuleId::LoadBalancersPerNamespace,
         RuleId::EksTargetPort,
+        RuleId::CallCycle,
         RuleId::NamespaceCycle,
         RuleId::NamespaceTeams,
         RuleId::NamespaceSize,
@@ -113,6 +188,7 @@ impl RuleId {
             RuleId::PublicAndCalled => "public-and-called",
             RuleId::LoadBalancersPerNamespace => "load-balancers-per-namespace",
             RuleId::EksTargetPort => "eks-target-port",
+            RuleId::CallCycle => "call-cycle",
             RuleId::NamespaceCycle => "namespace-cycle",
             RuleId::NamespaceTeams => "namespace-teams",
             RuleId::NamespaceSize => "namespace-size",
@@ -127,6 +203,7 @@ impl RuleId {
             RuleId::SingleReplica => Some(ThresholdKey::MinReplicas),
             RuleId::LoadBalancersPerNamespace => Some(ThresholdKey::MaxLoadBalancers),
             RuleId::NamespaceSize => Some(ThresholdKey::MaxServices),
+            RuleId::ImageUnpinned => Some(ThresholdKey::MovingTags),
             _ => None,
         }
     }
@@ -160,7 +237,7 @@ pub struct Rule {
     /// How to fix a finding.
     pub fix: String,
     /// The threshold, for rules that have one.
-    pub threshold: Option<u32>,
+    pub threshold: Option<Threshold>,
 }
 
 /// Every rule, configured, in `RuleId::ALL` order.
@@ -189,9 +266,21 @@ impl Guardrails {
         &self.rules[RuleId::ALL.iter().position(|r| *r == id).unwrap_or(0)]
     }
 
-    /// The rule's threshold, or `default` if it has none (never the case after `load`).
+    /// The rule's numeric threshold, or `default` if it has none (never the case after `load`
+    /// for a rule whose key is numeric).
     pub fn threshold(&self, id: RuleId, default: u32) -> u32 {
-        self.rule(id).threshold.unwrap_or(default)
+        match self.rule(id).threshold {
+            Some(Threshold::Count(n)) => n,
+            _ => default,
+        }
+    }
+
+    /// The rule's list of moving tags; empty when it has none.
+    pub fn moving_tags(&self, id: RuleId) -> &[MovingTag] {
+        match &self.rule(id).threshold {
+            Some(Threshold::Tags(tags)) => tags,
+            _ => &[],
+        }
     }
 }
 
@@ -216,6 +305,7 @@ struct RawRule {
     min_replicas: Option<Spanned<i64>>,
     max_load_balancers: Option<Spanned<i64>>,
     max_services: Option<Spanned<i64>>,
+    moving_tags: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 impl RawRule {
@@ -421,25 +511,26 @@ fn override_rule(raw: &RawRule, rule: &mut Rule, problems: &mut Vec<Problem>) {
             field.clone_from(text);
         }
     }
+    if let Some(tags) = &raw.moving_tags {
+        if rule.id.threshold_key() == Some(ThresholdKey::MovingTags) {
+            rule.threshold = Some(Threshold::Tags(moving_tags(tags.get_ref(), problems)));
+        } else {
+            problems.push(foreign_threshold(
+                rule.id,
+                ThresholdKey::MovingTags,
+                tags.span(),
+            ));
+        }
+    }
     for (key, value) in raw.thresholds() {
         if rule.id.threshold_key() != Some(key) {
-            let help = match rule.id.threshold_key() {
-                Some(own) => format!("did you mean `{}`?", own.as_str()),
-                None => format!("rule \"{}\" has no threshold; remove the key", rule.id),
-            };
-            problems.push(
-                Problem::new(
-                    Code::InvalidPolicy,
-                    value.span(),
-                    format!("rule \"{}\" does not take `{}`", rule.id, key.as_str()),
-                )
-                .label("not a threshold of this rule")
-                .help(help),
-            );
+            problems.push(foreign_threshold(rule.id, key, value.span()));
             continue;
         }
         match u32::try_from(*value.get_ref()) {
-            Ok(n) if n >= key.minimum() && n <= 100_000 => rule.threshold = Some(n),
+            Ok(n) if n >= key.minimum() && n <= 100_000 => {
+                rule.threshold = Some(Threshold::Count(n))
+            }
             _ => problems.push(
                 Problem::new(
                     Code::InvalidPolicy,
@@ -461,6 +552,44 @@ fn override_rule(raw: &RawRule, rule: &mut Rule, problems: &mut Vec<Problem>) {
     }
 }
 
+/// A threshold key set on a rule that does not take it.
+fn foreign_threshold(id: RuleId, key: ThresholdKey, span: Range<usize>) -> Problem {
+    let help = match id.threshold_key() {
+        Some(own) => format!("did you mean `{}`?", own.as_str()),
+        None => format!("rule \"{id}\" has no threshold; remove the key"),
+    };
+    Problem::new(
+        Code::InvalidPolicy,
+        span,
+        format!("rule \"{id}\" does not take `{}`", key.as_str()),
+    )
+    .label("not a threshold of this rule")
+    .help(help)
+}
+
+/// Reads `moving-tags`, reporting entries that are neither a tag nor a pattern.
+fn moving_tags(raw: &[Spanned<String>], problems: &mut Vec<Problem>) -> Vec<MovingTag> {
+    let mut tags = Vec::with_capacity(raw.len());
+    for entry in raw {
+        match MovingTag::parse(entry.get_ref()) {
+            Some(tag) => tags.push(tag),
+            None => problems.push(
+                Problem::new(
+                    Code::InvalidPolicy,
+                    entry.span(),
+                    format!("{:?} is not an image tag", entry.get_ref()),
+                )
+                .label("not a tag")
+                .help(
+                    "a tag has letters, digits, '_', '.' and '-' (not first), at most 128 of \
+                     them; or write the pattern \"<major>\" or \"<major>.<minor>\"",
+                ),
+            ),
+        }
+    }
+    tags
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,6 +608,46 @@ mod tests {
                 rule.id
             );
         }
+    }
+
+    #[test]
+    fn moving_tags_match_the_part_before_a_variant() {
+        let named = MovingTag::parse("lts").unwrap();
+        assert!(named.matches("lts"));
+        assert!(named.matches("LTS-alpine"));
+        assert!(!named.matches("ltsx"));
+        for tag in ["7", "v7", "7-alpine"] {
+            assert!(MovingTag::Major.matches(tag), "{tag}");
+            assert!(!MovingTag::MajorMinor.matches(tag), "{tag}");
+        }
+        for tag in ["7.2", "7.2-bookworm"] {
+            assert!(MovingTag::MajorMinor.matches(tag), "{tag}");
+        }
+        for tag in [
+            "7.2.4",
+            "7.2.4-alpine",
+            "20240101",
+            "alpine3.19",
+            "sha-3f2a1b",
+        ] {
+            assert!(!MovingTag::Major.matches(tag), "{tag}");
+            assert!(!MovingTag::MajorMinor.matches(tag), "{tag}");
+        }
+        assert_eq!(MovingTag::parse("-x"), None);
+        assert_eq!(MovingTag::parse(""), None);
+        assert_eq!(MovingTag::parse("a:b"), None);
+    }
+
+    /// The rules that carry a graph finding into `check` keep the graph's code as their id, so
+    /// the review and the CI gate name the problem the same way.
+    #[test]
+    fn graph_rules_share_the_graph_codes() {
+        use crate::graph::FindingCode;
+        assert_eq!(RuleId::CallCycle.as_str(), FindingCode::CallCycle.as_str());
+        assert_eq!(
+            RuleId::NamespaceCycle.as_str(),
+            FindingCode::NamespaceCycle.as_str()
+        );
     }
 
     #[test]

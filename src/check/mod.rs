@@ -6,20 +6,18 @@ pub mod guardrails;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
-pub use guardrails::{Guardrails, Rule, RuleId, Severity};
+pub use guardrails::{Guardrails, MovingTag, Rule, RuleId, Severity, Threshold};
 
 use crate::graph::ServiceGraph;
-use crate::model::{Expose, Platform, Service, Workspace};
+use crate::model::{Expose, Namespace, Platform, Port, Service, Workspace};
 use crate::span::Span;
+use crate::text;
 
-/// One guardrail violation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// One guardrail violation. Rendered by `report::check`, the only place that decides how a
+/// finding looks in text, JSON or SARIF.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// The rule's stable id.
-    #[serde(serialize_with = "serialize_rule")]
     pub rule: RuleId,
     /// The severity configured for the rule.
     pub severity: Severity,
@@ -28,7 +26,6 @@ pub struct Finding {
     /// The service (`namespace/name`) or namespace the finding is about.
     pub subject: String,
     /// Where, in bytes of the workspace file.
-    #[serde(skip)]
     pub span: Span,
     /// 1-based line of the span start.
     pub line: usize,
@@ -38,10 +35,6 @@ pub struct Finding {
     pub end_line: usize,
     /// 1-based column just after the span end.
     pub end_column: usize,
-}
-
-fn serialize_rule<S: serde::Serializer>(rule: &RuleId, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(rule.as_str())
 }
 
 /// The outcome of `check`: the rules in force and what they found.
@@ -73,6 +66,24 @@ impl CheckReport {
     }
 }
 
+/// What `generate` says after writing when the model still breaks error-level guardrails (the
+/// manifests then carry the same mistakes); `None` when there is nothing to say.
+pub fn remaining_errors(workspace: &Workspace, guardrails: &Guardrails) -> Option<String> {
+    let report = check(&ServiceGraph::build(workspace), guardrails);
+    match report.count(Severity::Error) {
+        0 => None,
+        n => Some(format!(
+            "warning: the model behind these files has {}; run `k8s-advisor check` to see {}\n",
+            text::count(
+                n,
+                "error-level guardrail finding",
+                "error-level guardrail findings"
+            ),
+            text::noun(n, "it", "them"),
+        )),
+    }
+}
+
 /// Applies every enabled rule to the workspace behind `graph`.
 pub fn check(graph: &ServiceGraph<'_>, guardrails: &Guardrails) -> CheckReport {
     let mut c = Checker {
@@ -82,9 +93,22 @@ pub fn check(graph: &ServiceGraph<'_>, guardrails: &Guardrails) -> CheckReport {
     };
     let callers = callers(graph);
     for (i, service) in c.workspace.services.iter().enumerate() {
-        c.service(service, &callers[i]);
+        let s = Subject {
+            service,
+            id: service.id.to_string(),
+            callers: &callers[i],
+        };
+        c.resources_missing(&s);
+        c.memory_millibytes(&s);
+        c.cpu_limit_ratio(&s);
+        c.image(&s);
+        c.single_replica(&s);
+        c.public_and_called(&s);
+        c.eks_target_port(&s);
+        c.egress_anywhere(&s);
     }
     c.namespaces();
+    c.call_cycles(graph);
     c.namespace_cycles(graph);
     let mut findings = c.findings;
     findings.sort_by(|a, b| {
@@ -118,6 +142,22 @@ fn callers(graph: &ServiceGraph<'_>) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// One service under review, with what the per-service rules share.
+struct Subject<'a> {
+    service: &'a Service,
+    /// `namespace/name`.
+    id: String,
+    /// The other services that call it, sorted.
+    callers: &'a [String],
+}
+
+impl Subject<'_> {
+    /// The span of a key, or of the service's table when the key is not written.
+    fn here(&self, span: Option<Span>) -> Span {
+        span.unwrap_or(self.service.span)
+    }
+}
+
 struct Checker<'a> {
     workspace: &'a Workspace,
     guardrails: &'a Guardrails,
@@ -146,176 +186,271 @@ impl Checker<'_> {
         });
     }
 
-    fn service(&mut self, s: &Service, callers: &[String]) {
-        let at = &s.keys;
-        let id = s.id.to_string();
-        let here = |span: &Option<Span>| span.unwrap_or(s.span);
-        let r = &s.resources;
-
-        if self.on(RuleId::ResourcesMissing) {
-            let missing: Vec<&str> = [
-                ("CPU request", r.requests.cpu.is_none()),
-                ("memory request", r.requests.memory.is_none()),
-                ("CPU limit", r.limits.cpu.is_none()),
-                ("memory limit", r.limits.memory.is_none()),
-            ]
-            .into_iter()
-            .filter_map(|(what, missing)| missing.then_some(what))
-            .collect();
-            if !missing.is_empty() {
-                let span = at.resources.unwrap_or(s.span);
-                self.push(
-                    RuleId::ResourcesMissing,
-                    id.clone(),
-                    span,
-                    format!("service {id} has no {}", join_and(&missing)),
-                );
-            }
+    fn resources_missing(&mut self, s: &Subject<'_>) {
+        if !self.on(RuleId::ResourcesMissing) {
+            return;
         }
-
-        if self.on(RuleId::MemoryMillibytes) {
-            for (what, q, span) in [
-                ("request", &r.requests.memory, &r.requests.memory_span),
-                ("limit", &r.limits.memory, &r.limits.memory_span),
-            ] {
-                if let Some(q) = q.as_ref().filter(|q| q.is_milli()) {
-                    let number = q.as_str().trim_end_matches('m');
-                    self.push(
-                        RuleId::MemoryMillibytes,
-                        id.clone(),
-                        here(span),
-                        format!(
-                            "memory {what} \"{q}\" of {id} means {number} thousandths of a byte; \
-                             did you mean \"{number}Mi\"?"
-                        ),
-                    );
-                }
-            }
+        let r = &s.service.resources;
+        let missing: Vec<&str> = [
+            ("CPU request", r.requests.cpu.is_none()),
+            ("memory request", r.requests.memory.is_none()),
+            ("CPU limit", r.limits.cpu.is_none()),
+            ("memory limit", r.limits.memory.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(what, missing)| missing.then_some(what))
+        .collect();
+        if missing.is_empty() {
+            return;
         }
+        // The resources table when it is written, else the service.
+        let span = s.here(s.service.keys.resources);
+        self.push(
+            RuleId::ResourcesMissing,
+            s.id.clone(),
+            span,
+            format!("service {} has no {}", s.id, text::join_and(&missing)),
+        );
+    }
 
-        if self.on(RuleId::CpuLimitRatio)
-            && let (Some(req), Some(lim)) = (&r.requests.cpu, &r.limits.cpu)
-        {
-            let max = i128::from(self.guardrails.threshold(RuleId::CpuLimitRatio, 4));
-            if lim.nanos() > req.nanos().saturating_mul(max) {
-                let ratio = if req.nanos() == 0 {
-                    "unbounded times".to_string()
-                } else {
-                    let tenths = (lim.nanos() * 10 + req.nanos() / 2) / req.nanos();
-                    format!("{}.{} times", tenths / 10, tenths % 10)
-                };
+    fn memory_millibytes(&mut self, s: &Subject<'_>) {
+        if !self.on(RuleId::MemoryMillibytes) {
+            return;
+        }
+        let r = &s.service.resources;
+        for (what, q, span) in [
+            ("request", &r.requests.memory, r.requests.memory_span),
+            ("limit", &r.limits.memory, r.limits.memory_span),
+        ] {
+            if let Some(q) = q.as_ref().filter(|q| q.is_milli()) {
+                let number = q.as_str().trim_end_matches('m');
                 self.push(
-                    RuleId::CpuLimitRatio,
-                    id.clone(),
-                    here(&r.limits.cpu_span),
+                    RuleId::MemoryMillibytes,
+                    s.id.clone(),
+                    s.here(span),
                     format!(
-                        "CPU limit \"{lim}\" of {id} is {ratio} its request \"{req}\"; \
-                         the policy allows at most {max} times"
+                        "memory {what} \"{q}\" of {} means {number} thousandths of a byte; \
+                         did you mean \"{number}Mi\"?",
+                        s.id
                     ),
                 );
             }
         }
+    }
 
-        match &s.image {
-            None if self.on(RuleId::ImageMissing) => self.push(
-                RuleId::ImageMissing,
-                id.clone(),
-                s.span,
-                format!("service {id} names no container image"),
+    fn cpu_limit_ratio(&mut self, s: &Subject<'_>) {
+        let r = &s.service.resources;
+        let (Some(req), Some(lim)) = (&r.requests.cpu, &r.limits.cpu) else {
+            return;
+        };
+        if !self.on(RuleId::CpuLimitRatio) {
+            return;
+        }
+        let max = i128::from(self.guardrails.threshold(RuleId::CpuLimitRatio, 4));
+        if lim.nanos() <= req.nanos().saturating_mul(max) {
+            return;
+        }
+        let ratio = if req.nanos() == 0 {
+            "unbounded times".to_string()
+        } else {
+            let tenths = (lim.nanos() * 10 + req.nanos() / 2) / req.nanos();
+            format!("{}.{} times", tenths / 10, tenths % 10)
+        };
+        self.push(
+            RuleId::CpuLimitRatio,
+            s.id.clone(),
+            s.here(r.limits.cpu_span),
+            format!(
+                "CPU limit \"{lim}\" of {} is {ratio} its request \"{req}\"; \
+                 the policy allows at most {max} times",
+                s.id
             ),
-            Some(image) if self.on(RuleId::ImageUnpinned) => {
-                let problem = match image_tag(image) {
-                    ImageTag::Digest => None,
-                    ImageTag::None => Some("has no tag, so it means `latest`"),
-                    ImageTag::Tag("latest") => Some("is tagged `latest`"),
-                    ImageTag::Tag(_) => None,
-                };
-                if let Some(problem) = problem {
-                    self.push(
-                        RuleId::ImageUnpinned,
-                        id.clone(),
-                        here(&at.image),
-                        format!("image \"{image}\" of {id} {problem}"),
-                    );
-                }
-            }
-            _ => {}
-        }
+        );
+    }
 
-        if self.on(RuleId::SingleReplica) {
-            let min = self.guardrails.threshold(RuleId::SingleReplica, 2);
-            let exposed = s.expose != Expose::Cluster;
-            if s.replicas < min && (exposed || !callers.is_empty()) {
-                let why = match (exposed, callers.len()) {
-                    (true, 0) => format!("is exposed ({})", s.expose.as_str()),
-                    (true, n) => format!(
-                        "is exposed ({}) and called by {n} service{}",
-                        s.expose.as_str(),
-                        plural(n)
-                    ),
-                    (false, n) => format!("is called by {}", list(callers, n)),
-                };
+    /// `image-missing` and `image-unpinned`.
+    fn image(&mut self, s: &Subject<'_>) {
+        let Some(image) = &s.service.image else {
+            if self.on(RuleId::ImageMissing) {
                 self.push(
-                    RuleId::SingleReplica,
-                    id.clone(),
-                    here(&at.replicas),
-                    format!(
-                        "{id} runs {} replica{} but {why}; at least {min} are needed",
-                        s.replicas,
-                        plural(s.replicas as usize)
-                    ),
+                    RuleId::ImageMissing,
+                    s.id.clone(),
+                    s.service.span,
+                    format!("service {} names no container image", s.id),
                 );
             }
+            return;
+        };
+        if !self.on(RuleId::ImageUnpinned) {
+            return;
         }
+        let moving = self.guardrails.moving_tags(RuleId::ImageUnpinned);
+        let problem = match image_tag(image) {
+            ImageTag::Digest => return,
+            ImageTag::None => "has no tag, so it means `latest`".to_string(),
+            ImageTag::Tag(tag) => match moving.iter().find(|m| m.matches(tag)) {
+                None => return,
+                Some(MovingTag::Named(name)) if name.eq_ignore_ascii_case(tag) => {
+                    format!("is tagged `{tag}`, which moves to every new release")
+                }
+                Some(MovingTag::Named(name)) => format!(
+                    "is tagged `{tag}`, a variant of `{name}`, which moves to every new release"
+                ),
+                Some(MovingTag::Major) => {
+                    format!("is tagged `{tag}`, a major version that moves to every release in it")
+                }
+                Some(MovingTag::MajorMinor) => format!(
+                    "is tagged `{tag}`, a version without a patch number that moves to every \
+                     patch release"
+                ),
+            },
+        };
+        self.push(
+            RuleId::ImageUnpinned,
+            s.id.clone(),
+            s.here(s.service.keys.image),
+            format!("image \"{image}\" of {} {problem}", s.id),
+        );
+    }
 
-        if self.on(RuleId::PublicAndCalled) && s.expose == Expose::Public && !callers.is_empty() {
+    fn single_replica(&mut self, s: &Subject<'_>) {
+        if !self.on(RuleId::SingleReplica) {
+            return;
+        }
+        let service = s.service;
+        let min = self.guardrails.threshold(RuleId::SingleReplica, 2);
+        let exposed = service.expose != Expose::Cluster;
+        if service.replicas >= min || (!exposed && s.callers.is_empty()) {
+            return;
+        }
+        let why = match (exposed, s.callers.len()) {
+            (true, 0) => format!("is exposed ({})", service.expose.as_str()),
+            (true, n) => format!(
+                "is exposed ({}) and called by {}",
+                service.expose.as_str(),
+                text::count(n, "service", "services")
+            ),
+            (false, _) => format!("is called by {}", text::list(s.callers, text::SHOWN)),
+        };
+        self.push(
+            RuleId::SingleReplica,
+            s.id.clone(),
+            s.here(s.service.keys.replicas),
+            format!(
+                "{} runs {} but {why}; at least {min} are needed",
+                s.id,
+                text::count(service.replicas as usize, "replica", "replicas")
+            ),
+        );
+    }
+
+    fn public_and_called(&mut self, s: &Subject<'_>) {
+        if self.on(RuleId::PublicAndCalled)
+            && s.service.expose == Expose::Public
+            && !s.callers.is_empty()
+        {
             self.push(
                 RuleId::PublicAndCalled,
-                id.clone(),
-                here(&at.expose),
+                s.id.clone(),
+                s.here(s.service.keys.expose),
                 format!(
-                    "{id} is public and also called by {}",
-                    list(callers, callers.len())
+                    "{} is public and also called by {}",
+                    s.id,
+                    text::list(s.callers, text::SHOWN)
                 ),
             );
         }
+    }
 
-        if self.on(RuleId::EksTargetPort) && self.workspace.project.platform == Platform::Eks {
-            let differing: Vec<String> = s
-                .ports
-                .iter()
-                .filter(|p| p.port != p.target)
-                .map(|p| format!("{} ({} → {})", p.name, p.port, p.target))
-                .collect();
-            if !differing.is_empty() {
-                self.push(
-                    RuleId::EksTargetPort,
-                    id.clone(),
-                    here(&at.ports),
-                    format!(
-                        "{id} maps Service port{} to different container port{}: {}",
-                        plural(differing.len()),
-                        plural(differing.len()),
-                        differing.join(", ")
-                    ),
-                );
-            }
+    fn eks_target_port(&mut self, s: &Subject<'_>) {
+        if !self.on(RuleId::EksTargetPort) || self.workspace.project.platform != Platform::Eks {
+            return;
         }
+        let ports: Vec<&Port> = s
+            .service
+            .ports
+            .iter()
+            .filter(|p| p.port != p.target)
+            .collect();
+        // The first such port as written in the file.
+        let Some(first) = ports.iter().map(|p| p.span).min() else {
+            return;
+        };
+        let differing: Vec<String> = ports
+            .iter()
+            .map(|p| format!("{} ({} → {})", p.name, p.port, p.target))
+            .collect();
+        self.push(
+            RuleId::EksTargetPort,
+            s.id.clone(),
+            first,
+            format!(
+                "{} maps Service {} to different container {}: {}",
+                s.id,
+                text::noun(differing.len(), "port", "ports"),
+                text::noun(differing.len(), "port", "ports"),
+                differing.join(", ")
+            ),
+        );
+    }
 
-        if self.on(RuleId::EgressAnywhere) {
-            for e in s.egress.iter().filter(|e| e.cidr.prefix_len() == 0) {
-                let reason = if e.reason.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", e.reason)
-                };
-                self.push(
-                    RuleId::EgressAnywhere,
-                    id.clone(),
-                    e.span,
-                    format!("{id} may send traffic to any address: {}{reason}", e.cidr),
-                );
-            }
+    fn egress_anywhere(&mut self, s: &Subject<'_>) {
+        if !self.on(RuleId::EgressAnywhere) {
+            return;
+        }
+        for e in s.service.egress.iter().filter(|e| e.cidr.prefix_len() == 0) {
+            let reason = if e.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", e.reason)
+            };
+            self.push(
+                RuleId::EgressAnywhere,
+                s.id.clone(),
+                e.span,
+                format!(
+                    "{} may send traffic to any address: {}{reason}",
+                    s.id, e.cidr
+                ),
+            );
+        }
+    }
+
+    /// One finding per cycle of calls, the same cycles the graph review reports as its
+    /// `call-cycle` errors, placed at the first service's call into the cycle.
+    fn call_cycles(&mut self, graph: &ServiceGraph<'_>) {
+        if !self.on(RuleId::CallCycle) {
+            return;
+        }
+        let services = &self.workspace.services;
+        for members in graph.call_cycles() {
+            let Some(&first) = members.first() else {
+                continue;
+            };
+            let service = &services[first];
+            let span = service
+                .calls
+                .iter()
+                .find(|call| {
+                    members
+                        .binary_search_by(|&m| services[m].id.cmp(&call.to))
+                        .is_ok()
+                })
+                .map_or(service.span, |call| call.span);
+            let ids: Vec<String> = members
+                .iter()
+                .map(|&m| services[m].id.to_string())
+                .collect();
+            let message = if let [only] = ids.as_slice() {
+                format!("{only} calls itself synchronously")
+            } else {
+                format!(
+                    "{} services call each other in a cycle: {}",
+                    ids.len(),
+                    text::list(&ids, text::SHOWN)
+                )
+            };
+            self.push(RuleId::CallCycle, ids.join(", "), span, message);
         }
     }
 
@@ -347,6 +482,7 @@ impl Checker<'_> {
         }
     }
 
+    /// The rules about a namespace: load balancers, teams and size.
     fn namespaces(&mut self) {
         for ns in self.workspace.namespaces.values() {
             let services: Vec<&Service> = self.workspace.services_in(&ns.name).collect();
@@ -354,73 +490,84 @@ impl Checker<'_> {
                 continue;
             };
             let span = ns.span.unwrap_or(first.span);
-            let subject = ns.name.clone();
+            self.load_balancers_per_namespace(ns, &services, span);
+            self.namespace_teams(ns, &services, span);
+            self.namespace_size(ns, &services, span);
+        }
+    }
 
-            if self.on(RuleId::LoadBalancersPerNamespace) {
-                let max = self
-                    .guardrails
-                    .threshold(RuleId::LoadBalancersPerNamespace, 2);
-                let lbs: Vec<String> = services
-                    .iter()
-                    .filter(|s| s.expose != Expose::Cluster)
-                    .map(|s| format!("{} ({})", s.id.name, s.expose.as_str()))
-                    .collect();
-                if lbs.len() > max as usize {
-                    self.push(
-                        RuleId::LoadBalancersPerNamespace,
-                        subject.clone(),
-                        span,
-                        format!(
-                            "namespace {} has {} LoadBalancer services, more than {max}: {}",
-                            ns.name,
-                            lbs.len(),
-                            lbs.join(", ")
-                        ),
-                    );
-                }
-            }
+    fn load_balancers_per_namespace(&mut self, ns: &Namespace, services: &[&Service], span: Span) {
+        if !self.on(RuleId::LoadBalancersPerNamespace) {
+            return;
+        }
+        let max = self
+            .guardrails
+            .threshold(RuleId::LoadBalancersPerNamespace, 2);
+        let lbs: Vec<String> = services
+            .iter()
+            .filter(|s| s.expose != Expose::Cluster)
+            .map(|s| format!("{} ({})", s.id.name, s.expose.as_str()))
+            .collect();
+        if lbs.len() > max as usize {
+            self.push(
+                RuleId::LoadBalancersPerNamespace,
+                ns.name.clone(),
+                span,
+                format!(
+                    "namespace {} has {} LoadBalancer services, more than {max}: {}",
+                    ns.name,
+                    lbs.len(),
+                    lbs.join(", ")
+                ),
+            );
+        }
+    }
 
-            if self.on(RuleId::NamespaceTeams) {
-                let mut teams: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-                for s in &services {
-                    if let Some(team) = &s.team {
-                        teams.entry(team).or_default().push(&s.id.name);
-                    }
-                }
-                if teams.len() > 1 {
-                    let owners: Vec<String> = teams
-                        .iter()
-                        .map(|(team, names)| format!("{team} ({})", names.join(", ")))
-                        .collect();
-                    self.push(
-                        RuleId::NamespaceTeams,
-                        subject.clone(),
-                        span,
-                        format!(
-                            "namespace {} is shared by {} teams: {}",
-                            ns.name,
-                            teams.len(),
-                            owners.join("; ")
-                        ),
-                    );
-                }
+    fn namespace_teams(&mut self, ns: &Namespace, services: &[&Service], span: Span) {
+        if !self.on(RuleId::NamespaceTeams) {
+            return;
+        }
+        let mut teams: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for s in services {
+            if let Some(team) = &s.team {
+                teams.entry(team).or_default().push(&s.id.name);
             }
+        }
+        if teams.len() > 1 {
+            let owners: Vec<String> = teams
+                .iter()
+                .map(|(team, names)| format!("{team} ({})", names.join(", ")))
+                .collect();
+            self.push(
+                RuleId::NamespaceTeams,
+                ns.name.clone(),
+                span,
+                format!(
+                    "namespace {} is shared by {} teams: {}",
+                    ns.name,
+                    teams.len(),
+                    owners.join("; ")
+                ),
+            );
+        }
+    }
 
-            if self.on(RuleId::NamespaceSize) {
-                let max = self.guardrails.threshold(RuleId::NamespaceSize, 15);
-                if services.len() > max as usize {
-                    self.push(
-                        RuleId::NamespaceSize,
-                        subject.clone(),
-                        span,
-                        format!(
-                            "namespace {} holds {} services, more than {max}",
-                            ns.name,
-                            services.len()
-                        ),
-                    );
-                }
-            }
+    fn namespace_size(&mut self, ns: &Namespace, services: &[&Service], span: Span) {
+        if !self.on(RuleId::NamespaceSize) {
+            return;
+        }
+        let max = self.guardrails.threshold(RuleId::NamespaceSize, 15);
+        if services.len() > max as usize {
+            self.push(
+                RuleId::NamespaceSize,
+                ns.name.clone(),
+                span,
+                format!(
+                    "namespace {} holds {} services, more than {max}",
+                    ns.name,
+                    services.len()
+                ),
+            );
         }
     }
 }
@@ -448,29 +595,6 @@ fn image_tag(image: &str) -> ImageTag<'_> {
     }
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-/// "a", "a and b", "a, b and c".
-fn join_and(items: &[&str]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => (*one).to_string(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-/// "a, b", or "a, b, c and 4 more" past three items.
-fn list(items: &[String], total: usize) -> String {
-    const SHOWN: usize = 3;
-    if total <= SHOWN {
-        items.join(", ")
-    } else {
-        format!("{} and {} more", items[..SHOWN].join(", "), total - SHOWN)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,13 +607,5 @@ mod tests {
         assert_eq!(image_tag("registry:5000/app:1.2"), ImageTag::Tag("1.2"));
         assert_eq!(image_tag("app@sha256:abc"), ImageTag::Digest);
         assert_eq!(image_tag("app:"), ImageTag::None);
-    }
-
-    #[test]
-    fn lists_read_naturally() {
-        assert_eq!(join_and(&["a"]), "a");
-        assert_eq!(join_and(&["a", "b", "c"]), "a, b and c");
-        let items: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
-        assert_eq!(list(&items, 4), "a, b, c and 1 more");
     }
 }

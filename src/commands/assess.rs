@@ -12,7 +12,7 @@ pub fn run(cli: &Cli, args: &AssessArgs) -> Result<u8, Error> {
     let graph = ServiceGraph::build(&ctx.workspace);
     let verdict = assess(&graph, &ctx.policy);
     let text = match args.format {
-        ReportFormat::Text => report::assess::text(&verdict, super::use_color(cli.color, true)),
+        ReportFormat::Text => report::assess::text(&verdict, super::paint(cli.color, true)),
         ReportFormat::Json => report::assess::json(&verdict),
         ReportFormat::Markdown => report::assess::markdown(&verdict),
     };

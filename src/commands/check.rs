@@ -15,9 +15,7 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Result<u8, Error> {
     let path = ctx.workspace.source.path();
     let file = path.display().to_string();
     let text = match args.format {
-        CheckFormat::Text => {
-            report::check::text(&outcome, &file, super::use_color(cli.color, true))
-        }
+        CheckFormat::Text => report::check::text(&outcome, &file, super::paint(cli.color, true)),
         CheckFormat::Json => report::check::json(&outcome, &file),
         CheckFormat::Sarif => report::check::sarif(
             &outcome,

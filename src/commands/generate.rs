@@ -17,6 +17,8 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
         .clone()
         .unwrap_or_else(|| ctx.root.join(generate::DEFAULT_OUT));
     let files = generate::generate(&ctx.workspace);
+    // Loaded before anything is written, so that a bad guardrails.toml stops the run first.
+    let guardrails = crate::check::Guardrails::load(cli.policies.as_deref())?;
     let mut plan = layout::plan_manifests(&out, &ctx.workspace.project.name, &files)?;
     if !args.no_record {
         let graph = ServiceGraph::build(&ctx.workspace);
@@ -39,6 +41,11 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
     }
     if args.check {
         return check(&plan, cli.quiet);
+    }
+    if !cli.quiet
+        && let Some(warning) = crate::assess::generate_warning(&ctx.workspace, &ctx.policy)
+    {
+        eprint!("{warning}");
     }
     let applied = layout::apply(&plan, args.force)?;
     if !cli.quiet {
@@ -66,6 +73,11 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
         ));
         text.push_str(&layout::record::summary(&plan, &applied.written));
         print(&text)?;
+    }
+    if !cli.quiet
+        && let Some(warning) = crate::check::remaining_errors(&ctx.workspace, &guardrails)
+    {
+        eprint!("{warning}");
     }
     Ok(0)
 }

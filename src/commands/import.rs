@@ -70,7 +70,7 @@ pub fn init_from(cli: &Cli, args: &InitArgs, path: &Path, exists: bool) -> Resul
         eprint!("{}", summary(&unknowns, &skipped));
         print(&crate::report::assess::text(
             &verdict,
-            super::use_color(cli.color, true),
+            super::paint(cli.color, true),
         ))?;
         print(&format!("\nWrote {}\n", path.display()))?;
     }

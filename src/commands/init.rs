@@ -60,8 +60,9 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
         .unwrap_or_else(|| "my-product".to_string());
     let (text, verdict) = if args.non_interactive {
         let text = workspace::write::render(&workspace::write::starter(&folder), &policy);
-        let verdict = evaluate_text(&text, &policy, &path)?;
-        (text, verdict)
+        // Validated like any workspace, but its verdict would be about the sample services.
+        evaluate_text(&text, &policy, &path)?;
+        (text, None)
     } else {
         if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
             return Err(Error::usage(
@@ -70,7 +71,7 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
             ));
         }
         let outcome = questionnaire(&mut Terminal::new(), &policy, &path, &folder)?;
-        (outcome.text, outcome.verdict)
+        (outcome.text, Some(outcome.verdict))
     };
     if exists {
         fsutil::write_atomic(&path, text.as_bytes())?;
@@ -78,11 +79,20 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
         fsutil::create_new(&path, text.as_bytes())?;
     }
     if !cli.quiet {
-        print(&report::assess::text(
-            &verdict,
-            super::use_color(cli.color, true),
-        ))?;
-        print(&format!("\nWrote {}\n", path.display()))?;
+        match &verdict {
+            Some(verdict) => {
+                print(&report::assess::text(
+                    verdict,
+                    super::paint(cli.color, true),
+                ))?;
+                print(&format!("\nWrote {}\n", path.display()))?;
+            }
+            None => print(&format!(
+                "Wrote {}: a starter whose services, namespaces and teams are samples, so no \
+                 verdict yet.\nDescribe your own project in it, then run `k8s-advisor assess`.\n",
+                path.display()
+            ))?,
+        }
     }
     Ok(0)
 }

@@ -6,16 +6,16 @@ use console::Style;
 
 use crate::assess::{Status, Verdict};
 use crate::report::markdown_inline;
+use crate::text::Paint;
 
 /// Aligned text for a terminal.
-pub fn text(verdict: &Verdict, color: bool) -> String {
-    let paint = |style: Style, s: &str| style.force_styling(color).apply_to(s).to_string();
+pub fn text(verdict: &Verdict, paint: Paint) -> String {
     let mut out = String::new();
     let head = verdict.headline();
     let head = if verdict.recommended {
-        paint(Style::new().green().bold(), &head)
+        paint.apply(Style::new().green().bold(), &head)
     } else {
-        paint(Style::new().yellow().bold(), &head)
+        paint.apply(Style::new().yellow().bold(), &head)
     };
     let _ = writeln!(out, "{head}\n");
     let id_width = verdict
@@ -27,9 +27,9 @@ pub fn text(verdict: &Verdict, color: bool) -> String {
     for c in &verdict.criteria {
         let status = format!("{:<10}", c.status.as_str());
         let status = match c.status {
-            Status::Met => paint(Style::new().green(), &status),
-            Status::NotMet => paint(Style::new().red(), &status),
-            Status::Unanswered => paint(Style::new().yellow(), &status),
+            Status::Met => paint.apply(Style::new().green(), &status),
+            Status::NotMet => paint.apply(Style::new().red(), &status),
+            Status::Unanswered => paint.apply(Style::new().yellow(), &status),
         };
         let weight = if c.weight == 1 {
             String::new()

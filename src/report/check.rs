@@ -7,24 +7,24 @@ use std::path::{Component, Path, PathBuf};
 use console::Style;
 use serde_json::{Value, json};
 
-use crate::check::{CheckReport, Finding, Rule, Severity};
+use crate::check::{CheckReport, Finding, Rule, Severity, Threshold};
+use crate::text::{self, Paint};
 
 /// The SARIF schema a log declares.
 const SARIF_SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
-/// Text for a terminal: findings grouped by severity (most serious first), each with
-/// `file:line:col`, the rule id, the message and how to fix it; then a summary line.
-pub fn text(report: &CheckReport, file: &str, color: bool) -> String {
-    let paint = |style: Style, s: &str| style.force_styling(color).apply_to(s).to_string();
+/// Where the rationale and fix of a rule wrap in the text report.
+const WIDTH: usize = 100;
+
+/// Text for a terminal: findings grouped by severity (most serious first), then by rule, so
+/// that a rule's title, rationale and fix are shown once above the list of places it found
+/// (`file:line:col` and the message of each); then a summary line.
+pub fn text(report: &CheckReport, file: &str, paint: Paint) -> String {
     let mut out = String::new();
     for severity in Severity::ALL {
-        let findings: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .collect();
-        if findings.is_empty() {
+        let count = report.count(severity);
+        if count == 0 {
             continue;
         }
         let (heading, style) = match severity {
@@ -35,43 +35,67 @@ pub fn text(report: &CheckReport, file: &str, color: bool) -> String {
         let _ = writeln!(
             out,
             "{}\n",
-            paint(style, &format!("{heading} ({})", findings.len()))
+            paint.apply(style, &format!("{heading} ({count})"))
         );
-        for f in findings {
+        for rule in &report.rules {
+            let findings: Vec<&Finding> = report
+                .findings
+                .iter()
+                .filter(|f| f.severity == severity && f.rule == rule.id)
+                .collect();
+            if findings.is_empty() {
+                continue;
+            }
+            let places = if findings.len() == 1 {
+                String::new()
+            } else {
+                format!(" ({})", text::count(findings.len(), "place", "places"))
+            };
             let _ = writeln!(
                 out,
-                "  {}:{}:{}: {} {}",
-                file,
-                f.line,
-                f.column,
-                paint(Style::new().bold(), &format!("[{}]", f.rule)),
-                f.message
+                "  {} {}{places}",
+                paint.apply(Style::new().bold(), &format!("[{}]", rule.id)),
+                rule.title
             );
-            if let Some(rule) = report.rule(f.rule) {
-                let _ = writeln!(out, "      help: {}", rule.fix);
+            for f in findings {
+                let _ = writeln!(out, "    {}:{}:{}: {}", file, f.line, f.column, f.message);
             }
+            for (label, text) in [("why", &rule.rationale), ("help", &rule.fix)] {
+                let hang = " ".repeat(4 + label.len() + 2);
+                let options = textwrap::Options::new(WIDTH)
+                    .initial_indent("    ")
+                    .subsequent_indent(&hang)
+                    .break_words(false)
+                    .word_separator(textwrap::WordSeparator::AsciiSpace)
+                    .word_splitter(textwrap::WordSplitter::NoHyphenation);
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    textwrap::fill(&format!("{label}: {text}"), options)
+                );
+            }
+            out.push('\n');
         }
-        out.push('\n');
     }
-    let enabled = report.rules.iter().filter(|r| r.enabled).count();
-    let counts = summary(report);
-    if report.findings.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            paint(
-                Style::new().green().bold(),
-                &format!("No findings: {enabled} guardrails passed on {file}.")
-            )
-        );
-    } else {
-        let _ = writeln!(
-            out,
-            "{counts} from {enabled} of {} guardrails on {file}.",
-            report.rules.len()
-        );
-    }
+    let _ = writeln!(out, "{}", summary_line(report, file, paint));
     out
+}
+
+/// The last line of the text report: the counts, or that every enabled guardrail passed.
+pub fn summary_line(report: &CheckReport, file: &str, paint: Paint) -> String {
+    let enabled = report.rules.iter().filter(|r| r.enabled).count();
+    if report.findings.is_empty() {
+        paint.apply(
+            Style::new().green().bold(),
+            &format!("No findings: {enabled} guardrails passed on {file}."),
+        )
+    } else {
+        format!(
+            "{} from {enabled} of {} guardrails on {file}.",
+            summary(report),
+            report.rules.len()
+        )
+    }
 }
 
 /// "1 error, 2 warnings, 0 info".
@@ -140,10 +164,14 @@ fn rule_json(rule: &Rule) -> Value {
     });
     if let (Some(key), Some(threshold), Some(map)) = (
         rule.id.threshold_key(),
-        rule.threshold,
+        &rule.threshold,
         value.as_object_mut(),
     ) {
-        map.insert(key.as_str().to_string(), json!(threshold));
+        let threshold = match threshold {
+            Threshold::Count(n) => json!(n),
+            Threshold::Tags(tags) => json!(tags.iter().map(|t| t.as_str()).collect::<Vec<_>>()),
+        };
+        map.insert(key.as_str().to_string(), threshold);
     }
     value
 }
