@@ -343,8 +343,13 @@ fn read<T: DeserializeOwned>(dir: Option<&Path>, name: &str) -> Result<(Source, 
             Source::new(PathBuf::from(format!("<built-in>/policies/{name}")), text)
         }
     };
-    let value = toml::from_str(source.text())
-        .map_err(|e| Error::invalid(&source, vec![tomlfile::toml_problem(&source, &e)]))?;
+    // Every unknown key of the file at once, as for the workspace.
+    let (value, problems) =
+        crate::tomlkeys::from_str_all(&source, |e| tomlfile::toml_problem(&source, e));
+    let value = match value {
+        Some(value) if problems.is_empty() => value,
+        _ => return Err(Error::invalid(&source, problems)),
+    };
     Ok((source, value))
 }
 
@@ -376,6 +381,29 @@ mod tests {
         );
         assert_eq!(policy.threshold, 2);
         assert!(policy.alternatives.len() >= 3);
+    }
+
+    #[test]
+    fn every_unknown_key_of_a_policy_file_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("graph.toml"),
+            "high-fan-inn = 4\nhigh-fan-out = 5\nlong-chian = 5\n",
+        )
+        .unwrap();
+        let Err(Error::Invalid { problems, .. }) = Policy::load(Some(dir.path())) else {
+            panic!("a policy with two unknown keys loaded");
+        };
+        let keys: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        // Both typos, and then what the file lacks once they are set aside.
+        assert_eq!(
+            keys,
+            [
+                "missing key `high-fan-in`",
+                "unknown key `high-fan-inn`",
+                "unknown key `long-chian`"
+            ]
+        );
     }
 
     #[test]

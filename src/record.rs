@@ -220,6 +220,94 @@ pub fn render(
     let ws = graph.workspace();
     let md = |s: &str| markdown_inline(s);
     let option = kubernetes_option(ws);
+    let context = context(graph, verdict, &option);
+    let criteria = verdict
+        .criteria
+        .iter()
+        .map(|c| CriterionRow {
+            title: md(&c.title),
+            question: md(&c.question),
+            status: c.status.as_str(),
+            source: c.source.as_str(),
+            detail: md(&c.detail),
+        })
+        .collect();
+    let met: Vec<&str> = verdict
+        .criteria
+        .iter()
+        .filter(|c| c.status == Status::Met)
+        .map(|c| c.title.as_str())
+        .collect();
+    let kubernetes_name = option.clone();
+    let chosen = if verdict.recommended {
+        kubernetes_name.clone()
+    } else {
+        verdict
+            .alternatives
+            .first()
+            .map_or_else(|| "a simpler platform".to_string(), |a| a.name.clone())
+    };
+    let outcome = outcome(verdict, &chosen);
+    let kubernetes = kubernetes_view(&kubernetes_name, &met);
+    let alternatives = option_views(alternatives);
+    let (good, bad) = consequences(verdict);
+    let contradictions = verdict
+        .contradictions()
+        .map(|c| format!("{}: {}", md(&c.title), md(&c.detail)))
+        .collect();
+    // A record is read by people: long lists are cut, with where to find the rest.
+    let findings = capped(
+        extras
+            .findings
+            .iter()
+            .map(|(code, message)| format!("`{code}`: {}", md(message))),
+        MAX_FINDINGS,
+        |n| format!("… and {n} more: `k8s-advisor graph` lists them all"),
+    );
+    let generated = capped(
+        extras
+            .generated
+            .iter()
+            .map(|g| format!("`{}`", g.replace('`', ""))),
+        MAX_FILES,
+        |n| format!("… and {n} more, one file per service"),
+    );
+    let namespaces = namespace_rows(ws);
+    let body = RecordView {
+        meta,
+        decision_makers: yaml_scalar(&ws.project.decision_makers.join(", ")),
+        title: md(&title(ws, verdict)),
+        context,
+        criteria,
+        outcome,
+        confirmation: confirmation(verdict, workspace_file),
+        generated_note: generated_note(verdict, extras),
+        kubernetes,
+        alternatives,
+        good: good_because(good),
+        bad: bad_because(bad),
+        contradictions,
+        mermaid: &extras.mermaid,
+        findings,
+        namespaces,
+        generated,
+        diagram_caption: if extras.mermaid_by_domain {
+            "Business domains; an arrow counts the declared synchronous calls from one to the other (the service graph has too many calls to draw here: `k8s-advisor graph --format dot` draws it)."
+        } else {
+            "Services grouped by business domain; an arrow is a declared synchronous call."
+        },
+        workspace_file: workspace_file.replace('`', ""),
+    }
+    .render()
+    .expect("rendering into a String cannot fail");
+    let marker = marker(&ws.project.name, verdict.recommended, &body);
+    format!("{body}\n\n{marker}\n")
+}
+
+/// The context paragraphs: what the product is, how big, and the question.
+fn context(graph: &ServiceGraph<'_>, verdict: &Verdict, option: &str) -> Vec<String> {
+    let ws = graph.workspace();
+    let md = |s: &str| markdown_inline(s);
     let teams = crate::assess::measure(graph, Metric::Teams);
     let calls = graph.call_count();
     let cross = graph.cross_namespace_call_count();
@@ -250,35 +338,15 @@ pub fn render(
         "Should it run on {option}, or on a simpler platform? The question is settled with the criteria below: Kubernetes is a good option when the met criteria weigh at least {} of {}.",
         verdict.threshold, verdict.max_score
     ));
-    let criteria = verdict
-        .criteria
-        .iter()
-        .map(|c| CriterionRow {
-            title: md(&c.title),
-            question: md(&c.question),
-            status: c.status.as_str(),
-            source: c.source.as_str(),
-            detail: md(&c.detail),
-        })
-        .collect();
-    let met: Vec<&str> = verdict
-        .criteria
-        .iter()
-        .filter(|c| c.status == Status::Met)
-        .map(|c| c.title.as_str())
-        .collect();
-    let kubernetes_name = option.clone();
-    let chosen = if verdict.recommended {
-        kubernetes_name.clone()
-    } else {
-        verdict
-            .alternatives
-            .first()
-            .map_or_else(|| "a simpler platform".to_string(), |a| a.name.clone())
-    };
+    context
+}
+
+/// The decision outcome: the chosen option, why, and what is still open.
+fn outcome(verdict: &Verdict, chosen: &str) -> String {
+    let md = |s: &str| markdown_inline(s);
     let mut outcome = format!(
         "Chosen option: \"{}\", because the met criteria score {} of {}, {} the threshold of {}.",
-        md(&chosen),
+        md(chosen),
         verdict.score,
         verdict.max_score,
         if verdict.recommended {
@@ -315,8 +383,14 @@ pub fn render(
             }
         ));
     }
-    let kubernetes = OptionView {
-        name: md(&kubernetes_name),
+    outcome
+}
+
+/// Kubernetes as a considered option.
+fn kubernetes_view(name: &str, met: &[&str]) -> OptionView {
+    let md = |s: &str| markdown_inline(s);
+    OptionView {
+        name: md(name),
         summary: "One cluster per environment, a namespace per business domain, NetworkPolicies between domains.".into(),
         pros: good_because(if met.is_empty() {
             vec!["the industry standard orchestrator, portable across clouds".into()]
@@ -327,9 +401,13 @@ pub fn render(
             "a cluster, its upgrades and its add-ons must be operated".into(),
             "the team needs Kubernetes skills for manifests, policies and debugging".into(),
         ]),
-    };
-    let alternatives = option_views(alternatives);
-    let (good, bad): (Vec<String>, Vec<String>) = if verdict.recommended {
+    }
+}
+
+/// The good and bad consequences of the decision, for either verdict.
+fn consequences(verdict: &Verdict) -> (Vec<String>, Vec<String>) {
+    let md = |s: &str| markdown_inline(s);
+    if verdict.recommended {
         (
             vec![
                 "each domain gets its own namespace, owned by its team, with NetworkPolicies that allow only the declared calls".into(),
@@ -348,38 +426,27 @@ pub fn render(
             vec!["less to operate: no cluster, no control plane upgrades".into()],
             bad,
         )
-    };
-    let contradictions = verdict
-        .contradictions()
-        .map(|c| format!("{}: {}", md(&c.title), md(&c.detail)))
-        .collect();
-    // A record is read by people: long lists are cut, with where to find the rest.
-    let mut findings: Vec<String> = extras
-        .findings
-        .iter()
-        .take(MAX_FINDINGS)
-        .map(|(code, message)| format!("`{code}`: {}", md(message)))
-        .collect();
-    if extras.findings.len() > MAX_FINDINGS {
-        findings.push(format!(
-            "… and {} more: `k8s-advisor graph` lists them all",
-            extras.findings.len() - MAX_FINDINGS
-        ));
     }
-    let mut generated: Vec<String> = extras
-        .generated
-        .iter()
-        .take(MAX_FILES)
-        .map(|g| format!("`{}`", g.replace('`', "")))
-        .collect();
-    if extras.generated.len() > MAX_FILES {
-        generated.push(format!(
-            "… and {} more, one file per service",
-            extras.generated.len() - MAX_FILES
-        ));
+}
+
+/// The first `max` items, then a line saying how many more there are.
+fn capped(
+    items: impl ExactSizeIterator<Item = String>,
+    max: usize,
+    more: impl Fn(usize) -> String,
+) -> Vec<String> {
+    let total = items.len();
+    let mut out: Vec<String> = items.take(max).collect();
+    if total > max {
+        out.push(more(total - max));
     }
-    let namespaces = ws
-        .namespaces
+    out
+}
+
+/// The namespace layout table.
+fn namespace_rows(ws: &Workspace) -> Vec<NamespaceRow> {
+    let md = |s: &str| markdown_inline(s);
+    ws.namespaces
         .values()
         .map(|ns| {
             let services: Vec<_> = ws.services_in(&ns.name).collect();
@@ -405,36 +472,7 @@ pub fn render(
                 },
             }
         })
-        .collect();
-    let body = RecordView {
-        meta,
-        decision_makers: yaml_scalar(&ws.project.decision_makers.join(", ")),
-        title: md(&title(ws, verdict)),
-        context,
-        criteria,
-        outcome,
-        confirmation: confirmation(verdict, workspace_file),
-        generated_note: generated_note(verdict, extras),
-        kubernetes,
-        alternatives,
-        good: good_because(good),
-        bad: bad_because(bad),
-        contradictions,
-        mermaid: &extras.mermaid,
-        findings,
-        namespaces,
-        generated,
-        diagram_caption: if extras.mermaid_by_domain {
-            "Business domains; an arrow counts the declared synchronous calls from one to the other (the service graph has too many calls to draw here: `k8s-advisor graph --format dot` draws it)."
-        } else {
-            "Services grouped by business domain; an arrow is a declared synchronous call."
-        },
-        workspace_file: workspace_file.replace('`', ""),
-    }
-    .render()
-    .expect("rendering into a String cannot fail");
-    let marker = marker(&ws.project.name, verdict.recommended, &body);
-    format!("{body}\n\n{marker}\n")
+        .collect()
 }
 
 /// How the decision is kept honest: the commands that reproduce it, and for a negative verdict
