@@ -1,13 +1,11 @@
 //! `k8s-advisor generate`: renders the layout and the decision record, plans them against the
 //! disk with `layout`, then applies the plan or (with `--check`) prints it as a diff.
 
-use super::{Context, print, today};
-use crate::assess::assess;
+use super::{Context, print};
 use crate::cli::{Cli, GenerateArgs};
 use crate::diagnostic::Error;
 use crate::generate;
-use crate::graph::ServiceGraph;
-use crate::layout::{self, record::RecordInput};
+use crate::layout;
 
 /// Runs `generate`.
 pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
@@ -21,8 +19,6 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
     let guardrails = crate::check::Guardrails::load(cli.policies.as_deref())?;
     let mut plan = layout::plan_manifests(&out, &ctx.workspace.project.name, &files)?;
     if !args.no_record {
-        let graph = ServiceGraph::build(&ctx.workspace);
-        let verdict = assess(&graph, &ctx.policy);
         // The record lists the files as a reader of the repository sees them: relative to the
         // folder of the workspace file when they are inside it.
         let generated = plan
@@ -30,14 +26,7 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
             .iter()
             .map(|p| p.strip_prefix(&ctx.root).unwrap_or(p).display().to_string())
             .collect();
-        let today = today()?;
-        let input = RecordInput {
-            root: &ctx.root,
-            adr_dir: args.adr_dir.as_deref(),
-            generated,
-            today: &today,
-        };
-        layout::record::plan(&mut plan, &graph, &ctx.policy, &verdict, input)?;
+        super::plan_record(&ctx, &mut plan, args.adr_dir.as_deref(), generated)?;
     }
     if args.check {
         return check(&plan, cli.quiet);

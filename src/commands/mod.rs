@@ -129,6 +129,26 @@ pub(crate) fn today() -> Result<String, Error> {
         .to_string())
 }
 
+/// Adds the decision record to `plan`, as `generate` and `record` both place it.
+/// `generated` lists the generated files, relative to the workspace folder.
+pub(crate) fn plan_record(
+    ctx: &Context,
+    plan: &mut crate::layout::Plan,
+    adr_dir: Option<&Path>,
+    generated: Vec<String>,
+) -> Result<(), Error> {
+    let graph = crate::graph::ServiceGraph::build(&ctx.workspace);
+    let verdict = crate::assess::assess(&graph, &ctx.policy);
+    let today = today()?;
+    let input = crate::layout::record::RecordInput {
+        root: &ctx.root,
+        adr_dir,
+        generated,
+        today: &today,
+    };
+    crate::layout::record::plan(plan, &graph, &ctx.policy, &verdict, input)
+}
+
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<u8, Error> {
     match &cli.command {

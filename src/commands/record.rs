@@ -2,12 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Context, print, today};
-use crate::assess::assess;
+use super::{Context, print};
 use crate::cli::{Cli, RecordArgs};
 use crate::diagnostic::Error;
-use crate::graph::ServiceGraph;
-use crate::layout::{self, record::RecordInput};
+use crate::layout;
 
 pub fn run(cli: &Cli, args: &RecordArgs) -> Result<u8, Error> {
     let ctx = Context::load(cli)?;
@@ -17,20 +15,11 @@ pub fn run(cli: &Cli, args: &RecordArgs) -> Result<u8, Error> {
         .map(|f| Path::new(crate::generate::DEFAULT_OUT).join(f.path))
         .map(|p| p.display().to_string())
         .collect();
-    let graph = ServiceGraph::build(&ctx.workspace);
-    let verdict = assess(&graph, &ctx.policy);
-    let today = today()?;
     let mut plan = layout::Plan {
         out: PathBuf::new(),
         ..layout::Plan::default()
     };
-    let input = RecordInput {
-        root: &ctx.root,
-        adr_dir: args.adr_dir.as_deref(),
-        generated,
-        today: &today,
-    };
-    layout::record::plan(&mut plan, &graph, &ctx.policy, &verdict, input)?;
+    super::plan_record(&ctx, &mut plan, args.adr_dir.as_deref(), generated)?;
     let applied = layout::apply(&plan, args.force)?;
     if !cli.quiet {
         print(&layout::record::summary(&plan, &applied.written))?;
