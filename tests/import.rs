@@ -118,6 +118,32 @@ fn compose_profiles_add_their_services() {
 }
 
 #[test]
+fn extends_file_is_relative_to_the_file_that_declares_it() {
+    // The project file and the override live in different folders; the project file's
+    // `extends.file` names a file beside it, which does not exist beside the override.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("app")).unwrap();
+    std::fs::create_dir_all(dir.path().join("ops")).unwrap();
+    let main = dir.path().join("app/compose.yaml");
+    let over = dir.path().join("ops/override.yaml");
+    std::fs::write(
+        &main,
+        "name: shop\nservices:\n  api:\n    extends:\n      file: common.yaml\n      service: base\n",
+    )
+    .unwrap();
+    std::fs::write(&over, "services:\n  api:\n    image: api:2.0.0\n").unwrap();
+    std::fs::write(
+        dir.path().join("app/common.yaml"),
+        "services:\n  base:\n    image: base:1.0.0\n    ports: [\"9090\"]\n",
+    )
+    .unwrap();
+    let (text, stderr) = import(&[main.to_str().unwrap(), over.to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(targets(&ws, "api"), [9090], "{stderr}\n{text}");
+    assert!(text.contains("api:2.0.0"), "{text}");
+}
+
+#[test]
 fn compose_files_merge_in_order_with_extends() {
     let a = fixture("compose-merge/compose.yaml");
     let b = fixture("compose-merge/compose.override.yaml");

@@ -480,16 +480,22 @@ fn extend(
     let base_in = match base_file {
         None => in_file,
         Some(rel) => {
-            let from = origin_files
-                .first()
-                .map(|i| {
-                    if *i < files.len() {
-                        &files[*i]
-                    } else {
-                        &extra[*i - files.len()]
-                    }
-                })
-                .expect("a service has a file");
+            // Compose resolves `extends.file` against the folder of the file that declares the
+            // `extends`: the last project file that gives this service one.
+            let from = match in_file {
+                Some(i) => &extra[i],
+                None => files
+                    .iter()
+                    .rev()
+                    .find(|f| {
+                        f.top
+                            .get("services")
+                            .and_then(|s| s.get(name))
+                            .and_then(|v| v.get("extends"))
+                            .is_some()
+                    })
+                    .unwrap_or(&files[files.len() - 1]),
+            };
             let dir = from.input.dir.clone().unwrap_or_else(|| ".".into());
             let path = dir.join(&rel);
             if let Some(i) = extra
