@@ -4,6 +4,7 @@
 
 use askama::Template;
 
+use crate::filters;
 use crate::model::{Expose, Platform};
 use crate::policy::Policy;
 
@@ -69,27 +70,6 @@ struct OpenCriterion<'a> {
     id: &'a str,
     question: &'a str,
     from_model: bool,
-}
-
-mod filters {
-    /// Quotes a string as a TOML basic string.
-    pub fn toml_str(s: impl ToString, _: &dyn askama::Values) -> askama::Result<String> {
-        Ok(toml::Value::String(s.to_string()).to_string())
-    }
-
-    /// A TOML array of strings.
-    pub fn toml_list(items: &[String], _: &dyn askama::Values) -> askama::Result<String> {
-        let quoted: Vec<String> = items
-            .iter()
-            .map(|s| toml::Value::String(s.clone()).to_string())
-            .collect();
-        Ok(format!("[{}]", quoted.join(", ")))
-    }
-
-    /// Folds line breaks so that text can sit in a `#` comment.
-    pub fn one_line(s: impl ToString, _: &dyn askama::Values) -> askama::Result<String> {
-        Ok(s.to_string().replace(['\n', '\r'], " "))
-    }
 }
 
 /// Renders a draft as commented TOML; criteria of `policy` the draft leaves unanswered appear as
