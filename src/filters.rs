@@ -246,6 +246,9 @@ mod tests {
     fn comments_stay_on_one_line() {
         assert_eq!(single_line(" a\nb\r\n\tc\u{2029} "), "a b c");
         assert_eq!(single_line("evil\u{ffff}"), "evil");
+        // TOML allows no control character but tab in a comment.
+        let comment = format!("# {}", one_line("red \u{1b}[31m", &()).unwrap());
+        assert!(toml::from_str::<toml::Table>(&comment).is_ok(), "{comment:?}");
     }
 
     #[test]
