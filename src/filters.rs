@@ -248,7 +248,10 @@ mod tests {
         assert_eq!(single_line("evil\u{ffff}"), "evil");
         // TOML allows no control character but tab in a comment.
         let comment = format!("# {}", one_line("red \u{1b}[31m", &()).unwrap());
-        assert!(toml::from_str::<toml::Table>(&comment).is_ok(), "{comment:?}");
+        assert!(
+            toml::from_str::<toml::Table>(&comment).is_ok(),
+            "{comment:?}"
+        );
     }
 
     #[test]
