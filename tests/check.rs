@@ -1111,3 +1111,25 @@ fn restricted_sources_where_the_client_address_may_be_lost_are_flagged() {
     // On a cloud platform the generated Service keeps the address.
     assert!(!rules(&report(&ws("eks", &[restricted]))).contains(&"client-address".to_string()));
 }
+
+#[test]
+fn ipv6_sources_on_eks_are_flagged() {
+    let v6 = svc(
+        "api",
+        &[("expose", "\"public\""), ("sources", "[\"2001:db8::/32\"]")],
+    );
+    let v4 = svc(
+        "api",
+        &[("expose", "\"public\""), ("sources", "[\"192.0.2.0/24\"]")],
+    );
+    let finding = fires(
+        "client-address",
+        "warning",
+        &ws("eks", &[v6]),
+        &ws("eks", &[v4]),
+    );
+    assert!(
+        finding["message"].as_str().unwrap().contains("IPv6"),
+        "{finding}"
+    );
+}

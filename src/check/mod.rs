@@ -419,19 +419,34 @@ impl Checker<'_> {
         let service = s.service;
         if !self.on(RuleId::ClientAddress)
             || !matches!(service.expose, Expose::Internal | Expose::Public)
-            || self.workspace.project.platform != Platform::Generic
             || crate::model::network::is_anywhere(&service.sources)
         {
             return;
         }
+        let why = match self.workspace.project.platform {
+            Platform::Generic => {
+                "on platform \"generic\" whether the pod sees the client's address depends on \
+                 the load balancer"
+            }
+            // The NLB forwards IPv6 clients to IPv4 pod targets from its own address.
+            Platform::Eks
+                if service
+                    .sources
+                    .iter()
+                    .any(|n| matches!(n, ipnet::IpNet::V6(_))) =>
+            {
+                "on EKS the pod sees the load balancer's address, not the client's, for IPv6 \
+                 clients of IPv4 pods"
+            }
+            Platform::Eks | Platform::Gke | Platform::Aks => return,
+        };
         let sources: Vec<String> = service.sources.iter().map(ToString::to_string).collect();
         self.push(
             RuleId::ClientAddress,
             s.id.clone(),
             s.here(service.keys.sources.or(service.keys.expose)),
             format!(
-                "{} admits only {}, but on platform \"generic\" whether the pod sees the \
-                 client's address depends on the load balancer",
+                "{} admits only {}, but {why}",
                 s.id,
                 text::list(&sources, text::SHOWN)
             ),

@@ -590,7 +590,7 @@ impl Validator {
                     format!("service \"{id}\" is internal, but platform \"generic\" has no private load balancer"),
                 )
                 .label("would be a public load balancer")
-                .help("set `platform` in [project] to eks, gke or aks, or use expose = \"cluster\" behind your own ingress"),
+                .help("set `platform` in [project] to eks, gke or aks, or put the service behind your gateway with expose = \"gateway\""),
             );
         } else if expose == Expose::Internal
             && project.internal_cidrs.is_empty()
