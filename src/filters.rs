@@ -71,6 +71,21 @@ pub fn yaml_str(s: impl ToString, _: &dyn askama::Values) -> askama::Result<Stri
     Ok(quote(&s.to_string()))
 }
 
+/// askama filter: a mapping key, plain when it is a validated label key that YAML reads as a
+/// string (`app`, `app.kubernetes.io/name`), double-quoted otherwise (`true`, `1`, `null`, `on`
+/// and anything unusual), so that a label key is never read as a boolean, number or null.
+pub fn yaml_key(s: impl ToString, _: &dyn askama::Values) -> askama::Result<String> {
+    let s = s.to_string();
+    let plain = s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "y" | "yes" | "n" | "no" | "true" | "false" | "on" | "off" | "null"
+        );
+    Ok(if plain { s } else { quote(&s) })
+}
+
 /// The longest comment line we write, indentation and `# ` included: under yamllint's 120.
 pub const COMMENT_WIDTH: usize = 100;
 

@@ -667,7 +667,7 @@ impl<'a> ServiceGraph<'a> {
                     "it is not exposed either, so with default-deny NetworkPolicies nothing \
                      can reach it; declare its callers, expose it, or remove it"
                 }
-                Expose::Internal | Expose::Public => {
+                Expose::Gateway | Expose::Internal | Expose::Public => {
                     "it is reached only from outside the cluster; check that no call is \
                      missing from the model"
                 }

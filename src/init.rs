@@ -230,6 +230,9 @@ fn ask_port_and_exposure(
                 Expose::Cluster => "cluster: only other services in the cluster",
                 Expose::Internal => "internal: a private load balancer for the company network",
                 Expose::Public => "public: a load balancer on the internet",
+                // Not offered: a gateway needs [project.gateway], which the questionnaire
+                // does not ask for.
+                Expose::Gateway => "gateway: through the project's shared HTTP gateway",
             })
             .map(String::from)
             .collect();

@@ -15,6 +15,9 @@ use crate::diagnostic::Source;
 use crate::quantity::Quantity;
 use crate::span::Span;
 
+pub mod network;
+pub use network::{Dns, DnsProfile, DnsRule, DnsTarget, Gateway, Route};
+
 /// The workspace schema version this build reads and writes.
 pub const SCHEMA_VERSION: i64 = 1;
 
@@ -71,6 +74,10 @@ pub struct Project {
     pub internal_cidrs: Vec<IpNet>,
     /// People who own the decision, for the decision record.
     pub decision_makers: Vec<String>,
+    /// Where pods send DNS queries: `dns`, else the platform's default.
+    pub dns: Dns,
+    /// The shared HTTP gateway for `expose = "gateway"`, when declared.
+    pub gateway: Option<Gateway>,
 }
 
 /// Where the cluster runs.
@@ -212,6 +219,11 @@ pub struct Service {
     pub ports: Vec<Port>,
     /// How far the service is reachable.
     pub expose: Expose,
+    /// Who may reach an `internal` or `public` service: `sources`, else `internal-cidrs` for
+    /// internal and every address for public; empty for the other exposures.
+    pub sources: Vec<IpNet>,
+    /// The HTTPRoute of an `expose = "gateway"` service; `None` for the other exposures.
+    pub route: Option<Route>,
     /// Outgoing calls, sorted by target; at most one per target.
     pub calls: Vec<Call>,
     /// Allowed traffic to addresses outside the cluster.
@@ -238,6 +250,8 @@ pub struct ServiceKeys {
     pub expose: Option<Span>,
     /// `[services.resources]`
     pub resources: Option<Span>,
+    /// `sources = [...]`
+    pub sources: Option<Span>,
 }
 
 impl Service {
@@ -287,12 +301,15 @@ pub struct Port {
     pub span: Span,
 }
 
-/// Reachability of a service from outside its callers.
+/// Reachability of a service from outside its callers. Ordered from the narrowest to the
+/// widest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Expose {
     /// Only declared callers inside the cluster (ClusterIP).
     Cluster,
+    /// Through the project's shared HTTP gateway (an HTTPRoute to a ClusterIP Service).
+    Gateway,
     /// A private load balancer reachable from `internal-cidrs`.
     Internal,
     /// A public load balancer reachable from anywhere.
@@ -304,6 +321,7 @@ impl Expose {
     pub fn as_str(self) -> &'static str {
         match self {
             Expose::Cluster => "cluster",
+            Expose::Gateway => "gateway",
             Expose::Internal => "internal",
             Expose::Public => "public",
         }

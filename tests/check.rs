@@ -132,7 +132,7 @@ fn a_sound_workspace_has_no_findings() {
     let (code, stdout, _) = run(&text, &[], &[]);
     assert_eq!(code, 0, "{stdout}");
     assert!(
-        stdout.contains("No findings: 14 guardrails passed"),
+        stdout.contains("No findings: 16 guardrails passed"),
         "{stdout}"
     );
 }
@@ -842,7 +842,7 @@ fn sarif_is_valid_against_the_official_schema() {
 
     let run = &log["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 14, "every rule is described");
+    assert_eq!(rules.len(), 16, "every rule is described");
     for rule in rules {
         for key in ["shortDescription", "fullDescription", "help"] {
             assert!(!rule[key]["text"].as_str().unwrap().is_empty(), "{rule}");
@@ -1067,4 +1067,69 @@ fn shipped_policy_file_matches_the_readme() {
         );
     }
     assert!(Path::new(&root().join("tests/schemas/README.md")).is_file());
+}
+
+#[test]
+fn an_internal_load_balancer_kept_private_by_an_annotation_only_is_flagged() {
+    let internal = svc("admin", &[("expose", "\"internal\"")]);
+    let bad = ws("aks", std::slice::from_ref(&internal));
+    let finding = fires(
+        "exposure-fails-open",
+        "warning",
+        &bad,
+        // EKS and GKE name a loadBalancerClass, so a missing controller creates nothing.
+        &ws("eks", std::slice::from_ref(&internal)),
+    );
+    assert_eq!(finding["line"], line_of(&bad, "expose = \"internal\""));
+    assert!(!rules(&report(&ws("gke", &[internal]))).contains(&"exposure-fails-open".to_string()));
+    // A public service on AKS asked to be public: nothing fails open.
+    let public = ws("aks", &[svc("web", &[("expose", "\"public\"")])]);
+    assert!(!rules(&report(&public)).contains(&"exposure-fails-open".to_string()));
+}
+
+#[test]
+fn restricted_sources_where_the_client_address_may_be_lost_are_flagged() {
+    let restricted = svc(
+        "api",
+        &[("expose", "\"public\""), ("sources", "[\"192.0.2.0/24\"]")],
+    );
+    let bad = ws("generic", std::slice::from_ref(&restricted));
+    let finding = fires(
+        "client-address",
+        "warning",
+        &bad,
+        // Everyone may connect: the policy admits every address whatever the pod sees.
+        &ws("generic", &[svc("api", &[("expose", "\"public\"")])]),
+    );
+    assert_eq!(finding["line"], line_of(&bad, "\nsources =") + 1);
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("192.0.2.0/24")
+    );
+    // On a cloud platform the generated Service keeps the address.
+    assert!(!rules(&report(&ws("eks", &[restricted]))).contains(&"client-address".to_string()));
+}
+
+#[test]
+fn ipv6_sources_on_eks_are_flagged() {
+    let v6 = svc(
+        "api",
+        &[("expose", "\"public\""), ("sources", "[\"2001:db8::/32\"]")],
+    );
+    let v4 = svc(
+        "api",
+        &[("expose", "\"public\""), ("sources", "[\"192.0.2.0/24\"]")],
+    );
+    let finding = fires(
+        "client-address",
+        "warning",
+        &ws("eks", &[v6]),
+        &ws("eks", &[v4]),
+    );
+    assert!(
+        finding["message"].as_str().unwrap().contains("IPv6"),
+        "{finding}"
+    );
 }

@@ -2,8 +2,11 @@
 //! and for seeded random models, every manifest passes `kubernetes-validate --strict`, `kubectl
 //! kustomize` builds the root, yamllint is clean, and the connectivity that
 //! network-config-analyzer (`nca`) computes equals the declared connectivity exactly: each call
-//! on the callee's container ports, each workload's DNS, public/internal ingress and egress
-//! CIDRs. The expected side is computed here from the model, without the generator's code.
+//! on the callee's container ports, each workload's DNS under the project's `dns` profiles,
+//! public/internal ingress from `sources`, ingress from the gateway's pods, and egress CIDRs.
+//! The expected side is computed here from the model, without the generator's code.
+//! HTTPRoutes, which kubernetes-validate does not know, are checked against the Gateway API
+//! CRD's schema instead, strictly (no field the schema does not name).
 //!
 //! A failing random model prints its seed; `random_model::model(seed, MAX_SERVICES)` replays it.
 //! Missing oracles fail the tests (see `support::tool`); nothing is skipped.
@@ -16,8 +19,9 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use ipnet::IpNet;
-use k8s_advisor::model::{Expose, Workspace};
+use k8s_advisor::model::{DnsTarget, Expose, Workspace};
 use k8s_advisor::{generate, layout};
+use serde::Deserialize;
 
 use crate::generate::{load, load_text};
 use crate::random_model;
@@ -27,42 +31,91 @@ use crate::support::{examples, tool};
 const RANDOM_MODELS: u64 = 25;
 const MAX_SERVICES: usize = 40;
 
-/// The DNS workload of the support file.
-const DNS_POD: &str = "kube-system/coredns";
+/// The stand-in workload of a pod target (DNS servers, gateway pods) in the support file:
+/// `coredns` for the usual kube-dns pods, else `<role>-<n>`.
+fn stand_in(namespace: &str, labels: &[(String, String)], role: &str, n: usize) -> String {
+    if namespace == "kube-system" && labels == [("k8s-app".to_string(), "kube-dns".to_string())] {
+        "kube-system/coredns".to_string()
+    } else {
+        format!("{namespace}/{role}-{n}")
+    }
+}
 
-/// A kube-system namespace and a CoreDNS stand-in, so that DNS edges have a real target.
-const SUPPORT: &str = "apiVersion: v1
-kind: Namespace
-metadata:
-  name: kube-system
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: coredns
-  namespace: kube-system
-  labels:
-    k8s-app: kube-dns
-spec:
-  selector:
-    matchLabels:
-      k8s-app: kube-dns
-  template:
-    metadata:
-      labels:
-        k8s-app: kube-dns
-    spec:
-      containers:
-        - name: coredns
-          image: registry.k8s.io/coredns/coredns:v1.11.1
-          ports:
-            - name: dns
-              containerPort: 53
-              protocol: UDP
-            - name: dns-tcp
-              containerPort: 53
-              protocol: TCP
-";
+/// A pod outside the workspace: its stand-in workload `namespace/name`, its labels and the
+/// ports it listens on (TCP and UDP).
+type PodTarget = (String, Vec<(String, String)>, Vec<u16>);
+
+/// The pod targets of a workspace that live outside it: the DNS servers and the gateway.
+fn pod_targets(ws: &Workspace) -> Vec<PodTarget> {
+    let mut out: Vec<PodTarget> = Vec::new();
+    // nca invents a kube-dns pod of its own; a real one gives the DNS edges a stable name.
+    out.push((
+        "kube-system/coredns".to_string(),
+        vec![("k8s-app".to_string(), "kube-dns".to_string())],
+        vec![53],
+    ));
+    for rule in &ws.project.dns.rules {
+        for target in &rule.targets {
+            if let DnsTarget::Pods { namespace, labels } = target {
+                let name = stand_in(namespace, labels, "dns", out.len());
+                match out.iter_mut().find(|(n, _, _)| *n == name) {
+                    Some((_, _, ports)) => ports.extend(&rule.ports),
+                    None => out.push((name, labels.clone(), rule.ports.clone())),
+                }
+            }
+        }
+    }
+    if let Some(g) = &ws.project.gateway {
+        out.push((
+            format!("{}/gateway", g.pod_namespace),
+            g.pod_labels.clone(),
+            vec![80],
+        ));
+    }
+    out
+}
+
+/// Namespaces first, then a Deployment per stand-in: nca reads a Namespace after a workload of
+/// it as if the workload's namespace had no labels.
+fn support(ws: &Workspace) -> String {
+    let targets = pod_targets(ws);
+    let mut namespaces: Vec<&str> = targets
+        .iter()
+        .map(|(name, _, _)| name.split_once('/').unwrap().0)
+        .collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    let mut docs: Vec<String> = namespaces
+        .iter()
+        .map(|ns| format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"))
+        .collect();
+    for (id, labels, ports) in &targets {
+        let (ns, name) = id.split_once('/').unwrap();
+        let labels: String = labels
+            .iter()
+            .map(|(k, v)| format!("        {k:?}: {v:?}\n"))
+            .collect();
+        let mut ports = ports.clone();
+        ports.sort_unstable();
+        ports.dedup();
+        let ports: String = ports
+            .iter()
+            .flat_map(|p| {
+                ["UDP", "TCP"].map(|proto| {
+                    format!(
+                        "            - name: {}-{p}\n              containerPort: {p}\n              protocol: {proto}\n",
+                        proto.to_ascii_lowercase()
+                    )
+                })
+            })
+            .collect();
+        docs.push(format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  selector:\n    matchLabels:\n{sel}  template:\n    metadata:\n      labels:\n{labels}    spec:\n      containers:\n        - name: server\n          image: registry.k8s.io/pause:3.9\n          ports:\n{ports}",
+            sel = labels.replace("        ", "      "),
+        ));
+    }
+    docs.join("---\n")
+}
 
 /// A connection kind: every protocol and port, or one protocol and destination port.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -235,13 +288,44 @@ impl Connectivity {
 /// What the model declares, computed straight from the model.
 fn expected(ws: &Workspace) -> Connectivity {
     let mut c = Connectivity::default();
+    let targets = pod_targets(ws);
     for s in &ws.services {
         let id = s.id.to_string();
-        for protocol in ["TCP", "UDP"] {
+        for rule in &ws.project.dns.rules {
+            for target in &rule.targets {
+                for port in &rule.ports {
+                    for protocol in ["TCP", "UDP"] {
+                        let conn = Conn::Port(protocol.into(), *port);
+                        match target {
+                            DnsTarget::Pods { namespace, labels } => {
+                                let dns = targets
+                                    .iter()
+                                    .find(|(name, l, _)| {
+                                        l == labels && name.starts_with(&format!("{namespace}/"))
+                                    })
+                                    .map(|(name, _, _)| name.clone())
+                                    .unwrap();
+                                c.pods.insert((id.clone(), dns, conn));
+                            }
+                            DnsTarget::Block(net) => {
+                                c.ips
+                                    .entry((id.clone(), Dir::Out, conn))
+                                    .or_default()
+                                    .add_net(net);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if s.expose == Expose::Gateway {
+            let g = ws.project.gateway.as_ref().unwrap();
+            let route = s.route.as_ref().unwrap();
+            let port = s.port(&route.port).unwrap();
             c.pods.insert((
+                format!("{}/gateway", g.pod_namespace),
                 id.clone(),
-                DNS_POD.to_string(),
-                Conn::Port(protocol.into(), 53),
+                Conn::Port(port.protocol.as_str().into(), port.target),
             ));
         }
         for call in &s.calls {
@@ -259,9 +343,8 @@ fn expected(ws: &Workspace) -> Connectivity {
             }
         }
         let sources: Vec<IpNet> = match s.expose {
-            Expose::Cluster => Vec::new(),
-            Expose::Internal => ws.project.internal_cidrs.clone(),
-            Expose::Public => vec!["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()],
+            Expose::Cluster | Expose::Gateway => Vec::new(),
+            Expose::Internal | Expose::Public => s.sources.clone(),
         };
         for net in &sources {
             for port in &s.ports {
@@ -459,6 +542,8 @@ fn static_oracles(outs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         .flat_map(|out| yaml_files(out))
         .filter(|p| p.file_name().is_some_and(|n| n != "kustomization.yaml"))
         .collect();
+    let side = outs[0].parent().unwrap().join("without-routes");
+    let manifests = split_routes(&manifests, &side)?;
     run(Command::new(tool("kubernetes-validate"))
         .args(["--strict", "-k", "1.30", "--quiet"])
         .args(&manifests))?;
@@ -479,10 +564,98 @@ fn static_oracles(outs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         .collect()
 }
 
+/// The HTTPRoute schema of the vendored Gateway API CRD (standard channel, `v1`), made strict:
+/// every object that names its properties admits no others, as `kubernetes-validate --strict`
+/// treats the built-in kinds (the API server would prune unknown fields silently instead).
+fn route_validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let path = crate::support::root()
+            .join("tests/schemas/gateway.networking.k8s.io_httproutes-v1.6.1.yaml");
+        let crd: serde_json::Value =
+            serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let version = crd["spec"]["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == "v1")
+            .expect("the CRD serves v1");
+        let mut schema = version["schema"]["openAPIV3Schema"].clone();
+        strict(&mut schema);
+        jsonschema::validator_for(&schema).expect("the HTTPRoute schema compiles")
+    })
+}
+
+fn strict(schema: &mut serde_json::Value) {
+    if let Some(object) = schema.as_object_mut() {
+        if object.contains_key("properties")
+            && !object.contains_key("additionalProperties")
+            && !object.contains_key("x-kubernetes-preserve-unknown-fields")
+        {
+            object.insert("additionalProperties".into(), false.into());
+        }
+        object.values_mut().for_each(strict);
+    } else if let Some(items) = schema.as_array_mut() {
+        items.iter_mut().for_each(strict);
+    }
+}
+
+/// The problems of one HTTPRoute document against the CRD schema.
+fn route_errors(doc: &serde_json::Value) -> Vec<String> {
+    route_validator()
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
+
+/// Checks every HTTPRoute document of `manifests` against the CRD schema, and returns the files
+/// to hand to kubernetes-validate: unchanged where they hold no HTTPRoute, else a copy in
+/// `side` without them (kubernetes-validate does not know the kind, and must judge the rest).
+fn split_routes(manifests: &[PathBuf], side: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::with_capacity(manifests.len());
+    for (i, path) in manifests.iter().enumerate() {
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        if !text.contains("\nkind: HTTPRoute\n") {
+            out.push(path.clone());
+            continue;
+        }
+        let mut rest = Vec::new();
+        for doc in serde_yaml_ng::Deserializer::from_str(&text) {
+            let value = serde_yaml_ng::Value::deserialize(doc).map_err(|e| e.to_string())?;
+            if value["kind"].as_str() == Some("HTTPRoute") {
+                let json = serde_json::to_value(&value).map_err(|e| e.to_string())?;
+                let errors = route_errors(&json);
+                if !errors.is_empty() {
+                    return Err(format!(
+                        "{}: HTTPRoute does not match the Gateway API schema:\n{}",
+                        path.display(),
+                        errors.join("\n")
+                    ));
+                }
+            } else {
+                rest.push(serde_yaml_ng::to_string(&value).map_err(|e| e.to_string())?);
+            }
+        }
+        std::fs::create_dir_all(side).map_err(|e| e.to_string())?;
+        let copy = side.join(format!(
+            "{i}-{}",
+            path.file_name().unwrap().to_string_lossy()
+        ));
+        std::fs::write(&copy, rest.join("---\n")).map_err(|e| e.to_string())?;
+        out.push(copy);
+    }
+    Ok(out)
+}
+
 /// Runs nca on built manifests and returns its view of the connectivity.
-fn nca(built: &Path, work: &Path, ours: &BTreeSet<String>) -> Result<Connectivity, String> {
+fn nca(
+    built: &Path,
+    work: &Path,
+    ours: &BTreeSet<String>,
+    support_text: &str,
+) -> Result<Connectivity, String> {
     let support = work.join("support.yaml");
-    std::fs::write(&support, SUPPORT).map_err(|e| e.to_string())?;
+    std::fs::write(&support, support_text).map_err(|e| e.to_string())?;
     let report = work.join("connectivity.txt");
     let (_, stderr) = run(Command::new(tool("nca"))
         .arg("--connectivity")
@@ -508,7 +681,7 @@ fn workloads(ws: &Workspace) -> BTreeSet<String> {
 /// Compares nca's view of a written layout with the model.
 fn compare(ws: &Workspace, built: &Path, work: &Path) -> Result<(), String> {
     let want = expected(ws);
-    let got = nca(built, work, &workloads(ws))?;
+    let got = nca(built, work, &workloads(ws), &support(ws))?;
     let diff = want.diff(&got);
     if diff.is_empty() {
         Ok(())
@@ -589,14 +762,35 @@ fn examples_conform() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// Random model text with a `dns` setting chosen by `seed`: the platform default, each named
+/// profile, a union and a custom table, in turn.
+pub(crate) fn with_dns(text: &str, seed: u64) -> String {
+    const SETTINGS: [&str; 7] = [
+        "",
+        r#"dns = "kube-dns""#,
+        r#"dns = "node-local""#,
+        r#"dns = "gke-cloud-dns""#,
+        r#"dns = "openshift""#,
+        r#"dns = ["node-local", "gke-cloud-dns"]"#,
+        r#"dns = { namespace = "dns-system", pod-labels = { app = "unbound" }, cidrs = ["10.96.0.10/32"], ports = [53, 5353] }"#,
+    ];
+    let setting = SETTINGS[(seed % SETTINGS.len() as u64) as usize];
+    text.replacen("[project]\n", &format!("[project]\n{setting}\n"), 1)
+}
+
 #[test]
 fn random_models_conform() {
     let started = std::time::Instant::now();
     let cases = (1..=RANDOM_MODELS)
         .map(|seed| {
-            let text = random_model::toml(&random_model::model(seed, MAX_SERVICES), None);
+            let text = with_dns(
+                &random_model::toml(&random_model::model(seed, MAX_SERVICES), None),
+                seed,
+            );
             (
-                format!("seed {seed} (replay: random_model::model({seed}, {MAX_SERVICES}))"),
+                format!(
+                    "seed {seed} (replay: with_dns(random_model::model({seed}, {MAX_SERVICES}), {seed}))"
+                ),
                 load_text(&text),
             )
         })
@@ -630,7 +824,12 @@ namespace = "back"
 
 /// Writes the mutation model, applies `mutate` to the files, and compares with nca.
 fn mutated(mutate: impl FnOnce(&Path)) -> Result<(), String> {
-    let ws = load_text(MUTATION_MODEL);
+    mutated_model(MUTATION_MODEL, mutate)
+}
+
+/// Writes `model`, applies `mutate` to the files, and compares with nca.
+fn mutated_model(model: &str, mutate: impl FnOnce(&Path)) -> Result<(), String> {
+    let ws = load_text(model);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("k8s");
     let plan = layout::plan_manifests(&out, &ws.project.name, &generate::generate(&ws)).unwrap();
@@ -720,4 +919,149 @@ fn nca_lines_parse() {
             .contains_key(&("a/web".to_string(), Dir::Out, Conn::All))
     );
     assert_eq!(c.ips.len(), 4);
+}
+
+/// A model with every exposure that reaches into the cluster from elsewhere: a service behind
+/// the project's gateway (two ports, one routed), an internal service with its own sources, a
+/// call between namespaces and a worker nothing calls. `PLATFORM`, `DNS` and `EXPOSE` vary.
+const NETWORK_MODEL: &str = r#"version = 1
+[project]
+name = "profiles"
+platform = "PLATFORM"
+internal-cidrs = ["10.0.0.0/16"]
+DNS
+[project.gateway]
+name = "public"
+namespace = "infra"
+pod-namespace = "envoy-gateway-system"
+pod-labels = { "app.kubernetes.io/name" = "envoy", "gateway.envoyproxy.io/owning-gateway-name" = "public" }
+hostnames = ["shop.example.com"]
+[[services]]
+name = "web"
+namespace = "front"
+ports = [{ name = "http", port = 80, target = 8080 }, { name = "metrics", port = 9090 }]
+expose = "gateway"
+route = { path = "/shop", port = "http" }
+calls = ["back/api"]
+[[services]]
+name = "api"
+namespace = "back"
+ports = [{ name = "http", port = 8080 }]
+expose = "EXPOSE"
+sources = ["10.1.0.0/16", "192.168.0.0/24"]
+[[services]]
+name = "worker"
+namespace = "back"
+"#;
+
+/// The network model on one platform with one `dns` line.
+fn network_model(platform: &str, dns: &str) -> String {
+    let expose = if platform == "generic" {
+        "public"
+    } else {
+        "internal"
+    };
+    NETWORK_MODEL
+        .replace("PLATFORM", platform)
+        .replace("DNS", dns)
+        .replace("EXPOSE", expose)
+}
+
+#[test]
+fn every_dns_profile_and_the_gateway_conform() {
+    let cases: Vec<(String, Workspace)> = [
+        ("eks", ""),
+        ("gke", ""),
+        ("aks", ""),
+        ("generic", ""),
+        ("eks", r#"dns = "kube-dns""#),
+        ("gke", r#"dns = "node-local""#),
+        ("gke", r#"dns = "gke-cloud-dns""#),
+        ("generic", r#"dns = "openshift""#),
+        ("aks", r#"dns = ["kube-dns", "openshift"]"#),
+        (
+            "aks",
+            r#"dns = { namespace = "dns-system", pod-labels = { app = "unbound" }, cidrs = ["10.96.0.10/32"], ports = [53, 5353] }"#,
+        ),
+    ]
+    .into_iter()
+    .map(|(platform, dns)| {
+        let text = network_model(platform, dns);
+        (format!("{platform} {dns:?}"), load_text(&text))
+    })
+    .collect();
+    let failures = conform(cases);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn the_route_schema_is_strict() {
+    let ws = load_text(&network_model("eks", ""));
+    let files = generate::generate(&ws);
+    let web = files
+        .iter()
+        .find(|f| f.path.ends_with("front/web.yaml"))
+        .unwrap();
+    let route: serde_json::Value = serde_yaml_ng::Deserializer::from_str(&web.contents)
+        .map(|d| serde_yaml_ng::Value::deserialize(d).unwrap())
+        .find(|d| d["kind"].as_str() == Some("HTTPRoute"))
+        .map(|d| serde_json::to_value(d).unwrap())
+        .expect("the gateway service has an HTTPRoute");
+    assert_eq!(route_errors(&route), Vec::<String>::new());
+    assert_eq!(route["spec"]["rules"][0]["backendRefs"][0]["port"], 80);
+    assert_eq!(route["spec"]["parentRefs"][0]["namespace"], "infra");
+    let mut unknown = route.clone();
+    unknown["spec"]["hostname"] = "shop.example.com".into();
+    assert!(!route_errors(&unknown).is_empty(), "an unknown field");
+    let mut bad_host = route.clone();
+    bad_host["spec"]["hostnames"][0] = "Shop_Example".into();
+    assert!(!route_errors(&bad_host).is_empty(), "an invalid hostname");
+    let mut no_parent = route;
+    no_parent["spec"]["parentRefs"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("name");
+    assert!(
+        !route_errors(&no_parent).is_empty(),
+        "a parentRef without a name"
+    );
+}
+
+#[test]
+fn the_suite_catches_broken_gateway_and_dns_rules() {
+    let openshift = network_model("generic", r#"dns = "openshift""#);
+    mutated_model(&openshift, |_| {}).expect("the unmutated layout conforms");
+    // The gateway rule on the Service port (80) instead of the container port (8080).
+    let gateway_on_service_port = mutated_model(&openshift, |out| {
+        edit(&out.join("front/network-policies.yaml"), |t| {
+            let (head, tail) = t.split_once("owning-gateway-name").unwrap();
+            format!(
+                "{head}owning-gateway-name{}",
+                tail.replacen("port: 8080\n", "port: 80\n", 1)
+            )
+        })
+    });
+    let e = gateway_on_service_port.expect_err("a gateway rule on the wrong port must fail");
+    assert!(
+        e.contains("missing  envoy-gateway-system/gateway => front/web : 8080/TCP"),
+        "{e}"
+    );
+    let wrong_dns_port = mutated_model(&openshift, |out| {
+        edit(&out.join("back/network-policies.yaml"), |t| {
+            t.replace("port: 5353\n", "port: 53\n")
+        })
+    });
+    let e = wrong_dns_port.expect_err("DNS on the Service port instead of the pods' must fail");
+    assert!(
+        e.contains("missing  back/worker => openshift-dns/dns-1 : 5353/UDP"),
+        "{e}"
+    );
+    let node_local = network_model("eks", r#"dns = "node-local""#);
+    let no_cache = mutated_model(&node_local, |out| {
+        edit(&out.join("back/network-policies.yaml"), |t| {
+            t.replace("cidr: \"169.254.20.10/32\"", "cidr: \"169.254.20.11/32\"")
+        })
+    });
+    let e = no_cache.expect_err("DNS to the wrong cache address must fail");
+    assert!(e.contains("169.254.20.10"), "{e}");
 }

@@ -43,6 +43,7 @@ struct Parsed {
     services: Vec<Service>,
     policies: Vec<NetworkPolicy>,
     kustomizations: usize,
+    routes: usize,
 }
 
 fn parse(files: &[GeneratedFile]) -> Parsed {
@@ -65,6 +66,8 @@ fn parse(files: &[GeneratedFile]) -> Parsed {
                     serde_yaml_ng::from_value(doc).unwrap_or_else(|e| panic!("{}: {e}", ctx())),
                 ),
                 "Kustomization" => parsed.kustomizations += 1,
+                // Checked against the Gateway API schema in the conformance suite.
+                "HTTPRoute" => parsed.routes += 1,
                 other => panic!("{}: unexpected kind {other:?}", file.path.display()),
             }
         }
@@ -78,6 +81,8 @@ fn check_stubs(workspace: &Workspace, parsed: &Parsed) {
     assert_eq!(parsed.deployments.len(), workspace.services.len());
     let with_ports = workspace.services.iter().filter(|s| !s.ports.is_empty());
     assert_eq!(parsed.services.len(), with_ports.count());
+    let gateway = workspace.services.iter().filter(|s| s.route.is_some());
+    assert_eq!(parsed.routes, gateway.count());
     for ns in &parsed.namespaces {
         let labels = ns.metadata.labels.as_ref().unwrap();
         let name = ns.metadata.name.as_deref().unwrap();
@@ -197,7 +202,9 @@ fn check_stubs(workspace: &Workspace, parsed: &Parsed) {
         let service = workspace.service(&id).unwrap();
         let spec = s.spec.as_ref().unwrap();
         let expected_type = match service.expose {
-            k8s_advisor::model::Expose::Cluster => "ClusterIP",
+            k8s_advisor::model::Expose::Cluster | k8s_advisor::model::Expose::Gateway => {
+                "ClusterIP"
+            }
             _ => "LoadBalancer",
         };
         assert_eq!(spec.type_.as_deref(), Some(expected_type));
@@ -809,6 +816,52 @@ fn picturesocial_snapshots() {
             format!("picturesocial-{}", path.replace('/', "-")),
             file.contents
         );
+    }
+}
+
+/// One layout per platform: the exposed services' stubs (Service per platform, HTTPRoute) and
+/// the policies of a namespace (DNS per profile, sources, gateway peers).
+#[test]
+fn platform_snapshots() {
+    for (example_name, paths) in [
+        (
+            "eks",
+            &["orders/admin-api.yaml", "orders/network-policies.yaml"][..],
+        ),
+        (
+            "gke",
+            &[
+                "site/articles-api.yaml",
+                "site/network-policies.yaml",
+                "newsroom/editor.yaml",
+            ][..],
+        ),
+        (
+            "aks",
+            &[
+                "booking/back-office.yaml",
+                "booking/booking-api.yaml",
+                "booking/network-policies.yaml",
+            ][..],
+        ),
+        (
+            "generic",
+            &[
+                "helpdesk/web.yaml",
+                "helpdesk/tickets-api.yaml",
+                "helpdesk/network-policies.yaml",
+            ][..],
+        ),
+    ] {
+        let workspace = load(&example(example_name));
+        let files = generate::generate(&workspace);
+        for path in paths {
+            let file = files.iter().find(|f| f.path == Path::new(path)).unwrap();
+            insta::assert_snapshot!(
+                format!("{example_name}-{}", path.replace('/', "-")),
+                file.contents
+            );
+        }
     }
 }
 

@@ -608,7 +608,10 @@ fn every_generated_layout_verifies_clean() {
         .map(|p| (p.display().to_string(), crate::generate::load(&p)))
         .collect();
     for seed in 1..=60 {
-        let text = crate::random_model::toml(&crate::random_model::model(seed, 40), None);
+        let text = crate::conformance::with_dns(
+            &crate::random_model::toml(&crate::random_model::model(seed, 40), None),
+            seed,
+        );
         cases.push((
             format!("random_model::model({seed}, 40)"),
             crate::generate::load_text(&text),

@@ -50,6 +50,10 @@ pub enum RuleId {
     NamespaceSize,
     /// Egress to any address.
     EgressAnywhere,
+    /// An internal load balancer kept private only by an annotation (AKS).
+    ExposureFailsOpen,
+    /// Restricted sources where the pod may not see the client's address (generic).
+    ClientAddress,
 }
 
 /// A rule's threshold key in the policy file.
@@ -159,7 +163,7 @@ impl ThresholdKey {
 
 impl RuleId {
     /// Every rule, in the order reports and SARIF list them.
-    pub const ALL: [RuleId; 14] = [
+    pub const ALL: [RuleId; 16] = [
         RuleId::ResourcesMissing,
         RuleId::MemoryMillibytes,
         RuleId::CpuLimitRatio,
@@ -174,6 +178,8 @@ impl RuleId {
         RuleId::NamespaceTeams,
         RuleId::NamespaceSize,
         RuleId::EgressAnywhere,
+        RuleId::ExposureFailsOpen,
+        RuleId::ClientAddress,
     ];
 
     /// The stable id.
@@ -193,6 +199,8 @@ impl RuleId {
             RuleId::NamespaceTeams => "namespace-teams",
             RuleId::NamespaceSize => "namespace-size",
             RuleId::EgressAnywhere => "egress-anywhere",
+            RuleId::ExposureFailsOpen => "exposure-fails-open",
+            RuleId::ClientAddress => "client-address",
         }
     }
 

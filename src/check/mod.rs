@@ -106,6 +106,8 @@ pub fn check(graph: &ServiceGraph<'_>, guardrails: &Guardrails) -> CheckReport {
         c.public_and_called(&s);
         c.eks_target_port(&s);
         c.egress_anywhere(&s);
+        c.exposure_fails_open(&s);
+        c.client_address(&s);
     }
     c.namespaces();
     c.call_cycles(graph);
@@ -394,6 +396,63 @@ impl Checker<'_> {
         );
     }
 
+    fn exposure_fails_open(&mut self, s: &Subject<'_>) {
+        if self.on(RuleId::ExposureFailsOpen)
+            && s.service.expose == Expose::Internal
+            && self.workspace.project.platform == Platform::Aks
+        {
+            self.push(
+                RuleId::ExposureFailsOpen,
+                s.id.clone(),
+                s.here(s.service.keys.expose),
+                format!(
+                    "{} is internal, but on AKS only the annotation \
+                     service.beta.kubernetes.io/azure-load-balancer-internal keeps its load \
+                     balancer private; a controller that ignores it creates a public one",
+                    s.id
+                ),
+            );
+        }
+    }
+
+    fn client_address(&mut self, s: &Subject<'_>) {
+        let service = s.service;
+        if !self.on(RuleId::ClientAddress)
+            || !matches!(service.expose, Expose::Internal | Expose::Public)
+            || crate::model::network::is_anywhere(&service.sources)
+        {
+            return;
+        }
+        let why = match self.workspace.project.platform {
+            Platform::Generic => {
+                "on platform \"generic\" whether the pod sees the client's address depends on \
+                 the load balancer"
+            }
+            // The NLB forwards IPv6 clients to IPv4 pod targets from its own address.
+            Platform::Eks
+                if service
+                    .sources
+                    .iter()
+                    .any(|n| matches!(n, ipnet::IpNet::V6(_))) =>
+            {
+                "on EKS the pod sees the load balancer's address, not the client's, for IPv6 \
+                 clients of IPv4 pods"
+            }
+            Platform::Eks | Platform::Gke | Platform::Aks => return,
+        };
+        let sources: Vec<String> = service.sources.iter().map(ToString::to_string).collect();
+        self.push(
+            RuleId::ClientAddress,
+            s.id.clone(),
+            s.here(service.keys.sources.or(service.keys.expose)),
+            format!(
+                "{} admits only {}, but {why}",
+                s.id,
+                text::list(&sources, text::SHOWN)
+            ),
+        );
+    }
+
     fn egress_anywhere(&mut self, s: &Subject<'_>) {
         if !self.on(RuleId::EgressAnywhere) {
             return;
@@ -505,7 +564,7 @@ impl Checker<'_> {
             .threshold(RuleId::LoadBalancersPerNamespace, 2);
         let lbs: Vec<String> = services
             .iter()
-            .filter(|s| s.expose != Expose::Cluster)
+            .filter(|s| matches!(s.expose, Expose::Internal | Expose::Public))
             .map(|s| format!("{} ({})", s.id.name, s.expose.as_str()))
             .collect();
         if lbs.len() > max as usize {

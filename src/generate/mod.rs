@@ -7,6 +7,7 @@
 //! (only the `workspace line N` references in comments follow the file).
 //! Every file starts with the header of [`stamp`], which lets the write stage notice hand edits.
 
+pub mod exposure;
 pub mod policy;
 pub mod stamp;
 
@@ -15,8 +16,7 @@ use std::path::PathBuf;
 use askama::Template;
 
 use crate::filters;
-
-use crate::model::{Expose, Namespace, Platform, Port, ResourcePair, Service, Workspace};
+use crate::model::{Namespace, Port, ResourcePair, Service, Workspace};
 use crate::quantity::Quantity;
 use policy::{NetworkPolicySpec, Peer};
 
@@ -209,8 +209,7 @@ struct ServiceDoc<'a> {
     name: &'a str,
     namespace: &'a str,
     labels: Labels<'a>,
-    annotations: Vec<(&'static str, &'static str)>,
-    service_type: &'static str,
+    exposure: exposure::ServiceExposure,
     ports: &'a [Port],
 }
 
@@ -303,17 +302,6 @@ fn stub(workspace: &Workspace, service: &Service) -> String {
         limits: pair(&service.resources.limits),
     });
     if !service.ports.is_empty() {
-        let (service_type, annotations) = match service.expose {
-            Expose::Cluster => ("ClusterIP", Vec::new()),
-            Expose::Internal => (
-                "LoadBalancer",
-                internal_annotations(workspace.project.platform),
-            ),
-            Expose::Public => (
-                "LoadBalancer",
-                public_annotations(workspace.project.platform),
-            ),
-        };
         text.push_str("---\n");
         text.push_str(&render(&ServiceDoc {
             comment: format!(
@@ -323,11 +311,14 @@ fn stub(workspace: &Workspace, service: &Service) -> String {
             ),
             name,
             namespace: &service.id.namespace,
-            labels,
-            annotations,
-            service_type,
+            labels: labels.clone(),
+            exposure: exposure::service_exposure(workspace, service),
             ports: &service.ports,
         }));
+        if let Some(route) = exposure::http_route(workspace, service, &labels) {
+            text.push_str("---\n");
+            text.push_str(&render(&route));
+        }
     }
     text
 }
@@ -342,32 +333,4 @@ fn pair(p: &ResourcePair) -> Vec<(&'static str, &str)> {
         out.push(("memory", Quantity::as_str(memory)));
     }
     out
-}
-
-/// The annotations that keep a LoadBalancer on the private network.
-pub fn internal_annotations(platform: Platform) -> Vec<(&'static str, &'static str)> {
-    match platform {
-        Platform::Eks => vec![(
-            "service.beta.kubernetes.io/aws-load-balancer-scheme",
-            "internal",
-        )],
-        Platform::Gke => vec![("networking.gke.io/load-balancer-type", "Internal")],
-        Platform::Aks => vec![(
-            "service.beta.kubernetes.io/azure-load-balancer-internal",
-            "true",
-        )],
-        Platform::Generic => Vec::new(),
-    }
-}
-
-/// The annotations of a public LoadBalancer: explicit on EKS, whose load balancer controller
-/// would otherwise make it internal.
-pub fn public_annotations(platform: Platform) -> Vec<(&'static str, &'static str)> {
-    match platform {
-        Platform::Eks => vec![(
-            "service.beta.kubernetes.io/aws-load-balancer-scheme",
-            "internet-facing",
-        )],
-        Platform::Gke | Platform::Aks | Platform::Generic => Vec::new(),
-    }
 }

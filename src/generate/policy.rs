@@ -3,12 +3,13 @@
 //!
 //! Structure, per namespace:
 //! - `default-deny` selects every pod and denies all ingress and egress;
-//! - `cluster-dns` lets every pod reach kube-system pods labelled `k8s-app: kube-dns` on 53/UDP
-//!   and 53/TCP;
+//! - `cluster-dns` lets every pod reach the cluster's DNS servers on UDP and TCP: the project's
+//!   `dns` profiles (kube-system pods labelled `k8s-app: kube-dns` on port 53 by default);
 //! - `allow-<service>` selects `app: <service>` and holds every rule of that service: an ingress
 //!   rule per caller and an egress rule per callee (each naming exactly one namespace AND one
-//!   `app` label in a single peer, on the callee's container ports), ingress from CIDRs for
-//!   `expose = "internal" | "public"`, and an egress rule per `egress` entry.
+//!   `app` label in a single peer, on the callee's container ports), ingress from the service's
+//!   `sources` for `expose = "internal" | "public"`, ingress from exactly the gateway's pods on
+//!   the routed port for `expose = "gateway"`, and an egress rule per `egress` entry.
 //!
 //! NetworkPolicies only add allowances, so the union of these is exactly the declared traffic.
 
@@ -17,10 +18,7 @@ use std::collections::BTreeSet;
 use ipnet::IpNet;
 
 use crate::graph::ServiceGraph;
-use crate::model::{Call, Expose, Port, Protocol, Service, Workspace};
-
-/// The label cluster DNS pods carry in kube-system.
-pub const DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
+use crate::model::{Call, DnsTarget, Expose, Port, Protocol, Service, Workspace};
 
 /// One NetworkPolicy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,24 +86,21 @@ impl PolicyTypes {
 pub enum Peer {
     /// Addresses outside the cluster: an `ipBlock`.
     Block(IpNet),
-    /// The pods carrying one label in one namespace (matched on `kubernetes.io/metadata.name`):
-    /// a namespaceSelector AND a podSelector in a single peer.
+    /// The pods carrying all of `labels` in one namespace (matched on
+    /// `kubernetes.io/metadata.name`): a namespaceSelector AND a podSelector in a single peer.
     Pods {
         /// The namespace.
         namespace: String,
-        /// The pod label key.
-        key: &'static str,
-        /// The pod label value.
-        value: String,
+        /// The pod labels, sorted by key; never empty, so never "every pod".
+        labels: Vec<(String, String)>,
     },
 }
 
 impl Peer {
-    fn pods(namespace: &str, key: &'static str, value: &str) -> Self {
+    fn app(namespace: &str, app: &str) -> Self {
         Peer::Pods {
             namespace: namespace.to_string(),
-            key,
-            value: value.to_string(),
+            labels: vec![("app".to_string(), app.to_string())],
         }
     }
 }
@@ -134,21 +129,7 @@ pub fn namespace_policies(
             ingress: Vec::new(),
             egress: Vec::new(),
         },
-        NetworkPolicySpec {
-            name: "cluster-dns".to_string(),
-            comment: "Every pod may resolve names with the cluster DNS".to_string(),
-            app: None,
-            policy_types: PolicyTypes::Egress,
-            ingress: Vec::new(),
-            egress: vec![Rule {
-                comment: "cluster DNS: kube-system pods labelled k8s-app=kube-dns, 53/UDP and 53/TCP".to_string(),
-                peers: vec![Peer::pods("kube-system", DNS_LABEL.0, DNS_LABEL.1)],
-                ports: vec![
-                    PolicyPort { protocol: Protocol::Udp, port: 53 },
-                    PolicyPort { protocol: Protocol::Tcp, port: 53 },
-                ],
-            }],
-        },
+        dns_policy(workspace),
     ];
     let start = workspace
         .services
@@ -186,7 +167,7 @@ fn call_rule(
             port_names(call, callee),
             workspace.line_of(call.span)
         ),
-        peers: vec![Peer::pods(&peer.id.namespace, "app", &peer.id.name)],
+        peers: vec![Peer::app(&peer.id.namespace, &peer.id.name)],
         ports,
     })
 }
@@ -212,37 +193,13 @@ fn service_policy(
     } else {
         service.expose
     };
-    match expose {
-        Expose::Cluster => {}
-        Expose::Public => ingress.push(Rule {
-            comment: format!(
-                "expose = \"public\": clients anywhere may reach {} (workspace line {})",
-                service.id,
-                expose_line
-            ),
-            peers: [IpNet::V4(Default::default()), IpNet::V6(Default::default())]
-                .into_iter()
-                .map(Peer::Block)
-                .collect(),
-            ports: all_ports(),
-        }),
-        Expose::Internal if workspace.project.internal_cidrs.is_empty() => {}
-        Expose::Internal => ingress.push(Rule {
-            comment: format!(
-                "expose = \"internal\": the project's internal-cidrs may reach {} (workspace line {})",
-                service.id,
-                expose_line
-            ),
-            peers: workspace
-                .project
-                .internal_cidrs
-                .iter()
-                .copied()
-                .map(Peer::Block)
-                .collect(),
-            ports: all_ports(),
-        }),
-    }
+    ingress.extend(exposure_rule(
+        workspace,
+        service,
+        expose,
+        expose_line,
+        all_ports(),
+    ));
 
     let mut egress = Vec::new();
     for call in &service.calls {
@@ -299,6 +256,121 @@ fn service_policy(
         ingress,
         egress,
     })
+}
+
+/// The ingress rule of an exposed service: its `sources` for a load balancer, exactly the
+/// gateway's pods on the routed port for `gateway`; `None` for `cluster`, or when nothing may
+/// come in (no rule rather than a rule without peers, which would admit everyone).
+fn exposure_rule(
+    workspace: &Workspace,
+    service: &Service,
+    expose: Expose,
+    expose_line: usize,
+    all_ports: Vec<PolicyPort>,
+) -> Option<Rule> {
+    match expose {
+        Expose::Cluster => None,
+        Expose::Internal | Expose::Public if service.sources.is_empty() => None,
+        Expose::Internal | Expose::Public => {
+            let whence = match (expose, service.keys.sources) {
+                (_, Some(span)) => format!("sources (workspace line {})", workspace.line_of(span)),
+                (Expose::Internal, None) => "the project's internal-cidrs".to_string(),
+                _ => "clients anywhere".to_string(),
+            };
+            Some(Rule {
+                comment: format!(
+                    "expose = \"{}\": {whence} may reach {} (workspace line {expose_line})",
+                    expose.as_str(),
+                    service.id,
+                ),
+                peers: service.sources.iter().copied().map(Peer::Block).collect(),
+                ports: all_ports,
+            })
+        }
+        Expose::Gateway => {
+            let gateway = workspace.project.gateway.as_ref()?;
+            let route = service.route.as_ref()?;
+            let port = service.port(&route.port)?;
+            Some(Rule {
+                comment: format!(
+                    "expose = \"gateway\": the pods of gateway {}/{} may reach {} on port {} (workspace line {expose_line})",
+                    gateway.namespace, gateway.name, service.id, port.name
+                ),
+                peers: vec![Peer::Pods {
+                    namespace: gateway.pod_namespace.clone(),
+                    labels: gateway.pod_labels.clone(),
+                }],
+                ports: container_ports(std::iter::once(port)),
+            })
+        }
+    }
+}
+
+/// `cluster-dns`: every pod may query the DNS servers of the project's `dns` profiles, on UDP
+/// and TCP (answers too large for UDP are retried over TCP).
+fn dns_policy(workspace: &Workspace) -> NetworkPolicySpec {
+    let dns = &workspace.project.dns;
+    let origin = match dns.span {
+        Some(span) => format!("dns, workspace line {}", workspace.line_of(span)),
+        None => format!(
+            "the default for platform \"{}\"",
+            workspace.project.platform.as_str()
+        ),
+    };
+    let egress = dns
+        .rules
+        .iter()
+        .filter(|rule| !rule.targets.is_empty() && !rule.ports.is_empty())
+        .map(|rule| {
+            let servers: Vec<String> = rule
+                .targets
+                .iter()
+                .map(|t| match t {
+                    DnsTarget::Pods { namespace, labels } => {
+                        let labels: Vec<String> =
+                            labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                        format!("{namespace} pods labelled {}", labels.join(","))
+                    }
+                    DnsTarget::Block(net) => net.to_string(),
+                })
+                .collect();
+            let ports: Vec<String> = rule.ports.iter().map(u16::to_string).collect();
+            Rule {
+                comment: format!(
+                    "DNS profile {} ({origin}): {}, port {} UDP and TCP",
+                    rule.profile.as_str(),
+                    servers.join(" and "),
+                    ports.join(", ")
+                ),
+                peers: rule
+                    .targets
+                    .iter()
+                    .map(|t| match t {
+                        DnsTarget::Pods { namespace, labels } => Peer::Pods {
+                            namespace: namespace.clone(),
+                            labels: labels.clone(),
+                        },
+                        DnsTarget::Block(net) => Peer::Block(*net),
+                    })
+                    .collect(),
+                ports: rule
+                    .ports
+                    .iter()
+                    .flat_map(|&port| {
+                        [Protocol::Udp, Protocol::Tcp].map(|protocol| PolicyPort { protocol, port })
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    NetworkPolicySpec {
+        name: "cluster-dns".to_string(),
+        comment: "Every pod may resolve names with the cluster DNS".to_string(),
+        app: None,
+        policy_types: PolicyTypes::Egress,
+        ingress: Vec::new(),
+        egress,
+    }
 }
 
 /// The callee's container ports a call may use.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::model::{Call, Expose, Service, ServiceId, Workspace};
+use crate::model::{Call, DnsTarget, Expose, Protocol, Service, ServiceId, Workspace};
 use crate::severity::Severity;
 use crate::verify::engine::{Analysis, Direction, RuleRef};
 use crate::verify::manifest::Manifests;
@@ -129,9 +129,20 @@ impl Finding {
     }
 }
 
-/// Namespaces that belong to Kubernetes itself; the model cannot hold them.
-fn is_system(namespace: &str) -> bool {
+/// Namespaces that belong to the platform rather than the product: Kubernetes' own, and those
+/// of the DNS servers and the gateway the workspace names. The model cannot hold them.
+fn is_system(namespace: &str, ws: &Workspace) -> bool {
     namespace.starts_with("kube-")
+        || ws
+            .project
+            .gateway
+            .as_ref()
+            .is_some_and(|g| g.pod_namespace == namespace)
+        || ws.project.dns.rules.iter().any(|rule| {
+            rule.targets
+                .iter()
+                .any(|t| matches!(t, DnsTarget::Pods { namespace: ns, .. } if ns == namespace))
+        })
 }
 
 /// Compares the manifests' connectivity with the workspace. Findings are sorted by namespace,
@@ -228,7 +239,7 @@ impl Comparer<'_, '_> {
     ) {
         for (w, service) in service_of.iter().enumerate() {
             let workload = &self.m.workloads[w];
-            if service.is_none() && !is_system(&workload.namespace) {
+            if service.is_none() && !is_system(&workload.namespace, self.ws) {
                 let f = self.workload_finding(
                     Kind::UnmodeledWorkload,
                     w,
@@ -260,7 +271,7 @@ impl Comparer<'_, '_> {
 
     fn unisolated(&mut self) {
         for (w, workload) in self.m.workloads.iter().enumerate() {
-            if is_system(&workload.namespace) {
+            if is_system(&workload.namespace, self.ws) {
                 continue;
             }
             for direction in [Direction::Ingress, Direction::Egress] {
@@ -493,7 +504,7 @@ impl Comparer<'_, '_> {
         for (w, service) in service_of.iter().enumerate() {
             let Some(s) = service else { continue };
             let service = &self.ws.services[*s];
-            let mut declared: Vec<(AddrSet, PortSet)> = Vec::new();
+            let mut declared: Vec<(AddrSet, PortSet)> = dns_addresses(self.ws);
             for e in &service.egress {
                 let mut ports = PortSet::none();
                 if e.ports.is_empty() {
@@ -594,12 +605,12 @@ impl Comparer<'_, '_> {
             let Some(ws) = workloads_of.get(&s) else {
                 continue;
             };
+            // A gateway reaches its services from pods, not from outside addresses.
             let sources = match service.expose {
-                Expose::Cluster => AddrSet::none(),
-                Expose::Public => AddrSet::all(),
-                Expose::Internal => {
+                Expose::Cluster | Expose::Gateway => AddrSet::none(),
+                Expose::Internal | Expose::Public => {
                     let mut set = AddrSet::none();
-                    for c in &self.ws.project.internal_cidrs {
+                    for c in &service.sources {
                         set.insert_net(c);
                     }
                     set
@@ -675,6 +686,25 @@ impl Comparer<'_, '_> {
             }
         }
     }
+}
+
+/// The DNS servers outside the pod network (node-local caches, metadata servers) that every
+/// workload may query, on UDP and TCP: the workspace's `dns`, as `cluster-dns` allows them.
+fn dns_addresses(ws: &Workspace) -> Vec<(AddrSet, PortSet)> {
+    let mut out = Vec::new();
+    for rule in &ws.project.dns.rules {
+        let mut ports = PortSet::none();
+        for &p in &rule.ports {
+            ports.insert(Protocol::Udp, p, p);
+            ports.insert(Protocol::Tcp, p, p);
+        }
+        for target in &rule.targets {
+            if let DnsTarget::Block(net) = target {
+                out.push((AddrSet::net(net), ports.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// The callee's container ports a call may use.

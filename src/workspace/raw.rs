@@ -32,6 +32,8 @@ pub struct RawProject {
     pub internal_cidrs: Vec<Spanned<String>>,
     #[serde(default)]
     pub decision_makers: Vec<Spanned<String>>,
+    pub dns: Option<Spanned<RawDns>>,
+    pub gateway: Option<Spanned<RawGateway>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,6 +62,8 @@ pub struct RawService {
     #[serde(default)]
     pub egress: Vec<Spanned<RawEgress>>,
     pub resources: Option<Spanned<RawResources>>,
+    pub sources: Option<Spanned<Vec<Spanned<String>>>>,
+    pub route: Option<Spanned<RawRoute>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,4 +148,77 @@ pub struct RawResources {
 pub struct RawResourcePair {
     pub cpu: Option<Spanned<String>>,
     pub memory: Option<Spanned<String>>,
+}
+
+/// `dns = "profile"`, `dns = ["profile", ...]` or a custom table.
+#[derive(Debug)]
+pub enum RawDns {
+    /// Named profiles.
+    Named(Vec<Spanned<String>>),
+    /// `dns = { namespace = ..., pod-labels = {...}, cidrs = [...], ports = [...] }`.
+    Custom(RawDnsCustom),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawDnsCustom {
+    pub namespace: Option<Spanned<String>>,
+    pub pod_labels: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    #[serde(default)]
+    pub cidrs: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub ports: Vec<Spanned<i64>>,
+}
+
+impl<'de> Deserialize<'de> for RawDns {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DnsVisitor;
+
+        impl<'de> Visitor<'de> for DnsVisitor {
+            type Value = RawDns;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"a DNS profile such as "kube-dns", a list of profiles, or a table { namespace = "...", pod-labels = { ... }, cidrs = [...], ports = [...] }"#)
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDns, E> {
+                // A bare string has no span of its own here; the whole `dns` value is used.
+                Ok(RawDns::Named(vec![Spanned::new(0..0, v.to_string())]))
+            }
+
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<RawDns, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<Spanned<String>>()? {
+                    out.push(item);
+                }
+                Ok(RawDns::Named(out))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawDns, A::Error> {
+                RawDnsCustom::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawDns::Custom)
+            }
+        }
+
+        deserializer.deserialize_any(DnsVisitor)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawGateway {
+    pub name: Spanned<String>,
+    pub namespace: Spanned<String>,
+    pub pod_namespace: Option<Spanned<String>>,
+    pub pod_labels: Spanned<BTreeMap<String, Spanned<String>>>,
+    #[serde(default)]
+    pub hostnames: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawRoute {
+    pub hostnames: Option<Vec<Spanned<String>>>,
+    pub path: Option<Spanned<String>>,
+    pub port: Option<Spanned<String>>,
 }

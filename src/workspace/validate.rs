@@ -1,6 +1,8 @@
 //! Validate stage: turns the raw file into the model, collecting every problem instead of
 //! stopping at the first. Nothing after this module re-checks what it guarantees.
 
+mod network;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
@@ -51,6 +53,7 @@ pub fn validate(raw: RawWorkspace, criteria: &[&str]) -> Result<Validated, Vec<P
     let answers = v.answers(raw.answers, criteria);
     let mut namespaces = v.namespaces(raw.namespaces);
     let services = v.services(raw.services, &project, &mut namespaces);
+    v.network_namespaces(&project, &namespaces);
     if v.problems.is_empty() {
         Ok(Validated {
             project,
@@ -281,6 +284,8 @@ impl Validator {
             .collect();
         internal_cidrs.sort();
         internal_cidrs.dedup();
+        let dns = self.dns(raw.dns, platform);
+        let gateway = self.gateway(raw.gateway);
         Project {
             name: raw.name.into_inner(),
             description: self.free_text(raw.description, "project description"),
@@ -291,6 +296,8 @@ impl Validator {
                 .into_iter()
                 .map(|d| self.free_text(Some(d), "decision maker"))
                 .collect(),
+            dns,
+            gateway,
         }
     }
 
@@ -436,6 +443,8 @@ impl Validator {
                 self.broken_ports.insert(id.clone());
             }
             let expose = self.expose(&raw, &id, project, &ports);
+            let sources = self.sources(&raw, expose, project);
+            let route = self.route(&raw, &id, expose, project, &ports);
             let egress = raw.egress.iter().filter_map(|e| self.egress(e)).collect();
             let resources = raw
                 .resources
@@ -450,6 +459,7 @@ impl Validator {
                     .map(Span::from),
                 expose: raw.expose.as_ref().map(|k| k.span().into()),
                 resources: raw.resources.as_ref().map(|k| k.span().into()),
+                sources: raw.sources.as_ref().map(|k| k.span().into()),
             };
             raw_calls.push(raw.calls);
             services.push(Service {
@@ -460,6 +470,8 @@ impl Validator {
                 replicas,
                 ports,
                 expose,
+                sources,
+                route,
                 calls: Vec::new(),
                 egress,
                 resources,
@@ -559,6 +571,7 @@ impl Validator {
                 "exposure",
                 &[
                     ("cluster", Expose::Cluster),
+                    ("gateway", Expose::Gateway),
                     ("internal", Expose::Internal),
                     ("public", Expose::Public),
                 ],
@@ -577,9 +590,12 @@ impl Validator {
                     format!("service \"{id}\" is internal, but platform \"generic\" has no private load balancer"),
                 )
                 .label("would be a public load balancer")
-                .help("set `platform` in [project] to eks, gke or aks, or use expose = \"cluster\" behind your own ingress"),
+                .help("set `platform` in [project] to eks, gke or aks, or put the service behind your gateway with expose = \"gateway\""),
             );
-        } else if expose == Expose::Internal && project.internal_cidrs.is_empty() {
+        } else if expose == Expose::Internal
+            && project.internal_cidrs.is_empty()
+            && raw.sources.is_none()
+        {
             // Without address ranges the private load balancer would admit no one: a
             // NetworkPolicy cannot say "the company network" any other way.
             self.push(
@@ -589,7 +605,7 @@ impl Validator {
                     format!("service \"{id}\" is internal, but the project lists no internal-cidrs"),
                 )
                 .label("reachable from nowhere")
-                .help("add the company network to [project], e.g. `internal-cidrs = [\"10.0.0.0/8\"]`"),
+                .help("add the company network to [project], e.g. `internal-cidrs = [\"10.0.0.0/8\"]`, or list the service's own `sources`"),
             );
         }
         if expose != Expose::Cluster && ports.is_empty() && !self.broken_ports.contains(id) {

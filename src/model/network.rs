@@ -1,0 +1,168 @@
+//! Model stage: how the cluster around the services reaches them and answers their lookups —
+//! the project's gateway, its DNS, and a service's route and client sources. Validated like the
+//! rest of the model; later stages trust these values.
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use crate::span::Span;
+
+/// The link-local address NodeLocal DNSCache listens on by default.
+pub const NODE_LOCAL_DNS: &str = "169.254.20.10/32";
+
+/// The address of the GKE metadata server, which answers DNS when Cloud DNS for GKE is the
+/// cluster's DNS provider.
+pub const GKE_METADATA_DNS: &str = "169.254.169.254/32";
+
+/// The label CoreDNS / kube-dns pods carry in kube-system on kubeadm, EKS, GKE and AKS.
+pub const KUBE_DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
+
+/// The label the OpenShift DNS operator puts on the pods of its `dns-default` daemon set.
+pub const OPENSHIFT_DNS_LABEL: (&str, &str) =
+    ("dns.operator.openshift.io/daemonset-dns", "default");
+
+/// True when `sources` admit every IPv4 and every IPv6 address.
+pub fn is_anywhere(sources: &[IpNet]) -> bool {
+    sources
+        .iter()
+        .any(|n| matches!(n, IpNet::V4(_)) && n.prefix_len() == 0)
+        && sources
+            .iter()
+            .any(|n| matches!(n, IpNet::V6(_)) && n.prefix_len() == 0)
+}
+
+/// A named DNS setup, or the user's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DnsProfile {
+    /// CoreDNS or kube-dns pods in kube-system labelled `k8s-app: kube-dns`, port 53.
+    KubeDns,
+    /// NodeLocal DNSCache on 169.254.20.10, with kube-dns behind it.
+    NodeLocal,
+    /// Cloud DNS for GKE, answered by the metadata server on 169.254.169.254.
+    GkeCloudDns,
+    /// OpenShift's DNS operator: pods in `openshift-dns` on port 5353.
+    Openshift,
+    /// A selector, address ranges and ports of the user's choosing.
+    Custom,
+}
+
+impl DnsProfile {
+    /// The named profiles, in the order the workspace reference lists them.
+    pub const NAMED: [DnsProfile; 4] = [
+        DnsProfile::KubeDns,
+        DnsProfile::NodeLocal,
+        DnsProfile::GkeCloudDns,
+        DnsProfile::Openshift,
+    ];
+
+    /// The keyword used in the workspace file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnsProfile::KubeDns => "kube-dns",
+            DnsProfile::NodeLocal => "node-local",
+            DnsProfile::GkeCloudDns => "gke-cloud-dns",
+            DnsProfile::Openshift => "openshift",
+            DnsProfile::Custom => "custom",
+        }
+    }
+}
+
+/// Where pods may send their DNS queries: one rule per profile, each on UDP and TCP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dns {
+    /// The rules, in profile order.
+    pub rules: Vec<DnsRule>,
+    /// Where `dns` is written; `None` when the platform's default applies.
+    pub span: Option<Span>,
+}
+
+/// The DNS servers of one profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsRule {
+    /// Which profile.
+    pub profile: DnsProfile,
+    /// The servers.
+    pub targets: Vec<DnsTarget>,
+    /// Destination ports, each allowed on UDP and TCP; sorted, not empty.
+    pub ports: Vec<u16>,
+}
+
+/// A DNS server: pods, or addresses outside the pod network.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DnsTarget {
+    /// Pods carrying every one of `labels` in `namespace`.
+    Pods {
+        /// Their namespace.
+        namespace: String,
+        /// Their labels, sorted by key.
+        labels: Vec<(String, String)>,
+    },
+    /// An address range (node-local caches and metadata servers are not pods).
+    Block(IpNet),
+}
+
+impl DnsRule {
+    /// The servers and ports of a named profile; `None` for `Custom`, which has no defaults.
+    pub fn named(profile: DnsProfile) -> Option<DnsRule> {
+        let kube_dns = || DnsTarget::Pods {
+            namespace: "kube-system".to_string(),
+            labels: vec![(KUBE_DNS_LABEL.0.to_string(), KUBE_DNS_LABEL.1.to_string())],
+        };
+        let block = |cidr: &str| DnsTarget::Block(cidr.parse().expect("a valid constant CIDR"));
+        let (targets, ports) = match profile {
+            DnsProfile::Custom => return None,
+            DnsProfile::KubeDns => (vec![kube_dns()], vec![53]),
+            // Pods that still use the kube-dns Service (before the node's cache is ready, or
+            // where kubelet is not pointed at the cache) reach the kube-dns pods directly.
+            DnsProfile::NodeLocal => (vec![kube_dns(), block(NODE_LOCAL_DNS)], vec![53]),
+            DnsProfile::GkeCloudDns => (vec![block(GKE_METADATA_DNS)], vec![53]),
+            DnsProfile::Openshift => (
+                vec![DnsTarget::Pods {
+                    namespace: "openshift-dns".to_string(),
+                    labels: vec![(
+                        OPENSHIFT_DNS_LABEL.0.to_string(),
+                        OPENSHIFT_DNS_LABEL.1.to_string(),
+                    )],
+                }],
+                // The dns-default Service maps port 53 to the pods' 5353, and policies see the
+                // pod's port.
+                vec![5353],
+            ),
+        };
+        Some(DnsRule {
+            profile,
+            targets,
+            ports,
+        })
+    }
+}
+
+/// The project's shared HTTP gateway (an ingress controller or a Gateway API implementation
+/// already running in the cluster), for `expose = "gateway"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gateway {
+    /// The Gateway resource routes attach to (`parentRefs[].name`).
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// The namespace the gateway's data-plane pods run in.
+    pub pod_namespace: String,
+    /// Labels that select exactly the gateway's data-plane pods; sorted by key, not empty.
+    pub pod_labels: Vec<(String, String)>,
+    /// Default hostnames of routes; empty matches every hostname the listener accepts.
+    pub hostnames: Vec<String>,
+    /// Where `[project.gateway]` is written.
+    pub span: Span,
+}
+
+/// How the gateway reaches one service: an HTTPRoute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Hostnames the route matches; empty matches all the listener accepts.
+    pub hostnames: Vec<String>,
+    /// The path prefix, starting with `/`.
+    pub path: String,
+    /// The name of the service port the gateway forwards to.
+    pub port: String,
+}
