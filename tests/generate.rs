@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use k8s_advisor::generate::{self, GeneratedFile};
 use k8s_advisor::model::Workspace;
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use serde::Deserialize;
 
 use crate::random_model;
@@ -40,6 +41,8 @@ fn documents(text: &str) -> Vec<serde_yaml_ng::Value> {
 struct Parsed {
     namespaces: Vec<Namespace>,
     deployments: Vec<Deployment>,
+    statefulsets: Vec<StatefulSet>,
+    budgets: Vec<PodDisruptionBudget>,
     services: Vec<Service>,
     policies: Vec<NetworkPolicy>,
     kustomizations: usize,
@@ -56,6 +59,12 @@ fn parse(files: &[GeneratedFile]) -> Parsed {
                     serde_yaml_ng::from_value(doc).unwrap_or_else(|e| panic!("{}: {e}", ctx())),
                 ),
                 "Deployment" => parsed.deployments.push(
+                    serde_yaml_ng::from_value(doc).unwrap_or_else(|e| panic!("{}: {e}", ctx())),
+                ),
+                "StatefulSet" => parsed.statefulsets.push(
+                    serde_yaml_ng::from_value(doc).unwrap_or_else(|e| panic!("{}: {e}", ctx())),
+                ),
+                "PodDisruptionBudget" => parsed.budgets.push(
                     serde_yaml_ng::from_value(doc).unwrap_or_else(|e| panic!("{}: {e}", ctx())),
                 ),
                 "Service" => parsed.services.push(
@@ -75,9 +84,50 @@ fn parse(files: &[GeneratedFile]) -> Parsed {
 fn check_stubs(workspace: &Workspace, parsed: &Parsed) {
     assert_eq!(parsed.namespaces.len(), workspace.namespaces.len());
     assert_eq!(parsed.kustomizations, workspace.namespaces.len() + 1);
-    assert_eq!(parsed.deployments.len(), workspace.services.len());
+    let stateful = workspace
+        .services
+        .iter()
+        .filter(|s| s.is_stateful())
+        .count();
+    assert_eq!(
+        parsed.deployments.len(),
+        workspace.services.len() - stateful
+    );
+    assert_eq!(parsed.statefulsets.len(), stateful);
     let with_ports = workspace.services.iter().filter(|s| !s.ports.is_empty());
-    assert_eq!(parsed.services.len(), with_ports.count());
+    // A ClusterIP (or LoadBalancer) Service per service with ports, and a headless one per
+    // stateful service.
+    assert_eq!(parsed.services.len(), with_ports.count() + stateful);
+    let replicated: Vec<String> = workspace
+        .services
+        .iter()
+        .filter(|s| s.replicas >= 2)
+        .map(|s| s.id.to_string())
+        .collect();
+    let budgets: Vec<String> = parsed
+        .budgets
+        .iter()
+        .map(|b| {
+            let spec = b.spec.as_ref().unwrap();
+            assert_eq!(
+                spec.max_unavailable,
+                Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(1))
+            );
+            assert_eq!(spec.min_available, None);
+            let name = b.metadata.name.clone().unwrap();
+            assert_eq!(
+                spec.selector
+                    .as_ref()
+                    .unwrap()
+                    .match_labels
+                    .as_ref()
+                    .unwrap()["app"],
+                name
+            );
+            format!("{}/{name}", b.metadata.namespace.as_deref().unwrap())
+        })
+        .collect();
+    assert_eq!(budgets, replicated);
     for ns in &parsed.namespaces {
         let labels = ns.metadata.labels.as_ref().unwrap();
         let name = ns.metadata.name.as_deref().unwrap();
@@ -94,29 +144,53 @@ fn check_stubs(workspace: &Workspace, parsed: &Parsed) {
         );
         assert_eq!(labels.get("team"), model.team.as_ref());
     }
-    for d in &parsed.deployments {
-        let meta = &d.metadata;
+    let workloads = parsed
+        .deployments
+        .iter()
+        .map(|d| {
+            let spec = d.spec.as_ref().unwrap();
+            (&d.metadata, spec.replicas, &spec.selector, &spec.template)
+        })
+        .chain(parsed.statefulsets.iter().map(|d| {
+            let spec = d.spec.as_ref().unwrap();
+            assert_eq!(
+                spec.service_name.as_deref(),
+                Some(format!("{}-headless", d.metadata.name.as_deref().unwrap()).as_str())
+            );
+            let claims = spec.volume_claim_templates.as_ref().unwrap();
+            assert_eq!(claims.len(), 1);
+            (&d.metadata, spec.replicas, &spec.selector, &spec.template)
+        }));
+    for (meta, replicas, selector, template) in workloads {
         let id = k8s_advisor::model::ServiceId::new(
             meta.namespace.clone().unwrap(),
             meta.name.clone().unwrap(),
         );
-        let service = workspace
-            .service(&id)
-            .expect("deployment of a model service");
-        let spec = d.spec.as_ref().unwrap();
-        assert_eq!(spec.replicas, Some(service.replicas as i32));
-        let selector = spec.selector.match_labels.as_ref().unwrap();
+        let service = workspace.service(&id).expect("workload of a model service");
+        assert_eq!(replicas, Some(service.replicas as i32));
+        let selector = selector.match_labels.as_ref().unwrap();
         assert_eq!(selector.len(), 1);
         assert_eq!(selector["app"], id.name);
-        let pod = spec.template.spec.as_ref().unwrap();
-        let pod_labels = spec
-            .template
-            .metadata
-            .as_ref()
-            .unwrap()
-            .labels
-            .as_ref()
-            .unwrap();
+        let pod = template.spec.as_ref().unwrap();
+        assert_eq!(pod.enable_service_links, Some(false));
+        let spread = pod
+            .topology_spread_constraints
+            .as_deref()
+            .unwrap_or_default();
+        assert_eq!(spread.len(), usize::from(service.replicas >= 2));
+        for c in spread {
+            assert_eq!(c.topology_key, "topology.kubernetes.io/zone");
+            assert_eq!(
+                c.label_selector
+                    .as_ref()
+                    .unwrap()
+                    .match_labels
+                    .as_ref()
+                    .unwrap()["app"],
+                id.name
+            );
+        }
+        let pod_labels = template.metadata.as_ref().unwrap().labels.as_ref().unwrap();
         assert_eq!(pod_labels["app"], id.name);
         let psc = pod.security_context.as_ref().unwrap();
         assert_eq!(psc.run_as_non_root, Some(true));
@@ -150,9 +224,10 @@ fn check_stubs(workspace: &Workspace, parsed: &Parsed) {
                 )
             })
             .collect();
+        // Two Service ports may forward to one container port: the container lists it once.
         let expected: Vec<(String, i32, String)> = service
-            .ports
-            .iter()
+            .container_ports()
+            .into_iter()
             .map(|p| {
                 (
                     p.name.clone(),
@@ -162,6 +237,37 @@ fn check_stubs(workspace: &Workspace, parsed: &Parsed) {
             })
             .collect();
         assert_eq!(ports, expected);
+        // A read-only root file system, with /tmp and each declared path writable.
+        let mounts: Vec<&str> = c
+            .volume_mounts
+            .iter()
+            .flatten()
+            .map(|m| m.mount_path.as_str())
+            .collect();
+        let mut expected_mounts = vec!["/tmp"];
+        expected_mounts.extend(service.writable.iter().map(String::as_str));
+        if let k8s_advisor::model::Workload::Stateful(storage) = &service.workload {
+            expected_mounts.push(&storage.path);
+        }
+        assert_eq!(mounts, expected_mounts);
+        let volumes = pod.volumes.as_deref().unwrap_or_default();
+        assert_eq!(volumes.len(), 1 + service.writable.len());
+        assert!(
+            volumes
+                .iter()
+                .all(|v| v.empty_dir.as_ref().is_some_and(|e| e.size_limit.is_some()))
+        );
+        // Probes exactly when the model has `health`, on the container port.
+        assert_eq!(c.readiness_probe.is_some(), service.health.is_some());
+        assert_eq!(c.liveness_probe.is_some(), service.health.is_some());
+        // One address per callee port a call may use.
+        let env = c.env.as_deref().unwrap_or_default();
+        let allowed: usize = service
+            .calls
+            .iter()
+            .map(|call| call.ports_of(workspace.service(&call.to).unwrap()).count())
+            .sum();
+        assert_eq!(env.len(), allowed);
         let resources = c.resources.as_ref().unwrap();
         let get =
             |map: &Option<
@@ -194,7 +300,13 @@ fn check_stubs(workspace: &Workspace, parsed: &Parsed) {
             s.metadata.namespace.clone().unwrap(),
             s.metadata.name.clone().unwrap(),
         );
-        let service = workspace.service(&id).unwrap();
+        let Some(service) = workspace.service(&id) else {
+            let headless = id.name.strip_suffix("-headless").unwrap();
+            let owner = k8s_advisor::model::ServiceId::new(id.namespace.clone(), headless);
+            assert!(workspace.service(&owner).unwrap().is_stateful());
+            assert_eq!(s.spec.as_ref().unwrap().cluster_ip.as_deref(), Some("None"));
+            continue;
+        };
         let spec = s.spec.as_ref().unwrap();
         let expected_type = match service.expose {
             k8s_advisor::model::Expose::Cluster => "ClusterIP",
@@ -208,7 +320,7 @@ fn check_stubs(workspace: &Workspace, parsed: &Parsed) {
                 p.target_port,
                 Some(
                     k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(
-                        model.name.clone()
+                        service.container_port_name(model).to_string()
                     )
                 )
             );
