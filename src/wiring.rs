@@ -8,9 +8,9 @@
 //! - a call that may use one port: `<CALLEE>_ADDR` (`users-api` → `USERS_API_ADDR`);
 //! - a call that may use several ports (the callee has several, and the call is not restricted
 //!   to one): one variable per port, `<CALLEE>_<PORT>_ADDR` (`USERS_API_METRICS_ADDR`);
-//! - when two calls of one caller would get the same name (callees of the same name in two
-//!   namespaces, or `a-b` with port `c` beside `a-b-c`), every variable of those calls is
-//!   qualified with the callee's namespace: `<NAMESPACE>_<CALLEE>[_<PORT>]_ADDR`;
+//! - when one caller calls two services of the same name (in two namespaces), or two of its
+//!   calls would get the same variable (`a-b` with port `c` beside `a-b-c`), every variable of
+//!   those calls is qualified with the callee's namespace: `<NAMESPACE>_<CALLEE>[_<PORT>]_ADDR`;
 //! - a name that would start with a digit (a namespace such as `2fa`) gets a leading `_`.
 //!
 //! If qualified names still collide, [`env_vars`] reports the clash; validation turns it into an
@@ -67,9 +67,19 @@ pub fn env_vars<'a>(
         }
         out
     };
-    // First pass: short names; the calls that take part in a collision get qualified.
+    // First pass: short names; callees that share a name, and the calls that take part in a
+    // collision, get qualified.
     let short = named(&vec![false; calls.len()]);
-    let mut qualified = vec![false; calls.len()];
+    let mut qualified: Vec<bool> = calls
+        .iter()
+        .map(|(_, _, callee)| {
+            calls
+                .iter()
+                .filter(|(_, _, other)| other.id.name == callee.id.name)
+                .count()
+                > 1
+        })
+        .collect();
     for (_, (a, b)) in collisions(&short) {
         for (pos, (i, _, _)) in calls.iter().enumerate() {
             if *i == a || *i == b {

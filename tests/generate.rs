@@ -967,3 +967,195 @@ fn projects_sharing_an_output_folder_leave_each_other_alone() {
     assert!(dir.path().join("deploy/one/a.yaml").is_file());
     assert!(!dir.path().join("deploy/two").exists());
 }
+
+// ---- User-owned files (`user-resources`) ----
+
+/// A workspace whose namespace `shop` lists two user files, one in a sub-folder.
+const USER_FILES: &str = r#"version = 1
+[project]
+name = "shop"
+[[namespaces]]
+name = "shop"
+user-resources = ["app-config.yaml", "config/extra.yaml"]
+[[services]]
+name = "api"
+namespace = "shop"
+port = 8080
+"#;
+
+const CONFIG_MAP: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: shop\n";
+
+/// A folder with the workspace and both user files in place.
+fn user_files_scratch() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("k8s-advisor.toml");
+    std::fs::write(&ws, USER_FILES).unwrap();
+    let ns = dir.path().join("k8s/shop");
+    std::fs::create_dir_all(ns.join("config")).unwrap();
+    std::fs::write(ns.join("app-config.yaml"), CONFIG_MAP).unwrap();
+    std::fs::write(
+        ns.join("config/extra.yaml"),
+        CONFIG_MAP.replace("app", "extra"),
+    )
+    .unwrap();
+    (dir, ws, ns)
+}
+
+#[test]
+fn user_files_are_included_and_never_touched() {
+    let (dir, ws, ns) = user_files_scratch();
+    let (code, _, stderr) = run(&ws, &["--no-record"]);
+    assert_eq!(code, 0, "{stderr}");
+    let kustomization = std::fs::read_to_string(ns.join("kustomization.yaml")).unwrap();
+    assert!(
+        kustomization.ends_with("  - \"app-config.yaml\"\n  - \"config/extra.yaml\"\n"),
+        "{kustomization}"
+    );
+    // kustomize builds the namespace with the user's ConfigMaps in it.
+    let built = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir.path().join("k8s"))
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let built = String::from_utf8(built.stdout).unwrap();
+    assert!(
+        built.contains("kind: ConfigMap") && built.contains("name: extra"),
+        "{built}"
+    );
+    // A user file that starts with our header (copied from a generated file) is still the
+    // user's: not stale, not removed, not rewritten, and `--check` has nothing to report.
+    let stamped = k8s_advisor::generate::stamp::stamp("shop", CONFIG_MAP);
+    std::fs::write(ns.join("app-config.yaml"), &stamped).unwrap();
+    std::fs::write(ns.join("config/extra.yaml"), "edited: by hand\n").unwrap();
+    let (code, stdout, stderr) = run(&ws, &["--no-record", "--check"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, _, stderr) = run(&ws, &["--no-record", "--force"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(ns.join("app-config.yaml")).unwrap(),
+        stamped
+    );
+    assert_eq!(
+        std::fs::read_to_string(ns.join("config/extra.yaml")).unwrap(),
+        "edited: by hand\n"
+    );
+}
+
+#[test]
+fn a_missing_user_file_is_refused_before_anything_is_written() {
+    let (dir, ws, ns) = user_files_scratch();
+    std::fs::remove_file(ns.join("config/extra.yaml")).unwrap();
+    let (code, _, stderr) = run(&ws, &["--no-record"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(stderr.contains("config/extra.yaml"), "{stderr}");
+    assert!(!dir.path().join("k8s/kustomization.yaml").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn user_files_reached_through_symbolic_links_are_refused() {
+    // A link as the file, and a link as a folder on the way: both could pull in a file from
+    // anywhere on the machine.
+    for link_folder in [false, true] {
+        let (dir, ws, ns) = user_files_scratch();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("extra.yaml"), CONFIG_MAP).unwrap();
+        if link_folder {
+            std::fs::remove_dir_all(ns.join("config")).unwrap();
+            std::os::unix::fs::symlink(&outside, ns.join("config")).unwrap();
+        } else {
+            std::fs::remove_file(ns.join("config/extra.yaml")).unwrap();
+            std::os::unix::fs::symlink(outside.join("extra.yaml"), ns.join("config/extra.yaml"))
+                .unwrap();
+        }
+        let (code, _, stderr) = run(&ws, &["--no-record", "--force"]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("symbolic"), "{stderr}");
+        assert!(!ns.join("kustomization.yaml").exists());
+    }
+}
+
+#[test]
+fn a_user_file_that_is_a_folder_is_refused() {
+    let (_dir, ws, ns) = user_files_scratch();
+    std::fs::remove_file(ns.join("app-config.yaml")).unwrap();
+    std::fs::create_dir(ns.join("app-config.yaml")).unwrap();
+    let (code, _, stderr) = run(&ws, &["--no-record"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+}
+
+// ---- Callee addresses ----
+
+#[test]
+fn callee_addresses_are_unambiguous() {
+    let ws = load_text(
+        r#"version = 1
+[project]
+name = "shop"
+cluster-domain = "corp.example"
+[[services]]
+name = "web"
+namespace = "front"
+calls = ["users/api", "2fa/api", { to = "billing/ledger", ports = ["http"] }, "billing/ledger-http"]
+[[services]]
+name = "api"
+namespace = "users"
+port = 8080
+[[services]]
+name = "api"
+namespace = "2fa"
+ports = [{ name = "http", port = 80, target = 8080 }, { name = "grpc", port = 9000 }]
+[[services]]
+name = "ledger"
+namespace = "billing"
+ports = [{ name = "http", port = 80 }, { name = "admin", port = 81 }]
+[[services]]
+name = "ledger-http"
+namespace = "billing"
+port = 443
+"#,
+    );
+    let web = ws
+        .service(&k8s_advisor::model::ServiceId::new("front", "web"))
+        .unwrap();
+    let (vars, clashes) =
+        k8s_advisor::wiring::env_vars(web, |id| ws.service(id), &ws.project.cluster_domain);
+    assert!(clashes.is_empty(), "{clashes:?}");
+    let vars: Vec<(&str, &str)> = vars
+        .iter()
+        .map(|v| (v.name.as_str(), v.value.as_str()))
+        .collect();
+    // Two `api` callees: both qualified, the digit-first one behind a `_`. `ledger` may use
+    // only `http`, one port, so it is LEDGER_ADDR and meets nothing; `ledger-http` keeps its
+    // short name.
+    assert_eq!(
+        vars,
+        [
+            ("LEDGER_ADDR", "ledger.billing.svc.corp.example:80"),
+            (
+                "LEDGER_HTTP_ADDR",
+                "ledger-http.billing.svc.corp.example:443"
+            ),
+            ("USERS_API_ADDR", "api.users.svc.corp.example:8080"),
+            ("_2FA_API_GRPC_ADDR", "api.2fa.svc.corp.example:9000"),
+            ("_2FA_API_HTTP_ADDR", "api.2fa.svc.corp.example:80"),
+        ]
+    );
+    let files = generate::generate(&ws);
+    let stub = files
+        .iter()
+        .find(|f| f.path == Path::new("front/web.yaml"))
+        .unwrap();
+    assert!(stub.contents.contains(
+        "            - name: \"USERS_API_ADDR\"\n              value: \"api.users.svc.corp.example:8080\"\n"
+    ));
+}
