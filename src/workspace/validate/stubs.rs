@@ -549,5 +549,8 @@ mod tests {
         for bad in ["healthz", "/a b", "/a\u{1b}", "/a\u{2028}", "/a\n"] {
             assert!(probe_path(bad).is_err(), "{bad:?}");
         }
+        // A huge value is refused, not copied into every probe of the manifest.
+        assert!(probe_path(&format!("/{}", "a".repeat(5000))).is_err());
+        assert!(container_path(&format!("/{}", "a".repeat(5000))).is_err());
     }
 }
