@@ -96,6 +96,9 @@ pub fn env_vars<'a>(
         .into_iter()
         .map(|(name, _, callee, port)| EnvVar {
             name,
+            // The fully qualified name fails closed: with a wrong cluster domain the lookup
+            // fails, where a short name (`api.users`) would go through the resolver's search
+            // list and could answer with some other host.
             value: format!(
                 "{}.{}.svc.{cluster_domain}:{}",
                 callee.id.name, callee.id.namespace, port.port
