@@ -85,6 +85,7 @@ fn main() {
         &out,
         &ws.project.name,
         &k8s_advisor::generate::generate(&ws),
+        &[],
     )
     .expect("layout planned");
     k8s_advisor::layout::apply(&plan, false).expect("layout written");

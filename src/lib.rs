@@ -4,7 +4,7 @@
 //! The pipeline, one module per stage:
 //! read (`workspace`, `policy`, `prompt`; `tomlfile` for both files) → validate
 //! (`workspace::validate`, `names`, `quantity`) → model (`model`) → analyse (`graph`, `assess`,
-//! `check`) → render (`report`, `generate`, `record`, `workspace::write`) → write (`layout`,
+//! `check`, `wiring`) → render (`report`, `generate`, `record`, `workspace::write`) → write (`layout`,
 //! `adr`, `fsutil`).
 //! `commands` is the I/O edge that wires the stages together for each subcommand; `init` runs
 //! the questionnaire over a `prompt::Prompter`.
@@ -35,6 +35,7 @@ pub mod text;
 pub mod tomlfile;
 pub mod tomlkeys;
 pub mod verify;
+pub mod wiring;
 pub mod workspace;
 
 pub use diagnostic::Error;

@@ -78,6 +78,8 @@ pub struct Project {
     pub dns: Dns,
     /// The shared HTTP gateway for `expose = "gateway"`, when declared.
     pub gateway: Option<Gateway>,
+    /// The cluster's DNS domain, for the service addresses handed to callers.
+    pub cluster_domain: String,
 }
 
 /// Where the cluster runs.
@@ -144,6 +146,9 @@ pub struct Namespace {
     pub description: String,
     /// Pod Security Standard level enforced on the namespace.
     pub pod_security: PodSecurity,
+    /// Files of the user in the namespace folder, relative to it, sorted: the generated
+    /// kustomization lists them; `generate` never writes, checks or removes them.
+    pub user_resources: Vec<UserResource>,
     /// Where it is declared; `None` when only services name it.
     pub span: Option<Span>,
 }
@@ -230,6 +235,12 @@ pub struct Service {
     pub egress: Vec<Egress>,
     /// CPU and memory.
     pub resources: Resources,
+    /// What kind of workload runs it, and its storage.
+    pub workload: Workload,
+    /// How Kubernetes checks that it is ready and alive; `None` leaves the probes out.
+    pub health: Option<Health>,
+    /// Absolute paths that get a writable, size-limited `emptyDir` besides `/tmp`; sorted.
+    pub writable: Vec<String>,
     /// The start of the service's table, through its name.
     pub span: Span,
     /// Where each key that has no model value of its own is written; `None` when defaulted.
@@ -394,4 +405,106 @@ pub struct ResourcePair {
     pub cpu_span: Option<Span>,
     /// Where `memory` is written.
     pub memory_span: Option<Span>,
+}
+
+/// The default cluster DNS domain: `<service>.<namespace>.svc.cluster.local`.
+pub const DEFAULT_CLUSTER_DOMAIN: &str = "cluster.local";
+
+/// A file of the user that a namespace's kustomization includes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UserResource {
+    /// Relative to the namespace folder: plain components, no `..`, ends in `.yaml` or `.yml`.
+    pub path: String,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// The kind of workload a service runs as.
+#[derive(Debug, Clone)]
+pub enum Workload {
+    /// Interchangeable pods: a Deployment.
+    Deployment,
+    /// Pods with a stable identity and a volume each: a StatefulSet with a headless Service.
+    Stateful(Storage),
+}
+
+/// The persistent volume each pod of a stateful service claims.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    /// The requested size (`10Gi`).
+    pub size: Quantity,
+    /// Where the volume is mounted in the container: an absolute path.
+    pub path: String,
+}
+
+/// Where a stateful service's volume is mounted unless `storage-path` says otherwise.
+pub const DEFAULT_STORAGE_PATH: &str = "/data";
+
+/// The probe a service answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// How the kubelet asks.
+    pub check: HealthCheck,
+    /// The port name, as written (a port of the service).
+    pub port_name: String,
+    /// The container (target) port the kubelet connects to.
+    pub port: u16,
+    /// Where `health` is written.
+    pub span: Span,
+}
+
+/// How the kubelet checks a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthCheck {
+    /// An HTTP GET of this path; 200..399 is healthy.
+    Http {
+        /// Absolute path, printable ASCII.
+        path: String,
+    },
+    /// A TCP connection that opens.
+    Tcp,
+    /// The gRPC health checking protocol.
+    Grpc,
+}
+
+impl HealthCheck {
+    /// The keyword used in the workspace file.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            HealthCheck::Http { .. } => "http",
+            HealthCheck::Tcp => "tcp",
+            HealthCheck::Grpc => "grpc",
+        }
+    }
+}
+
+impl Service {
+    /// The container ports: one per distinct (target, protocol), named after the first
+    /// Service port (in port order) that targets it. Two Service ports may share one container
+    /// port, which the container must list only once.
+    pub fn container_ports(&self) -> Vec<&Port> {
+        let mut out: Vec<&Port> = Vec::with_capacity(self.ports.len());
+        for port in &self.ports {
+            if !out
+                .iter()
+                .any(|p| p.target == port.target && p.protocol == port.protocol)
+            {
+                out.push(port);
+            }
+        }
+        out
+    }
+
+    /// The name of the container port a Service port forwards to.
+    pub fn container_port_name<'a>(&'a self, port: &'a Port) -> &'a str {
+        self.ports
+            .iter()
+            .find(|p| p.target == port.target && p.protocol == port.protocol)
+            .map_or(port.name.as_str(), |p| p.name.as_str())
+    }
+
+    /// True for a StatefulSet.
+    pub fn is_stateful(&self) -> bool {
+        matches!(self.workload, Workload::Stateful(_))
+    }
 }

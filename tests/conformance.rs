@@ -19,13 +19,13 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use ipnet::IpNet;
+use k8s_advisor::generate;
 use k8s_advisor::model::{DnsTarget, Expose, Workspace};
-use k8s_advisor::{generate, layout};
 use serde::Deserialize;
 
 use crate::generate::{load, load_text};
 use crate::random_model;
-use crate::support::{examples, tool};
+use crate::support::{examples, tool, write_layout};
 
 /// How many random models the suite checks, and how big they get.
 const RANDOM_MODELS: u64 = 25;
@@ -697,8 +697,7 @@ pub(crate) fn conform(cases: Vec<(String, Workspace)>) -> Vec<String> {
     let mut outs = Vec::new();
     for (i, (name, ws)) in cases.iter().enumerate() {
         let out = dir.path().join(format!("case-{i}")).join("k8s");
-        let plan = layout::plan_manifests(&out, &ws.project.name, &generate::generate(ws));
-        if let Err(e) = plan.and_then(|plan| layout::apply(&plan, false)) {
+        if let Err(e) = write_layout(ws, &out) {
             return vec![format!("{name}: write failed: {e}")];
         }
         outs.push(out);
@@ -832,8 +831,7 @@ fn mutated_model(model: &str, mutate: impl FnOnce(&Path)) -> Result<(), String> 
     let ws = load_text(model);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("k8s");
-    let plan = layout::plan_manifests(&out, &ws.project.name, &generate::generate(&ws)).unwrap();
-    layout::apply(&plan, false).unwrap();
+    write_layout(&ws, &out).unwrap();
     mutate(&out);
     let built = static_oracles(std::slice::from_ref(&out))?;
     compare(&ws, &built[0], dir.path())

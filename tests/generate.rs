@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use k8s_advisor::generate::{self, GeneratedFile};
 use k8s_advisor::model::Workspace;
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use serde::Deserialize;
 
 use crate::random_model;
@@ -40,6 +41,8 @@ fn documents(text: &str) -> Vec<serde_yaml_ng::Value> {
 struct Parsed {
     namespaces: Vec<Namespace>,
     deployments: Vec<Deployment>,
+    statefulsets: Vec<StatefulSet>,
+    budgets: Vec<PodDisruptionBudget>,
     services: Vec<Service>,
     policies: Vec<NetworkPolicy>,
     kustomizations: usize,
@@ -57,6 +60,12 @@ fn parse(files: &[GeneratedFile]) -> Parsed {
                     serde_yaml_ng::from_value(doc).unwrap_or_else(|e| panic!("{}: {e}", ctx())),
                 ),
                 "Deployment" => parsed.deployments.push(
+                    serde_yaml_ng::from_value(doc).unwrap_or_else(|e| panic!("{}: {e}", ctx())),
+                ),
+                "StatefulSet" => parsed.statefulsets.push(
+                    serde_yaml_ng::from_value(doc).unwrap_or_else(|e| panic!("{}: {e}", ctx())),
+                ),
+                "PodDisruptionBudget" => parsed.budgets.push(
                     serde_yaml_ng::from_value(doc).unwrap_or_else(|e| panic!("{}: {e}", ctx())),
                 ),
                 "Service" => parsed.services.push(
@@ -78,11 +87,52 @@ fn parse(files: &[GeneratedFile]) -> Parsed {
 fn check_stubs(workspace: &Workspace, parsed: &Parsed) {
     assert_eq!(parsed.namespaces.len(), workspace.namespaces.len());
     assert_eq!(parsed.kustomizations, workspace.namespaces.len() + 1);
-    assert_eq!(parsed.deployments.len(), workspace.services.len());
+    let stateful = workspace
+        .services
+        .iter()
+        .filter(|s| s.is_stateful())
+        .count();
+    assert_eq!(
+        parsed.deployments.len(),
+        workspace.services.len() - stateful
+    );
+    assert_eq!(parsed.statefulsets.len(), stateful);
     let with_ports = workspace.services.iter().filter(|s| !s.ports.is_empty());
-    assert_eq!(parsed.services.len(), with_ports.count());
     let gateway = workspace.services.iter().filter(|s| s.route.is_some());
     assert_eq!(parsed.routes, gateway.count());
+    // A ClusterIP (or LoadBalancer) Service per service with ports, and a headless one per
+    // stateful service.
+    assert_eq!(parsed.services.len(), with_ports.count() + stateful);
+    let replicated: Vec<String> = workspace
+        .services
+        .iter()
+        .filter(|s| s.replicas >= 2)
+        .map(|s| s.id.to_string())
+        .collect();
+    let budgets: Vec<String> = parsed
+        .budgets
+        .iter()
+        .map(|b| {
+            let spec = b.spec.as_ref().unwrap();
+            assert_eq!(
+                spec.max_unavailable,
+                Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(1))
+            );
+            assert_eq!(spec.min_available, None);
+            let name = b.metadata.name.clone().unwrap();
+            assert_eq!(
+                spec.selector
+                    .as_ref()
+                    .unwrap()
+                    .match_labels
+                    .as_ref()
+                    .unwrap()["app"],
+                name
+            );
+            format!("{}/{name}", b.metadata.namespace.as_deref().unwrap())
+        })
+        .collect();
+    assert_eq!(budgets, replicated);
     for ns in &parsed.namespaces {
         let labels = ns.metadata.labels.as_ref().unwrap();
         let name = ns.metadata.name.as_deref().unwrap();
@@ -99,29 +149,53 @@ fn check_stubs(workspace: &Workspace, parsed: &Parsed) {
         );
         assert_eq!(labels.get("team"), model.team.as_ref());
     }
-    for d in &parsed.deployments {
-        let meta = &d.metadata;
+    let workloads = parsed
+        .deployments
+        .iter()
+        .map(|d| {
+            let spec = d.spec.as_ref().unwrap();
+            (&d.metadata, spec.replicas, &spec.selector, &spec.template)
+        })
+        .chain(parsed.statefulsets.iter().map(|d| {
+            let spec = d.spec.as_ref().unwrap();
+            assert_eq!(
+                spec.service_name.as_deref(),
+                Some(format!("{}-headless", d.metadata.name.as_deref().unwrap()).as_str())
+            );
+            let claims = spec.volume_claim_templates.as_ref().unwrap();
+            assert_eq!(claims.len(), 1);
+            (&d.metadata, spec.replicas, &spec.selector, &spec.template)
+        }));
+    for (meta, replicas, selector, template) in workloads {
         let id = k8s_advisor::model::ServiceId::new(
             meta.namespace.clone().unwrap(),
             meta.name.clone().unwrap(),
         );
-        let service = workspace
-            .service(&id)
-            .expect("deployment of a model service");
-        let spec = d.spec.as_ref().unwrap();
-        assert_eq!(spec.replicas, Some(service.replicas as i32));
-        let selector = spec.selector.match_labels.as_ref().unwrap();
+        let service = workspace.service(&id).expect("workload of a model service");
+        assert_eq!(replicas, Some(service.replicas as i32));
+        let selector = selector.match_labels.as_ref().unwrap();
         assert_eq!(selector.len(), 1);
         assert_eq!(selector["app"], id.name);
-        let pod = spec.template.spec.as_ref().unwrap();
-        let pod_labels = spec
-            .template
-            .metadata
-            .as_ref()
-            .unwrap()
-            .labels
-            .as_ref()
-            .unwrap();
+        let pod = template.spec.as_ref().unwrap();
+        assert_eq!(pod.enable_service_links, Some(false));
+        let spread = pod
+            .topology_spread_constraints
+            .as_deref()
+            .unwrap_or_default();
+        assert_eq!(spread.len(), usize::from(service.replicas >= 2));
+        for c in spread {
+            assert_eq!(c.topology_key, "topology.kubernetes.io/zone");
+            assert_eq!(
+                c.label_selector
+                    .as_ref()
+                    .unwrap()
+                    .match_labels
+                    .as_ref()
+                    .unwrap()["app"],
+                id.name
+            );
+        }
+        let pod_labels = template.metadata.as_ref().unwrap().labels.as_ref().unwrap();
         assert_eq!(pod_labels["app"], id.name);
         let psc = pod.security_context.as_ref().unwrap();
         assert_eq!(psc.run_as_non_root, Some(true));
@@ -155,9 +229,10 @@ fn check_stubs(workspace: &Workspace, parsed: &Parsed) {
                 )
             })
             .collect();
+        // Two Service ports may forward to one container port: the container lists it once.
         let expected: Vec<(String, i32, String)> = service
-            .ports
-            .iter()
+            .container_ports()
+            .into_iter()
             .map(|p| {
                 (
                     p.name.clone(),
@@ -167,6 +242,37 @@ fn check_stubs(workspace: &Workspace, parsed: &Parsed) {
             })
             .collect();
         assert_eq!(ports, expected);
+        // A read-only root file system, with /tmp and each declared path writable.
+        let mounts: Vec<&str> = c
+            .volume_mounts
+            .iter()
+            .flatten()
+            .map(|m| m.mount_path.as_str())
+            .collect();
+        let mut expected_mounts = vec!["/tmp"];
+        expected_mounts.extend(service.writable.iter().map(String::as_str));
+        if let k8s_advisor::model::Workload::Stateful(storage) = &service.workload {
+            expected_mounts.push(&storage.path);
+        }
+        assert_eq!(mounts, expected_mounts);
+        let volumes = pod.volumes.as_deref().unwrap_or_default();
+        assert_eq!(volumes.len(), 1 + service.writable.len());
+        assert!(
+            volumes
+                .iter()
+                .all(|v| v.empty_dir.as_ref().is_some_and(|e| e.size_limit.is_some()))
+        );
+        // Probes exactly when the model has `health`, on the container port.
+        assert_eq!(c.readiness_probe.is_some(), service.health.is_some());
+        assert_eq!(c.liveness_probe.is_some(), service.health.is_some());
+        // One address per callee port a call may use.
+        let env = c.env.as_deref().unwrap_or_default();
+        let allowed: usize = service
+            .calls
+            .iter()
+            .map(|call| call.ports_of(workspace.service(&call.to).unwrap()).count())
+            .sum();
+        assert_eq!(env.len(), allowed);
         let resources = c.resources.as_ref().unwrap();
         let get =
             |map: &Option<
@@ -199,7 +305,13 @@ fn check_stubs(workspace: &Workspace, parsed: &Parsed) {
             s.metadata.namespace.clone().unwrap(),
             s.metadata.name.clone().unwrap(),
         );
-        let service = workspace.service(&id).unwrap();
+        let Some(service) = workspace.service(&id) else {
+            let headless = id.name.strip_suffix("-headless").unwrap();
+            let owner = k8s_advisor::model::ServiceId::new(id.namespace.clone(), headless);
+            assert!(workspace.service(&owner).unwrap().is_stateful());
+            assert_eq!(s.spec.as_ref().unwrap().cluster_ip.as_deref(), Some("None"));
+            continue;
+        };
         let spec = s.spec.as_ref().unwrap();
         let expected_type = match service.expose {
             k8s_advisor::model::Expose::Cluster | k8s_advisor::model::Expose::Gateway => {
@@ -215,7 +327,7 @@ fn check_stubs(workspace: &Workspace, parsed: &Parsed) {
                 p.target_port,
                 Some(
                     k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(
-                        model.name.clone()
+                        service.container_port_name(model).to_string()
                     )
                 )
             );
@@ -907,4 +1019,196 @@ fn projects_sharing_an_output_folder_leave_each_other_alone() {
     assert!(stderr.contains("(project one)"), "{stderr}");
     assert!(dir.path().join("deploy/one/a.yaml").is_file());
     assert!(!dir.path().join("deploy/two").exists());
+}
+
+// ---- User-owned files (`user-resources`) ----
+
+/// A workspace whose namespace `shop` lists two user files, one in a sub-folder.
+const USER_FILES: &str = r#"version = 1
+[project]
+name = "shop"
+[[namespaces]]
+name = "shop"
+user-resources = ["app-config.yaml", "config/extra.yaml"]
+[[services]]
+name = "api"
+namespace = "shop"
+port = 8080
+"#;
+
+const CONFIG_MAP: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: shop\n";
+
+/// A folder with the workspace and both user files in place.
+fn user_files_scratch() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("k8s-advisor.toml");
+    std::fs::write(&ws, USER_FILES).unwrap();
+    let ns = dir.path().join("k8s/shop");
+    std::fs::create_dir_all(ns.join("config")).unwrap();
+    std::fs::write(ns.join("app-config.yaml"), CONFIG_MAP).unwrap();
+    std::fs::write(
+        ns.join("config/extra.yaml"),
+        CONFIG_MAP.replace("app", "extra"),
+    )
+    .unwrap();
+    (dir, ws, ns)
+}
+
+#[test]
+fn user_files_are_included_and_never_touched() {
+    let (dir, ws, ns) = user_files_scratch();
+    let (code, _, stderr) = run(&ws, &["--no-record"]);
+    assert_eq!(code, 0, "{stderr}");
+    let kustomization = std::fs::read_to_string(ns.join("kustomization.yaml")).unwrap();
+    assert!(
+        kustomization.ends_with("  - \"app-config.yaml\"\n  - \"config/extra.yaml\"\n"),
+        "{kustomization}"
+    );
+    // kustomize builds the namespace with the user's ConfigMaps in it.
+    let built = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir.path().join("k8s"))
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let built = String::from_utf8(built.stdout).unwrap();
+    assert!(
+        built.contains("kind: ConfigMap") && built.contains("name: extra"),
+        "{built}"
+    );
+    // A user file that starts with our header (copied from a generated file) is still the
+    // user's: not stale, not removed, not rewritten, and `--check` has nothing to report.
+    let stamped = k8s_advisor::generate::stamp::stamp("shop", CONFIG_MAP);
+    std::fs::write(ns.join("app-config.yaml"), &stamped).unwrap();
+    std::fs::write(ns.join("config/extra.yaml"), "edited: by hand\n").unwrap();
+    let (code, stdout, stderr) = run(&ws, &["--no-record", "--check"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, _, stderr) = run(&ws, &["--no-record", "--force"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(ns.join("app-config.yaml")).unwrap(),
+        stamped
+    );
+    assert_eq!(
+        std::fs::read_to_string(ns.join("config/extra.yaml")).unwrap(),
+        "edited: by hand\n"
+    );
+}
+
+#[test]
+fn a_missing_user_file_is_refused_before_anything_is_written() {
+    let (dir, ws, ns) = user_files_scratch();
+    std::fs::remove_file(ns.join("config/extra.yaml")).unwrap();
+    let (code, _, stderr) = run(&ws, &["--no-record"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(stderr.contains("config/extra.yaml"), "{stderr}");
+    assert!(!dir.path().join("k8s/kustomization.yaml").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn user_files_reached_through_symbolic_links_are_refused() {
+    // A link as the file, and a link as a folder on the way: both could pull in a file from
+    // anywhere on the machine.
+    for link_folder in [false, true] {
+        let (dir, ws, ns) = user_files_scratch();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("extra.yaml"), CONFIG_MAP).unwrap();
+        if link_folder {
+            std::fs::remove_dir_all(ns.join("config")).unwrap();
+            std::os::unix::fs::symlink(&outside, ns.join("config")).unwrap();
+        } else {
+            std::fs::remove_file(ns.join("config/extra.yaml")).unwrap();
+            std::os::unix::fs::symlink(outside.join("extra.yaml"), ns.join("config/extra.yaml"))
+                .unwrap();
+        }
+        let (code, _, stderr) = run(&ws, &["--no-record", "--force"]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("symbolic"), "{stderr}");
+        assert!(!ns.join("kustomization.yaml").exists());
+    }
+}
+
+#[test]
+fn a_user_file_that_is_a_folder_is_refused() {
+    let (_dir, ws, ns) = user_files_scratch();
+    std::fs::remove_file(ns.join("app-config.yaml")).unwrap();
+    std::fs::create_dir(ns.join("app-config.yaml")).unwrap();
+    let (code, _, stderr) = run(&ws, &["--no-record"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+}
+
+// ---- Callee addresses ----
+
+#[test]
+fn callee_addresses_are_unambiguous() {
+    let ws = load_text(
+        r#"version = 1
+[project]
+name = "shop"
+cluster-domain = "corp.example"
+[[services]]
+name = "web"
+namespace = "front"
+calls = ["users/api", "2fa/api", { to = "billing/ledger", ports = ["http"] }, "billing/ledger-http"]
+[[services]]
+name = "api"
+namespace = "users"
+port = 8080
+[[services]]
+name = "api"
+namespace = "2fa"
+ports = [{ name = "http", port = 80, target = 8080 }, { name = "grpc", port = 9000 }]
+[[services]]
+name = "ledger"
+namespace = "billing"
+ports = [{ name = "http", port = 80 }, { name = "admin", port = 81 }]
+[[services]]
+name = "ledger-http"
+namespace = "billing"
+port = 443
+"#,
+    );
+    let web = ws
+        .service(&k8s_advisor::model::ServiceId::new("front", "web"))
+        .unwrap();
+    let (vars, clashes) =
+        k8s_advisor::wiring::env_vars(web, |id| ws.service(id), &ws.project.cluster_domain);
+    assert!(clashes.is_empty(), "{clashes:?}");
+    let vars: Vec<(&str, &str)> = vars
+        .iter()
+        .map(|v| (v.name.as_str(), v.value.as_str()))
+        .collect();
+    // Two `api` callees: both qualified, the digit-first one behind a `_`. `ledger` may use
+    // only `http`, one port, so it is LEDGER_ADDR and meets nothing; `ledger-http` keeps its
+    // short name.
+    assert_eq!(
+        vars,
+        [
+            ("LEDGER_ADDR", "ledger.billing.svc.corp.example:80"),
+            (
+                "LEDGER_HTTP_ADDR",
+                "ledger-http.billing.svc.corp.example:443"
+            ),
+            ("USERS_API_ADDR", "api.users.svc.corp.example:8080"),
+            ("_2FA_API_GRPC_ADDR", "api.2fa.svc.corp.example:9000"),
+            ("_2FA_API_HTTP_ADDR", "api.2fa.svc.corp.example:80"),
+        ]
+    );
+    let files = generate::generate(&ws);
+    let stub = files
+        .iter()
+        .find(|f| f.path == Path::new("front/web.yaml"))
+        .unwrap();
+    assert!(stub.contents.contains(
+        "            - name: \"USERS_API_ADDR\"\n              value: \"api.users.svc.corp.example:8080\"\n"
+    ));
 }

@@ -78,6 +78,12 @@ pub struct ServiceSpec {
     pub calls: Vec<CallSpec>,
     pub egress: Vec<EgressSpec>,
     pub resources: Option<(&'static str, &'static str)>,
+    /// `storage` of a stateful service.
+    pub storage: Option<&'static str>,
+    /// The `health` table, as TOML.
+    pub health: Option<String>,
+    /// `writable` paths.
+    pub writable: Vec<&'static str>,
 }
 
 /// A whole generated workspace.
@@ -88,6 +94,8 @@ pub struct ModelSpec {
     pub internal_cidrs: Vec<String>,
     pub namespaces: Vec<(String, Option<String>, Option<&'static str>)>,
     pub services: Vec<ServiceSpec>,
+    /// `cluster-domain`, when not the default.
+    pub cluster_domain: Option<&'static str>,
 }
 
 fn cidr(rng: &mut Rng) -> String {
@@ -216,6 +224,9 @@ pub fn model(seed: u64, max_services: usize) -> ModelSpec {
                 resources: rng
                     .chance(70)
                     .then(|| [("100m", "128Mi"), ("0.5", "1Gi"), ("250m", "256M")][rng.below(3)]),
+                storage: None,
+                health: None,
+                writable: Vec::new(),
             }
         })
         .collect();
@@ -249,12 +260,55 @@ pub fn model(seed: u64, max_services: usize) -> ModelSpec {
             })
             .collect();
     }
-    ModelSpec {
+    let mut model = ModelSpec {
         project: format!("random-{}", seed % 1000),
         platform,
         internal_cidrs,
         namespaces,
         services,
+        cluster_domain: None,
+    };
+    stub_keys(&mut model, seed);
+    model
+}
+
+/// The keys of running stubs — a second Service port on a shared container port, stateful
+/// services, probes, writable paths, a cluster domain — drawn from their own generator, so that
+/// the models of the other keys stay what they were for every seed.
+fn stub_keys(model: &mut ModelSpec, seed: u64) {
+    let mut rng = Rng::new(seed ^ 0x0057_0b5e_ed00_0000);
+    model.cluster_domain = rng.chance(20).then_some("corp.example.internal");
+    for s in &mut model.services {
+        if let Some(p) = s.ports.iter().find(|p| p.protocol == "TCP").cloned()
+            && rng.chance(25)
+            && !s
+                .ports
+                .iter()
+                .any(|q| q.port == 8181 && q.protocol == "TCP")
+        {
+            s.ports.push(PortSpec {
+                name: "alt-tcp".to_string(),
+                port: 8181,
+                target: p.target,
+                protocol: "TCP",
+            });
+        }
+        if rng.chance(20) {
+            s.storage = Some(["1Gi", "10Gi", "500Mi"][rng.below(3)]);
+        }
+        if let Some(p) = s.ports.iter().find(|p| p.protocol == "TCP")
+            && rng.chance(50)
+        {
+            s.health = Some(match rng.below(3) {
+                0 => format!("{{ path = \"/healthz\", port = {:?} }}", p.name),
+                1 => format!("{{ type = \"tcp\", port = {:?} }}", p.name),
+                _ => format!("{{ type = \"grpc\", port = {:?} }}", p.name),
+            });
+        }
+        if rng.chance(30) {
+            s.writable =
+                ["/var/run", "/var/cache/app", "/home/app/.cache"][..1 + rng.below(3)].to_vec();
+        }
     }
 }
 
@@ -283,6 +337,9 @@ pub fn toml(model: &ModelSpec, shuffle: Option<u64>) -> String {
     );
     let _ = writeln!(out, "platform = {:?}", model.platform);
     let _ = writeln!(out, "internal-cidrs = {}", quoted(&model.internal_cidrs));
+    if let Some(domain) = model.cluster_domain {
+        let _ = writeln!(out, "cluster-domain = {domain:?}");
+    }
     for i in order(model.namespaces.len()) {
         let (name, team, level) = &model.namespaces[i];
         let _ = writeln!(out, "\n[[namespaces]]\nname = {name:?}");
@@ -351,6 +408,16 @@ pub fn toml(model: &ModelSpec, shuffle: Option<u64>) -> String {
             })
             .collect();
         let _ = writeln!(out, "egress = [{}]", egress.join(", "));
+        if let Some(storage) = s.storage {
+            let _ = writeln!(out, "kind = \"stateful\"\nstorage = {storage:?}");
+        }
+        if let Some(health) = &s.health {
+            let _ = writeln!(out, "health = {health}");
+        }
+        if !s.writable.is_empty() {
+            let paths: Vec<String> = s.writable.iter().map(|p| p.to_string()).collect();
+            let _ = writeln!(out, "writable = {}", quoted(&paths));
+        }
         if let Some((cpu, memory)) = s.resources {
             let _ = writeln!(
                 out,

@@ -87,3 +87,28 @@ fn which(name: &str) -> Option<PathBuf> {
             .find(|p| Path::new(p).is_file())
     })
 }
+
+/// Writes the layout `generate` makes for `ws` into `out`, as the command does. The user's own
+/// files a namespace lists (`user-resources`) are copied first from the `k8s/` folder beside
+/// the workspace file, where an example keeps them.
+pub fn write_layout(
+    ws: &k8s_advisor::model::Workspace,
+    out: &Path,
+) -> Result<(), k8s_advisor::diagnostic::Error> {
+    let user_files = k8s_advisor::generate::user_files(ws);
+    let beside = ws
+        .source
+        .path()
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("k8s");
+    for file in &user_files {
+        let to = out.join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(beside.join(file), &to)
+            .unwrap_or_else(|e| panic!("user file {}: {e}", beside.join(file).display()));
+    }
+    let files = k8s_advisor::generate::generate(ws);
+    let plan = k8s_advisor::layout::plan_manifests(out, &ws.project.name, &files, &user_files)?;
+    k8s_advisor::layout::apply(&plan, false).map(|_| ())
+}

@@ -587,13 +587,7 @@ fn verify_generated(
 ) -> Vec<k8s_advisor::verify::compare::Finding> {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("k8s");
-    let plan = k8s_advisor::layout::plan_manifests(
-        &out,
-        &ws.project.name,
-        &k8s_advisor::generate::generate(ws),
-    )
-    .expect("layout planned");
-    k8s_advisor::layout::apply(&plan, false).expect("layout written");
+    crate::support::write_layout(ws, &out).expect("layout written");
     let (manifests, _) =
         read_inputs(&[Input::Path(out)], &mut std::io::empty()).expect("layout reads");
     assert_eq!(manifests.workloads.len(), ws.services.len());

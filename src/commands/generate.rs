@@ -17,7 +17,12 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
     let files = generate::generate(&ctx.workspace);
     // Loaded before anything is written, so that a bad guardrails.toml stops the run first.
     let guardrails = crate::check::Guardrails::load(cli.policies.as_deref())?;
-    let mut plan = layout::plan_manifests(&out, &ctx.workspace.project.name, &files)?;
+    let mut plan = layout::plan_manifests(
+        &out,
+        &ctx.workspace.project.name,
+        &files,
+        &generate::user_files(&ctx.workspace),
+    )?;
     if !args.no_record {
         // The record lists the files as a reader of the repository sees them: relative to the
         // folder of the workspace file when they are inside it.

@@ -10,13 +10,14 @@
 pub mod exposure;
 pub mod policy;
 pub mod stamp;
+pub mod workload;
 
 use std::path::PathBuf;
 
 use askama::Template;
 
 use crate::filters;
-use crate::model::{Namespace, Port, ResourcePair, Service, Workspace};
+use crate::model::{Namespace, Protocol, ResourcePair, Service, Workspace};
 use crate::quantity::Quantity;
 use policy::{NetworkPolicySpec, Peer};
 
@@ -54,6 +55,7 @@ pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
                     workspace.project.name
                 ),
                 resources: workspace.namespaces.keys().map(String::as_str).collect(),
+                user_resources: Vec::new(),
             }),
         ),
     });
@@ -114,6 +116,11 @@ fn namespace_files(
             &render(&KustomizationDoc {
                 comment: format!("Namespace {} and its workloads", namespace.name),
                 resources,
+                user_resources: namespace
+                    .user_resources
+                    .iter()
+                    .map(|r| r.path.as_str())
+                    .collect(),
             }),
         ),
     });
@@ -137,6 +144,20 @@ fn namespace_files(
         contents: stamp::stamp(&workspace.project.name, &body),
     }));
     files
+}
+
+/// The user's own files of every namespace, relative to the output folder, sorted: the layout
+/// includes them; the write stage checks and keeps them.
+pub fn user_files(workspace: &Workspace) -> Vec<PathBuf> {
+    workspace
+        .namespaces
+        .values()
+        .flat_map(|ns| {
+            ns.user_resources
+                .iter()
+                .map(|r| PathBuf::from(&ns.name).join(&r.path))
+        })
+        .collect()
 }
 
 /// The file name of a service's stub: `<service>.yaml`, or `<service>.workload.yaml` for the
@@ -168,6 +189,8 @@ type Labels<'a> = Vec<(&'a str, &'a str)>;
 struct KustomizationDoc<'a> {
     comment: String,
     resources: Vec<&'a str>,
+    /// The user's own files (`user-resources`), listed after ours.
+    user_resources: Vec<&'a str>,
 }
 
 #[derive(Template)]
@@ -186,23 +209,6 @@ struct PolicyDoc<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "generate/deployment.yaml")]
-struct DeploymentDoc<'a> {
-    comment: String,
-    name: &'a str,
-    namespace: &'a str,
-    labels: Labels<'a>,
-    pod_labels: Labels<'a>,
-    replicas: u32,
-    uid: u32,
-    image: String,
-    placeholder_image: bool,
-    ports: &'a [Port],
-    requests: Vec<(&'static str, &'a str)>,
-    limits: Vec<(&'static str, &'a str)>,
-}
-
-#[derive(Template)]
 #[template(path = "generate/service.yaml")]
 struct ServiceDoc<'a> {
     comment: String,
@@ -210,7 +216,16 @@ struct ServiceDoc<'a> {
     namespace: &'a str,
     labels: Labels<'a>,
     exposure: exposure::ServiceExposure,
-    ports: &'a [Port],
+    ports: Vec<ServicePort<'a>>,
+}
+
+/// A Service port and the name of the container port it forwards to: two Service ports may
+/// share one container port, which carries the name of the first.
+struct ServicePort<'a> {
+    name: &'a str,
+    port: u16,
+    protocol: Protocol,
+    target_name: &'a str,
 }
 
 const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "k8s-advisor");
@@ -277,30 +292,21 @@ fn stub(workspace: &Workspace, service: &Service) -> String {
     } else {
         format!(": {}", service.description)
     };
-    let (image, placeholder_image) = match &service.image {
-        Some(image) => (image.clone(), false),
-        None => (
-            format!("registry.example.invalid/replace-me/{name}:0.0.0"),
-            true,
-        ),
+    let kind = if service.is_stateful() {
+        "StatefulSet"
+    } else {
+        "Deployment"
     };
-    let mut text = render(&DeploymentDoc {
-        comment: format!(
-            "Deployment of {} (workspace line {line}){description}",
+    let mut text = workload::workload(
+        workspace,
+        service,
+        format!(
+            "{kind} of {} (workspace line {line}){description}",
             service.id
         ),
-        name,
-        namespace: &service.id.namespace,
-        labels: labels.clone(),
+        labels.clone(),
         pod_labels,
-        replicas: service.replicas,
-        uid: RUN_AS_USER,
-        image,
-        placeholder_image,
-        ports: &service.ports,
-        requests: pair(&service.resources.requests),
-        limits: pair(&service.resources.limits),
-    });
+    );
     if !service.ports.is_empty() {
         text.push_str("---\n");
         text.push_str(&render(&ServiceDoc {
@@ -313,12 +319,31 @@ fn stub(workspace: &Workspace, service: &Service) -> String {
             namespace: &service.id.namespace,
             labels: labels.clone(),
             exposure: exposure::service_exposure(workspace, service),
-            ports: &service.ports,
+            ports: service
+                .ports
+                .iter()
+                .map(|p| ServicePort {
+                    name: &p.name,
+                    port: p.port,
+                    protocol: p.protocol,
+                    target_name: service.container_port_name(p),
+                })
+                .collect(),
         }));
         if let Some(route) = exposure::http_route(workspace, service, &labels) {
             text.push_str("---\n");
             text.push_str(&render(&route));
         }
+    }
+    for doc in [
+        workload::headless(service, labels.clone()),
+        workload::disruption_budget(service, labels),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        text.push_str("---\n");
+        text.push_str(&doc);
     }
     text
 }

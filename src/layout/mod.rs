@@ -10,7 +10,10 @@
 //! Safety rules: every manifest path is a plain relative path inside `--out`; a file that a
 //! person edited since we wrote it, or a file we did not write at one of our paths, is neither
 //! overwritten nor removed without `--force`; a file we wrote that the model no longer produces
-//! is removed; files are replaced atomically; files of others are never touched.
+//! is removed; files are replaced atomically; files of others are never touched. The user's
+//! own files that a namespace lists (`user-resources`) are never written, compared or removed,
+//! even when they start with our header; they must exist as regular files reached without any
+//! symbolic link, so that the kustomization cannot include something from elsewhere.
 
 pub mod record;
 
@@ -230,9 +233,18 @@ pub fn apply(plan: &Plan, force: bool) -> Result<Applied, Error> {
     Ok(applied)
 }
 
-/// Compares the layout with the output folder `out`; reads, never writes.
-pub fn plan_manifests(out: &Path, project: &str, files: &[GeneratedFile]) -> Result<Plan, Error> {
+/// Compares the layout with the output folder `out`; reads, never writes. `user_files` are the
+/// user's own files the layout includes (relative to `out`): checked, then left alone.
+pub fn plan_manifests(
+    out: &Path,
+    project: &str,
+    files: &[GeneratedFile],
+    user_files: &[PathBuf],
+) -> Result<Plan, Error> {
     refuse_link(out)?;
+    for file in user_files {
+        check_user_file(out, file)?;
+    }
     let mut plan = Plan {
         out: out.to_path_buf(),
         manifests: files.iter().map(|f| out.join(&f.path)).collect(),
@@ -243,7 +255,8 @@ pub fn plan_manifests(out: &Path, project: &str, files: &[GeneratedFile]) -> Res
     let (on_disk, leftovers) = existing_yaml(out)?;
     plan.leftovers = leftovers.into_iter().map(|p| out.join(p)).collect();
     let present: HashSet<&Path> = on_disk.iter().map(PathBuf::as_path).collect();
-    let mut ours: HashSet<&Path> = HashSet::with_capacity(files.len());
+    // The user's files count as taken: never stale, never removed.
+    let mut ours: HashSet<&Path> = user_files.iter().map(PathBuf::as_path).collect();
     let mut checked_dirs: HashSet<&Path> = HashSet::new();
     for file in files {
         ensure_inside(&file.path)?;
@@ -349,6 +362,66 @@ fn others_error(others: &[(PathBuf, String)]) -> Error {
                projects share the folder, give each its own --out"
             .to_string(),
     }
+}
+
+/// Checks a user's file before the kustomization includes it: it must exist as a regular file,
+/// and no folder on the way from `out` to it may be a symbolic link, which could make the
+/// layout include a file from anywhere. Validation already refused `..`, absolute paths and
+/// hidden components.
+fn check_user_file(out: &Path, file: &Path) -> Result<(), Error> {
+    let shown = out.join(file);
+    let mut path = out.to_path_buf();
+    let components: Vec<Component<'_>> = file.components().collect();
+    for (i, component) in components.iter().enumerate() {
+        let Component::Normal(name) = component else {
+            return Err(Error::Internal {
+                message: format!("user resource {} is not a plain path", file.display()),
+            });
+        };
+        path.push(name);
+        let last = i + 1 == components.len();
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(Error::Refused {
+                    message: format!(
+                        "user resource {} is reached through the symbolic link {}; nothing was written",
+                        shown.display(),
+                        path.display()
+                    ),
+                    help: "a kustomization includes only files inside the namespace folder:                            replace the link with the file itself"
+                        .to_string(),
+                });
+            }
+            Ok(meta) if last && !meta.is_file() => {
+                return Err(Error::Refused {
+                    message: format!(
+                        "user resource {} is not a regular file; nothing was written",
+                        shown.display()
+                    ),
+                    help: "list files in `user-resources`, not folders".to_string(),
+                });
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::Refused {
+                    message: format!(
+                        "user resource {} does not exist; nothing was written",
+                        shown.display()
+                    ),
+                    help: "create the file (the namespace's kustomization includes it), or                            remove it from `user-resources` in the workspace file"
+                        .to_string(),
+                });
+            }
+            Err(source) => {
+                return Err(Error::Io {
+                    action: "read",
+                    path,
+                    source,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a file target that is not a regular file: writing would fail (a folder) or go

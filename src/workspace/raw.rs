@@ -34,6 +34,7 @@ pub struct RawProject {
     pub decision_makers: Vec<Spanned<String>>,
     pub dns: Option<Spanned<RawDns>>,
     pub gateway: Option<Spanned<RawGateway>>,
+    pub cluster_domain: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,6 +44,8 @@ pub struct RawNamespace {
     pub team: Option<Spanned<String>>,
     pub description: Option<Spanned<String>>,
     pub pod_security: Option<Spanned<String>>,
+    #[serde(default)]
+    pub user_resources: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +67,21 @@ pub struct RawService {
     pub resources: Option<Spanned<RawResources>>,
     pub sources: Option<Spanned<Vec<Spanned<String>>>>,
     pub route: Option<Spanned<RawRoute>>,
+    pub kind: Option<Spanned<String>>,
+    pub storage: Option<Spanned<String>>,
+    pub storage_path: Option<Spanned<String>>,
+    pub health: Option<Spanned<RawHealth>>,
+    #[serde(default)]
+    pub writable: Vec<Spanned<String>>,
+}
+
+/// `health = { path = "/healthz", port = "http" }`, or `{ type = "tcp", port = "db" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawHealth {
+    pub r#type: Option<Spanned<String>>,
+    pub path: Option<Spanned<String>>,
+    pub port: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]

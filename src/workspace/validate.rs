@@ -2,6 +2,7 @@
 //! stopping at the first. Nothing after this module re-checks what it guarantees.
 
 mod network;
+mod stubs;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
@@ -54,6 +55,8 @@ pub fn validate(raw: RawWorkspace, criteria: &[&str]) -> Result<Validated, Vec<P
     let mut namespaces = v.namespaces(raw.namespaces);
     let services = v.services(raw.services, &project, &mut namespaces);
     v.network_namespaces(&project, &namespaces);
+    v.user_resource_clashes(&namespaces, &services);
+    v.wiring(&services, &project.cluster_domain);
     if v.problems.is_empty() {
         Ok(Validated {
             project,
@@ -298,6 +301,7 @@ impl Validator {
                 .collect(),
             dns,
             gateway,
+            cluster_domain: self.cluster_domain(raw.cluster_domain.as_ref()),
         }
     }
 
@@ -359,6 +363,7 @@ impl Validator {
                     )
                 })
                 .unwrap_or(PodSecurity::Restricted);
+            let user_resources = self.user_resources(&ns.user_resources);
             if let Some(first) = out.get(ns.name.get_ref()) {
                 let first_span = first.span.unwrap_or_default();
                 self.push(
@@ -380,6 +385,7 @@ impl Validator {
                     team: ns.team.map(Spanned::into_inner),
                     description: self.free_text(ns.description, "namespace description"),
                     pod_security,
+                    user_resources,
                     span: Some(Span::from(span.start..ns.name.span().end)),
                 },
             );
@@ -423,6 +429,7 @@ impl Validator {
                     team: None,
                     description: String::new(),
                     pod_security: PodSecurity::Restricted,
+                    user_resources: Vec::new(),
                     span: None,
                 });
             if let Some(team) = &raw.team {
@@ -451,6 +458,9 @@ impl Validator {
                 .as_ref()
                 .map(|r| self.resources(r.get_ref()))
                 .unwrap_or_default();
+            let workload = self.workload(&raw);
+            let writable = self.writable(&raw);
+            let health = raw.health.as_ref().and_then(|h| self.health(h, &ports));
             let keys = ServiceKeys {
                 image: raw.image.as_ref().map(|k| k.span().into()),
                 replicas: raw.replicas.as_ref().map(|k| k.span().into()),
@@ -475,6 +485,9 @@ impl Validator {
                 calls: Vec::new(),
                 egress,
                 resources,
+                workload,
+                health,
+                writable,
                 span: Span::from(span.start..raw.name.span().end),
                 keys,
             });
@@ -703,12 +716,9 @@ impl Validator {
                         "port {number}/{} is listed twice",
                         protocol.as_str()
                     ))
-                } else if other.target == target_number && other.protocol == protocol {
-                    Some(format!(
-                        "target port {target_number}/{} is listed twice",
-                        protocol.as_str()
-                    ))
                 } else {
+                    // Two Service ports may forward to one container port (`:80` and `:8080`
+                    // to 8080); the container lists it once (`Service::container_ports`).
                     None
                 };
                 if let Some(message) = clash {
