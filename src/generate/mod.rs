@@ -278,11 +278,8 @@ fn stub(workspace: &Workspace, service: &Service) -> String {
         format!(": {}", service.description)
     };
     let (image, placeholder_image) = match &service.image {
-        Some(image) => (image.clone(), false),
-        None => (
-            format!("registry.example.invalid/replace-me/{name}:0.0.0"),
-            true,
-        ),
+        Some(image) => (image.clone(), crate::names::is_placeholder_image(image)),
+        None => (crate::names::placeholder_image(name), true),
     };
     let mut text = render(&DeploymentDoc {
         comment: format!(
