@@ -549,6 +549,36 @@ fn ctrl_c_at_a_list_prompt_restores_the_cursor() {
     );
 }
 
+/// The first prompt as drawn with `--color` set to `choice`.
+fn first_prompt(choice: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("k8s-advisor");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.current_dir(dir.path())
+        .args(["init", "--color", choice])
+        .env("TERM", "xterm-256color")
+        .env_remove("NO_COLOR");
+    let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    let drawn = p.exp_string(PROMPT_END).unwrap();
+    p.send_control('c').unwrap();
+    p.exp_eof().unwrap();
+    drawn
+}
+
+#[test]
+fn color_never_also_applies_to_the_prompts() {
+    // Select Graphic Rendition: every colour or bold the theme would use starts so.
+    let styled = |text: &str| text.contains("\x1b[") && text.contains('m');
+    let never = first_prompt("never");
+    assert!(never.contains("Project name"), "{never:?}");
+    assert!(
+        !never.contains("\x1b[3") && !never.contains("\x1b[1m"),
+        "{never:?}"
+    );
+    let always = first_prompt("always");
+    assert!(styled(&always) && always.contains("\x1b[3"), "{always:?}");
+}
+
 #[test]
 fn init_on_an_existing_workspace_adds_a_service_through_a_real_terminal() {
     let dir = tempfile::tempdir().unwrap();
