@@ -1,5 +1,5 @@
 //! The questions about one service: name, domain, port, exposure, image, size, egress and, when
-//! changed from the summary, replicas. A service being changed offers its current answers as
+//! changed from the summary or in an existing workspace, replicas. A service being changed offers its current answers as
 //! the defaults, so Enter keeps them.
 
 use super::Session;
@@ -67,8 +67,8 @@ pub fn taken(s: &Session<'_>, name: &str, except: Option<usize>) -> Result<(), S
     }
 }
 
-/// Asks everything about service `name` except its calls. `current` holds the answers being
-/// changed; `with_replicas` also asks the replica count (from the summary).
+/// Asks everything about service `name` except its calls and replicas. `current` holds the
+/// answers being changed, offered as the defaults.
 pub fn ask(
     p: &mut dyn Prompter,
     s: &mut Session<'_>,
