@@ -15,6 +15,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;
+pub mod filters;
 pub mod fsutil;
 pub mod generate;
 pub mod graph;

@@ -5,10 +5,10 @@
 use askama::Template;
 
 use crate::assess::{Status, Verdict};
+use crate::filters::{self, markdown_inline};
 use crate::graph::ServiceGraph;
 use crate::model::{Expose, Platform, Workspace};
 use crate::policy::{Alternative, Metric};
-use crate::report::markdown_inline;
 use crate::text::count;
 
 /// The marker that identifies a record written by k8s-advisor: an HTML comment at the end
@@ -275,7 +275,7 @@ pub fn render(
     let namespaces = namespace_rows(ws);
     let body = RecordView {
         meta,
-        decision_makers: yaml_scalar(&ws.project.decision_makers.join(", ")),
+        decision_makers: filters::quote(&ws.project.decision_makers.join(", ")),
         title: md(&title(ws, verdict)),
         context,
         criteria,
@@ -513,34 +513,6 @@ fn option_views(alternatives: &[Alternative]) -> Vec<OptionView> {
         .collect()
 }
 
-mod filters {
-    /// Wraps prose at 80 columns; continuation lines are indented by `indent` spaces.
-    pub fn wrap(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
-        let pad = " ".repeat(indent);
-        let options = textwrap::Options::new(80 - indent)
-            .subsequent_indent(&pad)
-            .break_words(false)
-            .word_splitter(textwrap::WordSplitter::NoHyphenation);
-        Ok(textwrap::fill(&s.to_string(), options))
-    }
-
-    /// A `*` list item, wrapped at 80 columns, nested `indent` spaces deep.
-    pub fn bullet(
-        s: impl ToString,
-        _: &dyn askama::Values,
-        indent: usize,
-    ) -> askama::Result<String> {
-        let first = format!("{}* ", " ".repeat(indent));
-        let rest = " ".repeat(indent + 2);
-        let options = textwrap::Options::new(80)
-            .initial_indent(&first)
-            .subsequent_indent(&rest)
-            .break_words(false)
-            .word_splitter(textwrap::WordSplitter::NoHyphenation);
-        Ok(textwrap::fill(&s.to_string(), options))
-    }
-}
-
 fn good_because(items: Vec<String>) -> Vec<String> {
     items
         .into_iter()
@@ -553,9 +525,4 @@ fn bad_because(items: Vec<String>) -> Vec<String> {
         .into_iter()
         .map(|i| format!("Bad, because {i}"))
         .collect()
-}
-
-/// A YAML double-quoted scalar for the front matter.
-fn yaml_scalar(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }

@@ -7,13 +7,14 @@
 //! (only the `workspace line N` references in comments follow the file).
 //! Every file starts with the header of [`stamp`], which lets the write stage notice hand edits.
 
-pub mod filters;
 pub mod policy;
 pub mod stamp;
 
 use std::path::PathBuf;
 
 use askama::Template;
+
+use crate::filters;
 
 use crate::model::{Expose, Namespace, Platform, Port, ResourcePair, Service, Workspace};
 use crate::quantity::Quantity;

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use console::Style;
 
 use crate::assess::{Status, Verdict};
-use crate::report::markdown_inline;
+use crate::filters::markdown_inline;
 use crate::text::Paint;
 
 /// Aligned text for a terminal.

@@ -4,6 +4,7 @@
 
 use askama::Template;
 
+use crate::filters;
 use crate::model::{Expose, Platform};
 use crate::policy::Policy;
 
@@ -71,6 +72,14 @@ pub struct DraftEgress {
     pub reason: String,
 }
 
+impl DraftEgress {
+    /// The ports as a TOML array of numbers.
+    pub fn ports_toml(&self) -> String {
+        let numbers: Vec<String> = self.ports.iter().map(u16::to_string).collect();
+        format!("[{}]", numbers.join(", "))
+    }
+}
+
 /// Requests and limits, as Kubernetes quantities.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DraftResources {
@@ -114,33 +123,6 @@ struct OpenCriterion<'a> {
     id: &'a str,
     question: &'a str,
     from_model: bool,
-}
-
-mod filters {
-    /// Quotes a string as a TOML basic string.
-    pub fn toml_str(s: impl ToString, _: &dyn askama::Values) -> askama::Result<String> {
-        Ok(toml::Value::String(s.to_string()).to_string())
-    }
-
-    /// A TOML array of strings.
-    pub fn toml_list(items: &[String], _: &dyn askama::Values) -> askama::Result<String> {
-        let quoted: Vec<String> = items
-            .iter()
-            .map(|s| toml::Value::String(s.clone()).to_string())
-            .collect();
-        Ok(format!("[{}]", quoted.join(", ")))
-    }
-
-    /// A TOML array of port numbers.
-    pub fn toml_ports(items: &[u16], _: &dyn askama::Values) -> askama::Result<String> {
-        let numbers: Vec<String> = items.iter().map(u16::to_string).collect();
-        Ok(format!("[{}]", numbers.join(", ")))
-    }
-
-    /// Folds line breaks so that text can sit in a `#` comment.
-    pub fn one_line(s: impl ToString, _: &dyn askama::Values) -> askama::Result<String> {
-        Ok(s.to_string().replace(['\n', '\r'], " "))
-    }
 }
 
 /// Renders a draft as commented TOML; criteria of `policy` the draft leaves unanswered appear as

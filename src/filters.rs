@@ -1,0 +1,287 @@
+//! Render stage helpers: the one home of the escaping and wrapping rules every renderer uses,
+//! and of the askama filters its templates call. Every user string reaches an output file
+//! through one of these:
+//!
+//! - YAML manifests: [`yaml_str`] (a double-quoted scalar) or [`comment`] (`#` comment lines);
+//! - Markdown (decision record, `assess --format markdown`): [`markdown_inline`], then [`prose`]
+//!   or [`bullet`] to wrap it;
+//! - TOML (the workspace file `init` writes): [`toml_str`], [`toml_list`], and [`one_line`] for
+//!   comments.
+//!
+//! So no name, description or image can change the structure of a document, whatever it holds.
+
+use std::fmt::Write;
+
+// ---- YAML ----
+/// Quotes `text` as a YAML double-quoted scalar. Printable characters pass through; `"` and `\`
+/// are escaped, and every control character, line or paragraph separator, BOM and the C1 range
+/// are written as escapes so that the scalar stays on one line and means exactly `text`.
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if needs_escape(c) => {
+                let n = u32::from(c);
+                // Writing into a String cannot fail.
+                let _ = if n <= 0xff {
+                    write!(out, "\\x{n:02x}")
+                } else {
+                    write!(out, "\\u{n:04x}")
+                };
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Makes `text` safe inside a `#` comment: one line, no control characters.
+pub fn single_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_whitespace() || needs_escape(c) {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.trim().to_string()
+}
+
+fn needs_escape(c: char) -> bool {
+    // Outside YAML's printable set (controls, U+FFFE, U+FFFF) or a line break in disguise.
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{85}' | '\u{fffe}' | '\u{ffff}'
+        )
+}
+
+/// askama filter: a YAML double-quoted scalar.
+pub fn yaml_str(s: impl ToString, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(quote(&s.to_string()))
+}
+
+/// The longest comment line we write, indentation and `# ` included: under yamllint's 120.
+pub const COMMENT_WIDTH: usize = 100;
+
+/// Splits `text` into comment lines of at most `width` columns, breaking at spaces (and inside
+/// words longer than a line), with the same `textwrap` rules as the decision record's prose.
+pub fn comment_lines(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(20);
+    let text = single_line(text);
+    // Most comments fit on one line; skip the word splitting for them.
+    if text.chars().count() <= width {
+        return vec![text];
+    }
+    let options = textwrap::Options::new(width)
+        .break_words(true)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    textwrap::wrap(&text, options)
+        .into_iter()
+        .map(std::borrow::Cow::into_owned)
+        .collect()
+}
+
+/// askama filter: the rest of a comment that starts with `# ` at column `indent`; long text
+/// continues on further `# ` lines at the same indentation.
+pub fn comment(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
+    let lines = comment_lines(&s.to_string(), COMMENT_WIDTH.saturating_sub(indent + 2));
+    if let [line] = lines.as_slice() {
+        return Ok(line.clone());
+    }
+    Ok(lines.join(&format!("\n{}# ", " ".repeat(indent))))
+}
+
+// ---- Markdown ----
+
+/// Escapes text for a Markdown table cell or inline text, so that nothing in it can open a
+/// structure: no emphasis, code, links, HTML, table cells, headings or list items, wherever a
+/// later line wrap puts it. Every kind of white space (line and paragraph separators, NEL,
+/// vertical tab and form feed included) becomes one space; a web address made only of
+/// characters that cannot end an autolink becomes an autolink, any other is escaped like text.
+pub fn markdown_inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, word) in text.split(char::is_whitespace).enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if word.is_empty() {
+            continue;
+        }
+        if is_url(word) {
+            out.push('<');
+            out.push_str(word);
+            out.push('>');
+            continue;
+        }
+        // A word that would start a list, a heading underline or a thematic break at the start
+        // of a line gets its marker escaped.
+        let all_marks = word.chars().all(|c| matches!(c, '-' | '+' | '='));
+        let digits = word.trim_start_matches(|c: char| c.is_ascii_digit());
+        let ordinal = digits.len() < word.len() && matches!(digits, "." | ")");
+        let last = word.chars().count() - 1;
+        for (j, c) in word.chars().enumerate() {
+            let always = matches!(
+                c,
+                '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' | '&' | '$'
+            );
+            // A colon inside a word that is not a whole URL would let `x(http://y)` become
+            // a bare link.
+            let url_colon = c == ':' && word.contains("://");
+            if always || url_colon || (all_marks && j == 0) || (ordinal && j == last) {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A web address that is safe as an autolink: letters, digits and the punctuation of paths
+/// and queries only. Brackets, parentheses, quotes and emphasis marks are left out, so that no
+/// part of it can become link text, an image or markup if a renderer splits it.
+fn is_url(word: &str) -> bool {
+    (word.starts_with("https://") || word.starts_with("http://"))
+        && word.len() > 8
+        && word.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    '-' | '.'
+                        | '/'
+                        | ':'
+                        | '?'
+                        | '='
+                        | '&'
+                        | '%'
+                        | '+'
+                        | '#'
+                        | '~'
+                        | ','
+                        | ';'
+                        | '@'
+                )
+        })
+}
+
+/// askama filter: Markdown prose wrapped at 80 columns; continuation lines are indented by
+/// `indent` spaces.
+pub fn prose(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
+    let pad = " ".repeat(indent);
+    let options = textwrap::Options::new(80 - indent)
+        .subsequent_indent(&pad)
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    Ok(textwrap::fill(&s.to_string(), options))
+}
+
+/// askama filter: a `*` list item, wrapped at 80 columns, nested `indent` spaces deep.
+pub fn bullet(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
+    let first = format!("{}* ", " ".repeat(indent));
+    let rest = " ".repeat(indent + 2);
+    let options = textwrap::Options::new(80)
+        .initial_indent(&first)
+        .subsequent_indent(&rest)
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    Ok(textwrap::fill(&s.to_string(), options))
+}
+
+// ---- TOML ----
+
+/// askama filter: a TOML basic string.
+pub fn toml_str(s: impl ToString, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(toml::Value::String(s.to_string()).to_string())
+}
+
+/// askama filter: text that can sit in a `#` comment of any of our formats (see
+/// [`single_line`]).
+pub fn one_line(s: impl ToString, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(single_line(&s.to_string()))
+}
+
+/// askama filter: a TOML array of strings.
+pub fn toml_list(items: &[String], _: &dyn askama::Values) -> askama::Result<String> {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|s| toml::Value::String(s.clone()).to_string())
+        .collect();
+    Ok(format!("[{}]", quoted.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_specials() {
+        assert_eq!(quote("plain"), "\"plain\"");
+        assert_eq!(quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+        assert_eq!(quote("x\ny\u{7}\u{2028}"), "\"x\\ny\\x07\\u2028\"");
+        assert_eq!(quote("été: #1"), "\"été: #1\"");
+        assert_eq!(quote("a\u{fffe}\u{ffff}"), "\"a\\ufffe\\uffff\"");
+    }
+
+    #[test]
+    fn long_comments_comment_lines() {
+        let text = format!("{} {}", "word ".repeat(40), "x".repeat(130));
+        let lines = comment_lines(&text, 50);
+        assert!(lines.iter().all(|l| l.chars().count() <= 50), "{lines:?}");
+        assert_eq!(lines.join(" ").replace(' ', ""), text.replace(' ', ""));
+        assert_eq!(comment_lines("", 50), vec![String::new()]);
+        assert_eq!(comment_lines("short", 50), vec!["short".to_string()]);
+    }
+
+    #[test]
+    fn comments_stay_on_one_line() {
+        assert_eq!(single_line(" a\nb\r\n\tc\u{2029} "), "a b c");
+        assert_eq!(single_line("evil\u{ffff}"), "evil");
+        // TOML allows no control character but tab in a comment.
+        let comment = format!("# {}", one_line("red \u{1b}[31m", &()).unwrap());
+        assert!(
+            toml::from_str::<toml::Table>(&comment).is_ok(),
+            "{comment:?}"
+        );
+    }
+
+    #[test]
+    fn nothing_can_open_a_structure() {
+        assert_eq!(markdown_inline("a | b"), "a \\| b");
+        assert_eq!(markdown_inline("`rm -rf`"), "\\`rm -rf\\`");
+        assert_eq!(markdown_inline("# title"), "\\# title");
+        assert_eq!(markdown_inline("<b>x</b>"), "\\<b\\>x\\</b\\>");
+        assert_eq!(markdown_inline("- item"), "\\- item");
+        assert_eq!(markdown_inline("a - b"), "a \\- b");
+        assert_eq!(markdown_inline("12. step"), "12\\. step");
+        assert_eq!(markdown_inline("line\nbreak"), "line break");
+        assert_eq!(markdown_inline("well-known 3.5"), "well-known 3.5");
+        assert_eq!(
+            markdown_inline("see https://example.com/x"),
+            "see <https://example.com/x>"
+        );
+        assert_eq!(markdown_inline("x\u{2028}- item"), "x \\- item");
+        assert_eq!(markdown_inline("x\u{85}---"), "x \\---");
+        assert_eq!(
+            markdown_inline("https://x.example/a-[click](https://evil.example/)"),
+            "https\\://x.example/a-\\[click\\](https\\://evil.example/)"
+        );
+    }
+
+    #[test]
+    fn toml_values_round_trip() {
+        let hostile = "a\"b\\c\u{1b}[31m\u{2028}d";
+        let quoted = toml_str(hostile, &()).unwrap();
+        let parsed: toml::Value = toml::from_str(&format!("x = {quoted}")).unwrap();
+        assert_eq!(parsed["x"].as_str(), Some(hostile));
+    }
+}
