@@ -235,7 +235,6 @@ fn ask_criteria(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error> 
     let mut bare = s.draft();
     bare.answers.clear();
     let verdict = evaluate(&bare, s.policy, s.path)?;
-    let choices: Vec<String> = ["yes", "no", "don't know"].map(String::from).to_vec();
     for (criterion, result) in s.policy.criteria.iter().zip(&verdict.criteria) {
         let id = &criterion.id;
         if result.evidence.is_some() {
@@ -249,16 +248,27 @@ fn ask_criteria(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error> 
             )?;
             set_answer(&mut s.answers, id, (answer != model).then_some(answer));
         } else {
-            let default = match s.answers.get(id) {
-                Some(true) => 0,
-                Some(false) => 1,
-                None => 2,
-            };
-            let pick = p.select(&criterion.question, &choices, default)?;
-            set_answer(&mut s.answers, id, [Some(true), Some(false), None][pick]);
+            let answer = yes_no_or_unknown(p, &criterion.question, s.answers.get(id).copied())?;
+            set_answer(&mut s.answers, id, answer);
         }
     }
     Ok(())
+}
+
+/// Asks a criterion the model cannot judge: yes, no, or don't know (`None`), which leaves it
+/// unanswered rather than recording a "no" nobody gave. `current` is the default.
+pub fn yes_no_or_unknown(
+    p: &mut dyn Prompter,
+    question: &str,
+    current: Option<bool>,
+) -> Result<Option<bool>, Error> {
+    let choices: Vec<String> = ["yes", "no", "don't know"].map(String::from).to_vec();
+    let default = match current {
+        Some(true) => 0,
+        Some(false) => 1,
+        None => 2,
+    };
+    Ok([Some(true), Some(false), None][p.select(question, &choices, default)?])
 }
 
 fn set_answer(answers: &mut BTreeMap<String, bool>, id: &str, answer: Option<bool>) {
