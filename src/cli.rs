@@ -68,7 +68,8 @@ pub enum Command {
 /// `init` options.
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Overwrite an existing workspace file
+    /// Start over even where a workspace exists (without it, init offers to add or change
+    /// services in the existing file)
     #[arg(long)]
     pub force: bool,
     /// Write a commented starter workspace without asking anything

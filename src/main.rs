@@ -1,6 +1,7 @@
 //! The `k8s-advisor` binary: parse arguments, run, map the outcome to an exit code.
 //!
-//! Exit codes: 0 success, 1 findings/drift (per command), 2 bad input or usage.
+//! Exit codes: 0 success, 1 findings/drift (per command), 2 bad input or usage; 130 when
+//! Ctrl-C stops `init` (the prompt module exits itself, see `prompt::Terminal`).
 
 use std::process::ExitCode;
 

@@ -311,6 +311,29 @@ fn image_digest(digest: &str) -> Result<(), String> {
     }
 }
 
+/// The image written for a service whose image is not known yet. Its registry is under
+/// `.invalid`, a top-level domain reserved never to resolve (RFC 2606, section 2), so a
+/// forgotten placeholder fails to pull instead of fetching someone else's image.
+pub fn placeholder_image(service: &str) -> String {
+    format!("{PLACEHOLDER_REGISTRY}/replace-me/{service}:0.0.0")
+}
+
+/// The registry of [`placeholder_image`].
+pub const PLACEHOLDER_REGISTRY: &str = "registry.example.invalid";
+
+/// Whether an image can never be pulled because its registry is under `.invalid`: the
+/// placeholder, or anything written in its style. `check` treats it as no image at all.
+pub fn is_placeholder_image(image: &str) -> bool {
+    image
+        .split_once('/')
+        .map(|(host, _)| host.split(':').next().unwrap_or(host))
+        .is_some_and(|host| {
+            host.to_ascii_lowercase()
+                .trim_end_matches('.')
+                .ends_with(".invalid")
+        })
+}
+
 /// True for characters that must never reach a terminal or a generated document from the
 /// workspace: control characters (C0, DEL, C1), the Unicode line and paragraph separators,
 /// bidirectional controls, zero-width and byte-order marks, and noncharacters.
@@ -451,5 +474,18 @@ mod tests {
         );
         assert_eq!(slugify("Ünïcode — ok", 60).unwrap(), "unicode-ok");
         assert_eq!(slugify("!!!", 60), None);
+    }
+
+    #[test]
+    fn placeholder_images() {
+        let placeholder = placeholder_image("web");
+        assert_eq!(placeholder, "registry.example.invalid/replace-me/web:0.0.0");
+        assert!(image(&placeholder).is_ok());
+        assert!(is_placeholder_image(&placeholder));
+        assert!(is_placeholder_image("Mirror.Invalid:5000/team/app:1.0.0"));
+        assert!(!is_placeholder_image("registry.example.com/team/app:1.0.0"));
+        // A path segment called "invalid" is not a registry.
+        assert!(!is_placeholder_image("ghcr.io/x.invalid/app:1.0.0"));
+        assert!(!is_placeholder_image("app.invalid"));
     }
 }

@@ -1,7 +1,9 @@
 //! Read stage for people: the questions `init` asks, behind a small trait so that tests can
 //! script whole sessions. `Terminal` asks through dialoguer on stderr; `Script` replays answers.
+//! Nothing here knows what the questions are about.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use dialoguer::theme::ColorfulTheme;
 
@@ -12,17 +14,30 @@ pub type Check<'a> = &'a dyn Fn(&str) -> Result<(), String>;
 
 /// Something that can ask questions.
 pub trait Prompter {
-    /// Free text, with a default shown and used on an empty answer.
+    /// Free text, with a default shown and used on an empty answer. An answer `check` refuses
+    /// is asked again, with the reason shown.
     fn input(&mut self, prompt: &str, default: &str, check: Check<'_>) -> Result<String, Error>;
     /// Yes or no.
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool, Error>;
     /// One of `items`.
     fn select(&mut self, prompt: &str, items: &[String], default: usize) -> Result<usize, Error>;
-    /// Any of `items`.
-    fn multi_select(&mut self, prompt: &str, items: &[String]) -> Result<Vec<usize>, Error>;
+    /// Any of `items`; `picked` says which start out chosen (missing entries: not chosen).
+    fn multi_select(
+        &mut self,
+        prompt: &str,
+        items: &[String],
+        picked: &[bool],
+    ) -> Result<Vec<usize>, Error>;
     /// Shows text between questions.
     fn note(&mut self, text: &str);
 }
+
+/// The line `init` leaves with after Ctrl-C.
+pub const INTERRUPTED: &str = "init interrupted; nothing was written";
+
+/// True while a `Terminal` may be asking: Ctrl-C then ends the session. Once the answers are
+/// in, the file is being written, and stopping half-way would make "nothing was written" a lie.
+static ASKING: AtomicBool = AtomicBool::new(false);
 
 /// Asks on the terminal.
 pub struct Terminal {
@@ -30,61 +45,121 @@ pub struct Terminal {
 }
 
 impl Terminal {
-    /// A terminal prompter with dialoguer's colorful theme.
-    pub fn new() -> Self {
+    /// A terminal prompter, in colour or not. Installs the Ctrl-C handler: console answers ^C
+    /// by raising SIGINT, whose default action would kill the process with the cursor still
+    /// hidden by a list prompt.
+    pub fn new(color: bool) -> Self {
+        console::set_colors_enabled_stderr(color);
+        // Only the first call installs a handler; later terminals share it.
+        let _ = ctrlc::set_handler(|| {
+            if ASKING.load(Ordering::SeqCst) {
+                leave();
+            }
+        });
+        ASKING.store(true, Ordering::SeqCst);
         Terminal {
             theme: ColorfulTheme::default(),
         }
     }
 }
 
-impl Default for Terminal {
-    fn default() -> Self {
-        Self::new()
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        ASKING.store(false, Ordering::SeqCst);
     }
 }
 
-fn interrupted(_: dialoguer::Error) -> Error {
-    // Select and MultiSelect hide the cursor while they run; give it back.
+/// Ends the session after Ctrl-C: shows the cursor again, says that nothing was written, and
+/// exits 130 (128 + SIGINT, what shells report for a program stopped by Ctrl-C). The handler
+/// thread and the prompt that read ^C may both get here; the second one waits for the exit.
+fn leave() -> ! {
+    static LEAVING: AtomicBool = AtomicBool::new(false);
+    if LEAVING.swap(true, Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+    let term = console::Term::stderr();
+    let _ = term.show_cursor();
+    let _ = term.write_line("");
+    let _ = term.write_line(INTERRUPTED);
+    std::process::exit(130)
+}
+
+fn failed(err: dialoguer::Error) -> Error {
+    let dialoguer::Error::IO(source) = err;
+    if source.kind() == std::io::ErrorKind::Interrupted {
+        leave();
+    }
     let _ = console::Term::stderr().show_cursor();
-    Error::Interrupted
+    Error::Io {
+        action: "read",
+        path: "<terminal>".into(),
+        source,
+    }
+}
+
+/// Room kept on a prompt line for the theme's marks and the answer.
+const ANSWER_ROOM: usize = 30;
+
+/// Dialoguer redraws only the last line of a prompt, so one that wraps leaves its first lines
+/// behind on the screen. A prompt too long for the terminal is printed above, and the prompt
+/// line itself stays short.
+fn fit(prompt: &str) -> String {
+    let width = console::Term::stderr()
+        .size_checked()
+        .map_or(0, |(_, cols)| usize::from(cols));
+    if width == 0 || console::measure_text_width(prompt) + ANSWER_ROOM <= width {
+        return prompt.to_string();
+    }
+    eprintln!("{}", textwrap::fill(prompt, width - 1));
+    "Your answer".to_string()
 }
 
 impl Prompter for Terminal {
     fn input(&mut self, prompt: &str, default: &str, check: Check<'_>) -> Result<String, Error> {
         let mut input = dialoguer::Input::<String>::with_theme(&self.theme)
-            .with_prompt(prompt)
+            .with_prompt(fit(prompt))
             .allow_empty(true)
             .validate_with(|s: &String| check(s));
         if !default.is_empty() {
             input = input.default(default.to_string());
         }
-        input.interact_text().map_err(interrupted)
+        input.interact_text().map_err(failed)
     }
 
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool, Error> {
         dialoguer::Confirm::with_theme(&self.theme)
-            .with_prompt(prompt)
+            .with_prompt(fit(prompt))
             .default(default)
             .interact()
-            .map_err(interrupted)
+            .map_err(failed)
     }
 
     fn select(&mut self, prompt: &str, items: &[String], default: usize) -> Result<usize, Error> {
         dialoguer::Select::with_theme(&self.theme)
-            .with_prompt(prompt)
+            .with_prompt(fit(prompt))
             .items(items)
             .default(default)
             .interact()
-            .map_err(interrupted)
+            .map_err(failed)
     }
 
-    fn multi_select(&mut self, prompt: &str, items: &[String]) -> Result<Vec<usize>, Error> {
+    fn multi_select(
+        &mut self,
+        prompt: &str,
+        items: &[String],
+        picked: &[bool],
+    ) -> Result<Vec<usize>, Error> {
+        let picked: Vec<bool> = (0..items.len())
+            .map(|i| picked.get(i).copied().unwrap_or(false))
+            .collect();
         dialoguer::MultiSelect::with_theme(&self.theme)
-            .with_prompt(format!("{prompt} (space to pick, enter to go on)"))
+            .with_prompt(fit(&format!("{prompt} (space to pick, enter to go on)")))
             .items(items)
+            .defaults(&picked)
             .interact()
-            .map_err(interrupted)
+            .map_err(failed)
     }
 
     fn note(&mut self, text: &str) {
@@ -93,12 +168,13 @@ impl Prompter for Terminal {
 }
 
 /// Replays scripted answers, for tests. Each answer is the text a person would type: for
-/// `confirm` "y" or "n", for `select` the item, for `multi_select` items separated by ", "
-/// (empty for none). An empty answer takes the default. Running out of answers, or an answer
-/// the prompt would refuse, ends the session with an error naming the prompt.
+/// `confirm` "y" or "n", for `select` the item or the start of exactly one item, for
+/// `multi_select` items separated by ", " ("none" for none). An empty answer takes the default.
+/// An answer a check refuses is noted in the transcript and the next answer is tried, as a
+/// terminal asks again; running out of answers ends the session as Ctrl-C would.
 pub struct Script {
     answers: VecDeque<String>,
-    /// Everything shown, prompts and notes, in order.
+    /// Everything shown, prompts, refusals and notes, in order.
     pub transcript: Vec<String>,
 }
 
@@ -122,18 +198,39 @@ impl Script {
             why.to_string(),
         )
     }
+
+    fn pick(prompt: &str, items: &[String], answer: &str) -> Result<usize, Error> {
+        if let Some(i) = items.iter().position(|i| i == answer) {
+            return Ok(i);
+        }
+        let starts: Vec<usize> = (0..items.len())
+            .filter(|i| items[*i].starts_with(answer))
+            .collect();
+        match starts[..] {
+            [one] => Ok(one),
+            _ => Err(Self::refuse(
+                prompt,
+                answer,
+                &format!("pick one of {items:?}"),
+            )),
+        }
+    }
 }
 
 impl Prompter for Script {
     fn input(&mut self, prompt: &str, default: &str, check: Check<'_>) -> Result<String, Error> {
-        let answer = self.next(prompt)?;
-        let answer = if answer.is_empty() {
-            default.to_string()
-        } else {
-            answer
-        };
-        check(&answer).map_err(|why| Self::refuse(prompt, &answer, &why))?;
-        Ok(answer)
+        loop {
+            let answer = self.next(prompt)?;
+            let answer = if answer.is_empty() {
+                default.to_string()
+            } else {
+                answer
+            };
+            match check(&answer) {
+                Ok(()) => return Ok(answer),
+                Err(why) => self.transcript.push(format!("refused: {why}")),
+            }
+        }
     }
 
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool, Error> {
@@ -150,26 +247,26 @@ impl Prompter for Script {
         if answer.is_empty() {
             return Ok(default);
         }
-        items
-            .iter()
-            .position(|i| *i == answer)
-            .ok_or_else(|| Self::refuse(prompt, &answer, &format!("pick one of {items:?}")))
+        Self::pick(prompt, items, &answer)
     }
 
-    fn multi_select(&mut self, prompt: &str, items: &[String]) -> Result<Vec<usize>, Error> {
+    fn multi_select(
+        &mut self,
+        prompt: &str,
+        items: &[String],
+        picked: &[bool],
+    ) -> Result<Vec<usize>, Error> {
         let answer = self.next(prompt)?;
-        if answer.is_empty() {
-            return Ok(Vec::new());
+        match answer.as_str() {
+            "" => Ok((0..items.len())
+                .filter(|i| picked.get(*i).copied().unwrap_or(false))
+                .collect()),
+            "none" => Ok(Vec::new()),
+            _ => answer
+                .split(", ")
+                .map(|pick| Self::pick(prompt, items, pick))
+                .collect(),
         }
-        answer
-            .split(", ")
-            .map(|pick| {
-                items
-                    .iter()
-                    .position(|i| i == pick)
-                    .ok_or_else(|| Self::refuse(prompt, pick, &format!("pick from {items:?}")))
-            })
-            .collect()
     }
 
     fn note(&mut self, text: &str) {

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use k8s_advisor::model::{Expose, Workspace};
+use proptest::strategy::Strategy;
 
 use crate::conformance::conform;
 use crate::generate::load_text;
@@ -951,13 +952,18 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
 
     /// Whatever the names and values, import never panics and what it drafts loads.
+    /// (`<<` is left out as a name or key: serde_yaml_ng writes it unquoted, which makes it
+    /// YAML's merge key, and import rightly refuses a merge of a non-mapping.)
     #[test]
     fn random_compose_projects_import_into_valid_workspaces(
         services in proptest::collection::vec(
             (
-                "(\\PC{1,12}|web|Web|WEB|a_b|a-b|[0-9]{1,3})",
+                "(\\PC{1,12}|web|Web|WEB|a_b|a-b|[0-9]{1,3})".prop_filter("merge key", |k| k != "<<"),
                 proptest::collection::vec(1u16..=65535, 0..3),
-                proptest::collection::vec(("[A-Z_]{1,8}|\\PC{1,8}", "\\PC{0,30}"), 0..4),
+                proptest::collection::vec(
+                    ("([A-Z_]{1,8}|\\PC{1,8})".prop_filter("merge key", |k| k != "<<"), "\\PC{0,30}"),
+                    0..4,
+                ),
                 proptest::collection::vec(0usize..8, 0..3),
             ),
             1..7,
@@ -1103,7 +1109,8 @@ fn init_from_through_a_real_terminal() {
     let ws = load_text(&std::fs::read_to_string(dir.path().join("k8s-advisor.toml")).unwrap());
     assert_eq!(ws.namespaces["voting-app"].team.as_deref(), Some("votes"));
     assert_eq!(edges(&ws).len(), 4);
-    assert_eq!(ws.answers.len(), 2);
+    // Enter is "don't know" for the criteria the model cannot judge: nothing is recorded.
+    assert_eq!(ws.answers.len(), 0);
 }
 
 #[test]

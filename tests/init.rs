@@ -15,75 +15,145 @@ fn session(answers: &[&str]) -> Result<k8s_advisor::init::Outcome, k8s_advisor::
     questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop")
 }
 
-/// A whole session: two domains, three services, calls, criteria.
+/// A whole session: two domains, three services (one a worker without ports), calls in both
+/// directions of the entry order, egress, a size preset, criteria with a "don't know".
 const SHOP: &[&str] = &[
-    "",                 // project name: default "shop"
-    "An online shop",   // description
-    "eks (Amazon EKS)", // platform
-    "storefront",       // first domain
-    "web-team",         // its team
-    "orders",           // second domain
-    "checkout",         // its team
-    "",                 // no more domains
-    "web",              // first service
-    "storefront",       // its domain
-    "8080",             // container port
-    "80",               // service port
-    "public: a load balancer on the internet",
-    "",           // image: default
-    "orders-api", // second service
+    "",               // project name: default "shop"
+    "An online shop", // description
+    "eks",            // platform
+    "storefront",     // first domain
+    "web-team",       // its team
+    "orders",         // second domain
+    "checkout",       // its team
+    "",               // no more domains
+    "web",            // first service
+    "storefront",     // its domain
+    "",               // takes requests: yes
+    "",               // container port: default 8080
+    "",               // Service port: on eks, the container port
+    "public",         // exposure
+    "",               // image: not known yet
+    "",               // size: small
+    "",               // egress: none
+    "orders-api",     // second service
     "orders",
-    "",       // container port: default 8080
-    "",       // service port: default 80
-    "",       // exposure: default cluster
-    "",       // image
-    "mailer", // third service, a worker without ports
-    "orders",
-    "", // port: accept the default 8080...
     "",
-    "internal: a private load balancer for the company network",
-    "10.20.0.0/16, 192.168.0.0/24", // internal CIDRs
+    "",
+    "",
+    "",                              // exposure: cluster
+    "ghcr.io/shop/orders-api:1.2.0", // image
+    "medium",                        // size
+    "y",                             // egress: yes
+    "0.0.0.0/0",                     // anywhere
+    "",                              // ports: 443
+    "payment provider",              // reason
+    "",                              // no more egress
+    "mailer",                        // third service, a worker
+    "orders",
+    "n", // takes no requests
     "ghcr.io/shop/mailer:1.0.0",
+    "",                  // size
+    "",                  // egress: none
     "",                  // no more services
     "orders/orders-api", // web calls
-    "orders/mailer",     // orders-api calls
-    "",                  // mailer calls nothing
+    "",                  // orders-api calls nothing
+    "orders/orders-api", // mailer calls
     "",                  // independent-services: keep the model's "no"
     "",                  // local-network-dependencies: keep the model's "yes"
     "",                  // multiple-teams: keep "yes"
-    "y",                 // infrastructure-control
-    "n",                 // hybrid-cloud
+    "yes",               // infrastructure-control
+    "",                  // hybrid-cloud: don't know
 ];
+
+/// SHOP, then `extra` at the summary, then "write".
+fn shop_then(extra: &[&str]) -> Vec<&'static str> {
+    let mut answers: Vec<&'static str> = SHOP.to_vec();
+    answers.extend(
+        extra
+            .iter()
+            .map(|a| -> &'static str { Box::leak(a.to_string().into_boxed_str()) }),
+    );
+    answers.push(""); // write
+    answers
+}
+
+/// The findings `check` reports on a workspace text, as (rule, subject).
+fn findings(text: &str) -> Vec<(String, String)> {
+    let policy = Policy::load(None).unwrap();
+    let source = k8s_advisor::diagnostic::Source::new(Path::new("k8s-advisor.toml"), text);
+    let ws = k8s_advisor::workspace::parse(&source, &policy.criterion_ids()).unwrap();
+    let guardrails = k8s_advisor::check::Guardrails::load(None).unwrap();
+    let report =
+        k8s_advisor::check::check(&k8s_advisor::graph::ServiceGraph::build(&ws), &guardrails);
+    report
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_str().to_string(), f.subject.clone()))
+        .collect()
+}
 
 #[test]
 fn a_scripted_session_writes_a_valid_workspace_and_a_verdict() {
-    let outcome = session(SHOP).unwrap();
+    let outcome = session(&shop_then(&[])).unwrap();
     let text = &outcome.text;
     assert!(text.contains("name = \"shop\""), "{text}");
     assert!(text.contains("platform = \"eks\""), "{text}");
+    // eks: the Service port defaults to the container port.
     assert!(
-        text.contains("internal-cidrs = [\"10.20.0.0/16\", \"192.168.0.0/24\"]"),
+        text.contains("ports = [{ name = \"http\", port = 8080, target = 8080 }]"),
         "{text}"
     );
+    // A call to a service entered later (mailer → orders-api is earlier; web → orders-api later).
     assert!(text.contains("calls = [\"orders/orders-api\"]"), "{text}");
+    // The unknown image is the placeholder, with its comment.
     assert!(
-        text.contains("image = \"ghcr.io/shop/mailer:1.0.0\""),
+        text.contains("image = \"registry.example.invalid/replace-me/web:0.0.0\""),
+        "{text}"
+    );
+    assert!(text.contains("# Not known yet"), "{text}");
+    // Egress as answered; medium size; replicas 2 for the exposed and the called, 1 for the worker.
+    assert!(
+        text.contains("{ cidr = \"0.0.0.0/0\", ports = [443], reason = \"payment provider\" },"),
         "{text}"
     );
     assert!(
-        text.contains("image = \"registry.example.com/shop/web:0.1.0\""),
+        text.contains("requests = { cpu = \"500m\", memory = \"512Mi\" }"),
         "{text}"
     );
-    // Answers that repeat the evidence are not written; the others are.
-    assert!(text.contains("infrastructure-control = true"), "{text}");
-    assert!(text.contains("hybrid-cloud = false"), "{text}");
-    assert!(
-        !text.lines().any(|l| l.starts_with("multiple-teams =")),
+    let replicas: Vec<&str> = text.lines().filter(|l| l.starts_with("replicas")).collect();
+    assert_eq!(
+        replicas,
+        ["replicas = 2", "replicas = 2", "replicas = 1"],
         "{text}"
     );
+    // The worker has no ports.
+    assert!(text.contains("ports = []"), "{text}");
+    // Answers that repeat the evidence are not written; "don't know" is not written at all.
+    assert!(text.contains("\ninfrastructure-control = true"), "{text}");
+    assert!(!text.contains("\nhybrid-cloud ="), "{text}");
+    assert!(text.contains("# hybrid-cloud = true"), "{text}");
+    assert!(!text.contains("\nmultiple-teams ="), "{text}");
+    let hybrid = outcome
+        .verdict
+        .criteria
+        .iter()
+        .find(|c| c.id == "hybrid-cloud")
+        .unwrap();
+    assert_eq!(hybrid.status, k8s_advisor::assess::Status::Unanswered);
     // Score: local-network-dependencies, multiple-teams, infrastructure-control.
     assert_eq!(outcome.verdict.score, 3);
     assert!(outcome.verdict.recommended);
+    // `check` reports only what the user chose: the unknown image and the open egress.
+    assert_eq!(
+        findings(text),
+        [
+            ("image-missing".to_string(), "storefront/web".to_string()),
+            (
+                "egress-anywhere".to_string(),
+                "orders/orders-api".to_string()
+            ),
+        ]
+    );
 
     // The file is what `assess` reads back, with the same verdict.
     let dir = tempfile::tempdir().unwrap();
@@ -96,16 +166,155 @@ fn a_scripted_session_writes_a_valid_workspace_and_a_verdict() {
 }
 
 #[test]
-fn the_questionnaire_refuses_invalid_answers() {
-    let mut answers = SHOP.to_vec();
-    answers[0] = "My Shop";
-    let err = session(&answers).err().expect("refused");
-    let text = format!("{err}");
-    assert!(text.contains("\"My Shop\""), "{text}");
+fn a_service_is_changed_from_the_summary() {
+    let outcome = session(&shop_then(&[
+        "change a service",
+        "orders/mailer",
+        "",     // keep the name
+        "",     // domain: orders
+        "y",    // now takes requests
+        "9000", // container port
+        "",     // Service port: on eks, 9000
+        "",     // cluster
+        "",     // image kept
+        "",     // size kept
+        "",     // no egress
+        "3",    // replicas
+    ]))
+    .unwrap();
+    let text = &outcome.text;
+    let mailer = &text[text.find("name = \"mailer\"").unwrap()..];
+    assert!(mailer.contains("port = 9000, target = 9000"), "{mailer}");
+    assert!(mailer.contains("replicas = 3"), "{mailer}");
+    assert!(
+        mailer.contains("image = \"ghcr.io/shop/mailer:1.0.0\""),
+        "{mailer}"
+    );
+}
 
+#[test]
+fn a_service_is_deleted_from_the_summary_with_the_calls_to_it() {
+    let outcome = session(&shop_then(&["delete a service", "orders/orders-api"])).unwrap();
+    let text = &outcome.text;
+    assert!(!text.contains("orders-api"), "{text}");
+    // Nobody is called any more: web keeps 2 replicas (public), mailer 1.
+    assert_eq!(text.matches("calls = []").count(), 2, "{text}");
+}
+
+#[test]
+fn going_back_from_a_submenu_changes_nothing() {
+    let plain = session(&shop_then(&[])).unwrap().text;
+    let back = session(&shop_then(&[
+        "change a service",
+        "back to the summary",
+        "delete a service",
+        "back to the summary",
+        "change the domains",
+        "back to the summary",
+    ]))
+    .unwrap()
+    .text;
+    assert_eq!(plain, back);
+}
+
+#[test]
+fn a_service_added_from_the_summary_is_called_by_earlier_ones() {
+    let outcome = session(&shop_then(&[
+        "add a service",
+        "search",
+        "storefront",
+        "", // takes requests
+        "", // 8080
+        "", // 8080
+        "", // cluster
+        "", // image unknown
+        "large",
+        "",                  // no egress
+        "orders/orders-api", // search calls
+        "storefront/web",    // and web calls search
+    ]))
+    .unwrap();
+    let text = &outcome.text;
+    let web =
+        &text[text.find("name = \"web\"").unwrap()..text.find("name = \"orders-api\"").unwrap()];
+    assert!(
+        web.contains("calls = [\"orders/orders-api\", \"storefront/search\"]"),
+        "{web}"
+    );
+    let search = &text[text.find("name = \"search\"").unwrap()..];
+    assert!(search.contains("replicas = 2"), "{search}");
+    assert!(search.contains("cpu = \"1\", memory = \"2Gi\""), "{search}");
+}
+
+#[test]
+fn a_duplicate_name_is_caught_the_moment_it_is_typed() {
     let mut answers = SHOP.to_vec();
-    answers[3] = "kube-system";
-    assert!(session(&answers).is_err());
+    // A second "web", refused at once; then the real name.
+    let at = answers.iter().position(|a| *a == "orders-api").unwrap();
+    answers.insert(at, "web");
+    answers.push("");
+    let policy = Policy::load(None).unwrap();
+    let mut script = Script::new(answers.iter().copied());
+    questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+    let refusal = script
+        .transcript
+        .iter()
+        .position(|t| t == "refused: storefront/web is already a service; pick another name")
+        .expect("refused");
+    assert_eq!(
+        script.transcript[refusal - 1],
+        "Another service name, empty when done"
+    );
+    // A duplicate domain too.
+    let mut answers = SHOP.to_vec();
+    answers.insert(5, "storefront");
+    answers.push("");
+    let mut script = Script::new(answers.iter().copied());
+    questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+    assert!(
+        script
+            .transcript
+            .contains(&"refused: storefront is already a domain".to_string())
+    );
+}
+
+#[test]
+fn hostile_answers_are_refused_and_asked_again() {
+    for hostile in [
+        "line\u{2028}separator",
+        "escape \u{1b}[2J",
+        "tab\tcharacter",
+        &"x".repeat(10_000),
+    ] {
+        let mut answers = shop_then(&[]);
+        let leaked: &'static str = Box::leak(hostile.to_string().into_boxed_str());
+        answers.insert(1, leaked);
+        let policy = Policy::load(None).unwrap();
+        let mut script = Script::new(answers.iter().copied());
+        let outcome =
+            questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+        assert!(
+            script.transcript.iter().any(|t| t.starts_with("refused: ")),
+            "{hostile:?} accepted"
+        );
+        assert!(outcome.text.contains("description = \"An online shop\""));
+    }
+}
+
+#[test]
+fn the_questionnaire_asks_again_after_an_invalid_answer() {
+    let mut answers = shop_then(&[]);
+    answers.insert(0, "My Shop");
+    let policy = Policy::load(None).unwrap();
+    let mut script = Script::new(answers.iter().copied());
+    let outcome =
+        questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+    assert!(outcome.text.contains("name = \"shop\""));
+    assert!(
+        script.transcript[2].starts_with("refused: "),
+        "{:?}",
+        script.transcript
+    );
 }
 
 #[test]
@@ -173,94 +382,477 @@ fn without_a_terminal_init_fails_at_once_with_a_hint() {
     assert!(!dir.path().join("k8s-advisor.toml").exists());
 }
 
-/// Drives the real binary through a pseudo-terminal: the dialoguer screens a person sees.
+const ENTER: &str = "\r";
+const DOWN: &str = "\x1b[B";
+/// Console's escape sequence that shows the cursor again.
+const SHOW_CURSOR: &str = "\x1b[?25h";
+/// The "›" that ends every prompt line of dialoguer's colorful theme, as rexpect reads it: it
+/// turns each byte of the output into one char, so UTF-8 arrives as its three bytes.
+const PROMPT_END: &str = "\u{e2}\u{80}\u{ba}";
+
+/// `k8s-advisor init` in `dir` on a pseudo-terminal, with `--color never`.
+fn spawn_init(dir: &Path, args: &[&str]) -> rexpect::session::PtySession {
+    let exe = assert_cmd::cargo::cargo_bin("k8s-advisor");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.current_dir(dir)
+        .args(["init", "--color", "never"])
+        .args(args)
+        .env("TERM", "xterm-256color")
+        .env_remove("NO_COLOR");
+    rexpect::session::spawn_command(cmd, Some(30_000)).unwrap()
+}
+
+/// Waits until the prompt is drawn, then types `keys`. Dialoguer draws the prompt line last
+/// for a text prompt (it ends in `PROMPT_END`) and the items last for a list, so `last` names the last
+/// text drawn: the keys go out only once the prompt waits for them, with no fixed sleep.
+fn answer(p: &mut rexpect::session::PtySession, prompt: &str, last: &str, keys: &str) {
+    p.exp_string(prompt)
+        .unwrap_or_else(|e| panic!("waiting for {prompt:?}: {e}"));
+    p.exp_string(last)
+        .unwrap_or_else(|e| panic!("waiting for {last:?} after {prompt:?}: {e}"));
+    p.send(keys).unwrap();
+    p.flush().unwrap();
+}
+
+/// A text prompt or a yes/no question.
+fn type_in(p: &mut rexpect::session::PtySession, prompt: &str, keys: &str) {
+    answer(p, prompt, PROMPT_END, keys);
+}
+
+fn exit_code(p: &rexpect::session::PtySession) -> Option<i32> {
+    match p.process().wait().unwrap() {
+        rexpect::process::WaitStatus::Exited(_, code) => Some(code),
+        _ => None,
+    }
+}
+
+/// Drives the real binary through a pseudo-terminal: the dialoguer screens a person sees, from
+/// the first question to the end screen.
 #[test]
 fn a_session_through_a_real_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("tiny-shop");
     std::fs::create_dir(&project).unwrap();
-    let exe = assert_cmd::cargo::cargo_bin("k8s-advisor");
-    let mut cmd = std::process::Command::new(exe);
-    cmd.current_dir(&project)
-        .arg("init")
-        .env("TERM", "xterm-256color")
-        .env("NO_COLOR", "1");
-    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
-    const ENTER: &str = "\r";
-    const DOWN: &str = "\x1b[B";
-    let step = |p: &mut rexpect::session::PtySession, prompt: &str, keys: &str| {
-        p.exp_string(prompt)
-            .unwrap_or_else(|e| panic!("waiting for {prompt:?}: {e}"));
-        settle();
-        p.send(keys).unwrap();
-        p.flush().unwrap();
-    };
-    step(&mut p, "Project name", ENTER);
-    step(
-        &mut p,
-        "One-sentence description",
-        &format!("Tiny shop{ENTER}"),
+    let mut p = spawn_init(&project, &[]);
+    let p = &mut p;
+    type_in(p, "Project name", ENTER);
+    type_in(p, "One-sentence description", &format!("Tiny shop{ENTER}"));
+    answer(
+        p,
+        "Where will the cluster run?",
+        "generic",
+        &format!("{DOWN}{ENTER}"),
     );
-    step(&mut p, "Where will the cluster run?", ENTER);
-    step(&mut p, "First business domain", ENTER);
-    step(&mut p, "First service name", &format!("api{ENTER}"));
-    step(&mut p, "Port api listens on", ENTER);
-    step(&mut p, "Port callers use", ENTER);
-    step(&mut p, "Who reaches api from outside the cluster?", ENTER);
-    step(&mut p, "Container image of api", ENTER);
-    step(&mut p, "Another service name", &format!("web{ENTER}"));
-    step(&mut p, "Port web listens on", ENTER);
-    step(&mut p, "Port callers use", ENTER);
-    step(
-        &mut p,
-        "Who reaches web from outside the cluster?",
+    type_in(p, "First business domain", ENTER);
+    type_in(p, "Team that owns tiny-shop", &format!("shop-team{ENTER}"));
+    type_in(p, "First service name", &format!("api{ENTER}"));
+    type_in(p, "Does api take requests", ENTER);
+    type_in(p, "Port api listens on", ENTER);
+    type_in(p, "Port callers use", ENTER);
+    answer(p, "Who reaches api from outside", "public:", ENTER);
+    type_in(p, "Container image of api", ENTER);
+    answer(p, "Size of api", "custom", ENTER);
+    type_in(p, "Does api send traffic outside", ENTER);
+    type_in(p, "Another service name", &format!("web{ENTER}"));
+    type_in(p, "Does web take requests", ENTER);
+    type_in(p, "Port web listens on", ENTER);
+    type_in(p, "Port callers use", ENTER);
+    answer(
+        p,
+        "Who reaches web from outside",
+        "public:",
         &format!("{DOWN}{DOWN}{ENTER}"),
     );
-    step(&mut p, "Container image of web", ENTER);
-    step(&mut p, "Another service name", ENTER);
-    step(&mut p, "Which services does tiny-shop/api call?", ENTER);
-    step(
-        &mut p,
+    type_in(
+        p,
+        "Container image of web",
+        &format!("ghcr.io/tiny/web:1.0.0{ENTER}"),
+    );
+    answer(p, "Size of web", "custom", ENTER);
+    type_in(p, "Does web send traffic outside", ENTER);
+    type_in(p, "Another service name", ENTER);
+    answer(
+        p,
+        "Which services does tiny-shop/api call?",
+        "tiny-shop/web",
+        ENTER,
+    );
+    answer(
+        p,
         "Which services does tiny-shop/web call?",
+        "tiny-shop/api",
         &format!(" {ENTER}"),
     );
-    for _ in 0..5 {
-        step(&mut p, "?", ENTER);
+    for _ in 0..3 {
+        p.exp_string("The model says").unwrap();
+        type_in(p, "?", ENTER);
     }
+    for _ in 0..2 {
+        answer(p, "?", "don't know", ENTER);
+    }
+    answer(
+        p,
+        "Write it, or change something?",
+        "change the criteria answers",
+        ENTER,
+    );
     p.exp_string("Wrote k8s-advisor.toml").unwrap();
+    p.exp_string("k8s-advisor graph --format mermaid").unwrap();
+    p.exp_string("writes k8s/ and a decision record in docs/adr/")
+        .unwrap();
     p.exp_eof().unwrap();
+    assert_eq!(exit_code(p), Some(0));
     let text = std::fs::read_to_string(project.join("k8s-advisor.toml")).unwrap();
     assert!(text.contains("name = \"tiny-shop\""), "{text}");
     assert!(text.contains("expose = \"public\""), "{text}");
     assert!(text.contains("calls = [\"tiny-shop/api\"]"), "{text}");
+    // Port 8080 on both sides: on eks the Service port defaults to the container port.
+    assert!(text.contains("port = 8080, target = 8080"), "{text}");
 }
 
-#[test]
-fn ctrl_c_in_the_middle_leaves_no_file() {
+/// Ctrl-C at `prompt` (whose drawing ends with `last`): one line, the cursor shown, exit 130,
+/// and no file, not even a temporary one.
+fn ctrl_c_at(before: &[(&str, &str)], prompt: &str, last: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let exe = assert_cmd::cargo::cargo_bin("k8s-advisor");
-    let mut cmd = std::process::Command::new(exe);
-    cmd.current_dir(dir.path())
-        .arg("init")
-        .env("TERM", "xterm-256color")
-        .env("NO_COLOR", "1");
-    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
-    for prompt in ["Project name", "One-sentence description"] {
-        p.exp_string(prompt).unwrap();
-        settle();
-        p.send_line("").unwrap();
+    let mut p = spawn_init(dir.path(), &[]);
+    for (prompt, keys) in before {
+        type_in(&mut p, prompt, keys);
     }
-    p.exp_string("Where will the cluster run?").unwrap();
-    settle();
-    p.send_control('c').unwrap();
-    p.exp_eof().unwrap();
-    assert!(!dir.path().join("k8s-advisor.toml").exists());
+    answer(&mut p, prompt, last, "\x03");
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.contains(SHOW_CURSOR), "{rest:?}");
+    assert!(
+        rest.contains("init interrupted; nothing was written"),
+        "{rest:?}"
+    );
+    assert_eq!(
+        rest.matches("nothing was written").count(),
+        1,
+        "one line: {rest:?}"
+    );
+    assert_eq!(exit_code(&p), Some(130));
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
-/// The prompt text appears before dialoguer switches the terminal to raw mode; keys sent in
-/// between would be cooked by the line discipline. Give it a moment.
-fn settle() {
-    std::thread::sleep(std::time::Duration::from_millis(150));
+#[test]
+fn ctrl_c_at_a_text_prompt_leaves_cleanly() {
+    ctrl_c_at(&[], "Project name", PROMPT_END);
+}
+
+#[test]
+fn ctrl_c_at_a_list_prompt_restores_the_cursor() {
+    ctrl_c_at(
+        &[("Project name", ENTER), ("One-sentence description", ENTER)],
+        "Where will the cluster run?",
+        "generic",
+    );
+}
+
+/// The first prompt as drawn with `--color` set to `choice`.
+fn first_prompt(choice: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("k8s-advisor");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.current_dir(dir.path())
+        .args(["init", "--color", choice])
+        .env("TERM", "xterm-256color")
+        .env_remove("NO_COLOR");
+    let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    let drawn = p.exp_string(PROMPT_END).unwrap();
+    p.send_control('c').unwrap();
+    p.exp_eof().unwrap();
+    drawn
+}
+
+#[test]
+fn color_never_also_applies_to_the_prompts() {
+    // Select Graphic Rendition: every colour or bold the theme would use starts so.
+    let styled = |text: &str| text.contains("\x1b[") && text.contains('m');
+    let never = first_prompt("never");
+    assert!(never.contains("Project name"), "{never:?}");
+    assert!(
+        !never.contains("\x1b[3") && !never.contains("\x1b[1m"),
+        "{never:?}"
+    );
+    let always = first_prompt("always");
+    assert!(styled(&always) && always.contains("\x1b[3"), "{always:?}");
+}
+
+#[test]
+fn init_on_an_existing_workspace_adds_a_service_through_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k8s-advisor.toml");
+    std::fs::write(&path, EXISTING).unwrap();
+    let mut p = spawn_init(dir.path(), &[]);
+    let p = &mut p;
+    answer(p, "What do you want to do?", "leave it as it is", ENTER);
+    type_in(p, "Another service name", &format!("audit{ENTER}"));
+    type_in(p, "Does audit take requests", &format!("n{ENTER}"));
+    type_in(p, "Container image of audit", ENTER);
+    answer(p, "Size of audit", "custom", ENTER);
+    type_in(p, "Does audit send traffic outside", ENTER);
+    answer(
+        p,
+        "Which services does shop/audit call?",
+        "shop/api",
+        &format!(" {ENTER}"),
+    );
+    answer(
+        p,
+        "What do you want to do?",
+        "write the changes",
+        &format!("{DOWN}{DOWN}{ENTER}"),
+    );
+    p.exp_string("Wrote k8s-advisor.toml").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(p), Some(0));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with(EXISTING), "{text}");
+    assert!(text.contains("name = \"audit\""), "{text}");
+}
+
+/// A hand-written workspace with comments in odd places, for the edit mode.
+const EXISTING: &str = r#"# Our shop. Keep this comment!
+version = 1
+
+[project]
+name = "shop"   # the product
+platform = "eks"
+
+[[services]]
+# The API, owned by the web team.
+name = "api"
+image = "ghcr.io/shop/api:2.0.1"  # pinned on purpose
+replicas = 3
+ports = [{ name = "web", port = 8080, target = 8080 }]
+resources = { requests = { cpu = "100m", memory = "128Mi" }, limits = { cpu = "200m", memory = "256Mi" } }
+
+[[services]]
+name = "db-proxy"
+image = "ghcr.io/shop/db-proxy:1.0.0"
+ports = [{ name = "pg", port = 5432, target = 5432 }]
+calls = [] # nothing yet
+"#;
+
+#[test]
+fn edit_mode_changes_a_service_and_keeps_comments_and_layout() {
+    let policy = Policy::load(None).unwrap();
+    let path = Path::new("k8s-advisor.toml");
+    let mut script = Script::new([
+        "change a service",
+        "shop/db-proxy",
+        "",         // takes requests: yes
+        "",         // port 5432
+        "",         // Service port 5432
+        "",         // cluster
+        "",         // image kept
+        "medium",   // a size: resources were missing
+        "",         // no egress
+        "2",        // replicas
+        "shop/api", // db-proxy calls api now
+        "write the changes",
+    ]);
+    let outcome = k8s_advisor::init::edit::run(&mut script, &policy, path, EXISTING)
+        .unwrap()
+        .expect("changed");
+    let text = &outcome.text;
+    // Everything above db-proxy is byte for byte what it was.
+    let api_end = EXISTING.find("[[services]]\nname = \"db-proxy\"").unwrap();
+    assert_eq!(&text[..api_end], &EXISTING[..api_end]);
+    let proxy = &text[api_end..];
+    assert!(
+        proxy.contains("calls = [\"shop/api\"] # nothing yet"),
+        "{proxy}"
+    );
+    assert!(proxy.contains("replicas = 2"), "{proxy}");
+    assert!(proxy.contains("cpu = \"500m\""), "{proxy}");
+    assert!(
+        proxy.contains("ports = [{ name = \"pg\", port = 5432, target = 5432 }]"),
+        "{proxy}"
+    );
+    // The api is now called, and keeps its 3 replicas; check is clean.
+    assert_eq!(findings(text), []);
+}
+
+#[test]
+fn edit_mode_with_no_change_writes_nothing() {
+    let policy = Policy::load(None).unwrap();
+    let mut script = Script::new(["leave it as it is"]);
+    let outcome = k8s_advisor::init::edit::run(
+        &mut script,
+        &policy,
+        Path::new("k8s-advisor.toml"),
+        EXISTING,
+    )
+    .unwrap();
+    assert!(outcome.is_none());
+}
+
+/// Answers every question at random, as a person trying things out would: sometimes the
+/// default, sometimes a value, sometimes one the check refuses (then it tries again, as the
+/// terminal asks again). Lists and counts are capped so that a session ends.
+struct Random {
+    state: u64,
+    services: usize,
+    domains: usize,
+    egress: usize,
+    reviews: usize,
+}
+
+impl Random {
+    fn new(seed: u64) -> Self {
+        Random {
+            state: seed | 1,
+            services: 0,
+            domains: 0,
+            egress: 0,
+            reviews: 0,
+        }
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        // xorshift64*
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        (self.state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n.max(1)
+    }
+
+    fn candidates(&mut self, prompt: &str) -> Vec<String> {
+        let owned = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        if prompt.contains("service name") || prompt == "Service name" {
+            self.services += 1;
+            if self.services > 5 && !prompt.starts_with("First") {
+                return owned(&[""]);
+            }
+            let n = self.below(7);
+            return vec![
+                "web".to_string(),
+                "Bad Name".to_string(),
+                format!("svc-{n}"),
+                "".to_string(),
+            ];
+        }
+        if prompt.contains("business domain") {
+            self.domains += 1;
+            if self.domains > 3 {
+                return owned(&[""]);
+            }
+            return owned(&["sales", "orders", "kube-system", "default", "", "sales"]);
+        }
+        match prompt.split_whitespace().next().unwrap_or("") {
+            "Project" => owned(&["", "Not A Label", "shop"]),
+            "One-sentence" | "What" => owned(&["", "text\u{2028}", "\u{1b}[2J", "Sells things"]),
+            "Team" => owned(&["", "team-a", "team b", "team-b"]),
+            "Port" if prompt.contains("listens") => owned(&["", "0", "9090", "70000", "8443"]),
+            "Container" => owned(&["", "ghcr.io/shop/app:1.2.3", "bad image", ""]),
+            "Destination" if prompt.contains("addresses") => {
+                owned(&["0.0.0.0/0", "10.1.2.3/8", "203.0.113.0/24", "nonsense"])
+            }
+            "Destination" => owned(&["", "all", "443, 5432", "0"]),
+            "Address" => owned(&["", "10.0.0.1/8", "172.16.0.0/12"]),
+            // Everything else (Service port, replicas, custom sizes) keeps the default, so
+            // that no finding comes from a number typed here.
+            _ => owned(&[""]),
+        }
+    }
+}
+
+impl k8s_advisor::prompt::Prompter for Random {
+    fn input(
+        &mut self,
+        prompt: &str,
+        default: &str,
+        check: k8s_advisor::prompt::Check<'_>,
+    ) -> Result<String, k8s_advisor::Error> {
+        let mut candidates = self.candidates(prompt);
+        while !candidates.is_empty() {
+            let pick = candidates.remove(self.below(candidates.len()));
+            let answer = if pick.is_empty() {
+                default.to_string()
+            } else {
+                pick
+            };
+            if check(&answer).is_ok() {
+                return Ok(answer);
+            }
+        }
+        // The terminal would ask until something passes; the default always does here.
+        check(default).map_err(|why| k8s_advisor::Error::usage(prompt, why))?;
+        Ok(default.to_string())
+    }
+
+    fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool, k8s_advisor::Error> {
+        if prompt.contains("traffic") {
+            self.egress += 1;
+            return Ok(self.egress <= 3 && self.below(3) == 0);
+        }
+        Ok(match self.below(3) {
+            0 => default,
+            1 => true,
+            _ => false,
+        })
+    }
+
+    fn select(
+        &mut self,
+        prompt: &str,
+        items: &[String],
+        default: usize,
+    ) -> Result<usize, k8s_advisor::Error> {
+        if prompt.starts_with("Write it") {
+            self.reviews += 1;
+            if self.reviews > 4 {
+                return Ok(0);
+            }
+        }
+        if prompt.starts_with("Size") && self.below(2) == 0 {
+            return Ok(default);
+        }
+        Ok(self.below(items.len()))
+    }
+
+    fn multi_select(
+        &mut self,
+        _: &str,
+        items: &[String],
+        _: &[bool],
+    ) -> Result<Vec<usize>, k8s_advisor::Error> {
+        Ok((0..items.len()).filter(|_| self.below(3) == 0).collect())
+    }
+
+    fn note(&mut self, _: &str) {}
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// Whatever a person answers, `init` writes a workspace that validates, and `check` finds
+    /// only what the answers chose: an image left unknown, egress to anywhere, a public service
+    /// that is also called, many load balancers, one on AKS, a cycle of calls. Never missing
+    /// resources, a single replica where others depend on it, or differing ports on EKS.
+    #[test]
+    fn every_workspace_init_writes_is_valid_and_checks_clean(seed in proptest::prelude::any::<u64>()) {
+        let policy = Policy::load(None).unwrap();
+        let mut random = Random::new(seed);
+        let outcome = questionnaire(&mut random, &policy, Path::new("k8s-advisor.toml"), "shop")
+            .unwrap_or_else(|e| panic!("seed {seed}: {e:?}"));
+        let chosen = [
+            "image-missing",
+            "egress-anywhere",
+            "public-and-called",
+            "load-balancers-per-namespace",
+            // A load balancer on AKS, where none fails closed; init says so when it is chosen.
+            "exposure-fails-open",
+            "call-cycle",
+            "namespace-cycle",
+        ];
+        for (rule, subject) in findings(&outcome.text) {
+            proptest::prop_assert!(
+                chosen.contains(&rule.as_str()),
+                "seed {}: {} on {}\n{}", seed, rule, subject, outcome.text
+            );
+        }
+    }
 }

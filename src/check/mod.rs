@@ -272,7 +272,23 @@ impl Checker<'_> {
 
     /// `image-missing` and `image-unpinned`.
     fn image(&mut self, s: &Subject<'_>) {
-        let Some(image) = &s.service.image else {
+        let image = s.service.image.as_ref();
+        // The placeholder `init` writes for an unknown image is as good as none: it never pulls.
+        if let Some(image) = image.filter(|i| crate::names::is_placeholder_image(i)) {
+            if self.on(RuleId::ImageMissing) {
+                self.push(
+                    RuleId::ImageMissing,
+                    s.id.clone(),
+                    s.here(s.service.keys.image),
+                    format!(
+                        "service {} has the placeholder image \"{image}\", which cannot be pulled",
+                        s.id
+                    ),
+                );
+            }
+            return;
+        }
+        let Some(image) = image else {
             if self.on(RuleId::ImageMissing) {
                 self.push(
                     RuleId::ImageMissing,

@@ -63,8 +63,12 @@ pub fn init_from(cli: &Cli, args: &InitArgs, path: &Path, exists: bool) -> Resul
     };
     let resolved = import::resolve(&inputs, &options)?;
     let unknowns = resolved.unknowns.clone();
-    let (text, verdict) =
-        followup::ask(&mut crate::prompt::Terminal::new(), resolved, &policy, path)?;
+    let (text, verdict) = followup::ask(
+        &mut crate::prompt::Terminal::new(super::use_color(cli.color, false)),
+        resolved,
+        &policy,
+        path,
+    )?;
     write(path, exists, &text)?;
     if !cli.quiet {
         eprint!("{}", summary(&unknowns, &skipped));

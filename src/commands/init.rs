@@ -1,13 +1,14 @@
-//! `k8s-advisor init`: the questionnaire, or a starter file with `--non-interactive`.
+//! `k8s-advisor init`: the questionnaire, a starter file with `--non-interactive`, or, on a
+//! folder that already has a workspace, a change of its services in place.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{current_dir, print};
 use crate::cli::{Cli, InitArgs};
 use crate::diagnostic::Error;
 use crate::fsutil;
-use crate::init::{evaluate_text, questionnaire};
+use crate::init::{edit, evaluate_text, questionnaire};
 use crate::names;
 use crate::policy::Policy;
 use crate::prompt::Terminal;
@@ -23,10 +24,28 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
         .unwrap_or_else(|| PathBuf::from(FILE_NAME));
     let exists = path.exists();
     if exists && !args.force {
-        return Err(Error::usage(
-            format!("{} already exists; nothing was written", path.display()),
-            "edit it, or run `k8s-advisor init --force` to replace it",
-        ));
+        if args.non_interactive || !args.from.is_empty() || !interactive() {
+            return Err(Error::usage(
+                format!("{} already exists; nothing was written", path.display()),
+                "run `k8s-advisor init` in a terminal to add or change its services, or \
+                 `k8s-advisor init --force` to start over",
+            ));
+        }
+        // Loaded (and so validated) before any question: a broken file is reported at once.
+        let text = workspace::load(&path, &policy.criterion_ids())?
+            .source
+            .text()
+            .to_string();
+        // The terminal goes before the file is written: Ctrl-C then no longer ends the run.
+        let outcome = {
+            let mut terminal = Terminal::new(super::use_color(cli.color, false));
+            edit::run(&mut terminal, &policy, &path, &text)?
+        };
+        let Some(outcome) = outcome else {
+            return finish(cli, &path, None, "Nothing changed in");
+        };
+        fsutil::write_atomic(&path, outcome.text.as_bytes())?;
+        return finish(cli, &path, Some(&outcome.verdict), "");
     }
     // A second workspace below the repository's would shadow it for every command run there.
     if cli.workspace.is_none()
@@ -44,10 +63,49 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
     if !args.from.is_empty() {
         return super::import::init_from(cli, args, &path, exists);
     }
-    let folder = path
-        .canonicalize()
+    let folder = folder_name(&path, &cwd);
+    let (text, verdict) = if args.non_interactive {
+        let text = workspace::write::render(&workspace::write::starter(&folder), &policy);
+        // Validated like any workspace, but its verdict would be about the sample services.
+        evaluate_text(&text, &policy, &path)?;
+        (text, None)
+    } else {
+        if !interactive() {
+            return Err(Error::usage(
+                "init asks questions, but there is no terminal to ask them on",
+                "run `k8s-advisor init --non-interactive` to write a commented starter workspace instead",
+            ));
+        }
+        let mut terminal = Terminal::new(super::use_color(cli.color, false));
+        let outcome = questionnaire(&mut terminal, &policy, &path, &folder)?;
+        drop(terminal);
+        (outcome.text, Some(outcome.verdict))
+    };
+    if exists {
+        fsutil::write_atomic(&path, text.as_bytes())?;
+    } else {
+        fsutil::create_new(&path, text.as_bytes())?;
+    }
+    if verdict.is_none() && !cli.quiet {
+        print(&format!(
+            "Wrote {}: a starter whose services, namespaces and teams are samples, so no \
+             verdict yet.\nDescribe your own project in it, then run `k8s-advisor assess`.\n",
+            path.display()
+        ))?;
+        return Ok(0);
+    }
+    finish(cli, &path, verdict.as_ref(), "")
+}
+
+fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// The project name the folder suggests.
+fn folder_name(path: &Path, cwd: &Path) -> String {
+    path.canonicalize()
         .ok()
-        .or_else(|| cwd.join(&path).parent().map(PathBuf::from))
+        .or_else(|| cwd.join(path).parent().map(PathBuf::from))
         .and_then(|p| {
             let dir = if p.is_dir() {
                 p
@@ -57,42 +115,71 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
             dir.file_name().map(|n| n.to_string_lossy().into_owned())
         })
         .and_then(|n| names::slugify(&n, names::MAX_LABEL))
-        .unwrap_or_else(|| "my-product".to_string());
-    let (text, verdict) = if args.non_interactive {
-        let text = workspace::write::render(&workspace::write::starter(&folder), &policy);
-        // Validated like any workspace, but its verdict would be about the sample services.
-        evaluate_text(&text, &policy, &path)?;
-        (text, None)
-    } else {
-        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-            return Err(Error::usage(
-                "init asks questions, but there is no terminal to ask them on",
-                "run `k8s-advisor init --non-interactive` to write a commented starter workspace instead",
-            ));
-        }
-        let outcome = questionnaire(&mut Terminal::new(), &policy, &path, &folder)?;
-        (outcome.text, Some(outcome.verdict))
+        .unwrap_or_else(|| "my-product".to_string())
+}
+
+/// The end screen: the verdict, what was written, and the commands that matter next. With no
+/// verdict, nothing was written and `unchanged` says so.
+fn finish(
+    cli: &Cli,
+    path: &Path,
+    verdict: Option<&crate::assess::Verdict>,
+    unchanged: &str,
+) -> Result<u8, Error> {
+    if cli.quiet {
+        return Ok(0);
+    }
+    let Some(verdict) = verdict else {
+        print(&format!("{unchanged} {}.\n", path.display()))?;
+        return Ok(0);
     };
-    if exists {
-        fsutil::write_atomic(&path, text.as_bytes())?;
-    } else {
-        fsutil::create_new(&path, text.as_bytes())?;
-    }
-    if !cli.quiet {
-        match &verdict {
-            Some(verdict) => {
-                print(&report::assess::text(
-                    verdict,
-                    super::paint(cli.color, true),
-                ))?;
-                print(&format!("\nWrote {}\n", path.display()))?;
-            }
-            None => print(&format!(
-                "Wrote {}: a starter whose services, namespaces and teams are samples, so no \
-                 verdict yet.\nDescribe your own project in it, then run `k8s-advisor assess`.\n",
-                path.display()
-            ))?,
-        }
-    }
+    print(&report::assess::text(
+        verdict,
+        super::paint(cli.color, true),
+    ))?;
+    print(&format!(
+        "\nWrote {}\n\n{}",
+        path.display(),
+        next_steps(cli, path)
+    ))?;
     Ok(0)
+}
+
+/// The next commands, with the paths they read and write.
+fn next_steps(cli: &Cli, path: &Path) -> String {
+    let w = match &cli.workspace {
+        Some(p) => format!(" -w {}", p.display()),
+        None => String::new(),
+    };
+    let root = path.parent().unwrap_or(Path::new(""));
+    let out = root.join(crate::generate::DEFAULT_OUT);
+    let adr = crate::adr::locate_dir(root, None).unwrap_or_else(|_| root.join("docs/adr"));
+    let rows = [
+        (
+            format!("k8s-advisor assess{w}"),
+            "the verdict and its reasons".to_string(),
+        ),
+        (
+            format!("k8s-advisor graph --format mermaid{w}"),
+            "the call graph, as a Mermaid diagram".to_string(),
+        ),
+        (
+            format!("k8s-advisor check{w}"),
+            "guardrails: resources, images, exposure, replicas".to_string(),
+        ),
+        (
+            format!("k8s-advisor generate{w}"),
+            format!(
+                "writes {}/ and a decision record in {}/",
+                out.display(),
+                adr.display()
+            ),
+        ),
+    ];
+    let width = rows.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    let mut text = String::from("Next:\n");
+    for (command, what) in rows {
+        text.push_str(&format!("  {command:<width$}  {what}\n"));
+    }
+    text
 }

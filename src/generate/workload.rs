@@ -107,11 +107,8 @@ pub fn workload(
 ) -> String {
     let name = service.id.name.as_str();
     let (image, placeholder_image) = match &service.image {
-        Some(image) => (image.clone(), false),
-        None => (
-            format!("registry.example.invalid/replace-me/{name}:0.0.0"),
-            true,
-        ),
+        Some(image) => (image.clone(), crate::names::is_placeholder_image(image)),
+        None => (crate::names::placeholder_image(name), true),
     };
     let mut scratch = vec![("tmp".to_string(), "/tmp", SCRATCH_SIZE)];
     scratch.extend(

@@ -98,8 +98,10 @@ pub fn ask(
         if result.evidence.is_some() {
             continue;
         }
-        let answer = p.confirm(&criterion.question, false)?;
-        r.answers.push((criterion.id.clone(), answer));
+        // "Don't know" writes nothing: the criterion stays unanswered in the verdict.
+        if let Some(answer) = crate::init::yes_no_or_unknown(p, &criterion.question, None)? {
+            r.answers.push((criterion.id.clone(), answer));
+        }
     }
     let text = render::render(&r);
     let verdict = evaluate_text(&text, policy, path)?;

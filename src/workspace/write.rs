@@ -39,14 +39,14 @@ pub struct DraftNamespace {
 }
 
 /// A service in a draft.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DraftService {
     /// Name.
     pub name: String,
     /// Namespace.
     pub namespace: String,
-    /// Image reference.
-    pub image: String,
+    /// Image reference; `None` when not known yet, written as the placeholder.
+    pub image: Option<String>,
     /// Replicas.
     pub replicas: u32,
     /// Service port and container port, when the service takes requests.
@@ -55,6 +55,59 @@ pub struct DraftService {
     pub expose: Expose,
     /// Call references (`namespace/name`).
     pub calls: Vec<String>,
+    /// Traffic allowed to addresses outside the cluster.
+    pub egress: Vec<DraftEgress>,
+    /// CPU and memory requests and limits.
+    pub resources: DraftResources,
+}
+
+/// An egress entry in a draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftEgress {
+    /// Destination network, normalised.
+    pub cidr: String,
+    /// Destination ports; empty for all.
+    pub ports: Vec<u16>,
+    /// Why the traffic is needed.
+    pub reason: String,
+}
+
+impl DraftEgress {
+    /// The ports as a TOML array of numbers.
+    pub fn ports_toml(&self) -> String {
+        let numbers: Vec<String> = self.ports.iter().map(u16::to_string).collect();
+        format!("[{}]", numbers.join(", "))
+    }
+}
+
+/// Requests and limits, as Kubernetes quantities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftResources {
+    /// CPU request.
+    pub cpu_request: String,
+    /// Memory request.
+    pub memory_request: String,
+    /// CPU limit.
+    pub cpu_limit: String,
+    /// Memory limit.
+    pub memory_limit: String,
+}
+
+impl DraftResources {
+    /// Requests and limits from four quantities, in that order.
+    pub fn new(
+        cpu_request: &str,
+        memory_request: &str,
+        cpu_limit: &str,
+        memory_limit: &str,
+    ) -> Self {
+        DraftResources {
+            cpu_request: cpu_request.to_string(),
+            memory_request: memory_request.to_string(),
+            cpu_limit: cpu_limit.to_string(),
+            memory_limit: memory_limit.to_string(),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -102,7 +155,7 @@ pub fn render(draft: &Draft, policy: &Policy) -> String {
 /// The workspace `init --non-interactive` writes: small, valid, and commented so that a user can
 /// edit it into shape.
 pub fn starter(project: &str) -> Draft {
-    let image = |name: &str| format!("registry.example.com/{project}/{name}:0.1.0");
+    let resources = DraftResources::new("250m", "256Mi", "500m", "512Mi");
     Draft {
         name: project.to_string(),
         description: "Describe the product in one sentence".to_string(),
@@ -125,20 +178,24 @@ pub fn starter(project: &str) -> Draft {
             DraftService {
                 name: "web".to_string(),
                 namespace: "storefront".to_string(),
-                image: image("web"),
+                image: None,
                 replicas: 2,
                 port: Some((80, 8080)),
                 expose: Expose::Public,
                 calls: vec!["orders/orders-api".to_string()],
+                egress: Vec::new(),
+                resources: resources.clone(),
             },
             DraftService {
                 name: "orders-api".to_string(),
                 namespace: "orders".to_string(),
-                image: image("orders-api"),
+                image: None,
                 replicas: 2,
                 port: Some((80, 8080)),
                 expose: Expose::Cluster,
                 calls: Vec::new(),
+                egress: Vec::new(),
+                resources,
             },
         ],
     }

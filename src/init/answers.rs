@@ -1,0 +1,174 @@
+//! Checks for typed answers. They apply the same rules as the workspace file (`names`,
+//! `quantity`), so that whatever the questionnaire accepts also validates, and they refuse a
+//! bad answer the moment it is typed.
+
+use crate::names::{self, CidrError};
+use crate::quantity::Quantity;
+
+/// The longest free text accepted: a sentence, not a document.
+pub const MAX_TEXT: usize = 300;
+
+/// A port number.
+pub fn port(s: &str) -> Result<u16, String> {
+    s.trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(names::port)
+        .ok_or_else(|| "a port is a number from 1 to 65535".into())
+}
+
+/// Port numbers separated by commas, or `all` (an empty list) for every port.
+pub fn port_list(s: &str) -> Result<Vec<u16>, String> {
+    if s.trim().eq_ignore_ascii_case("all") {
+        return Ok(Vec::new());
+    }
+    let mut ports: Vec<u16> = s
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(port)
+        .collect::<Result<_, _>>()?;
+    if ports.is_empty() {
+        return Err("list ports such as 443, 5432, or write all".into());
+    }
+    ports.sort_unstable();
+    ports.dedup();
+    Ok(ports)
+}
+
+/// One CIDR, normalised.
+pub fn cidr(s: &str) -> Result<String, String> {
+    let c = s.trim();
+    match names::cidr(c) {
+        Ok(net) => Ok(net.to_string()),
+        Err(CidrError::HostBits(net)) => Err(format!("{c} has host bits set; did you mean {net}?")),
+        Err(CidrError::NotCidr) => Err(format!("{c} is not a CIDR such as 10.0.0.0/16")),
+    }
+}
+
+/// CIDRs separated by commas; at least one.
+pub fn cidr_list(s: &str) -> Result<Vec<String>, String> {
+    let list: Vec<String> = s
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(cidr)
+        .collect::<Result<_, _>>()?;
+    if list.is_empty() {
+        return Err("give at least one CIDR such as 10.0.0.0/8".into());
+    }
+    Ok(list)
+}
+
+/// A label value (a team), or nothing.
+pub fn label_value(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        Ok(())
+    } else {
+        names::label_value(s)
+    }
+}
+
+/// A sentence: no invisible or control characters, which could rewrite the terminal or the
+/// files made from the workspace, and no more than `MAX_TEXT` characters.
+pub fn free_text(s: &str) -> Result<(), String> {
+    if let Some(c) = s.chars().find(|&c| names::unsafe_char(c)) {
+        return Err(format!(
+            "remove the invisible character U+{:04X}",
+            u32::from(c)
+        ));
+    }
+    let count = s.chars().count();
+    if count > MAX_TEXT {
+        return Err(format!(
+            "keep it to {MAX_TEXT} characters (this is {count})"
+        ));
+    }
+    Ok(())
+}
+
+/// An image reference, or nothing (not known yet).
+pub fn image(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    if names::is_placeholder_image(s) {
+        return Err(
+            "leave it empty while the image is not known; the placeholder is written for you"
+                .into(),
+        );
+    }
+    names::image(s)
+}
+
+/// A CPU or memory quantity; memory in millibytes is refused, since `256m` is a quarter byte.
+pub fn quantity(s: &str, memory: bool) -> Result<Quantity, String> {
+    let q: Quantity = s
+        .trim()
+        .parse()
+        .map_err(|e| format!("{e}; write CPU as 250m or 1, memory as 256Mi or 1Gi"))?;
+    if memory && q.is_milli() {
+        return Err(format!(
+            "{s} means thousandths of a byte; did you mean {}Mi?",
+            s.trim().trim_end_matches('m')
+        ));
+    }
+    Ok(q)
+}
+
+/// A limit at least as large as its request.
+pub fn limit(s: &str, request: &str, memory: bool) -> Result<(), String> {
+    let limit = quantity(s, memory)?;
+    match quantity(request, memory) {
+        Ok(request) if limit < request => Err(format!(
+            "the limit must be at least the request ({})",
+            request
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A replica count: 1 to 100 here; a larger fleet is written in the file by hand.
+pub fn replicas(s: &str) -> Result<u32, String> {
+    s.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=100).contains(n))
+        .ok_or_else(|| "a number of replicas from 1 to 100".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_text_is_refused() {
+        for hostile in ["a\u{2028}b", "esc \u{1b}[2J", "nul\0", "bidi \u{202e}"] {
+            assert!(free_text(hostile).is_err(), "{hostile:?}");
+        }
+        assert!(free_text(&"x".repeat(MAX_TEXT + 1)).is_err());
+        assert!(free_text("Photo sharing, for everyone").is_ok());
+    }
+
+    #[test]
+    fn ports_and_cidrs() {
+        assert_eq!(port_list("443, 80,443"), Ok(vec![80, 443]));
+        assert_eq!(port_list("all"), Ok(vec![]));
+        assert!(port_list("0").is_err());
+        assert!(port_list("").is_err());
+        assert_eq!(cidr("10.0.0.0/8"), Ok("10.0.0.0/8".into()));
+        assert!(cidr("10.0.0.1/8").unwrap_err().contains("10.0.0.0/8"));
+        assert!(cidr_list(" , ").is_err());
+    }
+
+    #[test]
+    fn quantities() {
+        assert!(quantity("256m", true).is_err());
+        assert!(quantity("256m", false).is_ok());
+        assert!(quantity("256MB", true).is_err());
+        assert!(limit("128Mi", "256Mi", true).is_err());
+        assert!(limit("1Gi", "256Mi", true).is_ok());
+        assert!(image("registry.example.invalid/replace-me/x:0.0.0").is_err());
+        assert!(image("").is_ok());
+    }
+}

@@ -1,0 +1,400 @@
+//! `init` on a folder that already has a workspace: add services or change them, then write
+//! only what changed into the file, through `toml_edit`, so that the user's comments, key
+//! order and layout stay as they were. Pure apart from the prompter; the caller writes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, Value, value};
+
+use super::{Outcome, Session, ask_calls_of, evaluate_text, review, service};
+use crate::diagnostic::{Error, Source};
+use crate::model::{Protocol, Workspace};
+use crate::names;
+use crate::policy::Policy;
+use crate::prompt::Prompter;
+use crate::workspace::write::{DraftResources, DraftService};
+use crate::workspace::{self, write::Draft, write::DraftEgress, write::DraftNamespace};
+
+/// Offers to add or change services in the workspace `text` (read from `path`); `None` when
+/// the user changed nothing.
+pub fn run(
+    p: &mut dyn Prompter,
+    policy: &Policy,
+    path: &Path,
+    text: &str,
+) -> Result<Option<Outcome>, Error> {
+    let ws = workspace::parse(&Source::new(path, text), &policy.criterion_ids())?;
+    refuse_shared_names(&ws)?;
+    let mut doc: DocumentMut = text.parse().map_err(|e| Error::Internal {
+        message: format!("toml_edit cannot read a file toml accepted: {e}"),
+    })?;
+    let mut s = session(&ws, policy, path);
+    let before = s.draft.clone();
+    p.note(&format!(
+        "{} already describes {} in {}. Add or change services; comments and layout stay.",
+        path.display(),
+        crate::text::count(ws.services.len(), "service", "services"),
+        crate::text::count(ws.namespaces.len(), "domain", "domains"),
+    ));
+    loop {
+        let last = if s.draft.services == before.services {
+            "leave it as it is"
+        } else {
+            "write the changes"
+        };
+        let menu: Vec<String> = ["add a service", "change a service", last]
+            .map(String::from)
+            .to_vec();
+        match p.select("What do you want to do?", &menu, 0)? {
+            0 => review::add_service(p, &mut s)?,
+            1 => change(p, &mut s, &ws)?,
+            _ => break,
+        }
+    }
+    if s.draft.services == before.services {
+        return Ok(None);
+    }
+    apply(&mut doc, &before, &s)?;
+    let text = doc.to_string();
+    let verdict = evaluate_text(&text, policy, path)?;
+    Ok(Some(Outcome { text, verdict }))
+}
+
+/// The session works with names unique across the project; a workspace that reuses a name in
+/// two domains is left to a text editor.
+fn refuse_shared_names(ws: &Workspace) -> Result<(), Error> {
+    let mut seen = BTreeSet::new();
+    match ws.services.iter().find(|s| !seen.insert(&s.id.name)) {
+        Some(s) => Err(Error::usage(
+            format!(
+                "two services are called {}; init changes only workspaces whose service names are unique",
+                s.id.name
+            ),
+            "edit the file in a text editor, or rename one of them",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A session over the workspace as it is. Every existing replica count counts as typed.
+fn session<'a>(ws: &Workspace, policy: &'a Policy, path: &'a Path) -> Session<'a> {
+    let draft = Draft {
+        name: ws.project.name.clone(),
+        description: ws.project.description.clone(),
+        platform: ws.project.platform,
+        internal_cidrs: ws
+            .project
+            .internal_cidrs
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        answers: Vec::new(),
+        namespaces: ws
+            .namespaces
+            .values()
+            .map(|n| DraftNamespace {
+                name: n.name.clone(),
+                team: n.team.clone().unwrap_or_default(),
+                description: n.description.clone(),
+            })
+            .collect(),
+        services: ws.services.iter().map(draft_service).collect(),
+    };
+    let fixed_replicas = ws.services.iter().map(|s| s.id.name.clone()).collect();
+    let answers = ws
+        .answers
+        .iter()
+        .map(|(id, a)| (id.clone(), a.value))
+        .collect();
+    Session {
+        policy,
+        path,
+        draft,
+        fixed_replicas,
+        answers,
+    }
+}
+
+fn draft_service(s: &crate::model::Service) -> DraftService {
+    let q = |q: &Option<crate::quantity::Quantity>, fallback: &str| {
+        q.as_ref()
+            .map_or_else(|| fallback.to_string(), ToString::to_string)
+    };
+    let r = &s.resources;
+    let small = service::SIZES[0].1;
+    DraftService {
+        name: s.id.name.clone(),
+        namespace: s.id.namespace.clone(),
+        image: s.image.clone().filter(|i| !names::is_placeholder_image(i)),
+        replicas: s.replicas,
+        port: s.ports.first().map(|p| (p.port, p.target)),
+        expose: s.expose,
+        calls: s.calls.iter().map(|c| c.to.name.clone()).collect(),
+        egress: s
+            .egress
+            .iter()
+            .map(|e| DraftEgress {
+                cidr: e.cidr.to_string(),
+                ports: e.ports.clone(),
+                reason: e.reason.clone(),
+            })
+            .collect(),
+        resources: DraftResources::new(
+            &q(&r.requests.cpu, small[0]),
+            &q(&r.requests.memory, small[1]),
+            &q(&r.limits.cpu, small[2]),
+            &q(&r.limits.memory, small[3]),
+        ),
+    }
+}
+
+/// Changes one service. Those with several ports, or ports or egress other than TCP, are not
+/// offered: the questions describe one TCP port and would lose the rest.
+fn change(p: &mut dyn Prompter, s: &mut Session<'_>, ws: &Workspace) -> Result<(), Error> {
+    let simple = |svc: &crate::model::Service| {
+        svc.ports.len() <= 1
+            && svc.ports.iter().all(|p| p.protocol == Protocol::Tcp)
+            && svc.egress.iter().all(|e| e.protocol == Protocol::Tcp)
+    };
+    let offered: Vec<usize> = (0..s.draft.services.len())
+        .filter(|i| {
+            let name = &s.draft.services[*i].name;
+            ws.services
+                .iter()
+                .find(|w| w.id.name == *name)
+                .is_none_or(simple)
+        })
+        .collect();
+    if offered.len() < s.draft.services.len() {
+        p.note("Services with several ports, or UDP or SCTP, are changed in the file itself.");
+    }
+    let labels: Vec<String> = offered.iter().map(|i| s.id(*i)).collect();
+    let Some(k) = review::pick(p, "Which service?", &labels)? else {
+        return Ok(());
+    };
+    let i = offered[k];
+    let old = s.draft.services[i].clone();
+    let svc = service::ask(p, s, old.name.clone(), Some(&old))?;
+    s.draft.services[i] = svc;
+    let rule = s.default_replicas(i);
+    let default = s.replicas_default(&old, rule);
+    s.draft.services[i].replicas = service::ask_replicas(p, &old.name, default)?;
+    if s.draft.services[i].port.is_none() {
+        s.forget_calls_to(&old.name);
+    }
+    let callable: Vec<usize> = (0..s.draft.services.len())
+        .filter(|j| s.draft.services[*j].port.is_some())
+        .collect();
+    ask_calls_of(p, s, i, &callable)?;
+    s.apply_default_replicas();
+    Ok(())
+}
+
+/// Writes the session's changes into the document: new services as new tables, changed keys
+/// of the others, and call references to services that moved domain.
+fn apply(doc: &mut DocumentMut, before: &Draft, s: &Session<'_>) -> Result<(), Error> {
+    let written = s.draft();
+    if before.internal_cidrs != s.draft.internal_cidrs
+        && let Some(project) = doc.get_mut("project").and_then(Item::as_table_mut)
+    {
+        project["internal-cidrs"] = value(Array::from_iter(s.draft.internal_cidrs.iter()));
+    }
+    let namespace_of: BTreeMap<&str, &str> = s
+        .draft
+        .services
+        .iter()
+        .map(|svc| (svc.name.as_str(), svc.namespace.as_str()))
+        .collect();
+    let fresh = fresh_tables(&written, s.policy)?;
+    let tables = doc
+        .get_mut("services")
+        .and_then(Item::as_array_of_tables_mut)
+        .ok_or_else(|| {
+            Error::usage(
+                "the services are not written as [[services]] tables; nothing was written",
+                "edit the file in a text editor",
+            )
+        })?;
+    for table in tables.iter_mut() {
+        let Some(name) = table.get("name").and_then(Item::as_str).map(String::from) else {
+            continue;
+        };
+        let (Some(old), Some(new)) = (
+            before.services.iter().find(|x| x.name == name),
+            s.draft.services.iter().find(|x| x.name == name),
+        ) else {
+            continue;
+        };
+        update(table, old, new);
+        update_calls(table, &new.calls, &namespace_of);
+    }
+    for new in &s.draft.services {
+        if !before.services.iter().any(|x| x.name == new.name)
+            && let Some(table) = fresh.get(&new.name)
+        {
+            tables.push(table.clone());
+        }
+    }
+    Ok(())
+}
+
+/// The `[[services]]` tables `init` would write for the draft, comments included, by name.
+fn fresh_tables(draft: &Draft, policy: &Policy) -> Result<BTreeMap<String, Table>, Error> {
+    let text = workspace::write::render(draft, policy);
+    let doc: DocumentMut = text.parse().map_err(|e| Error::Internal {
+        message: format!("the rendered workspace does not parse: {e}"),
+    })?;
+    let tables = doc
+        .get("services")
+        .and_then(Item::as_array_of_tables)
+        .map(|t| t.iter().cloned().collect::<Vec<Table>>())
+        .unwrap_or_default();
+    Ok(tables
+        .into_iter()
+        .filter_map(|mut t| {
+            // Placed after the last table before it, wherever the user's file puts them.
+            t.set_position(None);
+            Some((t.get("name")?.as_str()?.to_string(), t))
+        })
+        .collect())
+}
+
+/// Sets the keys whose answers changed; untouched keys keep their text and comments.
+fn update(table: &mut Table, old: &DraftService, new: &DraftService) {
+    if old.namespace != new.namespace {
+        table["namespace"] = value(&new.namespace);
+    }
+    if old.image != new.image {
+        let image = new
+            .image
+            .clone()
+            .unwrap_or_else(|| names::placeholder_image(&new.name));
+        table["image"] = value(image);
+    }
+    if old.replicas != new.replicas {
+        table["replicas"] = value(i64::from(new.replicas));
+    }
+    if old.port != new.port {
+        let name = port_name(table);
+        table.remove("port");
+        let mut ports = Array::new();
+        if let Some((port, target)) = new.port {
+            let mut entry = InlineTable::new();
+            entry.insert("name", name.into());
+            entry.insert("port", i64::from(port).into());
+            entry.insert("target", i64::from(target).into());
+            ports.push(entry);
+        }
+        table["ports"] = value(ports);
+    }
+    if old.expose != new.expose {
+        table["expose"] = value(new.expose.as_str());
+    }
+    if old.egress != new.egress {
+        table["egress"] = value(egress(&new.egress));
+    }
+    if old.resources != new.resources {
+        table["resources"] = value(resources(&new.resources));
+    }
+}
+
+/// The name of the one port the table declares, kept when its numbers change.
+fn port_name(table: &Table) -> String {
+    table
+        .get("ports")
+        .and_then(Item::as_array)
+        .and_then(|a| a.get(0))
+        .and_then(Value::as_inline_table)
+        .and_then(|t| t.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("http")
+        .to_string()
+}
+
+fn egress(list: &[DraftEgress]) -> Array {
+    list.iter()
+        .map(|e| {
+            let mut t = InlineTable::new();
+            t.insert("cidr", e.cidr.as_str().into());
+            t.insert(
+                "ports",
+                Array::from_iter(e.ports.iter().map(|p| i64::from(*p))).into(),
+            );
+            t.insert("reason", e.reason.as_str().into());
+            t
+        })
+        .collect()
+}
+
+fn resources(r: &DraftResources) -> InlineTable {
+    let pair = |cpu: &str, memory: &str| {
+        let mut t = InlineTable::new();
+        t.insert("cpu", cpu.into());
+        t.insert("memory", memory.into());
+        t
+    };
+    let mut t = InlineTable::new();
+    t.insert("requests", pair(&r.cpu_request, &r.memory_request).into());
+    t.insert("limits", pair(&r.cpu_limit, &r.memory_limit).into());
+    t
+}
+
+/// Brings a `calls` array to the names in `calls`: entries to services no longer called go,
+/// entries to a service that moved domain are rewritten, new ones are appended. Entries that
+/// stay keep their form (a bare name, or a table limited to some ports).
+fn update_calls(table: &mut Table, calls: &[String], namespace_of: &BTreeMap<&str, &str>) {
+    let reference = |name: &str| format!("{}/{name}", namespace_of.get(name).unwrap_or(&""));
+    if table.get("calls").and_then(Item::as_array).is_none() {
+        if calls.is_empty() {
+            return;
+        }
+        table["calls"] = value(Array::new());
+    }
+    // Changed in place, so that the comments around the array stay.
+    let Some(array) = table.get_mut("calls").and_then(Item::as_array_mut) else {
+        return;
+    };
+    array.retain(|v| target(v).is_some_and(|t| calls.contains(&t.name)));
+    for v in array.iter_mut() {
+        let Some(t) = target(v) else { continue };
+        let home = namespace_of.get(t.name.as_str()).copied();
+        if t.namespace.is_some_and(|ns| Some(ns.as_str()) != home) {
+            let new = reference(&t.name);
+            match v {
+                Value::InlineTable(it) => {
+                    it.insert("to", new.into());
+                }
+                other => *other = new.into(),
+            }
+        }
+    }
+    let present: BTreeSet<String> = array.iter().filter_map(target).map(|t| t.name).collect();
+    for name in calls.iter().filter(|c| !present.contains(*c)) {
+        array.push(reference(name));
+    }
+}
+
+/// A call entry's target: its name, and its namespace when written.
+struct Target {
+    namespace: Option<String>,
+    name: String,
+}
+
+fn target(v: &Value) -> Option<Target> {
+    let text = match v {
+        Value::String(s) => s.value().as_str(),
+        Value::InlineTable(t) => t.get("to")?.as_str()?,
+        _ => return None,
+    };
+    Some(match text.split_once('/') {
+        Some((ns, name)) => Target {
+            namespace: Some(ns.to_string()),
+            name: name.to_string(),
+        },
+        None => Target {
+            namespace: None,
+            name: text.to_string(),
+        },
+    })
+}
