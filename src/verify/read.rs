@@ -24,6 +24,7 @@ use serde_yaml_ng::Value;
 
 use crate::diagnostic::{Code, Error, Problem, Source};
 use crate::model::Protocol;
+use crate::verify::locate;
 use crate::verify::manifest::{
     ContainerPort, Labels, Manifests, Origin, Peer, Policy, PortRule, Requirement, Rule, Selector,
     Workload,
@@ -313,6 +314,9 @@ struct FileItems {
 #[derive(Default)]
 struct Builder {
     items: FileItems,
+    /// While a `List` document is read: where each of its entries is written, when its
+    /// layout could be read (see [`locate`]).
+    entries: Option<Vec<Range<usize>>>,
 }
 
 /// Parses one file into its items.
@@ -426,10 +430,18 @@ impl Builder {
         if kind.ends_with("List")
             && let Some(Value::Sequence(items)) = map.get("items")
         {
-            for (i, entry) in items.iter().enumerate() {
-                self.add_value(doc, entry, Some(i))?;
-            }
-            return Ok(());
+            // Entry positions are read for the outermost List only; a List nested in one
+            // points at its outer entry's document.
+            self.entries = match item {
+                None => locate::list_items(doc.text).filter(|e| e.len() == items.len()),
+                Some(_) => None,
+            };
+            let result = items
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, entry)| self.add_value(doc, entry, Some(i)));
+            self.entries = None;
+            return result;
         }
         self.add_object(doc, api_version, kind, Some(value), item)
     }
@@ -510,6 +522,27 @@ impl Builder {
         Ok(())
     }
 
+    /// The text of the object being read and its offset in the document: the document, or
+    /// its entry in a `List` when that could be located.
+    fn object_text<'d>(&self, doc: &Doc<'d>, item: Option<usize>) -> Option<(usize, &'d str)> {
+        match item {
+            None => Some((0, doc.text)),
+            Some(i) => {
+                let range = self.entries.as_ref()?.get(i)?.clone();
+                Some((range.start, doc.text.get(range.clone())?))
+            }
+        }
+    }
+
+    /// Where the object being read starts.
+    fn origin(&self, doc: &Doc<'_>, item: Option<usize>) -> Origin {
+        let mut origin = doc.origin();
+        if let (Some(_), Some((at, _))) = (item, self.object_text(doc, item)) {
+            origin.line = doc.source.line_col(doc.offset + at).0;
+        }
+        origin
+    }
+
     fn add_template(
         &mut self,
         doc: &Doc<'_>,
@@ -576,7 +609,7 @@ impl Builder {
             kind,
             labels,
             ports,
-            origin: doc.origin(),
+            origin: self.origin(doc, item),
         };
         self.items.workloads.push((workload, doc.head()));
         Ok(())
@@ -622,10 +655,32 @@ impl Builder {
                 )
             }
         };
+        let origin = self.origin(doc, item);
+        // Each rule's own line, when one entry per rule is found; else the policy's line.
+        let (ingress_at, egress_at) = match self.object_text(doc, item) {
+            Some((base, text)) => {
+                let (i, e) = locate::rule_offsets(text);
+                let lines = |offsets: Option<Vec<usize>>, count: usize| {
+                    offsets.filter(|o| o.len() == count).map(|o| {
+                        o.into_iter()
+                            .map(|at| doc.source.line_col(doc.offset + base + at).0)
+                            .collect::<Vec<_>>()
+                    })
+                };
+                (lines(i, ingress_rules.len()), lines(e, egress_rules.len()))
+            }
+            None => (None, None),
+        };
+        let line = |lines: &Option<Vec<usize>>, n: usize| {
+            lines
+                .as_ref()
+                .and_then(|l| l.get(n).copied())
+                .unwrap_or(origin.line)
+        };
         let ingress = if has_ingress {
             let mut rules = Vec::new();
-            for r in ingress_rules {
-                rules.push(rule(doc, r.from, r.ports)?);
+            for (n, r) in ingress_rules.into_iter().enumerate() {
+                rules.push(rule(doc, r.from, r.ports, line(&ingress_at, n))?);
             }
             Some(rules)
         } else {
@@ -633,8 +688,8 @@ impl Builder {
         };
         let egress = if has_egress {
             let mut rules = Vec::new();
-            for r in egress_rules {
-                rules.push(rule(doc, r.to, r.ports)?);
+            for (n, r) in egress_rules.into_iter().enumerate() {
+                rules.push(rule(doc, r.to, r.ports, line(&egress_at, n))?);
             }
             Some(rules)
         } else {
@@ -647,7 +702,7 @@ impl Builder {
                 selector,
                 ingress,
                 egress,
-                origin: doc.origin(),
+                origin,
             },
             doc.head(),
         ));
@@ -919,6 +974,7 @@ fn rule(
     doc: &Doc<'_>,
     peers: Option<Vec<net::NetworkPolicyPeer>>,
     ports: Option<Vec<net::NetworkPolicyPort>>,
+    line: usize,
 ) -> Result<Rule, Box<Problem>> {
     let peers = match peers {
         Some(list) if !list.is_empty() => {
@@ -940,7 +996,7 @@ fn rule(
         }
         _ => None,
     };
-    Ok(Rule { peers, ports })
+    Ok(Rule { peers, ports, line })
 }
 
 fn peer(doc: &Doc<'_>, peer: net::NetworkPolicyPeer) -> Result<Peer, Box<Problem>> {
