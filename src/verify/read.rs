@@ -19,6 +19,7 @@ use k8s_openapi::api::core::v1::{Namespace, Pod, PodSpec};
 use k8s_openapi::api::networking::v1 as net;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_yaml_ng::Value;
 
@@ -388,11 +389,14 @@ impl Builder {
         // Most documents say what they are on top-level lines: parse those once, straight
         // into their type. Anything else (or a failure, to report it exactly) takes the
         // general path through a YAML value.
-        if let Some((api_version, kind)) = peek_kind(doc.text)
-            && Builder::known(api_version, kind)
-        {
-            // An object is pushed only once it is complete, so a failure leaves nothing behind.
-            if self.add_object(doc, api_version, kind, None, None).is_ok() {
+        if let Some((api_version, kind)) = peek_kind(doc.text) {
+            if Builder::known(api_version, kind) {
+                // An object is pushed only once it is complete, so a failure leaves nothing
+                // behind.
+                if self.add_object(doc, api_version, kind, None, None).is_ok() {
+                    return Ok(());
+                }
+            } else if !kind.ends_with("List") && ignored(doc.text, api_version, kind) {
                 return Ok(());
             }
         }
@@ -794,6 +798,12 @@ const MAX_FLOW_DEPTH: usize = 256;
 
 /// The offset where `[`/`{` outside quotes and comments first nest deeper than `limit`.
 fn too_deep(text: &str, limit: usize) -> Option<usize> {
+    // Fewer openers than the limit cannot nest deeper than it: one quick count spares most
+    // documents the scan.
+    let openers = text.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
+    if openers <= limit {
+        return None;
+    }
     let mut depth = 0usize;
     let mut quote: Option<u8> = None;
     let mut comment = false;
@@ -838,14 +848,38 @@ fn peek_kind(text: &str) -> Option<(&str, &str)> {
     }
     let mut api_version = None;
     let mut kind = None;
+    // Both usually open the document: stop there. A second `kind:` further down would make
+    // the typed parse fail, and the general path report it.
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("apiVersion:") {
             api_version = Some(value(rest)?);
         } else if let Some(rest) = line.strip_prefix("kind:") {
             kind = Some(value(rest)?);
         }
+        if let (Some(api_version), Some(kind)) = (api_version, kind) {
+            return Some((api_version, kind));
+        }
     }
-    Some((api_version?, kind?))
+    None
+}
+
+/// The two fields that say what an object is; serde skips the rest without building it.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(rename = "apiVersion")]
+    api_version: String,
+    kind: String,
+}
+
+/// True when the document is well-formed YAML holding an object of the kind its lines say,
+/// one `verify` does not read (a Service, a Kustomization, ...). The syntax is still checked
+/// in full, but no value is built for it: in a generated layout these are a third of the
+/// documents. Anything else (a failure included) takes the general path, which reports it.
+/// A key repeated deep inside such an ignored object is not reported (the general path's
+/// `Value` refused it); the typed path does not check that either, in label maps for one.
+fn ignored(text: &str, api_version: &str, kind: &str) -> bool {
+    serde_yaml_ng::from_str::<Head>(text)
+        .is_ok_and(|head| head.api_version == api_version && head.kind == kind)
 }
 
 /// Deserializes an object into its Kubernetes type, with the error located in the file.
