@@ -1062,3 +1062,347 @@ fn usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-folder"));
 }
+
+/// The connectivity contract's key order, on the exact text of a small case worked by hand:
+/// `web` may reach `api` on its named port only, `api` may send only to one outside block.
+#[test]
+fn connectivity_json_keeps_the_contract_key_order() {
+    let manifests = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: a, labels: {app: web}}
+spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: a, labels: {app: api}}
+spec: {containers: [{name: c, image: i, ports: [{name: http, containerPort: 9000}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: a}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress, Egress]
+  egress:
+    - to: [{podSelector: {matchLabels: {app: api}}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api, namespace: a}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress, Egress]
+  ingress:
+    - from: [{podSelector: {matchLabels: {app: web}}}]
+      ports: [{port: http}]
+  egress:
+    - to: [{ipBlock: {cidr: 192.168.0.0/24}}]
+      ports: [{port: 443}]
+";
+    let out = success(
+        bin()
+            .args(["verify", "--connectivity", "--format", "json", "-"])
+            .write_stdin(manifests),
+    );
+    let want = r#"{
+  "workloads": [
+    "a/api",
+    "a/web"
+  ],
+  "connections": [
+    {
+      "from": "a/web",
+      "to": "a/api",
+      "protocol": "TCP",
+      "ports": [
+        [
+          9000,
+          9000
+        ]
+      ]
+    }
+  ],
+  "external": [
+    {
+      "workload": "a/api",
+      "direction": "egress",
+      "cidrs": [
+        "192.168.0.0/24"
+      ],
+      "protocol": "TCP",
+      "ports": [
+        [
+          443,
+          443
+        ]
+      ]
+    }
+  ]
+}
+"#;
+    assert_eq!(out, want);
+}
+
+/// The keys of the first pretty-printed JSON object whose first key is `first`, in order.
+fn object_keys(text: &str, first: &str) -> Vec<String> {
+    let opening = format!("\"{first}\":");
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with(&opening));
+    let Some(head) = lines.next() else {
+        return Vec::new();
+    };
+    let indent = head.len() - head.trim_start().len();
+    let mut keys = vec![first.to_string()];
+    for line in lines {
+        let depth = line.len() - line.trim_start().len();
+        if depth < indent {
+            break;
+        }
+        if depth == indent
+            && let Some(rest) = line.trim_start().strip_prefix('"')
+        {
+            keys.push(rest[..rest.find('"').unwrap()].to_string());
+        }
+    }
+    keys
+}
+
+#[test]
+fn findings_json_keeps_the_documented_key_order() {
+    let out = bin()
+        .args([
+            "-w",
+            "tests/verify/shop/k8s-advisor.toml",
+            "verify",
+            "--format",
+            "json",
+            "tests/verify/shop/manifests",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        object_keys(&text, "findings"),
+        ["findings", "errors", "warnings"]
+    );
+    assert_eq!(
+        object_keys(&text, "code"),
+        [
+            "code",
+            "severity",
+            "namespace",
+            "workloads",
+            "ports",
+            "cidrs",
+            "policies",
+            "message",
+            "file",
+            "line"
+        ]
+    );
+    assert_eq!(
+        object_keys(&text, "policy"),
+        ["policy", "direction", "rule", "file", "line"]
+    );
+}
+
+/// The 1-based line of `text` that contains `marker`.
+fn line_with(text: &str, marker: &str) -> usize {
+    text.lines().position(|l| l.contains(marker)).unwrap() + 1
+}
+
+/// A hand-written policy with several rules: each finding points at the rule responsible
+/// (its `- from:`/`- to:`/`- ports:` entry), in text, JSON and SARIF, for a policy in its own
+/// document and for one inside a `kind: List`.
+#[test]
+fn findings_point_at_the_rule_responsible() {
+    let workspace = r#"version = 1
+
+[project]
+name = "rules"
+platform = "generic"
+
+[[services]]
+name = "web"
+namespace = "a"
+ports = [{ name = "http", port = 80, target = 9000 }]
+calls = ["api", "db"]
+
+[[services]]
+name = "api"
+namespace = "a"
+ports = [{ name = "http", port = 80, target = 9000 }]
+
+[[services]]
+name = "db"
+namespace = "a"
+ports = [{ name = "pg", port = 5432 }]
+"#;
+    let manifests = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: a, labels: {app: web}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 9000}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: a, labels: {app: api}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 9000}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: a, labels: {app: db}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 5432}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api, namespace: a}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress, Egress]
+  ingress:
+    - from:                                   # api ingress 1
+        - podSelector: {matchLabels: {app: web}}
+      ports: [{port: 9000}]
+    # The mistake: db may call api.
+    - ports:                                  # api ingress 2
+        - port: 9000
+      from:
+        - podSelector: {matchLabels: {app: db}}
+---
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: web, namespace: a}
+    spec:
+      podSelector: {matchLabels: {app: web}}
+      policyTypes: [Ingress, Egress]
+      egress:
+        - to: [{podSelector: {matchLabels: {app: api}}}]
+  - apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: db, namespace: a}
+    spec:
+      podSelector: {matchLabels: {app: db}}
+      policyTypes: [Ingress, Egress]
+      egress:
+      - to:                                   # db egress 1
+        - ipBlock: {cidr: 192.168.0.0/16}
+      - to:                                   # db egress 2
+        - podSelector: {matchLabels: {app: api}}
+";
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("k8s-advisor.toml");
+    std::fs::write(&ws, workspace).unwrap();
+    let file = dir.path().join("m.yaml");
+    std::fs::write(&file, manifests).unwrap();
+    let run = |format: &str| {
+        let out = bin()
+            .arg("-w")
+            .arg(&ws)
+            .args(["verify", "--format", format])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let api_2 = line_with(manifests, "# api ingress 2");
+    let db_1 = line_with(manifests, "# db egress 1");
+    let db_2 = line_with(manifests, "# db egress 2");
+    let db_policy = line_with(manifests, "metadata: {name: db, namespace: a}") - 2;
+    let web_policy = line_with(manifests, "metadata: {name: web, namespace: a}") - 2;
+
+    let report: Value = serde_json::from_str(&run("json")).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let find = |code: &str, workloads: &[&str]| {
+        findings
+            .iter()
+            .find(|f| f["code"] == code && f["workloads"] == serde_json::json!(workloads))
+            .unwrap_or_else(|| panic!("no {code} {workloads:?} in {findings:#?}"))
+    };
+    let flow = find("undeclared-flow", &["a/db", "a/api"]);
+    let rules: Vec<(String, String, u64, u64)> = flow["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["policy"].as_str().unwrap().to_string(),
+                p["direction"].as_str().unwrap().to_string(),
+                p["rule"].as_u64().unwrap(),
+                p["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("a/api".into(), "ingress".into(), 2, api_2 as u64),
+            ("a/db".into(), "egress".into(), 2, db_2 as u64),
+        ]
+    );
+    assert_eq!(flow["line"], api_2);
+    let outside = find("undeclared-flow", &["a/db"]);
+    assert_eq!(outside["policies"][0]["rule"], 1);
+    assert_eq!(outside["line"], db_1);
+
+    let text = run("text");
+    let at = |line: usize| format!("m.yaml:{line}");
+    assert!(
+        text.contains(&format!("policy a/api ingress rule 2 ({}", file.display()))
+            && text.contains(&format!("{})\n", at(api_2))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("policy a/db egress rule 1 ({}", file.display()))
+            && text.contains(&format!("{})\n", at(db_1))),
+        "{text}"
+    );
+
+    let sarif: Value = serde_json::from_str(&run("sarif")).unwrap();
+    let lines: BTreeSet<(String, u64)> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["message"]["text"].as_str().unwrap().to_string(),
+                r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|(m, l)| m.starts_with("a/db -> a/api") && *l == api_2 as u64),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(m, l)| m.starts_with("a/db may send") && *l == db_1 as u64),
+        "{lines:?}"
+    );
+    // A policy as a whole is located where its List entry starts.
+    let blocked = find("blocked-call", &["a/web", "a/db"]);
+    let whole: Vec<(&str, u64)> = blocked["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["policy"].as_str().unwrap(), p["line"].as_u64().unwrap()))
+        .collect();
+    assert!(whole.contains(&("a/db", db_policy as u64)), "{whole:?}");
+    assert!(whole.contains(&("a/web", web_policy as u64)), "{whole:?}");
+}

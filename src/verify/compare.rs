@@ -95,7 +95,8 @@ pub struct Responsible {
     pub rule: Option<(Direction, usize)>,
     /// Where the policy is written.
     pub file: PathBuf,
-    /// Line where its document starts.
+    /// The rule's own line (its `- from:`/`- to:`/`- ports:` entry), or where the policy
+    /// starts when the whole policy is meant.
     pub line: usize,
 }
 
@@ -295,11 +296,18 @@ impl Comparer<'_, '_> {
     fn responsible(&self, rule: RuleRef) -> Responsible {
         let (p, direction, r) = rule;
         let policy = &self.m.policies[p];
+        let rules = match direction {
+            Direction::Ingress => &policy.ingress,
+            Direction::Egress => &policy.egress,
+        };
         Responsible {
             policy: format!("{}/{}", policy.namespace, policy.name),
             rule: Some((direction, r + 1)),
             file: policy.origin.file.clone(),
-            line: policy.origin.line,
+            line: rules
+                .as_ref()
+                .and_then(|rules| rules.get(r))
+                .map_or(policy.origin.line, |rule| rule.line),
         }
     }
 

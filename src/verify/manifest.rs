@@ -20,7 +20,7 @@ pub struct Origin {
     pub file: PathBuf,
     /// 1-based number of the YAML document in the file.
     pub document: usize,
-    /// 1-based line where the document starts.
+    /// 1-based line where the object starts: its document, or its entry in a `List`.
     pub line: usize,
 }
 
@@ -96,6 +96,9 @@ pub struct Rule {
     pub peers: Option<Vec<Peer>>,
     /// The destination ports; `None` (a missing or empty list) allows every port.
     pub ports: Option<Vec<PortRule>>,
+    /// 1-based line of the rule's entry (its `- from:`, `- to:` or `- ports:` line); the
+    /// policy's own line when the layout of its document could not be read.
+    pub line: usize,
 }
 
 /// The other end of a rule.

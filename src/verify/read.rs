@@ -19,11 +19,13 @@ use k8s_openapi::api::core::v1::{Namespace, Pod, PodSpec};
 use k8s_openapi::api::networking::v1 as net;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_yaml_ng::Value;
 
 use crate::diagnostic::{Code, Error, Problem, Source};
 use crate::model::Protocol;
+use crate::verify::locate;
 use crate::verify::manifest::{
     ContainerPort, Labels, Manifests, Origin, Peer, Policy, PortRule, Requirement, Rule, Selector,
     Workload,
@@ -313,6 +315,9 @@ struct FileItems {
 #[derive(Default)]
 struct Builder {
     items: FileItems,
+    /// While a `List` document is read: where each of its entries is written, when its
+    /// layout could be read (see [`locate`]).
+    entries: Option<Vec<Range<usize>>>,
 }
 
 /// Parses one file into its items.
@@ -384,11 +389,14 @@ impl Builder {
         // Most documents say what they are on top-level lines: parse those once, straight
         // into their type. Anything else (or a failure, to report it exactly) takes the
         // general path through a YAML value.
-        if let Some((api_version, kind)) = peek_kind(doc.text)
-            && Builder::known(api_version, kind)
-        {
-            // An object is pushed only once it is complete, so a failure leaves nothing behind.
-            if self.add_object(doc, api_version, kind, None, None).is_ok() {
+        if let Some((api_version, kind)) = peek_kind(doc.text) {
+            if Builder::known(api_version, kind) {
+                // An object is pushed only once it is complete, so a failure leaves nothing
+                // behind.
+                if self.add_object(doc, api_version, kind, None, None).is_ok() {
+                    return Ok(());
+                }
+            } else if !kind.ends_with("List") && ignored(doc.text, api_version, kind) {
                 return Ok(());
             }
         }
@@ -426,10 +434,18 @@ impl Builder {
         if kind.ends_with("List")
             && let Some(Value::Sequence(items)) = map.get("items")
         {
-            for (i, entry) in items.iter().enumerate() {
-                self.add_value(doc, entry, Some(i))?;
-            }
-            return Ok(());
+            // Entry positions are read for the outermost List only; a List nested in one
+            // points at its outer entry's document.
+            self.entries = match item {
+                None => locate::list_items(doc.text).filter(|e| e.len() == items.len()),
+                Some(_) => None,
+            };
+            let result = items
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, entry)| self.add_value(doc, entry, Some(i)));
+            self.entries = None;
+            return result;
         }
         self.add_object(doc, api_version, kind, Some(value), item)
     }
@@ -510,6 +526,27 @@ impl Builder {
         Ok(())
     }
 
+    /// The text of the object being read and its offset in the document: the document, or
+    /// its entry in a `List` when that could be located.
+    fn object_text<'d>(&self, doc: &Doc<'d>, item: Option<usize>) -> Option<(usize, &'d str)> {
+        match item {
+            None => Some((0, doc.text)),
+            Some(i) => {
+                let range = self.entries.as_ref()?.get(i)?.clone();
+                Some((range.start, doc.text.get(range.clone())?))
+            }
+        }
+    }
+
+    /// Where the object being read starts.
+    fn origin(&self, doc: &Doc<'_>, item: Option<usize>) -> Origin {
+        let mut origin = doc.origin();
+        if let (Some(_), Some((at, _))) = (item, self.object_text(doc, item)) {
+            origin.line = doc.source.line_col(doc.offset + at).0;
+        }
+        origin
+    }
+
     fn add_template(
         &mut self,
         doc: &Doc<'_>,
@@ -576,7 +613,7 @@ impl Builder {
             kind,
             labels,
             ports,
-            origin: doc.origin(),
+            origin: self.origin(doc, item),
         };
         self.items.workloads.push((workload, doc.head()));
         Ok(())
@@ -622,10 +659,32 @@ impl Builder {
                 )
             }
         };
+        let origin = self.origin(doc, item);
+        // Each rule's own line, when one entry per rule is found; else the policy's line.
+        let (ingress_at, egress_at) = match self.object_text(doc, item) {
+            Some((base, text)) => {
+                let (i, e) = locate::rule_offsets(text);
+                let lines = |offsets: Option<Vec<usize>>, count: usize| {
+                    offsets.filter(|o| o.len() == count).map(|o| {
+                        o.into_iter()
+                            .map(|at| doc.source.line_col(doc.offset + base + at).0)
+                            .collect::<Vec<_>>()
+                    })
+                };
+                (lines(i, ingress_rules.len()), lines(e, egress_rules.len()))
+            }
+            None => (None, None),
+        };
+        let line = |lines: &Option<Vec<usize>>, n: usize| {
+            lines
+                .as_ref()
+                .and_then(|l| l.get(n).copied())
+                .unwrap_or(origin.line)
+        };
         let ingress = if has_ingress {
             let mut rules = Vec::new();
-            for r in ingress_rules {
-                rules.push(rule(doc, r.from, r.ports)?);
+            for (n, r) in ingress_rules.into_iter().enumerate() {
+                rules.push(rule(doc, r.from, r.ports, line(&ingress_at, n))?);
             }
             Some(rules)
         } else {
@@ -633,8 +692,8 @@ impl Builder {
         };
         let egress = if has_egress {
             let mut rules = Vec::new();
-            for r in egress_rules {
-                rules.push(rule(doc, r.to, r.ports)?);
+            for (n, r) in egress_rules.into_iter().enumerate() {
+                rules.push(rule(doc, r.to, r.ports, line(&egress_at, n))?);
             }
             Some(rules)
         } else {
@@ -647,7 +706,7 @@ impl Builder {
                 selector,
                 ingress,
                 egress,
-                origin: doc.origin(),
+                origin,
             },
             doc.head(),
         ));
@@ -739,6 +798,12 @@ const MAX_FLOW_DEPTH: usize = 256;
 
 /// The offset where `[`/`{` outside quotes and comments first nest deeper than `limit`.
 fn too_deep(text: &str, limit: usize) -> Option<usize> {
+    // Fewer openers than the limit cannot nest deeper than it: one quick count spares most
+    // documents the scan.
+    let openers = text.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
+    if openers <= limit {
+        return None;
+    }
     let mut depth = 0usize;
     let mut quote: Option<u8> = None;
     let mut comment = false;
@@ -783,14 +848,38 @@ fn peek_kind(text: &str) -> Option<(&str, &str)> {
     }
     let mut api_version = None;
     let mut kind = None;
+    // Both usually open the document: stop there. A second `kind:` further down would make
+    // the typed parse fail, and the general path report it.
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("apiVersion:") {
             api_version = Some(value(rest)?);
         } else if let Some(rest) = line.strip_prefix("kind:") {
             kind = Some(value(rest)?);
         }
+        if let (Some(api_version), Some(kind)) = (api_version, kind) {
+            return Some((api_version, kind));
+        }
     }
-    Some((api_version?, kind?))
+    None
+}
+
+/// The two fields that say what an object is; serde skips the rest without building it.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(rename = "apiVersion")]
+    api_version: String,
+    kind: String,
+}
+
+/// True when the document is well-formed YAML holding an object of the kind its lines say,
+/// one `verify` does not read (a Service, a Kustomization, ...). The syntax is still checked
+/// in full, but no value is built for it: in a generated layout these are a third of the
+/// documents. Anything else (a failure included) takes the general path, which reports it.
+/// A key repeated deep inside such an ignored object is not reported (the general path's
+/// `Value` refused it); the typed path does not check that either, in label maps for one.
+fn ignored(text: &str, api_version: &str, kind: &str) -> bool {
+    serde_yaml_ng::from_str::<Head>(text)
+        .is_ok_and(|head| head.api_version == api_version && head.kind == kind)
 }
 
 /// Deserializes an object into its Kubernetes type, with the error located in the file.
@@ -919,6 +1008,7 @@ fn rule(
     doc: &Doc<'_>,
     peers: Option<Vec<net::NetworkPolicyPeer>>,
     ports: Option<Vec<net::NetworkPolicyPort>>,
+    line: usize,
 ) -> Result<Rule, Box<Problem>> {
     let peers = match peers {
         Some(list) if !list.is_empty() => {
@@ -940,7 +1030,7 @@ fn rule(
         }
         _ => None,
     };
-    Ok(Rule { peers, ports })
+    Ok(Rule { peers, ports, line })
 }
 
 fn peer(doc: &Doc<'_>, peer: net::NetworkPolicyPeer) -> Result<Peer, Box<Problem>> {

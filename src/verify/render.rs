@@ -6,6 +6,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use console::Style;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::severity::Severity;
@@ -29,14 +30,39 @@ pub fn clean(text: &str) -> String {
         .collect()
 }
 
-fn ranges_json(ports: &PortSet, protocol: crate::model::Protocol) -> Value {
-    Value::Array(
-        ports
-            .port_ranges(protocol)
-            .into_iter()
-            .map(|(lo, hi)| json!([lo, hi]))
-            .collect(),
-    )
+/// One pair of workloads in the connectivity contract; fields in the contract's order.
+#[derive(Serialize)]
+struct ConnectionJson {
+    from: String,
+    to: String,
+    protocol: &'static str,
+    ports: Vec<(u16, u16)>,
+}
+
+/// Traffic with outside addresses in the connectivity contract; fields in the contract's order.
+#[derive(Serialize)]
+struct ExternalJson {
+    workload: String,
+    direction: &'static str,
+    cidrs: Vec<String>,
+    protocol: &'static str,
+    ports: Vec<(u16, u16)>,
+}
+
+/// The whole connectivity contract. Typed structs rather than `json!`, whose maps sort their
+/// keys: the contract promises this key order to the tools that read it.
+#[derive(Serialize)]
+struct ConnectivityJson {
+    workloads: Vec<String>,
+    connections: Vec<ConnectionJson>,
+    external: Vec<ExternalJson>,
+}
+
+/// Pretty JSON with a final newline.
+fn pretty<T: Serialize>(value: &T) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// The connectivity as the JSON contract of `verify --connectivity --format json`.
@@ -45,51 +71,50 @@ pub fn connectivity_json(analysis: &Analysis<'_>) -> String {
     let ids: Vec<String> = m.workloads.iter().map(|w| w.id()).collect();
     let mut workloads = ids.clone();
     workloads.sort();
-    let mut connections: Vec<(String, String, &str, Value)> = Vec::new();
+    let mut connections = Vec::new();
     for (from, to, ports) in analysis.connections() {
         for protocol in PROTOCOLS {
-            if ports.ranges(protocol).is_empty() {
+            let ranges = ports.port_ranges(protocol);
+            if ranges.is_empty() {
                 continue;
             }
-            connections.push((
-                ids[from].clone(),
-                ids[to].clone(),
-                protocol.as_str(),
-                ranges_json(ports, protocol),
-            ));
+            connections.push(ConnectionJson {
+                from: ids[from].clone(),
+                to: ids[to].clone(),
+                protocol: protocol.as_str(),
+                ports: ranges,
+            });
         }
     }
-    connections.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
-    let mut external: Vec<(String, &str, &str, Value, Value)> = Vec::new();
+    connections.sort_by(|a, b| (&a.from, &a.to, a.protocol).cmp(&(&b.from, &b.to, b.protocol)));
+    let mut external = Vec::new();
     for (w, id) in ids.iter().enumerate() {
         for direction in [Direction::Ingress, Direction::Egress] {
             for (protocol, ports, addrs) in analysis.external(w, direction) {
-                let cidrs: Vec<String> = addrs.cidrs().iter().map(ToString::to_string).collect();
-                external.push((
-                    id.clone(),
-                    direction.as_str(),
-                    protocol.as_str(),
-                    ranges_json(&ports, protocol),
-                    json!(cidrs),
-                ));
+                external.push(ExternalJson {
+                    workload: id.clone(),
+                    direction: direction.as_str(),
+                    cidrs: addrs.cidrs().iter().map(ToString::to_string).collect(),
+                    protocol: protocol.as_str(),
+                    ports: ports.port_ranges(protocol),
+                });
             }
         }
     }
-    external
-        .sort_by(|a, b| (&a.0, a.1, a.2, a.3.to_string()).cmp(&(&b.0, b.1, b.2, b.3.to_string())));
-    let value = json!({
-        "workloads": workloads,
-        "connections": connections.into_iter().map(|(from, to, protocol, ports)| json!({
-            "from": from, "to": to, "protocol": protocol, "ports": ports,
-        })).collect::<Vec<_>>(),
-        "external": external.into_iter().map(|(workload, direction, protocol, ports, cidrs)| json!({
-            "workload": workload, "direction": direction, "cidrs": cidrs,
-            "protocol": protocol, "ports": ports,
-        })).collect::<Vec<_>>(),
+    // Stable: entries equal on every key keep the engine's order.
+    external.sort_by(|a, b| {
+        (&a.workload, a.direction, a.protocol, &a.ports).cmp(&(
+            &b.workload,
+            b.direction,
+            b.protocol,
+            &b.ports,
+        ))
     });
-    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
-    text.push('\n');
-    text
+    pretty(&ConnectivityJson {
+        workloads,
+        connections,
+        external,
+    })
 }
 
 /// The connectivity for people: one line per pair, then traffic with outside addresses.
@@ -137,35 +162,76 @@ pub fn connectivity_text(analysis: &Analysis<'_>) -> String {
     out
 }
 
-fn ports_json(ports: &PortSet) -> Value {
-    Value::Array(
-        PROTOCOLS
-            .into_iter()
-            .filter(|p| !ports.ranges(*p).is_empty())
-            .map(|p| json!({ "protocol": p.as_str(), "ports": ranges_json(ports, p) }))
-            .collect(),
-    )
+/// The ports of one protocol named by a finding.
+#[derive(Serialize)]
+struct PortsJson {
+    protocol: &'static str,
+    ports: Vec<(u16, u16)>,
 }
 
-fn finding_json(f: &Finding) -> Value {
-    json!({
-        "code": f.kind.code(),
-        "severity": f.severity(),
-        "namespace": f.namespace,
-        "workloads": f.workloads,
-        "ports": ports_json(&f.ports),
-        "cidrs": f.cidrs,
-        "policies": f.policies.iter().map(|p| json!({
-            "policy": p.policy,
-            "direction": p.rule.map(|(d, _)| d.as_str()),
-            "rule": p.rule.map(|(_, n)| n),
-            "file": p.file.display().to_string(),
-            "line": p.line,
-        })).collect::<Vec<_>>(),
-        "message": f.message,
-        "file": f.file.display().to_string(),
-        "line": f.line,
-    })
+/// A rule responsible for a finding.
+#[derive(Serialize)]
+struct ResponsibleJson<'a> {
+    policy: &'a str,
+    direction: Option<&'static str>,
+    rule: Option<usize>,
+    file: String,
+    line: usize,
+}
+
+/// One finding, fields in the order the README documents.
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    code: &'static str,
+    severity: Severity,
+    namespace: &'a str,
+    workloads: &'a [String],
+    ports: Vec<PortsJson>,
+    cidrs: &'a [String],
+    policies: Vec<ResponsibleJson<'a>>,
+    message: &'a str,
+    file: String,
+    line: usize,
+}
+
+/// The findings report: the list, then the counts.
+#[derive(Serialize)]
+struct FindingsJson<'a> {
+    findings: Vec<FindingJson<'a>>,
+    errors: usize,
+    warnings: usize,
+}
+
+fn finding_json(f: &Finding) -> FindingJson<'_> {
+    FindingJson {
+        code: f.kind.code(),
+        severity: f.severity(),
+        namespace: &f.namespace,
+        workloads: &f.workloads,
+        ports: PROTOCOLS
+            .into_iter()
+            .map(|protocol| PortsJson {
+                protocol: protocol.as_str(),
+                ports: f.ports.port_ranges(protocol),
+            })
+            .filter(|p| !p.ports.is_empty())
+            .collect(),
+        cidrs: &f.cidrs,
+        policies: f
+            .policies
+            .iter()
+            .map(|p| ResponsibleJson {
+                policy: &p.policy,
+                direction: p.rule.map(|(d, _)| d.as_str()),
+                rule: p.rule.map(|(_, n)| n),
+                file: p.file.display().to_string(),
+                line: p.line,
+            })
+            .collect(),
+        message: &f.message,
+        file: f.file.display().to_string(),
+        line: f.line,
+    }
 }
 
 fn count(findings: &[Finding], severity: Severity) -> usize {
@@ -174,14 +240,11 @@ fn count(findings: &[Finding], severity: Severity) -> usize {
 
 /// The findings as JSON: `{"findings": [...], "errors": n, "warnings": n}`.
 pub fn findings_json(findings: &[Finding]) -> String {
-    let value = json!({
-        "findings": findings.iter().map(finding_json).collect::<Vec<_>>(),
-        "errors": count(findings, Severity::Error),
-        "warnings": count(findings, Severity::Warning),
-    });
-    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
-    text.push('\n');
-    text
+    pretty(&FindingsJson {
+        findings: findings.iter().map(finding_json).collect(),
+        errors: count(findings, Severity::Error),
+        warnings: count(findings, Severity::Warning),
+    })
 }
 
 /// The findings for people, grouped by namespace, then a summary line.
@@ -317,7 +380,5 @@ pub fn findings_sarif(findings: &[Finding], uri: &dyn Fn(&Path) -> String) -> St
             "results": results,
         }],
     });
-    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
-    text.push('\n');
-    text
+    pretty(&value)
 }
