@@ -18,6 +18,16 @@ pub fn from_str_all<T: DeserializeOwned>(
     source: &Source,
     problem: impl Fn(&toml::de::Error) -> Problem,
 ) -> (Option<T>, Vec<Problem>) {
+    // Most files have no unknown key: deserialize straight from the text, which holds no
+    // second copy of the document (on the 5,000-service benchmark model the parsed document
+    // is 30 MB, and a clone of it doubled the peak memory of every command).
+    let first = match toml::from_str::<T>(source.text()) {
+        Ok(value) => return (Some(value), Vec::new()),
+        Err(err) => problem(&err),
+    };
+    if first.code != Code::UnknownKey {
+        return (None, vec![first]);
+    }
     let mut document = match DeTable::parse(source.text()) {
         Ok(document) => document,
         Err(err) => return (None, vec![problem(&err)]),
