@@ -84,7 +84,7 @@ fn main() {
     let plan = k8s_advisor::layout::plan_manifests(
         &out,
         &ws.project.name,
-        &k8s_advisor::generate::generate(&ws),
+        k8s_advisor::generate::generate(&ws),
         &[],
     )
     .expect("layout planned");

@@ -20,7 +20,7 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
     let mut plan = layout::plan_manifests(
         &out,
         &ctx.workspace.project.name,
-        &files,
+        files,
         &generate::user_files(&ctx.workspace),
     )?;
     if !args.no_record {
