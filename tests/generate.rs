@@ -1146,6 +1146,24 @@ fn a_user_file_that_is_a_folder_is_refused() {
     assert!(stderr.contains("not a regular file"), "{stderr}");
 }
 
+#[cfg(unix)]
+#[test]
+fn a_user_file_that_is_a_fifo_is_refused_without_blocking() {
+    let (_dir, ws, ns) = user_files_scratch();
+    let fifo = ns.join("app-config.yaml");
+    std::fs::remove_file(&fifo).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Opening a FIFO for reading would wait for a writer forever: the run must end on its own.
+    let (code, _, stderr) = run(&ws, &["--no-record"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    assert!(!ns.join("kustomization.yaml").exists());
+}
+
 // ---- Callee addresses ----
 
 #[test]

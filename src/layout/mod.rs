@@ -390,7 +390,8 @@ fn check_user_file(out: &Path, file: &Path) -> Result<(), Error> {
                         shown.display(),
                         path.display()
                     ),
-                    help: "a kustomization includes only files inside the namespace folder:                            replace the link with the file itself"
+                    help: "a kustomization includes only files inside the namespace folder: \
+                           replace the link with the file itself"
                         .to_string(),
                 });
             }
@@ -588,6 +589,25 @@ mod tests {
             new: b"x\n".to_vec(),
             kind: Kind::Manifest,
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_user_file_behind_a_link_gets_a_one_sentence_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("k8s");
+        std::fs::create_dir_all(out.join("shop")).unwrap();
+        std::fs::write(dir.path().join("real.yaml"), "x: 1\n").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real.yaml"), out.join("shop/cm.yaml")).unwrap();
+        let Err(Error::Refused { help, .. }) = check_user_file(&out, Path::new("shop/cm.yaml"))
+        else {
+            panic!("a link must be refused");
+        };
+        assert!(!help.contains("  "), "{help:?}");
+        assert!(
+            help.ends_with("replace the link with the file itself"),
+            "{help:?}"
+        );
     }
 
     #[cfg(unix)]
