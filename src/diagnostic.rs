@@ -61,7 +61,12 @@ impl Source {
     }
 
     fn named(&self) -> NamedSource<Arc<String>> {
-        NamedSource::new(self.path.display().to_string(), Arc::clone(&self.text))
+        let text = if self.text.chars().any(hidden) {
+            Arc::new(visible(&self.text))
+        } else {
+            Arc::clone(&self.text)
+        };
+        NamedSource::new(self.path.display().to_string(), text)
     }
 }
 
@@ -280,6 +285,27 @@ const WINDOW_MARKED: usize = 120;
 /// A window of one long line, shown in place of the file: the text around the problem, with
 /// `…` where the line goes on. It reports the line and column of the real file, so the header
 /// `[file:line:column]` stays exact.
+/// Characters a snippet must not send to the terminal as they are: escape sequences, bells,
+/// line separators, direction overrides (see [`crate::names::unsafe_char`]). Line breaks and
+/// tabs are the file's layout.
+fn hidden(c: char) -> bool {
+    !matches!(c, '\n' | '\r' | '\t') && crate::names::unsafe_char(c)
+}
+
+/// `text` with every [`hidden`] character replaced by as many `?` as it has bytes, so that
+/// every span still points at the same place.
+fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if hidden(c) {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[derive(Debug)]
 struct Window {
     name: String,
@@ -334,7 +360,7 @@ impl Window {
         let prefix = if start > line_start { "…" } else { "" };
         let suffix = if end < line_end { "…" } else { "" };
         // A lone CR would start a new line for miette; a space keeps every offset.
-        let shown = text[start..end].replace('\r', " ");
+        let shown = visible(&text[start..end]).replace('\r', " ");
         let (line, _) = source.line_col(start);
         Some(Window {
             name: source.path().display().to_string(),

@@ -37,6 +37,7 @@ pub mod tomlkeys;
 pub mod verify;
 pub mod wiring;
 pub mod workspace;
+pub mod yaml;
 
 pub use diagnostic::Error;
 

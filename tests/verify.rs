@@ -1032,6 +1032,23 @@ fn hostile_inputs_are_refused_or_escaped() {
     let out = success(bin().args(["verify", "--connectivity"]).arg(dir.path()));
     assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
     assert!(out.contains("default/evil\\u{1b}[31mred\\u{7}"), "{out}");
+    // A raw ESC, which YAML forbids anywhere: exit 2, located on its own line, and the
+    // terminal gets no escape sequence.
+    let raw = dir.path().join("raw.yaml");
+    std::fs::write(
+        &raw,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: \"\u{1b}[31m\"\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["verify", "--connectivity"])
+        .arg(&raw)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("raw.yaml:6:"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
 }
 
 #[test]

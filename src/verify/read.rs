@@ -401,8 +401,7 @@ impl Builder {
             }
         }
         let value: Value = serde_yaml_ng::from_str(doc.text).map_err(|e| {
-            let at = e.location().map_or(0, |l| l.index());
-            let start = doc.offset + at.min(doc.text.len());
+            let start = doc.offset + crate::yaml::error_offset(doc.text, &e);
             doc.problem(Code::Syntax, start..start + 1, yaml_message(&e))
                 .label("invalid YAML")
         })?;
