@@ -440,6 +440,9 @@ pub struct Storage {
 /// Where a stateful service's volume is mounted unless `storage-path` says otherwise.
 pub const DEFAULT_STORAGE_PATH: &str = "/data";
 
+/// Suffix of a stateful service's headless Service.
+pub const HEADLESS_SUFFIX: &str = "-headless";
+
 /// The probe a service answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Health {

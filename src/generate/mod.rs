@@ -29,7 +29,7 @@ pub const RUN_AS_USER: u32 = 10001;
 pub const DEFAULT_OUT: &str = "k8s";
 
 /// Names of the per-namespace files that a service stub must not take.
-const RESERVED_STEMS: [&str; 3] = ["kustomization", "namespace", "network-policies"];
+pub const RESERVED_STEMS: [&str; 3] = ["kustomization", "namespace", "network-policies"];
 
 /// One file to write, relative to the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]

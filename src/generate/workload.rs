@@ -93,7 +93,7 @@ struct PdbDoc<'a> {
 
 /// The name of a stateful service's headless Service.
 pub fn headless_name(service: &str) -> String {
-    format!("{service}-headless")
+    format!("{service}{}", crate::model::HEADLESS_SUFFIX)
 }
 
 /// The workload document of `service`: a Deployment or a StatefulSet. `comment` is its first

@@ -56,6 +56,7 @@ pub fn validate(raw: RawWorkspace, criteria: &[&str]) -> Result<Validated, Vec<P
     let services = v.services(raw.services, &project, &mut namespaces);
     v.network_namespaces(&project, &namespaces);
     v.user_resource_clashes(&namespaces, &services);
+    v.headless_clashes(&services);
     v.wiring(&services, &project.cluster_domain);
     if v.problems.is_empty() {
         Ok(Validated {
@@ -459,7 +460,7 @@ impl Validator {
                 .map(|r| self.resources(r.get_ref()))
                 .unwrap_or_default();
             let workload = self.workload(&raw);
-            let writable = self.writable(&raw);
+            let writable = self.writable(&raw, &workload);
             let health = raw.health.as_ref().and_then(|h| self.health(h, &ports));
             let keys = ServiceKeys {
                 image: raw.image.as_ref().map(|k| k.span().into()),

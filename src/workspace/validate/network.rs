@@ -17,7 +17,7 @@ use crate::span::Span;
 use crate::workspace::raw::{RawDns, RawGateway, RawService};
 
 /// The longest path prefix an HTTPRoute accepts.
-const MAX_PATH: usize = 1024;
+use super::stubs::MAX_PATH;
 
 impl Validator {
     /// The DNS rules: `dns` as written, else the platform's default.

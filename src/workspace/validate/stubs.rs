@@ -9,17 +9,20 @@ use toml::Spanned;
 use super::Validator;
 use crate::diagnostic::{Code, Problem, closest};
 use crate::model::{
-    DEFAULT_CLUSTER_DOMAIN, DEFAULT_STORAGE_PATH, Health, HealthCheck, Namespace, Port, Protocol,
-    Service, Storage, UserResource, Workload,
+    DEFAULT_CLUSTER_DOMAIN, DEFAULT_STORAGE_PATH, HEADLESS_SUFFIX, Health, HealthCheck, Namespace,
+    Port, Protocol, Service, Storage, UserResource, Workload,
 };
 use crate::quantity::Quantity;
 use crate::workspace::raw::{RawHealth, RawService};
 
 /// The longest path we accept in a container path or an HTTP probe path.
-const MAX_PATH: usize = 1024;
+pub(super) const MAX_PATH: usize = 1024;
 
-/// Suffix of a stateful service's headless Service; the name must still be a DNS label.
-pub const HEADLESS_SUFFIX: &str = "-headless";
+/// The longest name of a stateful service. The StatefulSet controller labels each pod
+/// `controller-revision-hash: <name>-<10-character hash>`, a label value of at most 63
+/// characters, so a longer name gives a StatefulSet whose pods are never created
+/// (kubernetes/kubernetes#64023). That also leaves room for [`HEADLESS_SUFFIX`].
+pub const STATEFUL_NAME_MAX: usize = 52;
 
 /// The path mounted writable in every stub.
 pub const TMP: &str = "/tmp";
@@ -97,13 +100,19 @@ impl Validator {
     ) {
         for ns in namespaces.values() {
             for resource in &ns.user_resources {
-                let stem = resource.path.strip_suffix(".yaml");
-                let generated = ["kustomization", "namespace", "network-policies"]
-                    .iter()
-                    .any(|f| stem == Some(f))
+                // Compared without case and with either YAML extension: kustomize refuses a
+                // folder with both `kustomization.yaml` and `kustomization.yml`, and on a
+                // case-insensitive file system `Namespace.yaml` is `namespace.yaml`.
+                let path = resource.path.to_lowercase();
+                let stem = path
+                    .strip_suffix(".yaml")
+                    .or_else(|| path.strip_suffix(".yml"))
+                    .unwrap_or(&path);
+                let generated = crate::generate::RESERVED_STEMS.contains(&stem)
                     || services.iter().any(|s| {
                         s.id.namespace == ns.name
-                            && crate::generate::stub_file_name(&s.id.name) == resource.path
+                            && crate::generate::stub_file_name(&s.id.name).strip_suffix(".yaml")
+                                == Some(stem)
                     });
                 if generated {
                     self.push(
@@ -119,6 +128,31 @@ impl Validator {
                         .help("give your file another name; to change a generated file, use a kustomize overlay (see the README)"),
                     );
                 }
+            }
+        }
+    }
+
+    /// A stateful service's headless Service may not take the name of another service's
+    /// Service in its namespace (`db` beside a service called `db-headless`).
+    pub(super) fn headless_clashes(&mut self, services: &[Service]) {
+        let ids: BTreeMap<&crate::model::ServiceId, &Service> =
+            services.iter().map(|s| (&s.id, s)).collect();
+        for s in services.iter().filter(|s| s.is_stateful()) {
+            let headless = crate::model::ServiceId::new(
+                s.id.namespace.clone(),
+                format!("{}{HEADLESS_SUFFIX}", s.id.name),
+            );
+            if let Some(other) = ids.get(&headless) {
+                self.push(
+                    Problem::new(
+                        Code::Duplicate,
+                        other.span,
+                        format!("service \"{headless}\" has the name of the headless Service of the stateful service \"{}\"", s.id),
+                    )
+                    .label("name taken")
+                    .also(s.span, "stateful service")
+                    .help("rename one of the two services"),
+                );
             }
         }
     }
@@ -140,17 +174,17 @@ impl Validator {
         match stateful {
             Some(true) => {
                 let name = raw.name.get_ref();
-                if name.len() + HEADLESS_SUFFIX.len() > crate::names::MAX_LABEL {
+                if name.len() > STATEFUL_NAME_MAX {
                     self.push(
                         Problem::new(
                             Code::InvalidName,
                             raw.name.span(),
-                            format!("stateful service name \"{name}\" is too long for its headless Service \"{name}{HEADLESS_SUFFIX}\""),
+                            format!("stateful service name \"{name}\" is too long for a StatefulSet's pod labels"),
                         )
                         .label("too long")
                         .help(format!(
-                            "a stateful service's name has at most {} characters",
-                            crate::names::MAX_LABEL - HEADLESS_SUFFIX.len()
+                            "a stateful service's name has at most {STATEFUL_NAME_MAX} characters: \
+                             Kubernetes labels each pod with the name, a dash and a 10-character hash"
                         )),
                     );
                 }
@@ -242,7 +276,8 @@ impl Validator {
     }
 
     /// `writable`: absolute paths, each once, not `/tmp` (always mounted).
-    pub(super) fn writable(&mut self, raw: &RawService) -> Vec<String> {
+    /// `writable`; `workload` is the service's, whose storage path is writable already.
+    pub(super) fn writable(&mut self, raw: &RawService, workload: &Workload) -> Vec<String> {
         let mut out: BTreeMap<String, std::ops::Range<usize>> = BTreeMap::new();
         for entry in &raw.writable {
             let Some(path) = self.container_path(entry, "writable path") else {
@@ -269,9 +304,16 @@ impl Validator {
                 );
                 continue;
             }
-            if let Some(storage) = &raw.storage_path
-                && storage.get_ref() == &path
+            // The effective path: `storage-path`, or the default a stateful service gets.
+            if let Workload::Stateful(storage) = workload
+                && storage.path == path
             {
+                let at = raw
+                    .storage_path
+                    .as_ref()
+                    .map(Spanned::span)
+                    .or_else(|| raw.kind.as_ref().map(Spanned::span))
+                    .unwrap_or_else(|| entry.span());
                 self.push(
                     Problem::new(
                         Code::Duplicate,
@@ -279,7 +321,7 @@ impl Validator {
                         format!("{path:?} is already the storage path"),
                     )
                     .label("mounted twice")
-                    .also(storage.span(), "the persistent volume")
+                    .also(at, "the persistent volume")
                     .help("remove it from `writable`: the persistent volume is writable"),
                 );
                 continue;
