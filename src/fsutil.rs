@@ -29,6 +29,49 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Replaces a file the user keeps (the workspace), which held `old` when it was read (`None`:
+/// whatever it holds). A symbolic link stays a link: the file it names is replaced. A
+/// read-only file, or one that changed since it was read (saved from an editor meanwhile), is
+/// refused, so that nobody's work is lost.
+pub fn replace_user_file(path: &Path, old: Option<&[u8]>, contents: &[u8]) -> Result<(), Error> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let target = if is_link {
+        std::fs::canonicalize(path).map_err(|e| io_error(path, e))?
+    } else {
+        path.to_path_buf()
+    };
+    let meta = std::fs::metadata(&target).map_err(|e| io_error(path, e))?;
+    if !meta.is_file() {
+        return Err(Error::Refused {
+            message: format!(
+                "{} is not a regular file; nothing was written",
+                path.display()
+            ),
+            help: "give the path of the workspace file itself".to_string(),
+        });
+    }
+    if meta.permissions().readonly() {
+        return Err(Error::Refused {
+            message: format!("{} is read-only; nothing was written", path.display()),
+            help: "make it writable (for example `chmod u+w`), then run the command again"
+                .to_string(),
+        });
+    }
+    if let Some(old) = old {
+        let now = std::fs::read(&target).map_err(|e| io_error(path, e))?;
+        if now != old {
+            return Err(Error::Refused {
+                message: format!(
+                    "{} changed while the questions were asked; nothing was written",
+                    path.display()
+                ),
+                help: "run the command again to work on the file as it is now".to_string(),
+            });
+        }
+    }
+    write_atomic(&target, contents)
+}
+
 /// Creates `path` with `contents` only if it does not exist yet (atomically, never clobbering a
 /// file that appears meanwhile).
 pub fn create_new(path: &Path, contents: &[u8]) -> Result<(), Error> {
@@ -112,5 +155,33 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"y");
         assert!(create_new(&path, b"z").is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"y");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_user_file_is_replaced_through_its_link_and_never_over_a_change() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.toml");
+        let link = dir.path().join("k8s-advisor.toml");
+        std::fs::write(&real, "a = 1\n").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        replace_user_file(&link, Some(b"a = 1\n"), b"a = 2\n").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read(&real).unwrap(), b"a = 2\n");
+        // Saved from an editor meanwhile: refused, the file keeps the editor's version.
+        let err = replace_user_file(&link, Some(b"a = 1\n"), b"a = 3\n").unwrap_err();
+        assert!(err.to_string().contains("changed"), "{err}");
+        assert_eq!(std::fs::read(&real).unwrap(), b"a = 2\n");
+        // Read-only: refused.
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let err = replace_user_file(&real, None, b"a = 4\n").unwrap_err();
+        assert!(err.to_string().contains("read-only"), "{err}");
+        assert_eq!(std::fs::read(&real).unwrap(), b"a = 2\n");
     }
 }

@@ -426,3 +426,26 @@ fn text_report_snapshots() {
         insta::assert_snapshot!(format!("assess-text-{name}"), text);
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_workspace_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("k8s-advisor.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Reading a FIFO waits for a writer forever; the timeout turns a hang into a failure.
+    let out = bin()
+        .arg("-w")
+        .arg(&fifo)
+        .arg("assess")
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+}

@@ -44,7 +44,8 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
         let Some(outcome) = outcome else {
             return finish(cli, &path, None, "Nothing changed in");
         };
-        fsutil::write_atomic(&path, outcome.text.as_bytes())?;
+        let new = edit::keep_line_endings(&text, outcome.text);
+        fsutil::replace_user_file(&path, Some(text.as_bytes()), new.as_bytes())?;
         return finish(cli, &path, Some(&outcome.verdict), "");
     }
     // A second workspace below the repository's would shadow it for every command run there.
@@ -82,7 +83,7 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
         (outcome.text, Some(outcome.verdict))
     };
     if exists {
-        fsutil::write_atomic(&path, text.as_bytes())?;
+        fsutil::replace_user_file(&path, None, text.as_bytes())?;
     } else {
         fsutil::create_new(&path, text.as_bytes())?;
     }

@@ -398,3 +398,27 @@ fn target(v: &Value) -> Option<Target> {
         },
     })
 }
+
+/// `edited` with the line endings of `original`: toml_edit writes line feeds, and a file kept
+/// with CRLF should differ only in the lines that changed.
+pub fn keep_line_endings(original: &str, edited: String) -> String {
+    if original.contains("\r\n") {
+        edited.replace("\r\n", "\n").replace('\n', "\r\n")
+    } else {
+        edited
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crlf_files_keep_crlf() {
+        assert_eq!(
+            keep_line_endings("a = 1\r\n", "a = 2\nb = 3\n".into()),
+            "a = 2\r\nb = 3\r\n"
+        );
+        assert_eq!(keep_line_endings("a = 1\n", "a = 2\n".into()), "a = 2\n");
+    }
+}
