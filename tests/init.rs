@@ -856,3 +856,36 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn edit_mode_keeps_the_replicas_typed_for_a_service_added_in_the_session() {
+    let policy = Policy::load(None).unwrap();
+    let mut script = Script::new([
+        "add a service",
+        "audit",
+        "n",     // takes no requests
+        "",      // image unknown
+        "small", // size
+        "",      // no egress
+        "",      // calls nobody
+        "change a service",
+        "shop/audit",
+        "n",     // still no requests
+        "",      // image unknown
+        "small", // size
+        "",      // no egress
+        "5",     // replicas, more than the rule's 1
+        "",      // calls nobody
+        "write the changes",
+    ]);
+    let outcome = k8s_advisor::init::edit::run(
+        &mut script,
+        &policy,
+        Path::new("k8s-advisor.toml"),
+        EXISTING,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
+    .expect("changed");
+    let audit = &outcome.text[outcome.text.find("name = \"audit\"").unwrap()..];
+    assert!(audit.contains("replicas = 5"), "{audit}");
+}

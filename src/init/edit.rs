@@ -179,7 +179,10 @@ fn change(p: &mut dyn Prompter, s: &mut Session<'_>, ws: &Workspace) -> Result<(
     s.draft.services[i] = svc;
     let rule = s.default_replicas(i);
     let default = s.replicas_default(&old, rule);
-    s.draft.services[i].replicas = service::ask_replicas(p, &old.name, default)?;
+    let replicas = service::ask_replicas(p, &old.name, default)?;
+    s.draft.services[i].replicas = replicas;
+    // Without this, the defaults applied after the calls would overwrite a typed number.
+    s.typed_replicas(&old.name, &old.name, replicas, rule);
     if s.draft.services[i].port.is_none() {
         s.forget_calls_to(&old.name);
     }

@@ -324,6 +324,15 @@ impl Session<'_> {
         }
     }
 
+    /// Records the replica count typed for a service (renamed from `old`): a number other than
+    /// the rule's is kept from then on, one equal to it follows the rule again.
+    fn typed_replicas(&mut self, old: &str, name: &str, replicas: u32, rule: u32) {
+        self.fixed_replicas.remove(old);
+        if replicas != rule {
+            self.fixed_replicas.insert(name.to_string());
+        }
+    }
+
     /// Removes every call to `name`, for a service deleted or no longer taking requests.
     fn forget_calls_to(&mut self, name: &str) {
         for svc in &mut self.draft.services {

@@ -112,10 +112,7 @@ fn change_service(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error
     s.draft.services[i] = svc.clone();
     let rule = s.default_replicas(i);
     svc.replicas = service::ask_replicas(p, &name, s.replicas_default(&old, rule))?;
-    s.fixed_replicas.remove(&old.name);
-    if svc.replicas != rule {
-        s.fixed_replicas.insert(name.clone());
-    }
+    s.typed_replicas(&old.name, &name, svc.replicas, rule);
     s.draft.services[i] = svc;
     if name != old.name {
         for other in &mut s.draft.services {
