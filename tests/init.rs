@@ -889,3 +889,41 @@ fn edit_mode_keeps_the_replicas_typed_for_a_service_added_in_the_session() {
     let audit = &outcome.text[outcome.text.find("name = \"audit\"").unwrap()..];
     assert!(audit.contains("replicas = 5"), "{audit}");
 }
+
+#[test]
+fn edit_mode_keeps_the_comment_after_a_changed_value() {
+    let policy = Policy::load(None).unwrap();
+    let mut script = Script::new([
+        "change a service",
+        "shop/api",
+        "",                       // takes requests
+        "",                       // port 8080
+        "",                       // Service port 8080
+        "",                       // cluster
+        "ghcr.io/shop/api:2.0.2", // a new image
+        "",                       // size: custom, as it is
+        "",                       // CPU request
+        "",                       // memory request
+        "",                       // CPU limit
+        "",                       // memory limit
+        "",                       // no egress
+        "",                       // replicas as they are
+        "",                       // calls as they are
+        "write the changes",
+    ]);
+    let outcome = k8s_advisor::init::edit::run(
+        &mut script,
+        &policy,
+        Path::new("k8s-advisor.toml"),
+        EXISTING,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
+    .expect("changed");
+    assert!(
+        outcome
+            .text
+            .contains("image = \"ghcr.io/shop/api:2.0.2\"  # pinned on purpose\n"),
+        "{}",
+        outcome.text
+    );
+}

@@ -266,17 +266,17 @@ fn fresh_tables(draft: &Draft, policy: &Policy) -> Result<BTreeMap<String, Table
 /// Sets the keys whose answers changed; untouched keys keep their text and comments.
 fn update(table: &mut Table, old: &DraftService, new: &DraftService) {
     if old.namespace != new.namespace {
-        table["namespace"] = value(&new.namespace);
+        set(table, "namespace", new.namespace.as_str().into());
     }
     if old.image != new.image {
         let image = new
             .image
             .clone()
             .unwrap_or_else(|| names::placeholder_image(&new.name));
-        table["image"] = value(image);
+        set(table, "image", image.into());
     }
     if old.replicas != new.replicas {
-        table["replicas"] = value(i64::from(new.replicas));
+        set(table, "replicas", i64::from(new.replicas).into());
     }
     if old.port != new.port {
         let name = port_name(table);
@@ -292,14 +292,23 @@ fn update(table: &mut Table, old: &DraftService, new: &DraftService) {
         table["ports"] = value(ports);
     }
     if old.expose != new.expose {
-        table["expose"] = value(new.expose.as_str());
+        set(table, "expose", new.expose.as_str().into());
     }
     if old.egress != new.egress {
-        table["egress"] = value(egress(&new.egress));
+        set(table, "egress", egress(&new.egress).into());
     }
     if old.resources != new.resources {
-        table["resources"] = value(resources(&new.resources));
+        set(table, "resources", resources(&new.resources).into());
     }
+}
+
+/// Sets `key` to `new`, keeping the comment and spacing around the old value (`# pinned on
+/// purpose` after an image stays after the new one).
+fn set(table: &mut Table, key: &str, mut new: toml_edit::Value) {
+    if let Some(old) = table.get(key).and_then(Item::as_value) {
+        *new.decor_mut() = old.decor().clone();
+    }
+    table[key] = Item::Value(new);
 }
 
 /// The name of the one port the table declares, kept when its numbers change.
