@@ -927,3 +927,21 @@ fn edit_mode_keeps_the_comment_after_a_changed_value() {
         outcome.text
     );
 }
+
+#[test]
+fn edit_mode_refuses_inline_services_before_any_question() {
+    let policy = Policy::load(None).unwrap();
+    let inline =
+        "version = 1\nservices = [{ name = \"api\", port = 8080 }]\n\n[project]\nname = \"shop\"\n";
+    let mut script = Script::new(Vec::<&str>::new());
+    let err =
+        k8s_advisor::init::edit::run(&mut script, &policy, Path::new("k8s-advisor.toml"), inline)
+            .err()
+            .expect("refused");
+    assert!(err.to_string().contains("[[services]]"), "{err}");
+    assert!(
+        !script.transcript.iter().any(|t| t.contains('?')),
+        "{:?}",
+        script.transcript
+    );
+}

@@ -29,6 +29,7 @@ pub fn run(
     let mut doc: DocumentMut = text.parse().map_err(|e| Error::Internal {
         message: format!("toml_edit cannot read a file toml accepted: {e}"),
     })?;
+    refuse_unusual_layout(&doc)?;
     let mut s = session(&ws, policy, path);
     let before = s.draft.clone();
     p.note(&format!(
@@ -59,6 +60,24 @@ pub fn run(
     let text = doc.to_string();
     let verdict = evaluate_text(&text, policy, path)?;
     Ok(Some(Outcome { text, verdict }))
+}
+
+/// The edits go into `[project]` and `[[services]]` tables: a file that writes them inline
+/// (`services = [{ ... }]`, `project = { ... }`) is refused before any question, not after the
+/// whole session.
+fn refuse_unusual_layout(doc: &DocumentMut) -> Result<(), Error> {
+    let services_ok = doc
+        .get("services")
+        .is_none_or(|item| item.is_array_of_tables());
+    let project_ok = doc.get("project").is_none_or(Item::is_table);
+    if services_ok && project_ok {
+        return Ok(());
+    }
+    Err(Error::usage(
+        "init changes only workspaces that write [project] and [[services]] as tables; \
+         nothing was written",
+        "edit the file in a text editor, or rewrite those parts as tables",
+    ))
 }
 
 /// The session works with names unique across the project; a workspace that reuses a name in
