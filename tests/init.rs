@@ -945,3 +945,39 @@ fn edit_mode_refuses_inline_services_before_any_question() {
         script.transcript
     );
 }
+
+#[test]
+fn edit_mode_writes_the_default_size_for_a_service_without_resources() {
+    let policy = Policy::load(None).unwrap();
+    let mut script = Script::new([
+        "change a service",
+        "shop/db-proxy",
+        "", // takes requests
+        "", // port 5432
+        "", // Service port 5432
+        "", // cluster
+        "", // image kept
+        "", // size: the default, small
+        "", // no egress
+        "", // replicas
+        "", // calls as they are
+        "write the changes",
+    ]);
+    let outcome = k8s_advisor::init::edit::run(
+        &mut script,
+        &policy,
+        Path::new("k8s-advisor.toml"),
+        EXISTING,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
+    .expect("changed");
+    let proxy = &outcome.text[outcome.text.find("name = \"db-proxy\"").unwrap()..];
+    assert!(proxy.contains("resources = "), "{proxy}");
+    assert!(
+        !findings(&outcome.text)
+            .iter()
+            .any(|(rule, _)| rule == "resources-missing"),
+        "{}",
+        outcome.text
+    );
+}

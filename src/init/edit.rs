@@ -136,12 +136,13 @@ fn session<'a>(ws: &Workspace, policy: &'a Policy, path: &'a Path) -> Session<'a
 }
 
 fn draft_service(s: &crate::model::Service) -> DraftService {
-    let q = |q: &Option<crate::quantity::Quantity>, fallback: &str| {
-        q.as_ref()
-            .map_or_else(|| fallback.to_string(), ToString::to_string)
+    // A value the file leaves out stays empty: so it equals no size preset, and whichever
+    // size the user picks is written (a preset filled in here would compare equal to "small"
+    // and leave the file without resources).
+    let q = |q: &Option<crate::quantity::Quantity>| {
+        q.as_ref().map_or_else(String::new, ToString::to_string)
     };
     let r = &s.resources;
-    let small = service::SIZES[0].1;
     DraftService {
         name: s.id.name.clone(),
         namespace: s.id.namespace.clone(),
@@ -160,10 +161,10 @@ fn draft_service(s: &crate::model::Service) -> DraftService {
             })
             .collect(),
         resources: DraftResources::new(
-            &q(&r.requests.cpu, small[0]),
-            &q(&r.requests.memory, small[1]),
-            &q(&r.limits.cpu, small[2]),
-            &q(&r.limits.memory, small[3]),
+            &q(&r.requests.cpu),
+            &q(&r.requests.memory),
+            &q(&r.limits.cpu),
+            &q(&r.limits.memory),
         ),
     }
 }

@@ -231,6 +231,8 @@ fn ask_size(
         })
         .collect();
     items.push("custom: type the four values".to_string());
+    // A service whose file leaves some resources out starts from the smallest preset.
+    let current = current.filter(|c| c.resources.is_complete());
     let default = match current {
         None => 0,
         Some(c) => size_name(&c.resources)

@@ -94,6 +94,18 @@ pub struct DraftResources {
 }
 
 impl DraftResources {
+    /// True when all four values are set (a workspace may leave some out).
+    pub fn is_complete(&self) -> bool {
+        [
+            &self.cpu_request,
+            &self.memory_request,
+            &self.cpu_limit,
+            &self.memory_limit,
+        ]
+        .iter()
+        .all(|v| !v.is_empty())
+    }
+
     /// Requests and limits from four quantities, in that order.
     pub fn new(
         cpu_request: &str,
