@@ -90,11 +90,7 @@ fn main() {
     .expect("layout planned");
     k8s_advisor::layout::apply(&plan, false).expect("layout written");
     let inputs = [Input::Path(out)];
-    let read = || {
-        read_inputs(&inputs, &mut std::io::empty())
-            .expect("layout reads")
-            .0
-    };
+    let read = || read_inputs(&inputs, &mut std::io::empty()).expect("layout reads");
     let manifests = read();
     let calls: usize = ws.services.iter().map(|s| s.calls.len()).sum();
     let findings = compare(&Analysis::new(&manifests), &ws);

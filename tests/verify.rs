@@ -588,8 +588,7 @@ fn verify_generated(
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("k8s");
     crate::support::write_layout(ws, &out).expect("layout written");
-    let (manifests, _) =
-        read_inputs(&[Input::Path(out)], &mut std::io::empty()).expect("layout reads");
+    let manifests = read_inputs(&[Input::Path(out)], &mut std::io::empty()).expect("layout reads");
     assert_eq!(manifests.workloads.len(), ws.services.len());
     compare(&Analysis::new(&manifests), ws)
 }
@@ -1422,4 +1421,53 @@ items:
         .collect();
     assert!(whole.contains(&("a/db", db_policy as u64)), "{whole:?}");
     assert!(whole.contains(&("a/web", web_policy as u64)), "{whole:?}");
+}
+
+/// Files are parsed on several threads and merged as they finish: the error reported is still
+/// the first in input order, and a policy defined again in a later file is shown there.
+#[test]
+fn errors_come_in_input_order_whatever_the_timing() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = |name: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: {name}\n  namespace: shop\nspec:\n  podSelector: {{}}\n"
+        )
+    };
+    for i in 0..60 {
+        let text = match i {
+            // Two broken files; the later one is small, so it is usually parsed first.
+            17 => format!("{}{}", policy("p17"), "spec: [unclosed\n".repeat(2_000)),
+            41 => "kind: [\n".to_string(),
+            _ => policy(&format!("p{i}")),
+        };
+        std::fs::write(dir.path().join(format!("f{i:02}.yaml")), text).unwrap();
+    }
+    for _ in 0..5 {
+        let out = bin()
+            .args(["verify", "--connectivity"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("f17.yaml") && !stderr.contains("f41.yaml"),
+            "{stderr}"
+        );
+    }
+    std::fs::write(dir.path().join("f17.yaml"), policy("p17")).unwrap();
+    std::fs::write(dir.path().join("f41.yaml"), policy("p3")).unwrap();
+    let out = bin()
+        .args(["verify", "--connectivity"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("NetworkPolicy shop/p3 is defined twice (first in")
+            && stderr.contains("f03.yaml")
+            && stderr.contains("f41.yaml:1:1"),
+        "{stderr}"
+    );
 }

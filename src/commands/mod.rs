@@ -36,19 +36,30 @@ pub struct Context {
 impl Context {
     /// Loads policy and workspace as the global options say.
     pub fn load(cli: &Cli) -> Result<Context, Error> {
+        Context::load_at(cli, &Context::locate(cli)?)
+    }
+
+    /// The workspace file the global options name, or the one found from the current folder.
+    pub fn locate(cli: &Cli) -> Result<PathBuf, Error> {
+        workspace::locate(cli.workspace.as_deref(), &current_dir()?)
+    }
+
+    /// Loads policy and the workspace at `path` (from [`Context::locate`]).
+    pub fn load_at(cli: &Cli, path: &Path) -> Result<Context, Error> {
         let policy = Policy::load(cli.policies.as_deref())?;
-        let cwd = current_dir()?;
-        let path = workspace::locate(cli.workspace.as_deref(), &cwd)?;
-        let workspace = workspace::load(&path, &policy.criterion_ids())?;
-        // Empty when the workspace is in the current folder, so that paths derived from it
-        // read `k8s/...`, not `./k8s/...`.
-        let root = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
+        let workspace = workspace::load(path, &policy.criterion_ids())?;
         Ok(Context {
             policy,
             workspace,
-            root,
+            root: root_of(path),
         })
     }
+}
+
+/// The folder of the workspace file at `path`: empty when it is in the current folder, so
+/// that paths derived from it read `k8s/...`, not `./k8s/...`.
+fn root_of(path: &Path) -> PathBuf {
+    path.parent().map_or_else(PathBuf::new, Path::to_path_buf)
 }
 
 fn current_dir() -> Result<PathBuf, Error> {

@@ -21,18 +21,33 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
         ));
     }
     // The workspace is needed to compare, and to find the default folder.
-    let ctx = if args.connectivity && !args.paths.is_empty() {
+    let workspace_path = if args.connectivity && !args.paths.is_empty() {
         None
     } else {
-        Some(Context::load(cli)?)
+        Some(Context::locate(cli)?)
     };
     let inputs: Vec<Input> = if args.paths.is_empty() {
-        let root = ctx.as_ref().map(|c| c.root.clone()).unwrap_or_default();
-        vec![Input::Path(root.join("k8s"))]
+        let root = workspace_path.as_deref().map(super::root_of);
+        vec![Input::Path(root.unwrap_or_default().join("k8s"))]
     } else {
         args.paths.iter().map(|p| Input::parse(p)).collect()
     };
-    let (manifests, _) = read_inputs(&inputs, &mut std::io::stdin().lock())?;
+    // The workspace is parsed on a thread of its own while the manifests are read; its
+    // error, if any, is reported first, as if it had been read first.
+    let (ctx, manifests) = std::thread::scope(|scope| {
+        let ctx = workspace_path
+            .as_deref()
+            .map(|path| scope.spawn(|| Context::load_at(cli, path)));
+        let manifests = read_inputs(&inputs, &mut std::io::stdin().lock());
+        let ctx = ctx.map(|thread| {
+            thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (ctx, manifests)
+    });
+    let ctx = ctx.transpose()?;
+    let manifests = manifests?;
     let analysis = Analysis::new(&manifests);
     let Some(ctx) = ctx.filter(|_| !args.connectivity) else {
         let text = match args.format {

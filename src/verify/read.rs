@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, mpsc};
 
 use ipnet::IpNet;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -59,16 +61,15 @@ impl Input {
 pub const STDIN_NAME: &str = "<stdin>";
 
 /// Reads every input; `stdin` supplies standard input when `-` is among them. Files are
-/// parsed on every core, then merged in input order, so the result and the first error
-/// reported do not depend on timing.
-pub fn read_inputs(
-    inputs: &[Input],
-    stdin: &mut dyn Read,
-) -> Result<(Manifests, Vec<Source>), Error> {
+/// parsed on every core and merged in input order as they arrive, so the result and the
+/// first error reported do not depend on timing, and a file's text is freed once it is merged
+/// (only a duplicate found while merging it needs the text, to show where).
+pub fn read_inputs(inputs: &[Input], stdin: &mut dyn Read) -> Result<Manifests, Error> {
     enum Job {
         Stdin(Vec<u8>),
         File(PathBuf),
     }
+    type Parsed = Result<(Source, FileItems), Error>;
     let mut jobs = Vec::new();
     let mut stdin_read = false;
     for input in inputs {
@@ -87,59 +88,72 @@ pub fn read_inputs(
             Input::Path(path) => jobs.extend(manifest_files(path)?.into_iter().map(Job::File)),
         }
     }
-    let run = |job: &mut Job| -> Parsed {
+    let run = |job: Job| -> Parsed {
         match job {
-            Job::Stdin(bytes) => parse_file(Path::new(STDIN_NAME), std::mem::take(bytes)),
+            Job::Stdin(bytes) => parse_file(Path::new(STDIN_NAME), bytes),
             Job::File(file) => {
-                let bytes = std::fs::read(&*file).map_err(|source| Error::Io {
+                let bytes = std::fs::read(&file).map_err(|source| Error::Io {
                     action: "read",
                     path: file.clone(),
                     source,
                 })?;
-                parse_file(file, bytes)
+                parse_file(&file, bytes)
             }
         }
     };
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(jobs.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    type Parsed = Result<(Source, FileItems), Error>;
-    let slots: Vec<std::sync::Mutex<(Job, Option<Parsed>)>> = jobs
-        .into_iter()
-        .map(|job| std::sync::Mutex::new((job, None)))
-        .collect();
+    let jobs: Vec<Mutex<Option<Job>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+    let next = AtomicUsize::new(0);
+    // Set on the first error: the workers stop taking files.
+    let stop = AtomicBool::new(false);
+    let (sender, receiver) = mpsc::channel::<(usize, Parsed)>();
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(slot) = slots.get(i) else { break };
-                    let mut slot = slot
+            let sender = sender.clone();
+            let (jobs, next, stop) = (&jobs, &next, &stop);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(slot) = jobs.get(i) else { break };
+                    let job = slot
                         .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    let outcome = run(&mut slot.0);
-                    slot.1 = Some(outcome);
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .take();
+                    let Some(job) = job else { break };
+                    // The merger has stopped listening after an error: nothing more to do.
+                    if sender.send((i, run(job))).is_err() {
+                        break;
+                    }
                 }
             });
         }
-    });
-    let mut files = Vec::with_capacity(slots.len());
-    for slot in slots {
-        let (_, outcome) = slot
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(outcome) = outcome {
-            files.push(outcome?);
+        drop(sender);
+        // Files that finished before those ahead of them wait here for their turn.
+        let mut waiting = BTreeMap::new();
+        let mut merger = Merger::default();
+        let mut turn = 0;
+        for (i, parsed) in receiver {
+            waiting.insert(i, parsed);
+            while let Some(parsed) = waiting.remove(&turn) {
+                turn += 1;
+                if let Err(e) = parsed.and_then(|(source, items)| merger.add(&source, items)) {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
         }
-    }
-    merge(files)
+        Ok(merger.finish())
+    })
 }
 
 /// Parses manifests held in memory (tests, benchmarks), as if read from `name`.
 pub fn read_text(name: &str, text: &str) -> Result<Manifests, Error> {
-    let file = parse_file(Path::new(name), text.as_bytes().to_vec())?;
-    Ok(merge(vec![file])?.0)
+    let (source, items) = parse_file(Path::new(name), text.as_bytes().to_vec())?;
+    let mut merger = Merger::default();
+    merger.add(&source, items)?;
+    Ok(merger.finish())
 }
 
 fn not_regular(path: &Path) -> Error {
@@ -715,18 +729,22 @@ impl Builder {
 
 /// The items of every file, merged in file order: namespaces' labels are united, and a
 /// workload or policy defined twice is an error located at the second definition.
-fn merge(files: Vec<(Source, FileItems)>) -> Result<(Manifests, Vec<Source>), Error> {
-    let mut namespaces: BTreeMap<String, Labels> = BTreeMap::new();
-    let mut workloads: BTreeMap<(String, String), Workload> = BTreeMap::new();
-    let mut policies: BTreeMap<(String, String), Policy> = BTreeMap::new();
-    let mut sources = Vec::with_capacity(files.len());
-    for (source, items) in files {
+#[derive(Default)]
+struct Merger {
+    namespaces: BTreeMap<String, Labels>,
+    workloads: BTreeMap<(String, String), Workload>,
+    policies: BTreeMap<(String, String), Policy>,
+}
+
+impl Merger {
+    /// Adds the items of the next file; `source` is that file, for the error.
+    fn add(&mut self, source: &Source, items: FileItems) -> Result<(), Error> {
         for (name, labels) in items.namespaces {
-            namespaces.entry(name).or_default().extend(labels);
+            self.namespaces.entry(name).or_default().extend(labels);
         }
         for (w, head) in items.workloads {
             let key = (w.namespace.clone(), w.name.clone());
-            if let Some(first) = workloads.get(&key) {
+            if let Some(first) = self.workloads.get(&key) {
                 let problem = Problem::new(
                     Code::Duplicate,
                     head,
@@ -742,13 +760,13 @@ fn merge(files: Vec<(Source, FileItems)>) -> Result<(Manifests, Vec<Source>), Er
                     ),
                 )
                 .help("workloads are identified by namespace and name; read each object once");
-                return Err(Error::invalid(&source, vec![problem]));
+                return Err(Error::invalid(source, vec![problem]));
             }
-            workloads.insert(key, w);
+            self.workloads.insert(key, w);
         }
         for (p, head) in items.policies {
             let key = (p.namespace.clone(), p.name.clone());
-            if let Some(first) = policies.get(&key) {
+            if let Some(first) = self.policies.get(&key) {
                 let problem = Problem::new(
                     Code::Duplicate,
                     head,
@@ -761,35 +779,36 @@ fn merge(files: Vec<(Source, FileItems)>) -> Result<(Manifests, Vec<Source>), Er
                         first.origin.document
                     ),
                 );
-                return Err(Error::invalid(&source, vec![problem]));
+                return Err(Error::invalid(source, vec![problem]));
             }
-            policies.insert(key, p);
+            self.policies.insert(key, p);
         }
-        sources.push(source);
+        Ok(())
     }
-    // Every namespace an object names exists, with its automatic label.
-    let named = workloads
-        .values()
-        .map(|w| &w.namespace)
-        .chain(policies.values().map(|p| &p.namespace));
-    let mut missing = Vec::new();
-    for ns in named {
-        if !namespaces.contains_key(ns) {
-            missing.push(ns.clone());
+
+    /// The manifests: every namespace an object names exists, with its automatic label.
+    fn finish(self) -> Manifests {
+        let Merger {
+            mut namespaces,
+            workloads,
+            policies,
+        } = self;
+        let named = workloads
+            .values()
+            .map(|w| &w.namespace)
+            .chain(policies.values().map(|p| &p.namespace));
+        for ns in named {
+            if !namespaces.contains_key(ns) {
+                let labels = namespaces.entry(ns.clone()).or_default();
+                labels.insert(NAMESPACE_NAME_LABEL.to_string(), ns.clone());
+            }
         }
-    }
-    for ns in missing {
-        let labels = namespaces.entry(ns.clone()).or_default();
-        labels.insert(NAMESPACE_NAME_LABEL.to_string(), ns);
-    }
-    Ok((
         Manifests {
             namespaces,
             workloads: workloads.into_values().collect(),
             policies: policies.into_values().collect(),
-        },
-        sources,
-    ))
+        }
+    }
 }
 
 /// The deepest nesting of `[`/`{` a document may have.
