@@ -1471,3 +1471,85 @@ fn errors_come_in_input_order_whatever_the_timing() {
         "{stderr}"
     );
 }
+
+/// Online Boutique's own manifests and NetworkPolicies (Google's microservices demo, Apache-2.0;
+/// see `tests/verify/online-boutique/README.md`), built by `kubectl kustomize` into one
+/// namespace as a team would deploy them: our connectivity equals nca's on policies nobody
+/// here wrote, and compared with the workspace `import` drafts from the same manifests,
+/// `verify` finds exactly what upstream's policies leave open (every egress, and any pod to
+/// the frontend), and no call they block.
+#[test]
+fn online_boutique_policies_agree_with_nca_and_show_what_they_leave_open() {
+    let fixture = root().join("tests/verify/online-boutique");
+    let built = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(&fixture)
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let built = String::from_utf8(built.stdout).expect("utf-8");
+    let connectivity = success(
+        bin()
+            .args(["verify", "--connectivity", "--format", "json", "-"])
+            .write_stdin(built.clone()),
+    );
+    let ours = parse_ours(&connectivity);
+    let names: BTreeSet<String> = read_text("built.yaml", &built)
+        .expect("reads")
+        .workloads
+        .iter()
+        .map(|w| w.id())
+        .collect();
+    assert_eq!(names.len(), 12, "{names:?}");
+    let probe = world::yaml(&[world::ipv6_probe("online-boutique")]);
+    let nca = run_nca(0, &format!("{built}---\n{probe}"), &names).expect("nca judges it");
+    let d = diff(&ours, &nca);
+    assert!(d.is_empty(), "verify and nca disagree:\n{d}");
+    // Every pod may reach the frontend, and only the declared callers reach the others.
+    assert_eq!(
+        ours.pods
+            .keys()
+            .filter(|(_, to, _)| to != "online-boutique/frontend")
+            .count(),
+        15,
+        "{connectivity}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    success(
+        bin()
+            .current_dir(dir.path())
+            .arg("import")
+            .arg(fixture.join("kubernetes-manifests")),
+    );
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["verify", "--format", "json", "-"])
+        .write_stdin(built)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let messages: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}: {}",
+                f["code"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    insta::assert_snapshot!(messages.join("\n"));
+}

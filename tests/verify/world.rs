@@ -295,7 +295,7 @@ pub fn world(seed: u64) -> Vec<Value> {
     docs
 }
 
-fn yaml(docs: &[Value]) -> String {
+pub fn yaml(docs: &[Value]) -> String {
     docs.iter()
         .map(|d| serde_yaml_ng::to_string(d).expect("serializable"))
         .collect::<Vec<_>>()
@@ -312,7 +312,7 @@ pub fn for_us(seed: u64, docs: &[Value]) -> String {
 
 /// A policy that selects no pod and names an IPv6 block: nca shows IPv6 addresses only when
 /// some policy names one; this one changes no connectivity.
-fn ipv6_probe(namespace: &str) -> Value {
+pub fn ipv6_probe(namespace: &str) -> Value {
     json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
         "metadata": {"name": "nca-ipv6-probe", "namespace": namespace},
         "spec": {"podSelector": {"matchLabels": {"nca-probe": "selects-nothing"}},
