@@ -1015,14 +1015,8 @@ fn hostile_inputs_are_refused_or_escaped() {
         format!("# {}\nkind: Unknown\n", "x".repeat(2_000_000)),
     )
     .unwrap();
-    let out = bin()
-        .args(["verify", "--connectivity"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
     // Read twice (the file and the link): the same name twice is refused.
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = refused(dir.path());
     assert!(
         stderr.contains("two workloads are named default/evil"),
         "{stderr}"
@@ -1423,6 +1417,18 @@ items:
     assert!(whole.contains(&("a/web", web_policy as u64)), "{whole:?}");
 }
 
+/// Runs `verify --connectivity` on `path`, asserts exit 2 and returns standard error.
+fn refused(path: &std::path::Path) -> String {
+    let out = bin()
+        .args(["verify", "--connectivity"])
+        .arg(path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    stderr
+}
+
 /// Files are parsed on several threads and merged as they finish: the error reported is still
 /// the first in input order, and a policy defined again in a later file is shown there.
 #[test]
@@ -1443,13 +1449,7 @@ fn errors_come_in_input_order_whatever_the_timing() {
         std::fs::write(dir.path().join(format!("f{i:02}.yaml")), text).unwrap();
     }
     for _ in 0..5 {
-        let out = bin()
-            .args(["verify", "--connectivity"])
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        let stderr = refused(dir.path());
         assert!(
             stderr.contains("f17.yaml") && !stderr.contains("f41.yaml"),
             "{stderr}"
@@ -1457,13 +1457,7 @@ fn errors_come_in_input_order_whatever_the_timing() {
     }
     std::fs::write(dir.path().join("f17.yaml"), policy("p17")).unwrap();
     std::fs::write(dir.path().join("f41.yaml"), policy("p3")).unwrap();
-    let out = bin()
-        .args(["verify", "--connectivity"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = refused(dir.path());
     assert!(
         stderr.contains("NetworkPolicy shop/p3 is defined twice (first in")
             && stderr.contains("f03.yaml")
