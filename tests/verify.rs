@@ -627,24 +627,16 @@ fn every_generated_layout_verifies_clean() {
 #[test]
 fn hand_written_mistakes_are_found() {
     let shop = root().join("tests/verify/shop");
-    let out = bin()
-        .args([
-            "-w",
-            "tests/verify/shop/k8s-advisor.toml",
-            "verify",
-            "--format",
-            "json",
-        ])
-        .arg(shop.join("manifests"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut cmd = bin();
+    cmd.args([
+        "-w",
+        "tests/verify/shop/k8s-advisor.toml",
+        "verify",
+        "--format",
+        "json",
+    ])
+    .arg(shop.join("manifests"));
+    let report = failing_report(&mut cmd);
     let findings = report["findings"].as_array().unwrap();
     let summary: BTreeSet<(String, String)> = findings
         .iter()
@@ -1417,6 +1409,14 @@ items:
     assert!(whole.contains(&("a/web", web_policy as u64)), "{whole:?}");
 }
 
+/// Runs a `verify --format json` that must find errors (exit 1); its report.
+fn failing_report(cmd: &mut assert_cmd::Command) -> Value {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
+}
+
 /// Runs `verify --connectivity` on `path`, asserts exit 2 and returns standard error.
 fn refused(path: &std::path::Path) -> String {
     let out = bin()
@@ -1520,19 +1520,12 @@ fn online_boutique_policies_agree_with_nca_and_show_what_they_leave_open() {
             .arg("import")
             .arg(fixture.join("kubernetes-manifests")),
     );
-    let out = bin()
-        .current_dir(dir.path())
-        .args(["verify", "--format", "json", "-"])
-        .write_stdin(built)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let report = failing_report(
+        bin()
+            .current_dir(dir.path())
+            .args(["verify", "--format", "json", "-"])
+            .write_stdin(built),
     );
-    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let messages: Vec<String> = report["findings"]
         .as_array()
         .unwrap()
