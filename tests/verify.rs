@@ -1540,3 +1540,84 @@ fn online_boutique_policies_agree_with_nca_and_show_what_they_leave_open() {
         .collect();
     insta::assert_snapshot!(messages.join("\n"));
 }
+
+/// What `kubectl get` prints: pods and ReplicaSets carry their controller. A workload is left
+/// out only when its controller is read too; pods alone, or pods of a kind `verify` does not
+/// read, are each a workload with their own labels, so a policy that selects one replica is
+/// judged for that replica.
+#[test]
+fn owned_objects_count_unless_their_controller_is_read() {
+    let pod = |name: &str, owner_kind: &str, owner: &str, extra: &str| {
+        format!(
+            "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: {name}\n    namespace: shop\n    labels: {{app: web{extra}}}\n    ownerReferences: [{{apiVersion: apps/v1, kind: {owner_kind}, name: {owner}, uid: u, controller: true}}]\n  spec: {{containers: [{{name: c, image: i, ports: [{{containerPort: 8080}}]}}]}}\n"
+        )
+    };
+    let replica_set = "- apiVersion: apps/v1\n  kind: ReplicaSet\n  metadata:\n    name: web-7d9c\n    namespace: shop\n    ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: u, controller: true}]\n  spec:\n    selector: {matchLabels: {app: web}}\n    template:\n      metadata: {labels: {app: web}}\n      spec: {containers: [{name: c, image: i, ports: [{containerPort: 8080}]}]}\n";
+    let deployment = "- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: web, namespace: shop}\n  spec:\n    selector: {matchLabels: {app: web}}\n    template:\n      metadata: {labels: {app: web}}\n      spec: {containers: [{name: c, image: i, ports: [{containerPort: 8080}]}]}\n";
+    // Only the canary replica may be reached, from anywhere.
+    let policy = "- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata: {name: canary, namespace: shop}\n  spec:\n    podSelector: {matchLabels: {app: web}}\n    ingress: [{from: [{podSelector: {matchLabels: {track: canary}}}]}]\n";
+    let pods = format!(
+        "{}{}",
+        pod("web-7d9c-a", "ReplicaSet", "web-7d9c", ""),
+        pod("web-7d9c-b", "ReplicaSet", "web-7d9c", ", track: canary")
+    );
+    let workloads = |items: &str| -> Vec<String> {
+        let json = success(
+            bin()
+                .args(["verify", "--connectivity", "--format", "json", "-"])
+                .write_stdin(format!("apiVersion: v1\nkind: List\nitems:\n{items}")),
+        );
+        let value: Value = serde_json::from_str(&json).unwrap();
+        value["workloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        workloads(&pods),
+        ["shop/web-7d9c-a", "shop/web-7d9c-b"],
+        "pods without their ReplicaSet"
+    );
+    assert_eq!(
+        workloads(&format!("{replica_set}{pods}")),
+        ["shop/web-7d9c"],
+        "pods and their ReplicaSet, without its Deployment"
+    );
+    assert_eq!(
+        workloads(&format!("{deployment}{replica_set}{pods}")),
+        ["shop/web"],
+        "the whole chain"
+    );
+    assert_eq!(
+        workloads(&pod("web-x1", "Rollout", "web", "")),
+        ["shop/web-x1"],
+        "a pod of a controller kind verify does not read"
+    );
+    let json = success(
+        bin()
+            .args(["verify", "--connectivity", "--format", "json", "-"])
+            .write_stdin(format!(
+                "apiVersion: v1\nkind: List\nitems:\n{pods}{policy}"
+            )),
+    );
+    // One entry per protocol, all between the same two pods.
+    let connections: BTreeSet<(String, String)> =
+        serde_json::from_str::<Value>(&json).unwrap()["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["from"].as_str().unwrap().to_string(),
+                    c["to"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+    assert_eq!(
+        connections,
+        BTreeSet::from([("shop/web-7d9c-b".to_string(), "shop/web-7d9c-a".to_string())]),
+        "{json}"
+    );
+}

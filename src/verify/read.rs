@@ -7,7 +7,7 @@
 //! regular files are read: a FIFO or device among the inputs is refused before it is opened.
 //! This module does not evaluate policies.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -316,12 +316,17 @@ fn yaml_message(err: &serde_yaml_ng::Error) -> String {
     }
 }
 
+/// The kind and name of the object that controls a workload (its `ownerReferences` entry with
+/// `controller: true`).
+type Controller = (String, String);
+
 /// What one file holds, in document order; duplicates are found when files are merged.
 #[derive(Default)]
 struct FileItems {
     namespaces: Vec<(String, Labels)>,
-    /// Each with the span of its document's first line.
-    workloads: Vec<(Workload, Range<usize>)>,
+    /// Each with the span of its document's first line, and the kind and name of its
+    /// controller, if it has one.
+    workloads: Vec<(Workload, Range<usize>, Option<Controller>)>,
     policies: Vec<(Policy, Range<usize>)>,
 }
 
@@ -582,16 +587,15 @@ impl Builder {
         spec: Option<&PodSpec>,
         item: Option<usize>,
     ) -> Result<(), Box<Problem>> {
-        // Pods of a ReplicaSet, ReplicaSets of a Deployment, Jobs of a CronJob: their
-        // controller is read too (`kubectl get deploy,rs,pod`), so they are not counted twice.
-        let owned = meta
+        // Pods of a ReplicaSet, ReplicaSets of a Deployment, Jobs of a CronJob: when their
+        // controller is read too (`kubectl get deploy,rs,pod`), they are left out once all
+        // files are merged, so as not to count them twice.
+        let controller = meta
             .owner_references
             .iter()
             .flatten()
-            .any(|o| o.controller == Some(true));
-        if owned {
-            return Ok(());
-        }
+            .find(|o| o.controller == Some(true))
+            .map(|o| (o.kind.clone(), o.name.clone()));
         let name = required_name(doc, meta, item)?;
         let namespace = meta.namespace.clone().unwrap_or_else(|| "default".into());
         let mut ports = Vec::new();
@@ -628,7 +632,9 @@ impl Builder {
             ports,
             origin: self.origin(doc, item),
         };
-        self.items.workloads.push((workload, doc.head()));
+        self.items
+            .workloads
+            .push((workload, doc.head(), controller));
         Ok(())
     }
 
@@ -733,6 +739,8 @@ impl Builder {
 struct Merger {
     namespaces: BTreeMap<String, Labels>,
     workloads: BTreeMap<(String, String), Workload>,
+    /// The controller (kind, name) of each workload that has one, by namespace and name.
+    controllers: BTreeMap<(String, String), Controller>,
     policies: BTreeMap<(String, String), Policy>,
 }
 
@@ -742,7 +750,7 @@ impl Merger {
         for (name, labels) in items.namespaces {
             self.namespaces.entry(name).or_default().extend(labels);
         }
-        for (w, head) in items.workloads {
+        for (w, head, controller) in items.workloads {
             let key = (w.namespace.clone(), w.name.clone());
             if let Some(first) = self.workloads.get(&key) {
                 let problem = Problem::new(
@@ -761,6 +769,9 @@ impl Merger {
                 )
                 .help("workloads are identified by namespace and name; read each object once");
                 return Err(Error::invalid(source, vec![problem]));
+            }
+            if let Some(controller) = controller {
+                self.controllers.insert(key.clone(), controller);
             }
             self.workloads.insert(key, w);
         }
@@ -786,13 +797,31 @@ impl Merger {
         Ok(())
     }
 
-    /// The manifests: every namespace an object names exists, with its automatic label.
+    /// The manifests: every namespace an object names exists, with its automatic label, and a
+    /// workload whose controller was read too is left out (its pods are the controller's). One
+    /// whose controller was not read stays: `kubectl get pods` alone, or pods of a kind `verify`
+    /// does not read (an operator's, a rollout tool's), must not vanish from the connectivity.
     fn finish(self) -> Manifests {
         let Merger {
             mut namespaces,
-            workloads,
+            mut workloads,
+            controllers,
             policies,
         } = self;
+        let read: BTreeSet<(&str, &str, &str)> = workloads
+            .values()
+            .map(|w| (w.namespace.as_str(), w.kind, w.name.as_str()))
+            .collect();
+        let covered: Vec<(String, String)> = controllers
+            .iter()
+            .filter(|((ns, _), (kind, name))| {
+                read.contains(&(ns.as_str(), kind.as_str(), name.as_str()))
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in covered {
+            workloads.remove(&key);
+        }
         let named = workloads
             .values()
             .map(|w| &w.namespace)
