@@ -1621,3 +1621,95 @@ fn owned_objects_count_unless_their_controller_is_read() {
         "{json}"
     );
 }
+
+/// Policies of other APIs change what may connect, and `verify` does not evaluate them: each is
+/// a warning where it is written, and the connectivity says so too (on standard error for the
+/// JSON contract, which has no place for it). Networking's own v1 NetworkPolicy is evaluated.
+#[test]
+fn policies_of_other_apis_are_reported_as_not_evaluated() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = dir.path().join("extra.yaml");
+    std::fs::write(
+        &extra,
+        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata:\n  name: \"allow-\\e[31mall\"\nspec: {priority: 1, subject: {namespaces: {}}, ingress: [{action: Allow, from: [{namespaces: {}}]}]}\n---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: l7, namespace: orders}\nspec: {endpointSelector: {}}\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: deny-all, namespace: orders}\nspec: {}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: extra, namespace: orders}\nspec: {podSelector: {matchLabels: {app: nothing}}}\n",
+    )
+    .unwrap();
+    let report = failing_report(
+        bin()
+            .args([
+                "-w",
+                "tests/verify/shop/k8s-advisor.toml",
+                "verify",
+                "--format",
+                "json",
+            ])
+            .arg("tests/verify/shop/manifests")
+            .arg(&extra),
+    );
+    let unevaluated: Vec<(String, String, u64)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "unevaluated-policy")
+        .map(|f| {
+            assert_eq!(f["severity"], "warning");
+            let message = f["message"].as_str().unwrap();
+            (
+                f["namespace"].as_str().unwrap().to_string(),
+                message[..message.find(" is not evaluated").unwrap()].to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        unevaluated,
+        [
+            (
+                String::new(),
+                "policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy allow-\u{1b}[31mall"
+                    .to_string(),
+                1
+            ),
+            (
+                "orders".to_string(),
+                "cilium.io/v2/CiliumNetworkPolicy orders/l7".to_string(),
+                7
+            ),
+            (
+                "orders".to_string(),
+                "security.istio.io/v1/AuthorizationPolicy orders/deny-all".to_string(),
+                12
+            ),
+        ]
+    );
+    // Text: the cluster-wide object under its own heading, the escape shown, not sent.
+    let out = bin()
+        .args(["-w", "tests/verify/shop/k8s-advisor.toml", "verify"])
+        .arg("tests/verify/shop/manifests")
+        .arg(&extra)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("cluster-wide\n  warning [unevaluated-policy] policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy allow-\\u{1b}[31mall is not evaluated"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text}");
+    // Connectivity: listed in text; on standard error beside the JSON.
+    let text = success(bin().args(["verify", "--connectivity"]).arg(&extra));
+    assert!(
+        text.contains("Not evaluated (each may allow or deny more than shown above):\n  policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy allow-\\u{1b}[31mall ("),
+        "{text}"
+    );
+    let out = bin()
+        .args(["verify", "--connectivity", "--format", "json"])
+        .arg(&extra)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("warning: not evaluated;")
+            && stderr.contains("orders/deny-all")
+            && !stderr.contains('\u{1b}'),
+        "{stderr}"
+    );
+    serde_json::from_slice::<Value>(&out.stdout).expect("the JSON contract is unchanged");
+}

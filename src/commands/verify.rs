@@ -51,7 +51,16 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
     let analysis = Analysis::new(&manifests);
     let Some(ctx) = ctx.filter(|_| !args.connectivity) else {
         let text = match args.format {
-            VerifyFormat::Json => render::connectivity_json(&analysis),
+            VerifyFormat::Json => {
+                // The JSON contract has no place for them: say so where a person will see it.
+                let unevaluated = render::unevaluated_lines(&manifests);
+                if !unevaluated.is_empty() {
+                    eprint!(
+                        "warning: not evaluated; each may allow or deny more than the JSON shows:\n{unevaluated}"
+                    );
+                }
+                render::connectivity_json(&analysis)
+            }
             _ => render::connectivity_text(&analysis),
         };
         print(&text)?;

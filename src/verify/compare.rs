@@ -27,17 +27,20 @@ pub enum Kind {
     UnmodeledWorkload,
     /// A service without a workload in the manifests.
     MissingWorkload,
+    /// An object that changes connectivity whose rules are not evaluated.
+    UnevaluatedPolicy,
 }
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::BlockedCall,
         Kind::UndeclaredFlow,
         Kind::ExposureMismatch,
         Kind::UnisolatedWorkload,
         Kind::UnmodeledWorkload,
         Kind::MissingWorkload,
+        Kind::UnevaluatedPolicy,
     ];
 
     /// The stable code.
@@ -49,6 +52,7 @@ impl Kind {
             Kind::UnisolatedWorkload => "unisolated-workload",
             Kind::UnmodeledWorkload => "unmodeled-workload",
             Kind::MissingWorkload => "missing-workload",
+            Kind::UnevaluatedPolicy => "unevaluated-policy",
         }
     }
 
@@ -56,9 +60,10 @@ impl Kind {
     pub fn severity(self) -> Severity {
         match self {
             Kind::BlockedCall | Kind::UndeclaredFlow | Kind::ExposureMismatch => Severity::Error,
-            Kind::UnisolatedWorkload | Kind::UnmodeledWorkload | Kind::MissingWorkload => {
-                Severity::Warning
-            }
+            Kind::UnisolatedWorkload
+            | Kind::UnmodeledWorkload
+            | Kind::MissingWorkload
+            | Kind::UnevaluatedPolicy => Severity::Warning,
         }
     }
 
@@ -81,6 +86,9 @@ impl Kind {
                 "A workload in the manifests has no service in the workspace."
             }
             Kind::MissingWorkload => "A service of the workspace has no workload in the manifests.",
+            Kind::UnevaluatedPolicy => {
+                "An object that changes what may connect (an AdminNetworkPolicy, a Cilium or Calico policy, an Istio AuthorizationPolicy) is not evaluated: the results may allow or deny more than the cluster does."
+            }
         }
     }
 }
@@ -162,6 +170,7 @@ pub fn compare(analysis: &Analysis<'_>, workspace: &Workspace) -> Vec<Finding> {
     c.blocked_calls(&workloads_of);
     c.undeclared(&service_of);
     c.exposure(&workloads_of);
+    c.unevaluated();
     let mut findings = c.findings;
     findings.sort_by(|a, b| {
         (&a.namespace, a.kind, &a.workloads, &a.message).cmp(&(
@@ -267,6 +276,29 @@ impl Comparer<'_, '_> {
                     line: self.ws.line_of(service.span),
                 });
             }
+        }
+    }
+
+    /// Each object whose rules are not evaluated: the findings hold without it, and it may
+    /// allow traffic they call denied (an admin policy's `Allow` overrides NetworkPolicies) or
+    /// deny traffic they call allowed.
+    fn unevaluated(&mut self) {
+        for u in &self.m.unevaluated {
+            self.findings.push(Finding {
+                kind: Kind::UnevaluatedPolicy,
+                namespace: u.namespace.clone().unwrap_or_default(),
+                workloads: Vec::new(),
+                ports: PortSet::none(),
+                cidrs: Vec::new(),
+                policies: Vec::new(),
+                message: format!(
+                    "{} {} is not evaluated: verify reads networking.k8s.io/v1 NetworkPolicies only, and this object may allow traffic these findings call denied, or deny traffic they call allowed",
+                    u.kind,
+                    u.id()
+                ),
+                file: u.origin.file.clone(),
+                line: u.origin.line,
+            });
         }
     }
 

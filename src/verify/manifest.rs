@@ -34,6 +34,43 @@ pub struct Manifests {
     pub workloads: Vec<Workload>,
     /// Every NetworkPolicy, sorted by namespace then name.
     pub policies: Vec<Policy>,
+    /// Objects that change connectivity but are not evaluated, in input order.
+    pub unevaluated: Vec<Unevaluated>,
+}
+
+/// An object of a kind that changes what may connect, which `verify` reads no rules of: an
+/// AdminNetworkPolicy, a Cilium or Calico policy, an Istio AuthorizationPolicy, a NetworkPolicy
+/// of another API version. The results hold without it; it may allow or deny more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unevaluated {
+    /// `apiVersion/kind`, as written.
+    pub kind: String,
+    /// Its namespace; `None` for a cluster-wide object.
+    pub namespace: Option<String>,
+    /// Its name (empty when it has none).
+    pub name: String,
+    /// Where it was read.
+    pub origin: Origin,
+}
+
+impl Unevaluated {
+    /// `namespace/name`, or the name alone for a cluster-wide object.
+    pub fn id(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{ns}/{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// True for the kinds that change connectivity which `verify` does not evaluate: any kind
+    /// named `...NetworkPolicy` (the admin, baseline and cluster-wide policies, Cilium's,
+    /// Calico's, a NetworkPolicy of another group or version) and Istio's AuthorizationPolicy.
+    pub fn is_such(api_version: &str, kind: &str) -> bool {
+        let read = api_version == "networking.k8s.io/v1" && kind == "NetworkPolicy";
+        !read
+            && (kind.ends_with("NetworkPolicy")
+                || (kind == "AuthorizationPolicy" && api_version.starts_with("security.istio.io/")))
+    }
 }
 
 /// A Pod or the pod template of a controller.

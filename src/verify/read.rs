@@ -30,7 +30,7 @@ use crate::model::Protocol;
 use crate::verify::locate;
 use crate::verify::manifest::{
     ContainerPort, Labels, Manifests, Origin, Peer, Policy, PortRule, Requirement, Rule, Selector,
-    Workload,
+    Unevaluated, Workload,
 };
 use crate::verify::sets::AddrSet;
 
@@ -328,6 +328,7 @@ struct FileItems {
     /// controller, if it has one.
     workloads: Vec<(Workload, Range<usize>, Option<Controller>)>,
     policies: Vec<(Policy, Range<usize>)>,
+    unevaluated: Vec<Unevaluated>,
 }
 
 /// Reads one file's documents into items.
@@ -415,7 +416,10 @@ impl Builder {
                 if self.add_object(doc, api_version, kind, None, None).is_ok() {
                     return Ok(());
                 }
-            } else if !kind.ends_with("List") && ignored(doc.text, api_version, kind) {
+            } else if !kind.ends_with("List")
+                && !Unevaluated::is_such(api_version, kind)
+                && ignored(doc.text, api_version, kind)
+            {
                 return Ok(());
             }
         }
@@ -538,6 +542,16 @@ impl Builder {
             ("networking.k8s.io/v1", "NetworkPolicy") => {
                 let p: net::NetworkPolicy = typed(doc, value, item)?;
                 self.add_policy(doc, p, item)?;
+            }
+            _ if Unevaluated::is_such(api_version, kind) => {
+                let meta = value.and_then(|v| v.get("metadata"));
+                let field = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str);
+                self.items.unevaluated.push(Unevaluated {
+                    kind: format!("{api_version}/{kind}"),
+                    namespace: field("namespace").map(str::to_string),
+                    name: field("name").unwrap_or_default().to_string(),
+                    origin: self.origin(doc, item),
+                });
             }
             _ => {}
         }
@@ -742,6 +756,7 @@ struct Merger {
     /// The controller (kind, name) of each workload that has one, by namespace and name.
     controllers: BTreeMap<(String, String), Controller>,
     policies: BTreeMap<(String, String), Policy>,
+    unevaluated: Vec<Unevaluated>,
 }
 
 impl Merger {
@@ -794,6 +809,7 @@ impl Merger {
             }
             self.policies.insert(key, p);
         }
+        self.unevaluated.extend(items.unevaluated);
         Ok(())
     }
 
@@ -807,6 +823,7 @@ impl Merger {
             mut workloads,
             controllers,
             policies,
+            unevaluated,
         } = self;
         let read: BTreeSet<(&str, &str, &str)> = workloads
             .values()
@@ -836,6 +853,7 @@ impl Merger {
             namespaces,
             workloads: workloads.into_values().collect(),
             policies: policies.into_values().collect(),
+            unevaluated,
         }
     }
 }

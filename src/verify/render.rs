@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::severity::Severity;
 use crate::verify::compare::{Finding, Kind};
 use crate::verify::engine::{Analysis, Direction};
+use crate::verify::manifest::Manifests;
 use crate::verify::sets::{PROTOCOLS, PortSet};
 
 /// Text with every control character escaped (`\n`, `\u{1b}`, ...).
@@ -159,6 +160,30 @@ pub fn connectivity_text(analysis: &Analysis<'_>) -> String {
             }
         }
     }
+    let unevaluated = unevaluated_lines(m);
+    if !unevaluated.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNot evaluated (each may allow or deny more than shown above):"
+        );
+        out.push_str(&unevaluated);
+    }
+    out
+}
+
+/// One line for each object that changes connectivity but is not evaluated; empty when none.
+pub fn unevaluated_lines(m: &Manifests) -> String {
+    let mut out = String::new();
+    for u in &m.unevaluated {
+        let _ = writeln!(
+            out,
+            "  {} {} ({}:{})",
+            clean(&u.kind),
+            clean(&u.id()),
+            clean(&u.origin.file.display().to_string()),
+            u.origin.line
+        );
+    }
     out
 }
 
@@ -262,7 +287,11 @@ pub fn findings_text(findings: &[Finding], color: bool) -> String {
                 "{}",
                 paint(
                     Style::new().bold(),
-                    &format!("namespace {}", clean(&f.namespace))
+                    &if f.namespace.is_empty() {
+                        "cluster-wide".to_string()
+                    } else {
+                        format!("namespace {}", clean(&f.namespace))
+                    }
                 )
             );
             current = Some(&f.namespace);
