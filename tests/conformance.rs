@@ -344,7 +344,7 @@ fn expected(ws: &Workspace) -> Connectivity {
         }
         let sources: Vec<IpNet> = match s.expose {
             Expose::Cluster | Expose::Gateway => Vec::new(),
-            Expose::Internal | Expose::Public => s.sources.clone(),
+            Expose::Internal | Expose::Public => s.sources.iter().flatten().copied().collect(),
         };
         for net in &sources {
             for port in &s.ports {

@@ -270,8 +270,10 @@ fn exposure_rule(
 ) -> Option<Rule> {
     match expose {
         Expose::Cluster => None,
-        Expose::Internal | Expose::Public if service.sources.is_empty() => None,
         Expose::Internal | Expose::Public => {
+            // No sources: no rule, rather than a rule without peers, which would admit
+            // everyone.
+            let sources = service.sources.as_ref()?;
             let whence = match (expose, service.keys.sources) {
                 (_, Some(span)) => format!("sources (workspace line {})", workspace.line_of(span)),
                 (Expose::Internal, None) => "the project's internal-cidrs".to_string(),
@@ -283,7 +285,7 @@ fn exposure_rule(
                     expose.as_str(),
                     service.id,
                 ),
-                peers: service.sources.iter().copied().map(Peer::Block).collect(),
+                peers: sources.iter().copied().map(Peer::Block).collect(),
                 ports: all_ports,
             })
         }

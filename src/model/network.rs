@@ -21,14 +21,58 @@ pub const KUBE_DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
 pub const OPENSHIFT_DNS_LABEL: (&str, &str) =
     ("dns.operator.openshift.io/daemonset-dns", "default");
 
-/// True when `sources` admit every IPv4 and every IPv6 address.
-pub fn is_anywhere(sources: &[IpNet]) -> bool {
-    sources
-        .iter()
-        .any(|n| matches!(n, IpNet::V4(_)) && n.prefix_len() == 0)
-        && sources
-            .iter()
-            .any(|n| matches!(n, IpNet::V6(_)) && n.prefix_len() == 0)
+/// The client address ranges a load balancer admits. Never empty: an empty list would render
+/// as a LoadBalancer without `loadBalancerSourceRanges` and an ipBlock rule without peers, both
+/// of which admit every address. "Every address" is only ever the explicit pair 0.0.0.0/0 and
+/// ::/0 ([`Sources::anywhere`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sources(Vec<IpNet>);
+
+impl Sources {
+    /// The ranges, sorted and without repeats; `None` when there are none (nobody may connect,
+    /// which must be expressed as no load balancer at all).
+    pub fn new(mut nets: Vec<IpNet>) -> Option<Self> {
+        nets.sort();
+        nets.dedup();
+        (!nets.is_empty()).then_some(Sources(nets))
+    }
+
+    /// Every IPv4 and every IPv6 address: the default of `expose = "public"`.
+    pub fn anywhere() -> Self {
+        Sources(vec![
+            IpNet::V4(Default::default()),
+            IpNet::V6(Default::default()),
+        ])
+    }
+
+    /// True when the ranges admit every IPv4 and every IPv6 address.
+    pub fn is_anywhere(&self) -> bool {
+        let zero = |v6: bool| {
+            self.0
+                .iter()
+                .any(|n| matches!(n, IpNet::V6(_)) == v6 && n.prefix_len() == 0)
+        };
+        zero(false) && zero(true)
+    }
+
+    /// The ranges, sorted; never empty.
+    pub fn as_slice(&self) -> &[IpNet] {
+        &self.0
+    }
+
+    /// The ranges, sorted.
+    pub fn iter(&self) -> std::slice::Iter<'_, IpNet> {
+        self.0.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Sources {
+    type Item = &'a IpNet;
+    type IntoIter = std::slice::Iter<'a, IpNet>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
 }
 
 /// A named DNS setup, or the user's own.

@@ -3,14 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use ipnet::IpNet;
 use toml::Spanned;
 
 use super::Validator;
 use crate::diagnostic::{Code, Problem};
 use crate::model::{
     Dns, DnsProfile, DnsRule, DnsTarget, Expose, Gateway, Namespace, Platform, Port, Project,
-    Protocol, Route, ServiceId,
+    Protocol, Route, ServiceId, Sources,
 };
 use crate::names::{self, NameKind};
 use crate::span::Span;
@@ -195,13 +194,14 @@ impl Validator {
         out
     }
 
-    /// Who may reach an exposed service.
+    /// Who may reach an exposed service; `None` for the other exposures, and when nothing valid
+    /// is listed (a problem has been pushed then).
     pub(super) fn sources(
         &mut self,
         raw: &RawService,
         expose: Expose,
         project: &Project,
-    ) -> Vec<IpNet> {
+    ) -> Option<Sources> {
         let written = raw.sources.as_ref();
         if let Some(list) = written
             && !matches!(expose, Expose::Internal | Expose::Public)
@@ -215,9 +215,9 @@ impl Validator {
                 .label("no load balancer to restrict")
                 .help("remove `sources`, or set `expose = \"internal\"` or `\"public\"`"),
             );
-            return Vec::new();
+            return None;
         }
-        let mut nets: Vec<IpNet> = match (written, expose) {
+        match (written, expose) {
             (Some(list), _) => {
                 if list.get_ref().is_empty() {
                     self.push(
@@ -226,17 +226,13 @@ impl Validator {
                             .help("list the client networks, e.g. `sources = [\"203.0.113.0/24\"]`, or remove `sources` for the default"),
                     );
                 }
-                list.get_ref().iter().filter_map(|c| self.cidr(c)).collect()
+                Sources::new(list.get_ref().iter().filter_map(|c| self.cidr(c)).collect())
             }
-            (None, Expose::Internal) => project.internal_cidrs.clone(),
-            (None, Expose::Public) => {
-                vec![IpNet::V4(Default::default()), IpNet::V6(Default::default())]
-            }
-            (None, Expose::Cluster | Expose::Gateway) => Vec::new(),
-        };
-        nets.sort();
-        nets.dedup();
-        nets
+            // An internal service without `internal-cidrs` is refused by the exposure check.
+            (None, Expose::Internal) => Sources::new(project.internal_cidrs.clone()),
+            (None, Expose::Public) => Some(Sources::anywhere()),
+            (None, Expose::Cluster | Expose::Gateway) => None,
+        }
     }
 
     /// The HTTPRoute of a gateway service.
