@@ -16,7 +16,7 @@ use crate::quantity::Quantity;
 use crate::span::Span;
 
 pub mod network;
-pub use network::{Dns, DnsProfile, DnsRule, DnsTarget, Gateway, Route, Sources};
+pub use network::{Dns, DnsProfile, DnsRule, DnsTarget, Gateway, PodLabels, Route, Sources};
 
 /// The workspace schema version this build reads and writes.
 pub const SCHEMA_VERSION: i64 = 1;

@@ -5,7 +5,8 @@
 
 use k8s_advisor::generate::{self, GeneratedFile, exposure};
 use k8s_advisor::graph::ServiceGraph;
-use k8s_advisor::model::{Sources, Workspace};
+use k8s_advisor::model::{PodLabels, Sources, Workspace};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 
 use crate::generate::load_text;
 
@@ -96,4 +97,120 @@ fn a_load_balancer_without_sources_is_not_written() {
             assert!(!rule.peers.is_empty(), "{}: {}", policy.name, rule.comment);
         }
     }
+}
+
+const GATEWAY: &str = r#"version = 1
+[project]
+name = "shop"
+platform = "generic"
+dns = { namespace = "dns-system", pod-labels = { app = "unbound" }, cidrs = ["10.96.0.10/32"] }
+
+[project.gateway]
+name = "public"
+namespace = "gateways"
+pod-labels = { "app.kubernetes.io/name" = "envoy" }
+
+[[services]]
+name = "web"
+namespace = "store"
+port = 8080
+expose = "gateway"
+calls = ["api"]
+
+[[services]]
+name = "api"
+namespace = "store"
+port = 9000
+"#;
+
+#[test]
+fn pod_labels_are_never_empty_nor_ambiguous() {
+    let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+    assert_eq!(PodLabels::new(Vec::new()), None);
+    assert_eq!(
+        PodLabels::new(vec![pair("app", "a"), pair("app", "b")]),
+        None
+    );
+    let labels = PodLabels::new(vec![pair("z", "1"), pair("app", "a")]).unwrap();
+    assert_eq!(labels.as_slice(), [pair("app", "a"), pair("z", "1")]);
+}
+
+/// Every pod peer the policies name selects by at least one label, and every rule names a peer:
+/// an empty podSelector would admit every pod of the namespace, an empty `from`/`to` everyone.
+fn assert_peers_are_narrow(files: &[GeneratedFile]) {
+    for f in files
+        .iter()
+        .filter(|f| f.path.ends_with("network-policies.yaml"))
+    {
+        for doc in serde_yaml_ng::Deserializer::from_str(&f.contents) {
+            let policy: NetworkPolicy = serde::Deserialize::deserialize(doc).unwrap();
+            let spec = policy.spec.unwrap();
+            let name = policy.metadata.name.unwrap();
+            let ingress = spec.ingress.unwrap_or_default().into_iter().map(|r| r.from);
+            let egress = spec.egress.unwrap_or_default().into_iter().map(|r| r.to);
+            for peers in ingress.chain(egress) {
+                let peers = peers.unwrap_or_default();
+                assert!(!peers.is_empty(), "{name}: a rule without peers");
+                for peer in peers {
+                    if let Some(pods) = peer.pod_selector {
+                        let labels = pods.match_labels.unwrap_or_default();
+                        assert!(!labels.is_empty(), "{name}: every pod selected");
+                        assert!(pods.match_expressions.is_none());
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn gateway_and_dns_peers_select_exactly_their_labels() {
+    let ws = load_text(GATEWAY);
+    let files = generate::generate(&ws);
+    assert_peers_are_narrow(&files);
+    let policies = file(&files, "store/network-policies.yaml");
+    assert!(
+        policies.contains("app.kubernetes.io/name: \"envoy\""),
+        "{policies}"
+    );
+    assert!(policies.contains("app: \"unbound\""), "{policies}");
+    for example in crate::support::examples() {
+        assert_peers_are_narrow(&generate::generate(&crate::generate::load(&example)));
+    }
+}
+
+#[test]
+fn dns_servers_without_targets_or_ports_allow_nothing() {
+    let mut ws = load_text(GATEWAY);
+    let graph_rules = |ws: &Workspace| {
+        let graph = ServiceGraph::build(ws);
+        let policies = generate::policy::namespace_policies(ws, "store", &graph);
+        let dns = policies
+            .into_iter()
+            .find(|p| p.name == "cluster-dns")
+            .unwrap();
+        assert_eq!(
+            dns.policy_types.names(),
+            ["Egress"],
+            "still isolates egress"
+        );
+        assert!(dns.ingress.is_empty());
+        dns.egress
+    };
+    assert_eq!(graph_rules(&ws).len(), 1);
+    ws.project.dns.rules[0].ports.clear();
+    assert!(
+        graph_rules(&ws).is_empty(),
+        "no ports must not mean every port"
+    );
+    let mut ws = load_text(GATEWAY);
+    ws.project.dns.rules[0].targets.clear();
+    assert!(
+        graph_rules(&ws).is_empty(),
+        "no servers must not mean everyone"
+    );
+    let files = generate::generate(&ws);
+    let policies = file(&files, "store/network-policies.yaml");
+    assert!(!policies.contains("unbound") && !policies.contains("10.96.0.10"));
+    assert_peers_are_narrow(&files);
 }

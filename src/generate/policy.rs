@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use ipnet::IpNet;
 
 use crate::graph::ServiceGraph;
-use crate::model::{Call, DnsTarget, Expose, Port, Protocol, Service, Workspace};
+use crate::model::{Call, DnsTarget, Expose, PodLabels, Port, Protocol, Service, Workspace};
 
 /// One NetworkPolicy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,8 +91,8 @@ pub enum Peer {
     Pods {
         /// The namespace.
         namespace: String,
-        /// The pod labels, sorted by key; never empty, so never "every pod".
-        labels: Vec<(String, String)>,
+        /// The pod labels; never empty (the type cannot be), so never "every pod".
+        labels: PodLabels,
     },
 }
 
@@ -100,7 +100,7 @@ impl Peer {
     fn app(namespace: &str, app: &str) -> Self {
         Peer::Pods {
             namespace: namespace.to_string(),
-            labels: vec![("app".to_string(), app.to_string())],
+            labels: PodLabels::one("app", app),
         }
     }
 }

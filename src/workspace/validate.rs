@@ -88,6 +88,9 @@ struct Validator {
     /// True when `platform` was given but is not one we know; checks that depend on the
     /// platform are skipped rather than judged against the default.
     platform_unknown: bool,
+    /// True when `[project.gateway]` was written but refused: services routed through it are
+    /// not told that the project declares none.
+    gateway_refused: bool,
 }
 
 impl Validator {

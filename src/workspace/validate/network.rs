@@ -8,8 +8,8 @@ use toml::Spanned;
 use super::Validator;
 use crate::diagnostic::{Code, Problem};
 use crate::model::{
-    Dns, DnsProfile, DnsRule, DnsTarget, Expose, Gateway, Namespace, Platform, Port, Project,
-    Protocol, Route, ServiceId, Sources,
+    Dns, DnsProfile, DnsRule, DnsTarget, Expose, Gateway, Namespace, Platform, PodLabels, Port,
+    Project, Protocol, Route, ServiceId, Sources,
 };
 use crate::names::{self, NameKind};
 use crate::span::Span;
@@ -59,11 +59,12 @@ impl Validator {
                 match (&custom.namespace, &custom.pod_labels) {
                     (Some(ns), Some(labels)) => {
                         self.name(ns, NameKind::Namespace);
-                        let labels = self.labels(labels, "DNS pod label");
-                        targets.push(DnsTarget::Pods {
-                            namespace: ns.get_ref().clone(),
-                            labels,
-                        });
+                        if let Some(labels) = self.labels(labels, "DNS pod label") {
+                            targets.push(DnsTarget::Pods {
+                                namespace: ns.get_ref().clone(),
+                                labels,
+                            });
+                        }
                     }
                     (None, None) => {}
                     (Some(ns), None) => self.push(
@@ -114,12 +115,13 @@ impl Validator {
         }
     }
 
-    /// Label keys and values that select pods, sorted by key.
+    /// Label keys and values that select pods; `None` when none is valid (a problem has been
+    /// pushed then).
     fn labels(
         &mut self,
         raw: &Spanned<BTreeMap<String, Spanned<String>>>,
         what: &str,
-    ) -> Vec<(String, String)> {
+    ) -> Option<PodLabels> {
         if raw.get_ref().is_empty() {
             self.push(
                 Problem::new(Code::InvalidValue, raw.span(), format!("no {what}s given"))
@@ -147,7 +149,8 @@ impl Validator {
             }
             out.push((key.clone(), value.get_ref().clone()));
         }
-        out
+        // The keys come from a table, so they are unique.
+        PodLabels::new(out)
     }
 
     /// The `[project.gateway]` table.
@@ -163,6 +166,12 @@ impl Validator {
         }
         let pod_labels = self.labels(&g.pod_labels, "gateway pod label");
         let hostnames = self.hostnames(&g.hostnames);
+        // Without labels there is no gateway to admit; the services routed through it are not
+        // blamed for the project's mistake.
+        let Some(pod_labels) = pod_labels else {
+            self.gateway_refused = true;
+            return None;
+        };
         Some(Gateway {
             name: g.name.get_ref().clone(),
             namespace: g.namespace.get_ref().clone(),
@@ -263,6 +272,9 @@ impl Validator {
         }
         let expose_span = raw.expose.as_ref().map(Spanned::span).unwrap_or_default();
         let Some(gateway) = &project.gateway else {
+            if self.gateway_refused {
+                return None;
+            }
             self.push(
                 Problem::new(Code::MissingKey, expose_span, format!("service \"{id}\" is exposed through the gateway, but the project declares none"))
                     .label("which gateway?")
