@@ -246,4 +246,6 @@ pub struct Route {
     pub path: String,
     /// The name of the service port the gateway forwards to.
     pub port: String,
+    /// Where the route is decided: the `route` table, else the `expose` key.
+    pub span: Span,
 }

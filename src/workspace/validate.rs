@@ -55,6 +55,7 @@ pub fn validate(raw: RawWorkspace, criteria: &[&str]) -> Result<Validated, Vec<P
     let mut namespaces = v.namespaces(raw.namespaces);
     let services = v.services(raw.services, &project, &mut namespaces);
     v.network_namespaces(&project, &namespaces);
+    v.route_clashes(&services);
     v.user_resource_clashes(&namespaces, &services);
     v.headless_clashes(&services);
     v.wiring(&services, &project.cluster_domain);

@@ -9,7 +9,7 @@ use super::Validator;
 use crate::diagnostic::{Code, Problem};
 use crate::model::{
     Dns, DnsProfile, DnsRule, DnsTarget, Expose, Gateway, Namespace, Platform, PodLabels, Port,
-    Project, Protocol, Route, ServiceId, Sources,
+    Project, Protocol, Route, Service, ServiceId, Sources,
 };
 use crate::names::{self, NameKind};
 use crate::span::Span;
@@ -271,6 +271,11 @@ impl Validator {
             return None;
         }
         let expose_span = raw.expose.as_ref().map(Spanned::span).unwrap_or_default();
+        let span = Span::from(
+            raw.route
+                .as_ref()
+                .map_or_else(|| expose_span.clone(), Spanned::span),
+        );
         let Some(gateway) = &project.gateway else {
             if self.gateway_refused {
                 return None;
@@ -365,7 +370,61 @@ impl Validator {
             hostnames,
             path,
             port,
+            span,
         })
+    }
+
+    /// Refuses two services whose routes match the same requests: the same path prefix on a
+    /// hostname both name (or on every hostname, when neither names one). The Gateway API
+    /// breaks such a tie by the routes' creation time, so one of the services would silently
+    /// get no traffic. A route that names a hostname wins over one that names none, so that
+    /// pair is no tie.
+    pub(super) fn route_clashes(&mut self, services: &[Service]) {
+        // Routes by matched path; services come sorted, so the first of a clash is stable.
+        let mut by_path: BTreeMap<&str, Vec<(&ServiceId, &Route)>> = BTreeMap::new();
+        for service in services {
+            if let Some(route) = &service.route {
+                by_path
+                    .entry(path_key(&route.path))
+                    .or_default()
+                    .push((&service.id, route));
+            }
+        }
+        for routes in by_path.values() {
+            for (i, (second, route)) in routes.iter().enumerate() {
+                let clash = routes[..i].iter().find_map(|(first, earlier)| {
+                    let shared = match (route.hostnames.is_empty(), earlier.hostnames.is_empty()) {
+                        (true, true) => Some("every hostname of the listener".to_string()),
+                        (false, false) => route
+                            .hostnames
+                            .iter()
+                            .find(|h| earlier.hostnames.binary_search(h).is_ok())
+                            .map(|h| format!("hostname {h:?}")),
+                        _ => None,
+                    };
+                    shared.map(|shared| (first, earlier, shared))
+                });
+                if let Some((first, earlier, shared)) = clash {
+                    let path = if earlier.path == route.path {
+                        format!("path {:?}", route.path)
+                    } else {
+                        format!("paths {:?} and {:?}", earlier.path, route.path)
+                    };
+                    self.push(
+                        Problem::new(
+                            Code::Duplicate,
+                            route.span,
+                            format!(
+                                "services \"{first}\" and \"{second}\" are both routed on {path} for {shared}"
+                            ),
+                        )
+                        .label("same match as an earlier route")
+                        .also(earlier.span, format!("\"{first}\" is routed here"))
+                        .help("give one of them its own `route = { path = \"...\" }` or `hostnames`: the gateway sends requests that match two routes equally to the older route only"),
+                    );
+                }
+            }
+        }
     }
 
     /// Refuses a gateway or DNS server placed in a namespace of the model: the model's
@@ -488,6 +547,15 @@ fn hostname(text: &str) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// The requests a `PathPrefix` matches are decided element by element, ignoring a trailing
+/// '/': "/a" and "/a/" match the same paths.
+fn path_key(path: &str) -> &str {
+    match path.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    }
 }
 
 /// An HTTPRoute `PathPrefix` value, as the Gateway API CRD's validation rules accept it.
