@@ -214,3 +214,37 @@ fn dns_servers_without_targets_or_ports_allow_nothing() {
     assert!(!policies.contains("unbound") && !policies.contains("10.96.0.10"));
     assert_peers_are_narrow(&files);
 }
+
+/// On random models (seeded, so a failure can be replayed): no peer selects every pod, no rule
+/// names no peer, and a LoadBalancer names its source ranges unless its sources are exactly
+/// every IPv4 and IPv6 address.
+#[test]
+fn random_models_render_narrow_peers_and_load_balancers() {
+    let (mut restricted, mut anywhere) = (0, 0);
+    for seed in 0..24 {
+        let ws = load_text(&crate::random_model::toml(
+            &crate::random_model::model(seed, 12),
+            None,
+        ));
+        assert_peers_are_narrow(&generate::generate(&ws));
+        for s in &ws.services {
+            let e = exposure::service_exposure(&ws, s);
+            if e.service_type != "LoadBalancer" {
+                continue;
+            }
+            let sources = s.sources.as_ref().expect("a load balancer has sources");
+            assert_eq!(
+                e.source_ranges.is_empty(),
+                sources.is_anywhere(),
+                "seed {seed}: {}",
+                s.id
+            );
+            if sources.is_anywhere() {
+                anywhere += 1;
+            } else {
+                restricted += 1;
+            }
+        }
+    }
+    assert!(restricted > 0 && anywhere > 0, "{restricted} {anywhere}");
+}
