@@ -16,7 +16,7 @@ use crate::quantity::Quantity;
 use crate::span::Span;
 
 pub mod network;
-pub use network::{Dns, DnsProfile, DnsRule, DnsTarget, Gateway, Route};
+pub use network::{Dns, DnsProfile, DnsRule, DnsTarget, Gateway, PodLabels, Route, Sources};
 
 /// The workspace schema version this build reads and writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -225,8 +225,10 @@ pub struct Service {
     /// How far the service is reachable.
     pub expose: Expose,
     /// Who may reach an `internal` or `public` service: `sources`, else `internal-cidrs` for
-    /// internal and every address for public; empty for the other exposures.
-    pub sources: Vec<IpNet>,
+    /// internal and every address for public; `None` for the other exposures. An `internal` or
+    /// `public` service without sources (validation never builds one) is rendered closed: no
+    /// load balancer and no ingress from addresses.
+    pub sources: Option<Sources>,
     /// The HTTPRoute of an `expose = "gateway"` service; `None` for the other exposures.
     pub route: Option<Route>,
     /// Outgoing calls, sorted by target; at most one per target.

@@ -57,10 +57,10 @@ fn pod_targets(ws: &Workspace) -> Vec<PodTarget> {
     for rule in &ws.project.dns.rules {
         for target in &rule.targets {
             if let DnsTarget::Pods { namespace, labels } = target {
-                let name = stand_in(namespace, labels, "dns", out.len());
+                let name = stand_in(namespace, labels.as_slice(), "dns", out.len());
                 match out.iter_mut().find(|(n, _, _)| *n == name) {
                     Some((_, _, ports)) => ports.extend(&rule.ports),
-                    None => out.push((name, labels.clone(), rule.ports.clone())),
+                    None => out.push((name, labels.as_slice().to_vec(), rule.ports.clone())),
                 }
             }
         }
@@ -68,7 +68,7 @@ fn pod_targets(ws: &Workspace) -> Vec<PodTarget> {
     if let Some(g) = &ws.project.gateway {
         out.push((
             format!("{}/gateway", g.pod_namespace),
-            g.pod_labels.clone(),
+            g.pod_labels.as_slice().to_vec(),
             vec![80],
         ));
     }
@@ -301,7 +301,8 @@ fn expected(ws: &Workspace) -> Connectivity {
                                 let dns = targets
                                     .iter()
                                     .find(|(name, l, _)| {
-                                        l == labels && name.starts_with(&format!("{namespace}/"))
+                                        l.as_slice() == labels.as_slice()
+                                            && name.starts_with(&format!("{namespace}/"))
                                     })
                                     .map(|(name, _, _)| name.clone())
                                     .unwrap();
@@ -344,7 +345,7 @@ fn expected(ws: &Workspace) -> Connectivity {
         }
         let sources: Vec<IpNet> = match s.expose {
             Expose::Cluster | Expose::Gateway => Vec::new(),
-            Expose::Internal | Expose::Public => s.sources.clone(),
+            Expose::Internal | Expose::Public => s.sources.iter().flatten().copied().collect(),
         };
         for net in &sources {
             for port in &s.ports {

@@ -7,6 +7,7 @@ mod check;
 mod conformance;
 mod corpus;
 mod deep;
+mod fail_closed;
 mod generate;
 mod graph;
 mod import;

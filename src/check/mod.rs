@@ -435,7 +435,10 @@ impl Checker<'_> {
         let service = s.service;
         if !self.on(RuleId::ClientAddress)
             || !matches!(service.expose, Expose::Internal | Expose::Public)
-            || crate::model::network::is_anywhere(&service.sources)
+            || service
+                .sources
+                .as_ref()
+                .is_none_or(crate::model::Sources::is_anywhere)
         {
             return;
         }
@@ -449,6 +452,7 @@ impl Checker<'_> {
                 if service
                     .sources
                     .iter()
+                    .flatten()
                     .any(|n| matches!(n, ipnet::IpNet::V6(_))) =>
             {
                 "on EKS the pod sees the load balancer's address, not the client's, for IPv6 \
@@ -456,7 +460,12 @@ impl Checker<'_> {
             }
             Platform::Eks | Platform::Gke | Platform::Aks => return,
         };
-        let sources: Vec<String> = service.sources.iter().map(ToString::to_string).collect();
+        let sources: Vec<String> = service
+            .sources
+            .iter()
+            .flatten()
+            .map(ToString::to_string)
+            .collect();
         self.push(
             RuleId::ClientAddress,
             s.id.clone(),

@@ -10,7 +10,6 @@
 use askama::Template;
 
 use super::{Labels, filters};
-use crate::model::network::is_anywhere;
 use crate::model::{Expose, Platform, Service, Workspace};
 
 /// The `spec.loadBalancerClass` only the AWS Load Balancer Controller acts on.
@@ -30,7 +29,8 @@ pub struct ServiceExposure {
     pub load_balancer_class: Option<&'static str>,
     /// Annotations, sorted by key.
     pub annotations: Vec<(&'static str, &'static str)>,
-    /// `spec.loadBalancerSourceRanges`; empty when every address may connect.
+    /// `spec.loadBalancerSourceRanges`; empty only for a ClusterIP Service and when the sources
+    /// are exactly 0.0.0.0/0 and ::/0.
     pub source_ranges: Vec<String>,
     /// Comment lines written above `spec`: what the platform does and what fails closed.
     pub notes: Vec<String>,
@@ -39,8 +39,13 @@ pub struct ServiceExposure {
 /// The exposure of `service`'s Service on the project's platform.
 pub fn service_exposure(workspace: &Workspace, service: &Service) -> ServiceExposure {
     let platform = workspace.project.platform;
-    let internal = match service.expose {
-        Expose::Cluster | Expose::Gateway => {
+    let (internal, sources) = match (service.expose, &service.sources) {
+        (Expose::Internal, Some(sources)) => (true, sources),
+        (Expose::Public, Some(sources)) => (false, sources),
+        // Fail closed: a load balancer needs sources to name in `loadBalancerSourceRanges`;
+        // one without them admits every address. A service with none (validation never
+        // builds one) gets no load balancer at all.
+        (Expose::Cluster | Expose::Gateway | Expose::Internal | Expose::Public, _) => {
             return ServiceExposure {
                 service_type: "ClusterIP",
                 load_balancer_class: None,
@@ -49,14 +54,12 @@ pub fn service_exposure(workspace: &Workspace, service: &Service) -> ServiceExpo
                 notes: Vec::new(),
             };
         }
-        Expose::Internal => true,
-        Expose::Public => false,
     };
-    let anywhere = is_anywhere(&service.sources);
-    let source_ranges = if anywhere {
+    // No `loadBalancerSourceRanges` is written only for the explicit 0.0.0.0/0 and ::/0.
+    let source_ranges = if sources.is_anywhere() {
         Vec::new()
     } else {
-        service.sources.iter().map(ToString::to_string).collect()
+        sources.iter().map(ToString::to_string).collect()
     };
     let (load_balancer_class, mut annotations, notes): (_, Vec<(&str, &str)>, Vec<&str>) =
         match platform {

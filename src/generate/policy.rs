@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use ipnet::IpNet;
 
 use crate::graph::ServiceGraph;
-use crate::model::{Call, DnsTarget, Expose, Port, Protocol, Service, Workspace};
+use crate::model::{Call, DnsTarget, Expose, PodLabels, Port, Protocol, Service, Workspace};
 
 /// One NetworkPolicy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,8 +91,8 @@ pub enum Peer {
     Pods {
         /// The namespace.
         namespace: String,
-        /// The pod labels, sorted by key; never empty, so never "every pod".
-        labels: Vec<(String, String)>,
+        /// The pod labels; never empty (the type cannot be), so never "every pod".
+        labels: PodLabels,
     },
 }
 
@@ -100,7 +100,7 @@ impl Peer {
     fn app(namespace: &str, app: &str) -> Self {
         Peer::Pods {
             namespace: namespace.to_string(),
-            labels: vec![("app".to_string(), app.to_string())],
+            labels: PodLabels::one("app", app),
         }
     }
 }
@@ -270,8 +270,10 @@ fn exposure_rule(
 ) -> Option<Rule> {
     match expose {
         Expose::Cluster => None,
-        Expose::Internal | Expose::Public if service.sources.is_empty() => None,
         Expose::Internal | Expose::Public => {
+            // No sources: no rule, rather than a rule without peers, which would admit
+            // everyone.
+            let sources = service.sources.as_ref()?;
             let whence = match (expose, service.keys.sources) {
                 (_, Some(span)) => format!("sources (workspace line {})", workspace.line_of(span)),
                 (Expose::Internal, None) => "the project's internal-cidrs".to_string(),
@@ -283,7 +285,7 @@ fn exposure_rule(
                     expose.as_str(),
                     service.id,
                 ),
-                peers: service.sources.iter().copied().map(Peer::Block).collect(),
+                peers: sources.iter().copied().map(Peer::Block).collect(),
                 ports: all_ports,
             })
         }

@@ -21,14 +21,98 @@ pub const KUBE_DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
 pub const OPENSHIFT_DNS_LABEL: (&str, &str) =
     ("dns.operator.openshift.io/daemonset-dns", "default");
 
-/// True when `sources` admit every IPv4 and every IPv6 address.
-pub fn is_anywhere(sources: &[IpNet]) -> bool {
-    sources
-        .iter()
-        .any(|n| matches!(n, IpNet::V4(_)) && n.prefix_len() == 0)
-        && sources
-            .iter()
-            .any(|n| matches!(n, IpNet::V6(_)) && n.prefix_len() == 0)
+/// The client address ranges a load balancer admits. Never empty: an empty list would render
+/// as a LoadBalancer without `loadBalancerSourceRanges` and an ipBlock rule without peers, both
+/// of which admit every address. "Every address" is only ever the explicit pair 0.0.0.0/0 and
+/// ::/0 ([`Sources::anywhere`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sources(Vec<IpNet>);
+
+impl Sources {
+    /// The ranges, sorted and without repeats; `None` when there are none (nobody may connect,
+    /// which must be expressed as no load balancer at all).
+    pub fn new(mut nets: Vec<IpNet>) -> Option<Self> {
+        nets.sort();
+        nets.dedup();
+        (!nets.is_empty()).then_some(Sources(nets))
+    }
+
+    /// Every IPv4 and every IPv6 address: the default of `expose = "public"`.
+    pub fn anywhere() -> Self {
+        Sources(vec![
+            IpNet::V4(Default::default()),
+            IpNet::V6(Default::default()),
+        ])
+    }
+
+    /// True when the ranges admit every IPv4 and every IPv6 address.
+    pub fn is_anywhere(&self) -> bool {
+        let zero = |v6: bool| {
+            self.0
+                .iter()
+                .any(|n| matches!(n, IpNet::V6(_)) == v6 && n.prefix_len() == 0)
+        };
+        zero(false) && zero(true)
+    }
+
+    /// The ranges, sorted; never empty.
+    pub fn as_slice(&self) -> &[IpNet] {
+        &self.0
+    }
+
+    /// The ranges, sorted.
+    pub fn iter(&self) -> std::slice::Iter<'_, IpNet> {
+        self.0.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Sources {
+    type Item = &'a IpNet;
+    type IntoIter = std::slice::Iter<'a, IpNet>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// Labels that select pods, sorted by key. Never empty: an empty `podSelector` selects every pod
+/// of its namespace, which would turn a rule meant for a gateway or a DNS server into one for
+/// anything running there.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PodLabels(Vec<(String, String)>);
+
+impl PodLabels {
+    /// The labels, sorted by key; `None` when there are none or a key repeats (a selector is a
+    /// map, and a repeated key would keep only one of its values).
+    pub fn new(mut labels: Vec<(String, String)>) -> Option<Self> {
+        labels.sort();
+        let repeated = labels.windows(2).any(|w| w[0].0 == w[1].0);
+        (!labels.is_empty() && !repeated).then_some(PodLabels(labels))
+    }
+
+    /// A single label.
+    pub fn one(key: &str, value: &str) -> Self {
+        PodLabels(vec![(key.to_string(), value.to_string())])
+    }
+
+    /// The labels, sorted by key; never empty.
+    pub fn as_slice(&self) -> &[(String, String)] {
+        &self.0
+    }
+
+    /// The labels, sorted by key.
+    pub fn iter(&self) -> std::slice::Iter<'_, (String, String)> {
+        self.0.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a PodLabels {
+    type Item = &'a (String, String);
+    type IntoIter = std::slice::Iter<'a, (String, String)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
 }
 
 /// A named DNS setup, or the user's own.
@@ -95,8 +179,8 @@ pub enum DnsTarget {
     Pods {
         /// Their namespace.
         namespace: String,
-        /// Their labels, sorted by key.
-        labels: Vec<(String, String)>,
+        /// Their labels, sorted by key; never empty.
+        labels: PodLabels,
     },
     /// An address range (node-local caches and metadata servers are not pods).
     Block(IpNet),
@@ -107,7 +191,7 @@ impl DnsRule {
     pub fn named(profile: DnsProfile) -> Option<DnsRule> {
         let kube_dns = || DnsTarget::Pods {
             namespace: "kube-system".to_string(),
-            labels: vec![(KUBE_DNS_LABEL.0.to_string(), KUBE_DNS_LABEL.1.to_string())],
+            labels: PodLabels::one(KUBE_DNS_LABEL.0, KUBE_DNS_LABEL.1),
         };
         let block = |cidr: &str| DnsTarget::Block(cidr.parse().expect("a valid constant CIDR"));
         let (targets, ports) = match profile {
@@ -120,10 +204,7 @@ impl DnsRule {
             DnsProfile::Openshift => (
                 vec![DnsTarget::Pods {
                     namespace: "openshift-dns".to_string(),
-                    labels: vec![(
-                        OPENSHIFT_DNS_LABEL.0.to_string(),
-                        OPENSHIFT_DNS_LABEL.1.to_string(),
-                    )],
+                    labels: PodLabels::one(OPENSHIFT_DNS_LABEL.0, OPENSHIFT_DNS_LABEL.1),
                 }],
                 // The dns-default Service maps port 53 to the pods' 5353, and policies see the
                 // pod's port.
@@ -148,8 +229,8 @@ pub struct Gateway {
     pub namespace: String,
     /// The namespace the gateway's data-plane pods run in.
     pub pod_namespace: String,
-    /// Labels that select exactly the gateway's data-plane pods; sorted by key, not empty.
-    pub pod_labels: Vec<(String, String)>,
+    /// Labels that select exactly the gateway's data-plane pods; sorted by key, never empty.
+    pub pod_labels: PodLabels,
     /// Default hostnames of routes; empty matches every hostname the listener accepts.
     pub hostnames: Vec<String>,
     /// Where `[project.gateway]` is written.
@@ -165,4 +246,6 @@ pub struct Route {
     pub path: String,
     /// The name of the service port the gateway forwards to.
     pub port: String,
+    /// Where the route is decided: the `route` table, else the `expose` key.
+    pub span: Span,
 }

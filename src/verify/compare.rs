@@ -650,7 +650,7 @@ impl Comparer<'_, '_> {
                 Expose::Cluster | Expose::Gateway => AddrSet::none(),
                 Expose::Internal | Expose::Public => {
                     let mut set = AddrSet::none();
-                    for c in &service.sources {
+                    for c in service.sources.iter().flatten() {
                         set.insert_net(c);
                     }
                     set

@@ -55,6 +55,7 @@ pub fn validate(raw: RawWorkspace, criteria: &[&str]) -> Result<Validated, Vec<P
     let mut namespaces = v.namespaces(raw.namespaces);
     let services = v.services(raw.services, &project, &mut namespaces);
     v.network_namespaces(&project, &namespaces);
+    v.route_clashes(&services);
     v.user_resource_clashes(&namespaces, &services);
     v.headless_clashes(&services);
     v.wiring(&services, &project.cluster_domain);
@@ -88,6 +89,9 @@ struct Validator {
     /// True when `platform` was given but is not one we know; checks that depend on the
     /// platform are skipped rather than judged against the default.
     platform_unknown: bool,
+    /// True when `[project.gateway]` was written but refused: services routed through it are
+    /// not told that the project declares none.
+    gateway_refused: bool,
 }
 
 impl Validator {

@@ -3,14 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use ipnet::IpNet;
 use toml::Spanned;
 
 use super::Validator;
 use crate::diagnostic::{Code, Problem};
 use crate::model::{
-    Dns, DnsProfile, DnsRule, DnsTarget, Expose, Gateway, Namespace, Platform, Port, Project,
-    Protocol, Route, ServiceId,
+    Dns, DnsProfile, DnsRule, DnsTarget, Expose, Gateway, Namespace, Platform, PodLabels, Port,
+    Project, Protocol, Route, Service, ServiceId, Sources,
 };
 use crate::names::{self, NameKind};
 use crate::span::Span;
@@ -60,11 +59,12 @@ impl Validator {
                 match (&custom.namespace, &custom.pod_labels) {
                     (Some(ns), Some(labels)) => {
                         self.name(ns, NameKind::Namespace);
-                        let labels = self.labels(labels, "DNS pod label");
-                        targets.push(DnsTarget::Pods {
-                            namespace: ns.get_ref().clone(),
-                            labels,
-                        });
+                        if let Some(labels) = self.labels(labels, "DNS pod label") {
+                            targets.push(DnsTarget::Pods {
+                                namespace: ns.get_ref().clone(),
+                                labels,
+                            });
+                        }
                     }
                     (None, None) => {}
                     (Some(ns), None) => self.push(
@@ -115,12 +115,13 @@ impl Validator {
         }
     }
 
-    /// Label keys and values that select pods, sorted by key.
+    /// Label keys and values that select pods; `None` when none is valid (a problem has been
+    /// pushed then).
     fn labels(
         &mut self,
         raw: &Spanned<BTreeMap<String, Spanned<String>>>,
         what: &str,
-    ) -> Vec<(String, String)> {
+    ) -> Option<PodLabels> {
         if raw.get_ref().is_empty() {
             self.push(
                 Problem::new(Code::InvalidValue, raw.span(), format!("no {what}s given"))
@@ -148,7 +149,8 @@ impl Validator {
             }
             out.push((key.clone(), value.get_ref().clone()));
         }
-        out
+        // The keys come from a table, so they are unique.
+        PodLabels::new(out)
     }
 
     /// The `[project.gateway]` table.
@@ -164,6 +166,12 @@ impl Validator {
         }
         let pod_labels = self.labels(&g.pod_labels, "gateway pod label");
         let hostnames = self.hostnames(&g.hostnames);
+        // Without labels there is no gateway to admit; the services routed through it are not
+        // blamed for the project's mistake.
+        let Some(pod_labels) = pod_labels else {
+            self.gateway_refused = true;
+            return None;
+        };
         Some(Gateway {
             name: g.name.get_ref().clone(),
             namespace: g.namespace.get_ref().clone(),
@@ -195,13 +203,14 @@ impl Validator {
         out
     }
 
-    /// Who may reach an exposed service.
+    /// Who may reach an exposed service; `None` for the other exposures, and when nothing valid
+    /// is listed (a problem has been pushed then).
     pub(super) fn sources(
         &mut self,
         raw: &RawService,
         expose: Expose,
         project: &Project,
-    ) -> Vec<IpNet> {
+    ) -> Option<Sources> {
         let written = raw.sources.as_ref();
         if let Some(list) = written
             && !matches!(expose, Expose::Internal | Expose::Public)
@@ -215,9 +224,9 @@ impl Validator {
                 .label("no load balancer to restrict")
                 .help("remove `sources`, or set `expose = \"internal\"` or `\"public\"`"),
             );
-            return Vec::new();
+            return None;
         }
-        let mut nets: Vec<IpNet> = match (written, expose) {
+        match (written, expose) {
             (Some(list), _) => {
                 if list.get_ref().is_empty() {
                     self.push(
@@ -226,17 +235,13 @@ impl Validator {
                             .help("list the client networks, e.g. `sources = [\"203.0.113.0/24\"]`, or remove `sources` for the default"),
                     );
                 }
-                list.get_ref().iter().filter_map(|c| self.cidr(c)).collect()
+                Sources::new(list.get_ref().iter().filter_map(|c| self.cidr(c)).collect())
             }
-            (None, Expose::Internal) => project.internal_cidrs.clone(),
-            (None, Expose::Public) => {
-                vec![IpNet::V4(Default::default()), IpNet::V6(Default::default())]
-            }
-            (None, Expose::Cluster | Expose::Gateway) => Vec::new(),
-        };
-        nets.sort();
-        nets.dedup();
-        nets
+            // An internal service without `internal-cidrs` is refused by the exposure check.
+            (None, Expose::Internal) => Sources::new(project.internal_cidrs.clone()),
+            (None, Expose::Public) => Some(Sources::anywhere()),
+            (None, Expose::Cluster | Expose::Gateway) => None,
+        }
     }
 
     /// The HTTPRoute of a gateway service.
@@ -266,7 +271,15 @@ impl Validator {
             return None;
         }
         let expose_span = raw.expose.as_ref().map(Spanned::span).unwrap_or_default();
+        let span = Span::from(
+            raw.route
+                .as_ref()
+                .map_or_else(|| expose_span.clone(), Spanned::span),
+        );
         let Some(gateway) = &project.gateway else {
+            if self.gateway_refused {
+                return None;
+            }
             self.push(
                 Problem::new(Code::MissingKey, expose_span, format!("service \"{id}\" is exposed through the gateway, but the project declares none"))
                     .label("which gateway?")
@@ -357,7 +370,61 @@ impl Validator {
             hostnames,
             path,
             port,
+            span,
         })
+    }
+
+    /// Refuses two services whose routes match the same requests: the same path prefix on a
+    /// hostname both name (or on every hostname, when neither names one). The Gateway API
+    /// breaks such a tie by the routes' creation time, so one of the services would silently
+    /// get no traffic. A route that names a hostname wins over one that names none, so that
+    /// pair is no tie.
+    pub(super) fn route_clashes(&mut self, services: &[Service]) {
+        // Routes by matched path; services come sorted, so the first of a clash is stable.
+        let mut by_path: BTreeMap<&str, Vec<(&ServiceId, &Route)>> = BTreeMap::new();
+        for service in services {
+            if let Some(route) = &service.route {
+                by_path
+                    .entry(path_key(&route.path))
+                    .or_default()
+                    .push((&service.id, route));
+            }
+        }
+        for routes in by_path.values() {
+            for (i, (second, route)) in routes.iter().enumerate() {
+                let clash = routes[..i].iter().find_map(|(first, earlier)| {
+                    let shared = match (route.hostnames.is_empty(), earlier.hostnames.is_empty()) {
+                        (true, true) => Some("every hostname of the listener".to_string()),
+                        (false, false) => route
+                            .hostnames
+                            .iter()
+                            .find(|h| earlier.hostnames.binary_search(h).is_ok())
+                            .map(|h| format!("hostname {h:?}")),
+                        _ => None,
+                    };
+                    shared.map(|shared| (first, earlier, shared))
+                });
+                if let Some((first, earlier, shared)) = clash {
+                    let path = if earlier.path == route.path {
+                        format!("path {:?}", route.path)
+                    } else {
+                        format!("paths {:?} and {:?}", earlier.path, route.path)
+                    };
+                    self.push(
+                        Problem::new(
+                            Code::Duplicate,
+                            route.span,
+                            format!(
+                                "services \"{first}\" and \"{second}\" are both routed on {path} for {shared}"
+                            ),
+                        )
+                        .label("same match as an earlier route")
+                        .also(earlier.span, format!("\"{first}\" is routed here"))
+                        .help("give one of them its own `route = { path = \"...\" }` or `hostnames`: the gateway sends requests that match two routes equally to the older route only"),
+                    );
+                }
+            }
+        }
     }
 
     /// Refuses a gateway or DNS server placed in a namespace of the model: the model's
@@ -480,6 +547,15 @@ fn hostname(text: &str) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// The requests a `PathPrefix` matches are decided element by element, ignoring a trailing
+/// '/': "/a" and "/a/" match the same paths.
+fn path_key(path: &str) -> &str {
+    match path.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    }
 }
 
 /// An HTTPRoute `PathPrefix` value, as the Gateway API CRD's validation rules accept it.
