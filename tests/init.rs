@@ -981,3 +981,71 @@ fn edit_mode_writes_the_default_size_for_a_service_without_resources() {
         outcome.text
     );
 }
+
+/// Two services with the placeholder image `init` writes, one with a comment of the user's own.
+const PLACEHOLDERS: &str = r#"version = 1
+
+[project]
+name = "shop"
+platform = "eks"
+
+[[services]]
+name = "web"
+# Ask Ana which registry.
+# Not known yet: a placeholder under the reserved .invalid domain, which never resolves, so
+# nothing can be pulled by mistake. `k8s-advisor check` reports it until you name the image.
+image = "registry.example.invalid/replace-me/web:0.0.0"
+ports = [{ name = "http", port = 8080, target = 8080 }]
+
+[[services]]
+name = "worker"
+# Not known yet: a placeholder under the reserved .invalid domain, which never resolves, so
+# nothing can be pulled by mistake. `k8s-advisor check` reports it until you name the image.
+image = "registry.example.invalid/replace-me/worker:0.0.0"
+ports = []
+"#;
+
+#[test]
+fn edit_mode_drops_the_placeholder_comment_once_the_image_is_named() {
+    // The comment is the one init writes.
+    let comment = &PLACEHOLDERS[PLACEHOLDERS.find("# Not known").unwrap()..]
+        [..PLACEHOLDERS.find("image =").unwrap() - PLACEHOLDERS.find("# Not known").unwrap()];
+    assert!(session(&shop_then(&[])).unwrap().text.contains(comment));
+    let policy = Policy::load(None).unwrap();
+    for (existing, eol) in [
+        (PLACEHOLDERS.to_string(), "\n"),
+        (PLACEHOLDERS.replace('\n', "\r\n"), "\r\n"),
+    ] {
+        let mut script = Script::new([
+            "change a service",
+            "shop/web",
+            "",                       // takes requests
+            "",                       // port 8080
+            "",                       // Service port 8080
+            "",                       // cluster
+            "ghcr.io/shop/web:1.0.0", // the real image
+            "",                       // size: small
+            "",                       // no egress
+            "",                       // replicas
+            "write the changes",
+        ]);
+        let outcome = k8s_advisor::init::edit::run(
+            &mut script,
+            &policy,
+            Path::new("k8s-advisor.toml"),
+            &existing,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
+        .expect("changed");
+        let text = k8s_advisor::init::edit::keep_line_endings(&existing, outcome.text);
+        let (web, worker) = text.split_at(text.find("name = \"worker\"").unwrap());
+        assert!(
+            web.contains(&format!(
+                "# Ask Ana which registry.{eol}image = \"ghcr.io/shop/web:1.0.0\"{eol}"
+            )),
+            "{web}"
+        );
+        assert!(!web.contains("Not known yet"), "{web}");
+        assert!(worker.contains(&comment.replace('\n', eol)), "{worker}");
+    }
+}

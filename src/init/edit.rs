@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, Value, value};
+use toml_edit::{Array, DocumentMut, InlineTable, Item, RawString, Table, Value, value};
 
 use super::{Outcome, Session, ask_calls_of, evaluate_text, review, service};
 use crate::diagnostic::{Error, Source};
@@ -13,7 +13,7 @@ use crate::model::{Protocol, Workspace};
 use crate::names;
 use crate::policy::Policy;
 use crate::prompt::Prompter;
-use crate::workspace::write::{DraftResources, DraftService};
+use crate::workspace::write::{DraftResources, DraftService, PLACEHOLDER_COMMENT};
 use crate::workspace::{self, write::Draft, write::DraftEgress, write::DraftNamespace};
 
 /// Offers to add or change services in the workspace `text` (read from `path`); `None` when
@@ -294,6 +294,9 @@ fn update(table: &mut Table, old: &DraftService, new: &DraftService) {
             .clone()
             .unwrap_or_else(|| names::placeholder_image(&new.name));
         set(table, "image", image.into());
+        if old.image.is_none() {
+            drop_placeholder_comment(table);
+        }
     }
     if old.replicas != new.replicas {
         set(table, "replicas", i64::from(new.replicas).into());
@@ -329,6 +332,32 @@ fn set(table: &mut Table, key: &str, mut new: toml_edit::Value) {
         *new.decor_mut() = old.decor().clone();
     }
     table[key] = Item::Value(new);
+}
+
+/// Removes the lines `init` writes above a placeholder image from the comments above `image`,
+/// now that a real image is named. Only those lines go, and only as written: a comment of the
+/// user's own, or one they reworded, stays.
+fn drop_placeholder_comment(table: &mut Table) {
+    let Some(mut key) = table.key_mut("image") else {
+        return;
+    };
+    let decor = key.leaf_decor_mut();
+    let Some(prefix) = decor.prefix().and_then(RawString::as_str) else {
+        return;
+    };
+    let ours: Vec<&str> = PLACEHOLDER_COMMENT.lines().collect();
+    // Lines with their endings, so that a CRLF file keeps its CRLF.
+    let lines: Vec<&str> = prefix.split_inclusive('\n').collect();
+    let Some(at) = lines.windows(ours.len()).position(|window| {
+        window
+            .iter()
+            .zip(&ours)
+            .all(|(line, our)| line.trim() == *our)
+    }) else {
+        return;
+    };
+    let kept = [&lines[..at], &lines[at + ours.len()..]].concat().concat();
+    decor.set_prefix(kept);
 }
 
 /// The name of the one port the table declares, kept when its numbers change.
