@@ -637,8 +637,6 @@ calls = [] # nothing yet
 
 #[test]
 fn edit_mode_changes_a_service_and_keeps_comments_and_layout() {
-    let policy = Policy::load(None).unwrap();
-    let path = Path::new("k8s-advisor.toml");
     let mut script = Script::new([
         "change a service",
         "shop/db-proxy",
@@ -653,9 +651,7 @@ fn edit_mode_changes_a_service_and_keeps_comments_and_layout() {
         "shop/api", // db-proxy calls api now
         "write the changes",
     ]);
-    let outcome = k8s_advisor::init::edit::run(&mut script, &policy, path, EXISTING)
-        .unwrap()
-        .expect("changed");
+    let outcome = edit(&mut script, EXISTING).unwrap().expect("changed");
     let text = &outcome.text;
     // Everything above db-proxy is byte for byte what it was.
     let api_end = EXISTING.find("[[services]]\nname = \"db-proxy\"").unwrap();
@@ -677,15 +673,8 @@ fn edit_mode_changes_a_service_and_keeps_comments_and_layout() {
 
 #[test]
 fn edit_mode_with_no_change_writes_nothing() {
-    let policy = Policy::load(None).unwrap();
     let mut script = Script::new(["leave it as it is"]);
-    let outcome = k8s_advisor::init::edit::run(
-        &mut script,
-        &policy,
-        Path::new("k8s-advisor.toml"),
-        EXISTING,
-    )
-    .unwrap();
+    let outcome = edit(&mut script, EXISTING).unwrap();
     assert!(outcome.is_none());
 }
 
@@ -859,7 +848,6 @@ proptest::proptest! {
 
 #[test]
 fn edit_mode_keeps_the_replicas_typed_for_a_service_added_in_the_session() {
-    let policy = Policy::load(None).unwrap();
     let mut script = Script::new([
         "add a service",
         "audit",
@@ -878,21 +866,15 @@ fn edit_mode_keeps_the_replicas_typed_for_a_service_added_in_the_session() {
         "",      // calls nobody
         "write the changes",
     ]);
-    let outcome = k8s_advisor::init::edit::run(
-        &mut script,
-        &policy,
-        Path::new("k8s-advisor.toml"),
-        EXISTING,
-    )
-    .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
-    .expect("changed");
+    let outcome = edit(&mut script, EXISTING)
+        .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
+        .expect("changed");
     let audit = &outcome.text[outcome.text.find("name = \"audit\"").unwrap()..];
     assert!(audit.contains("replicas = 5"), "{audit}");
 }
 
 #[test]
 fn edit_mode_keeps_the_comment_after_a_changed_value() {
-    let policy = Policy::load(None).unwrap();
     let mut script = Script::new([
         "change a service",
         "shop/api",
@@ -911,14 +893,9 @@ fn edit_mode_keeps_the_comment_after_a_changed_value() {
         "",                       // calls as they are
         "write the changes",
     ]);
-    let outcome = k8s_advisor::init::edit::run(
-        &mut script,
-        &policy,
-        Path::new("k8s-advisor.toml"),
-        EXISTING,
-    )
-    .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
-    .expect("changed");
+    let outcome = edit(&mut script, EXISTING)
+        .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
+        .expect("changed");
     assert!(
         outcome
             .text
@@ -930,14 +907,10 @@ fn edit_mode_keeps_the_comment_after_a_changed_value() {
 
 #[test]
 fn edit_mode_refuses_inline_services_before_any_question() {
-    let policy = Policy::load(None).unwrap();
     let inline =
         "version = 1\nservices = [{ name = \"api\", port = 8080 }]\n\n[project]\nname = \"shop\"\n";
     let mut script = Script::new(Vec::<&str>::new());
-    let err =
-        k8s_advisor::init::edit::run(&mut script, &policy, Path::new("k8s-advisor.toml"), inline)
-            .err()
-            .expect("refused");
+    let err = edit(&mut script, inline).err().expect("refused");
     assert!(err.to_string().contains("[[services]]"), "{err}");
     assert!(
         !script.transcript.iter().any(|t| t.contains('?')),
@@ -948,7 +921,6 @@ fn edit_mode_refuses_inline_services_before_any_question() {
 
 #[test]
 fn edit_mode_writes_the_default_size_for_a_service_without_resources() {
-    let policy = Policy::load(None).unwrap();
     let mut script = Script::new([
         "change a service",
         "shop/db-proxy",
@@ -963,14 +935,9 @@ fn edit_mode_writes_the_default_size_for_a_service_without_resources() {
         "", // calls as they are
         "write the changes",
     ]);
-    let outcome = k8s_advisor::init::edit::run(
-        &mut script,
-        &policy,
-        Path::new("k8s-advisor.toml"),
-        EXISTING,
-    )
-    .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
-    .expect("changed");
+    let outcome = edit(&mut script, EXISTING)
+        .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
+        .expect("changed");
     let proxy = &outcome.text[outcome.text.find("name = \"db-proxy\"").unwrap()..];
     assert!(proxy.contains("resources = "), "{proxy}");
     assert!(
@@ -1011,7 +978,6 @@ fn edit_mode_drops_the_placeholder_comment_once_the_image_is_named() {
     let comment = &PLACEHOLDERS[PLACEHOLDERS.find("# Not known").unwrap()..]
         [..PLACEHOLDERS.find("image =").unwrap() - PLACEHOLDERS.find("# Not known").unwrap()];
     assert!(session(&shop_then(&[])).unwrap().text.contains(comment));
-    let policy = Policy::load(None).unwrap();
     for (existing, eol) in [
         (PLACEHOLDERS.to_string(), "\n"),
         (PLACEHOLDERS.replace('\n', "\r\n"), "\r\n"),
@@ -1029,14 +995,9 @@ fn edit_mode_drops_the_placeholder_comment_once_the_image_is_named() {
             "",                       // replicas
             "write the changes",
         ]);
-        let outcome = k8s_advisor::init::edit::run(
-            &mut script,
-            &policy,
-            Path::new("k8s-advisor.toml"),
-            &existing,
-        )
-        .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
-        .expect("changed");
+        let outcome = edit(&mut script, &existing)
+            .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
+            .expect("changed");
         let text = k8s_advisor::init::edit::keep_line_endings(&existing, outcome.text);
         let (web, worker) = text.split_at(text.find("name = \"worker\"").unwrap());
         assert!(
@@ -1048,4 +1009,15 @@ fn edit_mode_drops_the_placeholder_comment_once_the_image_is_named() {
         assert!(!web.contains("Not known yet"), "{web}");
         assert!(worker.contains(&comment.replace('\n', eol)), "{worker}");
     }
+}
+
+/// An edit-mode session on the workspace `text`, loaded and validated once, as `init` does.
+fn edit(
+    script: &mut Script,
+    text: &str,
+) -> Result<Option<k8s_advisor::init::Outcome>, k8s_advisor::Error> {
+    let policy = Policy::load(None).unwrap();
+    let source = k8s_advisor::diagnostic::Source::new(Path::new("k8s-advisor.toml"), text);
+    let ws = k8s_advisor::workspace::parse(&source, &policy.criterion_ids())?;
+    k8s_advisor::init::edit::run(script, &policy, &ws)
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use toml_edit::{Array, DocumentMut, InlineTable, Item, RawString, Table, Value, value};
 
 use super::{Outcome, Session, ask_calls_of, evaluate_text, review, service};
-use crate::diagnostic::{Error, Source};
+use crate::diagnostic::Error;
 use crate::model::{Protocol, Workspace};
 use crate::names;
 use crate::policy::Policy;
@@ -16,21 +16,20 @@ use crate::prompt::Prompter;
 use crate::workspace::write::{DraftResources, DraftService, PLACEHOLDER_COMMENT};
 use crate::workspace::{self, write::Draft, write::DraftEgress, write::DraftNamespace};
 
-/// Offers to add or change services in the workspace `text` (read from `path`); `None` when
-/// the user changed nothing.
+/// Offers to add or change services in `ws`, the workspace as loaded and validated (its text
+/// is edited); `None` when the user changed nothing.
 pub fn run(
     p: &mut dyn Prompter,
     policy: &Policy,
-    path: &Path,
-    text: &str,
+    ws: &Workspace,
 ) -> Result<Option<Outcome>, Error> {
-    let ws = workspace::parse(&Source::new(path, text), &policy.criterion_ids())?;
-    refuse_shared_names(&ws)?;
-    let mut doc: DocumentMut = text.parse().map_err(|e| Error::Internal {
+    let path = ws.source.path();
+    refuse_shared_names(ws)?;
+    let mut doc: DocumentMut = ws.source.text().parse().map_err(|e| Error::Internal {
         message: format!("toml_edit cannot read a file toml accepted: {e}"),
     })?;
     refuse_unusual_layout(&doc)?;
-    let mut s = session(&ws, policy, path);
+    let mut s = session(ws, policy, path);
     let before = s.draft.clone();
     p.note(&format!(
         "{} already describes {} in {}. Add or change services; comments and layout stay.",
@@ -49,7 +48,7 @@ pub fn run(
             .to_vec();
         match p.select("What do you want to do?", &menu, 0)? {
             0 => review::add_service(p, &mut s)?,
-            1 => change(p, &mut s, &ws)?,
+            1 => change(p, &mut s, ws)?,
             _ => break,
         }
     }
@@ -206,10 +205,7 @@ fn change(p: &mut dyn Prompter, s: &mut Session<'_>, ws: &Workspace) -> Result<(
     if s.draft.services[i].port.is_none() {
         s.forget_calls_to(&old.name);
     }
-    let callable: Vec<usize> = (0..s.draft.services.len())
-        .filter(|j| s.draft.services[*j].port.is_some())
-        .collect();
-    ask_calls_of(p, s, i, &callable)?;
+    ask_calls_of(p, s, i)?;
     s.apply_default_replicas();
     Ok(())
 }

@@ -188,28 +188,20 @@ fn add_domain(p: &mut dyn Prompter, s: &mut Session<'_>, name: String) -> Result
 /// Who calls whom, picked from every service that takes requests, so a call can go to a
 /// service entered later. The current calls are picked already.
 fn ask_calls(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error> {
-    let services = &s.draft.services;
-    let callable: Vec<usize> = (0..services.len())
-        .filter(|i| services[*i].port.is_some())
-        .collect();
-    if callable.is_empty() {
+    if s.callable().is_empty() {
         return Ok(());
     }
     p.note("Calls: which services each service calls synchronously (HTTP, gRPC).");
     for i in 0..s.draft.services.len() {
-        ask_calls_of(p, s, i, &callable)?;
+        ask_calls_of(p, s, i)?;
     }
     Ok(())
 }
 
-fn ask_calls_of(
-    p: &mut dyn Prompter,
-    s: &mut Session<'_>,
-    i: usize,
-    callable: &[usize],
-) -> Result<(), Error> {
+/// Which services service `i` calls, from every other service that takes requests.
+fn ask_calls_of(p: &mut dyn Prompter, s: &mut Session<'_>, i: usize) -> Result<(), Error> {
     let services = &s.draft.services;
-    let targets: Vec<usize> = callable.iter().copied().filter(|j| *j != i).collect();
+    let targets: Vec<usize> = s.callable().into_iter().filter(|j| *j != i).collect();
     if targets.is_empty() {
         return Ok(());
     }
@@ -283,6 +275,13 @@ impl Session<'_> {
     fn id(&self, i: usize) -> String {
         let svc = &self.draft.services[i];
         format!("{}/{}", svc.namespace, svc.name)
+    }
+
+    /// The services a call can go to, by index: those that take requests.
+    fn callable(&self) -> Vec<usize> {
+        (0..self.draft.services.len())
+            .filter(|i| self.draft.services[*i].port.is_some())
+            .collect()
     }
 
     /// Whether some service calls `name`.
