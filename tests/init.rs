@@ -283,8 +283,8 @@ fn hostile_answers_are_refused_and_asked_again() {
     for hostile in [
         "line\u{2028}separator",
         "escape \u{1b}[2J",
-        "tab\tcharacter",
-        &"x".repeat(10_000),
+        "direction \u{202e}override",
+        "delete\u{7f}",
     ] {
         let mut answers = shop_then(&[]);
         let leaked: &'static str = Box::leak(hostile.to_string().into_boxed_str());
@@ -298,6 +298,29 @@ fn hostile_answers_are_refused_and_asked_again() {
             "{hostile:?} accepted"
         );
         assert!(outcome.text.contains("description = \"An online shop\""));
+    }
+}
+
+/// What the file accepts, the questions accept: a tab and a very long text are taken (the
+/// workspace file has no length limit) and come back from the written file unchanged.
+#[test]
+fn answers_the_file_accepts_are_taken() {
+    let huge = "x".repeat(100_000);
+    for text in ["tab\tcharacter", huge.as_str()] {
+        let mut answers = shop_then(&[]);
+        answers[1] = Box::leak(text.to_string().into_boxed_str());
+        let policy = Policy::load(None).unwrap();
+        let mut script = Script::new(answers.iter().copied());
+        let outcome =
+            questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+        assert!(
+            !script.transcript.iter().any(|t| t.starts_with("refused: ")),
+            "{:?}",
+            script.transcript
+        );
+        let source = k8s_advisor::diagnostic::Source::new(Path::new("k.toml"), &outcome.text);
+        let ws = k8s_advisor::workspace::parse(&source, &policy.criterion_ids()).unwrap();
+        assert_eq!(ws.project.description, text);
     }
 }
 
