@@ -176,6 +176,27 @@ mod tests {
                 "{:?}", text
             );
         }
+
+        /// A request and limit taken here validate. The reverse differs only where the
+        /// questions are stricter on purpose: memory in millibytes (`memory-millibytes`).
+        #[test]
+        fn limit_agrees_with_validation(
+            request in "[0-9]{1,3}(m|Mi|Gi|M|x|)",
+            lim in "[0-9]{1,3}(m|Mi|Gi|M|x|)",
+            memory in proptest::bool::ANY,
+        ) {
+            let kind = if memory { "memory" } else { "cpu" };
+            let text = format!(
+                "version = 1\n[project]\nname = \"shop\"\n[[services]]\nname = \"api\"\n\
+                 resources = {{ requests = {{ {kind} = \"{request}\" }}, \
+                 limits = {{ {kind} = \"{lim}\" }} }}\n"
+            );
+            let taken = quantity(&request, memory).is_ok() && limit(&lim, &request, memory).is_ok();
+            let valid = validates(&text);
+            proptest::prop_assert!(!taken || valid, "{} taken, refused by validation", text);
+            let millibytes = memory && (request.ends_with('m') || lim.ends_with('m'));
+            proptest::prop_assert!(taken || !valid || millibytes, "{} refused, valid", text);
+        }
     }
 
     #[test]
