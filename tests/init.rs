@@ -1044,3 +1044,90 @@ fn edit(
     let ws = k8s_advisor::workspace::parse(&source, &policy.criterion_ids())?;
     k8s_advisor::init::edit::run(script, &policy, &ws)
 }
+
+/// A workspace with a shared gateway: one public service limited to some clients, one behind
+/// the gateway with its own route.
+const WITH_GATEWAY: &str = r#"version = 1
+
+[project]
+name = "shop"
+platform = "eks"
+
+[project.gateway]
+name = "public"
+namespace = "gateway-infra"
+pod-labels = { "app.kubernetes.io/name" = "envoy" }
+
+[[services]]
+name = "web"
+image = "ghcr.io/shop/web:1.0.0"
+ports = [{ name = "http", port = 8080, target = 8080 }]
+expose = "public"
+sources = ["203.0.113.0/24"]
+
+[[services]]
+name = "api"
+image = "ghcr.io/shop/api:1.0.0"
+ports = [{ name = "http", port = 8080, target = 8080 }]
+expose = "gateway"
+route = { path = "/api" }
+"#;
+
+/// The answers that change `service` of a two-service workspace to `expose`, keeping the rest.
+fn change_exposure(service: &str, expose: &str) -> Script {
+    Script::new([
+        "change a service",
+        service,
+        "", // takes requests
+        "", // port
+        "", // Service port
+        expose,
+        "", // image
+        "", // size
+        "", // no egress
+        "", // replicas
+        "", // calls as they are
+        "write the changes",
+    ])
+}
+
+#[test]
+fn edit_mode_offers_the_gateway_the_project_declares() {
+    let mut script = change_exposure("shop/web", "gateway");
+    let outcome = edit(&mut script, WITH_GATEWAY)
+        .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
+        .expect("changed");
+    let web = &outcome.text[outcome.text.find("name = \"web\"").unwrap()..];
+    let web = &web[..web.find("[[services]]").unwrap()];
+    assert!(web.contains("expose = \"gateway\""), "{web}");
+    // `sources` restricts a load balancer; behind the gateway it would not validate.
+    assert!(!web.contains("\nsources"), "{web}");
+    // The file validates: `edit` returned, and the route defaults apply.
+    edit(&mut Script::new(["leave it as it is"]), &outcome.text).unwrap();
+}
+
+#[test]
+fn edit_mode_drops_the_route_of_a_service_taken_off_the_gateway() {
+    let mut script = change_exposure("shop/api", "cluster");
+    let outcome = edit(&mut script, WITH_GATEWAY)
+        .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
+        .expect("changed");
+    let api = &outcome.text[outcome.text.find("name = \"api\"").unwrap()..];
+    assert!(api.contains("expose = \"cluster\""), "{api}");
+    assert!(!api.contains("route"), "{api}");
+}
+
+#[test]
+fn without_a_project_gateway_the_gateway_is_not_offered() {
+    let mut script = change_exposure("shop/api", "gateway");
+    let err = edit(&mut script, EXISTING).err().expect("gateway refused");
+    let k8s_advisor::Error::Usage {
+        help: Some(choices),
+        ..
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert!(choices.contains("public: "), "{choices}");
+    assert!(!choices.contains("gateway: "), "{choices}");
+}

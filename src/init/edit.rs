@@ -9,7 +9,7 @@ use toml_edit::{Array, DocumentMut, InlineTable, Item, RawString, Table, Value, 
 
 use super::{Outcome, Session, ask_calls_of, evaluate_text, review, service};
 use crate::diagnostic::Error;
-use crate::model::{Protocol, Workspace};
+use crate::model::{Expose, Protocol, Workspace};
 use crate::names;
 use crate::policy::Policy;
 use crate::prompt::Prompter;
@@ -131,6 +131,7 @@ fn session<'a>(ws: &Workspace, policy: &'a Policy, path: &'a Path) -> Session<'a
         draft,
         fixed_replicas,
         answers,
+        gateway: ws.project.gateway.is_some(),
     }
 }
 
@@ -312,6 +313,13 @@ fn update(table: &mut Table, old: &DraftService, new: &DraftService) {
     }
     if old.expose != new.expose {
         set(table, "expose", new.expose.as_str().into());
+        // What belongs to the old exposure goes with it; validation refuses it under the new.
+        if new.expose != Expose::Gateway {
+            table.remove("route");
+        }
+        if !matches!(new.expose, Expose::Internal | Expose::Public) {
+            table.remove("sources");
+        }
     }
     if old.egress != new.egress {
         set(table, "egress", egress(&new.egress).into());

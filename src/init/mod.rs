@@ -39,6 +39,9 @@ struct Session<'a> {
     fixed_replicas: BTreeSet<String>,
     /// Explicit criteria answers. A criterion left out is "don't know", or follows the model.
     answers: BTreeMap<String, bool>,
+    /// Whether the project declares `[project.gateway]`, so that `expose = "gateway"` can be
+    /// offered. Only a workspace being edited has one: the questions do not ask for it.
+    gateway: bool,
 }
 
 /// Runs the questionnaire. `default_name` seeds the project name (usually the folder name).
@@ -62,6 +65,7 @@ pub fn questionnaire(
         },
         fixed_replicas: BTreeSet::new(),
         answers: BTreeMap::new(),
+        gateway: false,
     };
     p.note(
         "Describe the project; you can review and change every answer before anything is written.",
