@@ -674,7 +674,7 @@ fn edit_mode_changes_a_service_and_keeps_comments_and_layout() {
         "shop/api", // db-proxy calls api now
         "write the changes",
     ]);
-    let outcome = edit(&mut script, EXISTING).unwrap().expect("changed");
+    let outcome = edited(&mut script, EXISTING);
     let text = &outcome.text;
     // Everything above db-proxy is byte for byte what it was.
     let api_end = EXISTING.find("[[services]]\nname = \"db-proxy\"").unwrap();
@@ -889,9 +889,7 @@ fn edit_mode_keeps_the_replicas_typed_for_a_service_added_in_the_session() {
         "",      // calls nobody
         "write the changes",
     ]);
-    let outcome = edit(&mut script, EXISTING)
-        .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
-        .expect("changed");
+    let outcome = edited(&mut script, EXISTING);
     let audit = &outcome.text[outcome.text.find("name = \"audit\"").unwrap()..];
     assert!(audit.contains("replicas = 5"), "{audit}");
 }
@@ -916,9 +914,7 @@ fn edit_mode_keeps_the_comment_after_a_changed_value() {
         "",                       // calls as they are
         "write the changes",
     ]);
-    let outcome = edit(&mut script, EXISTING)
-        .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
-        .expect("changed");
+    let outcome = edited(&mut script, EXISTING);
     assert!(
         outcome
             .text
@@ -958,9 +954,7 @@ fn edit_mode_writes_the_default_size_for_a_service_without_resources() {
         "", // calls as they are
         "write the changes",
     ]);
-    let outcome = edit(&mut script, EXISTING)
-        .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
-        .expect("changed");
+    let outcome = edited(&mut script, EXISTING);
     let proxy = &outcome.text[outcome.text.find("name = \"db-proxy\"").unwrap()..];
     assert!(proxy.contains("resources = "), "{proxy}");
     assert!(
@@ -1018,9 +1012,7 @@ fn edit_mode_drops_the_placeholder_comment_once_the_image_is_named() {
             "",                       // replicas
             "write the changes",
         ]);
-        let outcome = edit(&mut script, &existing)
-            .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
-            .expect("changed");
+        let outcome = edited(&mut script, &existing);
         let text = k8s_advisor::init::edit::keep_line_endings(&existing, outcome.text);
         let (web, worker) = text.split_at(text.find("name = \"worker\"").unwrap());
         assert!(
@@ -1094,9 +1086,7 @@ fn change_exposure(service: &str, expose: &str) -> Script {
 #[test]
 fn edit_mode_offers_the_gateway_the_project_declares() {
     let mut script = change_exposure("shop/web", "gateway");
-    let outcome = edit(&mut script, WITH_GATEWAY)
-        .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
-        .expect("changed");
+    let outcome = edited(&mut script, WITH_GATEWAY);
     let web = &outcome.text[outcome.text.find("name = \"web\"").unwrap()..];
     let web = &web[..web.find("[[services]]").unwrap()];
     assert!(web.contains("expose = \"gateway\""), "{web}");
@@ -1109,9 +1099,7 @@ fn edit_mode_offers_the_gateway_the_project_declares() {
 #[test]
 fn edit_mode_drops_the_route_of_a_service_taken_off_the_gateway() {
     let mut script = change_exposure("shop/api", "cluster");
-    let outcome = edit(&mut script, WITH_GATEWAY)
-        .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
-        .expect("changed");
+    let outcome = edited(&mut script, WITH_GATEWAY);
     let api = &outcome.text[outcome.text.find("name = \"api\"").unwrap()..];
     assert!(api.contains("expose = \"cluster\""), "{api}");
     assert!(!api.contains("route"), "{api}");
@@ -1130,4 +1118,11 @@ fn without_a_project_gateway_the_gateway_is_not_offered() {
     };
     assert!(choices.contains("public: "), "{choices}");
     assert!(!choices.contains("gateway: "), "{choices}");
+}
+
+/// `edit` that must succeed and change something; a failure shows the session's transcript.
+fn edited(script: &mut Script, text: &str) -> k8s_advisor::init::Outcome {
+    edit(script, text)
+        .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
+        .expect("changed")
 }
