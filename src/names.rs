@@ -399,6 +399,18 @@ pub fn unsafe_char(c: char) -> bool {
         || n & 0xFFFE == 0xFFFE
 }
 
+/// The first character that free text (a description, a reason) may not hold: an
+/// [`unsafe_char`] other than a tab, a line feed, or a carriage return before a line feed.
+/// Validation and `init`'s questions both ask this, so they accept exactly the same text.
+pub fn unsafe_char_in(text: &str) -> Option<char> {
+    text.char_indices()
+        .find(|&(i, c)| {
+            let crlf = c == '\r' && text[i + 1..].starts_with('\n');
+            !(c == '\n' || c == '\t' || crlf) && unsafe_char(c)
+        })
+        .map(|(_, c)| c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -283,8 +283,8 @@ fn hostile_answers_are_refused_and_asked_again() {
     for hostile in [
         "line\u{2028}separator",
         "escape \u{1b}[2J",
-        "tab\tcharacter",
-        &"x".repeat(10_000),
+        "direction \u{202e}override",
+        "delete\u{7f}",
     ] {
         let mut answers = shop_then(&[]);
         let leaked: &'static str = Box::leak(hostile.to_string().into_boxed_str());
@@ -298,6 +298,29 @@ fn hostile_answers_are_refused_and_asked_again() {
             "{hostile:?} accepted"
         );
         assert!(outcome.text.contains("description = \"An online shop\""));
+    }
+}
+
+/// What the file accepts, the questions accept: a tab and a very long text are taken (the
+/// workspace file has no length limit) and come back from the written file unchanged.
+#[test]
+fn answers_the_file_accepts_are_taken() {
+    let huge = "x".repeat(100_000);
+    for text in ["tab\tcharacter", huge.as_str()] {
+        let mut answers = shop_then(&[]);
+        answers[1] = Box::leak(text.to_string().into_boxed_str());
+        let policy = Policy::load(None).unwrap();
+        let mut script = Script::new(answers.iter().copied());
+        let outcome =
+            questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+        assert!(
+            !script.transcript.iter().any(|t| t.starts_with("refused: ")),
+            "{:?}",
+            script.transcript
+        );
+        let source = k8s_advisor::diagnostic::Source::new(Path::new("k.toml"), &outcome.text);
+        let ws = k8s_advisor::workspace::parse(&source, &policy.criterion_ids()).unwrap();
+        assert_eq!(ws.project.description, text);
     }
 }
 
@@ -637,8 +660,6 @@ calls = [] # nothing yet
 
 #[test]
 fn edit_mode_changes_a_service_and_keeps_comments_and_layout() {
-    let policy = Policy::load(None).unwrap();
-    let path = Path::new("k8s-advisor.toml");
     let mut script = Script::new([
         "change a service",
         "shop/db-proxy",
@@ -653,9 +674,7 @@ fn edit_mode_changes_a_service_and_keeps_comments_and_layout() {
         "shop/api", // db-proxy calls api now
         "write the changes",
     ]);
-    let outcome = k8s_advisor::init::edit::run(&mut script, &policy, path, EXISTING)
-        .unwrap()
-        .expect("changed");
+    let outcome = edited(&mut script, EXISTING);
     let text = &outcome.text;
     // Everything above db-proxy is byte for byte what it was.
     let api_end = EXISTING.find("[[services]]\nname = \"db-proxy\"").unwrap();
@@ -677,15 +696,8 @@ fn edit_mode_changes_a_service_and_keeps_comments_and_layout() {
 
 #[test]
 fn edit_mode_with_no_change_writes_nothing() {
-    let policy = Policy::load(None).unwrap();
     let mut script = Script::new(["leave it as it is"]);
-    let outcome = k8s_advisor::init::edit::run(
-        &mut script,
-        &policy,
-        Path::new("k8s-advisor.toml"),
-        EXISTING,
-    )
-    .unwrap();
+    let outcome = edit(&mut script, EXISTING).unwrap();
     assert!(outcome.is_none());
 }
 
@@ -859,7 +871,6 @@ proptest::proptest! {
 
 #[test]
 fn edit_mode_keeps_the_replicas_typed_for_a_service_added_in_the_session() {
-    let policy = Policy::load(None).unwrap();
     let mut script = Script::new([
         "add a service",
         "audit",
@@ -878,21 +889,13 @@ fn edit_mode_keeps_the_replicas_typed_for_a_service_added_in_the_session() {
         "",      // calls nobody
         "write the changes",
     ]);
-    let outcome = k8s_advisor::init::edit::run(
-        &mut script,
-        &policy,
-        Path::new("k8s-advisor.toml"),
-        EXISTING,
-    )
-    .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
-    .expect("changed");
+    let outcome = edited(&mut script, EXISTING);
     let audit = &outcome.text[outcome.text.find("name = \"audit\"").unwrap()..];
     assert!(audit.contains("replicas = 5"), "{audit}");
 }
 
 #[test]
 fn edit_mode_keeps_the_comment_after_a_changed_value() {
-    let policy = Policy::load(None).unwrap();
     let mut script = Script::new([
         "change a service",
         "shop/api",
@@ -911,14 +914,7 @@ fn edit_mode_keeps_the_comment_after_a_changed_value() {
         "",                       // calls as they are
         "write the changes",
     ]);
-    let outcome = k8s_advisor::init::edit::run(
-        &mut script,
-        &policy,
-        Path::new("k8s-advisor.toml"),
-        EXISTING,
-    )
-    .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
-    .expect("changed");
+    let outcome = edited(&mut script, EXISTING);
     assert!(
         outcome
             .text
@@ -930,14 +926,10 @@ fn edit_mode_keeps_the_comment_after_a_changed_value() {
 
 #[test]
 fn edit_mode_refuses_inline_services_before_any_question() {
-    let policy = Policy::load(None).unwrap();
     let inline =
         "version = 1\nservices = [{ name = \"api\", port = 8080 }]\n\n[project]\nname = \"shop\"\n";
     let mut script = Script::new(Vec::<&str>::new());
-    let err =
-        k8s_advisor::init::edit::run(&mut script, &policy, Path::new("k8s-advisor.toml"), inline)
-            .err()
-            .expect("refused");
+    let err = edit(&mut script, inline).err().expect("refused");
     assert!(err.to_string().contains("[[services]]"), "{err}");
     assert!(
         !script.transcript.iter().any(|t| t.contains('?')),
@@ -948,7 +940,6 @@ fn edit_mode_refuses_inline_services_before_any_question() {
 
 #[test]
 fn edit_mode_writes_the_default_size_for_a_service_without_resources() {
-    let policy = Policy::load(None).unwrap();
     let mut script = Script::new([
         "change a service",
         "shop/db-proxy",
@@ -963,14 +954,7 @@ fn edit_mode_writes_the_default_size_for_a_service_without_resources() {
         "", // calls as they are
         "write the changes",
     ]);
-    let outcome = k8s_advisor::init::edit::run(
-        &mut script,
-        &policy,
-        Path::new("k8s-advisor.toml"),
-        EXISTING,
-    )
-    .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
-    .expect("changed");
+    let outcome = edited(&mut script, EXISTING);
     let proxy = &outcome.text[outcome.text.find("name = \"db-proxy\"").unwrap()..];
     assert!(proxy.contains("resources = "), "{proxy}");
     assert!(
@@ -980,4 +964,165 @@ fn edit_mode_writes_the_default_size_for_a_service_without_resources() {
         "{}",
         outcome.text
     );
+}
+
+/// Two services with the placeholder image `init` writes, one with a comment of the user's own.
+const PLACEHOLDERS: &str = r#"version = 1
+
+[project]
+name = "shop"
+platform = "eks"
+
+[[services]]
+name = "web"
+# Ask Ana which registry.
+# Not known yet: a placeholder under the reserved .invalid domain, which never resolves, so
+# nothing can be pulled by mistake. `k8s-advisor check` reports it until you name the image.
+image = "registry.example.invalid/replace-me/web:0.0.0"
+ports = [{ name = "http", port = 8080, target = 8080 }]
+
+[[services]]
+name = "worker"
+# Not known yet: a placeholder under the reserved .invalid domain, which never resolves, so
+# nothing can be pulled by mistake. `k8s-advisor check` reports it until you name the image.
+image = "registry.example.invalid/replace-me/worker:0.0.0"
+ports = []
+"#;
+
+#[test]
+fn edit_mode_drops_the_placeholder_comment_once_the_image_is_named() {
+    // The comment is the one init writes.
+    let comment = &PLACEHOLDERS[PLACEHOLDERS.find("# Not known").unwrap()..]
+        [..PLACEHOLDERS.find("image =").unwrap() - PLACEHOLDERS.find("# Not known").unwrap()];
+    assert!(session(&shop_then(&[])).unwrap().text.contains(comment));
+    for (existing, eol) in [
+        (PLACEHOLDERS.to_string(), "\n"),
+        (PLACEHOLDERS.replace('\n', "\r\n"), "\r\n"),
+    ] {
+        let mut script = Script::new([
+            "change a service",
+            "shop/web",
+            "",                       // takes requests
+            "",                       // port 8080
+            "",                       // Service port 8080
+            "",                       // cluster
+            "ghcr.io/shop/web:1.0.0", // the real image
+            "",                       // size: small
+            "",                       // no egress
+            "",                       // replicas
+            "write the changes",
+        ]);
+        let outcome = edited(&mut script, &existing);
+        let text = k8s_advisor::init::edit::keep_line_endings(&existing, outcome.text);
+        let (web, worker) = text.split_at(text.find("name = \"worker\"").unwrap());
+        assert!(
+            web.contains(&format!(
+                "# Ask Ana which registry.{eol}image = \"ghcr.io/shop/web:1.0.0\"{eol}"
+            )),
+            "{web}"
+        );
+        assert!(!web.contains("Not known yet"), "{web}");
+        assert!(worker.contains(&comment.replace('\n', eol)), "{worker}");
+    }
+}
+
+/// An edit-mode session on the workspace `text`, loaded and validated once, as `init` does.
+fn edit(
+    script: &mut Script,
+    text: &str,
+) -> Result<Option<k8s_advisor::init::Outcome>, k8s_advisor::Error> {
+    let policy = Policy::load(None).unwrap();
+    let source = k8s_advisor::diagnostic::Source::new(Path::new("k8s-advisor.toml"), text);
+    let ws = k8s_advisor::workspace::parse(&source, &policy.criterion_ids())?;
+    k8s_advisor::init::edit::run(script, &policy, &ws)
+}
+
+/// A workspace with a shared gateway: one public service limited to some clients, one behind
+/// the gateway with its own route.
+const WITH_GATEWAY: &str = r#"version = 1
+
+[project]
+name = "shop"
+platform = "eks"
+
+[project.gateway]
+name = "public"
+namespace = "gateway-infra"
+pod-labels = { "app.kubernetes.io/name" = "envoy" }
+
+[[services]]
+name = "web"
+image = "ghcr.io/shop/web:1.0.0"
+ports = [{ name = "http", port = 8080, target = 8080 }]
+expose = "public"
+sources = ["203.0.113.0/24"]
+
+[[services]]
+name = "api"
+image = "ghcr.io/shop/api:1.0.0"
+ports = [{ name = "http", port = 8080, target = 8080 }]
+expose = "gateway"
+route = { path = "/api" }
+"#;
+
+/// The answers that change `service` of a two-service workspace to `expose`, keeping the rest.
+fn change_exposure(service: &str, expose: &str) -> Script {
+    Script::new([
+        "change a service",
+        service,
+        "", // takes requests
+        "", // port
+        "", // Service port
+        expose,
+        "", // image
+        "", // size
+        "", // no egress
+        "", // replicas
+        "", // calls as they are
+        "write the changes",
+    ])
+}
+
+#[test]
+fn edit_mode_offers_the_gateway_the_project_declares() {
+    let mut script = change_exposure("shop/web", "gateway");
+    let outcome = edited(&mut script, WITH_GATEWAY);
+    let web = &outcome.text[outcome.text.find("name = \"web\"").unwrap()..];
+    let web = &web[..web.find("[[services]]").unwrap()];
+    assert!(web.contains("expose = \"gateway\""), "{web}");
+    // `sources` restricts a load balancer; behind the gateway it would not validate.
+    assert!(!web.contains("\nsources"), "{web}");
+    // The file validates: `edit` returned, and the route defaults apply.
+    edit(&mut Script::new(["leave it as it is"]), &outcome.text).unwrap();
+}
+
+#[test]
+fn edit_mode_drops_the_route_of_a_service_taken_off_the_gateway() {
+    let mut script = change_exposure("shop/api", "cluster");
+    let outcome = edited(&mut script, WITH_GATEWAY);
+    let api = &outcome.text[outcome.text.find("name = \"api\"").unwrap()..];
+    assert!(api.contains("expose = \"cluster\""), "{api}");
+    assert!(!api.contains("route"), "{api}");
+}
+
+#[test]
+fn without_a_project_gateway_the_gateway_is_not_offered() {
+    let mut script = change_exposure("shop/api", "gateway");
+    let err = edit(&mut script, EXISTING).err().expect("gateway refused");
+    let k8s_advisor::Error::Usage {
+        help: Some(choices),
+        ..
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert!(choices.contains("public: "), "{choices}");
+    assert!(!choices.contains("gateway: "), "{choices}");
+}
+
+/// `edit` that must succeed and change something; a failure shows the session's transcript.
+fn edited(script: &mut Script, text: &str) -> k8s_advisor::init::Outcome {
+    edit(script, text)
+        .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
+        .expect("changed")
 }

@@ -83,7 +83,8 @@ pub fn init_from(cli: &Cli, args: &InitArgs, path: &Path, exists: bool) -> Resul
 
 fn write(path: &Path, exists: bool, text: &str) -> Result<(), Error> {
     if exists {
-        fsutil::write_atomic(path, text.as_bytes())
+        // The user's workspace: on disk before we say it was written.
+        fsutil::write_atomic(path, text.as_bytes(), fsutil::Durability::Synced)
     } else {
         fsutil::create_new(path, text.as_bytes())
     }

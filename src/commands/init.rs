@@ -32,19 +32,17 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
             ));
         }
         // Loaded (and so validated) before any question: a broken file is reported at once.
-        let text = workspace::load(&path, &policy.criterion_ids())?
-            .source
-            .text()
-            .to_string();
+        let ws = workspace::load(&path, &policy.criterion_ids())?;
+        let text = ws.source.text();
         // The terminal goes before the file is written: Ctrl-C then no longer ends the run.
         let outcome = {
             let mut terminal = Terminal::new(super::use_color(cli.color, false));
-            edit::run(&mut terminal, &policy, &path, &text)?
+            edit::run(&mut terminal, &policy, &ws)?
         };
         let Some(outcome) = outcome else {
             return finish(cli, &path, None, "Nothing changed in");
         };
-        let new = edit::keep_line_endings(&text, outcome.text);
+        let new = edit::keep_line_endings(text, outcome.text);
         fsutil::replace_user_file(&path, Some(text.as_bytes()), new.as_bytes())?;
         return finish(cli, &path, Some(&outcome.verdict), "");
     }

@@ -5,9 +5,6 @@
 use crate::names::{self, CidrError};
 use crate::quantity::Quantity;
 
-/// The longest free text accepted: a sentence, not a document.
-pub const MAX_TEXT: usize = 300;
-
 /// A port number.
 pub fn port(s: &str) -> Result<u16, String> {
     s.trim()
@@ -69,22 +66,19 @@ pub fn label_value(s: &str) -> Result<(), String> {
     }
 }
 
-/// A sentence: no invisible or control characters, which could rewrite the terminal or the
-/// files made from the workspace, and no more than `MAX_TEXT` characters.
+/// Free text (a description, a reason): the characters validation accepts in the file, no
+/// more and no fewer, so that an answer taken here always validates. Control characters and
+/// invisible separators are refused: they could rewrite the terminal or the files made from
+/// the workspace. There is no length limit, as the file has none (import copies catalog
+/// descriptions whole).
 pub fn free_text(s: &str) -> Result<(), String> {
-    if let Some(c) = s.chars().find(|&c| names::unsafe_char(c)) {
-        return Err(format!(
+    match names::unsafe_char_in(s) {
+        Some(c) => Err(format!(
             "remove the invisible character U+{:04X}",
             u32::from(c)
-        ));
+        )),
+        None => Ok(()),
     }
-    let count = s.chars().count();
-    if count > MAX_TEXT {
-        return Err(format!(
-            "keep it to {MAX_TEXT} characters (this is {count})"
-        ));
-    }
-    Ok(())
 }
 
 /// An image reference, or nothing (not known yet).
@@ -146,8 +140,63 @@ mod tests {
         for hostile in ["a\u{2028}b", "esc \u{1b}[2J", "nul\0", "bidi \u{202e}"] {
             assert!(free_text(hostile).is_err(), "{hostile:?}");
         }
-        assert!(free_text(&"x".repeat(MAX_TEXT + 1)).is_err());
         assert!(free_text("Photo sharing, for everyone").is_ok());
+    }
+
+    /// The workspace text with `description` as the project's description.
+    fn with_description(description: &str) -> String {
+        format!(
+            "version = 1\n[project]\nname = \"shop\"\ndescription = {}\n",
+            toml::Value::String(description.to_string())
+        )
+    }
+
+    fn validates(text: &str) -> bool {
+        let policy = crate::policy::Policy::load(None).unwrap();
+        let source = crate::diagnostic::Source::new(std::path::Path::new("k.toml"), text);
+        crate::workspace::parse(&source, &policy.criterion_ids()).is_ok()
+    }
+
+    #[test]
+    fn a_huge_answer_is_taken_as_the_file_would_take_it() {
+        let huge = "a sentence that goes on ".repeat(10_000);
+        assert!(free_text(&huge).is_ok());
+        assert!(validates(&with_description(&huge)));
+    }
+
+    proptest::proptest! {
+        /// An answer is taken exactly when the same text validates in the file.
+        #[test]
+        fn free_text_agrees_with_validation(
+            text in "[a-z \t\r\n\u{1b}\u{7f}\u{85}\u{2028}\u{202e}\u{200b}\u{feff}\u{fffe}é]{0,8}"
+        ) {
+            proptest::prop_assert_eq!(
+                free_text(&text).is_ok(),
+                validates(&with_description(&text)),
+                "{:?}", text
+            );
+        }
+
+        /// A request and limit taken here validate. The reverse differs only where the
+        /// questions are stricter on purpose: memory in millibytes (`memory-millibytes`).
+        #[test]
+        fn limit_agrees_with_validation(
+            request in "[0-9]{1,3}(m|Mi|Gi|M|x|)",
+            lim in "[0-9]{1,3}(m|Mi|Gi|M|x|)",
+            memory in proptest::bool::ANY,
+        ) {
+            let kind = if memory { "memory" } else { "cpu" };
+            let text = format!(
+                "version = 1\n[project]\nname = \"shop\"\n[[services]]\nname = \"api\"\n\
+                 resources = {{ requests = {{ {kind} = \"{request}\" }}, \
+                 limits = {{ {kind} = \"{lim}\" }} }}\n"
+            );
+            let taken = quantity(&request, memory).is_ok() && limit(&lim, &request, memory).is_ok();
+            let valid = validates(&text);
+            proptest::prop_assert!(!taken || valid, "{} taken, refused by validation", text);
+            let millibytes = memory && (request.ends_with('m') || lim.ends_with('m'));
+            proptest::prop_assert!(taken || !valid || millibytes, "{} refused, valid", text);
+        }
     }
 
     #[test]

@@ -5,32 +5,31 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, Value, value};
+use toml_edit::{Array, DocumentMut, InlineTable, Item, RawString, Table, Value, value};
 
 use super::{Outcome, Session, ask_calls_of, evaluate_text, review, service};
-use crate::diagnostic::{Error, Source};
-use crate::model::{Protocol, Workspace};
+use crate::diagnostic::Error;
+use crate::model::{Expose, Protocol, Workspace};
 use crate::names;
 use crate::policy::Policy;
 use crate::prompt::Prompter;
-use crate::workspace::write::{DraftResources, DraftService};
+use crate::workspace::write::{DraftResources, DraftService, PLACEHOLDER_COMMENT};
 use crate::workspace::{self, write::Draft, write::DraftEgress, write::DraftNamespace};
 
-/// Offers to add or change services in the workspace `text` (read from `path`); `None` when
-/// the user changed nothing.
+/// Offers to add or change services in `ws`, the workspace as loaded and validated (its text
+/// is edited); `None` when the user changed nothing.
 pub fn run(
     p: &mut dyn Prompter,
     policy: &Policy,
-    path: &Path,
-    text: &str,
+    ws: &Workspace,
 ) -> Result<Option<Outcome>, Error> {
-    let ws = workspace::parse(&Source::new(path, text), &policy.criterion_ids())?;
-    refuse_shared_names(&ws)?;
-    let mut doc: DocumentMut = text.parse().map_err(|e| Error::Internal {
+    let path = ws.source.path();
+    refuse_shared_names(ws)?;
+    let mut doc: DocumentMut = ws.source.text().parse().map_err(|e| Error::Internal {
         message: format!("toml_edit cannot read a file toml accepted: {e}"),
     })?;
     refuse_unusual_layout(&doc)?;
-    let mut s = session(&ws, policy, path);
+    let mut s = session(ws, policy, path);
     let before = s.draft.clone();
     p.note(&format!(
         "{} already describes {} in {}. Add or change services; comments and layout stay.",
@@ -49,7 +48,7 @@ pub fn run(
             .to_vec();
         match p.select("What do you want to do?", &menu, 0)? {
             0 => review::add_service(p, &mut s)?,
-            1 => change(p, &mut s, &ws)?,
+            1 => change(p, &mut s, ws)?,
             _ => break,
         }
     }
@@ -132,6 +131,7 @@ fn session<'a>(ws: &Workspace, policy: &'a Policy, path: &'a Path) -> Session<'a
         draft,
         fixed_replicas,
         answers,
+        gateway: ws.project.gateway.is_some(),
     }
 }
 
@@ -206,10 +206,7 @@ fn change(p: &mut dyn Prompter, s: &mut Session<'_>, ws: &Workspace) -> Result<(
     if s.draft.services[i].port.is_none() {
         s.forget_calls_to(&old.name);
     }
-    let callable: Vec<usize> = (0..s.draft.services.len())
-        .filter(|j| s.draft.services[*j].port.is_some())
-        .collect();
-    ask_calls_of(p, s, i, &callable)?;
+    ask_calls_of(p, s, i)?;
     s.apply_default_replicas();
     Ok(())
 }
@@ -294,6 +291,9 @@ fn update(table: &mut Table, old: &DraftService, new: &DraftService) {
             .clone()
             .unwrap_or_else(|| names::placeholder_image(&new.name));
         set(table, "image", image.into());
+        if old.image.is_none() {
+            drop_placeholder_comment(table);
+        }
     }
     if old.replicas != new.replicas {
         set(table, "replicas", i64::from(new.replicas).into());
@@ -313,6 +313,13 @@ fn update(table: &mut Table, old: &DraftService, new: &DraftService) {
     }
     if old.expose != new.expose {
         set(table, "expose", new.expose.as_str().into());
+        // What belongs to the old exposure goes with it; validation refuses it under the new.
+        if new.expose != Expose::Gateway {
+            table.remove("route");
+        }
+        if !matches!(new.expose, Expose::Internal | Expose::Public) {
+            table.remove("sources");
+        }
     }
     if old.egress != new.egress {
         set(table, "egress", egress(&new.egress).into());
@@ -329,6 +336,32 @@ fn set(table: &mut Table, key: &str, mut new: toml_edit::Value) {
         *new.decor_mut() = old.decor().clone();
     }
     table[key] = Item::Value(new);
+}
+
+/// Removes the lines `init` writes above a placeholder image from the comments above `image`,
+/// now that a real image is named. Only those lines go, and only as written: a comment of the
+/// user's own, or one they reworded, stays.
+fn drop_placeholder_comment(table: &mut Table) {
+    let Some(mut key) = table.key_mut("image") else {
+        return;
+    };
+    let decor = key.leaf_decor_mut();
+    let Some(prefix) = decor.prefix().and_then(RawString::as_str) else {
+        return;
+    };
+    let ours: Vec<&str> = PLACEHOLDER_COMMENT.lines().collect();
+    // Lines with their endings, so that a CRLF file keeps its CRLF.
+    let lines: Vec<&str> = prefix.split_inclusive('\n').collect();
+    let Some(at) = lines.windows(ours.len()).position(|window| {
+        window
+            .iter()
+            .zip(&ours)
+            .all(|(line, our)| line.trim() == *our)
+    }) else {
+        return;
+    };
+    let kept = [&lines[..at], &lines[at + ours.len()..]].concat().concat();
+    decor.set_prefix(kept);
 }
 
 /// The name of the one port the table declares, kept when its numbers change.

@@ -39,6 +39,9 @@ struct Session<'a> {
     fixed_replicas: BTreeSet<String>,
     /// Explicit criteria answers. A criterion left out is "don't know", or follows the model.
     answers: BTreeMap<String, bool>,
+    /// Whether the project declares `[project.gateway]`, so that `expose = "gateway"` can be
+    /// offered. Only a workspace being edited has one: the questions do not ask for it.
+    gateway: bool,
 }
 
 /// Runs the questionnaire. `default_name` seeds the project name (usually the folder name).
@@ -62,6 +65,7 @@ pub fn questionnaire(
         },
         fixed_replicas: BTreeSet::new(),
         answers: BTreeMap::new(),
+        gateway: false,
     };
     p.note(
         "Describe the project; you can review and change every answer before anything is written.",
@@ -188,28 +192,20 @@ fn add_domain(p: &mut dyn Prompter, s: &mut Session<'_>, name: String) -> Result
 /// Who calls whom, picked from every service that takes requests, so a call can go to a
 /// service entered later. The current calls are picked already.
 fn ask_calls(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error> {
-    let services = &s.draft.services;
-    let callable: Vec<usize> = (0..services.len())
-        .filter(|i| services[*i].port.is_some())
-        .collect();
-    if callable.is_empty() {
+    if s.callable().is_empty() {
         return Ok(());
     }
     p.note("Calls: which services each service calls synchronously (HTTP, gRPC).");
     for i in 0..s.draft.services.len() {
-        ask_calls_of(p, s, i, &callable)?;
+        ask_calls_of(p, s, i)?;
     }
     Ok(())
 }
 
-fn ask_calls_of(
-    p: &mut dyn Prompter,
-    s: &mut Session<'_>,
-    i: usize,
-    callable: &[usize],
-) -> Result<(), Error> {
+/// Which services service `i` calls, from every other service that takes requests.
+fn ask_calls_of(p: &mut dyn Prompter, s: &mut Session<'_>, i: usize) -> Result<(), Error> {
     let services = &s.draft.services;
-    let targets: Vec<usize> = callable.iter().copied().filter(|j| *j != i).collect();
+    let targets: Vec<usize> = s.callable().into_iter().filter(|j| *j != i).collect();
     if targets.is_empty() {
         return Ok(());
     }
@@ -283,6 +279,13 @@ impl Session<'_> {
     fn id(&self, i: usize) -> String {
         let svc = &self.draft.services[i];
         format!("{}/{}", svc.namespace, svc.name)
+    }
+
+    /// The services a call can go to, by index: those that take requests.
+    fn callable(&self) -> Vec<usize> {
+        (0..self.draft.services.len())
+            .filter(|i| self.draft.services[*i].port.is_some())
+            .collect()
     }
 
     /// Whether some service calls `name`.

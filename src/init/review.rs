@@ -136,10 +136,7 @@ pub(super) fn add_service(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(
     let takes_requests = svc.port.is_some();
     s.draft.services.push(svc);
     let i = s.draft.services.len() - 1;
-    let callable: Vec<usize> = (0..s.draft.services.len())
-        .filter(|j| s.draft.services[*j].port.is_some())
-        .collect();
-    ask_calls_of(p, s, i, &callable)?;
+    ask_calls_of(p, s, i)?;
     if takes_requests {
         ask_callers(p, s, i)?;
     }

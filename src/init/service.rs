@@ -160,10 +160,11 @@ fn ask_exposure(
     } else {
         vec![Expose::Cluster, Expose::Internal, Expose::Public]
     };
-    // A gateway needs `[project.gateway]` and a `route`, which the questionnaire does not
-    // ask for; a service of an edited workspace that already uses one keeps it on offer, so
-    // that Enter does not silently move it to a load balancer or out of reach.
-    if current == Some(Expose::Gateway) {
+    // The gateway is offered only where the project declares `[project.gateway]` (a workspace
+    // being edited), which the questions do not ask for: without it `expose = "gateway"`
+    // would not validate. Every key of a service's `route` has a default, so nothing more
+    // is asked.
+    if s.gateway {
         offered.push(Expose::Gateway);
     }
     let choices: Vec<String> = offered

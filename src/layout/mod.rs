@@ -193,7 +193,9 @@ pub fn apply(plan: &Plan, force: bool) -> Result<Applied, Error> {
         source: Box::new(source),
     };
     for write in &plan.writes {
-        fsutil::write_atomic(&write.path, &write.new)
+        // Deferred: thousands of files, rebuilt from the workspace at any time; an fsync
+        // each would make the run wait on the disk (README, Performance).
+        fsutil::write_atomic(&write.path, &write.new, fsutil::Durability::Deferred)
             .map_err(|e| incomplete(&applied, &write.path, e))?;
         applied.written.push(write.path.clone());
     }

@@ -143,12 +143,7 @@ impl Validator {
         let Some(value) = value else {
             return String::new();
         };
-        let text = value.get_ref();
-        let bad = text.char_indices().find(|&(i, c)| {
-            let crlf = c == '\r' && text[i + 1..].starts_with('\n');
-            !(c == '\n' || c == '\t' || crlf) && names::unsafe_char(c)
-        });
-        if let Some((_, c)) = bad {
+        if let Some(c) = names::unsafe_char_in(value.get_ref()) {
             self.push(
                 Problem::new(
                     Code::InvalidValue,

@@ -122,6 +122,12 @@ impl DraftResources {
     }
 }
 
+/// The comment written above a placeholder image. `init`'s edit mode removes exactly these
+/// lines once the user names the real image, so it lives here rather than in the template.
+pub const PLACEHOLDER_COMMENT: &str = "\
+# Not known yet: a placeholder under the reserved .invalid domain, which never resolves, so
+# nothing can be pulled by mistake. `k8s-advisor check` reports it until you name the image.";
+
 #[derive(Template)]
 #[template(path = "k8s-advisor.toml")]
 struct WorkspaceFile<'a> {
