@@ -1,6 +1,7 @@
 //! `k8s-advisor verify`: read manifests, compute their connectivity, and either print it
 //! (`--connectivity`) or compare it with the workspace. Exits 1 on error-level findings.
 
+use std::mem::ManuallyDrop;
 use std::path::Path;
 
 use super::{Context, current_dir, print};
@@ -47,8 +48,11 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
         (ctx, manifests)
     });
     let ctx = ctx.transpose()?;
-    let manifests = manifests?;
-    let analysis = Analysis::new(&manifests);
+    // The process ends with this command: the manifests and their connectivity are left to
+    // the operating system instead of being freed piece by piece, which took 30 ms of the
+    // 0.8 s on the 5,000-service layout.
+    let manifests = ManuallyDrop::new(manifests?);
+    let analysis = ManuallyDrop::new(Analysis::new(&manifests));
     let Some(ctx) = ctx.filter(|_| !args.connectivity) else {
         let text = match args.format {
             VerifyFormat::Json => {
@@ -78,7 +82,7 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
         }
     };
     print(&text)?;
-    Ok(u8::from(
-        findings.iter().any(|f| f.severity() == Severity::Error),
-    ))
+    let code = u8::from(findings.iter().any(|f| f.severity() == Severity::Error));
+    std::mem::forget((findings, ctx));
+    Ok(code)
 }
