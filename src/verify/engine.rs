@@ -85,6 +85,50 @@ pub struct Analysis<'m> {
     mutation: Mutation,
 }
 
+/// What a destination group accepts.
+#[derive(Default)]
+struct Inbound {
+    /// From the pods of each source group.
+    from: HashMap<usize, PortSet>,
+    /// From any pod and any address.
+    any: PortSet,
+    /// From addresses outside the cluster's pods.
+    external: Pieces,
+}
+
+/// What a source group may send, where ingress allows it too.
+#[derive(Default)]
+struct Outbound {
+    /// To each destination group, the ports both sides allow.
+    pairs: Vec<(usize, PortSet)>,
+    /// To addresses outside the cluster's pods.
+    external: Pieces,
+}
+
+/// `f(0)`, ..., `f(n - 1)` in that order, computed in contiguous slices on every core.
+fn in_parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    // Even a handful of groups is split, so that the differential tests, whose worlds are
+    // small, run this path too.
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    if workers < 2 || n < 2 {
+        return (0..n).map(f).collect();
+    }
+    let chunk = n.div_ceil(workers);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| {
+                scope.spawn(move || (start..(start + chunk).min(n)).map(f).collect::<Vec<T>>())
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
 /// Label index: which items carry `key=value`.
 type Index<'m> = HashMap<(&'m str, &'m str), Vec<usize>>;
 
@@ -233,43 +277,44 @@ impl<'m> Analysis<'m> {
         };
 
         let all_groups: Vec<usize> = (0..self.groups.len()).collect();
-        // Ingress allowed at each destination group, per source group; `None` key = any source.
-        let mut ingress: Vec<HashMap<usize, PortSet>> = vec![HashMap::new(); self.groups.len()];
-        let mut ingress_any: Vec<PortSet> = vec![PortSet::none(); self.groups.len()];
-        for d in 0..self.groups.len() {
-            if self.ingress_policies[d].is_empty() {
-                ingress_any[d] = PortSet::all();
-                self.external_in[d].push((AddrSet::all(), PortSet::all()));
-                continue;
+        // Ingress allowed at each destination group: per source group, from any pod, and
+        // from outside addresses. Each group is computed on its own, on every core.
+        let this = &*self;
+        let inbound: Vec<Inbound> = in_parallel(this.groups.len(), |d| {
+            let mut inbound = Inbound::default();
+            if this.ingress_policies[d].is_empty() {
+                inbound.any = PortSet::all();
+                inbound.external.push((AddrSet::all(), PortSet::all()));
+                return inbound;
             }
-            let ports_d = self.groups[d].ports;
-            for p in self.ingress_policies[d].clone() {
+            let ports_d = this.groups[d].ports;
+            for &p in &this.ingress_policies[d] {
                 let policy = &m.policies[p];
                 for rule in policy.ingress.iter().flatten() {
-                    let ports = self.resolve(rule, ports_d);
+                    let ports = this.resolve(rule, ports_d);
                     if ports.is_empty() {
                         continue;
                     }
                     match &rule.peers {
                         None => {
-                            ingress_any[d].union_with(&ports);
-                            self.external_in[d].push((AddrSet::all(), ports.clone()));
+                            inbound.any.union_with(&ports);
+                            inbound.external.push((AddrSet::all(), ports.clone()));
                         }
                         Some(peers) => {
                             for peer in peers {
                                 match peer {
                                     Peer::Block { cidr, allowed } => {
-                                        let addrs = self.block(cidr, allowed);
-                                        self.external_in[d].push((addrs, ports.clone()));
+                                        let addrs = this.block(cidr, allowed);
+                                        inbound.external.push((addrs, ports.clone()));
                                     }
                                     Peer::Pods { namespaces, pods } => {
                                         for s in peer_groups(
-                                            self,
+                                            this,
                                             &policy.namespace,
                                             namespaces.as_ref(),
                                             pods.as_ref(),
                                         ) {
-                                            ingress[d].entry(s).or_default().union_with(&ports);
+                                            inbound.from.entry(s).or_default().union_with(&ports);
                                         }
                                     }
                                 }
@@ -278,46 +323,48 @@ impl<'m> Analysis<'m> {
                     }
                 }
             }
-        }
+            inbound
+        });
 
         // Egress allowed at each source group, then intersected with ingress at the destination.
-        for s in 0..self.groups.len() {
+        let outbound: Vec<Outbound> = in_parallel(this.groups.len(), |s| {
+            let mut outbound = Outbound::default();
             let mut egress: BTreeMap<usize, PortSet> = BTreeMap::new();
             // Rules that allow every destination: resolved per destination (named ports).
             let mut any_rules: Vec<&Rule> = Vec::new();
-            let unisolated = self.egress_policies[s].is_empty();
+            let unisolated = this.egress_policies[s].is_empty();
             if unisolated {
-                self.external_out[s].push((AddrSet::all(), PortSet::all()));
+                outbound.external.push((AddrSet::all(), PortSet::all()));
             }
-            for p in self.egress_policies[s].clone() {
+            for &p in &this.egress_policies[s] {
                 let policy = &m.policies[p];
                 for rule in policy.egress.iter().flatten() {
                     match &rule.peers {
                         None => {
                             any_rules.push(rule);
-                            let ports = self.resolve(rule, &[]);
+                            let ports = this.resolve(rule, &[]);
                             if !ports.is_empty() {
-                                self.external_out[s].push((AddrSet::all(), ports));
+                                outbound.external.push((AddrSet::all(), ports));
                             }
                         }
                         Some(peers) => {
                             for peer in peers {
                                 match peer {
                                     Peer::Block { cidr, allowed } => {
-                                        let ports = self.resolve(rule, &[]);
+                                        let ports = this.resolve(rule, &[]);
                                         if !ports.is_empty() {
-                                            let addrs = self.block(cidr, allowed);
-                                            self.external_out[s].push((addrs, ports));
+                                            let addrs = this.block(cidr, allowed);
+                                            outbound.external.push((addrs, ports));
                                         }
                                     }
                                     Peer::Pods { namespaces, pods } => {
                                         for d in peer_groups(
-                                            self,
+                                            this,
                                             &policy.namespace,
                                             namespaces.as_ref(),
                                             pods.as_ref(),
                                         ) {
-                                            let ports = self.resolve(rule, self.groups[d].ports);
+                                            let ports = this.resolve(rule, this.groups[d].ports);
                                             if !ports.is_empty() {
                                                 egress.entry(d).or_default().union_with(&ports);
                                             }
@@ -343,19 +390,30 @@ impl<'m> Analysis<'m> {
                     egress.get(&d).cloned().unwrap_or_default()
                 };
                 for rule in &any_rules {
-                    out.union_with(&self.resolve(rule, self.groups[d].ports));
+                    out.union_with(&this.resolve(rule, this.groups[d].ports));
                 }
                 if out.is_empty() {
                     continue;
                 }
-                let mut inbound = ingress_any[d].clone();
-                if let Some(ports) = ingress[d].get(&s) {
-                    inbound.union_with(ports);
+                let mut allowed_in = inbound[d].any.clone();
+                if let Some(ports) = inbound[d].from.get(&s) {
+                    allowed_in.union_with(ports);
                 }
-                let allowed = out.intersection(&inbound);
+                let allowed = out.intersection(&allowed_in);
                 if !allowed.is_empty() {
-                    self.pairs.insert((s, d), allowed);
+                    outbound.pairs.push((d, allowed));
                 }
+            }
+            outbound
+        });
+
+        for (d, inbound) in inbound.into_iter().enumerate() {
+            self.external_in[d] = inbound.external;
+        }
+        for (s, outbound) in outbound.into_iter().enumerate() {
+            self.external_out[s] = outbound.external;
+            for (d, ports) in outbound.pairs {
+                self.pairs.insert((s, d), ports);
             }
         }
     }
