@@ -65,7 +65,7 @@ impl Unevaluated {
     /// True for the kinds that change connectivity which `verify` does not evaluate: any kind
     /// named `...NetworkPolicy` (the admin, baseline and cluster-wide policies, Cilium's,
     /// Calico's, a NetworkPolicy of another group or version) and Istio's AuthorizationPolicy.
-    pub fn is_such(api_version: &str, kind: &str) -> bool {
+    pub fn is_unevaluated_kind(api_version: &str, kind: &str) -> bool {
         let read = api_version == "networking.k8s.io/v1" && kind == "NetworkPolicy";
         !read
             && (kind.ends_with("NetworkPolicy")

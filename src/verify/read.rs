@@ -417,7 +417,7 @@ impl Builder {
                     return Ok(());
                 }
             } else if !kind.ends_with("List")
-                && !Unevaluated::is_such(api_version, kind)
+                && !Unevaluated::is_unevaluated_kind(api_version, kind)
                 && ignored(doc.text, api_version, kind)
             {
                 return Ok(());
@@ -543,7 +543,7 @@ impl Builder {
                 let p: net::NetworkPolicy = typed(doc, value, item)?;
                 self.add_policy(doc, p, item)?;
             }
-            _ if Unevaluated::is_such(api_version, kind) => {
+            _ if Unevaluated::is_unevaluated_kind(api_version, kind) => {
                 let meta = value.and_then(|v| v.get("metadata"));
                 let field = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str);
                 self.items.unevaluated.push(Unevaluated {
