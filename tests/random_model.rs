@@ -394,16 +394,20 @@ pub fn toml(model: &ModelSpec, shuffle: Option<u64>) -> String {
             .map(|j| {
                 let e = &s.egress[j];
                 let ports: Vec<String> = e.ports.iter().map(u16::to_string).collect();
-                // A protocol only goes with ports: without them the rule allows everything.
-                let protocol = if ports.is_empty() {
+                // Every port is written by leaving `ports` out (an empty list is refused), and a
+                // protocol only goes with ports: without them the rule allows everything.
+                let ports = if ports.is_empty() {
                     String::new()
                 } else {
-                    format!(", protocol = {:?}", e.protocol)
+                    format!(
+                        ", ports = [{}], protocol = {:?}",
+                        ports.join(", "),
+                        e.protocol
+                    )
                 };
                 format!(
-                    "{{ cidr = {:?}, ports = [{}]{protocol}, reason = \"why: \\\"{j}\\\"\" }}",
+                    "{{ cidr = {:?}{ports}, reason = \"why: \\\"{j}\\\"\" }}",
                     e.cidr,
-                    ports.join(", "),
                 )
             })
             .collect();

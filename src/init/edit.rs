@@ -382,10 +382,13 @@ fn egress(list: &[DraftEgress]) -> Array {
         .map(|e| {
             let mut t = InlineTable::new();
             t.insert("cidr", e.cidr.as_str().into());
-            t.insert(
-                "ports",
-                Array::from_iter(e.ports.iter().map(|p| i64::from(*p))).into(),
-            );
+            // Every port is written by leaving `ports` out: an empty list is refused.
+            if !e.ports.is_empty() {
+                t.insert(
+                    "ports",
+                    Array::from_iter(e.ports.iter().map(|p| i64::from(*p))).into(),
+                );
+            }
             t.insert("reason", e.reason.as_str().into());
             t
         })
@@ -485,5 +488,23 @@ mod tests {
             "a = 2\r\nb = 3\r\n"
         );
         assert_eq!(keep_line_endings("a = 1\n", "a = 2\n".into()), "a = 2\n");
+    }
+
+    /// Every port is written by leaving `ports` out, in the editor as in the template: the
+    /// workspace refuses `ports = []`.
+    #[test]
+    fn egress_to_every_port_has_no_ports_key() {
+        let entry = |ports: Vec<u16>| DraftEgress {
+            cidr: "0.0.0.0/0".into(),
+            ports,
+            reason: "r".into(),
+        };
+        let written = egress(&[entry(Vec::new()), entry(vec![443])]).to_string();
+        assert_eq!(
+            written,
+            r#"[{ cidr = "0.0.0.0/0", reason = "r" }, { cidr = "0.0.0.0/0", ports = [443], reason = "r" }]"#
+        );
+        assert_eq!(entry(Vec::new()).ports_toml(), "");
+        assert_eq!(entry(vec![53, 443]).ports_toml(), "ports = [53, 443], ");
     }
 }

@@ -148,8 +148,8 @@ impl<'de> Deserialize<'de> for RawCall {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawEgress {
     pub cidr: Spanned<String>,
-    #[serde(default)]
-    pub ports: Vec<Spanned<i64>>,
+    /// Absent means every port; an empty list is refused as ambiguous.
+    pub ports: Option<Spanned<Vec<Spanned<i64>>>>,
     pub protocol: Option<Spanned<String>>,
     pub reason: Option<Spanned<String>>,
 }

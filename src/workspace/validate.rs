@@ -749,16 +749,30 @@ impl Validator {
     fn egress(&mut self, raw: &Spanned<RawEgress>) -> Option<Egress> {
         let e = raw.get_ref();
         let cidr = self.cidr(&e.cidr);
-        let mut ports: Vec<u16> = e
-            .ports
+        let listed = e.ports.as_ref().map_or(&[][..], |p| p.get_ref().as_slice());
+        let mut ports: Vec<u16> = listed
             .iter()
             .filter_map(|p| self.port_number(p, "egress port"))
             .collect();
         ports.sort_unstable();
         ports.dedup();
+        // Fail closed: an empty list reads as "no ports" but the rule would allow every port.
+        if let Some(list) = &e.ports
+            && list.get_ref().is_empty()
+        {
+            self.push(
+                Problem::new(
+                    Code::InvalidValue,
+                    list.span(),
+                    "`ports = []` is ambiguous: an egress entry without ports allows every port",
+                )
+                .label("empty ports")
+                .help("list the ports, e.g. `ports = [443]`, or leave `ports` out to allow every port to the CIDR"),
+            );
+        }
         let protocol = self.protocol(e.protocol.as_ref());
         if let Some(p) = &e.protocol
-            && e.ports.is_empty()
+            && listed.is_empty()
         {
             self.push(
                 Problem::new(

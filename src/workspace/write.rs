@@ -73,10 +73,14 @@ pub struct DraftEgress {
 }
 
 impl DraftEgress {
-    /// The ports as a TOML array of numbers.
+    /// The `ports = [...], ` part of the entry; empty for every port, which the workspace
+    /// writes by leaving `ports` out (an empty list is refused as ambiguous).
     pub fn ports_toml(&self) -> String {
+        if self.ports.is_empty() {
+            return String::new();
+        }
         let numbers: Vec<String> = self.ports.iter().map(u16::to_string).collect();
-        format!("[{}]", numbers.join(", "))
+        format!("ports = [{}], ", numbers.join(", "))
     }
 }
 
