@@ -31,8 +31,10 @@ pub fn quote(text: &str) -> String {
                 // Writing into a String cannot fail.
                 let _ = if n <= 0xff {
                     write!(out, "\\x{n:02x}")
-                } else {
+                } else if n <= 0xffff {
                     write!(out, "\\u{n:04x}")
+                } else {
+                    write!(out, "\\U{n:08x}")
                 };
             }
             c => out.push(c),
@@ -58,12 +60,9 @@ pub fn single_line(text: &str) -> String {
 }
 
 fn needs_escape(c: char) -> bool {
-    // Outside YAML's printable set (controls, U+FFFE, U+FFFF) or a line break in disguise.
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{85}' | '\u{fffe}' | '\u{ffff}'
-        )
+    // Outside YAML's printable set (controls, noncharacters), a line break in disguise, or a
+    // character that reorders or hides text: the same set every output escapes.
+    crate::names::unsafe_char(c)
 }
 
 /// askama filter: a YAML double-quoted scalar.
@@ -245,6 +244,7 @@ mod tests {
         assert_eq!(quote("x\ny\u{7}\u{2028}"), "\"x\\ny\\x07\\u2028\"");
         assert_eq!(quote("été: #1"), "\"été: #1\"");
         assert_eq!(quote("a\u{fffe}\u{ffff}"), "\"a\\ufffe\\uffff\"");
+        assert_eq!(quote("\u{202e}\u{1fffe}"), "\"\\u202e\\U0001fffe\"");
     }
 
     #[test]

@@ -1707,3 +1707,23 @@ fn policies_of_other_apis_are_reported_as_not_evaluated() {
     );
     serde_json::from_slice::<Value>(&out.stdout).expect("the JSON contract is unchanged");
 }
+
+/// Names are shown, never obeyed: a line separator or a direction override in a name read
+/// from a manifest is escaped in text output like an escape sequence is.
+#[test]
+fn line_separators_and_direction_overrides_in_names_are_escaped() {
+    let text = success(
+        bin()
+            .args(["verify", "--connectivity", "-"])
+            .write_stdin("apiVersion: v1\nkind: Pod\nmetadata: {name: \"a\\u2028b\", namespace: \"n\\u202es\"}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: \"x\\u2029y\"}\n"),
+    );
+    assert!(
+        !text.contains(['\u{2028}', '\u{2029}', '\u{202e}']),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("n\\u{202e}s/a\\u{2028}b -> 0.0.0.0/0")
+            && text.contains("CiliumNetworkPolicy x\\u{2029}y ("),
+        "{text}"
+    );
+}

@@ -24,7 +24,7 @@ pub fn string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || is_invisible_break(c) => {
+            c if crate::names::unsafe_char(c) => {
                 let _ = write!(out, "\\u{:04X}", c as u32);
             }
             c => out.push(c),
@@ -32,15 +32,6 @@ pub fn string(s: &str) -> String {
     }
     out.push('"');
     out
-}
-
-/// Characters that some editors and terminals show as line breaks or that reorder text.
-fn is_invisible_break(c: char) -> bool {
-    matches!(
-        c,
-        '\u{2028}' | '\u{2029}' | '\u{0085}' | '\u{FEFF}' | '\u{200E}' | '\u{200F}'
-    ) || ('\u{202A}'..='\u{202E}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
 /// Text made safe for a `#` comment: one line, no control characters, bounded length.
@@ -53,7 +44,7 @@ pub fn comment(s: &str) -> String {
         }
         if c == '\n' || c == '\r' || c == '\t' {
             out.push(' ');
-        } else if c.is_control() || is_invisible_break(c) {
+        } else if crate::names::unsafe_char(c) {
             let _ = write!(out, "\\u{{{:x}}}", c as u32);
         } else {
             out.push(c);
