@@ -170,6 +170,23 @@ fn default_permissions() -> Option<std::fs::Permissions> {
     None
 }
 
+/// The bytes of the regular file at `path` (or of the file a link names). Anything else is
+/// refused before it is opened: a FIFO would block the read until someone writes to it, and a
+/// folder or device fails obscurely. `hint` says what to give instead.
+pub fn read_regular(path: &Path, hint: &str) -> Result<Vec<u8>, Error> {
+    let io = |source| Error::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    };
+    if !std::fs::metadata(path).map_err(io)?.is_file() {
+        return Err(io(std::io::Error::other(format!(
+            "not a regular file (a FIFO, socket, device or folder); {hint}"
+        ))));
+    }
+    std::fs::read(path).map_err(io)
+}
+
 /// The entries of `dir`; none when the folder does not exist (yet).
 pub fn entries(dir: &Path) -> Result<Vec<std::fs::DirEntry>, Error> {
     let io = |source| Error::Io {

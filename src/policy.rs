@@ -324,14 +324,17 @@ fn key_span(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
 
 /// Reads one policy file from `dir` or the embedded copy.
 fn read<T: DeserializeOwned>(dir: Option<&Path>, name: &str) -> Result<(Source, T), Error> {
-    let override_path = dir.map(|d| d.join(name)).filter(|p| p.is_file());
+    // Anything of that name in the folder is the user's policy: a folder or a FIFO there is an
+    // error, never a silent fallback to the shipped policy the user meant to replace.
+    let override_path = dir
+        .map(|d| d.join(name))
+        .filter(|p| std::fs::symlink_metadata(p).is_ok());
     let source = match override_path {
         Some(path) => {
-            let bytes = std::fs::read(&path).map_err(|source| Error::Io {
-                action: "read",
-                path: path.clone(),
-                source,
-            })?;
+            let bytes = crate::fsutil::read_regular(
+                &path,
+                "put a policy file there, or remove it to use the shipped one",
+            )?;
             tomlfile::decode(&path, bytes)?
         }
         None => {

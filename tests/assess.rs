@@ -449,3 +449,55 @@ fn a_fifo_as_workspace_is_refused_without_blocking() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("not a regular file"), "{stderr}");
 }
+
+/// A policy override that is not a regular file is an error, never a silent fallback to the
+/// shipped policy the user meant to replace: a FIFO (without blocking), a folder, a dangling
+/// link. A link to a real file is read.
+#[cfg(unix)]
+#[test]
+fn a_policy_override_that_is_not_a_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("criteria.toml");
+    let run = || {
+        let out = bin()
+            .arg("--policies")
+            .arg(dir.path())
+            .arg("-w")
+            .arg(example("picturesocial"))
+            .arg("assess")
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let made = std::process::Command::new("mkfifo")
+        .arg(&policy)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (code, stderr) = run();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("criteria.toml") && stderr.contains("not a regular file"),
+        "{stderr}"
+    );
+    std::fs::remove_file(&policy).unwrap();
+    std::fs::create_dir(&policy).unwrap();
+    let (code, stderr) = run();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    std::fs::remove_dir(&policy).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("missing.toml"), &policy).unwrap();
+    let (code, stderr) = run();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("criteria.toml"), "{stderr}");
+    std::fs::remove_file(&policy).unwrap();
+    let real = dir.path().join("real.toml");
+    std::fs::copy(crate::support::root().join("policies/criteria.toml"), &real).unwrap();
+    std::os::unix::fs::symlink(&real, &policy).unwrap();
+    let (code, stderr) = run();
+    assert_eq!(code, Some(0), "{stderr}");
+}

@@ -55,27 +55,7 @@ pub fn repository_root(dir: &Path) -> Option<PathBuf> {
 
 /// Reads and validates the workspace at `path`. `criteria` are the ids that `[answers]` may name.
 pub fn load(path: &Path, criteria: &[&str]) -> Result<Workspace, Error> {
-    // A FIFO would block the read until someone writes to it, a folder fails obscurely: only
-    // a regular file (or a link to one) is read.
-    let meta = std::fs::metadata(path).map_err(|source| Error::Io {
-        action: "read",
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if !meta.is_file() {
-        return Err(Error::Io {
-            action: "read",
-            path: path.to_path_buf(),
-            source: std::io::Error::other(
-                "not a regular file (a FIFO, socket, device or folder); give the workspace file",
-            ),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        action: "read",
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = crate::fsutil::read_regular(path, "give the workspace file")?;
     let source = decode(path, bytes)?;
     parse(&source, criteria)
 }
