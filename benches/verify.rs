@@ -94,10 +94,11 @@ fn main() {
     .expect("layout planned");
     k8s_advisor::layout::apply(&plan, false).expect("layout written");
     let inputs = [Input::Path(out)];
-    let read = || read_inputs(&inputs, &mut std::io::empty()).expect("layout reads");
+    let read =
+        || read_inputs(&inputs, &mut std::io::empty(), &Default::default()).expect("layout reads");
     let manifests = read();
     let calls: usize = ws.services.iter().map(|s| s.calls.len()).sum();
-    let findings = compare(&Analysis::new(&manifests), &ws);
+    let findings = compare(&Analysis::new(&manifests), &ws).expect("services found");
     eprintln!(
         "{} services, {} namespaces, {calls} calls; {} workloads, {} NetworkPolicies; {} findings",
         ws.services.len(),

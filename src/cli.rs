@@ -199,10 +199,13 @@ pub struct RecordArgs {
 /// `verify` options.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Manifest files or folders (read recursively for *.yaml and *.yml), or `-` for standard
-    /// input [default: the generated folder k8s, beside the workspace file]
+    /// Manifest files or folders (read recursively for *.yaml, *.yml and *.json), or `-` for
+    /// standard input [default: the generated folder k8s, beside the workspace file]
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// The namespace of objects that name none, as with `kubectl apply -n` [default: default]
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
     pub format: VerifyFormat,

@@ -18,3 +18,4 @@ mod record;
 mod robust;
 mod support;
 mod verify;
+mod verify_input;

@@ -162,28 +162,32 @@ pub fn connectivity_text(analysis: &Analysis<'_>) -> String {
             }
         }
     }
-    let unevaluated = unevaluated_lines(m);
-    if !unevaluated.is_empty() {
+    let skipped = skipped_lines(m);
+    if !skipped.is_empty() {
         let _ = writeln!(
             out,
-            "\nNot evaluated (each may allow or deny more than shown above):"
+            "\nNot read (each may allow or deny more than shown above, or run pods not shown):"
         );
-        out.push_str(&unevaluated);
+        out.push_str(&skipped);
     }
     out
 }
 
-/// One line for each object that changes connectivity but is not evaluated; empty when none.
-pub fn unevaluated_lines(m: &Manifests) -> String {
+/// One line for each object not read, with the reason; empty when none.
+pub fn skipped_lines(m: &Manifests) -> String {
     let mut out = String::new();
-    for u in &m.unevaluated {
+    for u in &m.skipped {
+        let name = match (u.kind.is_empty(), u.id().is_empty()) {
+            (true, _) => "a document".to_string(),
+            (false, true) => clean(&u.kind),
+            (false, false) => format!("{} {}", clean(&u.kind), clean(&u.id())),
+        };
         let _ = writeln!(
             out,
-            "  {} {} ({}:{})",
-            clean(&u.kind),
-            clean(&u.id()),
+            "  {name} ({}:{}): {}",
             clean(&u.origin.file.display().to_string()),
-            u.origin.line
+            u.origin.line,
+            u.why()
         );
     }
     out
