@@ -3,6 +3,7 @@
 
 mod assess;
 mod check;
+mod diff;
 mod generate;
 mod graph;
 mod import;
@@ -171,6 +172,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Generate(args) => generate::run(&cli, args),
         Command::Record(args) => record::run(&cli, args),
         Command::Verify(args) => verify::run(&cli, args),
+        Command::Diff(args) => diff::run(&cli, args),
         Command::Completions(args) => {
             let mut out = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "k8s-advisor", &mut out);
