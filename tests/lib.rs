@@ -7,12 +7,14 @@ mod check;
 mod conformance;
 mod corpus;
 mod deep;
+
 mod fail_closed;
 mod generate;
 mod graph;
 mod import;
 mod init;
 mod injection;
+mod nca;
 mod random_model;
 mod record;
 mod robust;
