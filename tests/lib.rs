@@ -7,6 +7,7 @@ mod check;
 mod conformance;
 mod corpus;
 mod deep;
+mod diff;
 
 mod fail_closed;
 mod generate;

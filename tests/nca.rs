@@ -26,6 +26,73 @@ pub struct Canon {
     pub external: Pieces,
 }
 
+impl Canon {
+    /// What `self` allows and `other` does not: per pair the ports, per address the ports.
+    pub fn minus(&self, other: &Canon) -> Canon {
+        let mut pods = BTreeMap::new();
+        for (key, ranges) in &self.pods {
+            let rest = match other.pods.get(key) {
+                Some(theirs) => ranges.difference(theirs),
+                None => ranges.clone(),
+            };
+            if !rest.is_empty() {
+                pods.insert(key.clone(), rest);
+            }
+        }
+        let mut pieces: Pieces = BTreeMap::new();
+        for (key, mine) in &self.external {
+            let theirs = other.external.get(key).map_or(&[][..], |v| &v[..]);
+            // Both lists are disjoint intervals: cut them at every bound of either.
+            let mut bounds: BTreeSet<(u8, u128)> = BTreeSet::new();
+            for &(f, lo, hi, _) in mine.iter().chain(theirs) {
+                bounds.insert((f, lo));
+                if let Some(next) = hi.checked_add(1) {
+                    bounds.insert((f, next));
+                }
+            }
+            for &(f, lo, hi, ref ports) in mine {
+                let cuts: Vec<u128> = bounds
+                    .range((f, lo)..=(f, hi))
+                    .map(|&(_, b)| b)
+                    .chain(hi.checked_add(1))
+                    .collect();
+                for w in cuts.windows(2) {
+                    let (a, b) = (w[0], w[1] - 1);
+                    let mut rest = ports.clone();
+                    for (g, tlo, thi, tports) in theirs {
+                        if *g == f && *tlo <= a && b <= *thi {
+                            rest = rest.difference(tports);
+                        }
+                    }
+                    if !rest.is_empty() {
+                        pieces.entry(key.clone()).or_default().push((f, a, b, rest));
+                    }
+                }
+                if hi == u128::MAX {
+                    // The last stretch runs to the end of the address space.
+                    let a = cuts.last().copied().unwrap_or(lo);
+                    let mut rest = ports.clone();
+                    for (g, tlo, thi, tports) in theirs {
+                        if *g == f && *tlo <= a && *thi == u128::MAX {
+                            rest = rest.difference(tports);
+                        }
+                    }
+                    if !rest.is_empty() {
+                        pieces
+                            .entry(key.clone())
+                            .or_default()
+                            .push((f, a, hi, rest));
+                    }
+                }
+            }
+        }
+        Canon {
+            pods,
+            external: canonical_external(pieces),
+        }
+    }
+}
+
 /// (workload, direction, protocol), or (from, to, protocol).
 pub type Key = (String, String, String);
 /// An address interval of one family (4 or 6) with its ports.

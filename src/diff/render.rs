@@ -88,73 +88,67 @@ fn call_line(c: &CallRef) -> String {
 /// The counts of every section, for the summary line; empty when nothing changed.
 fn summary_parts(d: &DesignDiff) -> Vec<String> {
     let mut parts = Vec::new();
-    if d.verdict.changed || !d.verdict.criteria.is_empty() {
-        parts.push(if d.verdict.changed {
-            "verdict changed".to_string()
-        } else {
-            "criteria changed".to_string()
-        });
+    if d.verdict.changed {
+        parts.push("verdict changed".to_string());
+    } else if !d.verdict.criteria.is_empty() {
+        parts.push("criteria changed".to_string());
     }
-    let mut counted = |n: usize, what: &str| {
+    let c = &d.connectivity;
+    for (n, one, many) in [
+        (d.domains.added.len(), "domain added", "domains added"),
+        (d.domains.removed.len(), "domain removed", "domains removed"),
+        (d.domains.changed.len(), "domain changed", "domains changed"),
+        (d.services.added.len(), "service added", "services added"),
+        (
+            d.services.removed.len(),
+            "service removed",
+            "services removed",
+        ),
+        (
+            d.services.changed.len(),
+            "service changed",
+            "services changed",
+        ),
+        (d.calls.added.len(), "call added", "calls added"),
+        (d.calls.removed.len(), "call removed", "calls removed"),
+        (d.calls.changed.len(), "call changed", "calls changed"),
+        (
+            d.exposure.widened.len(),
+            "exposure widened",
+            "exposures widened",
+        ),
+        (
+            d.exposure.narrowed.len(),
+            "exposure narrowed",
+            "exposures narrowed",
+        ),
+        (d.egress.widened.len(), "egress widened", "egress widened"),
+        (
+            d.egress.narrowed.len(),
+            "egress narrowed",
+            "egress narrowed",
+        ),
+        (d.findings.new.len(), "new finding", "new findings"),
+        (d.findings.fixed.len(), "finding fixed", "findings fixed"),
+        (
+            c.added.len() + c.external_added.len(),
+            "connection added",
+            "connections added",
+        ),
+        (
+            c.removed.len() + c.external_removed.len(),
+            "connection removed",
+            "connections removed",
+        ),
+    ] {
         if n > 0 {
-            parts.push(format!("{n} {what}"));
+            parts.push(count(n, one, many));
         }
-    };
-    counted(d.domains.added.len(), "domains added");
-    counted(d.domains.removed.len(), "domains removed");
-    counted(d.services.added.len(), "services added");
-    counted(d.services.removed.len(), "services removed");
-    counted(d.services.changed.len(), "services changed");
-    counted(d.calls.added.len(), "calls added");
-    counted(d.calls.removed.len(), "calls removed");
-    counted(d.calls.changed.len(), "calls changed");
-    counted(d.exposure.widened.len(), "exposures widened");
-    counted(d.exposure.narrowed.len(), "exposures narrowed");
-    counted(d.egress.widened.len(), "egress widened");
-    counted(d.egress.narrowed.len(), "egress narrowed");
-    counted(d.findings.new.len(), "new findings");
-    counted(d.findings.fixed.len(), "findings fixed");
-    counted(
-        d.connectivity.added.len() + d.connectivity.external_added.len(),
-        "connections added",
-    );
-    counted(
-        d.connectivity.removed.len() + d.connectivity.external_removed.len(),
-        "connections removed",
-    );
+    }
     if !d.project.fields.is_empty() {
         parts.push(format!("project: {}", d.project.fields.join(", ")));
     }
-    // Plural nouns read oddly for one: "1 services added" → "1 service added".
     parts
-        .into_iter()
-        .map(|p| {
-            if let Some(rest) = p.strip_prefix("1 ") {
-                format!("1 {}", singular(rest))
-            } else {
-                p
-            }
-        })
-        .collect()
-}
-
-fn singular(text: &str) -> String {
-    let (noun, rest) = text.split_once(' ').unwrap_or((text, ""));
-    let noun = match noun {
-        "domains" => "domain",
-        "services" => "service",
-        "calls" => "call",
-        "exposures" => "exposure",
-        "findings" => "finding",
-        "connections" => "connection",
-        other => other,
-    };
-    let rest = rest.replace("new findings", "new finding");
-    if rest.is_empty() {
-        noun.to_string()
-    } else {
-        format!("{noun} {rest}")
-    }
 }
 
 /// The warnings a reviewer must not miss: exposure or egress widened, the verdict changed.
