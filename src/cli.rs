@@ -62,6 +62,8 @@ pub enum Command {
     /// What a change of the design means: verdict, services, calls, exposure, egress, findings
     /// and connectivity, for a pull request
     Diff(DiffArgs),
+    /// Print the JSON Schema of k8s-advisor.toml, for editors and CI
+    Schema,
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Print the man page (roff)

@@ -19,5 +19,6 @@ mod nca;
 mod random_model;
 mod record;
 mod robust;
+mod schema;
 mod support;
 mod verify;
