@@ -656,7 +656,7 @@ fn big_model(services: usize, salt: usize) -> String {
 
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig {
-        cases: 3,
+        cases: 2,
         failure_persistence: None,
         ..Default::default()
     })]

@@ -8,6 +8,7 @@ mod conformance;
 mod corpus;
 mod deep;
 mod diff;
+mod distribution;
 
 mod fail_closed;
 mod generate;
