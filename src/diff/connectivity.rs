@@ -87,25 +87,40 @@ impl ConnectivityChanges {
     }
 }
 
-/// The manifests of the layout `generate` renders for `ws`, as one multi-document YAML text:
-/// every namespace, workload and policy file, not the kustomizations.
+/// Kinds of the generated layout that the `verify` engine reads nothing from: their documents
+/// are left out of the text it parses, a tenth of the layout's bytes.
+const UNREAD_KINDS: [&str; 4] = [
+    "Service",
+    "PodDisruptionBudget",
+    "HTTPRoute",
+    "Kustomization",
+];
+
+/// The manifests of the layout `generate` renders for `ws`, as one multi-document YAML text
+/// for the `verify` engine: the documents of every file but those of [`UNREAD_KINDS`], without
+/// comment lines (a quarter of the bytes, and parsing is nearly all of the time). `generate`
+/// writes no block scalars and quotes every string on one line, so a line whose first non-blank
+/// character is `#` is always a comment there.
 pub fn layout_text(ws: &Workspace) -> String {
     let files = crate::generate::generate(ws);
-    let mut text = String::with_capacity(files.iter().map(|f| f.contents.len() + 5).sum());
-    for file in files {
-        if file
-            .path
-            .file_name()
-            .is_some_and(|n| n == "kustomization.yaml")
-        {
-            continue;
-        }
-        if !text.is_empty() {
-            text.push_str("---\n");
-        }
-        text.push_str(&file.contents);
-        if !text.ends_with('\n') {
-            text.push('\n');
+    let mut text = String::with_capacity(files.iter().map(|f| f.contents.len()).sum::<usize>() / 2);
+    for file in &files {
+        let mut doc = String::new();
+        for line in file.contents.lines().chain(std::iter::once("---")) {
+            if line == "---" {
+                let unread = doc.lines().any(|l| {
+                    l.strip_prefix("kind: ")
+                        .is_some_and(|kind| UNREAD_KINDS.contains(&kind.trim()))
+                });
+                if !unread && !doc.trim().is_empty() {
+                    text.push_str("---\n");
+                    text.push_str(&doc);
+                }
+                doc.clear();
+            } else if !line.trim_start().starts_with('#') {
+                doc.push_str(line);
+                doc.push('\n');
+            }
         }
     }
     text
