@@ -300,3 +300,85 @@ pub fn difference(old: &Connectivity, new: &Connectivity) -> ConnectivityChanges
         external_removed: external_beyond(&old_ext, &new_ext),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ext(cidrs: &[&str], ports: &[(u16, u16)]) -> External {
+        External {
+            workload: "a/web".into(),
+            direction: "egress".into(),
+            cidrs: cidrs.iter().map(ToString::to_string).collect(),
+            protocol: "TCP".into(),
+            ports: ports.to_vec(),
+        }
+    }
+
+    fn of(external: Vec<External>) -> Connectivity {
+        Connectivity {
+            external,
+            ..Connectivity::default()
+        }
+    }
+
+    /// Worked by hand: 0.0.0.0/0 on 443 against 10.0.0.0/8 on 443 and 10.0.0.0/9 on 80 leaves
+    /// everything but 10.0.0.0/8 on 443, and 10.0.0.0/9 on 80 the other way round.
+    #[test]
+    fn external_difference_per_address_and_port() {
+        let old = of(vec![
+            ext(&["10.0.0.0/8"], &[(443, 443)]),
+            ext(&["10.0.0.0/9"], &[(80, 80)]),
+        ]);
+        let new = of(vec![ext(&["0.0.0.0/0"], &[(443, 443)])]);
+        let d = difference(&old, &new);
+        assert_eq!(d.external_added.len(), 1);
+        assert_eq!(d.external_added[0].ports, [(443, 443)]);
+        assert_eq!(
+            d.external_added[0].cidrs,
+            [
+                "0.0.0.0/5",
+                "8.0.0.0/7",
+                "11.0.0.0/8",
+                "12.0.0.0/6",
+                "16.0.0.0/4",
+                "32.0.0.0/3",
+                "64.0.0.0/2",
+                "128.0.0.0/1"
+            ]
+        );
+        assert_eq!(d.external_removed, [ext(&["10.0.0.0/9"], &[(80, 80)])]);
+        // Addresses that keep some ports and lose others are grouped by what they lose.
+        let wide = of(vec![ext(&["::/0"], &[(1, 65535)])]);
+        let narrow = of(vec![ext(&["2001:db8::/32"], &[(443, 443)])]);
+        let d = difference(&wide, &narrow);
+        assert_eq!(
+            d.external_removed
+                .iter()
+                .map(|e| (e.cidrs.len(), e.ports.clone()))
+                .collect::<Vec<_>>(),
+            [(1, vec![(1, 442), (444, 65535)]), (32, vec![(1, 65535)])]
+        );
+    }
+
+    #[test]
+    fn pairs_lose_only_the_ports_the_other_side_allows() {
+        let conn = |ports: Vec<(u16, u16)>| Connection {
+            from: "a/x".into(),
+            to: "b/y".into(),
+            protocol: "TCP".into(),
+            ports,
+        };
+        let old = Connectivity {
+            connections: vec![conn(vec![(80, 80), (8000, 8100)])],
+            ..Connectivity::default()
+        };
+        let new = Connectivity {
+            connections: vec![conn(vec![(8050, 9000)])],
+            ..Connectivity::default()
+        };
+        let d = difference(&old, &new);
+        assert_eq!(d.added, [conn(vec![(8101, 9000)])]);
+        assert_eq!(d.removed, [conn(vec![(80, 80), (8000, 8049)])]);
+    }
+}

@@ -808,3 +808,55 @@ fn findings(
         fixed: before.difference(&after).cloned().collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn egress(cidr: &str, ports: &[u16], protocol: Protocol) -> Egress {
+        Egress {
+            cidr: cidr.parse().unwrap(),
+            ports: ports.to_vec(),
+            protocol,
+            reason: String::new(),
+            span: crate::span::Span::from(0..0),
+        }
+    }
+
+    #[test]
+    fn an_entry_is_covered_by_the_union_of_others() {
+        let tcp = Protocol::Tcp;
+        let old = [
+            egress("0.0.0.0/0", &[443], tcp),
+            egress("0.0.0.0/0", &[80], tcp),
+        ];
+        // Ports spread over two entries still cover both.
+        assert!(wider_entries(&[egress("10.0.0.0/8", &[80, 443], tcp)], &old).is_empty());
+        // Addresses spread over two entries cover their union.
+        let halves = [
+            egress("10.0.0.0/9", &[443], tcp),
+            egress("10.128.0.0/9", &[443], tcp),
+        ];
+        assert!(wider_entries(&[egress("10.0.0.0/8", &[443], tcp)], &halves).is_empty());
+        // Another port, another protocol, or every port is wider.
+        assert_eq!(
+            wider_entries(&[egress("10.0.0.0/8", &[444], tcp)], &old),
+            ["10.0.0.0/8"]
+        );
+        assert_eq!(
+            wider_entries(&[egress("10.0.0.0/8", &[443], Protocol::Udp)], &old),
+            ["10.0.0.0/8"]
+        );
+        assert_eq!(
+            wider_entries(&[egress("10.0.0.0/8", &[], tcp)], &old),
+            ["10.0.0.0/8"]
+        );
+        // Every port of every protocol covers anything.
+        assert!(wider_entries(&old, &[egress("0.0.0.0/0", &[], Protocol::Sctp)]).is_empty());
+        // IPv6 is never covered by IPv4.
+        assert_eq!(
+            wider_entries(&[egress("::/0", &[443], tcp)], &old),
+            ["::/0"]
+        );
+    }
+}
