@@ -59,6 +59,11 @@ pub enum Command {
     Record(RecordArgs),
     /// Check any manifests' NetworkPolicies against the design; exit 1 on error-level findings
     Verify(VerifyArgs),
+    /// What a change of the design means: verdict, services, calls, exposure, egress, findings
+    /// and connectivity, for a pull request
+    Diff(DiffArgs),
+    /// Print the JSON Schema of k8s-advisor.toml, for editors and CI
+    Schema,
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -223,6 +228,39 @@ pub enum VerifyFormat {
     Json,
     /// SARIF 2.1.0 for code scanning (not with --connectivity)
     Sarif,
+}
+
+/// `diff` options.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old and the new workspace file; with --base, at most the new one [default: the
+    /// workspace, as -w or the search finds it]
+    #[arg(value_name = "FILE", num_args = 0..=2)]
+    pub files: Vec<PathBuf>,
+    /// Compare with the workspace file as committed at this git revision (a branch, tag or
+    /// commit), read with git without a checkout
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Exit 1 when one of these changed for the worse: verdict (the recommendation changed),
+    /// exposure or egress (widened), findings (a new guardrail finding)
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    pub fail_on: Vec<FailOn>,
+}
+
+/// What `diff --fail-on` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// The recommendation changed
+    Verdict,
+    /// A service became reachable from more addresses, ports or a wider level
+    Exposure,
+    /// A service may send to outside addresses or ports it could not reach before
+    Egress,
+    /// A guardrail finding appeared
+    Findings,
 }
 
 /// `completions` options.

@@ -529,6 +529,18 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// One of the two workspaces `diff` compares cannot be read: says which.
+    #[error("the {side} side of the diff ({name}) cannot be used")]
+    #[diagnostic(code("k8s-advisor::diff-side"))]
+    Side {
+        /// `old` or `new`.
+        side: &'static str,
+        /// The file, or `REF:path` for a committed one.
+        name: String,
+        /// What is wrong with it: one error, rendered in full below the line that names the side.
+        #[related]
+        cause: Vec<Error>,
+    },
     /// The user interrupted an interactive session.
     #[error("interrupted; nothing was written")]
     #[diagnostic(code("k8s-advisor::interrupted"))]

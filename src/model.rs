@@ -83,7 +83,7 @@ pub struct Project {
 }
 
 /// Where the cluster runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Platform {
     /// Amazon EKS.
@@ -154,7 +154,7 @@ pub struct Namespace {
 }
 
 /// Pod Security Standard levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum PodSecurity {
     /// The hardened level; the default.
@@ -275,7 +275,9 @@ impl Service {
 }
 
 /// Transport protocols of a port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 pub enum Protocol {
     /// TCP, the default.
     #[serde(rename = "TCP")]
@@ -316,7 +318,7 @@ pub struct Port {
 
 /// Reachability of a service from outside its callers. Ordered from the narrowest to the
 /// widest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Expose {
     /// Only declared callers inside the cluster (ClusterIP).
