@@ -378,3 +378,71 @@ fn unbounded_input_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("larger than 64 MiB"));
 }
+
+/// Manifests without namespaces and without NetworkPolicies, as many apps ship: the workspace
+/// `import` drafts from them and `verify` of the same manifests must report what is open,
+/// never pass. Objects without a namespace are in `default`, which stands for the project's
+/// namespace; a Service maps its pods (`api-v1`) to the service named after it (`api`).
+#[test]
+fn import_then_verify_of_the_same_manifests_reports_what_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("k8s-advisor.toml");
+    let manifests = crate::support::root().join("tests/verify/no-namespace.yaml");
+    success(bin().arg("import").arg(&manifests).arg("-o").arg(&ws));
+    let out = bin()
+        .arg("-w")
+        .arg(&ws)
+        .args(["verify", "--format", "json"])
+        .arg(&manifests)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let codes: BTreeSet<&str> = findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains("undeclared-flow") && codes.contains("exposure-mismatch"),
+        "{codes:?}"
+    );
+    assert!(
+        !codes.contains("missing-workload") && !codes.contains("unmodeled-workload"),
+        "{codes:?}"
+    );
+    // -n elsewhere: nothing of the workspace is there, which is exit 2, not a pass.
+    let out = bin()
+        .arg("-w")
+        .arg(&ws)
+        .args(["verify", "-n", "elsewhere"])
+        .arg(&manifests)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("nothing to compare: none of the workspace's 2 services")
+            && stderr.contains("namespaces in the manifests: elsewhere;"),
+        "{stderr}"
+    );
+    // -n puts them where kubectl apply -n would.
+    let json = connectivity(&std::fs::read_to_string(&manifests).unwrap());
+    assert_eq!(
+        json["workloads"],
+        serde_json::json!(["default/api-v1", "default/web"])
+    );
+    let out = success(
+        bin()
+            .args(["verify", "--connectivity", "--format", "json", "-n", "shop"])
+            .arg(&manifests),
+    );
+    assert!(out.contains("\"shop/api-v1\""), "{out}");
+    let stderr = refused(&["verify", "--connectivity", "-n", "Shop Floor", "-"], "");
+    assert!(stderr.contains("is not a namespace name"), "{stderr}");
+}
