@@ -538,11 +538,11 @@ fn only_regular_record_files_are_read_and_a_bad_entry_is_named() {
     assert!(stderr.contains("0004-folder.md is a folder"), "{stderr}");
     std::fs::remove_dir(adr.join("0004-folder.md")).unwrap();
 
-    // Larger than 1 MiB: refused, named.
-    std::fs::write(adr.join("0005-big.md"), vec![b'x'; (1 << 20) + 1]).unwrap();
+    // Larger than 16 MiB (far above any record, ours or an older version's): refused, named.
+    std::fs::write(adr.join("0005-big.md"), vec![b'x'; (16 << 20) + 1]).unwrap();
     let stderr = refused(&run_in(&repo, &["record"]));
     assert!(
-        stderr.contains("0005-big.md is larger than 1024 KiB"),
+        stderr.contains("0005-big.md is larger than 16384 KiB"),
         "{stderr}"
     );
     assert_eq!(records(&adr), ["0005-big.md"]);

@@ -109,6 +109,8 @@ pub fn write_layout(
             .unwrap_or_else(|e| panic!("user file {}: {e}", beside.join(file).display()));
     }
     let files = k8s_advisor::generate::generate(ws);
-    let plan = k8s_advisor::layout::plan_manifests(out, &ws.project.name, files, &user_files)?;
+    let root = out.parent().unwrap_or(Path::new(""));
+    let plan =
+        k8s_advisor::layout::plan_manifests(root, out, &ws.project.name, files, &user_files)?;
     k8s_advisor::layout::apply(&plan, false).map(|_| ())
 }
