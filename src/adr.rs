@@ -66,12 +66,11 @@ pub fn locate_dir(root: &Path, explicit: Option<&Path>) -> Result<Place, Error> 
             let path = path.join(&named);
             // `dir` and `boundary` are real folders (no link in them): the folder lies below
             // the repository root, lexically.
-            let below = lexical_below(&dir.join(&named), &boundary).ok_or_else(|| {
-                Error::Refused {
+            let below =
+                lexical_below(&dir.join(&named), &boundary).ok_or_else(|| Error::Refused {
                     message: format!("{} leads outside {}", what(), shown(&boundary)),
                     help: OUTSIDE_HELP.to_string(),
-                }
-            })?;
+                })?;
             return Place::beneath(&boundary, &below, path);
         }
         if dir == boundary {

@@ -450,7 +450,10 @@ fn to_source_span(span: &Range<usize>) -> SourceSpan {
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum Error {
     /// The workspace file was not found.
-    #[error("no k8s-advisor.toml in {} or a folder above it in the same repository", crate::text::shown(dir))]
+    #[error(
+        "no k8s-advisor.toml in {} or a folder above it in the same repository",
+        crate::text::shown(dir)
+    )]
     #[diagnostic(
         code("k8s-advisor::no-workspace"),
         help("run `k8s-advisor init` to create one, or point at it with -w FILE")

@@ -172,7 +172,12 @@ impl Folder {
     /// The bytes of the regular file `name`, at most `limit` of them; `None` when it does not
     /// exist. `follow` says whether a symbolic link is read through (to a regular file) or is
     /// refused. A FIFO is never waited on: it is opened without blocking and refused.
-    pub fn read(&self, name: &OsStr, follow: bool, limit: u64) -> Result<Option<Vec<u8>>, Unreadable> {
+    pub fn read(
+        &self,
+        name: &OsStr,
+        follow: bool,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>, Unreadable> {
         let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
         if !follow {
             flags |= OFlags::NOFOLLOW;
@@ -512,13 +517,13 @@ impl Place {
     }
 
     fn names<'a>(&'a self, sub: &'a Path) -> impl Iterator<Item = OsString> + 'a {
-        self.below.iter().cloned().chain(
-            sub.components()
-                .filter_map(|c| match c {
-                    Component::Normal(name) => Some(name.to_os_string()),
-                    _ => None,
-                }),
-        )
+        self.below
+            .iter()
+            .cloned()
+            .chain(sub.components().filter_map(|c| match c {
+                Component::Normal(name) => Some(name.to_os_string()),
+                _ => None,
+            }))
     }
 
     /// A second descriptor of the base, shown where the walk starts.

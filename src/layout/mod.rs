@@ -287,7 +287,12 @@ pub fn apply(plan: &Plan, force: bool) -> Result<Applied, Error> {
             .written
             .iter()
             .map(|p| format!("wrote {}", shown(p)))
-            .chain(applied.removed.iter().map(|p| format!("removed {}", shown(p))))
+            .chain(
+                applied
+                    .removed
+                    .iter()
+                    .map(|p| format!("removed {}", shown(p))),
+            )
             .collect(),
         source: Box::new(source),
     };
@@ -498,16 +503,14 @@ impl Reader<'_> {
         let Some(folder) = folder else {
             return Ok(None);
         };
-        folder
-            .read(name, false, u64::MAX)
-            .map_err(|why| match why {
-                Unreadable::Io(source) => Error::Io {
-                    action: "read",
-                    path: path.to_path_buf(),
-                    source,
-                },
-                other => other.into_error(path, "a generated manifest"),
-            })
+        folder.read(name, false, u64::MAX).map_err(|why| match why {
+            Unreadable::Io(source) => Error::Io {
+                action: "read",
+                path: path.to_path_buf(),
+                source,
+            },
+            other => other.into_error(path, "a generated manifest"),
+        })
     }
 }
 
@@ -630,10 +633,7 @@ fn check_target(folder: &Folder, name: &OsStr, path: &Path) -> Result<(), Error>
     match folder.entry(name)? {
         Some(Entry::Link) => Err(fsutil::link_error(path)),
         Some(Entry::Folder | Entry::Special) => Err(Error::Refused {
-            message: format!(
-                "{} is not a regular file; nothing was written",
-                shown(path)
-            ),
+            message: format!("{} is not a regular file; nothing was written", shown(path)),
             help: "k8s-advisor writes a file there: move the folder or special file away"
                 .to_string(),
         }),
