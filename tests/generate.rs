@@ -751,6 +751,42 @@ fn a_symbolic_link_as_the_output_folder_is_refused() {
 }
 
 #[test]
+fn an_intermediate_link_in_out_is_refused() {
+    let (dir, ws) = scratch("family-blog");
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("deploy")).unwrap();
+    // Relative to the current folder, as a user types it, and absolute.
+    for out in [
+        "deploy/k8s".to_string(),
+        dir.path().join("deploy/k8s").display().to_string(),
+    ] {
+        let output = bin()
+            .current_dir(dir.path())
+            .args(["generate", "--out", &out])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{out}: {stderr}");
+        assert!(
+            stderr.contains("deploy is a symbolic link"),
+            "{out}: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read_dir(elsewhere.path()).unwrap().count(),
+            0,
+            "{out}"
+        );
+    }
+    assert!(!ws.with_file_name("docs").exists());
+    // Above the workspace folder, links are the user's business.
+    let link = elsewhere.path().join("repo");
+    std::os::unix::fs::symlink(dir.path(), &link).unwrap();
+    let (code, _, stderr) = run(&link.join("k8s-advisor.toml"), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(dir.path().join("k8s/kustomization.yaml").is_file());
+}
+
+#[test]
 fn check_writes_nothing_and_shows_a_diff() {
     let (dir, ws) = scratch("family-blog");
     let out = dir.path().join("k8s");

@@ -16,5 +16,6 @@ mod injection;
 mod random_model;
 mod record;
 mod robust;
+mod robust_writes;
 mod support;
 mod verify;
