@@ -816,3 +816,57 @@ fn names_from_the_repository_reach_the_terminal_escaped() {
     assert_eq!(out.status.code(), Some(0));
     escaped(&String::from_utf8_lossy(&out.stdout));
 }
+
+/// A workspace of `services` services in `namespaces` namespaces, each calling the next two in
+/// its namespace and one in the next namespace.
+fn big(services: usize, namespaces: usize) -> String {
+    let per = services / namespaces;
+    let mut text = String::from("version = 1\n[project]\nname = \"big\"\n");
+    for i in 0..services {
+        let ns = i / per;
+        let at = |k: usize| format!("\"n{ns}/s{}\"", ns * per + (i % per + k) % per);
+        let other = (ns + 1) % namespaces;
+        text.push_str(&format!(
+            "[[services]]\nname = \"s{i}\"\nnamespace = \"n{ns}\"\nport = 80\ncalls = [{}, {}, \"n{other}/s{}\"]\n",
+            at(1),
+            at(2),
+            other * per + i % per
+        ));
+    }
+    text
+}
+
+#[test]
+fn the_record_of_10000_services_stays_a_document_and_is_never_refused() {
+    let (_tmp, repo) = git_repo(true);
+    std::fs::write(repo.join("k8s-advisor.toml"), big(10_000, 400)).unwrap();
+    let adr = repo.join("docs/adr");
+    // A record an earlier version wrote, listing every service: 1.5 MB, intact.
+    let body = format!(
+        "---\nstatus: accepted\ndate: 2026-01-02\n---\n\n# Run big\n\n{}",
+        "| n0 | — | s0, s1, s2, s3 | cluster only |\n".repeat(36_000)
+    );
+    let marker = k8s_advisor::record::marker("big", false, &body);
+    std::fs::create_dir_all(&adr).unwrap();
+    let old = adr.join("0001-run-big.md");
+    std::fs::write(&old, format!("{body}\n\n{marker}\n")).unwrap();
+    assert!(std::fs::metadata(&old).unwrap().len() > 1_500_000);
+
+    let said = record(&repo, &[]);
+    assert!(
+        said.contains("Marked docs/adr/0001-run-big.md as superseded"),
+        "{said}"
+    );
+    let path = adr.join(records(&adr).pop().unwrap());
+    let text = std::fs::read_to_string(&path).unwrap();
+    // A page a person reads: summaries, the largest items, where the full lists are.
+    assert!(text.len() < 48 * 1024, "{} bytes", text.len());
+    assert!(text.contains("The 20 business domains with the most calls, of 400"));
+    assert!(text.contains("370 more hold 9250"), "{text}");
+    assert!(text.contains("… and 17 more"));
+    markdownlint(std::slice::from_ref(&path));
+    mermaid_blocks_parse(&text);
+    // Its own output is never refused: the next run finds it unchanged.
+    let said = record(&repo, &[]);
+    assert!(said.contains("Unchanged"), "{said}");
+}

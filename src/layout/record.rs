@@ -64,9 +64,10 @@ pub fn plan(
         date,
         supersedes: placed.supersedes.clone(),
     };
+    let (mermaid, diagram) = report::graph::mermaid_overview(graph);
     let extras = Extras {
-        mermaid: report::graph::mermaid_overview(graph),
-        mermaid_by_domain: graph.call_count() > report::graph::MERMAID_MAX_EDGES,
+        mermaid,
+        diagram,
         findings: graph
             .findings(&policy.graph)
             .into_iter()
