@@ -66,8 +66,10 @@ pub fn locate_dir(root: &Path, explicit: Option<&Path>) -> Result<Place, Error> 
             let path = path.join(&named);
             // `dir` and `boundary` are real folders (no link in them): the folder lies below
             // the repository root, lexically.
-            let below =
-                lexical_below(&dir.join(&named), &boundary).ok_or_else(|| Error::Refused {
+            let below = crate::fsutil::lexical(&dir.join(&named))?
+                .strip_prefix(&boundary)
+                .map(Path::to_path_buf)
+                .map_err(|_| Error::Refused {
                     message: format!("{} leads outside {}", what(), shown(&boundary)),
                     help: OUTSIDE_HELP.to_string(),
                 })?;
@@ -97,21 +99,6 @@ pub fn locate_dir(root: &Path, explicit: Option<&Path>) -> Result<Place, Error> 
 const OUTSIDE_HELP: &str = "records are kept inside the repository (or beside the workspace \
                             when there is none): fix the folder name or link, or choose a \
                             folder with --adr-dir";
-
-/// `path` (absolute, `..` applied lexically) relative to `boundary`, when it is below it.
-fn lexical_below(path: &Path, boundary: &Path) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out.strip_prefix(boundary).ok().map(Path::to_path_buf)
-}
 
 /// The folder name the `.adr-dir` file `marker` in `dir` holds; `None` when there is no such
 /// file. A name with a character that must not reach a terminal or a file name (an escape

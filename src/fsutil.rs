@@ -13,7 +13,7 @@ compile_error!(
 
 mod folder;
 
-pub use folder::{Entry, Folder, Place, Unreadable, link_error, not_a_folder};
+pub use folder::{Entry, Folder, Place, Unreadable, lexical, link_error, not_a_folder};
 
 use std::fs::File;
 use std::io::Write;

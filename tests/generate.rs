@@ -784,6 +784,12 @@ fn an_intermediate_link_in_out_is_refused() {
     let (code, _, stderr) = run(&link.join("k8s-advisor.toml"), &[]);
     assert_eq!(code, 0, "{stderr}");
     assert!(dir.path().join("k8s/kustomization.yaml").is_file());
+    // An --out outside the workspace folder is the user's choice: its missing folders are
+    // created.
+    let new = elsewhere.path().join("new/deep/k8s");
+    let (code, _, stderr) = run(&ws, &["--out", new.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(new.join("kustomization.yaml").is_file());
 }
 
 #[test]

@@ -95,23 +95,10 @@ impl Scene {
 
 /// Every file and link under `dir`, relative, links not followed.
 fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                stack.push(path);
-            } else {
-                found.push(path.strip_prefix(dir).unwrap().to_path_buf());
-            }
-        }
-    }
-    found.sort();
-    found
+    crate::robust::tree(dir)
+        .into_iter()
+        .filter(|p| !std::fs::symlink_metadata(dir.join(p)).is_ok_and(|m| m.is_dir()))
+        .collect()
 }
 
 /// Our temporary files (`.k8s-advisor-XXXXXX`) anywhere under `dir`.

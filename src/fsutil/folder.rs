@@ -431,18 +431,31 @@ fn shown_base(shown: &Path, names: &[OsString]) -> Option<PathBuf> {
 impl Place {
     /// The folder `path` (as the user or the repository names it). When it lies inside
     /// `trusted` (the workspace folder), every component below `trusted` is checked; otherwise
-    /// `path` is the user's own choice on the command line and only its last component is,
-    /// like the output folder has always been. `..` is read lexically (`k8s/../x` is `x`).
+    /// `path` is the user's own choice on the command line: the part of it that exists above
+    /// its last component is taken as given, and only what is below is checked (and created).
+    /// `..` is read lexically (`k8s/../x` is `x`).
     pub fn new(path: &Path, trusted: &Path) -> Result<Place, Error> {
         let absolute = lexical(path)?;
-        let (base, below) = match absolute.strip_prefix(lexical(trusted)?) {
-            Ok(rest) => (trusted.to_path_buf(), rest.to_path_buf()),
-            Err(_) => match (path.parent(), path.file_name()) {
-                (Some(parent), Some(name)) => (parent.to_path_buf(), PathBuf::from(name)),
-                _ => (path.to_path_buf(), PathBuf::new()),
-            },
+        if let Ok(rest) = absolute.strip_prefix(lexical(trusted)?) {
+            return Place::beneath(trusted, rest, path.to_path_buf());
+        }
+        let (Some(parent), Some(name)) = (absolute.parent(), absolute.file_name()) else {
+            return Place::beneath(&absolute, Path::new(""), path.to_path_buf());
         };
-        Place::beneath(&base, &below, path.to_path_buf())
+        // The deepest folder on the way that exists: the rest is created.
+        let mut base = parent;
+        let mut missing = vec![name];
+        while !base.is_dir() {
+            match (base.parent(), base.file_name()) {
+                (Some(up), Some(last)) => {
+                    missing.push(last);
+                    base = up;
+                }
+                _ => break,
+            }
+        }
+        let below: PathBuf = missing.into_iter().rev().collect();
+        Place::beneath(base, &below, path.to_path_buf())
     }
 
     /// The folder `below` (plain names only) under `base`, shown as `shown`.
@@ -453,9 +466,13 @@ impl Place {
                 Component::Normal(name) => names.push(name.to_os_string()),
                 Component::CurDir => {}
                 _ => {
-                    return Err(Error::Internal {
-                        message: format!("{} is not a plain relative path", below.display()),
-                    });
+                    return Err(Error::usage(
+                        format!(
+                            "{} goes up (`..`) below a folder that does not exist",
+                            crate::text::shown(&shown)
+                        ),
+                        "name the folder without `..`",
+                    ));
                 }
             }
         }
@@ -541,7 +558,7 @@ impl Place {
 }
 
 /// `path` made absolute against the current folder, `.` and `..` applied lexically.
-fn lexical(path: &Path) -> Result<PathBuf, Error> {
+pub fn lexical(path: &Path) -> Result<PathBuf, Error> {
     let absolute = std::path::absolute(if path.as_os_str().is_empty() {
         Path::new(".")
     } else {

@@ -7,6 +7,11 @@
 //! failure never leaves a half-applied layout; an unforeseeable one (a full disk) is reported
 //! with the exact list of what was already written.
 //!
+//! Every file and folder is reached by descriptor from the output and record folders, opened
+//! once ([`fsutil::Place`]) without following a link at any component below the workspace
+//! folder: a folder swapped for a link between the checks and the writes stops the run rather
+//! than receiving a file.
+//!
 //! Safety rules: every manifest path is a plain relative path inside `--out`; a file that a
 //! person edited since we wrote it, or a file we did not write at one of our paths, is neither
 //! overwritten nor removed without `--force`; a file we wrote that the model no longer produces
