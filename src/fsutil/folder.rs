@@ -581,3 +581,109 @@ pub fn lexical(path: &Path) -> Result<PathBuf, Error> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> &OsStr {
+        OsStr::new(s)
+    }
+
+    #[test]
+    fn a_link_is_never_opened_as_a_folder_nor_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "x").unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("sub")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("file")).unwrap();
+        let folder = Folder::open_trusted(dir.path()).unwrap();
+        let err = folder.child(name("sub")).unwrap_err().to_string();
+        assert!(err.contains("is a symbolic link"), "{err}");
+        let err = folder.child_or_create(name("sub")).unwrap_err().to_string();
+        assert!(err.contains("is a symbolic link"), "{err}");
+        assert!(matches!(
+            folder.read(name("file"), false, 100),
+            Err(Unreadable::Link)
+        ));
+        assert_eq!(folder.entry(name("file")).unwrap(), Some(Entry::Link));
+        assert_eq!(
+            folder.list().unwrap(),
+            [
+                (OsString::from("file"), Entry::Link),
+                (OsString::from("sub"), Entry::Link)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_write_replaces_a_link_at_its_name_instead_of_following_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("victim");
+        std::fs::write(&target, "theirs").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("a.yaml")).unwrap();
+        let folder = Folder::open_trusted(dir.path()).unwrap();
+        folder
+            .write_atomic(name("a.yaml"), b"ours", Durability::Deferred)
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "theirs");
+        let meta = std::fs::symlink_metadata(dir.path().join("a.yaml")).unwrap();
+        assert!(meta.is_file());
+        assert_eq!(std::fs::read(dir.path().join("a.yaml")).unwrap(), b"ours");
+        // No temporary file stays behind, and a failed write removes its own.
+        std::fs::create_dir(dir.path().join("b.yaml")).unwrap();
+        std::fs::write(dir.path().join("b.yaml/x"), "").unwrap();
+        assert!(
+            folder
+                .write_atomic(name("b.yaml"), b"ours", Durability::Deferred)
+                .is_err()
+        );
+        let names: Vec<OsString> = folder.list().unwrap().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, [OsString::from("a.yaml"), OsString::from("b.yaml")]);
+    }
+
+    #[test]
+    fn a_place_checks_every_component_below_its_trusted_folder_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        std::fs::create_dir_all(real.join("repo/deploy")).unwrap();
+        std::os::unix::fs::symlink(&real, dir.path().join("link")).unwrap();
+        // Above the trusted folder a link is the user's business.
+        let root = dir.path().join("link/repo");
+        let place = Place::new(&root.join("deploy/k8s"), &root).unwrap();
+        let created = place.create(Path::new("shop")).unwrap();
+        assert_eq!(created.shown(), root.join("deploy/k8s/shop"));
+        assert!(real.join("repo/deploy/k8s/shop").is_dir());
+        // Below it, never.
+        std::fs::remove_dir_all(real.join("repo/deploy")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), real.join("repo/deploy")).unwrap();
+        let place = Place::new(&root.join("deploy/k8s"), &root).unwrap();
+        let err = place.create(Path::new("")).unwrap_err().to_string();
+        assert!(err.contains("deploy is a symbolic link"), "{err}");
+        assert!(!dir.path().join("k8s").exists());
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.yaml");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let folder = Folder::open_trusted(dir.path()).unwrap();
+        folder
+            .write_atomic(name("a.yaml"), b"new", Durability::Synced)
+            .unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+    }
+
+    #[test]
+    fn temporary_names_are_recognised_as_ours() {
+        let name = format!("{TEMP_PREFIX}{}", random_suffix());
+        assert!(super::super::is_temporary(Path::new(&name)), "{name}");
+        assert_ne!(random_suffix(), random_suffix());
+    }
+}
