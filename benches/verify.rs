@@ -86,6 +86,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let out = dir.path().join("k8s");
     let plan = k8s_advisor::layout::plan_manifests(
+        dir.path(),
         &out,
         &ws.project.name,
         k8s_advisor::generate::generate(&ws),

@@ -20,6 +20,7 @@ mod nca;
 mod random_model;
 mod record;
 mod robust;
+mod robust_writes;
 mod schema;
 mod support;
 mod verify;

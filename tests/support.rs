@@ -117,6 +117,10 @@ pub fn write_layout(
             .unwrap_or_else(|e| panic!("user file {}: {e}", beside.join(file).display()));
     }
     let files = k8s_advisor::generate::generate(ws);
-    let plan = k8s_advisor::layout::plan_manifests(out, &ws.project.name, files, &user_files)?;
+    // The folder `out` is in stands for the workspace folder, which always exists.
+    let root = out.parent().unwrap_or(Path::new(""));
+    std::fs::create_dir_all(root).unwrap();
+    let plan =
+        k8s_advisor::layout::plan_manifests(root, out, &ws.project.name, files, &user_files)?;
     k8s_advisor::layout::apply(&plan, false).map(|_| ())
 }

@@ -13,7 +13,7 @@ use crate::diagnostic::Error;
 use crate::diff::{self, Concern};
 use crate::model::Workspace;
 use crate::policy::Policy;
-use crate::verify::render::clean;
+use crate::text::clean;
 use crate::workspace;
 
 pub fn run(cli: &Cli, args: &DiffArgs) -> Result<u8, Error> {

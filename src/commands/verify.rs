@@ -27,7 +27,10 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
             Some(ns) => {
                 crate::names::dns1123_label(ns).map_err(|why| {
                     Error::usage(
-                        format!("-n {:?} is not a namespace name: {why}", render::clean(ns)),
+                        format!(
+                            "-n {:?} is not a namespace name: {why}",
+                            crate::text::clean(ns)
+                        ),
                         "a namespace is a DNS label: lowercase letters, digits and '-'",
                     )
                 })?;
@@ -110,7 +113,7 @@ fn no_workload(m: &Manifests) -> Error {
     let mut read: Vec<String> = m
         .irrelevant
         .iter()
-        .map(|(kind, n)| format!("{n} {}", render::clean(kind)))
+        .map(|(kind, n)| format!("{n} {}", crate::text::clean(kind)))
         .collect();
     if !m.policies.is_empty() {
         read.insert(0, format!("{} NetworkPolicies", m.policies.len()));

@@ -127,18 +127,75 @@ pub fn mermaid(graph: &ServiceGraph, focus: Option<&str>) -> String {
 /// bigger graphs are drawn one node per namespace instead.
 pub const MERMAID_MAX_EDGES: usize = 500;
 
-/// A Mermaid flowchart fit for a document: the service graph of [`mermaid`] while it stays
-/// within [`MERMAID_MAX_EDGES`], else one node per namespace with the number of calls on each
-/// arrow.
-pub fn mermaid_overview(graph: &ServiceGraph) -> String {
-    if graph.call_count() <= MERMAID_MAX_EDGES {
-        return mermaid(graph, None);
-    }
+/// A diagram of more services than this is unreadable in a document: it is drawn one node per
+/// namespace instead.
+pub const MERMAID_MAX_SERVICES: usize = 150;
+
+/// The namespaces a domain diagram draws at most: the ones with the most calls. Twenty keep
+/// even a fully coupled diagram (380 arrows) under [`MERMAID_MAX_EDGES`].
+pub const MERMAID_MAX_DOMAINS: usize = 20;
+
+/// What a diagram of [`mermaid_overview`] shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overview {
+    /// Every service and call.
+    Services,
+    /// Every namespace, with the number of calls on each arrow.
+    Domains,
+    /// The `shown` namespaces with the most calls, of `total`.
+    BusiestDomains {
+        /// Namespaces drawn.
+        shown: usize,
+        /// Namespaces in the model.
+        total: usize,
+    },
+}
+
+/// A Mermaid flowchart fit for a document, and what it shows: the service graph of [`mermaid`]
+/// while it stays within [`MERMAID_MAX_EDGES`] and [`MERMAID_MAX_SERVICES`], else one node per
+/// namespace with the number of calls on each arrow — at most [`MERMAID_MAX_DOMAINS`] of them,
+/// those with the most calls, so that the diagram stays the same size however big the model.
+pub fn mermaid_overview(graph: &ServiceGraph) -> (String, Overview) {
     let ws = graph.workspace();
+    if graph.call_count() <= MERMAID_MAX_EDGES && ws.services.len() <= MERMAID_MAX_SERVICES {
+        return (mermaid(graph, None), Overview::Services);
+    }
+    let couplings = graph.coupling();
+    let mut weight: std::collections::BTreeMap<&str, usize> = ws
+        .namespaces
+        .keys()
+        .map(|name| (name.as_str(), 0))
+        .collect();
+    for cell in &couplings {
+        for end in [&cell.from, &cell.to] {
+            if let Some(w) = weight.get_mut(end.as_str()) {
+                *w += cell.calls.len();
+            }
+        }
+    }
+    let total = weight.len();
+    let overview = if total > MERMAID_MAX_DOMAINS {
+        let mut busiest: Vec<(&str, usize)> = weight.iter().map(|(n, w)| (*n, *w)).collect();
+        // Most calls first, then by name: the same model always draws the same domains.
+        busiest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let keep: BTreeSet<&str> = busiest
+            .iter()
+            .take(MERMAID_MAX_DOMAINS)
+            .map(|(n, _)| *n)
+            .collect();
+        weight.retain(|name, _| keep.contains(name));
+        Overview::BusiestDomains {
+            shown: MERMAID_MAX_DOMAINS,
+            total,
+        }
+    } else {
+        Overview::Domains
+    };
     let index: std::collections::BTreeMap<&str, usize> = ws
         .namespaces
         .keys()
         .enumerate()
+        .filter(|(_, name)| weight.contains_key(name.as_str()))
         .map(|(i, name)| (name.as_str(), i))
         .collect();
     let mut out = String::from("flowchart LR\n");
@@ -151,7 +208,7 @@ pub fn mermaid_overview(graph: &ServiceGraph) -> String {
         };
         let _ = writeln!(out, "  ns{i}[\"{}\"]", mermaid_text(&title));
     }
-    for cell in graph.coupling() {
+    for cell in couplings {
         let (Some(a), Some(b)) = (index.get(cell.from.as_str()), index.get(cell.to.as_str()))
         else {
             continue;
@@ -164,7 +221,7 @@ pub fn mermaid_overview(graph: &ServiceGraph) -> String {
         };
         let _ = writeln!(out, "  ns{a} -->|\"{label}\"| ns{b}");
     }
-    out
+    (out, overview)
 }
 
 /// Escapes text for a quoted Mermaid label: quotes and markup become entity codes.

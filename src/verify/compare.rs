@@ -285,7 +285,7 @@ impl Comparer<'_, '_> {
             .collect();
         let namespaces = |set: &BTreeSet<&str>| {
             set.iter()
-                .map(|n| crate::verify::render::clean(n))
+                .map(|n| crate::text::clean(n))
                 .collect::<Vec<_>>()
                 .join(", ")
         };

@@ -9,29 +9,12 @@ use console::Style;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::names::unsafe_char;
 use crate::severity::Severity;
+use crate::text::clean;
 use crate::verify::compare::{Finding, Kind};
 use crate::verify::engine::{Analysis, Direction};
 use crate::verify::manifest::Manifests;
 use crate::verify::sets::{PROTOCOLS, PortSet};
-
-/// Text with every character that must not reach a terminal as it is escaped: controls, line
-/// separators, direction overrides ([`unsafe_char`]), as `\n`, `\u{1b}`, `\u{2028}`, ...
-pub fn clean(text: &str) -> String {
-    if !text.chars().any(unsafe_char) {
-        return text.to_string();
-    }
-    text.chars()
-        .map(|c| {
-            if unsafe_char(c) {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
 
 /// One pair of workloads in the connectivity contract; fields in the contract's order.
 #[derive(Serialize)]
