@@ -292,9 +292,9 @@ pub fn render(
         namespaces,
         generated,
         diagram_caption: if extras.mermaid_by_domain {
-            "Business domains; an arrow counts the declared synchronous calls from one to the other (the service graph has too many calls to draw here: `k8s-advisor graph --format dot` draws it)."
+            "Business domains; an arrow counts the declared calls from one to the other (the service graph has too many calls to draw here: `k8s-advisor graph --format dot` draws it)."
         } else {
-            "Services grouped by business domain; an arrow is a declared synchronous call."
+            "Services grouped by business domain; a solid arrow is a declared synchronous call, a dashed one an asynchronous or telemetry call."
         },
         workspace_file: workspace_file.replace('`', ""),
     }

@@ -93,7 +93,7 @@ pub struct RawPort {
     pub protocol: Option<Spanned<String>>,
 }
 
-/// A call: `"ns/name"` or `{ to = "ns/name", ports = ["http"] }`.
+/// A call: `"ns/name"` or `{ to = "ns/name", ports = ["http"], kind = "async" }`.
 #[derive(Debug)]
 pub struct RawCall {
     /// The reference as written.
@@ -102,13 +102,16 @@ pub struct RawCall {
     pub to_span: Option<std::ops::Range<usize>>,
     /// The allowed port names, when the call is restricted.
     pub ports: Option<Vec<Spanned<String>>>,
+    /// `sync`, `async` or `telemetry`, when the table names one.
+    pub kind: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawCallTable {
     to: Spanned<String>,
-    ports: Vec<Spanned<String>>,
+    ports: Option<Vec<Spanned<String>>>,
+    kind: Option<Spanned<String>>,
 }
 
 impl<'de> Deserialize<'de> for RawCall {
@@ -119,7 +122,7 @@ impl<'de> Deserialize<'de> for RawCall {
             type Value = RawCall;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(r#"a service reference such as "users/users-api", or a table { to = "...", ports = ["..."] }"#)
+                f.write_str(r#"a service reference such as "users/users-api", or a table { to = "...", ports = ["..."], kind = "..." }"#)
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawCall, E> {
@@ -127,6 +130,7 @@ impl<'de> Deserialize<'de> for RawCall {
                     to: v.to_string(),
                     to_span: None,
                     ports: None,
+                    kind: None,
                 })
             }
 
@@ -135,7 +139,8 @@ impl<'de> Deserialize<'de> for RawCall {
                 Ok(RawCall {
                     to_span: Some(table.to.span()),
                     to: table.to.into_inner(),
-                    ports: Some(table.ports),
+                    ports: table.ports,
+                    kind: table.kind,
                 })
             }
         }
