@@ -221,6 +221,7 @@ fn sock_shop_compose_yields_the_edges_it_shows() {
     let ws = load_text(&text);
     assert_eq!(ws.services.len(), 16);
     // Only the edges the Compose file shows; the rest live in the services' code (README).
+    // The load generator's `-h edge-router` option names its target.
     assert_eq!(
         edges(&ws),
         set(&[
@@ -228,6 +229,7 @@ fn sock_shop_compose_yields_the_edges_it_shows() {
             "payment -> zipkin",
             "user -> user-db",
             "user -> zipkin",
+            "user-sim -> edge-router",
         ])
     );
     assert_eq!(targets(&ws, "zipkin"), [9411]);
@@ -238,8 +240,12 @@ fn sock_shop_compose_yields_the_edges_it_shows() {
     );
     assert!(text.contains("guess: a caller connects to port 27017"));
     assert!(stderr.contains("rabbitmq: declares no ports"), "{stderr}");
-    // `${MYSQL_ROOT_PASSWORD}` without a default stays unresolved, and is no host.
-    assert!(!stderr.contains("MYSQL"), "{stderr}");
+    // `${MYSQL_ROOT_PASSWORD}` is set nowhere: listed as Compose warns of it, and no host.
+    assert!(
+        stderr.contains("variable MYSQL_ROOT_PASSWORD is not set"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("host mysql"), "{stderr}");
 }
 
 #[test]
@@ -930,6 +936,8 @@ fn random_compose(services: &[RandomService]) -> String {
                 Some(d) if i % 2 == 0 => format!("http://{}:{}/{v}", names[d % names.len()], 1 + i),
                 _ => v.clone(),
             };
+            // `$$` is a literal dollar: values are interpolated as Compose does.
+            let v = v.replace('$', "$$");
             environment.insert(Value::from(k.clone()), Value::from(v));
         }
         svc.insert("environment".into(), Value::Mapping(environment));
@@ -1153,4 +1161,163 @@ fn ambiguous_hosts_and_system_namespaces_are_reported() {
     assert_eq!(ws.services[0].id.to_string(), "shop/cart");
     assert_eq!(ws.namespaces["shop"].team.as_deref(), Some("sales"));
     assert_eq!(ws.namespaces["shop"].description, "The shop");
+}
+
+// ---- Compose values: interpolation, .env, env_file, pass-through, commands ----------------------
+
+/// Writes `files` (name, text) into a new folder and returns it.
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+/// Runs `import` in `dir` with `args` and extra environment; returns (exit code, text, stderr).
+fn import_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = dir.join("k8s-advisor.toml");
+    let _ = std::fs::remove_file(&out);
+    let mut cmd = bin();
+    cmd.current_dir(dir).arg("import").args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let output = cmd.output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        std::fs::read_to_string(&out).unwrap_or_default(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+const INTERPOLATED: &str = "services:
+  web:
+    image: ${REGISTRY:-docker.io}/shop/web:${TAG:?set TAG in .env}
+    ports: [\"8080\"]
+    environment:
+      - API_URL=http://${API_ADDR}/v1
+      - CACHE_HOST
+      - LEGACY_URL=${LEGACY_HOST:+http://legacy-gateway}
+      - TRACE=${TRACE_ENDPOINT}
+      - PRICE=$${NOT_A_VARIABLE}
+      - AUDIT_URL=http://${AUDIT_HOST-audit}:9000
+    env_file: [web.env]
+  api:
+    image: shop/api:1.0.0
+    ports: [\"9000\"]
+  cache:
+    image: redis:7.2.4
+  audit:
+    image: shop/audit:1.0.0
+    ports: [\"9000\"]
+  legacy-gateway:
+    image: shop/legacy:1.0.0
+    ports: [\"80\"]
+  loadgen:
+    image: shop/loadgen:1.0.0
+    command: [\"--users\", \"5\", \"-h\", \"web\"]
+    healthcheck:
+      test: [\"CMD\", \"curl\", \"-f\", \"http://localhost:8089\"]
+";
+
+#[test]
+fn compose_values_are_interpolated_as_compose_does() {
+    let dir = project(&[
+        ("compose.yaml", INTERPOLATED),
+        (".env", "TAG=1.4.2\nAPI_ADDR=api:9000\nCACHE_HOST=cache\n"),
+        ("web.env", "ORDERS_URL=http://${API_ADDR}/orders\n"),
+    ]);
+    let (code, text, stderr) = import_in(dir.path(), &["compose.yaml"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let ws = load_text(&text);
+    // ${REGISTRY:-...} and ${TAG} from .env; a pass-through variable from .env; a call hidden
+    // in a variable; `${LEGACY_HOST:+...}` is empty while LEGACY_HOST is unset (no call to
+    // legacy-gateway); `$${...}` is a literal; `${AUDIT_HOST-audit}` defaults; the load
+    // generator's `-h web`; the health check's localhost is no call.
+    assert!(
+        text.contains("image = \"docker.io/shop/web:1.4.2\""),
+        "{text}"
+    );
+    assert_eq!(
+        edges(&ws),
+        set(&[
+            "loadgen -> web",
+            "web -> api",
+            "web -> audit",
+            "web -> cache"
+        ])
+    );
+    assert!(text.contains("web.env:1 env_file ORDERS_URL"), "{text}");
+    assert!(!stderr.contains("localhost"), "{stderr}");
+    assert!(!stderr.contains("NOT_A_VARIABLE"), "{stderr}");
+    // TRACE_ENDPOINT is read, unset and listed, as Compose warns of it; LEGACY_HOST and
+    // AUDIT_HOST come with an operator that says what to do when they are unset.
+    assert!(
+        stderr.contains("variable TRACE_ENDPOINT is not set") && stderr.contains("compose.yaml:9]"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("AUDIT_HOST") && !stderr.contains("LEGACY_HOST"),
+        "{stderr}"
+    );
+
+    // The process environment wins over .env; `:+` gives its alternative once the variable is
+    // set: now the legacy gateway is called.
+    let (code, text, stderr) = import_in(
+        dir.path(),
+        &["compose.yaml"],
+        &[("TAG", "2.0.0"), ("LEGACY_HOST", "x")],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(text.contains("shop/web:2.0.0"), "{text}");
+    assert!(edges(&load_text(&text)).contains("web -> legacy-gateway"));
+
+    // --env-file replaces .env: without TAG, `${TAG:?...}` stops the import at its line.
+    std::fs::write(dir.path().join("other.env"), "API_ADDR=api:9000\n").unwrap();
+    let (code, text, stderr) = import_in(
+        dir.path(),
+        &["compose.yaml", "--env-file", "other.env"],
+        &[],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(text.is_empty());
+    assert!(
+        stderr.contains("required variable TAG is missing a value: set TAG in .env")
+            && stderr.contains("compose.yaml:3:"),
+        "{stderr}"
+    );
+    // A pass-through variable set nowhere is listed: a call may hide in it.
+    std::fs::write(dir.path().join("other.env"), "TAG=1\nAPI_ADDR=api:9000\n").unwrap();
+    let (code, _, stderr) = import_in(
+        dir.path(),
+        &["compose.yaml", "--env-file", "other.env"],
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("environment CACHE_HOST passes a variable through"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unset_variables_are_listed_not_blamed_on_a_file_never_written() {
+    // The most common Compose idiom, with its .env missing: the images cannot be known, and
+    // the import says so instead of failing on lines of a k8s-advisor.toml that does not exist.
+    let dir = project(&[(
+        "compose.yaml",
+        "services:\n  ad:\n    image: ${IMAGE_NAME}:${DEMO_VERSION}-ad\n    ports: [\"${AD_PORT:-9555}\"]\n",
+    )]);
+    let (code, text, stderr) = import_in(dir.path(), &["compose.yaml"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("k8s-advisor.toml:"), "{stderr}");
+    assert!(
+        stderr.contains("variable IMAGE_NAME is not set")
+            && stderr.contains("ad: image \":-ad\" is not a reference the workspace accepts"),
+        "{stderr}"
+    );
+    assert_eq!(targets(&load_text(&text), "ad"), [9555]);
 }

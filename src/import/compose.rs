@@ -7,12 +7,14 @@
 //! entry instead of replacing or duplicating the list, as the Compose specification says.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use docker_compose_types as dct;
 use serde_yaml_ng::{Mapping, Value};
 
 use super::draft::{Draft, PairDraft, PortDraft, Prov, Ref, SvcDraft, Target};
+use super::interpolate::{self, Vars};
+use super::render::comment;
 use super::{Input, Options, hosts, locate, parse_doc, problem_at, yaml_docs};
 use crate::diagnostic::Error;
 use crate::model::Protocol;
@@ -24,6 +26,9 @@ const REPLACED: [&str; 3] = ["command", "entrypoint", "test"];
 /// Service keys that turn from lists into mappings before merging.
 const LIST_MAPS: [&str; 4] = ["environment", "labels", "depends_on", "networks"];
 
+/// Levels of `extends` followed at most; a longer chain is refused.
+const MAX_EXTENDS: usize = 64;
+
 /// Keys `extends` never copies from the base service.
 const NOT_INHERITED: [&str; 3] = ["links", "volumes_from", "depends_on"];
 
@@ -31,13 +36,20 @@ const NOT_INHERITED: [&str; 3] = ["links", "volumes_from", "depends_on"];
 struct File {
     input: Input,
     top: Mapping,
+    /// Its canonical path, so that one file reached by two spellings is one file.
+    real: Option<PathBuf>,
 }
+
+/// The variables Compose interpolates with, by name.
+type Variables = BTreeMap<String, String>;
 
 /// Reads a Compose project made of `inputs`, merged in order.
 pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
+    let mut unknowns = Vec::new();
+    let vars = variables(inputs, options, &mut unknowns)?;
     let mut files = Vec::new();
     for input in inputs {
-        files.push(load(input.clone())?);
+        files.push(load(input.clone(), &vars, &mut unknowns)?);
     }
     let mut merged = Mapping::new();
     for f in &files {
@@ -46,6 +58,7 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
     let mut draft = Draft {
         sources: inputs.iter().map(Input::name).collect(),
         kind: "Compose".into(),
+        unknowns,
         ..Draft::default()
     };
     let first = &files[0];
@@ -108,7 +121,15 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
         .filter_map(|k| k.as_str().map(String::from))
         .collect();
     for name in &names {
-        let (value, origins) = extend(&files, &mut extra, &services, name, None, &mut Vec::new())?;
+        let (value, origins) = extend(
+            &files,
+            &mut extra,
+            &services,
+            name,
+            None,
+            &mut Vec::new(),
+            (&vars, &mut draft.unknowns),
+        )?;
         resolved.insert(name.clone(), (value, origins));
     }
     let all_files: Vec<&File> = files.iter().chain(extra.iter()).collect();
@@ -225,24 +246,51 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
                 );
             }
         }
-        if let dct::Environment::KvPair(env) = &typed.environment {
-            for (key, value) in env {
-                let Some(value) = value else { continue };
-                let text = interpolate(&value.to_string());
-                for h in hosts::find(Some(key), &text) {
-                    let (f, l) = place(origins, &["environment", key]);
-                    s.refs.push(Ref {
-                        target: Target::Host(h.host),
-                        port: h.port,
-                        prov: Prov::read(&f, l, format!("environment {key}")),
-                    });
-                }
+        let from_files = env_files(value, name, origins, &place, &all_files, &vars)
+            .map_err(|(source, line, message, help)| problem_at(source, line, message, help))?;
+        for (key, value, prov) in from_files.vars {
+            // `environment` wins over `env_file`, as in Compose.
+            let shadowed = matches!(&typed.environment, dct::Environment::KvPair(env) if env.contains_key(&key));
+            if !shadowed {
+                refs_in(&key, &value, prov, &mut s);
             }
         }
-        if typed.env_file.is_some() {
-            draft.unknowns.push(format!(
-                "{name}: variables from env_file were not read; hosts named there are not calls yet [{file}:{line}]"
-            ));
+        draft.unknowns.extend(from_files.unknowns);
+        if let dct::Environment::KvPair(env) = &typed.environment {
+            for (key, value) in env {
+                let (f, l) = place(origins, &["environment", key]);
+                let text = match value {
+                    Some(v) => v.to_string(),
+                    // `- KEY` alone passes the variable through from the environment.
+                    None => match vars.get(key) {
+                        Some(v) => v.clone(),
+                        None => {
+                            draft.unknowns.push(format!(
+                                "{}: environment {} passes a variable through that is set neither in the environment nor in .env; a host it names is not known [{f}:{l}]",
+                                comment(name),
+                                comment(key)
+                            ));
+                            continue;
+                        }
+                    },
+                };
+                refs_in(
+                    key,
+                    &text,
+                    Prov::read(&f, l, format!("environment {key}")),
+                    &mut s,
+                );
+            }
+        }
+        for key in ["command", "entrypoint"] {
+            if let Some(words) = value.get(key).map(words) {
+                let (f, l) = place(origins, &[key]);
+                args_refs(&words, Prov::read(&f, l, key), &mut s);
+            }
+        }
+        if let Some(test) = value.get("healthcheck").and_then(|h| h.get("test")) {
+            let (f, l) = place(origins, &["healthcheck", "test"]);
+            args_refs(&words(test), Prov::read(&f, l, "healthcheck"), &mut s);
         }
         if let Some(mode) = &typed.network_mode {
             draft.unknowns.push(format!(
@@ -297,8 +345,9 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
     Ok(draft)
 }
 
-/// Parses one Compose file and checks its `version`.
-fn load(input: Input) -> Result<File, Error> {
+/// Parses one Compose file, interpolates its values with `vars` and checks its `version`.
+/// Variables that are not set are listed in `unknowns`.
+fn load(input: Input, vars: &Variables, unknowns: &mut Vec<String>) -> Result<File, Error> {
     let docs = yaml_docs(input.source.text());
     let Some(doc) = docs.first() else {
         return Err(problem_at(
@@ -317,6 +366,30 @@ fn load(input: Input) -> Result<File, Error> {
             "`<<` must refer to a mapping or a list of mappings",
         )
     })?;
+    let lookup = |name: &str| vars.get(name).cloned();
+    let mut interpolation = Vars::new(&lookup);
+    interpolate_values(&mut value, &mut interpolation).map_err(|f| {
+        let needle = match &f {
+            interpolate::Failure::Required { name, .. } => format!("{{{name}"),
+            interpolate::Failure::Invalid { template } => template.clone(),
+        };
+        problem_at(
+            &input.source,
+            line_of(input.source.text(), &needle).unwrap_or(doc.first_line),
+            interpolate::failure_text(&f),
+            "set the variable in the environment, in .env or in a file given with --env-file; `docker compose config` refuses the file too",
+        )
+    })?;
+    for name in interpolation.unset {
+        let line = line_of(input.source.text(), &format!("${{{name}"))
+            .or_else(|| line_of(input.source.text(), &format!("${name}")))
+            .unwrap_or(doc.first_line);
+        unknowns.push(format!(
+            "variable {} is not set (environment, .env, --env-file); read as an empty string, as Compose does [{}:{line}]",
+            comment(&name),
+            input.name()
+        ));
+    }
     let Value::Mapping(top) = value else {
         return Err(problem_at(
             &input.source,
@@ -351,7 +424,11 @@ fn load(input: Input) -> Result<File, Error> {
             }
         }
     }
-    Ok(File { input, top })
+    let real = input
+        .dir
+        .as_ref()
+        .and_then(|_| input.source.path().canonicalize().ok());
+    Ok(File { input, top, real })
 }
 
 /// Turns the list forms of mergeable keys into mappings: `- KEY=value` → `KEY: value`,
@@ -422,6 +499,7 @@ fn extend(
     name: &str,
     in_file: Option<usize>,
     seen: &mut Vec<(Option<usize>, String)>,
+    env: (&Variables, &mut Vec<String>),
 ) -> Result<(Value, Origins), Error> {
     let key = (in_file, name.to_string());
     let origin_files: Vec<usize> = match in_file {
@@ -433,9 +511,10 @@ fn extend(
         .map(|f| (*f, name.to_string()))
         .collect();
     let home = match in_file {
-        None => &files[0].input.source,
-        Some(i) => &extra[i].input.source,
+        None => files[0].input.source.clone(),
+        Some(i) => extra[i].input.source.clone(),
     };
+    let home = &home;
     // Only the one service is cloned: cloning the whole mapping for every service made large
     // projects quadratic.
     let value = match in_file {
@@ -450,7 +529,10 @@ fn extend(
         return Err(problem_at(
             home,
             locate::line(home.text(), &["services"]).unwrap_or(1),
-            format!("`extends` names service \"{name}\", which is not defined"),
+            format!(
+                "`extends` names service \"{}\", which is not defined",
+                comment(name)
+            ),
             "name a service of the file given in `extends.file`, or of this project",
         ));
     };
@@ -458,7 +540,10 @@ fn extend(
         return Err(problem_at(
             home,
             locate::line(home.text(), &["services", name, "extends"]).unwrap_or(1),
-            format!("`extends` of service \"{name}\" loops back to itself"),
+            format!(
+                "`extends` of service \"{}\" loops back to itself",
+                comment(name)
+            ),
             "break the cycle of `extends`",
         ));
     }
@@ -497,20 +582,50 @@ fn extend(
                     .unwrap_or(&files[files.len() - 1]),
             };
             let dir = from.input.dir.clone().unwrap_or_else(|| ".".into());
-            let path = dir.join(&rel);
+            let root = files[0].input.dir.clone().unwrap_or_else(|| ".".into());
+            let line =
+                locate::line(from.input.source.text(), &["services", name, "extends"]).unwrap_or(1);
+            // Only files of the project folder: a path elsewhere would show the first lines
+            // of any file in a diagnostic, or merge it silently.
+            let path = super::contained(&root, &dir, &rel).map_err(|why| {
+                problem_at(
+                    &from.input.source,
+                    line,
+                    format!(
+                        "`extends.file` of service \"{}\" is not read: {why}",
+                        comment(name)
+                    ),
+                    format!(
+                        "extend a file inside the project folder {}",
+                        comment(&root.display().to_string())
+                    ),
+                )
+            })?;
+            let real = path.canonicalize().ok();
             if let Some(i) = extra
                 .iter()
-                .position(|f| f.input.source.path() == path.as_path())
+                .position(|f| f.real.is_some() && f.real == real)
             {
                 Some(i)
             } else {
                 let input = super::read_file(Path::new(&path))?;
-                extra.push(load(input)?);
+                extra.push(load(input, env.0, &mut *env.1)?);
                 Some(extra.len() - 1)
             }
         }
     };
-    let (base, base_origins) = extend(files, extra, services, &base_name, base_in, seen)?;
+    if seen.len() > MAX_EXTENDS {
+        return Err(problem_at(
+            home,
+            locate::line(home.text(), &["services", name, "extends"]).unwrap_or(1),
+            format!(
+                "`extends` of service \"{}\" goes more than {MAX_EXTENDS} levels deep",
+                comment(name)
+            ),
+            "shorten the chain of `extends`",
+        ));
+    }
+    let (base, base_origins) = extend(files, extra, services, &base_name, base_in, seen, env)?;
     let mut merged = match base {
         Value::Mapping(mut m) => {
             for k in NOT_INHERITED {
@@ -607,6 +722,226 @@ fn typed(value: &Value) -> Result<dct::Service, String> {
 }
 
 type Place<'a> = dyn Fn(&[(usize, String)], &[&str]) -> (String, usize) + 'a;
+
+/// The variables of the project: its `.env` file (or the `--env-file` files, in order), with
+/// the process environment over them, as Compose reads them.
+fn variables(
+    inputs: &[Input],
+    options: &Options,
+    unknowns: &mut Vec<String>,
+) -> Result<Variables, Error> {
+    let mut paths: Vec<PathBuf> = options.env_files.clone();
+    if paths.is_empty() {
+        let dir = inputs[0].dir.clone().unwrap_or_else(|| ".".into());
+        let dotenv = dir.join(".env");
+        match std::fs::symlink_metadata(&dotenv) {
+            Ok(meta) if meta.is_file() => paths.push(dotenv),
+            Ok(_) => unknowns.push(format!(
+                "{}: not a regular file, not read; its variables are unset",
+                comment(&dotenv.display().to_string())
+            )),
+            Err(_) => {}
+        }
+    }
+    let mut vars = Variables::new();
+    for path in paths {
+        let input = super::read_file(&path)?;
+        let lookup = |name: &str| options.env.get(name).or_else(|| vars.get(name)).cloned();
+        let parsed = interpolate::env_file(input.source.text(), &lookup).map_err(|e| {
+            problem_at(
+                &input.source,
+                e.line,
+                e.message,
+                "write one KEY=value a line; quote values with spaces",
+            )
+        })?;
+        for (key, value, _) in parsed {
+            vars.insert(key, value);
+        }
+    }
+    for (key, value) in &options.env {
+        vars.insert(key.clone(), value.clone());
+    }
+    Ok(vars)
+}
+
+/// Interpolates every string value of a parsed file (keys stay as written, as the
+/// specification says).
+fn interpolate_values(value: &mut Value, vars: &mut Vars<'_>) -> Result<(), interpolate::Failure> {
+    match value {
+        Value::String(s) => {
+            if s.contains('$') {
+                *s = vars.substitute(s)?;
+            }
+        }
+        Value::Sequence(items) => {
+            for item in items {
+                interpolate_values(item, vars)?;
+            }
+        }
+        Value::Mapping(map) => {
+            for (_, v) in map.iter_mut() {
+                interpolate_values(v, vars)?;
+            }
+        }
+        Value::Tagged(tagged) => interpolate_values(&mut tagged.value, vars)?,
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+    Ok(())
+}
+
+/// 1-based line of the first occurrence of `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> Option<usize> {
+    text.find(needle)
+        .map(|at| text[..at].bytes().filter(|b| *b == b'\n').count() + 1)
+}
+
+/// The variables a service reads from its `env_file` entries, and what could not be read.
+struct EnvFiles {
+    vars: Vec<(String, String, Prov)>,
+    unknowns: Vec<String>,
+}
+
+/// A problem to report in a file: its source, line, message and hint.
+type Located<'a> = (&'a crate::diagnostic::Source, usize, String, String);
+
+/// Reads a service's `env_file` entries (a path, a list of paths, or `{ path, required }`
+/// entries), relative to the project folder and never outside it.
+fn env_files<'a>(
+    service: &Value,
+    name: &str,
+    origins: &[(usize, String)],
+    place: &Place<'_>,
+    all_files: &[&'a File],
+    vars: &Variables,
+) -> Result<EnvFiles, Located<'a>> {
+    let mut out = EnvFiles {
+        vars: Vec::new(),
+        unknowns: Vec::new(),
+    };
+    let Some(entries) = service.get("env_file") else {
+        return Ok(out);
+    };
+    let list: Vec<(String, bool)> = match entries {
+        Value::String(p) => vec![(p.clone(), true)],
+        Value::Sequence(items) => items
+            .iter()
+            .filter_map(|item| match item {
+                Value::String(p) => Some((p.clone(), true)),
+                Value::Mapping(_) => Some((
+                    item.get("path").and_then(Value::as_str)?.to_string(),
+                    item.get("required")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(true),
+                )),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let (file, line) = place(origins, &["env_file"]);
+    let declaring = origins
+        .iter()
+        .map(|(fi, _)| all_files[*fi])
+        .find(|f| f.input.name() == file)
+        .unwrap_or(all_files[0]);
+    let root = all_files[0].input.dir.clone().unwrap_or_else(|| ".".into());
+    for (path, required) in list {
+        let target = match super::contained(&root, &root, &path) {
+            Ok(p) => p,
+            Err(why) if !required && !root.join(&path).exists() => {
+                let _ = why;
+                continue;
+            }
+            Err(why) => {
+                out.unknowns.push(format!(
+                    "{}: env_file not read: {} [{file}:{line}]",
+                    comment(name),
+                    comment(&why)
+                ));
+                continue;
+            }
+        };
+        let input = match super::read_file(&target) {
+            Ok(i) => i,
+            Err(e) => {
+                out.unknowns.push(format!(
+                    "{}: env_file {} not read: {} [{file}:{line}]",
+                    comment(name),
+                    comment(&path),
+                    comment(&e.to_string())
+                ));
+                continue;
+            }
+        };
+        let lookup = |n: &str| vars.get(n).cloned();
+        let parsed = interpolate::env_file(input.source.text(), &lookup).map_err(|e| {
+            (
+                &declaring.input.source,
+                line,
+                format!(
+                    "env_file {} of service \"{}\", line {}: {}",
+                    comment(&path),
+                    comment(name),
+                    e.line,
+                    e.message
+                ),
+                "fix the file: one KEY=value a line".to_string(),
+            )
+        })?;
+        for (key, value, l) in parsed {
+            let prov = Prov::read(&input.name(), l, format!("env_file {key}"));
+            out.vars.retain(|(k, _, _)| *k != key);
+            out.vars.push((key, value, prov));
+        }
+    }
+    Ok(out)
+}
+
+/// The calls a variable's value names.
+fn refs_in(key: &str, value: &str, prov: Prov, s: &mut SvcDraft) {
+    for h in hosts::find(Some(key), value) {
+        s.refs.push(Ref {
+            target: Target::Host(h.host),
+            port: h.port,
+            prov: prov.clone(),
+        });
+    }
+}
+
+/// The words of a `command`, `entrypoint` or `healthcheck.test`: a list as it is, a string
+/// split at white space.
+fn words(value: &Value) -> Vec<String> {
+    match value {
+        Value::Sequence(items) => items.iter().filter_map(scalar).collect(),
+        Value::String(s) => s.split_whitespace().map(String::from).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The calls named in command-line words: `--flag value` and `-h value` judge the value by the
+/// flag, `--flag=value` by its own key; URLs and `host:port` anywhere.
+pub fn args_refs(words: &[String], prov: Prov, s: &mut SvcDraft) {
+    for (k, word) in words.iter().enumerate() {
+        let key = k
+            .checked_sub(1)
+            .map(|p| words[p].as_str())
+            .filter(|p| p.starts_with('-') && !p.contains('='));
+        // `-h HOST` is the host option of most clients and load generators.
+        let key = key.map(|k| if k == "-h" { "--host" } else { k });
+        // A health check or a server's own listen address names the container itself.
+        for h in hosts::find(key, word)
+            .into_iter()
+            .filter(|h| !hosts::is_local(&h.host))
+        {
+            s.refs.push(Ref {
+                target: Target::Host(h.host),
+                port: h.port,
+                prov: prov.clone(),
+            });
+        }
+    }
+}
 
 fn ports(
     typed: &dct::Service,
@@ -785,29 +1120,6 @@ pub fn memory(text: &str) -> Option<String> {
     q.parse::<Quantity>().ok().map(|_| q)
 }
 
-/// Applies the defaults of `${VAR:-default}` and `${VAR-default}`; other variables stay as
-/// written (their value is not known at import time).
-fn interpolate(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("${") {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 2..];
-        let Some(end) = after.find('}') else {
-            out.push_str(&rest[i..]);
-            return out;
-        };
-        let inner = &after[..end];
-        match inner.split_once(":-").or_else(|| inner.split_once('-')) {
-            Some((_, default)) => out.push_str(default),
-            None => out.push_str(&rest[i..i + 3 + end]),
-        }
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -842,15 +1154,5 @@ mod tests {
         );
         assert_eq!(short_port("0"), None);
         assert_eq!(short_port("1-60000"), None);
-    }
-
-    #[test]
-    fn interpolation_defaults() {
-        assert_eq!(
-            interpolate("http://${API_HOST:-api}:8080"),
-            "http://api:8080"
-        );
-        assert_eq!(interpolate("${A-b}/${C}"), "b/${C}");
-        assert_eq!(interpolate("${open"), "${open");
     }
 }

@@ -623,6 +623,15 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
     // What the workspace would refuse is set aside and listed rather than written.
     for s in &mut services {
         let name = s.draft.name.clone();
+        if let Some((image, prov)) = &s.draft.image
+            && let Err(why) = names::image(image)
+        {
+            unknowns.push(format!(
+                "{name}: image {image:?} is not a reference the workspace accepts ({why}); not written [{}]",
+                prov.at
+            ));
+            s.draft.image = None;
+        }
         if s.ports.is_empty()
             && let Some((e, prov)) = &s.draft.expose
             && *e != Expose::Cluster
