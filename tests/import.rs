@@ -1321,3 +1321,79 @@ fn unset_variables_are_listed_not_blamed_on_a_file_never_written() {
     );
     assert_eq!(targets(&load_text(&text), "ad"), [9555]);
 }
+
+#[test]
+fn catalog_named_from_its_own_folder_still_cannot_climb_out() {
+    // With the catalog named as `catalog-info.yaml` (the folder is `.`), `..` must leave the
+    // folder, not be swallowed by it.
+    let dir = project(&[
+        (
+            "outside/x.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: stolen\nspec:\n  type: service\n  owner: team-x\n",
+        ),
+        (
+            "catalog/catalog-info.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: x\nspec:\n  targets:\n    - ../outside/x.yaml\n",
+        ),
+        (
+            "catalog/outside/x.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: decoy\nspec:\n  type: service\n  owner: team-x\n",
+        ),
+    ]);
+    let catalog = dir.path().join("catalog");
+    let out = catalog.join("k8s-advisor.toml");
+    let output = bin()
+        .current_dir(&catalog)
+        .args(["import", "catalog-info.yaml", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains("stolen") && !text.contains("decoy"), "{text}");
+    assert!(
+        stderr.contains("\"../outside/x.yaml\" points outside"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn extends_never_reads_outside_the_project_and_finds_cycles_across_files() {
+    let dir = project(&[
+        ("secret.yaml", "PRIVATE KEY LINE\nservices: {}\n"),
+        (
+            "app/compose.yaml",
+            "services:\n  web:\n    extends:\n      file: ../secret.yaml\n      service: base\n",
+        ),
+        (
+            "app/abs.yaml",
+            "services:\n  web:\n    extends:\n      file: /etc/passwd\n      service: base\n",
+        ),
+        (
+            "app/a.yaml",
+            "services:\n  x:\n    extends:\n      file: ./sub/b.yaml\n      service: y\n",
+        ),
+        (
+            "app/sub/b.yaml",
+            "services:\n  y:\n    extends:\n      file: ../a.yaml\n      service: x\n",
+        ),
+    ]);
+    let app = dir.path().join("app");
+    for (file, why) in [
+        ("compose.yaml", "points outside"),
+        ("abs.yaml", "is an absolute path"),
+    ] {
+        let (code, _, stderr) = import_in(&app, &[file], &[]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains("`extends.file` of service \"web\" is not read") && stderr.contains(why),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("PRIVATE KEY") && !stderr.contains("root:"), "{stderr}");
+    }
+    // a.yaml -> ./sub/b.yaml -> ../a.yaml: the same file by another spelling, a cycle.
+    let (code, _, stderr) = import_in(&app, &["a.yaml"], &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("loops back to itself"), "{stderr}");
+}
