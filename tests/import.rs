@@ -1351,7 +1351,10 @@ fn catalog_named_from_its_own_folder_still_cannot_climb_out() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let text = std::fs::read_to_string(&out).unwrap();
-    assert!(!text.contains("stolen") && !text.contains("decoy"), "{text}");
+    assert!(
+        !text.contains("stolen") && !text.contains("decoy"),
+        "{text}"
+    );
     assert!(
         stderr.contains("\"../outside/x.yaml\" points outside"),
         "{stderr}"
@@ -1387,13 +1390,54 @@ fn extends_never_reads_outside_the_project_and_finds_cycles_across_files() {
         let (code, _, stderr) = import_in(&app, &[file], &[]);
         assert_eq!(code, 2, "{stderr}");
         assert!(
-            stderr.contains("`extends.file` of service \"web\" is not read") && stderr.contains(why),
+            stderr.contains("`extends.file` of service \"web\" is not read")
+                && stderr.contains(why),
             "{stderr}"
         );
-        assert!(!stderr.contains("PRIVATE KEY") && !stderr.contains("root:"), "{stderr}");
+        assert!(
+            !stderr.contains("PRIVATE KEY") && !stderr.contains("root:"),
+            "{stderr}"
+        );
     }
     // a.yaml -> ./sub/b.yaml -> ../a.yaml: the same file by another spelling, a cycle.
     let (code, _, stderr) = import_in(&app, &["a.yaml"], &[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("loops back to itself"), "{stderr}");
+}
+
+#[test]
+fn a_wide_alias_bomb_is_refused_with_its_file_and_line() {
+    // 3,000 scalars under one anchor, referenced 3,000 times: 21 KB that expand to 9 million
+    // values. Every reader refuses it at once, exit 2, instead of growing to gigabytes.
+    let mut bomb = String::from("x-a: &a [");
+    bomb.push_str(&"x,".repeat(3000));
+    bomb.push_str("x]\nx-b: [");
+    bomb.push_str(&"*a,".repeat(3000));
+    bomb.push_str("*a]\n");
+    let shapes = [
+        (
+            "compose.yaml",
+            format!("services:\n  web:\n    image: w\n{bomb}"),
+        ),
+        (
+            "manifest.yaml",
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n{bomb}"),
+        ),
+        (
+            "catalog-info.yaml",
+            format!(
+                "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: c\n{bomb}"
+            ),
+        ),
+    ];
+    for (name, text) in shapes {
+        let dir = project(&[(name, &text)]);
+        let (code, _, stderr) = import_in(dir.path(), &[name], &[]);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(
+            stderr.contains("the document expands to more values than its text holds")
+                && stderr.contains(&format!("{name}:")),
+            "{name}: {stderr}"
+        );
+    }
 }

@@ -279,7 +279,7 @@ pub fn yaml_docs(text: &str) -> Vec<Doc<'_>> {
 
 /// Parses one document as a YAML value, turning a syntax error into a problem with its line.
 pub fn parse_doc(source: &Source, doc: &Doc<'_>) -> Result<serde_yaml_ng::Value, Error> {
-    serde_yaml_ng::from_str::<serde_yaml_ng::Value>(doc.text).map_err(|e| {
+    crate::yaml::parse_bounded(doc.text).map_err(|e| {
         let at = doc.offset + crate::yaml::error_offset(doc.text, &e);
         let message = e.to_string();
         let first = message
