@@ -239,7 +239,13 @@ fn sock_shop_compose_yields_the_edges_it_shows() {
         "the port MONGO_HOST names"
     );
     assert!(text.contains("guess: a caller connects to port 27017"));
-    assert!(stderr.contains("rabbitmq: declares no ports"), "{stderr}");
+    // Nobody calls rabbitmq in the Compose file; it still gets its image's usual port, named
+    // for what it speaks.
+    assert_eq!(targets(&ws, "rabbitmq"), [5672]);
+    assert!(
+        text.contains("{ name = \"tcp-amqp\", port = 5672"),
+        "{text}"
+    );
     // `${MYSQL_ROOT_PASSWORD}` is set nowhere: listed as Compose warns of it, and no host.
     assert!(
         stderr.contains("variable MYSQL_ROOT_PASSWORD is not set"),
@@ -1063,7 +1069,7 @@ fn what_the_workspace_would_refuse_is_listed_not_written() {
         stderr.contains("20000 replicas is more than the workspace allows"),
         "{stderr}"
     );
-    // One Service in front of two Deployments (a canary): both kept, the clash listed.
+    // One Service in front of two Deployments (a canary): one service, both workloads named.
     let kube = dir.path().join("canary.yaml");
     let deployment = |name: &str| {
         format!(
@@ -1079,11 +1085,13 @@ fn what_the_workspace_would_refuse_is_listed_not_written() {
         ),
     )
     .unwrap();
-    let (text, stderr) = import(&[kube.to_str().unwrap()]);
-    assert_eq!(names(&load_text(&text)), set(&["shop", "shop-2"]));
+    let (text, _) = import(&[kube.to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(names(&ws), set(&["shop"]));
+    assert_eq!(ws.services[0].replicas, 1);
     assert!(
-        stderr.contains("Service shop selects several workloads (shop-stable, shop-canary)"),
-        "{stderr}"
+        text.contains("Deployment shop-stable, Deployment shop-canary"),
+        "{text}"
     );
 }
 
@@ -1440,4 +1448,242 @@ fn a_wide_alias_bomb_is_refused_with_its_file_and_line() {
             "{name}: {stderr}"
         );
     }
+}
+
+// ---- real applications as they run ---------------------------------------------------------------
+
+/// Calls of one kind, as `caller -> callee`.
+fn edges_of(ws: &Workspace, kind: k8s_advisor::model::CallKind) -> BTreeSet<String> {
+    ws.services
+        .iter()
+        .flat_map(|s| {
+            s.calls
+                .iter()
+                .filter(move |c| c.kind == kind)
+                .map(move |c| format!("{} -> {}", s.id.name, c.to.name))
+        })
+        .collect()
+}
+
+#[test]
+fn otel_demo_compose_imports_with_its_variables_and_call_kinds() {
+    use k8s_advisor::model::CallKind;
+    let dir = fixture("otel-demo");
+    let (code, text, stderr) = import_in(&dir, &["compose.yaml", "compose.full.yaml"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let ws = load_text(&text);
+    assert_eq!(ws.services.len(), 23);
+    // Every image is built from `${IMAGE_NAME}` and friends in .env.
+    assert!(
+        text.contains("image = \"ghcr.io/open-telemetry/demo:latest-cart\""),
+        "{text}"
+    );
+    // The checkout flow (CART_ADDR etc. pass through from .env), the broker, the collector.
+    let sync = edges_of(&ws, CallKind::Sync);
+    for e in [
+        "checkout -> cart",
+        "checkout -> payment",
+        "checkout -> shipping",
+        "frontend -> product-catalog",
+        "shipping -> quote",
+        "cart -> valkey-cart",
+        "load-generator -> frontend-proxy",
+    ] {
+        assert!(sync.contains(e), "{e} missing from {sync:?}");
+    }
+    let asynchronous = edges_of(&ws, CallKind::Async);
+    assert_eq!(
+        asynchronous,
+        set(&[
+            "accounting -> kafka",
+            "checkout -> kafka",
+            "fraud-detection -> kafka",
+        ]),
+    );
+    let telemetry = edges_of(&ws, CallKind::Telemetry);
+    assert!(
+        telemetry.contains("cart -> otel-collector"),
+        "{telemetry:?}"
+    );
+    assert!(
+        telemetry.contains("otel-collector -> kafka"),
+        "{telemetry:?}"
+    );
+    // With telemetry and broker traffic set apart, no call cycle is left.
+    let graph = k8s_advisor::graph::ServiceGraph::build(&ws);
+    assert!(graph.call_cycles().is_empty());
+    assert!(text.contains("guess: telemetry"), "{text}");
+}
+
+#[test]
+fn otel_demo_manifests_expand_dependent_variables_in_one_namespace() {
+    use k8s_advisor::model::CallKind;
+    let dir = fixture("otel-demo/kubernetes");
+    let (text, _) = import(&[dir.to_str().unwrap()]);
+    let ws = load_text(&text);
+    // One Namespace object, objects without `metadata.namespace`: one namespace, named after
+    // it, never after the folder.
+    assert_eq!(ws.project.name, "otel-demo");
+    assert!(ws.services.iter().all(|s| s.id.namespace == "otel-demo"));
+    assert_eq!(ws.namespaces.len(), 1);
+    // `http://$(OTEL_COLLECTOR_NAME):4317` in every service: telemetry calls.
+    let telemetry = edges_of(&ws, CallKind::Telemetry);
+    for caller in [
+        "cart",
+        "checkout",
+        "frontend",
+        "payment",
+        "product-catalog",
+        "quote",
+    ] {
+        assert!(
+            telemetry.contains(&format!("{caller} -> otel-collector")),
+            "{caller}: {telemetry:?}"
+        );
+    }
+    let sync = edges_of(&ws, CallKind::Sync);
+    assert!(
+        sync.contains("checkout -> cart") && sync.contains("frontend -> ad"),
+        "{sync:?}"
+    );
+    // The one cycle left is real: the proxy serves the load generator's web UI
+    // (LOCUST_WEB_HOST), which sends its load through the proxy. None runs through telemetry.
+    let graph = k8s_advisor::graph::ServiceGraph::build(&ws);
+    let cycles: Vec<Vec<String>> = graph
+        .call_cycles()
+        .into_iter()
+        .map(|c| {
+            c.into_iter()
+                .map(|i| ws.services[i].id.name.clone())
+                .collect()
+        })
+        .collect();
+    assert_eq!(cycles, [["frontend-proxy", "load-generator"]]);
+}
+
+#[test]
+fn bookinfo_reviews_is_one_service_with_three_workloads() {
+    let (text, _) = import(&[fixture("bookinfo/bookinfo.yaml").to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(
+        names(&ws),
+        set(&["details", "productpage", "ratings", "reviews"])
+    );
+    let reviews = ws.services.iter().find(|s| s.id.name == "reviews").unwrap();
+    assert_eq!(reviews.replicas, 3);
+    assert!(
+        text.contains("Deployment reviews-v1, Deployment reviews-v2, Deployment reviews-v3"),
+        "{text}"
+    );
+    // The calls are in the application's code (README): none is visible in the manifests, and
+    // the service ports do not claim a protocol the import cannot know.
+    assert!(edges(&ws).is_empty());
+    assert_eq!(targets(&ws, "productpage"), [9080]);
+}
+
+#[test]
+fn namespaces_secrets_and_statefulsets_as_the_cluster_sees_them() {
+    let manifests = "apiVersion: v1
+kind: Secret
+metadata: {name: db-creds}
+stringData:
+  DATABASE_URL: postgres://app:hunter2@db:5432/app
+  MIRROR_URL: postgres://app:hunter2@mirror.internal.example:5432/app
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+        - name: istio-proxy
+          image: istio/proxyv2:1.22.0
+        - name: api
+          image: shop/api:1.0.0
+          ports: [{containerPort: 8080}]
+          envFrom:
+            - secretRef: {name: db-creds}
+          env:
+            - name: CACHE
+              value: cache
+            - name: CACHE_URL
+              value: redis://$(CACHE):6379
+            - name: LITERAL_URL
+              value: http://$$(CACHE):80
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec:
+  selector: {app: api}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers:
+        - name: postgres
+          image: postgres:16.3
+          volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
+  volumeClaimTemplates:
+    - metadata: {name: data}
+      spec: {resources: {requests: {storage: 20Gi}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec:
+  selector: {app: db}
+  ports: [{port: 5432}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cache}
+spec:
+  template:
+    metadata: {labels: {app: cache}}
+    spec:
+      containers: [{name: redis, image: redis:7.2.4}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cache}
+spec:
+  selector: {app: cache}
+  ports: [{port: 6379}]
+";
+    let dir = project(&[("app.yaml", manifests)]);
+    let (code, text, stderr) = import_in(dir.path(), &["app.yaml", "-n", "shop"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let ws = load_text(&text);
+    // -n puts the objects that name no namespace where `kubectl apply -n shop` would.
+    assert!(
+        ws.services.iter().all(|s| s.id.namespace == "shop"),
+        "{text}"
+    );
+    // `$(CACHE)` expands; `$$(CACHE)` is a literal; a Secret's URL is a call, its value never
+    // printed, not even the host that matches nothing.
+    assert_eq!(edges(&ws), set(&["api -> cache", "api -> db"]));
+    assert!(!text.contains("hunter2") && !stderr.contains("hunter2"));
+    assert!(!stderr.contains("mirror.internal"), "{stderr}");
+    assert!(
+        stderr.contains("a host in Secret db-creds key MIRROR_URL matches no service"),
+        "{stderr}"
+    );
+    // The image is the application's, not the mesh proxy's; the StatefulSet is stateful.
+    assert!(text.contains("image = \"shop/api:1.0.0\""), "{text}");
+    let db = ws.services.iter().find(|s| s.id.name == "db").unwrap();
+    assert!(
+        matches!(&db.workload, k8s_advisor::model::Workload::Stateful(st) if st.path == "/var/lib/postgresql/data"),
+        "{text}"
+    );
+    // -n must be a namespace the workspace can hold.
+    let (code, _, stderr) = import_in(dir.path(), &["app.yaml", "-n", "kube-system"], &[]);
+    assert_eq!(code, 2, "{stderr}");
 }

@@ -919,27 +919,14 @@ fn words(value: &Value) -> Vec<String> {
     }
 }
 
-/// The calls named in command-line words: `--flag value` and `-h value` judge the value by the
-/// flag, `--flag=value` by its own key; URLs and `host:port` anywhere.
-pub fn args_refs(words: &[String], prov: Prov, s: &mut SvcDraft) {
-    for (k, word) in words.iter().enumerate() {
-        let key = k
-            .checked_sub(1)
-            .map(|p| words[p].as_str())
-            .filter(|p| p.starts_with('-') && !p.contains('='));
-        // `-h HOST` is the host option of most clients and load generators.
-        let key = key.map(|k| if k == "-h" { "--host" } else { k });
-        // A health check or a server's own listen address names the container itself.
-        for h in hosts::find(key, word)
-            .into_iter()
-            .filter(|h| !hosts::is_local(&h.host))
-        {
-            s.refs.push(Ref {
-                target: Target::Host(h.host),
-                port: h.port,
-                prov: prov.clone(),
-            });
-        }
+/// The calls named in command-line words.
+fn args_refs(words: &[String], prov: Prov, s: &mut SvcDraft) {
+    for h in hosts::in_words(words) {
+        s.refs.push(Ref {
+            target: Target::Host(h.host),
+            port: h.port,
+            prov: prov.clone(),
+        });
     }
 }
 

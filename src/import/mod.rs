@@ -92,7 +92,7 @@ pub fn resolve(inputs: &[Input], options: &Options) -> Result<draft::Resolved, E
     let kind = detect_all(inputs)?;
     let draft = match kind {
         Kind::Compose => compose::read(inputs, options)?,
-        Kind::Kube => kube::read(inputs)?,
+        Kind::Kube => kube::read(inputs, options)?,
         Kind::Backstage => backstage::read(inputs)?,
     };
     Ok(draft::resolve(draft, &options.fallback_project))

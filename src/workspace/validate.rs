@@ -4,6 +4,8 @@
 mod network;
 mod stubs;
 
+pub use stubs::STATEFUL_NAME_MAX;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
