@@ -265,10 +265,17 @@ fn imported_compose_projects_pass_the_conformance_suite() {
     ])
     .0;
     let sock_shop = import(&[fixture("sock-shop/docker-compose.yml").to_str().unwrap()]).0;
+    let (code, otel, stderr) = import_in(
+        &fixture("otel-demo"),
+        &["compose.yaml", "compose.full.yaml"],
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
     let failures = conform(vec![
         ("voting-app compose".into(), load_text(&voting)),
         ("compose-merge".into(), load_text(&merged)),
         ("sock-shop compose".into(), load_text(&sock_shop)),
+        ("otel-demo compose".into(), load_text(&otel)),
     ]);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
@@ -707,6 +714,8 @@ fn imported_manifests_pass_the_conformance_suite() {
         "voting-app/k8s",
         "kube-shop/shop.yaml",
         "sock-shop/kubernetes/complete-demo.yaml",
+        "otel-demo/kubernetes",
+        "bookinfo/bookinfo.yaml",
     ]
     .iter()
     .map(|c| {
@@ -951,7 +960,7 @@ fn random_compose(services: &[RandomService]) -> String {
             "depends_on".into(),
             Value::Sequence(
                 deps.iter()
-                    .map(|d| Value::from(names[d % names.len()].clone()))
+                    .map(|d| Value::from(names[d % names.len()].replace('$', "$$")))
                     .collect(),
             ),
         );
@@ -1184,12 +1193,17 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-/// Runs `import` in `dir` with `args` and extra environment; returns (exit code, text, stderr).
+/// Runs `import` in `dir` with `args` and extra environment, writing into a temporary
+/// folder; returns (exit code, text, stderr).
 fn import_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let out = dir.join("k8s-advisor.toml");
-    let _ = std::fs::remove_file(&out);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("k8s-advisor.toml");
     let mut cmd = bin();
-    cmd.current_dir(dir).arg("import").args(args);
+    cmd.current_dir(dir)
+        .arg("import")
+        .args(args)
+        .arg("-o")
+        .arg(&out);
     for (k, v) in env {
         cmd.env(k, v);
     }
