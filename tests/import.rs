@@ -1701,3 +1701,50 @@ spec:
     let (code, _, stderr) = import_in(dir.path(), &["app.yaml", "-n", "kube-system"], &[]);
     assert_eq!(code, 2, "{stderr}");
 }
+
+#[test]
+fn odd_keys_tags_and_protocols_are_read_or_refused_never_dropped() {
+    // Service names YAML reads as a number or a boolean are names all the same.
+    let dir = project(&[
+        (
+            "compose.yaml",
+            "services:\n  123:\n    image: a:1\n    ports: [\"80\", \"53/carrier-pigeon\"]\n  true:\n    image: b:1\n    depends_on: [\"123\"]\n",
+        ),
+        ("tagged.yaml", "services:\n  web: !custom\n    image: w:1\n"),
+        (
+            "override.yaml",
+            "services:\n  web:\n    image: w:1\n    ports: !override [\"8080\"]\n    environment: !reset {}\n",
+        ),
+    ]);
+    let (code, text, stderr) = import_in(dir.path(), &["compose.yaml"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let ws = load_text(&text);
+    assert_eq!(ws.services.len(), 2, "{text}");
+    assert!(text.contains("(written \"123\")"), "{text}");
+    assert_eq!(edges(&ws).len(), 1, "{text}");
+    // A protocol nobody speaks is listed, not read as TCP.
+    assert!(
+        stderr.contains("port 53 has protocol \"carrier-pigeon\", which is not tcp, udp or sctp"),
+        "{stderr}"
+    );
+    // A tag Compose does not know is refused at its line; !override and !reset are Compose's.
+    let (code, _, stderr) = import_in(dir.path(), &["tagged.yaml"], &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("the YAML tag !custom is not part of Compose")
+            && stderr.contains("tagged.yaml:2"),
+        "{stderr}"
+    );
+    let (code, text, stderr) = import_in(dir.path(), &["override.yaml"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(targets(&load_text(&text), "web"), [8080]);
+    // The manifests' reader likewise.
+    let kube = project(&[(
+        "svc.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    metadata: {labels: {app: a}}\n    spec:\n      containers: [{name: a, image: a:1}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  selector: {app: a}\n  ports: [{port: 80}, {port: 81, protocol: QUIC}]\n",
+    )]);
+    let (code, text, stderr) = import_in(kube.path(), &["svc.yaml"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(targets(&load_text(&text), "a"), [80]);
+    assert!(stderr.contains("port 81 has protocol \"QUIC\""), "{stderr}");
+}

@@ -130,6 +130,8 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
             &mut Vec::new(),
             (&vars, &mut draft.unknowns),
         )?;
+        let mut value = value;
+        resolve_tags(&mut value);
         resolved.insert(name.clone(), (value, origins));
     }
     let all_files: Vec<&File> = files.iter().chain(extra.iter()).collect();
@@ -390,7 +392,7 @@ fn load(input: Input, vars: &Variables, unknowns: &mut Vec<String>) -> Result<Fi
             input.name()
         ));
     }
-    let Value::Mapping(top) = value else {
+    let Value::Mapping(mut top) = value else {
         return Err(problem_at(
             &input.source,
             doc.first_line,
@@ -398,6 +400,10 @@ fn load(input: Input, vars: &Variables, unknowns: &mut Vec<String>) -> Result<Fi
             "see https://compose-spec.io",
         ));
     };
+    if let Some(Value::Mapping(services)) = top.get_mut("services") {
+        service_keys(services, &input)?;
+    }
+    check_tags(&Value::Mapping(top.clone()), &input)?;
     if let Some(v) = top.get("version") {
         let text = match v {
             Value::String(s) => s.clone(),
@@ -416,7 +422,6 @@ fn load(input: Input, vars: &Variables, unknowns: &mut Vec<String>) -> Result<Fi
             ));
         }
     }
-    let mut top = top;
     if let Some(Value::Mapping(services)) = top.get_mut("services") {
         for (_, svc) in services.iter_mut() {
             if let Value::Mapping(m) = svc {
@@ -429,6 +434,84 @@ fn load(input: Input, vars: &Variables, unknowns: &mut Vec<String>) -> Result<Fi
         .as_ref()
         .and_then(|_| input.source.path().canonicalize().ok());
     Ok(File { input, top, real })
+}
+
+/// Service names written as numbers or booleans (`123:`, `true:`) are names all the same, as
+/// Compose reads them; a name that is no scalar at all is refused at its line.
+fn service_keys(services: &mut Mapping, input: &Input) -> Result<(), Error> {
+    let odd: Vec<Value> = services
+        .keys()
+        .filter(|k| !matches!(k, Value::String(_)))
+        .cloned()
+        .collect();
+    for key in odd {
+        let text = match &key {
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => {
+                let line = locate::line(input.source.text(), &["services"]).unwrap_or(1);
+                return Err(problem_at(
+                    &input.source,
+                    line,
+                    "a service name under `services` is not a string",
+                    "name each service with a plain word, such as `web:`",
+                ));
+            }
+        };
+        if services.contains_key(text.as_str()) {
+            let line = locate::line(input.source.text(), &["services", &text]).unwrap_or(1);
+            return Err(problem_at(
+                &input.source,
+                line,
+                format!("service {} is defined twice", comment(&text)),
+                "give each service one entry",
+            ));
+        }
+        if let Some(value) = services.remove(&key) {
+            services.insert(Value::String(text), value);
+        }
+    }
+    Ok(())
+}
+
+/// What is left of the merge tags once no earlier file is under them: `!reset` removes the
+/// value, `!override` is its value.
+fn resolve_tags(value: &mut Value) {
+    match value {
+        Value::Tagged(t) => {
+            let inner = std::mem::take(&mut t.value);
+            *value = inner;
+            resolve_tags(value);
+        }
+        Value::Sequence(items) => items.iter_mut().for_each(resolve_tags),
+        Value::Mapping(map) => {
+            map.retain(|_, v| !matches!(v, Value::Tagged(t) if t.tag == "reset"));
+            map.values_mut().for_each(resolve_tags);
+        }
+        _ => {}
+    }
+}
+
+/// Refuses YAML tags other than Compose's `!reset` and `!override`: a tagged value would
+/// otherwise be read as something it is not, or dropped.
+fn check_tags(value: &Value, input: &Input) -> Result<(), Error> {
+    match value {
+        Value::Tagged(t) => {
+            let tag = t.tag.to_string();
+            if !(t.tag == "reset" || t.tag == "override") {
+                return Err(problem_at(
+                    &input.source,
+                    line_of(input.source.text(), &tag).unwrap_or(1),
+                    format!("the YAML tag {} is not part of Compose", comment(&tag)),
+                    "remove the tag; Compose knows only !reset and !override",
+                ));
+            }
+            check_tags(&t.value, input)
+        }
+        Value::Sequence(items) => items.iter().try_for_each(|v| check_tags(v, input)),
+        Value::Mapping(map) => map.values().try_for_each(|v| check_tags(v, input)),
+        _ => Ok(()),
+    }
 }
 
 /// Turns the list forms of mergeable keys into mappings: `- KEY=value` → `KEY: value`,
@@ -472,6 +555,16 @@ fn merge(base: &mut Mapping, over: &Value) {
     let Value::Mapping(over) = over else { return };
     for (k, v) in over {
         let name = k.as_str().unwrap_or_default();
+        // Compose's merge tags: `!reset` removes what earlier files set, `!override` replaces
+        // it whole.
+        if let Value::Tagged(t) = v {
+            if t.tag == "reset" {
+                base.remove(k);
+            } else {
+                base.insert(k.clone(), t.value.clone());
+            }
+            continue;
+        }
         match (base.get_mut(k), v) {
             (Some(Value::Mapping(b)), Value::Mapping(_)) => merge(b, v),
             (Some(Value::Sequence(b)), Value::Sequence(o)) if !REPLACED.contains(&name) => {
@@ -939,11 +1032,21 @@ fn ports(
     unknowns: &mut Vec<String>,
 ) {
     let mut published: Vec<String> = Vec::new();
+    let mut refused: Vec<String> = Vec::new();
     let mut add = |target: u16, protocol: &str, prov: Prov| {
         let protocol = match protocol.to_ascii_lowercase().as_str() {
+            "tcp" => Protocol::Tcp,
             "udp" => Protocol::Udp,
             "sctp" => Protocol::Sctp,
-            _ => Protocol::Tcp,
+            other => {
+                refused.push(format!(
+                    "{}: port {target} has protocol {:?}, which is not tcp, udp or sctp; not imported [{}]",
+                    comment(name),
+                    comment(other),
+                    prov.at
+                ));
+                return;
+            }
         };
         s.ports.push(PortDraft {
             name: None,
@@ -997,6 +1100,7 @@ fn ports(
             None => unknowns.push(format!("{name}: expose {e:?} is not understood [{f}:{l}]")),
         }
     }
+    unknowns.extend(refused);
     if !published.is_empty() {
         s.expose_hint = Some(format!(
             "published on the host: {}; a candidate for \"public\" or \"internal\"",

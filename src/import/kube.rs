@@ -521,9 +521,19 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
                     continue;
                 };
                 let protocol = match p.protocol.as_deref() {
+                    None | Some("TCP") => Protocol::Tcp,
                     Some("UDP") => Protocol::Udp,
                     Some("SCTP") => Protocol::Sctp,
-                    _ => Protocol::Tcp,
+                    Some(other) => {
+                        draft.unknowns.push(format!(
+                            "{name}: Service {} port {} has protocol {:?}, which is not TCP, UDP or SCTP; not imported [{}]",
+                            so.name(),
+                            p.port,
+                            super::render::comment(other),
+                            prov.at
+                        ));
+                        continue;
+                    }
                 };
                 s.ports.push(PortDraft {
                     name: p.name.clone(),
