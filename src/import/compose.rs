@@ -17,7 +17,7 @@ use super::interpolate::{self, Vars};
 use super::render::comment;
 use super::{Input, Options, hosts, locate, parse_doc, problem_at, yaml_docs};
 use crate::diagnostic::Error;
-use crate::model::Protocol;
+use crate::model::{Expose, Protocol};
 use crate::quantity::Quantity;
 
 /// Keys whose list a later file replaces rather than extends.
@@ -1031,7 +1031,8 @@ fn ports(
     s: &mut SvcDraft,
     unknowns: &mut Vec<String>,
 ) {
-    let mut published: Vec<String> = Vec::new();
+    // (port as written, published on a loopback address only, file, line)
+    let mut published: Vec<(String, bool, String, usize)> = Vec::new();
     let mut refused: Vec<String> = Vec::new();
     let mut add = |target: u16, protocol: &str, prov: Prov| {
         let protocol = match protocol.to_ascii_lowercase().as_str() {
@@ -1066,8 +1067,8 @@ fn ports(
                         for t in targets {
                             add(t, &protocol, Prov::read(&f, l, "ports"));
                         }
-                        if host.is_some() {
-                            published.push(format!("{entry} ({f}:{l})"));
+                        if let Some(h) = host {
+                            published.push((entry.clone(), loopback(&h), f.clone(), l));
                         }
                     }
                     None => unknowns.push(format!(
@@ -1084,7 +1085,8 @@ fn ports(
                     Prov::read(&pf, pl, "ports"),
                 );
                 if p.published.is_some() {
-                    published.push(format!("{} ({pf}:{pl})", p.target));
+                    let local = p.host_ip.as_deref().is_some_and(loopback);
+                    published.push((p.target.to_string(), local, pf.clone(), pl));
                 }
             }
         }
@@ -1101,12 +1103,43 @@ fn ports(
         }
     }
     unknowns.extend(refused);
-    if !published.is_empty() {
+    // A port published on every host address is reachable from outside today: the import
+    // describes the system as it runs, so the service is public, as a guess said twice.
+    if let Some((entry, _, f, l)) = published.iter().find(|(_, local, _, _)| !local) {
+        s.expose = Some((
+            Expose::Public,
+            Prov::guess(
+                f,
+                *l,
+                format!("port {entry} is published on every host address"),
+            ),
+        ));
+        unknowns.push(format!(
+            "{}: port {} is published on every host address, so it is imported as public; make it internal, gateway or cluster if that is not how it should be reached [{f}:{l}]",
+            comment(name),
+            comment(entry)
+        ));
+    } else if let Some((entry, _, f, l)) = published.first() {
         s.expose_hint = Some(format!(
-            "published on the host: {}; a candidate for \"public\" or \"internal\"",
-            published.join(", ")
+            "port {entry} is published on the loopback address only ({f}:{l}): not exposed"
         ));
     }
+}
+
+/// Whether a published port's host address is a loopback one (`127.0.0.1:8080:80`,
+/// `[::1]:8080:80`, `localhost`): reachable from the host itself only.
+fn loopback(host: &str) -> bool {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return ip.is_loopback();
+    }
+    let ip = host
+        .strip_prefix('[')
+        .and_then(|h| h.split_once(']').map(|(ip, _)| ip))
+        .unwrap_or_else(|| host.rsplit_once(':').map_or(host, |(ip, _)| ip));
+    ip == "localhost"
+        || ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback())
 }
 
 /// `[HOST_IP:][HOST:]CONTAINER[/PROTOCOL]`, with ranges: the container ports, the protocol and
@@ -1226,6 +1259,17 @@ mod tests {
         assert_eq!(memory("1gb").as_deref(), Some("1Gi"));
         assert_eq!(memory("1024").as_deref(), Some("1024"));
         assert_eq!(memory("50x"), None);
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        assert!(loopback("127.0.0.1:8080"));
+        assert!(loopback("[::1]:8080"));
+        assert!(loopback("::1"));
+        assert!(loopback("127.0.0.1"));
+        assert!(!loopback("8080"));
+        assert!(!loopback("0.0.0.0:8080"));
+        assert!(!loopback("[::]:8080"));
     }
 
     #[test]

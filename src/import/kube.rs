@@ -562,10 +562,30 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
                 if s.expose.as_ref().is_none_or(|(old, _)| *old < e) {
                     s.expose = Some((e, so.prov(&["spec", "type"], &what)));
                 }
-            } else if ty == "NodePort" {
-                s.expose_hint = Some(format!(
-                    "Service {} is a NodePort: reachable on every node; a candidate for \"internal\" or \"public\"",
-                    so.name()
+            } else if ty == "NodePort"
+                && s.expose
+                    .as_ref()
+                    .is_none_or(|(old, _)| *old < Expose::Public)
+            {
+                // Reachable on every node's address today: public, as a guess said twice.
+                let prov = so.prov(
+                    &["spec", "type"],
+                    &format!(
+                        "Service {} is a NodePort, reachable on every node",
+                        so.name()
+                    ),
+                );
+                draft.unknowns.push(format!(
+                    "{name}: Service {} is a NodePort, so it is imported as public; make it internal, gateway or cluster if that is not how it should be reached [{}]",
+                    so.name(),
+                    prov.at
+                ));
+                s.expose = Some((
+                    Expose::Public,
+                    Prov {
+                        guess: true,
+                        ..prov
+                    },
                 ));
             }
             // Every other selecting Service's name reaches this workload too.
@@ -595,7 +615,18 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
                     .as_ref()
                     .is_none_or(|(old, _)| *old < Expose::Public)
             {
-                s.expose = Some((Expose::Public, prov.clone()));
+                draft.unknowns.push(format!(
+                    "{name}: the backend of {}, so it is imported as public; make it gateway (through the project's gateway) or internal if that is how it is reached [{}]",
+                    prov.what.trim_end_matches(" backend"),
+                    prov.at
+                ));
+                s.expose = Some((
+                    Expose::Public,
+                    Prov {
+                        guess: true,
+                        ..prov.clone()
+                    },
+                ));
             }
         }
         // Calls from the environment each container sees (envFrom, env with `$(VAR)`
