@@ -80,6 +80,10 @@ pub struct Project {
     pub gateway: Option<Gateway>,
     /// The cluster's DNS domain, for the service addresses handed to callers.
     pub cluster_domain: String,
+    /// False when the calls between services are not known yet (an import that saw none):
+    /// without any declared call, the criteria that count calls stay unanswered instead of
+    /// "not met".
+    pub calls_known: bool,
 }
 
 /// Where the cluster runs.

@@ -1612,6 +1612,19 @@ fn bookinfo_reviews_is_one_service_with_three_workloads() {
     // the service ports do not claim a protocol the import cannot know.
     assert!(edges(&ws).is_empty());
     assert_eq!(targets(&ws, "productpage"), [9080]);
+    // "We could not see the calls" is not "there are none": the criterion that counts calls
+    // stays unanswered instead of not met.
+    assert!(text.contains("calls-known = false"), "{text}");
+    let verdict = k8s_advisor::assess::assess(
+        &k8s_advisor::graph::ServiceGraph::build(&ws),
+        &k8s_advisor::policy::Policy::load(None).unwrap(),
+    );
+    let calls = verdict
+        .criteria
+        .iter()
+        .find(|c| c.id == "local-network-dependencies")
+        .unwrap();
+    assert_eq!(calls.status, k8s_advisor::assess::Status::Unanswered);
 }
 
 #[test]

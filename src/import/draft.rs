@@ -862,6 +862,11 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
         }
     }
     services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    if services.len() > 1 && services.iter().all(|s| s.calls.is_empty()) {
+        unknowns.push(
+            "calls: the input shows no call between services (they may be in the code); the criteria that count calls stay unanswered until calls are declared (`calls-known = false`)".into(),
+        );
+    }
     let needs_internal_cidrs = services
         .iter()
         .any(|s| matches!(s.draft.expose, Some((Expose::Internal, _))));

@@ -130,6 +130,16 @@ pub fn render(r: &Resolved) -> String {
             Some("guess: the input names no platform (eks | gke | aks | generic)"),
         ),
     }
+    if r.services.len() > 1 && r.services.iter().all(|s| s.calls.is_empty()) {
+        line(
+            &mut out,
+            "calls-known",
+            "false",
+            Some(
+                "the input shows no call between services; declare them under `calls`, then remove this line",
+            ),
+        );
+    }
     if r.needs_internal_cidrs {
         line(
             &mut out,

@@ -35,6 +35,7 @@ pub struct RawProject {
     pub dns: Option<Spanned<RawDns>>,
     pub gateway: Option<Spanned<RawGateway>>,
     pub cluster_domain: Option<Spanned<String>>,
+    pub calls_known: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

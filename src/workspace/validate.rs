@@ -304,6 +304,7 @@ impl Validator {
             dns,
             gateway,
             cluster_domain: self.cluster_domain(raw.cluster_domain.as_ref()),
+            calls_known: raw.calls_known.is_none_or(Spanned::into_inner),
         }
     }
 
