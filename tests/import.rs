@@ -1780,3 +1780,43 @@ fn odd_keys_tags_and_protocols_are_read_or_refused_never_dropped() {
     assert_eq!(targets(&load_text(&text), "a"), [80]);
     assert!(stderr.contains("port 81 has protocol \"QUIC\""), "{stderr}");
 }
+
+#[test]
+fn messages_never_carry_raw_escapes_from_the_input() {
+    // Double-quoted YAML turns "\e" into ESC: names and values that reach an error message or
+    // the summary must arrive escaped.
+    let dir = project(&[
+        (
+            "schema.yaml",
+            "services:\n  \"we\\e[31mb\":\n    ports:\n      - {target: not-a-number}\n",
+        ),
+        (
+            "extends.yaml",
+            "services:\n  web:\n    extends: \"\\e]0;owned\\a\"\n",
+        ),
+        (
+            "var.yaml",
+            "services:\n  web:\n    image: \"${X:?\\e[2J}\"\n",
+        ),
+        (
+            "kube.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: \"d\\e[31m\"}\nspec: {replicas: many}\n",
+        ),
+        (
+            "summary.yaml",
+            "services:\n  \"a\\e[1m\":\n    image: a:1\n    environment:\n      X_URL: \"http://nowhere\\e[5m:80\"\n",
+        ),
+    ]);
+    for (file, code) in [
+        ("schema.yaml", 2),
+        ("extends.yaml", 2),
+        ("var.yaml", 2),
+        ("kube.yaml", 2),
+        ("summary.yaml", 0),
+    ] {
+        let (got, text, stderr) = import_in(dir.path(), &[file], &[]);
+        assert_eq!(got, code, "{file}: {stderr}");
+        assert!(!stderr.contains('\u{1b}'), "{file}: {stderr:?}");
+        assert!(!text.contains('\u{1b}'), "{file}");
+    }
+}

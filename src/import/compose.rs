@@ -184,7 +184,11 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
             problem_at(
                 source,
                 line,
-                format!("service \"{name}\" does not follow the Compose specification: {e}"),
+                format!(
+                    "service \"{}\" does not follow the Compose specification: {}",
+                    comment(name),
+                    comment(&e)
+                ),
                 "fix the service; `docker compose config` shows what Compose makes of it",
             )
         })?;

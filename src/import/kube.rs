@@ -160,9 +160,10 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
             &inputs[o.input].source,
             o.line,
             format!(
-                "{} \"{}\" does not follow the Kubernetes schema: {e}",
-                o.kind(),
-                o.name()
+                "{} \"{}\" does not follow the Kubernetes schema: {}",
+                super::render::comment(o.kind()),
+                super::render::comment(&o.name()),
+                super::render::comment(&e.to_string())
             ),
             "fix the object; `kubectl apply --dry-run=client -f FILE` shows the same problem",
         )
