@@ -607,6 +607,12 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
     }
 
     // Ports: as read, then inferred for callees that declare none.
+    // The calls each service receives, found once: scanning every call for every service made
+    // large imports quadratic.
+    let mut incoming: Vec<Vec<usize>> = vec![Vec::new(); services.len()];
+    for (e, (_, callee, _, _)) in edges.iter().enumerate() {
+        incoming[*callee].push(e);
+    }
     for (i, out) in services.iter_mut().enumerate() {
         let mut ports: Vec<PortDraft> = Vec::new();
         for p in &out.draft.ports {
@@ -619,10 +625,8 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
         }
         if ports.is_empty() {
             let mut named: BTreeMap<u16, Prov> = BTreeMap::new();
-            for (_, callee, port, prov) in &edges {
-                if *callee == i
-                    && let Some(p) = port
-                {
+            for (_, _, port, prov) in incoming[i].iter().map(|&e| &edges[e]) {
+                if let Some(p) = port {
                     named.entry(*p).or_insert_with(|| Prov {
                         guess: true,
                         what: format!("a caller connects to port {p}"),
@@ -640,7 +644,7 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
                 });
             }
         }
-        let called = edges.iter().any(|(_, callee, _, _)| *callee == i);
+        let called = !incoming[i].is_empty();
         if ports.is_empty()
             && let Some((image, prov)) = &out.draft.image
             && let Some((known, p, port_name)) = well_known_port(image)

@@ -299,6 +299,17 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
             (ns_or_default(&w.namespace), labels)
         })
         .collect();
+    // Workloads by (namespace, label, value): a Service's candidates are those that carry the
+    // first pair of its selector, so pairing stays near linear instead of services × workloads.
+    let mut by_label: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
+    for (wi, (wns, labels)) in pods.iter().enumerate() {
+        for (k, v) in labels {
+            by_label
+                .entry((wns.as_str(), k.as_str(), v.as_str()))
+                .or_default()
+                .push(wi);
+        }
+    }
     for (si, (oi, svc)) in services.iter().enumerate() {
         let o = &objs[*oi];
         let selector = svc
@@ -309,9 +320,14 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
             .unwrap_or_default();
         let ns = ns_or_default(&o.namespace());
         let mut any = false;
-        if !selector.is_empty() {
-            for (wi, (wns, labels)) in pods.iter().enumerate() {
-                if *wns == ns && selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+        if let Some((k0, v0)) = selector.iter().next() {
+            let candidates = by_label
+                .get(&(ns.as_str(), k0.as_str(), v0.as_str()))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for &wi in candidates {
+                let labels = &pods[wi].1;
+                if selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
                     selected.entry(wi).or_default().push(si);
                     any = true;
                 }
