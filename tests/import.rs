@@ -1820,3 +1820,48 @@ fn messages_never_carry_raw_escapes_from_the_input() {
         assert!(!text.contains('\u{1b}'), "{file}");
     }
 }
+
+#[test]
+fn compose_include_brings_in_its_services() {
+    let dir = project(&[
+        (
+            "compose.yaml",
+            "include:\n  - db/compose.yaml\nservices:\n  api:\n    image: api:1.0.0\n    ports: [\"8080\"]\n    environment:\n      DB_URL: postgres://db:5432/app\n",
+        ),
+        (
+            "db/compose.yaml",
+            "services:\n  db:\n    image: postgres:16.3\n",
+        ),
+        (
+            "clash.yaml",
+            "include: [db/compose.yaml]\nservices:\n  db:\n    image: other:1\n",
+        ),
+        (
+            "outside.yaml",
+            "include: [../elsewhere.yaml]\nservices:\n  a:\n    image: a:1\n",
+        ),
+        (
+            "loop.yaml",
+            "include: [loop2.yaml]\nservices:\n  a:\n    image: a:1\n",
+        ),
+        (
+            "loop2.yaml",
+            "include: [loop.yaml]\nservices:\n  b:\n    image: b:1\n",
+        ),
+    ]);
+    let (code, text, stderr) = import_in(dir.path(), &["compose.yaml"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let ws = load_text(&text);
+    assert_eq!(names(&ws), set(&["api", "db"]));
+    assert_eq!(edges(&ws), set(&["api -> db"]));
+    assert!(text.contains("db/compose.yaml:3 image"), "{text}");
+    for (file, why) in [
+        ("clash.yaml", "is defined by the included file"),
+        ("outside.yaml", "`include` is not read"),
+        ("loop.yaml", "loops back"),
+    ] {
+        let (code, _, stderr) = import_in(dir.path(), &[file], &[]);
+        assert_eq!(code, 2, "{file}: {stderr}");
+        assert!(stderr.contains(why), "{file}: {stderr}");
+    }
+}

@@ -48,8 +48,22 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
     let mut unknowns = Vec::new();
     let vars = variables(inputs, options, &mut unknowns)?;
     let mut files = Vec::new();
+    let root = inputs[0].dir.clone().unwrap_or_else(|| ".".into());
     for input in inputs {
-        files.push(load(input.clone(), &vars, &mut unknowns)?);
+        let file = load(input.clone(), &vars, &mut unknowns)?;
+        // Included files follow the file that includes them (the project's first file stays
+        // first); their services cannot be defined again, so the order merges nothing away.
+        let mut more = Vec::new();
+        included(
+            &file,
+            &root,
+            &vars,
+            &mut unknowns,
+            &mut more,
+            &mut Vec::new(),
+        )?;
+        files.push(file);
+        files.extend(more);
     }
     let mut merged = Mapping::new();
     for f in &files {
@@ -88,7 +102,8 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
             ),
         ));
     }
-    for key in ["include", "secrets", "configs"] {
+    merged.remove("include");
+    for key in ["secrets", "configs"] {
         if merged.contains_key(key) {
             let f = files
                 .iter()
@@ -96,13 +111,8 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
                 .find(|f| locate::exact(f.input.source.text(), &[key]).is_some())
                 .unwrap_or(first);
             let line = locate::line(f.input.source.text(), &[key]).unwrap_or(1);
-            let what = if key == "include" {
-                "`include` is not followed: import the included files too, in order"
-            } else {
-                "not imported (no workspace equivalent)"
-            };
             draft.unknowns.push(format!(
-                "top-level `{key}`: {what} [{}:{line}]",
+                "top-level `{key}`: not imported (no workspace equivalent) [{}:{line}]",
                 f.input.name()
             ));
         }
@@ -438,6 +448,95 @@ fn load(input: Input, vars: &Variables, unknowns: &mut Vec<String>) -> Result<Fi
         .as_ref()
         .and_then(|_| input.source.path().canonicalize().ok());
     Ok(File { input, top, real })
+}
+
+/// Files an `include` entry names (a path, a list of paths, or `{ path: ... }` entries),
+/// relative to the including file and inside the project folder, loaded depth first before
+/// the file that includes them. A service defined by an included file and again by another
+/// file is refused, as Compose refuses it.
+fn included(
+    file: &File,
+    root: &Path,
+    vars: &Variables,
+    unknowns: &mut Vec<String>,
+    files: &mut Vec<File>,
+    seen: &mut Vec<PathBuf>,
+) -> Result<(), Error> {
+    let Some(list) = file.top.get("include") else {
+        return Ok(());
+    };
+    let line = locate::line(file.input.source.text(), &["include"]).unwrap_or(1);
+    let entries: Vec<&Value> = match list {
+        Value::Sequence(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let mut paths: Vec<String> = Vec::new();
+    for entry in entries {
+        match entry {
+            Value::String(p) => paths.push(p.clone()),
+            Value::Mapping(_) => match entry.get("path") {
+                Some(Value::String(p)) => paths.push(p.clone()),
+                Some(Value::Sequence(ps)) => paths.extend(ps.iter().filter_map(scalar)),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    let dir = file.input.dir.clone().unwrap_or_else(|| ".".into());
+    for rel in paths {
+        let path = super::contained(root, &dir, &rel).map_err(|why| {
+            problem_at(
+                &file.input.source,
+                line,
+                format!("`include` is not read: {}", comment(&why)),
+                "include files inside the project folder",
+            )
+        })?;
+        let real = path.canonicalize().ok();
+        if real.is_some() && seen.contains(real.as_ref().expect("checked")) {
+            return Err(problem_at(
+                &file.input.source,
+                line,
+                format!(
+                    "`include` of {} loops back to a file that includes it",
+                    comment(&rel)
+                ),
+                "break the cycle of `include`",
+            ));
+        }
+        seen.extend(real.clone());
+        let inc = load(super::read_file(&path)?, vars, unknowns)?;
+        included(&inc, root, vars, unknowns, files, seen)?;
+        let defined = |f: &File| -> Vec<String> {
+            f.top
+                .get("services")
+                .and_then(Value::as_mapping)
+                .map(|m| m.keys().filter_map(scalar).collect())
+                .unwrap_or_default()
+        };
+        let theirs = defined(&inc);
+        if let Some(clash) = defined(file)
+            .into_iter()
+            .chain(files.iter().flat_map(defined))
+            .find(|name| theirs.contains(name))
+        {
+            return Err(problem_at(
+                &file.input.source,
+                line,
+                format!(
+                    "service \"{}\" is defined by the included file {} and again here",
+                    comment(&clash),
+                    comment(&rel)
+                ),
+                "define each service once; override an included service in a file given after it",
+            ));
+        }
+        if real.is_some() {
+            seen.pop();
+        }
+        files.push(inc);
+    }
+    Ok(())
 }
 
 /// Service names written as numbers or booleans (`123:`, `true:`) are names all the same, as

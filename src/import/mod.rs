@@ -500,6 +500,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn draft_problems_point_at_the_input_line_their_value_came_from() {
+        let input = Input {
+            source: Source::new("compose.yaml", "services:\n  web:\n    image: BAD\n"),
+            dir: None,
+        };
+        let text = "version = 1\nimage = \"BAD\"  # compose.yaml:3 image\nname = 1\n";
+        let draft = Source::new("k8s-advisor.toml", text);
+        let at = text.find("\"BAD").unwrap();
+        let err = Error::invalid(
+            &draft,
+            vec![Problem::new(Code::InvalidValue, at..at + 5, "invalid image").help("fix it")],
+        );
+        let Error::Invalid { path, problems } =
+            blame_inputs(text, std::slice::from_ref(&input), err)
+        else {
+            panic!("not an input problem");
+        };
+        assert_eq!(path, Path::new("compose.yaml"));
+        assert_eq!(problems[0].line_col().map(|(l, _)| l), Some(3));
+        assert!(problems[0].message.contains("invalid image"));
+        // A drafted line that names no input is a bug of the import, never the draft's file.
+        let at = text.find("name").unwrap();
+        let err = Error::invalid(&draft, vec![Problem::new(Code::InvalidValue, at..at, "x")]);
+        assert!(matches!(
+            blame_inputs(text, &[input], err),
+            Error::Internal { .. }
+        ));
+    }
+
+    #[test]
     fn documents_keep_their_lines() {
         let text = "a: 1\n---\n# only a comment\n---\nb: 2\nc: 3\n--- \n";
         let docs = yaml_docs(text);
