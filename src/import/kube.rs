@@ -19,17 +19,17 @@ use crate::model::{Expose, Platform, Protocol};
 use crate::quantity::Quantity;
 
 /// One object with where it was read.
-struct Obj {
+struct Obj<'a> {
     value: Value,
     file: String,
     /// Line of the object's first line.
     line: usize,
     /// The object's own text, for finding lines inside it (`None` inside a `List`).
-    text: Option<String>,
+    text: Option<&'a str>,
     input: usize,
 }
 
-impl Obj {
+impl Obj<'_> {
     /// The line of `path` inside the object, else the object's own line.
     fn at(&self, path: &[&str]) -> Prov {
         self.prov(path, "")
@@ -38,7 +38,6 @@ impl Obj {
     fn prov(&self, path: &[&str], what: &str) -> Prov {
         let line = self
             .text
-            .as_deref()
             .and_then(|t| locate::line(t, path))
             .map_or(self.line, |l| self.line + l - 1);
         Prov::read(&self.file, line, what)
@@ -99,7 +98,7 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
                 value,
                 file: input.name(),
                 line: doc.first_line + leading_blank(doc.text),
-                text: Some(doc.text.trim_start_matches(['\n', '\r']).to_string()),
+                text: Some(doc.text.trim_start_matches(['\n', '\r'])),
                 input: i,
             };
             if obj.kind().ends_with("List") && obj.value.get("items").is_some() {
@@ -109,9 +108,8 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
                     .and_then(Value::as_sequence)
                     .cloned()
                     .unwrap_or_default();
-                let list_line = obj.line
-                    + locate::line(obj.text.as_deref().unwrap_or(""), &["items"]).unwrap_or(1)
-                    - 1;
+                let list_line =
+                    obj.line + locate::line(obj.text.unwrap_or(""), &["items"]).unwrap_or(1) - 1;
                 for item in items {
                     objs.push(Obj {
                         value: item,
@@ -155,7 +153,7 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
             "{n} × {what} read as apps/v1; that API is gone since Kubernetes 1.16"
         ));
     }
-    let bad = |o: &Obj, e: serde_yaml_ng::Error| {
+    let bad = |o: &Obj<'_>, e: serde_yaml_ng::Error| {
         problem_at(
             &inputs[o.input].source,
             o.line,
@@ -764,7 +762,7 @@ fn main_container(
 /// `-n/--namespace`, else, when the manifests declare exactly one namespace (a Namespace
 /// object or `metadata.namespace`), that one, which then also names the project. Never the
 /// folder the files are in. Without either they stay in the project's namespace.
-fn default_namespace(objs: &mut [Obj], options: &Options, draft: &mut Draft) {
+fn default_namespace(objs: &mut [Obj<'_>], options: &Options, draft: &mut Draft) {
     let mut declared: BTreeMap<String, Prov> = BTreeMap::new();
     for o in objs.iter() {
         let (name, path) = if o.kind() == "Namespace" {
@@ -891,7 +889,7 @@ fn host_forms(name: &str, ns: &str) -> Vec<String> {
 struct Sources<'a> {
     config_maps: &'a BTreeMap<(String, String), (usize, ConfigMap)>,
     secrets: &'a BTreeMap<(String, String), (usize, Secret)>,
-    objs: &'a [Obj],
+    objs: &'a [Obj<'a>],
     namespace: &'a str,
 }
 
@@ -961,7 +959,7 @@ impl Sources<'_> {
 /// The references of one container: its environment as the kubelet builds it (`envFrom` first,
 /// then `env` in order, each `$(VAR)` expanded from the variables before it), then its command
 /// and arguments with the same expansion.
-fn container_refs(o: &Obj, c: &Container, list: &str, sources: &Sources<'_>, s: &mut SvcDraft) {
+fn container_refs(o: &Obj<'_>, c: &Container, list: &str, sources: &Sources<'_>, s: &mut SvcDraft) {
     let base = ["spec", "template", "spec"];
     let cstep = format!("name: {}", c.name);
     let mut env: Vec<Var> = Vec::new();
@@ -1092,7 +1090,13 @@ fn env_uses_secret(text: &str, env: &[Var]) -> bool {
         .any(|v| v.secret && text.contains(&format!("$({})", v.name)))
 }
 
-fn resources(main: &Container, o: &Obj, s: &mut SvcDraft, name: &str, unknowns: &mut Vec<String>) {
+fn resources(
+    main: &Container,
+    o: &Obj<'_>,
+    s: &mut SvcDraft,
+    name: &str,
+    unknowns: &mut Vec<String>,
+) {
     let Some(r) = &main.resources else { return };
     let mut fill = |list: &Option<
         BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>,
@@ -1165,7 +1169,7 @@ fn annotations(v: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn platform_hints(o: &Obj, found: &mut BTreeMap<Platform, Prov>) {
+fn platform_hints(o: &Obj<'_>, found: &mut BTreeMap<Platform, Prov>) {
     let mut all = annotations(&o.value);
     if let Some(t) = o.value.get("spec").and_then(|s| s.get("template")) {
         all.extend(annotations(t));
@@ -1180,7 +1184,7 @@ fn platform_hints(o: &Obj, found: &mut BTreeMap<Platform, Prov>) {
 }
 
 /// True when a LoadBalancer Service carries its platform's "internal" annotation.
-fn internal_lb(o: &Obj) -> bool {
+fn internal_lb(o: &Obj<'_>) -> bool {
     annotations(&o.value).iter().any(|(k, v)| {
         let v = v.to_ascii_lowercase();
         match k.as_str() {
