@@ -1865,3 +1865,101 @@ fn compose_include_brings_in_its_services() {
         assert!(stderr.contains(why), "{file}: {stderr}");
     }
 }
+
+#[test]
+fn compose_config_output_imports_like_its_source() {
+    // What `docker compose config` prints for the source project below: interpolated, long
+    // port syntax with published ports as strings, environment as a mapping, depends_on with
+    // condition and restart, the default network spelled out, `$$` kept escaped.
+    let source = "services:
+  web:
+    image: ${REGISTRY}/web:${TAG:-1.0.0}
+    ports: [\"8080:80\"]
+    environment:
+      - API_URL=http://api:9000/v1
+      - PRICE=$$5
+    depends_on: [api]
+  api:
+    image: ${REGISTRY}/api:1.0.0
+    expose: [\"9000\"]
+    command: [\"serve\", \"-h\", \"db\"]
+  db:
+    image: postgres:16.3
+";
+    let config = "name: shop
+services:
+  api:
+    command:
+      - serve
+      - -h
+      - db
+    expose:
+      - \"9000\"
+    image: registry.example.com/api:1.0.0
+    networks:
+      default: null
+  db:
+    image: postgres:16.3
+    networks:
+      default: null
+  web:
+    depends_on:
+      api:
+        condition: service_started
+        required: true
+        restart: false
+    environment:
+      API_URL: http://api:9000/v1
+      PRICE: $$5
+    image: registry.example.com/web:1.0.0
+    networks:
+      default: null
+    ports:
+      - mode: ingress
+        target: 80
+        published: \"8080\"
+        protocol: tcp
+networks:
+  default:
+    name: shop_default
+";
+    let dir = project(&[
+        ("shop/compose.yaml", source),
+        ("shop/.env", "REGISTRY=registry.example.com\n"),
+        ("config/compose.yaml", config),
+    ]);
+    let model = |folder: &str| {
+        let (code, text, stderr) = import_in(&dir.path().join(folder), &["compose.yaml"], &[]);
+        assert_eq!(code, 0, "{folder}: {stderr}");
+        let ws = load_text(&text);
+        let services: Vec<String> = ws
+            .services
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {:?} {:?} {} {:?}",
+                    s.id.name,
+                    s.image,
+                    s.ports
+                        .iter()
+                        .map(|p| (p.port, p.target))
+                        .collect::<Vec<_>>(),
+                    s.expose.as_str(),
+                    s.calls
+                        .iter()
+                        .map(|c| c.to.name.clone())
+                        .collect::<Vec<_>>()
+                )
+            })
+            .collect();
+        services
+    };
+    let from_source = model("shop");
+    assert_eq!(from_source, model("config"));
+    assert!(
+        from_source
+            .iter()
+            .any(|s| s.starts_with("web Some(\"registry.example.com/web:1.0.0\")")),
+        "{from_source:?}"
+    );
+}
