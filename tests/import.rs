@@ -1963,3 +1963,32 @@ networks:
         "{from_source:?}"
     );
 }
+
+#[test]
+fn init_from_takes_the_namespace_too() {
+    let dir = project(&[(
+        "app.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    metadata: {labels: {app: a}}\n    spec:\n      containers: [{name: a, image: a:1, ports: [{containerPort: 80}]}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  selector: {app: a}\n  ports: [{port: 80}]\n",
+    )]);
+    let out = dir.path().join("k8s-advisor.toml");
+    let output = bin()
+        .current_dir(dir.path())
+        .args([
+            "init",
+            "--non-interactive",
+            "--from",
+            "app.yaml",
+            "-n",
+            "shop",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let ws = load_text(&std::fs::read_to_string(out).unwrap());
+    assert_eq!(ws.services[0].id.to_string(), "shop/a");
+}
