@@ -1955,6 +1955,19 @@ networks:
         services
     };
     let from_source = model("shop");
+    // -n places a Compose project's services too.
+    let (code, text, stderr) = import_in(
+        &dir.path().join("shop"),
+        &["compose.yaml", "-n", "store"],
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        load_text(&text)
+            .services
+            .iter()
+            .all(|s| s.id.namespace == "store")
+    );
     assert_eq!(from_source, model("config"));
     assert!(
         from_source

@@ -90,11 +90,18 @@ pub fn import(inputs: &[Input], options: &Options) -> Result<(String, Vec<String
 /// Reads the inputs and resolves them, ready for questions (`init --from`) or rendering.
 pub fn resolve(inputs: &[Input], options: &Options) -> Result<draft::Resolved, Error> {
     let kind = detect_all(inputs)?;
-    let draft = match kind {
+    let mut draft = match kind {
         Kind::Compose => compose::read(inputs, options)?,
         Kind::Kube => kube::read(inputs, options)?,
         Kind::Backstage => backstage::read(inputs)?,
     };
+    // `-n/--namespace` is where everything the input places nowhere belongs (`default` is the
+    // project's namespace, which the workspace cannot name).
+    if let Some(ns) = options.namespace.as_deref().filter(|ns| *ns != "default") {
+        for s in draft.services.iter_mut().filter(|s| s.namespace.is_empty()) {
+            s.namespace = ns.to_string();
+        }
+    }
     Ok(draft::resolve(draft, &options.fallback_project))
 }
 
