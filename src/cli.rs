@@ -84,6 +84,9 @@ pub struct InitArgs {
     /// ask only what they could not tell
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub from: Vec<PathBuf>,
+    /// With --from: the namespace of the objects that name none, as `kubectl -n` applies them
+    #[arg(short = 'n', long, value_name = "NS", requires = "from")]
+    pub namespace: Option<String>,
 }
 
 /// `import` options.
@@ -103,6 +106,14 @@ pub struct ImportArgs {
     /// imported
     #[arg(long, value_name = "NAME")]
     pub profile: Vec<String>,
+    /// Compose variables from this file instead of the project's .env (repeatable, read in
+    /// order); the process environment still wins, as in Compose
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// The namespace of the objects that name none, as `kubectl -n` applies them (default: the
+    /// project's)
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
 }
 
 /// `assess` options.

@@ -309,14 +309,14 @@ fn diagram_caption(diagram: Overview) -> String {
         "the service graph is too big to draw here: `k8s-advisor graph --format dot` draws it";
     match diagram {
         Overview::Services => {
-            "Services grouped by business domain; an arrow is a declared synchronous call."
+            "Services grouped by business domain; a solid arrow is a declared synchronous call, a dashed one an asynchronous or telemetry call."
                 .to_string()
         }
         Overview::Domains => format!(
-            "Business domains; an arrow counts the declared synchronous calls from one to the other ({TOO_BIG})."
+            "Business domains; an arrow counts the declared calls from one to the other ({TOO_BIG})."
         ),
         Overview::BusiestDomains { shown, total } => format!(
-            "The {shown} business domains with the most calls, of {total}; an arrow counts the declared synchronous calls from one to the other ({TOO_BIG}, and `k8s-advisor graph --format json` lists every domain)."
+            "The {shown} business domains with the most calls, of {total}; an arrow counts the declared calls from one to the other ({TOO_BIG}, and `k8s-advisor graph --format json` lists every domain)."
         ),
     }
 }

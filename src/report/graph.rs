@@ -13,15 +13,15 @@ use console::Style;
 use serde::Serialize;
 
 use crate::graph::{Coupling, Finding, ServiceGraph, Severity};
-use crate::model::ServiceId;
+use crate::model::{CallKind, ServiceId};
 use crate::text::{self, Paint};
 
 /// What a diagram or report shows: every service, or one namespace and its direct neighbours.
 struct View {
     /// Shown services, sorted indices into `workspace.services`.
     services: Vec<usize>,
-    /// Shown calls as (caller, callee) indices, in caller then callee order.
-    edges: Vec<(usize, usize)>,
+    /// Shown calls as (caller, callee, kind) indices, in caller then callee order.
+    edges: Vec<(usize, usize, CallKind)>,
     /// The focused namespace, if any.
     focus: Option<String>,
 }
@@ -44,7 +44,7 @@ impl View {
                     // Calls between two neighbours say nothing about the focused domain.
                     edges: graph
                         .edges()
-                        .filter(|&(a, b)| in_ns(a) || in_ns(b))
+                        .filter(|&(a, b, _)| in_ns(a) || in_ns(b))
                         .collect(),
                     focus: Some(ns.to_string()),
                 }
@@ -85,8 +85,9 @@ fn on_cycles(graph: &ServiceGraph<'_>) -> BTreeSet<usize> {
 }
 
 /// The graph as a Mermaid flowchart (without the Markdown fence): one subgraph per namespace,
-/// services on call cycles highlighted. `focus` limits it to one namespace and its direct
-/// neighbours. Renders on GitHub.
+/// services on call cycles highlighted, asynchronous and telemetry calls dashed and labelled
+/// with their kind. `focus` limits it to one namespace and its direct neighbours. Renders on
+/// GitHub.
 pub fn mermaid(graph: &ServiceGraph, focus: Option<&str>) -> String {
     let view = View::new(graph, focus);
     let ws = graph.workspace();
@@ -108,8 +109,13 @@ pub fn mermaid(graph: &ServiceGraph, focus: Option<&str>) -> String {
         }
         let _ = writeln!(out, "  end");
     }
-    for &(a, b) in &view.edges {
-        let _ = writeln!(out, "  n{a} --> n{b}");
+    for &(a, b, kind) in &view.edges {
+        let _ = match kind {
+            CallKind::Sync => writeln!(out, "  n{a} --> n{b}"),
+            CallKind::Async | CallKind::Telemetry => {
+                writeln!(out, "  n{a} -.->|\"{}\"| n{b}", kind.as_str())
+            }
+        };
     }
     let shown: BTreeSet<usize> = view.services.iter().copied().collect();
     let cyclic: Vec<String> = on_cycles(graph)
@@ -242,7 +248,8 @@ fn mermaid_text(text: &str) -> String {
 }
 
 /// The graph in Graphviz DOT: one `cluster_<n>` subgraph per namespace, services on call
-/// cycles drawn in red. `focus` as for [`mermaid`].
+/// cycles drawn in red, asynchronous and telemetry calls dashed and labelled with their kind.
+/// `focus` as for [`mermaid`].
 pub fn dot(graph: &ServiceGraph, focus: Option<&str>) -> String {
     let view = View::new(graph, focus);
     let ws = graph.workspace();
@@ -280,10 +287,16 @@ pub fn dot(graph: &ServiceGraph, focus: Option<&str>) -> String {
         }
         out.push_str("  }\n");
     }
-    for &(a, b) in &view.edges {
+    for &(a, b, kind) in &view.edges {
+        let style = match kind {
+            CallKind::Sync => String::new(),
+            CallKind::Async | CallKind::Telemetry => {
+                format!(" [style=dashed, label=\"{}\"]", kind.as_str())
+            }
+        };
         let _ = writeln!(
             out,
-            "  \"{}\" -> \"{}\";",
+            "  \"{}\" -> \"{}\"{style};",
             dot_text(&ws.services[a].id.to_string()),
             dot_text(&ws.services[b].id.to_string())
         );
@@ -335,6 +348,7 @@ struct JsonNode<'a> {
 struct JsonEdge<'a> {
     from: &'a ServiceId,
     to: &'a ServiceId,
+    kind: CallKind,
 }
 
 #[derive(Serialize)]
@@ -371,9 +385,10 @@ pub fn json(graph: &ServiceGraph, findings: &[Finding], focus: Option<&str>) -> 
         edges: view
             .edges
             .iter()
-            .map(|&(a, b)| JsonEdge {
+            .map(|&(a, b, kind)| JsonEdge {
                 from: &ws.services[a].id,
                 to: &ws.services[b].id,
+                kind,
             })
             .collect(),
         coupling: shown_coupling(&coupling, focus)
@@ -426,6 +441,20 @@ pub fn text(
         cross
     );
     let _ = writeln!(out, "{}", paint.apply(Style::new().bold(), &head));
+    let (async_calls, telemetry) = (
+        graph.call_count_of(CallKind::Async),
+        graph.call_count_of(CallKind::Telemetry),
+    );
+    if async_calls + telemetry > 0 {
+        let _ = writeln!(
+            out,
+            "Of these, {} asynchronous and {} telemetry: cycles, the longest chain and \
+             fan-in/fan-out count only the {} synchronous calls",
+            async_calls,
+            telemetry,
+            graph.call_count() - async_calls - telemetry
+        );
+    }
     if let Some(ns) = focus {
         let _ = writeln!(
             out,

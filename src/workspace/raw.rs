@@ -60,6 +60,8 @@ pub struct RawProject {
     pub gateway: Option<Spanned<RawGateway>>,
     #[schemars(with = "Option<String>")]
     pub cluster_domain: Option<Spanned<String>>,
+    #[schemars(with = "Option<bool>")]
+    pub calls_known: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -150,7 +152,7 @@ pub struct RawPort {
     pub protocol: Option<Spanned<String>>,
 }
 
-/// A call: `"ns/name"` or `{ to = "ns/name", ports = ["http"] }`.
+/// A call: `"ns/name"` or `{ to = "ns/name", ports = ["http"], kind = "async" }`.
 #[derive(Debug)]
 pub struct RawCall {
     /// The reference as written.
@@ -159,6 +161,8 @@ pub struct RawCall {
     pub to_span: Option<std::ops::Range<usize>>,
     /// The allowed port names, when the call is restricted.
     pub ports: Option<Vec<Spanned<String>>>,
+    /// `sync`, `async` or `telemetry`, when the table names one.
+    pub kind: Option<Spanned<String>>,
 }
 
 /// A call limited to some of the callee's ports, by name.
@@ -167,8 +171,10 @@ pub struct RawCall {
 struct RawCallTable {
     #[schemars(with = "String")]
     to: Spanned<String>,
-    #[schemars(with = "Vec<String>")]
-    ports: Vec<Spanned<String>>,
+    #[schemars(with = "Option<Vec<String>>")]
+    ports: Option<Vec<Spanned<String>>>,
+    #[schemars(with = "Option<crate::model::CallKind>")]
+    kind: Option<Spanned<String>>,
 }
 
 impl JsonSchema for RawCall {
@@ -193,7 +199,7 @@ impl<'de> Deserialize<'de> for RawCall {
             type Value = RawCall;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(r#"a service reference such as "users/users-api", or a table { to = "...", ports = ["..."] }"#)
+                f.write_str(r#"a service reference such as "users/users-api", or a table { to = "...", ports = ["..."], kind = "..." }"#)
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawCall, E> {
@@ -201,6 +207,7 @@ impl<'de> Deserialize<'de> for RawCall {
                     to: v.to_string(),
                     to_span: None,
                     ports: None,
+                    kind: None,
                 })
             }
 
@@ -209,7 +216,8 @@ impl<'de> Deserialize<'de> for RawCall {
                 Ok(RawCall {
                     to_span: Some(table.to.span()),
                     to: table.to.into_inner(),
-                    ports: Some(table.ports),
+                    ports: table.ports,
+                    kind: table.kind,
                 })
             }
         }
