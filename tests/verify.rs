@@ -567,7 +567,10 @@ fn bad_input_names_file_document_and_line() {
             "kind: NetworkPolicy\napiVersion: networking.k8s.io/v1\nmetadata: {name: p}\nspec:\n  ingress: [{ports: [{port: 90, endPort: 80}]}]\n",
             "endPort 80",
         ),
-        ("- just\n- a list\n", "expected a Kubernetes object"),
+        (
+            "- just\n- a list\n",
+            "no workload in the manifests (1 objects not read)",
+        ),
         (
             "kind: Pod\napiVersion: v1\nmetadata: {name: p}\nspec: {containers: [{name: c, ports: [{containerPort: 70000}]}]}\n",
             "outside 1..65535",
@@ -1198,9 +1201,10 @@ fn online_boutique_policies_agree_with_nca_and_show_what_they_leave_open() {
 }
 
 /// What `kubectl get` prints: pods and ReplicaSets carry their controller. A workload is left
-/// out only when its controller is read too; pods alone, or pods of a kind `verify` does not
-/// read, are each a workload with their own labels, so a policy that selects one replica is
-/// judged for that replica.
+/// out when its controller is read too; pods alone stand for their controller, one workload
+/// for the pods that are alike, so the report names the ReplicaSet as netpol-analyzer does; a
+/// pod that differs (the canary here) stays a workload of its own, so a policy that selects
+/// one replica is judged for that replica.
 #[test]
 fn owned_objects_count_unless_their_controller_is_read() {
     let pod = |name: &str, owner_kind: &str, owner: &str, extra: &str| {
@@ -1233,7 +1237,7 @@ fn owned_objects_count_unless_their_controller_is_read() {
     };
     assert_eq!(
         workloads(&pods),
-        ["shop/web-7d9c-a", "shop/web-7d9c-b"],
+        ["shop/web-7d9c", "shop/web-7d9c-b"],
         "pods without their ReplicaSet"
     );
     assert_eq!(
@@ -1248,8 +1252,13 @@ fn owned_objects_count_unless_their_controller_is_read() {
     );
     assert_eq!(
         workloads(&pod("web-x1", "Rollout", "web", "")),
+        ["shop/web"],
+        "a pod of a controller kind verify reads, without it"
+    );
+    assert_eq!(
+        workloads(&pod("web-x1", "Widget", "web", "")),
         ["shop/web-x1"],
-        "a pod of a controller kind verify does not read"
+        "a pod of a controller kind verify does not know"
     );
     let json = success(
         bin()
@@ -1273,7 +1282,7 @@ fn owned_objects_count_unless_their_controller_is_read() {
             .collect();
     assert_eq!(
         connections,
-        BTreeSet::from([("shop/web-7d9c-b".to_string(), "shop/web-7d9c-a".to_string())]),
+        BTreeSet::from([("shop/web-7d9c-b".to_string(), "shop/web-7d9c".to_string())]),
         "{json}"
     );
 }
@@ -1287,7 +1296,7 @@ fn policies_of_other_apis_are_reported_as_not_evaluated() {
     let extra = dir.path().join("extra.yaml");
     std::fs::write(
         &extra,
-        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata:\n  name: \"allow-\\e[31mall\"\nspec: {priority: 1, subject: {namespaces: {}}, ingress: [{action: Allow, from: [{namespaces: {}}]}]}\n---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: l7, namespace: orders}\nspec: {endpointSelector: {}}\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: deny-all, namespace: orders}\nspec: {}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: extra, namespace: orders}\nspec: {podSelector: {matchLabels: {app: nothing}}}\n",
+        "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata:\n  name: \"allow-\\e[31mall\"\nspec: {endpointSelector: {}, ingress: [{fromEntities: [all]}]}\n---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: l7, namespace: orders}\nspec: {endpointSelector: {}}\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: deny-all, namespace: orders}\nspec: {}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: extra, namespace: orders}\nspec: {podSelector: {matchLabels: {app: nothing}}}\n",
     )
     .unwrap();
     let report = failing_report(
@@ -1322,8 +1331,7 @@ fn policies_of_other_apis_are_reported_as_not_evaluated() {
         [
             (
                 String::new(),
-                "policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy allow-\u{1b}[31mall"
-                    .to_string(),
+                "cilium.io/v2/CiliumClusterwideNetworkPolicy allow-\u{1b}[31mall".to_string(),
                 1
             ),
             (
@@ -1346,7 +1354,7 @@ fn policies_of_other_apis_are_reported_as_not_evaluated() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("cluster-wide\n  warning [unevaluated-policy] policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy allow-\\u{1b}[31mall is an admin network policy: not evaluated"), "{text}");
+    assert!(text.starts_with("cluster-wide\n  warning [unevaluated-policy] cilium.io/v2/CiliumClusterwideNetworkPolicy allow-\\u{1b}[31mall is a Cilium policy or address group: not evaluated"), "{text}");
     assert!(!text.contains('\u{1b}'), "{text}");
     // Connectivity: listed in text; on standard error beside the JSON.
     let text = success(
@@ -1356,7 +1364,7 @@ fn policies_of_other_apis_are_reported_as_not_evaluated() {
             .arg(&extra),
     );
     assert!(
-        text.contains("Not read (each may allow or deny more than shown above, or run pods not shown):\n  policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy allow-\\u{1b}[31mall ("),
+        text.contains("Not read (each may allow or deny more than shown above, or run pods not shown):\n  cilium.io/v2/CiliumClusterwideNetworkPolicy allow-\\u{1b}[31mall ("),
         "{text}"
     );
     let out = bin()

@@ -400,7 +400,7 @@ impl Comparer<'_, '_> {
                 continue;
             }
             for direction in [Direction::Ingress, Direction::Egress] {
-                if !self.analysis.isolated(w, direction) {
+                if !self.analysis.isolated(w, direction) && !self.analysis.tiered(w, direction) {
                     let f = self.workload_finding(
                         Kind::UnisolatedWorkload,
                         w,
@@ -418,20 +418,49 @@ impl Comparer<'_, '_> {
     }
 
     fn responsible(&self, rule: RuleRef) -> Responsible {
-        let (p, direction, r) = rule;
-        let policy = &self.m.policies[p];
-        let rules = match direction {
-            Direction::Ingress => &policy.ingress,
-            Direction::Egress => &policy.egress,
+        let (name, origin, rules, direction, r) = match rule {
+            RuleRef::Network(p, direction, r) => {
+                let policy = &self.m.policies[p];
+                let rules = match direction {
+                    Direction::Ingress => policy.ingress.as_deref(),
+                    Direction::Egress => policy.egress.as_deref(),
+                };
+                let lines: Vec<usize> = rules.unwrap_or_default().iter().map(|r| r.line).collect();
+                (
+                    format!("{}/{}", policy.namespace, policy.name),
+                    &policy.origin,
+                    lines,
+                    direction,
+                    r,
+                )
+            }
+            RuleRef::Admin(_, direction, r) | RuleRef::Baseline(direction, r) => {
+                let policy = match rule {
+                    RuleRef::Admin(p, ..) => &self.m.admin[p],
+                    _ => self
+                        .m
+                        .baseline
+                        .as_ref()
+                        .expect("a baseline rule has its policy"),
+                };
+                let rules = match direction {
+                    Direction::Ingress => &policy.ingress,
+                    Direction::Egress => &policy.egress,
+                };
+                (
+                    policy.id(),
+                    &policy.origin,
+                    rules.iter().map(|r| r.line).collect(),
+                    direction,
+                    r,
+                )
+            }
         };
         Responsible {
-            policy: format!("{}/{}", policy.namespace, policy.name),
+            policy: name,
             rule: Some((direction, r + 1)),
-            file: policy.origin.file.clone(),
-            line: rules
-                .as_ref()
-                .and_then(|rules| rules.get(r))
-                .map_or(policy.origin.line, |rule| rule.line),
+            file: origin.file.clone(),
+            line: rules.get(r).copied().unwrap_or(origin.line),
         }
     }
 
@@ -443,29 +472,6 @@ impl Comparer<'_, '_> {
             file: policy.origin.file.clone(),
             line: policy.origin.line,
         }
-    }
-
-    /// The ports `from` may send to `to` in one direction alone, and the rules that allow them.
-    fn side(
-        &self,
-        from: usize,
-        to: usize,
-        direction: Direction,
-    ) -> (PortSet, Vec<(RuleRef, PortSet)>) {
-        let subject = if direction == Direction::Ingress {
-            to
-        } else {
-            from
-        };
-        if !self.analysis.isolated(subject, direction) {
-            return (PortSet::all(), Vec::new());
-        }
-        let rules = self.analysis.rules_between(from, to, direction);
-        let mut ports = PortSet::none();
-        for (_, p) in &rules {
-            ports.union_with(p);
-        }
-        (ports, rules)
     }
 
     fn blocked_calls(&mut self, workloads_of: &BTreeMap<usize, Vec<usize>>) {
@@ -503,8 +509,8 @@ impl Comparer<'_, '_> {
         let mut reasons = Vec::new();
         let mut policies = Vec::new();
         for direction in [Direction::Egress, Direction::Ingress] {
-            let (ports, _) = self.side(from, to, direction);
-            let denied = missing.difference(&ports);
+            let decision = self.analysis.decide(from, to, direction);
+            let mut denied = missing.difference(&decision.allowed);
             if denied.is_empty() {
                 continue;
             }
@@ -513,8 +519,27 @@ impl Comparer<'_, '_> {
             } else {
                 from
             };
-            let isolating = self.analysis.selecting(subject, direction);
-            let names: Vec<String> = isolating
+            // Admin and baseline rules that deny, then the NetworkPolicies for the rest.
+            for rule in decision.rules.iter().filter(|r| !r.allowed) {
+                let ports = rule.ports.intersection(&denied);
+                if ports.is_empty() {
+                    continue;
+                }
+                let who = self.responsible(rule.rule);
+                let (d, n) = who.rule.unwrap_or((direction, 0));
+                reasons.push(format!(
+                    "{} {} rule {n} denies {ports}",
+                    who.policy,
+                    d.as_str()
+                ));
+                policies.push(who);
+                denied = denied.difference(&ports);
+            }
+            if denied.is_empty() || decision.isolating.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = decision
+                .isolating
                 .iter()
                 .map(|&p| {
                     let policy = &self.m.policies[p];
@@ -527,7 +552,7 @@ impl Comparer<'_, '_> {
                 self.m.workloads[subject].id(),
                 names.join(", ")
             ));
-            policies.extend(isolating.iter().map(|&p| self.whole_policy(p)));
+            policies.extend(decision.isolating.iter().map(|&p| self.whole_policy(p)));
         }
         // A namespace-wide policy can isolate both ends: name it once.
         let mut seen = std::collections::BTreeSet::new();
@@ -584,18 +609,17 @@ impl Comparer<'_, '_> {
                 } else {
                     from
                 };
-                let (_, rules) = self.side(from, to, direction);
-                if !self.analysis.isolated(subject, direction) {
+                let decision = self.analysis.decide(from, to, direction);
+                if !decision.by_default.intersection(&extra).is_empty() {
                     unisolated.push(format!(
                         "no policy selects {} for {}",
                         self.m.workloads[subject].id(),
                         direction.as_str()
                     ));
-                    continue;
                 }
-                for (rule, p) in rules {
-                    if !p.intersection(&extra).is_empty() {
-                        policies.push(self.responsible(rule));
+                for rule in decision.rules.iter().filter(|r| r.allowed) {
+                    if !rule.ports.intersection(&extra).is_empty() {
+                        policies.push(self.responsible(rule.rule));
                     }
                 }
             }
