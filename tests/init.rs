@@ -939,19 +939,19 @@ fn edit_mode_refuses_inline_services_before_any_question() {
 }
 
 #[test]
-fn edit_mode_writes_the_default_size_for_a_service_without_resources() {
+fn edit_mode_writes_the_size_picked_for_a_service_without_resources() {
     let mut script = Script::new([
         "change a service",
         "shop/db-proxy",
-        "", // takes requests
-        "", // port 5432
-        "", // Service port 5432
-        "", // cluster
-        "", // image kept
-        "", // size: the default, small
-        "", // no egress
-        "", // replicas
-        "", // calls as they are
+        "",      // takes requests
+        "",      // port 5432
+        "",      // Service port 5432
+        "",      // cluster
+        "",      // image kept
+        "small", // size: the default keeps none; small is picked
+        "",      // no egress
+        "",      // replicas
+        "",      // calls as they are
         "write the changes",
     ]);
     let outcome = edited(&mut script, EXISTING);
@@ -1125,4 +1125,213 @@ fn edited(script: &mut Script, text: &str) -> k8s_advisor::init::Outcome {
     edit(script, text)
         .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
         .expect("changed")
+}
+
+/// An EKS workspace a person wrote: a public load balancer on port 80 in front of container
+/// port 3000 (the `eks-target-port` warning accepted), with a comment on the line; requests
+/// without limits, inline and as dotted keys under a `[services.resources]` header.
+const HAND_WRITTEN_EKS: &str = r#"version = 1
+
+[project]
+name = "shop"
+platform = "eks"
+
+[[services]]
+name = "web"
+image = "ghcr.io/shop/web:1.0.0"
+replicas = 2
+ports = [{ name = "http", port = 80, target = 3000 }]  # browsers expect 80
+expose = "public"
+calls = ["api"]
+resources = { requests = { cpu = "100m", memory = "128Mi" } }
+
+[[services]]
+name = "api"
+image = "ghcr.io/shop/api:1.0.0"
+replicas = 2
+port = 8080
+
+[services.resources]
+requests.cpu = "250m"   # measured
+requests.memory = "256Mi"
+limits.memory = "512Mi"
+"#;
+
+/// Edit mode through a real terminal: Enter at every question of "change a service", for both
+/// services, then the last menu item: the file is left byte for byte as it was.
+#[test]
+fn edit_mode_enter_everywhere_writes_nothing_through_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k8s-advisor.toml");
+    std::fs::write(&path, HAND_WRITTEN_EKS).unwrap();
+    let mut p = spawn_init(dir.path(), &[]);
+    let p = &mut p;
+    for (service, callee) in [("web", "shop/api"), ("api", "shop/web")] {
+        answer(
+            p,
+            "What do you want to do?",
+            "leave it as it is",
+            &format!("{DOWN}{ENTER}"),
+        );
+        // The services by name, then the way back.
+        let down = if service == "api" { "" } else { DOWN };
+        answer(
+            p,
+            "Which service?",
+            "back to the summary",
+            &format!("{down}{ENTER}"),
+        );
+        type_in(p, &format!("Does {service} take requests"), ENTER);
+        type_in(p, &format!("Port {service} listens on"), ENTER);
+        type_in(p, "Port callers use", ENTER);
+        answer(
+            p,
+            &format!("Who reaches {service} from outside"),
+            "public:",
+            ENTER,
+        );
+        type_in(p, &format!("Container image of {service}"), ENTER);
+        answer(p, &format!("Size of {service}"), "custom", ENTER);
+        type_in(p, &format!("Does {service} send traffic outside"), ENTER);
+        type_in(p, &format!("Replicas of {service}"), ENTER);
+        answer(
+            p,
+            &format!("Which services does shop/{service} call?"),
+            callee,
+            ENTER,
+        );
+    }
+    answer(
+        p,
+        "What do you want to do?",
+        "leave it as it is",
+        &format!("{DOWN}{DOWN}{ENTER}"),
+    );
+    p.exp_string("Nothing changed in k8s-advisor.toml").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(p), Some(0));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), HAND_WRITTEN_EKS);
+}
+
+/// The same answers through the library, so that a failure shows what changed.
+#[test]
+fn edit_mode_enter_everywhere_keeps_ports_and_partial_resources() {
+    let mut answers = Vec::new();
+    for service in ["shop/web", "shop/api"] {
+        answers.extend(["change a service", service]);
+        answers.extend(["", "", "", "", "", "", "", "", ""]);
+    }
+    answers.push("leave it as it is");
+    let mut script = Script::new(answers);
+    let outcome = edit(&mut script, HAND_WRITTEN_EKS).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        outcome.is_none(),
+        "{}\n{:#?}",
+        outcome.map(|o| o.text).unwrap_or_default(),
+        script.transcript
+    );
+    // The Service port offered is the one in the file, not the container port.
+    let asked = script
+        .transcript
+        .iter()
+        .position(|t| t == "Port callers use (the Service port)")
+        .unwrap();
+    assert!(
+        script.transcript[..asked]
+            .iter()
+            .any(|t| t.contains("Port web listens"))
+    );
+}
+
+/// A size picked for a service whose file writes resources as dotted keys under a
+/// `[services.resources]` header keeps that form, and the comment after a value.
+#[test]
+fn edit_mode_changes_dotted_resources_in_place() {
+    let mut script = Script::new([
+        "change a service",
+        "shop/api",
+        "",       // takes requests
+        "",       // port
+        "",       // Service port
+        "",       // cluster
+        "",       // image
+        "medium", // size
+        "",       // no egress
+        "",       // replicas
+        "",       // calls
+        "write the changes",
+    ]);
+    let outcome = edited(&mut script, HAND_WRITTEN_EKS);
+    let api = &outcome.text[outcome.text.find("name = \"api\"").unwrap()..];
+    assert_eq!(
+        api,
+        "name = \"api\"\nimage = \"ghcr.io/shop/api:1.0.0\"\nreplicas = 2\nport = 8080\n\n\
+         [services.resources]\nrequests.cpu = \"500m\"   # measured\n\
+         requests.memory = \"512Mi\"\nlimits.memory = \"1Gi\"\nlimits.cpu = \"1\"\n",
+        "{api}"
+    );
+    // Everything before the changed service is as it was.
+    let web_end = HAND_WRITTEN_EKS.find("name = \"api\"").unwrap();
+    assert_eq!(outcome.text[..web_end], HAND_WRITTEN_EKS[..web_end]);
+}
+
+/// From the summary, on EKS, a service whose Service port differs from its container port
+/// keeps it when it is changed with Enter everywhere: the defaults of a change are the current
+/// answers, on every platform.
+#[test]
+fn a_change_from_the_summary_keeps_the_service_port() {
+    for platform in ["eks", "gke", "generic"] {
+        let mut answers: Vec<String> = SHOP.iter().map(|a| a.to_string()).collect();
+        answers[2] = platform.to_string();
+        // web: container port 3000, Service port 80.
+        let web = answers.iter().position(|a| a == "web").unwrap();
+        answers[web + 3] = "3000".into();
+        answers[web + 4] = "80".into();
+        answers.extend(
+            [
+                "change a service",
+                "storefront/web",
+                "", // name
+                "", // domain
+                "", // takes requests
+                "", // container port 3000
+                "", // Service port: as it was
+                "", // exposure
+                "", // image
+                "", // size
+                "", // egress
+                "", // replicas
+                "", // write
+            ]
+            .map(String::from),
+        );
+        let outcome = session(&answers.iter().map(String::as_str).collect::<Vec<_>>())
+            .unwrap_or_else(|e| panic!("{platform}: {e:?}"));
+        let web = &outcome.text[outcome.text.find("name = \"web\"").unwrap()..];
+        assert!(
+            web.contains("port = 80, target = 3000"),
+            "{platform}: {web}"
+        );
+    }
+}
+
+/// A custom size: after a request larger than the preset's limit, the limit offered is the
+/// request, not a smaller value that Enter could not take.
+#[test]
+fn a_custom_size_offers_limits_no_smaller_than_the_requests_typed() {
+    let mut answers: Vec<&str> = SHOP.to_vec();
+    let web = answers.iter().position(|a| *a == "web").unwrap();
+    answers[web + 7] = "custom";
+    for (k, typed) in ["2", "1Gi", "", ""].into_iter().enumerate() {
+        answers.insert(web + 8 + k, typed);
+    }
+    answers.push("");
+    let outcome = session(&answers).unwrap();
+    let web = &outcome.text[outcome.text.find("name = \"web\"").unwrap()..];
+    assert!(
+        web.contains(
+            "requests = { cpu = \"2\", memory = \"1Gi\" }, limits = { cpu = \"2\", memory = \"1Gi\" }"
+        ),
+        "{web}"
+    );
 }

@@ -122,6 +122,15 @@ pub fn limit(s: &str, request: &str, memory: bool) -> Result<(), String> {
     }
 }
 
+/// The limit offered after a request was typed: the current limit, or the request itself when
+/// that is larger, so that Enter never offers a limit below its request.
+pub fn limit_default(current: &str, request: &str, memory: bool) -> String {
+    match (quantity(current, memory), quantity(request, memory)) {
+        (Ok(limit), Ok(req)) if limit < req => request.trim().to_string(),
+        _ => current.to_string(),
+    }
+}
+
 /// A replica count: 1 to 100 here; a larger fleet is written in the file by hand.
 pub fn replicas(s: &str) -> Result<u32, String> {
     s.trim()

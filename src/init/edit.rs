@@ -57,6 +57,11 @@ pub fn run(
     }
     apply(&mut doc, &before, &s)?;
     let text = doc.to_string();
+    // Answers that came back to what the file says (calls picked again in another order, a
+    // value changed and changed back) leave the text as it was: nothing to write.
+    if text == ws.source.text() {
+        return Ok(None);
+    }
     let verdict = evaluate_text(&text, policy, path)?;
     Ok(Some(Outcome { text, verdict }))
 }
@@ -309,7 +314,7 @@ fn update(table: &mut Table, old: &DraftService, new: &DraftService) {
             entry.insert("target", i64::from(target).into());
             ports.push(entry);
         }
-        table["ports"] = value(ports);
+        set(table, "ports", ports.into());
     }
     if old.expose != new.expose {
         set(table, "expose", new.expose.as_str().into());
@@ -325,7 +330,7 @@ fn update(table: &mut Table, old: &DraftService, new: &DraftService) {
         set(table, "egress", egress(&new.egress).into());
     }
     if old.resources != new.resources {
-        set(table, "resources", resources(&new.resources).into());
+        set_resources(table, &new.resources);
     }
 }
 
@@ -395,17 +400,51 @@ fn egress(list: &[DraftEgress]) -> Array {
         .collect()
 }
 
-fn resources(r: &DraftResources) -> InlineTable {
-    let pair = |cpu: &str, memory: &str| {
+/// Writes new resources in the form the file uses: values of an existing `resources` table
+/// (inline, dotted keys or a `[services.resources]` header) are replaced one by one, keeping
+/// their comments; a service without resources gets an inline table.
+fn set_resources(table: &mut Table, r: &DraftResources) {
+    let pairs = [
+        (
+            "requests",
+            [("cpu", &r.cpu_request), ("memory", &r.memory_request)],
+        ),
+        (
+            "limits",
+            [("cpu", &r.cpu_limit), ("memory", &r.memory_limit)],
+        ),
+    ];
+    let Some(resources) = table.get_mut("resources").and_then(Item::as_table_like_mut) else {
         let mut t = InlineTable::new();
-        t.insert("cpu", cpu.into());
-        t.insert("memory", memory.into());
-        t
+        for (pair, values) in pairs {
+            let mut inner = InlineTable::new();
+            for (key, v) in values.into_iter().filter(|(_, v)| !v.is_empty()) {
+                inner.insert(key, v.as_str().into());
+            }
+            t.insert(pair, inner.into());
+        }
+        set(table, "resources", t.into());
+        return;
     };
-    let mut t = InlineTable::new();
-    t.insert("requests", pair(&r.cpu_request, &r.memory_request).into());
-    t.insert("limits", pair(&r.cpu_limit, &r.memory_limit).into());
-    t
+    for (pair, values) in pairs {
+        let values: Vec<(&str, &String)> =
+            values.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        if let Some(inner) = resources.get_mut(pair).and_then(Item::as_table_like_mut) {
+            for (key, v) in values {
+                let mut new = Value::from(v.as_str());
+                if let Some(old) = inner.get(key).and_then(Item::as_value) {
+                    *new.decor_mut() = old.decor().clone();
+                }
+                inner.insert(key, Item::Value(new));
+            }
+        } else if !values.is_empty() {
+            let mut inner = InlineTable::new();
+            for (key, v) in values {
+                inner.insert(key, v.as_str().into());
+            }
+            resources.insert(pair, Item::Value(inner.into()));
+        }
+    }
 }
 
 /// Brings a `calls` array to the names in `calls`: entries to services no longer called go,

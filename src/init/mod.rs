@@ -316,12 +316,12 @@ impl Session<'_> {
         }
     }
 
-    /// The replica count offered when a service is changed: the rule's, or the number typed
-    /// before if that is larger. Never fewer than the rule asks for, so Enter cannot create a
-    /// `single-replica` finding.
+    /// The replica count offered when a service is changed: the number typed before (or
+    /// written in the file), else the rule's. Enter keeps what the user chose, as every other
+    /// question of a change does.
     fn replicas_default(&self, old: &DraftService, rule: u32) -> u32 {
         if self.fixed_replicas.contains(&old.name) {
-            old.replicas.max(rule)
+            old.replicas
         } else {
             rule
         }

@@ -124,20 +124,14 @@ fn ask_port_and_exposure(
     if !listens {
         return Ok((None, Expose::Cluster));
     }
-    let (old_port, old_target) = current.and_then(|c| c.port).unwrap_or((80, 8080));
+    let old_target = current.and_then(|c| c.port).map_or(8080, |(_, t)| t);
     let target = p.input(
         &format!("Port {name} listens on (in the container)"),
         &old_target.to_string(),
         &|a| answers::port(a).map(|_| ()),
     )?;
     let target = answers::port(&target).map_err(|e| Error::usage(e, "a port from 1 to 65535"))?;
-    // On EKS the VPC CNI's network policies need the Service port to equal the container
-    // port (the `eks-target-port` guardrail), so that is the default there.
-    let default_port = match (s.draft.platform, current.and_then(|c| c.port)) {
-        (Platform::Eks, _) => target,
-        (_, Some(_)) => old_port,
-        _ => 80,
-    };
+    let default_port = service_port_default(s.draft.platform, current.and_then(|c| c.port), target);
     let port = p.input(
         "Port callers use (the Service port)",
         &default_port.to_string(),
@@ -146,6 +140,18 @@ fn ask_port_and_exposure(
     let port = answers::port(&port).map_err(|e| Error::usage(e, "a port from 1 to 65535"))?;
     let expose = ask_exposure(p, s, name, current.map(|c| c.expose))?;
     Ok((Some((port, target)), expose))
+}
+
+/// The Service port offered once the container port `target` is known. A changed service keeps
+/// the port it had, on every platform, unless its container port changed: then on EKS the two
+/// stay equal, since the VPC CNI's network policies need that (the `eks-target-port`
+/// guardrail). A new service gets the container port on EKS and 80 elsewhere.
+fn service_port_default(platform: Platform, current: Option<(u16, u16)>, target: u16) -> u16 {
+    match current {
+        Some((port, old_target)) if old_target == target || platform != Platform::Eks => port,
+        _ if platform == Platform::Eks => target,
+        _ => 80,
+    }
 }
 
 fn ask_exposure(
@@ -182,7 +188,12 @@ fn ask_exposure(
              annotations are ignored: `check` warns about it (exposure-fails-open).",
         );
     }
-    if expose == Expose::Internal && s.draft.internal_cidrs.is_empty() {
+    // A service that is internal already reaches the company network some way (its own
+    // `sources`, which validation checked); only a newly internal one needs the ranges.
+    if expose == Expose::Internal
+        && current != Some(Expose::Internal)
+        && s.draft.internal_cidrs.is_empty()
+    {
         let cidrs = p.input(
             "Address ranges of the company network (comma-separated CIDRs)",
             "10.0.0.0/8",
@@ -222,47 +233,80 @@ fn ask_size(
     name: &str,
     current: Option<&DraftService>,
 ) -> Result<DraftResources, Error> {
-    let mut items: Vec<String> = SIZES
-        .iter()
-        .map(|(n, q)| {
-            format!(
-                "{n}: requests {} CPU, {} memory; limits {}, {}",
-                q[0], q[1], q[2], q[3]
-            )
-        })
-        .collect();
+    // Resources the file leaves partly or wholly unset are offered as they are, first: Enter
+    // must not add limits nobody asked for.
+    let partial = current.map(|c| &c.resources).filter(|r| !r.is_complete());
+    let mut items: Vec<String> = partial.map(as_written).into_iter().collect();
+    let presets = items.len();
+    items.extend(SIZES.iter().map(|(n, q)| {
+        format!(
+            "{n}: requests {} CPU, {} memory; limits {}, {}",
+            q[0], q[1], q[2], q[3]
+        )
+    }));
     items.push("custom: type the four values".to_string());
-    // A service whose file leaves some resources out starts from the smallest preset.
-    let current = current.filter(|c| c.resources.is_complete());
-    let default = match current {
+    let complete = current.map(|c| &c.resources).filter(|r| r.is_complete());
+    let default = match complete {
         None => 0,
-        Some(c) => size_name(&c.resources)
-            .and_then(|n| SIZES.iter().position(|(s, _)| *s == n))
-            .unwrap_or(SIZES.len()),
+        Some(r) => {
+            presets
+                + size_name(r)
+                    .and_then(|n| SIZES.iter().position(|(s, _)| *s == n))
+                    .unwrap_or(SIZES.len())
+        }
     };
     let pick = p.select(&format!("Size of {name} (CPU and memory)"), &items, default)?;
-    if let Some((_, q)) = SIZES.get(pick) {
+    if let Some(r) = partial.filter(|_| pick == 0) {
+        return Ok(r.clone());
+    }
+    if let Some((_, q)) = SIZES.get(pick - presets) {
         return Ok(preset(q));
     }
-    let start = current.map_or_else(|| preset(&SIZES[0].1), |c| c.resources.clone());
+    let start = complete.map_or_else(|| preset(&SIZES[0].1), Clone::clone);
     let cpu_request = p.input("CPU request", &start.cpu_request, &|a| {
         answers::quantity(a, false).map(|_| ())
     })?;
     let memory_request = p.input("Memory request", &start.memory_request, &|a| {
         answers::quantity(a, true).map(|_| ())
     })?;
-    let cpu_limit = p.input("CPU limit", &start.cpu_limit, &|a| {
-        answers::limit(a, &cpu_request, false)
-    })?;
-    let memory_limit = p.input("Memory limit", &start.memory_limit, &|a| {
-        answers::limit(a, &memory_request, true)
-    })?;
+    let cpu_limit = p.input(
+        "CPU limit",
+        &answers::limit_default(&start.cpu_limit, &cpu_request, false),
+        &|a| answers::limit(a, &cpu_request, false),
+    )?;
+    let memory_limit = p.input(
+        "Memory limit",
+        &answers::limit_default(&start.memory_limit, &memory_request, true),
+        &|a| answers::limit(a, &memory_request, true),
+    )?;
     Ok(DraftResources::new(
         cpu_request.trim(),
         memory_request.trim(),
         cpu_limit.trim(),
         memory_limit.trim(),
     ))
+}
+
+/// The size item for resources the file sets only in part, or not at all.
+fn as_written(r: &DraftResources) -> String {
+    let pair = |cpu: &str, memory: &str| match (cpu.is_empty(), memory.is_empty()) {
+        (true, true) => None,
+        (false, true) => Some(format!("{cpu} CPU")),
+        (true, false) => Some(format!("{memory} memory")),
+        (false, false) => Some(format!("{cpu} CPU, {memory} memory")),
+    };
+    let parts: Vec<String> = [
+        pair(&r.cpu_request, &r.memory_request).map(|p| format!("requests {p}")),
+        pair(&r.cpu_limit, &r.memory_limit).map(|p| format!("limits {p}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "as it is: no requests or limits (check reports resources-missing)".to_string()
+    } else {
+        format!("as it is: {}", parts.join("; "))
+    }
 }
 
 fn ask_egress(
