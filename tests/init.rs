@@ -10,9 +10,23 @@ use k8s_advisor::prompt::Script;
 use crate::support::bin;
 
 fn session(answers: &[&str]) -> Result<k8s_advisor::init::Outcome, k8s_advisor::Error> {
-    let policy = Policy::load(None).unwrap();
     let mut script = Script::new(answers.iter().copied());
-    questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop")
+    ask(&mut script)
+}
+
+/// The questionnaire with the shipped policy, for a project folder called "shop".
+fn ask(
+    p: &mut dyn k8s_advisor::prompt::Prompter,
+) -> Result<k8s_advisor::init::Outcome, k8s_advisor::Error> {
+    let policy = Policy::load(None).unwrap();
+    let guardrails = k8s_advisor::check::Guardrails::load(None).unwrap();
+    questionnaire(
+        p,
+        &policy,
+        &guardrails,
+        Path::new("k8s-advisor.toml"),
+        "shop",
+    )
 }
 
 /// A whole session: two domains, three services (one a worker without ports), calls in both
@@ -28,30 +42,37 @@ const SHOP: &[&str] = &[
     "",               // no more domains
     "web",            // first service
     "storefront",     // its domain
-    "",               // takes requests: yes
+    "",               // image: not known yet
+    "",               // kind: web or API
     "",               // container port: default 8080
+    "",               // port name: http
     "",               // Service port: on eks, the container port
     "public",         // exposure
-    "",               // image: not known yet
+    "",               // health check: none yet
+    "",               // writable folders: none
     "",               // size: small
     "",               // egress: none
     "orders-api",     // second service
     "orders",
-    "",
-    "",
-    "",
-    "",                              // exposure: cluster
     "ghcr.io/shop/orders-api:1.2.0", // image
-    "medium",                        // size
-    "y",                             // egress: yes
-    "0.0.0.0/0",                     // anywhere
-    "",                              // ports: 443
-    "payment provider",              // reason
-    "",                              // no more egress
-    "mailer",                        // third service, a worker
+    "",
+    "",
+    "",
+    "",
+    "",                 // exposure: cluster
+    "",                 // health
+    "",                 // writable
+    "medium",           // size
+    "y",                // egress: yes
+    "0.0.0.0/0",        // anywhere
+    "",                 // ports: 443
+    "payment provider", // reason
+    "",                 // no more egress
+    "mailer",           // third service, a worker
     "orders",
-    "n", // takes no requests
     "ghcr.io/shop/mailer:1.0.0",
+    "worker",            // takes no requests
+    "",                  // writable
     "",                  // size
     "",                  // egress: none
     "",                  // no more services
@@ -172,11 +193,14 @@ fn a_service_is_changed_from_the_summary() {
         "orders/mailer",
         "",     // keep the name
         "",     // domain: orders
-        "y",    // now takes requests
+        "",     // image kept
+        "web",  // now takes requests
         "9000", // container port
+        "",     // port name: http
         "",     // Service port: on eks, 9000
         "",     // cluster
-        "",     // image kept
+        "",     // no health check
+        "",     // writable: none
         "",     // size kept
         "",     // no egress
         "3",    // replicas
@@ -194,7 +218,7 @@ fn a_service_is_changed_from_the_summary() {
 
 #[test]
 fn a_service_is_deleted_from_the_summary_with_the_calls_to_it() {
-    let outcome = session(&shop_then(&["delete a service", "orders/orders-api"])).unwrap();
+    let outcome = session(&shop_then(&["delete a service", "orders/orders-api", "y"])).unwrap();
     let text = &outcome.text;
     assert!(!text.contains("orders-api"), "{text}");
     // Nobody is called any more: web keeps 2 replicas (public), mailer 1.
@@ -223,11 +247,14 @@ fn a_service_added_from_the_summary_is_called_by_earlier_ones() {
         "add a service",
         "search",
         "storefront",
-        "", // takes requests
+        "", // image unknown
+        "", // web or API
         "", // 8080
+        "", // http
         "", // 8080
         "", // cluster
-        "", // image unknown
+        "", // no health check
+        "", // writable: none
         "large",
         "",                  // no egress
         "orders/orders-api", // search calls
@@ -253,9 +280,8 @@ fn a_duplicate_name_is_caught_the_moment_it_is_typed() {
     let at = answers.iter().position(|a| *a == "orders-api").unwrap();
     answers.insert(at, "web");
     answers.push("");
-    let policy = Policy::load(None).unwrap();
     let mut script = Script::new(answers.iter().copied());
-    questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+    ask(&mut script).unwrap();
     let refusal = script
         .transcript
         .iter()
@@ -270,7 +296,7 @@ fn a_duplicate_name_is_caught_the_moment_it_is_typed() {
     answers.insert(5, "storefront");
     answers.push("");
     let mut script = Script::new(answers.iter().copied());
-    questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+    ask(&mut script).unwrap();
     assert!(
         script
             .transcript
@@ -289,10 +315,8 @@ fn hostile_answers_are_refused_and_asked_again() {
         let mut answers = shop_then(&[]);
         let leaked: &'static str = Box::leak(hostile.to_string().into_boxed_str());
         answers.insert(1, leaked);
-        let policy = Policy::load(None).unwrap();
         let mut script = Script::new(answers.iter().copied());
-        let outcome =
-            questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+        let outcome = ask(&mut script).unwrap();
         assert!(
             script.transcript.iter().any(|t| t.starts_with("refused: ")),
             "{hostile:?} accepted"
@@ -311,8 +335,7 @@ fn answers_the_file_accepts_are_taken() {
         answers[1] = Box::leak(text.to_string().into_boxed_str());
         let policy = Policy::load(None).unwrap();
         let mut script = Script::new(answers.iter().copied());
-        let outcome =
-            questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+        let outcome = ask(&mut script).unwrap();
         assert!(
             !script.transcript.iter().any(|t| t.starts_with("refused: ")),
             "{:?}",
@@ -328,10 +351,8 @@ fn answers_the_file_accepts_are_taken() {
 fn the_questionnaire_asks_again_after_an_invalid_answer() {
     let mut answers = shop_then(&[]);
     answers.insert(0, "My Shop");
-    let policy = Policy::load(None).unwrap();
     let mut script = Script::new(answers.iter().copied());
-    let outcome =
-        questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+    let outcome = ask(&mut script).unwrap();
     assert!(outcome.text.contains("name = \"shop\""));
     assert!(
         script.transcript[2].starts_with("refused: "),
@@ -469,16 +490,25 @@ fn a_session_through_a_real_terminal() {
     type_in(p, "First business domain", ENTER);
     type_in(p, "Team that owns tiny-shop", &format!("shop-team{ENTER}"));
     type_in(p, "First service name", &format!("api{ENTER}"));
-    type_in(p, "Does api take requests", ENTER);
+    type_in(p, "Container image of api", ENTER);
+    answer(p, "What kind of service is api?", "stateful:", ENTER);
     type_in(p, "Port api listens on", ENTER);
+    type_in(p, "Name of port 8080", ENTER);
     type_in(p, "Port callers use", ENTER);
     answer(p, "Who reaches api from outside", "public:", ENTER);
-    type_in(p, "Container image of api", ENTER);
+    answer(p, "How does Kubernetes check", "none yet", ENTER);
+    type_in(p, "Folders api writes to", ENTER);
     answer(p, "Size of api", "custom", ENTER);
     type_in(p, "Does api send traffic outside", ENTER);
     type_in(p, "Another service name", &format!("web{ENTER}"));
-    type_in(p, "Does web take requests", ENTER);
+    type_in(
+        p,
+        "Container image of web",
+        &format!("ghcr.io/tiny/web:1.0.0{ENTER}"),
+    );
+    answer(p, "What kind of service is web?", "stateful:", ENTER);
     type_in(p, "Port web listens on", ENTER);
+    type_in(p, "Name of port 8080", ENTER);
     type_in(p, "Port callers use", ENTER);
     answer(
         p,
@@ -486,11 +516,8 @@ fn a_session_through_a_real_terminal() {
         "public:",
         &format!("{DOWN}{DOWN}{ENTER}"),
     );
-    type_in(
-        p,
-        "Container image of web",
-        &format!("ghcr.io/tiny/web:1.0.0{ENTER}"),
-    );
+    answer(p, "How does Kubernetes check", "none yet", ENTER);
+    type_in(p, "Folders web writes to", ENTER);
     answer(p, "Size of web", "custom", ENTER);
     type_in(p, "Does web send traffic outside", ENTER);
     type_in(p, "Another service name", ENTER);
@@ -611,8 +638,14 @@ fn init_on_an_existing_workspace_adds_a_service_through_a_real_terminal() {
     let p = &mut p;
     answer(p, "What do you want to do?", "leave it as it is", ENTER);
     type_in(p, "Another service name", &format!("audit{ENTER}"));
-    type_in(p, "Does audit take requests", &format!("n{ENTER}"));
     type_in(p, "Container image of audit", ENTER);
+    answer(
+        p,
+        "What kind of service is audit?",
+        "stateful:",
+        &format!("{DOWN}{ENTER}"),
+    );
+    type_in(p, "Folders audit writes to", ENTER);
     answer(p, "Size of audit", "custom", ENTER);
     type_in(p, "Does audit send traffic outside", ENTER);
     answer(
@@ -625,7 +658,7 @@ fn init_on_an_existing_workspace_adds_a_service_through_a_real_terminal() {
         p,
         "What do you want to do?",
         "write the changes",
-        &format!("{DOWN}{DOWN}{ENTER}"),
+        &format!("{DOWN}{DOWN}{DOWN}{ENTER}"),
     );
     p.exp_string("Wrote k8s-advisor.toml").unwrap();
     p.exp_eof().unwrap();
@@ -663,11 +696,14 @@ fn edit_mode_changes_a_service_and_keeps_comments_and_layout() {
     let mut script = Script::new([
         "change a service",
         "shop/db-proxy",
-        "",         // takes requests: yes
+        "",         // image kept
+        "",         // kind: web or API
         "",         // port 5432
+        "",         // port name pg
         "",         // Service port 5432
         "",         // cluster
-        "",         // image kept
+        "",         // no health check
+        "",         // writable: none
         "medium",   // a size: resources were missing
         "",         // no egress
         "2",        // replicas
@@ -758,12 +794,38 @@ impl Random {
             "One-sentence" | "What" => owned(&["", "text\u{2028}", "\u{1b}[2J", "Sells things"]),
             "Team" => owned(&["", "team-a", "team b", "team-b"]),
             "Port" if prompt.contains("listens") => owned(&["", "0", "9090", "70000", "8443"]),
-            "Container" => owned(&["", "ghcr.io/shop/app:1.2.3", "bad image", ""]),
-            "Destination" if prompt.contains("addresses") => {
-                owned(&["0.0.0.0/0", "10.1.2.3/8", "203.0.113.0/24", "nonsense"])
-            }
+            "Container" => owned(&[
+                "",
+                "ghcr.io/shop/app:1.2.3",
+                "bad image",
+                "",
+                "postgres:16.4",
+                "redis:7",
+                "nginx:latest",
+            ]),
+            "Destination:" => owned(&[
+                "0.0.0.0/0",
+                "10.1.2.3/8",
+                "203.0.113.0/24, 198.51.100.0/24",
+                "api.stripe.com",
+                "1.2.3.4",
+                "nonsense",
+            ]),
             "Destination" => owned(&["", "all", "443, 5432", "0"]),
+            "Addresses" => owned(&["203.0.113.0/24", "bad", "10.0.0.1/8"]),
             "Address" => owned(&["", "10.0.0.1/8", "172.16.0.0/12"]),
+            "Name" => owned(&["", "grpc", "Bad Name", "a-very-long-port-name"]),
+            "Size" => owned(&["", "0", "256m", "5Gi", "x"]),
+            "Folder" => owned(&["", "data", "/var/lib/app", "/tmp/../x"]),
+            "Folders" => owned(&[
+                "",
+                "none",
+                "/var/cache/app, /var/run",
+                "/tmp",
+                "relative",
+                "/data",
+            ]),
+            "Path" => owned(&["", "/healthz", "no-slash", "/with space"]),
             // Everything else (Service port, replicas, custom sizes) keeps the default, so
             // that no finding comes from a number typed here.
             _ => owned(&[""]),
@@ -841,14 +903,15 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
 
     /// Whatever a person answers, `init` writes a workspace that validates, and `check` finds
-    /// only what the answers chose: an image left unknown, egress to anywhere, a public service
-    /// that is also called, many load balancers, one on AKS, a cycle of calls. Never missing
-    /// resources, a single replica where others depend on it, or differing ports on EKS.
+    /// only what the answers chose: an image left unknown, a moving tag kept after the warning,
+    /// a database image run as a web service, egress to anywhere, a public service that is
+    /// also called, many load balancers, one on AKS, a cycle of calls, a stateful service's one
+    /// pod. Never missing resources, a single replica of a stateless service others depend on,
+    /// or differing ports on EKS.
     #[test]
     fn every_workspace_init_writes_is_valid_and_checks_clean(seed in proptest::prelude::any::<u64>()) {
-        let policy = Policy::load(None).unwrap();
         let mut random = Random::new(seed);
-        let outcome = questionnaire(&mut random, &policy, Path::new("k8s-advisor.toml"), "shop")
+        let outcome = ask(&mut random)
             .unwrap_or_else(|e| panic!("seed {seed}: {e:?}"));
         let chosen = [
             "image-missing",
@@ -859,10 +922,18 @@ proptest::proptest! {
             "exposure-fails-open",
             "call-cycle",
             "namespace-cycle",
+            "image-unpinned",
+            "database-without-storage",
         ];
+        let stateful = |subject: &str| {
+            let name = subject.rsplit('/').next().unwrap_or(subject);
+            let table = &outcome.text[outcome.text.find(&format!("name = \"{name}\"")).unwrap()..];
+            let table = &table[..table.find("[[services]]").unwrap_or(table.len())];
+            table.contains("kind = \"stateful\"")
+        };
         for (rule, subject) in findings(&outcome.text) {
             proptest::prop_assert!(
-                chosen.contains(&rule.as_str()),
+                chosen.contains(&rule.as_str()) || (rule == "single-replica" && stateful(&subject)),
                 "seed {}: {} on {}\n{}", seed, rule, subject, outcome.text
             );
         }
@@ -874,15 +945,17 @@ fn edit_mode_keeps_the_replicas_typed_for_a_service_added_in_the_session() {
     let mut script = Script::new([
         "add a service",
         "audit",
-        "n",     // takes no requests
-        "",      // image unknown
-        "small", // size
-        "",      // no egress
-        "",      // calls nobody
+        "",       // image unknown
+        "worker", // takes no requests
+        "",       // writable: none
+        "small",  // size
+        "",       // no egress
+        "",       // calls nobody
         "change a service",
         "shop/audit",
-        "n",     // still no requests
         "",      // image unknown
+        "",      // still a worker
+        "",      // writable: none
         "small", // size
         "",      // no egress
         "5",     // replicas, more than the rule's 1
@@ -899,11 +972,14 @@ fn edit_mode_keeps_the_comment_after_a_changed_value() {
     let mut script = Script::new([
         "change a service",
         "shop/api",
-        "",                       // takes requests
+        "ghcr.io/shop/api:2.0.2", // a new image
+        "",                       // kind: web or API
         "",                       // port 8080
+        "",                       // port name web
         "",                       // Service port 8080
         "",                       // cluster
-        "ghcr.io/shop/api:2.0.2", // a new image
+        "",                       // no health check
+        "",                       // writable: none
         "",                       // size: custom, as it is
         "",                       // CPU request
         "",                       // memory request
@@ -943,11 +1019,14 @@ fn edit_mode_writes_the_size_picked_for_a_service_without_resources() {
     let mut script = Script::new([
         "change a service",
         "shop/db-proxy",
-        "",      // takes requests
+        "",      // image kept
+        "",      // kind: web or API
         "",      // port 5432
+        "",      // port name pg
         "",      // Service port 5432
         "",      // cluster
-        "",      // image kept
+        "",      // no health check
+        "",      // writable: none
         "small", // size: the default keeps none; small is picked
         "",      // no egress
         "",      // replicas
@@ -1002,12 +1081,15 @@ fn edit_mode_drops_the_placeholder_comment_once_the_image_is_named() {
         let mut script = Script::new([
             "change a service",
             "shop/web",
-            "",                       // takes requests
+            "ghcr.io/shop/web:1.0.0", // the real image
+            "",                       // kind: web or API
             "",                       // port 8080
+            "",                       // port name http
             "",                       // Service port 8080
             "",                       // cluster
-            "ghcr.io/shop/web:1.0.0", // the real image
-            "",                       // size: small
+            "",                       // no health check
+            "",                       // writable: none
+            "",                       // size: none, as it is
             "",                       // no egress
             "",                       // replicas
             "write the changes",
@@ -1034,7 +1116,8 @@ fn edit(
     let policy = Policy::load(None).unwrap();
     let source = k8s_advisor::diagnostic::Source::new(Path::new("k8s-advisor.toml"), text);
     let ws = k8s_advisor::workspace::parse(&source, &policy.criterion_ids())?;
-    k8s_advisor::init::edit::run(script, &policy, &ws)
+    let guardrails = k8s_advisor::check::Guardrails::load(None).unwrap();
+    k8s_advisor::init::edit::run(script, &policy, &guardrails, &ws)
 }
 
 /// A workspace with a shared gateway: one public service limited to some clients, one behind
@@ -1070,11 +1153,14 @@ fn change_exposure(service: &str, expose: &str) -> Script {
     Script::new([
         "change a service",
         service,
-        "", // takes requests
+        "", // image
+        "", // kind
         "", // port
+        "", // port name
         "", // Service port
         expose,
-        "", // image
+        "", // health check
+        "", // writable
         "", // size
         "", // no egress
         "", // replicas
@@ -1181,8 +1267,15 @@ fn edit_mode_enter_everywhere_writes_nothing_through_a_real_terminal() {
             "back to the summary",
             &format!("{down}{ENTER}"),
         );
-        type_in(p, &format!("Does {service} take requests"), ENTER);
+        type_in(p, &format!("Container image of {service}"), ENTER);
+        answer(
+            p,
+            &format!("What kind of service is {service}?"),
+            "stateful:",
+            ENTER,
+        );
         type_in(p, &format!("Port {service} listens on"), ENTER);
+        type_in(p, "Name of port", ENTER);
         type_in(p, "Port callers use", ENTER);
         answer(
             p,
@@ -1190,7 +1283,8 @@ fn edit_mode_enter_everywhere_writes_nothing_through_a_real_terminal() {
             "public:",
             ENTER,
         );
-        type_in(p, &format!("Container image of {service}"), ENTER);
+        answer(p, "How does Kubernetes check", "none yet", ENTER);
+        type_in(p, &format!("Folders {service} writes to"), ENTER);
         answer(p, &format!("Size of {service}"), "custom", ENTER);
         type_in(p, &format!("Does {service} send traffic outside"), ENTER);
         type_in(p, &format!("Replicas of {service}"), ENTER);
@@ -1205,7 +1299,7 @@ fn edit_mode_enter_everywhere_writes_nothing_through_a_real_terminal() {
         p,
         "What do you want to do?",
         "leave it as it is",
-        &format!("{DOWN}{DOWN}{ENTER}"),
+        &format!("{DOWN}{DOWN}{DOWN}{ENTER}"),
     );
     p.exp_string("Nothing changed in k8s-advisor.toml").unwrap();
     p.exp_eof().unwrap();
@@ -1219,7 +1313,9 @@ fn edit_mode_enter_everywhere_keeps_ports_and_partial_resources() {
     let mut answers = Vec::new();
     for service in ["shop/web", "shop/api"] {
         answers.extend(["change a service", service]);
-        answers.extend(["", "", "", "", "", "", "", "", ""]);
+        // image, kind, port, name, Service port, exposure, health, writable, size, egress,
+        // replicas, calls
+        answers.extend(["", "", "", "", "", "", "", "", "", "", "", ""]);
     }
     answers.push("leave it as it is");
     let mut script = Script::new(answers);
@@ -1250,11 +1346,14 @@ fn edit_mode_changes_dotted_resources_in_place() {
     let mut script = Script::new([
         "change a service",
         "shop/api",
-        "",       // takes requests
+        "",       // image
+        "",       // kind
         "",       // port
+        "",       // port name
         "",       // Service port
         "",       // cluster
-        "",       // image
+        "",       // health check
+        "",       // writable
         "medium", // size
         "",       // no egress
         "",       // replicas
@@ -1285,19 +1384,22 @@ fn a_change_from_the_summary_keeps_the_service_port() {
         answers[2] = platform.to_string();
         // web: container port 3000, Service port 80.
         let web = answers.iter().position(|a| a == "web").unwrap();
-        answers[web + 3] = "3000".into();
-        answers[web + 4] = "80".into();
+        answers[web + 4] = "3000".into();
+        answers[web + 6] = "80".into();
         answers.extend(
             [
                 "change a service",
                 "storefront/web",
                 "", // name
                 "", // domain
-                "", // takes requests
+                "", // image
+                "", // kind
                 "", // container port 3000
+                "", // port name
                 "", // Service port: as it was
                 "", // exposure
-                "", // image
+                "", // health check
+                "", // writable
                 "", // size
                 "", // egress
                 "", // replicas
@@ -1321,9 +1423,9 @@ fn a_change_from_the_summary_keeps_the_service_port() {
 fn a_custom_size_offers_limits_no_smaller_than_the_requests_typed() {
     let mut answers: Vec<&str> = SHOP.to_vec();
     let web = answers.iter().position(|a| *a == "web").unwrap();
-    answers[web + 7] = "custom";
+    answers[web + 10] = "custom";
     for (k, typed) in ["2", "1Gi", "", ""].into_iter().enumerate() {
-        answers.insert(web + 8 + k, typed);
+        answers.insert(web + 11 + k, typed);
     }
     answers.push("");
     let outcome = session(&answers).unwrap();
@@ -1333,5 +1435,304 @@ fn a_custom_size_offers_limits_no_smaller_than_the_requests_typed() {
             "requests = { cpu = \"2\", memory = \"1Gi\" }, limits = { cpu = \"2\", memory = \"1Gi\" }"
         ),
         "{web}"
+    );
+}
+
+const UP: &str = "\x1b[A";
+
+/// The shop of the issue that asked for stateful services, through a real terminal on EKS: a
+/// public web front, an internal admin UI, an API, payments calling Stripe by host name on
+/// 443, a worker whose `latest` tag is caught and replaced, and Postgres, whose well-known
+/// defaults are taken with Enter. `generate` then writes manifests that kubernetes-validate
+/// accepts in strict mode, with Postgres as a StatefulSet with a volume; and edit mode, Enter
+/// everywhere on Postgres, writes nothing.
+#[test]
+fn the_shop_session_describes_a_database_and_generates_valid_manifests() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("shop");
+    std::fs::create_dir(&project).unwrap();
+    let mut p = spawn_init(&project, &[]);
+    let p = &mut p;
+    type_in(p, "Project name", ENTER);
+    type_in(
+        p,
+        "One-sentence description",
+        &format!("An online shop{ENTER}"),
+    );
+    // From the default, generic (the last), down wraps to eks.
+    answer(
+        p,
+        "Where will the cluster run?",
+        "generic",
+        &format!("{DOWN}{ENTER}"),
+    );
+    type_in(p, "First business domain", ENTER);
+    type_in(p, "Team that owns shop", &format!("shop-team{ENTER}"));
+    // A web service: image, kind, port, port name, Service port, exposure keys, then health.
+    let web = |p: &mut rexpect::session::PtySession, name: &str, image: &str, expose: &str| {
+        type_in(
+            p,
+            &format!("Container image of {name}"),
+            &format!("{image}{ENTER}"),
+        );
+        answer(
+            p,
+            &format!("What kind of service is {name}?"),
+            "stateful:",
+            ENTER,
+        );
+        type_in(p, &format!("Port {name} listens on"), ENTER);
+        type_in(p, "Name of port 8080", ENTER);
+        type_in(p, "Port callers use", ENTER);
+        answer(
+            p,
+            &format!("Who reaches {name} from outside"),
+            "public:",
+            expose,
+        );
+    };
+    type_in(p, "First service name", &format!("web{ENTER}"));
+    web(
+        p,
+        "web",
+        "ghcr.io/shop/web:1.4.2",
+        &format!("{DOWN}{DOWN}{ENTER}"),
+    );
+    answer(
+        p,
+        "How does Kubernetes check",
+        "none yet",
+        &format!("{UP}{UP}{UP}{ENTER}"),
+    );
+    type_in(p, "Path that answers", ENTER);
+    type_in(
+        p,
+        "Folders web writes to",
+        &format!("/var/cache/nginx{ENTER}"),
+    );
+    answer(p, "Size of web", "custom", ENTER);
+    type_in(p, "Does web send traffic outside", ENTER);
+    type_in(p, "Another service name", &format!("admin{ENTER}"));
+    web(
+        p,
+        "admin",
+        "ghcr.io/shop/admin:2.0.0",
+        &format!("{DOWN}{ENTER}"),
+    );
+    type_in(p, "Address ranges of the company network", ENTER);
+    answer(p, "How does Kubernetes check", "none yet", ENTER);
+    type_in(p, "Folders admin writes to", ENTER);
+    answer(p, "Size of admin", "custom", ENTER);
+    type_in(p, "Does admin send traffic outside", ENTER);
+    for (name, image) in [
+        ("api", "ghcr.io/shop/api:3.1.0"),
+        ("payments", "ghcr.io/shop/payments:1.0.3"),
+    ] {
+        type_in(p, "Another service name", &format!("{name}{ENTER}"));
+        web(p, name, image, ENTER);
+        answer(p, "How does Kubernetes check", "none yet", ENTER);
+        type_in(p, &format!("Folders {name} writes to"), ENTER);
+        answer(p, &format!("Size of {name}"), "custom", ENTER);
+        if name == "api" {
+            type_in(p, "Does api send traffic outside", ENTER);
+        }
+    }
+    type_in(
+        p,
+        "Does payments send traffic outside",
+        &format!("y{ENTER}"),
+    );
+    type_in(
+        p,
+        "Destination: a host name",
+        &format!("api.stripe.com{ENTER}"),
+    );
+    p.exp_string("NetworkPolicy matches addresses, not names")
+        .unwrap();
+    answer(
+        p,
+        "How may traffic reach api.stripe.com?",
+        "any IPv4 address",
+        &format!("{DOWN}{ENTER}"),
+    );
+    type_in(p, "Destination ports", ENTER);
+    type_in(p, "What for", &format!("card payments{ENTER}"));
+    type_in(p, "Does payments send traffic to another address", ENTER);
+    type_in(p, "Another service name", &format!("worker{ENTER}"));
+    type_in(
+        p,
+        "Container image of worker",
+        &format!("ghcr.io/shop/worker:latest{ENTER}"),
+    );
+    p.exp_string("moves to every new release").unwrap();
+    type_in(p, "Keep ghcr.io/shop/worker:latest anyway?", ENTER);
+    type_in(
+        p,
+        "Container image of worker",
+        &format!("ghcr.io/shop/worker:1.0.0{ENTER}"),
+    );
+    answer(
+        p,
+        "What kind of service is worker?",
+        "stateful:",
+        &format!("{DOWN}{ENTER}"),
+    );
+    type_in(p, "Folders worker writes to", ENTER);
+    answer(p, "Size of worker", "custom", ENTER);
+    type_in(p, "Does worker send traffic outside", ENTER);
+    // Postgres: every default is the image's.
+    type_in(p, "Another service name", &format!("db{ENTER}"));
+    type_in(p, "Container image of db", &format!("postgres:16.4{ENTER}"));
+    p.exp_string("db runs PostgreSQL").unwrap();
+    answer(p, "What kind of service is db?", "stateful:", ENTER);
+    type_in(p, "Port db listens on", ENTER);
+    type_in(p, "Name of port 5432", ENTER);
+    type_in(p, "Port callers use", ENTER);
+    answer(p, "Who reaches db from outside", "public:", ENTER);
+    type_in(p, "Size of each db pod's volume", ENTER);
+    type_in(p, "Folder where db keeps its data", ENTER);
+    answer(p, "How does Kubernetes check", "none yet", ENTER);
+    type_in(p, "Folders db writes to", ENTER);
+    answer(p, "Size of db", "custom", &format!("{DOWN}{ENTER}"));
+    type_in(p, "Does db send traffic outside", ENTER);
+    type_in(p, "Another service name", ENTER);
+    // Calls, picked among the services that take requests, in entry order without the caller.
+    for (caller, last, keys) in [
+        ("web", "shop/db", format!("{DOWN} {ENTER}")),
+        ("admin", "shop/db", format!("{DOWN} {ENTER}")),
+        ("api", "shop/db", format!("{DOWN}{DOWN} {DOWN} {ENTER}")),
+        ("payments", "shop/db", format!("{DOWN}{DOWN}{DOWN} {ENTER}")),
+        (
+            "worker",
+            "shop/db",
+            format!("{DOWN}{DOWN}{DOWN}{DOWN} {ENTER}"),
+        ),
+        ("db", "shop/payments", ENTER.to_string()),
+    ] {
+        answer(
+            p,
+            &format!("Which services does shop/{caller} call?"),
+            last,
+            &keys,
+        );
+    }
+    for _ in 0..3 {
+        p.exp_string("The model says").unwrap();
+        type_in(p, "?", ENTER);
+    }
+    for _ in 0..2 {
+        answer(p, "?", "don't know", ENTER);
+    }
+    answer(
+        p,
+        "Write it, or change something?",
+        "change the criteria answers",
+        ENTER,
+    );
+    p.exp_string("Wrote k8s-advisor.toml").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(p), Some(0));
+    let text = std::fs::read_to_string(project.join("k8s-advisor.toml")).unwrap();
+    let db = &text[text.find("name = \"db\"").unwrap()..];
+    for line in [
+        "image = \"postgres:16.4\"",
+        "replicas = 1",
+        "ports = [{ name = \"postgres\", port = 5432, target = 5432 }]",
+        "kind = \"stateful\"",
+        "storage = \"10Gi\"",
+        "storage-path = \"/var/lib/postgresql\"",
+        "health = { type = \"tcp\", port = \"postgres\" }",
+        "writable = [\"/var/run/postgresql\"]",
+    ] {
+        assert!(db.contains(line), "{line} missing from\n{db}");
+    }
+    let payments = &text[text.find("name = \"payments\"").unwrap()..];
+    assert!(
+        payments.contains(
+            "  # api.stripe.com: NetworkPolicy matches addresses, not names; a network plugin \
+             that matches names (Cilium toFQDNs, Calico domain policies) can allow the name \
+             itself\n  { cidr = \"0.0.0.0/0\", ports = [443], reason = \"api.stripe.com: card \
+             payments\" },"
+        ),
+        "{payments}"
+    );
+    assert!(
+        text.contains("image = \"ghcr.io/shop/worker:1.0.0\""),
+        "{text}"
+    );
+    assert!(text.ends_with("memory = \"1Gi\" } }\n"), "{text}");
+
+    // generate, and the manifests pass kubernetes-validate --strict.
+    crate::support::success(bin().current_dir(&project).arg("generate"));
+    let manifest = std::fs::read_to_string(project.join("k8s/shop/db.yaml")).unwrap();
+    assert!(manifest.contains("kind: StatefulSet"), "{manifest}");
+    assert!(manifest.contains("volumeClaimTemplates:"), "{manifest}");
+    assert!(
+        manifest.contains("mountPath: \"/var/lib/postgresql\""),
+        "{manifest}"
+    );
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(project.join("k8s/shop"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "kustomization.yaml"))
+        .collect();
+    assert!(files.len() >= 8, "{files:?}");
+    let out = std::process::Command::new(crate::support::tool("kubernetes-validate"))
+        .args(["--strict", "-k", "1.30", "--quiet"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Edit mode: Enter at every question about db changes nothing.
+    let mut p = spawn_init(&project, &[]);
+    let p = &mut p;
+    answer(
+        p,
+        "What do you want to do?",
+        "leave it as it is",
+        &format!("{DOWN}{ENTER}"),
+    );
+    answer(
+        p,
+        "Which service?",
+        "back to the summary",
+        &format!("{DOWN}{DOWN}{ENTER}"),
+    );
+    type_in(p, "Container image of db", ENTER);
+    answer(p, "What kind of service is db?", "stateful:", ENTER);
+    type_in(p, "Port db listens on", ENTER);
+    type_in(p, "Name of port 5432", ENTER);
+    type_in(p, "Port callers use", ENTER);
+    answer(p, "Who reaches db from outside", "public:", ENTER);
+    type_in(p, "Size of each db pod's volume", ENTER);
+    type_in(p, "Folder where db keeps its data", ENTER);
+    answer(p, "How does Kubernetes check", "none yet", ENTER);
+    type_in(p, "Folders db writes to", ENTER);
+    answer(p, "Size of db", "custom", ENTER);
+    type_in(p, "Does db send traffic outside", ENTER);
+    type_in(p, "Replicas of db", ENTER);
+    answer(
+        p,
+        "Which services does shop/db call?",
+        "shop/payments",
+        ENTER,
+    );
+    answer(
+        p,
+        "What do you want to do?",
+        "leave it as it is",
+        &format!("{DOWN}{DOWN}{DOWN}{ENTER}"),
+    );
+    p.exp_string("Nothing changed in k8s-advisor.toml").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(project.join("k8s-advisor.toml")).unwrap(),
+        text
     );
 }

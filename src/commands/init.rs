@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use super::{current_dir, print};
+use crate::check::Guardrails;
 use crate::cli::{Cli, InitArgs};
 use crate::diagnostic::Error;
 use crate::fsutil;
@@ -17,6 +18,7 @@ use crate::workspace::{self, FILE_NAME};
 
 pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
     let policy = Policy::load(cli.policies.as_deref())?;
+    let guardrails = Guardrails::load(cli.policies.as_deref())?;
     let cwd = current_dir()?;
     let path: PathBuf = cli
         .workspace
@@ -37,7 +39,7 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
         // The terminal goes before the file is written: Ctrl-C then no longer ends the run.
         let outcome = {
             let mut terminal = Terminal::new(super::use_color(cli.color, false));
-            edit::run(&mut terminal, &policy, &ws)?
+            edit::run(&mut terminal, &policy, &guardrails, &ws)?
         };
         let Some(outcome) = outcome else {
             return finish(cli, &path, None, "Nothing changed in");
@@ -76,7 +78,7 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
             ));
         }
         let mut terminal = Terminal::new(super::use_color(cli.color, false));
-        let outcome = questionnaire(&mut terminal, &policy, &path, &folder)?;
+        let outcome = questionnaire(&mut terminal, &policy, &guardrails, &path, &folder)?;
         drop(terminal);
         (outcome.text, Some(outcome.verdict))
     };

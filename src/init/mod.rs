@@ -5,14 +5,18 @@
 
 mod answers;
 pub mod edit;
+mod egress;
 mod review;
 mod service;
+mod size;
 mod summary;
+mod workload;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::assess::{Status, Verdict, assess};
+use crate::check::Guardrails;
 use crate::diagnostic::{Error, Source};
 use crate::graph::ServiceGraph;
 use crate::model::{Expose, Platform};
@@ -33,6 +37,9 @@ pub struct Outcome {
 /// are unique across the project here); `draft()` turns them into `namespace/name`.
 struct Session<'a> {
     policy: &'a Policy,
+    /// The guardrails `check` applies, and what they know about well-known images: tags that
+    /// move are said at the prompt, and a known image's defaults are offered.
+    guardrails: &'a Guardrails,
     path: &'a Path,
     draft: Draft,
     /// Services whose replica count the user typed; the others follow the default rule.
@@ -48,11 +55,13 @@ struct Session<'a> {
 pub fn questionnaire(
     p: &mut dyn Prompter,
     policy: &Policy,
+    guardrails: &Guardrails,
     path: &Path,
     default_name: &str,
 ) -> Result<Outcome, Error> {
     let mut s = Session {
         policy,
+        guardrails,
         path,
         draft: Draft {
             name: default_name.to_string(),
@@ -119,14 +128,14 @@ fn ask_project(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error> {
 /// brought in line, and the user is told.
 fn align_ports_for_eks(p: &mut dyn Prompter, d: &mut Draft) {
     for svc in &mut d.services {
-        if let Some((port, target)) = svc.port
-            && port != target
+        if let Some(port) = &mut svc.port
+            && port.port != port.target
         {
-            svc.port = Some((target, target));
             p.note(&format!(
-                "{}/{}: callers now use port {target} instead of {port}, as EKS needs.",
-                svc.namespace, svc.name
+                "{}/{}: callers now use port {} instead of {}, as EKS needs.",
+                svc.namespace, svc.name, port.target, port.port
             ));
+            port.port = port.target;
         }
     }
 }
@@ -297,7 +306,7 @@ impl Session<'_> {
     }
 
     /// Two replicas for anything exposed or called (the `single-replica` guardrail), one for
-    /// the rest, except where the user typed a number.
+    /// the rest and for stateful services, except where the user typed a number.
     fn apply_default_replicas(&mut self) {
         for i in 0..self.draft.services.len() {
             let name = self.draft.services[i].name.clone();
@@ -307,9 +316,11 @@ impl Session<'_> {
         }
     }
 
+    /// A stateful service runs one pod: each pod of a StatefulSet keeps its own data, so a
+    /// second one is a second database unless the software replicates itself.
     fn default_replicas(&self, i: usize) -> u32 {
         let svc = &self.draft.services[i];
-        if svc.expose != Expose::Cluster || self.called(&svc.name) {
+        if svc.storage.is_none() && (svc.expose != Expose::Cluster || self.called(&svc.name)) {
             2
         } else {
             1

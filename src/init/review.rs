@@ -171,7 +171,8 @@ fn ask_callers(p: &mut dyn Prompter, s: &mut Session<'_>, i: usize) -> Result<()
     Ok(())
 }
 
-fn delete_service(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error> {
+/// Deletes a service and the calls to it, once the user confirms.
+pub(super) fn delete_service(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error> {
     if s.draft.services.len() == 1 {
         p.note(
             "A project has at least one service: change this one instead, or add another first.",
@@ -181,6 +182,22 @@ fn delete_service(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error
     let Some(i) = pick(p, "Delete which service?", &service_ids(s))? else {
         return Ok(());
     };
+    let name = s.draft.services[i].name.clone();
+    let callers: Vec<String> = (0..s.draft.services.len())
+        .filter(|j| s.draft.services[*j].calls.contains(&name))
+        .map(|j| s.id(j))
+        .collect();
+    let also = match callers.len() {
+        0 => String::new(),
+        _ => format!(
+            " The calls to it from {} go too.",
+            crate::text::join_and(&callers)
+        ),
+    };
+    p.note(&format!("Deleting {} removes its answers.{also}", s.id(i)));
+    if !p.confirm(&format!("Delete {}?", s.id(i)), false)? {
+        return Ok(());
+    }
     let gone = s.draft.services.remove(i);
     s.forget_calls_to(&gone.name);
     s.fixed_replicas.remove(&gone.name);
