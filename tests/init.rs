@@ -1736,3 +1736,113 @@ fn the_shop_session_describes_a_database_and_generates_valid_manifests() {
         text
     );
 }
+
+/// Deleting a service from the summary names the calls that go with it and asks first: "no"
+/// keeps everything.
+#[test]
+fn deleting_a_service_asks_first() {
+    let mut answers = shop_then(&["delete a service", "orders/orders-api", ""]);
+    answers.push("");
+    let mut script = Script::new(answers.iter().copied());
+    let kept = ask(&mut script).unwrap();
+    assert_eq!(kept.text, session(&shop_then(&[])).unwrap().text);
+    assert!(
+        script.transcript.iter().any(|t| t
+            == "Deleting orders/orders-api removes its answers. The calls to it from \
+                storefront/web and orders/mailer go too."),
+        "{:#?}",
+        script.transcript
+    );
+    assert!(kept.text.ends_with('\n'));
+}
+
+/// Edit mode deletes a service: its table and the comments above it go, and so do the calls
+/// to it; everything else stays as written.
+#[test]
+fn edit_mode_deletes_a_service_and_the_calls_to_it() {
+    let with_call = EXISTING.replace(
+        "calls = [] # nothing yet",
+        "calls = [\"api\"] # nothing yet",
+    );
+    let mut script = Script::new(["delete a service", "shop/api", "y", "write the changes"]);
+    let outcome = edited(&mut script, &with_call);
+    assert_eq!(
+        outcome.text,
+        "# Our shop. Keep this comment!\nversion = 1\n\n[project]\nname = \"shop\"   # the \
+         product\nplatform = \"eks\"\n\n[[services]]\nname = \"db-proxy\"\nimage = \
+         \"ghcr.io/shop/db-proxy:1.0.0\"\nports = [{ name = \"pg\", port = 5432, target = 5432 \
+         }]\ncalls = [] # nothing yet\n"
+    );
+}
+
+/// Renaming a port in edit mode carries the new name into the calls limited to it and into
+/// the service's health check, so that the file still validates.
+#[test]
+fn edit_mode_follows_a_renamed_port() {
+    let text = r#"version = 1
+
+[project]
+name = "shop"
+
+[[services]]
+name = "web"
+image = "ghcr.io/shop/web:1.0.0"
+port = 8080
+calls = [{ to = "db", ports = ["pg"] }]
+
+[[services]]
+name = "db"
+image = "ghcr.io/shop/db:1.0.0"
+ports = [{ name = "pg", port = 5432 }]
+health = { type = "tcp", port = "pg" }
+"#;
+    let mut script = Script::new([
+        "change a service",
+        "shop/db",
+        "",         // image
+        "",         // kind
+        "",         // port
+        "postgres", // the port's new name
+        "",         // Service port
+        "",         // cluster
+        "",         // health: tcp
+        "",         // writable
+        "",         // size: as it is
+        "",         // egress
+        "",         // replicas
+        "",         // calls
+        "write the changes",
+    ]);
+    let outcome = edited(&mut script, text);
+    assert!(
+        outcome
+            .text
+            .contains("calls = [{ to = \"db\", ports = [\"postgres\"] }]"),
+        "{}",
+        outcome.text
+    );
+    assert!(
+        outcome
+            .text
+            .contains("health = { type = \"tcp\", port = \"postgres\" }"),
+        "{}",
+        outcome.text
+    );
+}
+
+/// The project name comes from the repository, not from a folder such as `docker` that says
+/// what it holds.
+#[test]
+fn a_generic_folder_does_not_name_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("corner-shop");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::create_dir_all(repo.join("docker")).unwrap();
+    crate::support::success(
+        bin()
+            .current_dir(repo.join("docker"))
+            .args(["init", "--non-interactive"]),
+    );
+    let text = std::fs::read_to_string(repo.join("docker/k8s-advisor.toml")).unwrap();
+    assert!(text.contains("name = \"corner-shop\""), "{text}");
+}

@@ -12,6 +12,8 @@ mod size;
 mod summary;
 mod workload;
 
+pub use service::exposure_label;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -81,7 +83,10 @@ pub fn questionnaire(
     );
     ask_project(p, &mut s)?;
     ask_namespaces(p, &mut s)?;
-    p.note("Services: one Deployment each, and a Service for those that take requests.");
+    p.note(
+        "Services: each runs as a Deployment (a StatefulSet if it keeps data), with a Service \
+         if it takes requests.",
+    );
     while let Some(name) = service::ask_name(p, &s)? {
         let svc = service::ask(p, &mut s, name, None)?;
         s.draft.services.push(svc);
@@ -383,6 +388,64 @@ impl Session<'_> {
     }
 }
 
+/// Folder names that say what a folder holds rather than which product it is.
+const GENERIC_FOLDERS: &[&str] = &[
+    "app",
+    "apps",
+    "build",
+    "chart",
+    "charts",
+    "code",
+    "compose",
+    "config",
+    "configs",
+    "deploy",
+    "deployment",
+    "deployments",
+    "dev",
+    "devops",
+    "docker",
+    "docs",
+    "example",
+    "examples",
+    "helm",
+    "infra",
+    "infrastructure",
+    "k8s",
+    "kube",
+    "kubernetes",
+    "manifests",
+    "ops",
+    "platform",
+    "project",
+    "projects",
+    "repo",
+    "repos",
+    "service",
+    "services",
+    "src",
+    "temp",
+    "terraform",
+    "tmp",
+    "work",
+    "workspace",
+];
+
+/// The project name a folder suggests: its own name, or, when that is generic (`docker`,
+/// `examples`, ...), the nearest folder above it that is not, up to `repository` (the root of
+/// the repository that holds it; without one only the folder itself counts). `my-product` when
+/// none will do.
+pub fn project_name(folder: &Path, repository: Option<&Path>) -> String {
+    let stop = repository.unwrap_or(folder);
+    folder
+        .ancestors()
+        .take_while(|dir| dir.starts_with(stop))
+        .filter_map(|dir| dir.file_name())
+        .filter_map(|n| names::slugify(&n.to_string_lossy(), names::MAX_LABEL))
+        .find(|n| !GENERIC_FOLDERS.contains(&n.as_str()))
+        .unwrap_or_else(|| "my-product".to_string())
+}
+
 /// The verdict a draft would get.
 fn evaluate(draft: &Draft, policy: &Policy, path: &Path) -> Result<Verdict, Error> {
     evaluate_text(&workspace::write::render(draft, policy), policy, path)
@@ -393,4 +456,40 @@ pub fn evaluate_text(text: &str, policy: &Policy, path: &Path) -> Result<Verdict
     let source = Source::new(path, text);
     let ws = workspace::parse(&source, &policy.criterion_ids())?;
     Ok(assess(&ServiceGraph::build(&ws), policy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generic_folder_name_gives_way_to_the_one_above() {
+        let repo = Path::new("/src/tiny-shop");
+        for (folder, expected) in [
+            ("/src/tiny-shop", "tiny-shop"),
+            ("/src/tiny-shop/docker", "tiny-shop"),
+            ("/src/tiny-shop/deploy/k8s", "tiny-shop"),
+            ("/src/tiny-shop/Payments API", "payments-api"),
+        ] {
+            assert_eq!(
+                project_name(Path::new(folder), Some(repo)),
+                expected,
+                "{folder}"
+            );
+        }
+        // Never above the repository, and without one only the folder itself.
+        assert_eq!(
+            project_name(
+                Path::new("/src/examples/docker"),
+                Some(Path::new("/src/examples"))
+            ),
+            "my-product"
+        );
+        assert_eq!(
+            project_name(Path::new("/home/ana/docker"), None),
+            "my-product"
+        );
+        assert_eq!(project_name(Path::new("/home/ana/shop"), None), "shop");
+        assert_eq!(project_name(Path::new("/"), None), "my-product");
+    }
 }
