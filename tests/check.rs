@@ -394,27 +394,66 @@ fn images_whose_releases_have_two_numbers_are_the_policy_s_list() {
     assert!(stderr.contains("images.toml:4:8"), "{stderr}");
 }
 
-/// A folder where a policy file is expected is an error, for `guardrails.toml` and
-/// `images.toml` alike, never a silent fallback to the shipped rules.
+/// A folder, a FIFO or a broken link where a policy file is expected is an error, for
+/// `guardrails.toml` and `images.toml` alike, never a silent fallback to the shipped rules
+/// (nor a wait on the FIFO).
 #[test]
 fn a_policy_override_that_is_not_a_file_is_an_error() {
     for name in ["guardrails.toml", "images.toml"] {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("k8s-advisor.toml"),
-            ws("generic", &[svc("api", &[])]),
-        )
-        .unwrap();
-        std::fs::create_dir_all(dir.path().join("policies").join(name)).unwrap();
-        let output = bin()
-            .current_dir(dir.path())
-            .args(["check", "--policies", "policies"])
-            .output()
+        let make: [&dyn Fn(&Path); 3] = [
+            &|p| std::fs::create_dir(p).unwrap(),
+            &|p| {
+                let made = std::process::Command::new("mkfifo")
+                    .arg(p)
+                    .status()
+                    .unwrap();
+                assert!(made.success());
+            },
+            &|p| std::os::unix::fs::symlink(p.with_file_name("missing.toml"), p).unwrap(),
+        ];
+        for make in make {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(
+                dir.path().join("k8s-advisor.toml"),
+                ws("generic", &[svc("api", &[])]),
+            )
             .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
-        assert!(stderr.contains(name), "{stderr}");
+            std::fs::create_dir(dir.path().join("policies")).unwrap();
+            make(&dir.path().join("policies").join(name));
+            let output = bin()
+                .current_dir(dir.path())
+                .args(["check", "--policies", "policies"])
+                .timeout(std::time::Duration::from_secs(20))
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+            assert!(stderr.contains(name), "{stderr}");
+        }
     }
+}
+
+/// Text in `images.toml` reaches findings and prompts: control characters and invisible
+/// separators are refused there, with the line, and never echoed raw.
+#[test]
+fn hostile_text_in_images_toml_is_refused() {
+    let text = ws("generic", &[svc("api", &[])]);
+    let images = "[[images]]\nname = \"ledger\"\ntitle = \"Led\\u2028ger\"\n\
+                  versions = { release = \"<major>.<minor>\", why = \"\\u001b[2J\" }\n\n\
+                  [[images]]\nname = \"\\u001b[31mx\"\ntitle = \"x\"\n";
+    let (code, _, stderr) = run(
+        &text,
+        &[("images.toml", images)],
+        &["--policies", "policies"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("U+2028"), "{stderr}");
+    assert!(stderr.contains("U+001B"), "{stderr}");
+    assert!(stderr.contains("images.toml:3:"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{2028}'),
+        "{stderr:?}"
+    );
 }
 
 #[test]
