@@ -83,10 +83,7 @@ pub fn questionnaire(
     );
     ask_project(p, &mut s)?;
     ask_namespaces(p, &mut s)?;
-    p.note(
-        "Services: each runs as a Deployment (a StatefulSet if it keeps data), with a Service \
-         if it takes requests.",
-    );
+    p.note("Services: each runs as a Deployment, or as a StatefulSet if it keeps data.");
     while let Some(name) = service::ask_name(p, &s)? {
         let svc = service::ask(p, &mut s, name, None)?;
         s.draft.services.push(svc);
