@@ -463,6 +463,60 @@ fn type_in(p: &mut rexpect::session::PtySession, prompt: &str, keys: &str) {
     answer(p, prompt, PROMPT_END, keys);
 }
 
+/// The questions about a service that takes requests, through a real terminal, from its image
+/// to its exposure: `image` and `expose` are the keys typed there; Enter keeps the rest (a web
+/// service, or the image's kind, the port, its name, the Service port).
+fn takes_requests(p: &mut rexpect::session::PtySession, name: &str, image: &str, expose: &str) {
+    type_in(p, &format!("Container image of {name}"), image);
+    answer(
+        p,
+        &format!("What kind of service is {name}?"),
+        "stateful:",
+        ENTER,
+    );
+    type_in(p, &format!("Port {name} listens on"), ENTER);
+    type_in(p, "Name of port", ENTER);
+    type_in(p, "Port callers use", ENTER);
+    answer(
+        p,
+        &format!("Who reaches {name} from outside"),
+        "public:",
+        expose,
+    );
+}
+
+/// Enter at every criterion (the model's answer, or "don't know") and at the summary, which
+/// writes the workspace.
+fn criteria_then_write(p: &mut rexpect::session::PtySession) {
+    for _ in 0..3 {
+        p.exp_string("The model says").unwrap();
+        type_in(p, "?", ENTER);
+    }
+    for _ in 0..2 {
+        answer(p, "?", "don't know", ENTER);
+    }
+    answer(
+        p,
+        "Write it, or change something?",
+        "change the criteria answers",
+        ENTER,
+    );
+    p.exp_string("Wrote k8s-advisor.toml").unwrap();
+}
+
+/// The last item of edit mode's menu, which still reads "leave it as it is": nothing is
+/// written, and `init` says so.
+fn leave_unchanged(p: &mut rexpect::session::PtySession) {
+    answer(
+        p,
+        "What do you want to do?",
+        "leave it as it is",
+        &format!("{DOWN}{DOWN}{DOWN}{ENTER}"),
+    );
+    p.exp_string("Nothing changed in k8s-advisor.toml").unwrap();
+    p.exp_eof().unwrap();
+}
+
 fn exit_code(p: &rexpect::session::PtySession) -> Option<i32> {
     match p.process().wait().unwrap() {
         rexpect::process::WaitStatus::Exited(_, code) => Some(code),
@@ -490,30 +544,16 @@ fn a_session_through_a_real_terminal() {
     type_in(p, "First business domain", ENTER);
     type_in(p, "Team that owns tiny-shop", &format!("shop-team{ENTER}"));
     type_in(p, "First service name", &format!("api{ENTER}"));
-    type_in(p, "Container image of api", ENTER);
-    answer(p, "What kind of service is api?", "stateful:", ENTER);
-    type_in(p, "Port api listens on", ENTER);
-    type_in(p, "Name of port 8080", ENTER);
-    type_in(p, "Port callers use", ENTER);
-    answer(p, "Who reaches api from outside", "public:", ENTER);
+    takes_requests(p, "api", ENTER, ENTER);
     answer(p, "How does Kubernetes check", "none yet", ENTER);
     type_in(p, "Folders api writes to", ENTER);
     answer(p, "Size of api", "custom", ENTER);
     type_in(p, "Does api send traffic outside", ENTER);
     type_in(p, "Another service name", &format!("web{ENTER}"));
-    type_in(
+    takes_requests(
         p,
-        "Container image of web",
+        "web",
         &format!("ghcr.io/tiny/web:1.0.0{ENTER}"),
-    );
-    answer(p, "What kind of service is web?", "stateful:", ENTER);
-    type_in(p, "Port web listens on", ENTER);
-    type_in(p, "Name of port 8080", ENTER);
-    type_in(p, "Port callers use", ENTER);
-    answer(
-        p,
-        "Who reaches web from outside",
-        "public:",
         &format!("{DOWN}{DOWN}{ENTER}"),
     );
     answer(p, "How does Kubernetes check", "none yet", ENTER);
@@ -533,20 +573,7 @@ fn a_session_through_a_real_terminal() {
         "tiny-shop/api",
         &format!(" {ENTER}"),
     );
-    for _ in 0..3 {
-        p.exp_string("The model says").unwrap();
-        type_in(p, "?", ENTER);
-    }
-    for _ in 0..2 {
-        answer(p, "?", "don't know", ENTER);
-    }
-    answer(
-        p,
-        "Write it, or change something?",
-        "change the criteria answers",
-        ENTER,
-    );
-    p.exp_string("Wrote k8s-advisor.toml").unwrap();
+    criteria_then_write(p);
     p.exp_string("k8s-advisor graph --format mermaid").unwrap();
     p.exp_string("writes k8s/ and a decision record in docs/adr/")
         .unwrap();
@@ -1267,22 +1294,7 @@ fn edit_mode_enter_everywhere_writes_nothing_through_a_real_terminal() {
             "back to the summary",
             &format!("{down}{ENTER}"),
         );
-        type_in(p, &format!("Container image of {service}"), ENTER);
-        answer(
-            p,
-            &format!("What kind of service is {service}?"),
-            "stateful:",
-            ENTER,
-        );
-        type_in(p, &format!("Port {service} listens on"), ENTER);
-        type_in(p, "Name of port", ENTER);
-        type_in(p, "Port callers use", ENTER);
-        answer(
-            p,
-            &format!("Who reaches {service} from outside"),
-            "public:",
-            ENTER,
-        );
+        takes_requests(p, service, ENTER, ENTER);
         answer(p, "How does Kubernetes check", "none yet", ENTER);
         type_in(p, &format!("Folders {service} writes to"), ENTER);
         answer(p, &format!("Size of {service}"), "custom", ENTER);
@@ -1295,14 +1307,7 @@ fn edit_mode_enter_everywhere_writes_nothing_through_a_real_terminal() {
             ENTER,
         );
     }
-    answer(
-        p,
-        "What do you want to do?",
-        "leave it as it is",
-        &format!("{DOWN}{DOWN}{DOWN}{ENTER}"),
-    );
-    p.exp_string("Nothing changed in k8s-advisor.toml").unwrap();
-    p.exp_eof().unwrap();
+    leave_unchanged(p);
     assert_eq!(exit_code(p), Some(0));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), HAND_WRITTEN_EKS);
 }
@@ -1468,34 +1473,11 @@ fn the_shop_session_describes_a_database_and_generates_valid_manifests() {
     );
     type_in(p, "First business domain", ENTER);
     type_in(p, "Team that owns shop", &format!("shop-team{ENTER}"));
-    // A web service: image, kind, port, port name, Service port, exposure keys, then health.
-    let web = |p: &mut rexpect::session::PtySession, name: &str, image: &str, expose: &str| {
-        type_in(
-            p,
-            &format!("Container image of {name}"),
-            &format!("{image}{ENTER}"),
-        );
-        answer(
-            p,
-            &format!("What kind of service is {name}?"),
-            "stateful:",
-            ENTER,
-        );
-        type_in(p, &format!("Port {name} listens on"), ENTER);
-        type_in(p, "Name of port 8080", ENTER);
-        type_in(p, "Port callers use", ENTER);
-        answer(
-            p,
-            &format!("Who reaches {name} from outside"),
-            "public:",
-            expose,
-        );
-    };
     type_in(p, "First service name", &format!("web{ENTER}"));
-    web(
+    takes_requests(
         p,
         "web",
-        "ghcr.io/shop/web:1.4.2",
+        "ghcr.io/shop/web:1.4.2\r",
         &format!("{DOWN}{DOWN}{ENTER}"),
     );
     answer(
@@ -1513,10 +1495,10 @@ fn the_shop_session_describes_a_database_and_generates_valid_manifests() {
     answer(p, "Size of web", "custom", ENTER);
     type_in(p, "Does web send traffic outside", ENTER);
     type_in(p, "Another service name", &format!("admin{ENTER}"));
-    web(
+    takes_requests(
         p,
         "admin",
-        "ghcr.io/shop/admin:2.0.0",
+        "ghcr.io/shop/admin:2.0.0\r",
         &format!("{DOWN}{ENTER}"),
     );
     type_in(p, "Address ranges of the company network", ENTER);
@@ -1529,7 +1511,7 @@ fn the_shop_session_describes_a_database_and_generates_valid_manifests() {
         ("payments", "ghcr.io/shop/payments:1.0.3"),
     ] {
         type_in(p, "Another service name", &format!("{name}{ENTER}"));
-        web(p, name, image, ENTER);
+        takes_requests(p, name, &format!("{image}{ENTER}"), ENTER);
         answer(p, "How does Kubernetes check", "none yet", ENTER);
         type_in(p, &format!("Folders {name} writes to"), ENTER);
         answer(p, &format!("Size of {name}"), "custom", ENTER);
@@ -1616,20 +1598,7 @@ fn the_shop_session_describes_a_database_and_generates_valid_manifests() {
             &keys,
         );
     }
-    for _ in 0..3 {
-        p.exp_string("The model says").unwrap();
-        type_in(p, "?", ENTER);
-    }
-    for _ in 0..2 {
-        answer(p, "?", "don't know", ENTER);
-    }
-    answer(
-        p,
-        "Write it, or change something?",
-        "change the criteria answers",
-        ENTER,
-    );
-    p.exp_string("Wrote k8s-advisor.toml").unwrap();
+    criteria_then_write(p);
     p.exp_eof().unwrap();
     assert_eq!(exit_code(p), Some(0));
     let text = std::fs::read_to_string(project.join("k8s-advisor.toml")).unwrap();
@@ -1723,14 +1692,7 @@ fn the_shop_session_describes_a_database_and_generates_valid_manifests() {
         "shop/payments",
         ENTER,
     );
-    answer(
-        p,
-        "What do you want to do?",
-        "leave it as it is",
-        &format!("{DOWN}{DOWN}{DOWN}{ENTER}"),
-    );
-    p.exp_string("Nothing changed in k8s-advisor.toml").unwrap();
-    p.exp_eof().unwrap();
+    leave_unchanged(p);
     assert_eq!(
         std::fs::read_to_string(project.join("k8s-advisor.toml")).unwrap(),
         text
