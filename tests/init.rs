@@ -1808,3 +1808,38 @@ fn a_generic_folder_does_not_name_the_project() {
     let text = std::fs::read_to_string(repo.join("docker/k8s-advisor.toml")).unwrap();
     assert!(text.contains("name = \"corner-shop\""), "{text}");
 }
+
+/// Edit mode: naming a well-known database image for a service brings that image's defaults,
+/// and Enter takes them: the service becomes a StatefulSet with a volume, written key by key
+/// into its table, and `check` has nothing to say about its storage.
+#[test]
+fn edit_mode_takes_a_database_image_s_defaults() {
+    let mut answers = vec!["change a service", "shop/db-proxy", "postgres:16.4"];
+    // kind, port, port name, Service port, exposure, volume size and folder, health, writable
+    answers.extend(["", "", "", "", "", "", "", "", ""]);
+    answers.extend(["small", "", "", "", "write the changes"]);
+    let mut script = Script::new(answers);
+    let outcome = edited(&mut script, EXISTING);
+    let proxy = &outcome.text[outcome.text.find("name = \"db-proxy\"").unwrap()..];
+    assert_eq!(
+        proxy,
+        "name = \"db-proxy\"\nimage = \"postgres:16.4\"\n\
+         ports = [{ name = \"postgres\", port = 5432, target = 5432 }]\ncalls = [] # nothing yet\n\
+         kind = \"stateful\"\nstorage = \"10Gi\"\nstorage-path = \"/var/lib/postgresql\"\n\
+         health = { type = \"tcp\", port = \"postgres\" }\nwritable = [\"/var/run/postgresql\"]\n\
+         resources = { requests = { cpu = \"250m\", memory = \"256Mi\" }, limits = { cpu = \
+         \"500m\", memory = \"512Mi\" } }\n"
+    );
+    assert!(
+        script
+            .transcript
+            .contains(&"db-proxy runs PostgreSQL: the defaults below are PostgreSQL's.".into())
+    );
+    assert!(
+        !findings(&outcome.text)
+            .iter()
+            .any(|(rule, _)| rule == "database-without-storage"),
+        "{}",
+        outcome.text
+    );
+}

@@ -64,8 +64,8 @@ pub fn ask(
 ) -> Result<DraftService, Error> {
     let namespace = ask_domain(p, s, &name, current)?;
     let image = ask_image(p, s, &name, current)?;
-    // A well-known image's defaults, for a new service or one whose image changed; a changed
-    // service otherwise keeps its own answers.
+    // A well-known image's defaults, for a new service or one whose image changed: they come
+    // before the service's own answers, which are the defaults otherwise.
     let known = image
         .as_deref()
         .filter(|i| current.is_none_or(|c| c.image.as_deref() != Some(*i)))
@@ -140,9 +140,9 @@ fn ask_port_and_exposure(
 ) -> Result<(DraftPort, Expose), Error> {
     let old = current.and_then(|c| c.port.as_ref());
     let known_port = known.and_then(|k| k.port.as_ref());
-    let old_target = old
-        .map(|o| o.target)
-        .or(known_port.map(|(port, _)| *port))
+    let old_target = known_port
+        .map(|(port, _)| *port)
+        .or(old.map(|o| o.target))
         .unwrap_or(8080);
     let target = p.input(
         &format!("Port {name} listens on (in the container)"),
@@ -152,8 +152,8 @@ fn ask_port_and_exposure(
     let target = answers::port(&target).map_err(|e| Error::usage(e, "a port from 1 to 65535"))?;
     // The name says what the port speaks: meshes and people read `http` as HTTP.
     let default_name = match (old, known_port) {
-        (Some(o), _) => o.name.clone(),
-        (None, Some((_, n))) => n.clone(),
+        (_, Some((_, n))) => n.clone(),
+        (Some(o), None) => o.name.clone(),
         (None, None) if kind == Kind::Stateful => format!("tcp-{target}"),
         (None, None) => "http".to_string(),
     };

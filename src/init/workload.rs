@@ -42,8 +42,8 @@ impl Kind {
     }
 }
 
-/// Asks the kind; the default is the current one, else stateful for an image known to keep
-/// data, else web.
+/// Asks the kind; the default is stateful for a newly named image known to keep data, else the
+/// current kind, else web.
 pub fn ask_kind(
     p: &mut dyn Prompter,
     name: &str,
@@ -62,8 +62,8 @@ pub fn ask_kind(
         ));
     }
     let wanted = match (current, known) {
+        (_, Some(k)) if k.keeps_data => Kind::Stateful,
         (Some(c), _) => Kind::of(c),
-        (None, Some(k)) if k.keeps_data => Kind::Stateful,
         _ => Kind::Web,
     };
     let default = offered.iter().position(|k| *k == wanted).unwrap_or(0);
@@ -87,18 +87,18 @@ pub fn ask_storage(
     known: Option<&KnownImage>,
 ) -> Result<DraftStorage, Error> {
     let old = current.and_then(|c| c.storage.as_ref());
-    let size_default = old
-        .map(|o| o.size.clone())
-        .or_else(|| known.and_then(|k| k.storage.clone()))
+    let size_default = known
+        .and_then(|k| k.storage.clone())
+        .or_else(|| old.map(|o| o.size.clone()))
         .unwrap_or_else(|| "10Gi".to_string());
     let size = p.input(
         &format!("Size of each {name} pod's volume"),
         &size_default,
         &answers::storage_size,
     )?;
-    let path_default = old
-        .map(|o| o.path.clone())
-        .or_else(|| known.and_then(|k| k.storage_path.clone()))
+    let path_default = known
+        .and_then(|k| k.storage_path.clone())
+        .or_else(|| old.map(|o| o.path.clone()))
         .unwrap_or_else(|| crate::model::DEFAULT_STORAGE_PATH.to_string());
     let path = p.input(
         &format!("Folder where {name} keeps its data (the volume's mount path)"),
@@ -128,9 +128,10 @@ pub fn ask_health(
         ),
         "none yet: no probes (the stub says so)".to_string(),
     ];
-    let wanted = match current {
-        Some(c) => c.health.clone(),
-        None => known.and_then(|k| k.health.clone()),
+    let wanted = match (current, known) {
+        (_, Some(k)) => k.health.clone(),
+        (Some(c), None) => c.health.clone(),
+        (None, None) => None,
     };
     let default = match &wanted {
         Some(HealthCheck::Http { .. }) => 0,
