@@ -118,6 +118,8 @@ fn a_scripted_session_writes_a_valid_workspace_and_a_verdict() {
     let outcome = session(&shop_then(&[])).unwrap();
     let text = &outcome.text;
     assert!(text.contains("name = \"shop\""), "{text}");
+    // A text file: its last line ends with a line break.
+    assert!(text.ends_with("memory = \"512Mi\" } }\n"), "{text:?}");
     assert!(text.contains("platform = \"eks\""), "{text}");
     // eks: the Service port defaults to the container port.
     assert!(
