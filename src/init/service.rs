@@ -185,10 +185,11 @@ fn ask_port_and_exposure(
 }
 
 /// The Service port offered once the container port `target` is known. A changed service keeps
-/// the port it had, on every platform, unless its container port changed: then on EKS the two
-/// stay equal, since the VPC CNI's network policies need that (the `eks-target-port`
-/// guardrail). A new web service gets the container port on EKS and 80 elsewhere; a database
-/// or another well-known image, its own port.
+/// the port it had, on every platform, unless its container port changed: then a Service port
+/// that equalled the old container port follows it, and on EKS the two stay equal anyway,
+/// since the VPC CNI's network policies need that (the `eks-target-port` guardrail). A new web
+/// service gets the container port on EKS and 80 elsewhere; a database or another well-known
+/// image, its own port.
 fn service_port_default(
     platform: Platform,
     current: Option<(u16, u16)>,
@@ -196,7 +197,12 @@ fn service_port_default(
     plain_web: bool,
 ) -> u16 {
     match current {
-        Some((port, old_target)) if old_target == target || platform != Platform::Eks => port,
+        Some((port, old_target))
+            if old_target == target || (platform != Platform::Eks && port != old_target) =>
+        {
+            port
+        }
+        Some(_) => target,
         _ if platform == Platform::Eks || !plain_web => target,
         _ => 80,
     }
@@ -304,4 +310,34 @@ pub fn ask_replicas(p: &mut dyn Prompter, name: &str, default: u32) -> Result<u3
         &|a| answers::replicas(a).map(|_| ()),
     )?;
     answers::replicas(&answer).map_err(|e| Error::usage(e, "1 to 100"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_port_offered_keeps_what_did_not_change() {
+        use Platform::{Eks, Generic};
+        for (platform, current, target, plain_web, expected) in [
+            // A change that keeps the container port keeps the Service port, on every platform.
+            (Eks, Some((80, 3000)), 3000, true, 80),
+            (Generic, Some((80, 3000)), 3000, true, 80),
+            // A new container port: an equal Service port follows it; a different one stays,
+            // except on EKS.
+            (Generic, Some((8080, 8080)), 5432, false, 5432),
+            (Generic, Some((80, 8080)), 9000, true, 80),
+            (Eks, Some((80, 8080)), 9000, true, 9000),
+            // A new service.
+            (Eks, None, 8080, true, 8080),
+            (Generic, None, 8080, true, 80),
+            (Generic, None, 5432, false, 5432),
+        ] {
+            assert_eq!(
+                service_port_default(platform, current, target, plain_web),
+                expected,
+                "{platform:?} {current:?} {target}"
+            );
+        }
+    }
 }
