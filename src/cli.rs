@@ -59,6 +59,11 @@ pub enum Command {
     Record(RecordArgs),
     /// Check any manifests' NetworkPolicies against the design; exit 1 on error-level findings
     Verify(VerifyArgs),
+    /// What a change of the design means: verdict, services, calls, exposure, egress, findings
+    /// and connectivity, for a pull request
+    Diff(DiffArgs),
+    /// Print the JSON Schema of k8s-advisor.toml, for editors and CI
+    Schema,
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -79,6 +84,9 @@ pub struct InitArgs {
     /// ask only what they could not tell
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub from: Vec<PathBuf>,
+    /// With --from: the namespace of the objects that name none, as `kubectl -n` applies them
+    #[arg(short = 'n', long, value_name = "NS", requires = "from")]
+    pub namespace: Option<String>,
 }
 
 /// `import` options.
@@ -98,6 +106,14 @@ pub struct ImportArgs {
     /// imported
     #[arg(long, value_name = "NAME")]
     pub profile: Vec<String>,
+    /// Compose variables from this file instead of the project's .env (repeatable, read in
+    /// order); the process environment still wins, as in Compose
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// The namespace of the objects that name none, as `kubectl -n` applies them (default: the
+    /// project's)
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
 }
 
 /// `assess` options.
@@ -199,10 +215,13 @@ pub struct RecordArgs {
 /// `verify` options.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Manifest files or folders (read recursively for *.yaml and *.yml), or `-` for standard
-    /// input [default: the generated folder k8s, beside the workspace file]
+    /// Manifest files or folders (read recursively for *.yaml, *.yml and *.json), or `-` for
+    /// standard input [default: the generated folder k8s, beside the workspace file]
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// The namespace of objects that name none, as with `kubectl apply -n` [default: default]
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
     pub format: VerifyFormat,
@@ -220,6 +239,39 @@ pub enum VerifyFormat {
     Json,
     /// SARIF 2.1.0 for code scanning (not with --connectivity)
     Sarif,
+}
+
+/// `diff` options.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old and the new workspace file; with --base, at most the new one [default: the
+    /// workspace, as -w or the search finds it]
+    #[arg(value_name = "FILE", num_args = 0..=2)]
+    pub files: Vec<PathBuf>,
+    /// Compare with the workspace file as committed at this git revision (a branch, tag or
+    /// commit), read with git without a checkout
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Exit 1 when one of these changed for the worse: verdict (the recommendation changed),
+    /// exposure or egress (widened), findings (a new guardrail finding)
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    pub fail_on: Vec<FailOn>,
+}
+
+/// What `diff --fail-on` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// The recommendation changed
+    Verdict,
+    /// A service became reachable from more addresses, ports or a wider level
+    Exposure,
+    /// A service may send to outside addresses or ports it could not reach before
+    Egress,
+    /// A guardrail finding appeared
+    Findings,
 }
 
 /// `completions` options.

@@ -450,7 +450,10 @@ fn to_source_span(span: &Range<usize>) -> SourceSpan {
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum Error {
     /// The workspace file was not found.
-    #[error("no k8s-advisor.toml in {dir} or a folder above it in the same repository")]
+    #[error(
+        "no k8s-advisor.toml in {} or a folder above it in the same repository",
+        crate::text::shown(dir)
+    )]
     #[diagnostic(
         code("k8s-advisor::no-workspace"),
         help("run `k8s-advisor init` to create one, or point at it with -w FILE")
@@ -460,7 +463,7 @@ pub enum Error {
         dir: PathBuf,
     },
     /// A file could not be read or written.
-    #[error("cannot {action} {}", path.display())]
+    #[error("cannot {action} {}", crate::text::shown(path))]
     #[diagnostic(code("k8s-advisor::io"))]
     Io {
         /// "read", "write", ...
@@ -503,7 +506,7 @@ pub enum Error {
         help: String,
     },
     /// Writing failed after some files were written: the disk filled up, a file was locked.
-    #[error("cannot write {}; {} change{} had been made:{}", path.display(), done.len(), if done.len() == 1 { "" } else { "s" }, done.iter().map(|d| format!("\n  {d}")).collect::<String>())]
+    #[error("cannot write {}; {} change{} had been made:{}", crate::text::shown(path), done.len(), if done.len() == 1 { "" } else { "s" }, done.iter().map(|d| format!("\n  {d}")).collect::<String>())]
     #[diagnostic(
         code("k8s-advisor::incomplete"),
         help("fix the cause below, then run the command again: it finishes what is missing")
@@ -528,6 +531,18 @@ pub enum Error {
     Internal {
         /// What went wrong.
         message: String,
+    },
+    /// One of the two workspaces `diff` compares cannot be read: says which.
+    #[error("the {side} side of the diff ({name}) cannot be used")]
+    #[diagnostic(code("k8s-advisor::diff-side"))]
+    Side {
+        /// `old` or `new`.
+        side: &'static str,
+        /// The file, or `REF:path` for a committed one.
+        name: String,
+        /// What is wrong with it: one error, rendered in full below the line that names the side.
+        #[related]
+        cause: Vec<Error>,
     },
     /// The user interrupted an interactive session.
     #[error("interrupted; nothing was written")]

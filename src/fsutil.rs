@@ -2,6 +2,18 @@
 //! and renamed into place, so a crash or Ctrl-C never leaves a half-written file and readers see
 //! either the old or the new contents. Whether a write must also survive a power loss is the
 //! caller's choice, named at every call ([`Durability`]).
+//!
+//! The files of the layout and the records are written through [`Place`] and [`Folder`]:
+//! by folder descriptor, never through a symbolic link (see `folder`).
+
+#[cfg(not(unix))]
+compile_error!(
+    "k8s-advisor writes its output by folder descriptor (openat, renameat), which needs a Unix system"
+);
+
+mod folder;
+
+pub use folder::{Entry, Folder, Place, Unreadable, lexical, link_error, not_a_folder};
 
 use std::fs::File;
 use std::io::Write;

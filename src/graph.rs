@@ -4,8 +4,11 @@
 //!
 //! It also runs the architecture review of the graph ([`ServiceGraph::findings`]): call cycles,
 //! namespace cycles, coupling between domains, fan-in and fan-out, isolated services and the
-//! longest chain of synchronous calls. Every algorithm is linear (or n log n for sorting) in the
-//! size of the model. Pure: no I/O and no rendering, which live in `report::graph`.
+//! longest chain of synchronous calls. Cycles, chains and fan-in/fan-out count synchronous calls
+//! only (a caller does not wait on a broker's consumers or on a telemetry collector); coupling
+//! and isolation count every call, since each needs a NetworkPolicy rule. Every algorithm is
+//! linear (or n log n for sorting) in the size of the model. Pure: no I/O and no rendering,
+//! which live in `report::graph`.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -15,25 +18,33 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use serde::Serialize;
 
-use crate::model::{Call, Expose, Service, ServiceId, Workspace};
+use crate::model::{Call, CallKind, Expose, Service, ServiceId, Workspace};
 use crate::policy::GraphPolicy;
 use crate::text;
 
-/// The call graph of a workspace. Node `i` is `workspace.services[i]`.
+/// The call graph of a workspace. Node `i` is `workspace.services[i]`; an edge's weight is the
+/// index of the call in its caller's `calls`.
 pub struct ServiceGraph<'a> {
     workspace: &'a Workspace,
+    /// Every call.
     graph: DiGraph<usize, usize>,
+    /// The synchronous calls only: what cycles, chains and fan-in/fan-out are computed on.
+    sync: DiGraph<usize, usize>,
 }
 
 impl<'a> ServiceGraph<'a> {
     /// Builds the graph in O(services + calls).
     pub fn build(workspace: &'a Workspace) -> Self {
-        let mut graph = DiGraph::with_capacity(
-            workspace.services.len(),
-            workspace.services.iter().map(|s| s.calls.len()).sum(),
+        let services = workspace.services.len();
+        let calls = || workspace.services.iter().flat_map(|s| &s.calls);
+        let mut graph = DiGraph::with_capacity(services, calls().count());
+        let mut sync = DiGraph::with_capacity(
+            services,
+            calls().filter(|c| c.kind == CallKind::Sync).count(),
         );
-        for i in 0..workspace.services.len() {
+        for i in 0..services {
             graph.add_node(i);
+            sync.add_node(i);
         }
         for (i, service) in workspace.services.iter().enumerate() {
             for (c, call) in service.calls.iter().enumerate() {
@@ -41,10 +52,18 @@ impl<'a> ServiceGraph<'a> {
                     .services
                     .binary_search_by(|s| s.id.cmp(&call.to))
                     .expect("validated calls point at existing services");
-                graph.add_edge(NodeIndex::new(i), NodeIndex::new(j), c);
+                let (from, to) = (NodeIndex::new(i), NodeIndex::new(j));
+                graph.add_edge(from, to, c);
+                if call.kind == CallKind::Sync {
+                    sync.add_edge(from, to, c);
+                }
             }
         }
-        ServiceGraph { workspace, graph }
+        ServiceGraph {
+            workspace,
+            graph,
+            sync,
+        }
     }
 
     /// The workspace the graph was built from.
@@ -68,6 +87,13 @@ impl<'a> ServiceGraph<'a> {
     /// Number of declared calls.
     pub fn call_count(&self) -> usize {
         self.graph.edge_count()
+    }
+
+    /// Number of declared calls of one kind.
+    pub fn call_count_of(&self, kind: CallKind) -> usize {
+        self.calls()
+            .filter(|(_, call, _)| call.kind == kind)
+            .count()
     }
 
     /// Number of calls that cross a namespace boundary.
@@ -101,12 +127,18 @@ impl<'a> ServiceGraph<'a> {
             .map(move |n| &services[n.index()])
     }
 
-    /// Every call as (caller index, callee index) into `workspace.services`, in caller then
-    /// callee order.
-    pub fn edges(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        self.graph
-            .edge_references()
-            .map(|e| (e.source().index(), e.target().index()))
+    /// Every call as (caller index, callee index, kind) into `workspace.services`, in caller
+    /// then callee order.
+    pub fn edges(&self) -> impl Iterator<Item = (usize, usize, CallKind)> + '_ {
+        let services = &self.workspace.services;
+        self.graph.edge_references().map(move |e| {
+            let caller = e.source().index();
+            (
+                caller,
+                e.target().index(),
+                services[caller].calls[*e.weight()].kind,
+            )
+        })
     }
 
     /// Whether the workspace has a namespace of this name.
@@ -138,9 +170,9 @@ impl<'a> ServiceGraph<'a> {
         Some(keep.into_iter().collect())
     }
 
-    /// Services on a cycle of calls, as sorted index lists: every strongly connected component
-    /// of more than one service, and every service that calls itself (also when it sits in a
-    /// larger component). Sorted.
+    /// Services on a cycle of synchronous calls, as sorted index lists: every strongly connected
+    /// component of more than one service, and every service that calls itself (also when it
+    /// sits in a larger component). Sorted.
     pub fn call_cycles(&self) -> Vec<Vec<usize>> {
         self.cycles_of(&self.components())
     }
@@ -163,14 +195,15 @@ impl<'a> ServiceGraph<'a> {
 
     fn calls_itself(&self, i: usize) -> bool {
         let node = NodeIndex::new(i);
-        self.graph.contains_edge(node, node)
+        self.sync.contains_edge(node, node)
     }
 
-    /// Strongly connected components, O(services + calls), with Kosaraju's algorithm: petgraph runs
-    /// it with explicit stacks, so a chain of any length cannot overflow the call stack.
+    /// Strongly connected components of the synchronous calls, O(services + calls), with
+    /// Kosaraju's algorithm: petgraph runs it with explicit stacks, so a chain of any length
+    /// cannot overflow the call stack.
     fn components(&self) -> Components {
-        let sccs = kosaraju_scc(&self.graph);
-        let mut of = vec![0; self.graph.node_count()];
+        let sccs = kosaraju_scc(&self.sync);
+        let mut of = vec![0; self.sync.node_count()];
         let members = sccs
             .into_iter()
             .enumerate()
@@ -189,7 +222,7 @@ impl<'a> ServiceGraph<'a> {
     /// Calls whose caller and callee sit in different namespaces, grouped by (caller namespace,
     /// callee namespace): the coupling matrix between domains, sorted.
     pub fn coupling(&self) -> Vec<Coupling> {
-        let (names, cells) = self.cells();
+        let (names, cells) = self.cells(&self.graph);
         let services = &self.workspace.services;
         cells
             .into_iter()
@@ -205,11 +238,12 @@ impl<'a> ServiceGraph<'a> {
             .collect()
     }
 
-    /// The coupling matrix with namespace and service indices: the namespace names in order,
-    /// and the non-empty cells sorted by (caller namespace, callee namespace). Integer keys keep
-    /// the grouping cheap; both orders agree with names, since namespaces are sorted by name and
-    /// services by namespace first.
-    fn cells(&self) -> (Vec<&'a str>, Vec<Cell>) {
+    /// The coupling matrix of the calls in `graph` (every call, or the synchronous ones) with
+    /// namespace and service indices: the namespace names in order, and the non-empty cells
+    /// sorted by (caller namespace, callee namespace). Integer keys keep the grouping cheap; both
+    /// orders agree with names, since namespaces are sorted by name and services by namespace
+    /// first.
+    fn cells(&self, graph: &DiGraph<usize, usize>) -> (Vec<&'a str>, Vec<Cell>) {
         let services = &self.workspace.services;
         let names: Vec<&'a str> = self
             .workspace
@@ -225,8 +259,9 @@ impl<'a> ServiceGraph<'a> {
                     .expect("every service's namespace is in the workspace")
             })
             .collect();
-        let mut cross: Vec<(usize, usize, usize, usize)> = self
-            .edges()
+        let mut cross: Vec<(usize, usize, usize, usize)> = graph
+            .edge_references()
+            .map(|e| (e.source().index(), e.target().index()))
             .filter(|&(a, b)| ns[a] != ns[b])
             .map(|(a, b)| (ns[a], ns[b], a, b))
             .collect();
@@ -245,11 +280,11 @@ impl<'a> ServiceGraph<'a> {
         (names, cells)
     }
 
-    /// Namespaces whose calls form a cycle: the strongly connected components of more than one
-    /// namespace in the graph of namespaces (a namespace calling itself is normal). Each cycle
-    /// lists its namespace names sorted; the list is sorted.
+    /// Namespaces whose synchronous calls form a cycle: the strongly connected components of
+    /// more than one namespace in the graph of namespaces (a namespace calling itself is
+    /// normal). Each cycle lists its namespace names sorted; the list is sorted.
     pub fn namespace_cycles(&self) -> Vec<Vec<String>> {
-        let (names, cells) = self.cells();
+        let (names, cells) = self.cells(&self.sync);
         namespace_cycles_of(names.len(), &cells)
             .into_iter()
             .map(|cycle| cycle.into_iter().map(|n| names[n].to_string()).collect())
@@ -281,7 +316,7 @@ impl<'a> ServiceGraph<'a> {
         let mut next: Vec<Option<(usize, usize)>> = vec![None; k];
         for c in 0..k {
             for &u in &comps.members[c] {
-                for v in self.graph.neighbors(NodeIndex::new(u)) {
+                for v in self.sync.neighbors(NodeIndex::new(u)) {
                     let (v, d) = (v.index(), comps.of[v.index()]);
                     if d == c {
                         continue;
@@ -339,7 +374,7 @@ impl<'a> ServiceGraph<'a> {
         while head < order.len() && stop.is_none_or(|s| !parent.contains_key(&s)) {
             let u = order[head];
             head += 1;
-            for v in self.graph.neighbors_directed(NodeIndex::new(u), dir) {
+            for v in self.sync.neighbors_directed(NodeIndex::new(u), dir) {
                 let v = v.index();
                 if comps.of[v] == c && !parent.contains_key(&v) {
                     parent.insert(v, u);
@@ -511,8 +546,9 @@ impl<'a> ServiceGraph<'a> {
         // strings on large models.
         let mut out: Vec<Raw> = Vec::new();
         self.call_cycle_findings(&comps, &mut out);
-        let (names, cells) = self.cells();
-        self.namespace_cycle_findings(&names, &cells, &mut out);
+        let (names, sync_cells) = self.cells(&self.sync);
+        self.namespace_cycle_findings(&names, &sync_cells, &mut out);
+        let (names, cells) = self.cells(&self.graph);
         Self::coupling_findings(&names, &cells, &mut out);
         for i in 0..self.workspace.services.len() {
             self.service_findings(i, limits, &mut out);
@@ -617,7 +653,7 @@ impl<'a> ServiceGraph<'a> {
         }
     }
 
-    /// Fan-in, fan-out and isolation of service `i`.
+    /// Fan-in and fan-out (synchronous calls) and isolation (every call) of service `i`.
     fn service_findings(&self, i: usize, limits: &GraphPolicy, out: &mut Vec<Raw>) {
         let services = &self.workspace.services;
         let service = &services[i];
@@ -717,10 +753,10 @@ impl<'a> ServiceGraph<'a> {
         out.push((severity, FindingCode::LongestChain, chain, message));
     }
 
-    /// Distinct neighbours of `node` in `dir`, itself excluded, sorted.
+    /// Distinct neighbours of `node` over synchronous calls in `dir`, itself excluded, sorted.
     fn others(&self, node: NodeIndex, dir: Direction) -> Vec<usize> {
         let mut out: Vec<usize> = self
-            .graph
+            .sync
             .neighbors_directed(node, dir)
             .filter(|&n| n != node)
             .map(|n| n.index())

@@ -4,7 +4,8 @@
 //! The pipeline, one module per stage:
 //! read (`workspace`, `policy`, `prompt`; `tomlfile` for both files) → validate
 //! (`workspace::validate`, `names`, `quantity`) → model (`model`) → analyse (`graph`, `assess`,
-//! `check`, `wiring`) → render (`report`, `generate`, `record`, `workspace::write`) → write (`layout`,
+//! `check`, `wiring`, `diff`) → render (`report`, `generate`, `record`, `workspace::write`,
+//! `schema`) → write (`layout`,
 //! `adr`, `fsutil`).
 //! `commands` is the I/O edge that wires the stages together for each subcommand; `init` runs
 //! the questionnaire over a `prompt::Prompter`.
@@ -15,6 +16,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;
+pub mod diff;
 pub mod filters;
 pub mod fsutil;
 pub mod generate;
@@ -29,6 +31,7 @@ pub mod prompt;
 pub mod quantity;
 pub mod record;
 pub mod report;
+pub mod schema;
 pub mod severity;
 pub mod span;
 pub mod text;

@@ -80,10 +80,14 @@ pub struct Project {
     pub gateway: Option<Gateway>,
     /// The cluster's DNS domain, for the service addresses handed to callers.
     pub cluster_domain: String,
+    /// False when the calls between services are not known yet (an import that saw none):
+    /// without any declared call, the criteria that count calls stay unanswered instead of
+    /// "not met".
+    pub calls_known: bool,
 }
 
 /// Where the cluster runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Platform {
     /// Amazon EKS.
@@ -154,7 +158,7 @@ pub struct Namespace {
 }
 
 /// Pod Security Standard levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum PodSecurity {
     /// The hardened level; the default.
@@ -275,7 +279,9 @@ impl Service {
 }
 
 /// Transport protocols of a port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 pub enum Protocol {
     /// TCP, the default.
     #[serde(rename = "TCP")]
@@ -316,7 +322,7 @@ pub struct Port {
 
 /// Reachability of a service from outside its callers. Ordered from the narrowest to the
 /// widest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Expose {
     /// Only declared callers inside the cluster (ClusterIP).
@@ -348,8 +354,49 @@ pub struct Call {
     pub to: ServiceId,
     /// Which of the callee's ports the call may use.
     pub ports: CallPorts,
+    /// Whether the caller waits for the answer.
+    pub kind: CallKind,
     /// Where the call is written.
     pub span: Span,
+}
+
+/// How a caller depends on its callee. NetworkPolicies allow every kind alike; the graph review
+/// counts only synchronous calls in cycles, chains and fan-in/fan-out, since only there does
+/// the caller wait for the callee.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallKind {
+    /// A request whose answer the caller waits for (HTTP, gRPC, a database query): the default.
+    #[default]
+    Sync,
+    /// A message handed to a broker (Kafka, RabbitMQ, NATS, a queue): the caller does not wait
+    /// for the consumer.
+    Async,
+    /// Traces, metrics or logs sent to a collector: nothing waits on them.
+    Telemetry,
+}
+
+impl CallKind {
+    /// The keyword used in the workspace file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallKind::Sync => "sync",
+            CallKind::Async => "async",
+            CallKind::Telemetry => "telemetry",
+        }
+    }
 }
 
 /// The callee ports a call may use.

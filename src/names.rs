@@ -411,10 +411,126 @@ pub fn unsafe_char_in(text: &str) -> Option<char> {
         .map(|(_, c)| c)
 }
 
+/// The longest DNS subdomain (most object names).
+pub const MAX_SUBDOMAIN: usize = 253;
+
+/// Checks an RFC 1123 DNS subdomain: the names of most Kubernetes objects (a Deployment, a
+/// NetworkPolicy, a Pod) and the prefix of a label key. Dot-separated labels of lowercase
+/// letters, digits and '-', each starting and ending with a letter or digit; 253 at most.
+pub fn dns1123_subdomain(name: &str) -> Result<(), String> {
+    if name.len() > MAX_SUBDOMAIN {
+        return Err(format!(
+            "a name has at most {MAX_SUBDOMAIN} characters, this one has {}",
+            name.len()
+        ));
+    }
+    if name.is_empty() {
+        return Err("a name cannot be empty".into());
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.')))
+    {
+        return Err(format!(
+            "only lowercase letters, digits, '-' and '.' are allowed, not {bad:?}"
+        ));
+    }
+    let edge = |part: &str| {
+        part.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && part.ends_with(|c: char| c.is_ascii_alphanumeric())
+    };
+    if !name.split('.').all(edge) {
+        return Err("each part between dots must start and end with a letter or digit".into());
+    }
+    Ok(())
+}
+
+/// Checks a label key (a qualified name): an optional DNS subdomain prefix and `/`, then a name
+/// of at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit.
+pub fn label_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix {
+        dns1123_subdomain(prefix).map_err(|e| format!("the prefix before '/': {e}"))?;
+    }
+    if name.is_empty() || name.len() > MAX_LABEL {
+        return Err(format!(
+            "the name part has 1 to {MAX_LABEL} characters, this one has {}",
+            name.len()
+        ));
+    }
+    qualified_chars(name)
+}
+
+/// Checks a label value as Kubernetes does: empty, or as [`label_value`].
+pub fn label_value_or_empty(text: &str) -> Result<(), String> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    if text.len() > MAX_LABEL {
+        return Err(format!(
+            "a label value has at most {MAX_LABEL} characters, this one has {}",
+            text.len()
+        ));
+    }
+    qualified_chars(text)
+}
+
+/// Letters, digits, '-', '_' and '.', starting and ending with a letter or digit.
+fn qualified_chars(text: &str) -> Result<(), String> {
+    if let Some(bad) = text
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "only letters, digits, '-', '_' and '.' are allowed, not {bad:?}"
+        ));
+    }
+    if !(text.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && text.ends_with(|c: char| c.is_ascii_alphanumeric()))
+    {
+        return Err("it must start and end with a letter or digit".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn subdomains_label_keys_and_values() {
+        for ok in ["a", "a.b-c", "0x", "web-1.prod"] {
+            assert!(dns1123_subdomain(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "A", "a..b", "-a", "a.", "a_b", &"a".repeat(254)] {
+            assert!(dns1123_subdomain(bad).is_err(), "{bad}");
+        }
+        for ok in ["app", "app.kubernetes.io/name", "A_b.c", "x/Y"] {
+            assert!(label_key(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "/a",
+            "a/",
+            "a b",
+            "-a",
+            "UPPER/x",
+            &"k".repeat(64),
+            "a/b/c",
+        ] {
+            assert!(label_key(bad).is_err(), "{bad}");
+        }
+        for ok in ["", "v1.2", "A-b_c"] {
+            assert!(label_value_or_empty(ok).is_ok(), "{ok}");
+        }
+        for bad in ["-a", "a b", "a/b", &"v".repeat(64)] {
+            assert!(label_value_or_empty(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn image_references() {

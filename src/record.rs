@@ -9,6 +9,7 @@ use crate::filters::{self, markdown_inline};
 use crate::graph::ServiceGraph;
 use crate::model::{Expose, Platform, Workspace};
 use crate::policy::{Alternative, Metric};
+use crate::report::graph::Overview;
 use crate::text::count;
 
 /// The marker that identifies a record written by k8s-advisor: an HTML comment at the end
@@ -150,12 +151,12 @@ const MAX_FINDINGS: usize = 30;
 const MAX_FILES: usize = 100;
 
 /// Inputs computed elsewhere: the Mermaid diagram, graph findings and generated files.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Extras {
     /// A Mermaid flowchart of the dependency graph (without the code fence).
     pub mermaid: String,
-    /// True when the diagram shows namespaces instead of services (too many calls to draw).
-    pub mermaid_by_domain: bool,
+    /// What the diagram shows: services, or namespaces when there are too many to draw.
+    pub diagram: Overview,
     /// Graph findings as (code, message).
     pub findings: Vec<(String, String)>,
     /// Paths of the generated files, relative to the repository.
@@ -200,9 +201,10 @@ struct RecordView<'a> {
     bad: Vec<String>,
     contradictions: Vec<String>,
     mermaid: &'a str,
-    diagram_caption: &'static str,
+    diagram_caption: String,
     findings: Vec<String>,
     namespaces: Vec<NamespaceRow>,
+    namespaces_note: Option<String>,
     generated: Vec<String>,
     generated_note: Option<&'static str>,
     workspace_file: String,
@@ -272,7 +274,7 @@ pub fn render(
         MAX_FILES,
         |n| format!("… and {n} more, one file per service"),
     );
-    let namespaces = namespace_rows(ws);
+    let (namespaces, namespaces_note) = namespace_rows(ws);
     let body = RecordView {
         meta,
         decision_makers: filters::quote(&ws.project.decision_makers.join(", ")),
@@ -290,18 +292,33 @@ pub fn render(
         mermaid: &extras.mermaid,
         findings,
         namespaces,
+        namespaces_note,
         generated,
-        diagram_caption: if extras.mermaid_by_domain {
-            "Business domains; an arrow counts the declared synchronous calls from one to the other (the service graph has too many calls to draw here: `k8s-advisor graph --format dot` draws it)."
-        } else {
-            "Services grouped by business domain; an arrow is a declared synchronous call."
-        },
+        diagram_caption: diagram_caption(extras.diagram),
         workspace_file: workspace_file.replace('`', ""),
     }
     .render()
     .expect("rendering into a String cannot fail");
     let marker = marker(&ws.project.name, verdict.recommended, &body);
     format!("{body}\n\n{marker}\n")
+}
+
+/// What the diagram shows, and where to see the rest.
+fn diagram_caption(diagram: Overview) -> String {
+    const TOO_BIG: &str =
+        "the service graph is too big to draw here: `k8s-advisor graph --format dot` draws it";
+    match diagram {
+        Overview::Services => {
+            "Services grouped by business domain; a solid arrow is a declared synchronous call, a dashed one an asynchronous or telemetry call."
+                .to_string()
+        }
+        Overview::Domains => format!(
+            "Business domains; an arrow counts the declared calls from one to the other ({TOO_BIG})."
+        ),
+        Overview::BusiestDomains { shown, total } => format!(
+            "The {shown} business domains with the most calls, of {total}; an arrow counts the declared calls from one to the other ({TOO_BIG}, and `k8s-advisor graph --format json` lists every domain)."
+        ),
+    }
 }
 
 /// The context paragraphs: what the product is, how big, and the question.
@@ -443,27 +460,59 @@ fn capped(
     out
 }
 
-/// The namespace layout table.
-fn namespace_rows(ws: &Workspace) -> Vec<NamespaceRow> {
+/// Namespaces the layout table lists; beyond, the ones with the most services.
+const MAX_NAMESPACES: usize = 30;
+
+/// Services named in one row of the layout table; the rest are counted.
+const MAX_SERVICE_NAMES: usize = 8;
+
+/// The namespace layout table, one summary row per domain, and for a model with more domains
+/// than [`MAX_NAMESPACES`] a sentence on the rest: the record stays a page a person reads, and
+/// the full lists are in `graph --format json`.
+fn namespace_rows(ws: &Workspace) -> (Vec<NamespaceRow>, Option<String>) {
     let md = |s: &str| markdown_inline(s);
-    ws.namespaces
+    let mut domains: Vec<(&crate::model::Namespace, Vec<&crate::model::Service>)> = ws
+        .namespaces
         .values()
-        .map(|ns| {
-            let services: Vec<_> = ws.services_in(&ns.name).collect();
+        .map(|ns| (ns, ws.services_in(&ns.name).collect()))
+        .collect();
+    let mut note = None;
+    if domains.len() > MAX_NAMESPACES {
+        // The largest first; by name among equals, so that the same model gives the same rows.
+        domains.sort_by(|a, b| {
+            b.1.len()
+                .cmp(&a.1.len())
+                .then_with(|| a.0.name.cmp(&b.0.name))
+        });
+        let rest = domains.split_off(MAX_NAMESPACES);
+        let services: usize = rest.iter().map(|(_, s)| s.len()).sum();
+        note = Some(format!(
+            "The {MAX_NAMESPACES} business domains with the most services are listed; {} more hold {}: `k8s-advisor graph --format json` lists every domain and service.",
+            rest.len(),
+            count(services, "service", "services")
+        ));
+    }
+    let rows = domains
+        .into_iter()
+        .map(|(ns, services)| {
             let mut exposure: Vec<&str> = services.iter().map(|s| s.expose.as_str()).collect();
             exposure.sort_unstable();
             exposure.dedup();
+            let mut names: Vec<String> = services
+                .iter()
+                .take(MAX_SERVICE_NAMES)
+                .map(|s| md(&s.id.name))
+                .collect();
+            if services.len() > MAX_SERVICE_NAMES {
+                names.push(format!("… and {} more", services.len() - MAX_SERVICE_NAMES));
+            }
             NamespaceRow {
                 name: md(&ns.name),
                 team: ns.team.as_deref().map_or_else(|| "—".into(), md),
                 services: if services.is_empty() {
                     "—".into()
                 } else {
-                    services
-                        .iter()
-                        .map(|s| md(&s.id.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    names.join(", ")
                 },
                 exposure: if services.iter().all(|s| s.expose == Expose::Cluster) {
                     "cluster only".into()
@@ -472,7 +521,8 @@ fn namespace_rows(ws: &Workspace) -> Vec<NamespaceRow> {
                 },
             }
         })
-        .collect()
+        .collect();
+    (rows, note)
 }
 
 /// How the decision is kept honest: the commands that reproduce it, and for a negative verdict

@@ -1,7 +1,9 @@
 //! Render-stage helpers for English text and terminal colour, shared by every report: counts
-//! with the right noun, short lists, and styling that is decided once, at the edge.
+//! with the right noun, short lists, styling that is decided once, at the edge, and the one
+//! escaping of text that came from input before it is printed ([`clean`]).
 
 use std::fmt::Display;
+use std::path::Path;
 
 use console::Style;
 
@@ -50,6 +52,31 @@ pub fn join_and<T: AsRef<str>>(items: &[T]) -> String {
             last.as_ref()
         ),
     }
+}
+
+/// Text with every character that must not reach a terminal as it is escaped: controls, line
+/// separators, direction overrides ([`crate::names::unsafe_char`]), as `\n`, `\u{1b}`,
+/// `\u{2028}`, ... Every string that comes from input (a name, a file name, a folder named in
+/// a file) goes through it before it is printed.
+pub fn clean(text: &str) -> String {
+    use crate::names::unsafe_char;
+    if !text.chars().any(unsafe_char) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if unsafe_char(c) {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A path as a message shows it: [`clean`]ed, since file and folder names come from input.
+pub fn shown(path: &Path) -> String {
+    clean(&path.display().to_string())
 }
 
 /// Terminal styling, on or off for a whole report: the caller decides once (from `--color`,

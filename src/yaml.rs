@@ -1,7 +1,152 @@
-//! Read-stage helper shared by `import` and `verify`: where in a YAML document a parse error
-//! is. libyaml reports most errors with their position; for a character YAML does not allow
-//! at all (a control character such as ESC, U+FFFE) its reader reports the start of the
-//! document instead. The first such character is the place to show.
+//! Read-stage helpers shared by `import` and `verify`: a parse whose alias expansion is bounded,
+//! and where in a YAML document a parse error is. libyaml reports most errors with their
+//! position; for a character YAML does not allow at all (a control character such as ESC,
+//! U+FFFE) its reader reports the start of the document instead. The first such character is
+//! the place to show.
+
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, EnumAccess, MapAccess, SeqAccess};
+use serde::de::{VariantAccess, Visitor};
+use serde_yaml_ng::value::{Tag, TaggedValue};
+use serde_yaml_ng::{Mapping, Value};
+
+/// Values a document may hold once its aliases are expanded, beyond one for every two bytes of
+/// its text: an alias repeats its anchor's whole content, so a few kilobytes of anchors and
+/// aliases can stand for millions of values.
+pub const ALIAS_ALLOWANCE: usize = 100_000;
+
+/// What [`parse_bounded`] says when a document expands beyond its budget.
+pub const TOO_LARGE: &str = "the document expands to more values than its text holds: YAML \
+                             aliases repeat their anchor's content";
+
+/// Parses one YAML document into a value, refusing it as soon as its aliases would expand it
+/// to more than half a value per byte of text plus [`ALIAS_ALLOWANCE`]. Duplicate keys are
+/// refused as `serde_yaml_ng` refuses them. The error carries the place where the budget ran
+/// out.
+pub fn parse_bounded(text: &str) -> Result<Value, serde_yaml_ng::Error> {
+    let budget = Cell::new(text.len() / 2 + ALIAS_ALLOWANCE);
+    Budget(&budget).deserialize(serde_yaml_ng::Deserializer::from_str(text))
+}
+
+/// Builds a [`Value`], counting every value it builds against the budget: aliases are
+/// expanded by the deserializer through this visitor, so the count is the expanded size.
+struct Budget<'a>(&'a Cell<usize>);
+
+impl Budget<'_> {
+    fn take<E: de::Error>(&self) -> Result<(), E> {
+        match self.0.get() {
+            0 => Err(E::custom(TOO_LARGE)),
+            left => {
+                self.0.set(left - 1);
+                Ok(())
+            }
+        }
+    }
+
+    fn again(&self) -> Self {
+        Budget(self.0)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Budget<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Budget<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        self.take()?;
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        self.take()?;
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        self.take()?;
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        self.take()?;
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        self.take()?;
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        self.take()?;
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        self.take()?;
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        self.deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        self.take()?;
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self.again())? {
+            items.push(item);
+        }
+        Ok(Value::Sequence(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        self.take()?;
+        let mut mapping = Mapping::new();
+        while let Some(key) = map.next_key_seed(self.again())? {
+            if mapping.contains_key(&key) {
+                let shown = match &key {
+                    Value::String(s) => format!("key {s:?}"),
+                    Value::Number(n) => format!("key {n}"),
+                    Value::Bool(b) => format!("key `{b}`"),
+                    _ => "key".to_string(),
+                };
+                return Err(de::Error::custom(format!("duplicate entry with {shown}")));
+            }
+            let value = map.next_value_seed(self.again())?;
+            mapping.insert(key, value);
+        }
+        Ok(Value::Mapping(mapping))
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Value, A::Error> {
+        self.take()?;
+        let (tag, contents) = data.variant::<String>()?;
+        let tag = if tag.is_empty() { "!".to_string() } else { tag };
+        let value = contents.newtype_variant_seed(self.again())?;
+        Ok(Value::Tagged(Box::new(TaggedValue {
+            tag: Tag::new(tag),
+            value,
+        })))
+    }
+}
 
 /// The byte offset of `err` in `text`: its own position, unless that is the start of the
 /// document and the text holds a character outside YAML's printable set; then that character.
@@ -31,6 +176,34 @@ mod tests {
         let text = "apiVersion: v1\ndata:\n  a: \"x\u{1b}[31m\"\n";
         let err = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text).unwrap_err();
         assert_eq!(error_offset(text, &err), text.find('\u{1b}').unwrap());
+    }
+
+    #[test]
+    fn a_wide_alias_bomb_is_refused_early() {
+        // One anchor of 3,000 scalars referenced 3,000 times: 9 million values from 21 KB.
+        let mut text = String::from("a: &a [");
+        text.push_str(&"x,".repeat(3000));
+        text.push_str("x]\nb: [");
+        text.push_str(&"*a,".repeat(3000));
+        text.push_str("*a]\n");
+        let err = parse_bounded(&text).unwrap_err();
+        assert!(err.to_string().contains(TOO_LARGE), "{err}");
+        assert!(error_offset(&text, &err) > 0);
+        // A few aliases, as Compose files use them, are fine.
+        let ok = "x: &log {driver: json, options: {max-size: 5m}}\na: *log\nb: *log\n";
+        assert_eq!(
+            parse_bounded(ok).unwrap()["b"]["driver"].as_str(),
+            Some("json")
+        );
+    }
+
+    #[test]
+    fn tags_duplicates_and_scalars_read_as_the_crate_reads_them() {
+        let text = "a: !reset [1]\nb: !!str 12\nc: 1.5\nd: ~\n3: true\n";
+        let ours = parse_bounded(text).unwrap();
+        let theirs: Value = serde_yaml_ng::from_str(text).unwrap();
+        assert_eq!(ours, theirs);
+        assert!(parse_bounded("a: 1\na: 2\n").is_err());
     }
 
     #[test]

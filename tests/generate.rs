@@ -382,13 +382,7 @@ fn picturesocial_stubs_follow_the_article() {
             .contains("service.beta.kubernetes.io/aws-load-balancer-scheme: \"internet-facing\"")
     );
     let profiles = file("users/network-policies.yaml");
-    // Every allow rule names the workspace line it comes from.
-    for line in profiles
-        .lines()
-        .filter(|l| l.trim_start().starts_with("- from:") || l.trim_start().starts_with("- to:"))
-    {
-        let _ = line;
-    }
+    // Every allow rule names what it comes from: the call, exposure or egress entry, by service.
     let lines: Vec<&str> = profiles.lines().collect();
     for (i, line) in lines.iter().enumerate() {
         let t = line.trim_start();
@@ -399,9 +393,7 @@ fn picturesocial_stubs_follow_the_article() {
             );
         }
     }
-    assert!(profiles.contains(
-        "# call from users/users-api to users/profiles on port http (workspace line 87)"
-    ));
+    assert!(profiles.contains("# call from users/users-api to users/profiles on port http\n"));
     // The port-restricted call allows only http (8080), not metrics.
     let restricted = profiles
         .split("---\n")
@@ -435,45 +427,86 @@ egress = [{ cidr = "0.0.0.0/0", ports = [443], reason = "line one\nkind: Secret\
     assert!(files.iter().all(|f| !f.contents.contains("\nkind: Secret")));
 }
 
-/// Drops what legitimately follows the file order: `workspace line N` and the checksums.
-/// Comments are joined back into one logical line first, since a line number with more digits
-/// can move where a long comment wraps.
-fn without_line_numbers(text: &str) -> String {
-    let mut logical: Vec<String> = Vec::new();
-    let mut in_comment = false;
-    for line in text.lines() {
-        if line.starts_with("# k8s-advisor-checksum:") {
-            continue;
+/// `text` with a comment line added above every table and the `[[services]]` tables (each
+/// with its sub-tables) in reverse order.
+fn commented_and_reordered(text: &str) -> String {
+    let mut head = String::new();
+    let mut services: Vec<String> = Vec::new();
+    let mut tail = String::new();
+    for line in text.split_inclusive('\n') {
+        if line.starts_with('[') {
+            let comment = "# a note a reviewer added\n";
+            if line.starts_with("[[services]]") {
+                services.push(comment.to_string());
+            } else if !line.starts_with("[services.") {
+                // Another table after the services ends them.
+                if !services.is_empty() {
+                    tail.push_str(comment);
+                } else {
+                    head.push_str(comment);
+                }
+            }
         }
-        let trimmed = line.trim_start();
-        match trimmed.strip_prefix("# ") {
-            Some(rest) if in_comment => {
-                let last = logical.last_mut().unwrap();
-                last.push(' ');
-                last.push_str(rest);
-            }
-            Some(_) => {
-                logical.push(line.to_string());
-                in_comment = true;
-            }
-            None => {
-                logical.push(line.to_string());
-                in_comment = false;
-            }
+        if services.is_empty() {
+            head.push_str(line);
+        } else if tail.is_empty() {
+            services.last_mut().unwrap().push_str(line);
+        } else {
+            tail.push_str(line);
         }
     }
-    let mut out = String::new();
-    for line in logical {
-        match line.find("(workspace line ") {
-            Some(at) => {
-                out.push_str(&line[..at]);
-                out.push_str(line[at..].split_once(')').map_or("", |(_, rest)| rest));
-            }
-            None => out.push_str(&line),
+    services.reverse();
+    format!("{head}{}{tail}", services.concat())
+}
+
+#[test]
+fn a_comment_or_a_reordering_of_the_workspace_changes_no_generated_file() {
+    for name in [
+        "picturesocial",
+        "family-blog",
+        "eks",
+        "gke",
+        "aks",
+        "generic",
+        "stateful",
+    ] {
+        let (dir, ws) = scratch(name);
+        // Examples that name user resources keep them beside the workspace.
+        let example_dir = example(name);
+        let example_dir = example_dir.parent().unwrap();
+        if example_dir.join("k8s").is_dir() {
+            copy_tree(&example_dir.join("k8s"), &dir.path().join("k8s"));
         }
-        out.push('\n');
+        let (code, _, stderr) = run(&ws, &[]);
+        assert_eq!(code, 0, "{name}: {stderr}");
+        let text = std::fs::read_to_string(&ws).unwrap();
+        let moved = commented_and_reordered(&text);
+        assert_ne!(moved, text);
+        assert_eq!(
+            moved.matches("[[services]]").count(),
+            text.matches("[[services]]").count()
+        );
+        std::fs::write(&ws, &moved).unwrap();
+        let (code, stdout, stderr) = run(&ws, &["--check"]);
+        assert_eq!(
+            code, 0,
+            "{name}: the moved workspace changes files:\n{stdout}{stderr}"
+        );
     }
-    out
+}
+
+/// Copies the files under `from` into `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
 
 #[test]
@@ -487,9 +520,10 @@ fn output_does_not_depend_on_the_order_of_the_workspace() {
         assert_eq!(plain.len(), shuffled.len(), "seed {seed}");
         for (a, b) in plain.iter().zip(&shuffled) {
             assert_eq!(a.path, b.path, "seed {seed}");
+            // Byte for byte: no comment cites a line of the workspace file.
             assert_eq!(
-                without_line_numbers(&a.contents),
-                without_line_numbers(&b.contents),
+                a.contents,
+                b.contents,
                 "seed {seed}: {} depends on the order of the workspace",
                 a.path.display()
             );
@@ -717,6 +751,48 @@ fn a_symbolic_link_as_the_output_folder_is_refused() {
 }
 
 #[test]
+fn an_intermediate_link_in_out_is_refused() {
+    let (dir, ws) = scratch("family-blog");
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("deploy")).unwrap();
+    // Relative to the current folder, as a user types it, and absolute.
+    for out in [
+        "deploy/k8s".to_string(),
+        dir.path().join("deploy/k8s").display().to_string(),
+    ] {
+        let output = bin()
+            .current_dir(dir.path())
+            .args(["generate", "--out", &out])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{out}: {stderr}");
+        assert!(
+            stderr.contains("deploy is a symbolic link"),
+            "{out}: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read_dir(elsewhere.path()).unwrap().count(),
+            0,
+            "{out}"
+        );
+    }
+    assert!(!ws.with_file_name("docs").exists());
+    // Above the workspace folder, links are the user's business.
+    let link = elsewhere.path().join("repo");
+    std::os::unix::fs::symlink(dir.path(), &link).unwrap();
+    let (code, _, stderr) = run(&link.join("k8s-advisor.toml"), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(dir.path().join("k8s/kustomization.yaml").is_file());
+    // An --out outside the workspace folder is the user's choice: its missing folders are
+    // created.
+    let new = elsewhere.path().join("new/deep/k8s");
+    let (code, _, stderr) = run(&ws, &["--out", new.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(new.join("kustomization.yaml").is_file());
+}
+
+#[test]
 fn check_writes_nothing_and_shows_a_diff() {
     let (dir, ws) = scratch("family-blog");
     let out = dir.path().join("k8s");
@@ -864,10 +940,8 @@ fn bad_workspace_is_exit_2_and_writes_nothing() {
     assert!(!dir.path().join("k8s").exists());
 }
 
-/// The rendered files of the main example, read by a person before acceptance: a change to
-/// the output format shows up here first.
 #[test]
-fn comments_cite_the_exact_key() {
+fn comments_cite_the_service_not_the_line() {
     let workspace = load_text(
         r#"version = 1
 [project]
@@ -894,22 +968,20 @@ egress = [{ cidr = "192.0.2.0/24", ports = [443], reason = "bank" }]
         .find(|f| f.path == Path::new("shop/network-policies.yaml"))
         .unwrap()
         .contents;
-    // Line 11 holds `expose`, line 12 the call, line 17 the egress entry; the services' headers
-    // are on lines 7 and 14.
-    assert!(
-        policies.contains("may reach shop/web (workspace line 11)"),
-        "{policies}"
-    );
-    assert!(
-        policies.contains("on port tcp-9000 (workspace line 12)"),
-        "{policies}"
-    );
-    assert!(
-        policies.contains(": bank (workspace line 17)"),
-        "{policies}"
-    );
+    // Each rule names its service and what of it the rule comes from, never a line of the
+    // workspace file: a comment added above would otherwise rewrite the file.
+    for cited in [
+        "# expose = \"public\": clients anywhere may reach shop/web\n",
+        "# call from shop/web to shop/api on port tcp-9000\n",
+        "# egress from shop/api to 192.0.2.0/24: bank\n",
+    ] {
+        assert!(policies.contains(cited), "{cited}\n{policies}");
+    }
+    assert!(!policies.contains("line"), "{policies}");
 }
 
+/// The rendered files of the main example, read by a person before acceptance: a change to
+/// the output format shows up here first.
 #[test]
 fn picturesocial_snapshots() {
     let workspace = load(&example("picturesocial"));

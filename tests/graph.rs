@@ -14,7 +14,7 @@ use k8s_advisor::report;
 use proptest::prelude::*;
 use serde_json::Value;
 
-use crate::support::{bin, example, tool};
+use crate::support::{bin, example, success, tool};
 
 fn run_graph(name: &str, args: &[&str]) -> String {
     let output = bin()
@@ -251,10 +251,12 @@ const HOSTILE_NAMESPACES: &[&str] = &[
 ];
 
 /// A random model: each service's namespace (index into [`HOSTILE_NAMESPACES`]) and its calls.
+/// With `mixed_kinds`, calls are synchronous, asynchronous or telemetry by [`Spec::kind`].
 #[derive(Debug, Clone)]
 struct Spec {
     namespaces: Vec<usize>,
     calls: Vec<(usize, usize)>,
+    mixed_kinds: bool,
 }
 
 impl Spec {
@@ -278,6 +280,25 @@ impl Spec {
             .collect()
     }
 
+    /// The kind of the call from `a` to `b`.
+    fn kind(&self, a: usize, b: usize) -> &'static str {
+        if !self.mixed_kinds {
+            return "sync";
+        }
+        ["sync", "async", "telemetry"][(a * 7 + b * 3) % 3]
+    }
+
+    /// The same model with only its synchronous calls, all of them bare references.
+    fn sync_only(&self) -> Spec {
+        Spec {
+            namespaces: self.namespaces.clone(),
+            calls: (self.calls.iter().copied())
+                .filter(|&(a, b)| self.kind(a, b) == "sync")
+                .collect(),
+            mixed_kinds: false,
+        }
+    }
+
     fn toml(&self) -> String {
         let ids = self.ids();
         let mut text = String::from("version = 1\n[project]\nname = \"random\"\n");
@@ -286,7 +307,10 @@ impl Spec {
                 .calls
                 .iter()
                 .filter(|(from, _)| *from == i)
-                .map(|(_, to)| format!("\"{}\"", ids[*to]))
+                .map(|&(_, to)| match self.kind(i, to) {
+                    "sync" => format!("\"{}\"", ids[to]),
+                    kind => format!("{{ to = \"{}\", kind = \"{kind}\" }}", ids[to]),
+                })
                 .collect();
             callees.sort();
             callees.dedup();
@@ -351,7 +375,11 @@ fn dag() -> impl Strategy<Value = Spec> {
                         }
                     }
                 }
-                Spec { namespaces, calls }
+                Spec {
+                    namespaces,
+                    calls,
+                    mixed_kinds: false,
+                }
             })
     })
 }
@@ -368,7 +396,11 @@ fn any_graph() -> impl Strategy<Value = Spec> {
                     .filter(|&k| edges[k])
                     .map(|k| (k / n, k % n))
                     .collect();
-                Spec { namespaces, calls }
+                Spec {
+                    namespaces,
+                    calls,
+                    mixed_kinds: false,
+                }
             })
     })
 }
@@ -519,6 +551,37 @@ proptest! {
     }
 
     #[test]
+    fn the_review_of_mixed_kinds_is_the_review_of_the_synchronous_calls(
+        spec in any_graph(),
+    ) {
+        // Asynchronous and telemetry calls change no cycle, chain or fan-in/fan-out finding:
+        // dropping them leaves those findings as they were. Coupling and isolation count
+        // every call, so they are left out of the comparison.
+        let policy = Policy::load(None).unwrap();
+        let mixed = Spec { mixed_kinds: true, ..spec };
+        let (a, b) = (mixed.workspace(), mixed.sync_only().workspace());
+        let review = |ws: &Workspace| -> Vec<_> {
+            ServiceGraph::build(ws)
+                .findings(&policy.graph)
+                .into_iter()
+                .filter(|f| !matches!(
+                    f.code,
+                    FindingCode::CrossNamespaceCalls | FindingCode::IsolatedService
+                ))
+                .collect()
+        };
+        prop_assert_eq!(review(&a), review(&b));
+        let (ga, gb) = (ServiceGraph::build(&a), ServiceGraph::build(&b));
+        prop_assert_eq!(ga.call_cycles(), gb.call_cycles());
+        prop_assert_eq!(ga.namespace_cycles(), gb.namespace_cycles());
+        let ids = |g: &ServiceGraph| -> Vec<ServiceId> {
+            g.longest_chain().iter().map(|s| s.id.clone()).collect()
+        };
+        prop_assert_eq!(ids(&ga), ids(&gb));
+        prop_assert_eq!(ga.call_count(), mixed.calls.iter().collect::<BTreeSet<_>>().len());
+    }
+
+    #[test]
     fn findings_do_not_depend_on_file_order(spec in any_graph()) {
         let policy = Policy::load(None).unwrap();
         let ws = spec.workspace();
@@ -544,6 +607,7 @@ fn namespace_cycles_ignore_calls_inside_a_namespace() {
     let spec = Spec {
         namespaces: vec![0, 1, 0, 2, 2],
         calls: vec![(0, 1), (1, 2), (3, 4), (4, 3)],
+        mixed_kinds: false,
     };
     let ws = spec.workspace();
     let graph = ServiceGraph::build(&ws);
@@ -584,7 +648,11 @@ fn seeded_specs(count: usize) -> Vec<Spec> {
             let n = 1 + next(3 + k % 20);
             let namespaces = (0..n).map(|_| next(HOSTILE_NAMESPACES.len())).collect();
             let calls = (0..n * 2).map(|_| (next(n), next(n))).collect();
-            Spec { namespaces, calls }
+            Spec {
+                namespaces,
+                calls,
+                mixed_kinds: k % 2 == 1,
+            }
         })
         .collect()
 }
@@ -697,4 +765,177 @@ fn the_parser_script_rejects_a_broken_diagram() {
     std::fs::write(&bad, "flowchart LR\n  a --> end\n").unwrap();
     let output = crate::support::mermaid_parse(&[bad]);
     assert_eq!(output.status.code(), Some(1));
+}
+
+// ---- call kinds --------------------------------------------------------------------------------
+
+/// A shop whose services depend on a broker and a telemetry collector besides calling each
+/// other: `orders` and `payments` answer each other only through Kafka, and four services
+/// export traces. `kinds = false` declares every call synchronous, one call a line either way,
+/// so both files have the same lines.
+fn kinds_workspace(kinds: bool) -> String {
+    let call = |to: &str, kind: &str| {
+        if kinds {
+            format!("{{ to = \"{to}\", kind = \"{kind}\" }}")
+        } else {
+            format!("\"{to}\"")
+        }
+    };
+    let service = |name: &str, port: u16, calls: &[String]| {
+        format!(
+            "[[services]]\nname = \"{name}\"\nport = {port}\ncalls = [\n{}]\n",
+            calls
+                .iter()
+                .map(|c| format!("  {c},\n"))
+                .collect::<String>()
+        )
+    };
+    let otel = call("otel-collector", "telemetry");
+    let mut text = String::from("version = 1\n[project]\nname = \"kinds\"\n");
+    text.push_str(&service(
+        "frontend",
+        8080,
+        &["\"orders\"".into(), otel.clone()],
+    ));
+    text.push_str(&service(
+        "orders",
+        8080,
+        &["\"payments\"".into(), call("kafka", "async"), otel.clone()],
+    ));
+    text.push_str(&service(
+        "payments",
+        8080,
+        &[call("kafka", "async"), otel.clone()],
+    ));
+    text.push_str(&service("kafka", 9092, &[call("orders", "async")]));
+    text.push_str(&service("shipping", 8080, &[otel]));
+    text.push_str(&service("otel-collector", 4317, &[]));
+    text
+}
+
+/// Writes the workspace into a new folder `dir` and returns its path.
+fn write_kinds(dir: &Path, kinds: bool) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("k8s-advisor.toml");
+    std::fs::write(&path, kinds_workspace(kinds)).unwrap();
+    path
+}
+
+#[test]
+fn only_synchronous_calls_make_cycles_chains_and_fan_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let all_sync = write_kinds(&dir.path().join("sync"), false);
+    let kinds = write_kinds(&dir.path().join("kinds"), true);
+
+    // Declared synchronous, Kafka closes a cycle and the collector reaches the fan-in
+    // threshold: the test can fail.
+    let json = |ws: &Path| -> Value {
+        let out = bin()
+            .args(["graph", "--format", "json", "-w"])
+            .arg(ws)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let codes = |v: &Value| -> BTreeSet<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // `check` reports the same cycles under its `call-cycle` rule.
+    let check_rules = |ws: &Path| -> BTreeSet<String> {
+        let out = bin()
+            .args(["check", "--format", "json", "-w"])
+            .arg(ws)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let before = json(&all_sync);
+    assert!(codes(&before).contains("call-cycle"), "{before}");
+    assert!(codes(&before).contains("high-fan-in"), "{before}");
+    assert!(check_rules(&all_sync).contains("call-cycle"));
+
+    let after = json(&kinds);
+    assert!(!codes(&after).contains("call-cycle"), "{after}");
+    assert!(!codes(&after).contains("high-fan-in"), "{after}");
+    assert!(!codes(&after).contains("isolated-service"), "{after}");
+    assert_eq!(
+        after["longest-chain"],
+        serde_json::json!(["kinds/frontend", "kinds/orders", "kinds/payments"])
+    );
+    let kinds_of: BTreeSet<(String, String, String)> = after["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap().to_string();
+            (s("from"), s("to"), s("kind"))
+        })
+        .collect();
+    assert!(kinds_of.contains(&("kinds/kafka".into(), "kinds/orders".into(), "async".into())));
+    assert!(kinds_of.contains(&(
+        "kinds/shipping".into(),
+        "kinds/otel-collector".into(),
+        "telemetry".into()
+    )));
+    assert!(kinds_of.contains(&(
+        "kinds/orders".into(),
+        "kinds/payments".into(),
+        "sync".into()
+    )));
+    assert!(!check_rules(&kinds).contains("call-cycle"));
+
+    // The text report says what the review counted.
+    let text = success(bin().args(["graph", "-w"]).arg(&kinds));
+    assert!(
+        text.contains(
+            "Of these, 3 asynchronous and 4 telemetry: cycles, the longest chain and \
+             fan-in/fan-out count only the 2 synchronous calls"
+        ),
+        "{text}"
+    );
+    let text = success(bin().args(["graph", "-w"]).arg(&all_sync));
+    assert!(!text.contains("Of these"), "{text}");
+
+    // Diagrams draw the other kinds dashed, labelled with their kind.
+    let mermaid = success(
+        bin()
+            .args(["graph", "--format", "mermaid", "-w"])
+            .arg(&kinds),
+    );
+    assert!(mermaid.contains(" -.->|\"async\"| "), "{mermaid}");
+    assert!(mermaid.contains(" -.->|\"telemetry\"| "), "{mermaid}");
+    assert_eq!(mermaid.matches(" --> ").count(), 2, "{mermaid}");
+    let dot = success(bin().args(["graph", "--format", "dot", "-w"]).arg(&kinds));
+    assert_eq!(
+        dot.matches("[style=dashed, label=\"telemetry\"]").count(),
+        4,
+        "{dot}"
+    );
+}
+
+#[test]
+fn network_policies_allow_every_kind_of_call_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut layouts = Vec::new();
+    for kinds in [false, true] {
+        let folder = dir.path().join(if kinds { "kinds" } else { "sync" });
+        let ws = write_kinds(&folder, kinds);
+        bin().args(["generate", "-w"]).arg(&ws).assert().success();
+        layouts
+            .push(std::fs::read_to_string(folder.join("k8s/kinds/network-policies.yaml")).unwrap());
+    }
+    assert!(layouts[0].contains("otel-collector"));
+    assert_eq!(layouts[0], layouts[1]);
 }

@@ -538,11 +538,11 @@ fn only_regular_record_files_are_read_and_a_bad_entry_is_named() {
     assert!(stderr.contains("0004-folder.md is a folder"), "{stderr}");
     std::fs::remove_dir(adr.join("0004-folder.md")).unwrap();
 
-    // Larger than 1 MiB: refused, named.
-    std::fs::write(adr.join("0005-big.md"), vec![b'x'; (1 << 20) + 1]).unwrap();
+    // Larger than 16 MiB (far above any record, ours or an older version's): refused, named.
+    std::fs::write(adr.join("0005-big.md"), vec![b'x'; (16 << 20) + 1]).unwrap();
     let stderr = refused(&run_in(&repo, &["record"]));
     assert!(
-        stderr.contains("0005-big.md is larger than 1024 KiB"),
+        stderr.contains("0005-big.md is larger than 16384 KiB"),
         "{stderr}"
     );
     assert_eq!(records(&adr), ["0005-big.md"]);
@@ -660,4 +660,213 @@ fn superseding_a_record_without_its_status_line_needs_force() {
         "{marked}"
     );
     assert_eq!(records(&adr).len(), 2);
+}
+
+// Writes outside the repository, killed runs and escapes (issue #27).
+
+#[test]
+fn a_committed_docs_link_sends_no_record_outside() {
+    let (tmp, repo) = git_repo(true);
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    // Committed as a link, with no `docs/adr` yet: the conventional folder is created below
+    // it, which is outside.
+    std::os::unix::fs::symlink(&outside, repo.join("docs")).unwrap();
+    for command in ["record", "generate"] {
+        let stderr = refused(&run_in(&repo, &[command]));
+        assert!(
+            stderr.contains("docs/adr resolves to") && stderr.contains("outside"),
+            "{command}: {stderr}"
+        );
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0, "{command}");
+    }
+    // A link inside the repository is refused as well: records are never written through one.
+    std::fs::remove_file(repo.join("docs")).unwrap();
+    std::fs::create_dir(repo.join("notes")).unwrap();
+    std::os::unix::fs::symlink("notes", repo.join("docs")).unwrap();
+    let stderr = refused(&run_in(&repo, &["record"]));
+    assert!(stderr.contains("docs is a symbolic link"), "{stderr}");
+    assert_eq!(std::fs::read_dir(repo.join("notes")).unwrap().count(), 0);
+}
+
+/// The state a run killed between the two writes of a supersede leaves: the new record, which
+/// links back, and the old one still `proposed`. Made here from a completed run by putting
+/// the old record's bytes back.
+fn half_superseded() -> (tempfile::TempDir, PathBuf, PathBuf, Vec<u8>) {
+    let (tmp, repo) = git_repo(true);
+    record(&repo, &[]);
+    let adr = repo.join("docs/adr");
+    let old = adr.join(records(&adr).remove(0));
+    let before = std::fs::read(&old).unwrap();
+    std::fs::write(repo.join("k8s-advisor.toml"), flip(false)).unwrap();
+    record(&repo, &[]);
+    assert_eq!(records(&adr).len(), 2);
+    std::fs::write(&old, &before).unwrap();
+    (tmp, repo, old, before)
+}
+
+#[test]
+fn a_supersede_killed_between_its_two_writes_is_completed_by_the_next_run() {
+    for command in ["record", "generate"] {
+        let (_tmp, repo, old, _) = half_superseded();
+        let adr = repo.join("docs/adr");
+        let new = adr.join(&records(&adr)[1]);
+        let new_bytes = std::fs::read(&new).unwrap();
+        // `--check` notices the unmarked record.
+        let out = run_in(&repo, &["generate", "--check"]);
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("+status: superseded by ADR-0002"),
+            "{command}: {stdout}"
+        );
+        let said = record_or_generate(&repo, command);
+        assert!(said.contains("as superseded"), "{command}: {said}");
+        let marked = std::fs::read_to_string(&old).unwrap();
+        assert!(
+            marked.contains("status: superseded by ADR-0002"),
+            "{command}: {marked}"
+        );
+        assert!(marked.contains("Superseded by [ADR 0002]"), "{command}");
+        // The new record is as the killed run wrote it, and nothing more is to do.
+        assert_eq!(std::fs::read(&new).unwrap(), new_bytes, "{command}");
+        assert_eq!(records(&adr).len(), 2, "{command}");
+        let out = run_in(&repo, &["generate", "--check"]);
+        if command == "generate" {
+            assert_eq!(out.status.code(), Some(0), "{command}");
+        }
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("b/docs/adr/"),
+            "{command}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
+fn record_or_generate(repo: &Path, command: &str) -> String {
+    let out = run_in(repo, &[command]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn temporary_files_a_killed_run_left_in_the_record_folder_are_cleaned() {
+    let (_tmp, repo) = git_repo(true);
+    record(&repo, &[]);
+    let leftover = repo.join("docs/adr/.k8s-advisor-Ab12Cd");
+    std::fs::write(&leftover, "").unwrap();
+    let out = run_in(&repo, &["generate", "--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("leftover temporary file docs/adr/.k8s-advisor-Ab12Cd"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    record(&repo, &[]);
+    assert!(!leftover.exists());
+    // Not ours: kept.
+    let theirs = repo.join("docs/adr/.k8s-advisor-notes.txt");
+    std::fs::write(&theirs, "x").unwrap();
+    record(&repo, &[]);
+    assert!(theirs.exists());
+}
+
+/// Asserts that `text` holds no escape character and shows `\u{1b}` instead.
+fn escaped(text: &str) {
+    assert!(!text.contains('\u{1b}'), "raw escape: {text:?}");
+    assert!(text.contains("\\u{1b}"), "{text}");
+}
+
+#[test]
+fn names_from_the_repository_reach_the_terminal_escaped() {
+    // A planted `.adr-dir` naming a folder with an escape sequence: refused, shown escaped, and
+    // no folder of that name is created.
+    let (_tmp, repo) = git_repo(true);
+    std::fs::write(repo.join(".adr-dir"), "docs/\u{1b}]0;owned\u{7}adr\n").unwrap();
+    let stderr = refused(&run_in(&repo, &["record"]));
+    escaped(&stderr);
+    assert!(!stderr.contains('\u{7}'), "{stderr:?}");
+    assert!(!repo.join("docs").exists());
+    std::fs::remove_file(repo.join(".adr-dir")).unwrap();
+
+    // A record of ours under a planted name, edited by hand: the refusal list and `--check`'s
+    // diff show the name escaped.
+    record(&repo, &[]);
+    let adr = repo.join("docs/adr");
+    let ours = std::fs::read_to_string(adr.join(&records(&adr)[0])).unwrap();
+    let planted = adr.join("0009-\u{1b}[2J.md");
+    std::fs::write(
+        &planted,
+        ours.replace("## Context", "Edited.\n\n## Context"),
+    )
+    .unwrap();
+    let stderr = refused(&run_in(&repo, &["record"]));
+    assert!(stderr.contains("edited by hand"), "{stderr}");
+    escaped(&stderr);
+    let out = run_in(&repo, &["generate", "--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    escaped(&String::from_utf8_lossy(&out.stdout));
+    let out = run_in(&repo, &["record", "--force"]);
+    assert_eq!(out.status.code(), Some(0));
+    escaped(&String::from_utf8_lossy(&out.stdout));
+}
+
+/// A workspace of `services` services in `namespaces` namespaces, each calling the next two in
+/// its namespace and one in the next namespace.
+fn big(services: usize, namespaces: usize) -> String {
+    let per = services / namespaces;
+    let mut text = String::from("version = 1\n[project]\nname = \"big\"\n");
+    for i in 0..services {
+        let ns = i / per;
+        let at = |k: usize| format!("\"n{ns}/s{}\"", ns * per + (i % per + k) % per);
+        let other = (ns + 1) % namespaces;
+        text.push_str(&format!(
+            "[[services]]\nname = \"s{i}\"\nnamespace = \"n{ns}\"\nport = 80\ncalls = [{}, {}, \"n{other}/s{}\"]\n",
+            at(1),
+            at(2),
+            other * per + i % per
+        ));
+    }
+    text
+}
+
+#[test]
+fn the_record_of_10000_services_stays_a_document_and_is_never_refused() {
+    let (_tmp, repo) = git_repo(true);
+    std::fs::write(repo.join("k8s-advisor.toml"), big(10_000, 400)).unwrap();
+    let adr = repo.join("docs/adr");
+    // A record an earlier version wrote, listing every service: 1.5 MB, intact.
+    let body = format!(
+        "---\nstatus: accepted\ndate: 2026-01-02\n---\n\n# Run big\n\n{}",
+        "| n0 | — | s0, s1, s2, s3 | cluster only |\n".repeat(36_000)
+    );
+    let marker = k8s_advisor::record::marker("big", false, &body);
+    std::fs::create_dir_all(&adr).unwrap();
+    let old = adr.join("0001-run-big.md");
+    std::fs::write(&old, format!("{body}\n\n{marker}\n")).unwrap();
+    assert!(std::fs::metadata(&old).unwrap().len() > 1_500_000);
+
+    let said = record(&repo, &[]);
+    assert!(
+        said.contains("Marked docs/adr/0001-run-big.md as superseded"),
+        "{said}"
+    );
+    let path = adr.join(records(&adr).pop().unwrap());
+    let text = std::fs::read_to_string(&path).unwrap();
+    // A page a person reads: summaries, the largest items, where the full lists are.
+    assert!(text.len() < 48 * 1024, "{} bytes", text.len());
+    assert!(text.contains("The 20 business domains with the most calls, of 400"));
+    assert!(text.contains("370 more hold 9250"), "{text}");
+    assert!(text.contains("… and 17 more"));
+    markdownlint(std::slice::from_ref(&path));
+    mermaid_blocks_parse(&text);
+    // Its own output is never refused: the next run finds it unchanged.
+    let said = record(&repo, &[]);
+    assert!(said.contains("Unchanged"), "{said}");
 }

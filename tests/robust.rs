@@ -95,7 +95,7 @@ fn run(dir: &Path, home: &Path, args: &[&str]) -> Result<(Option<i32>, String), 
 }
 
 /// Every path under `dir`, relative, without following links.
-fn tree(dir: &Path) -> BTreeSet<PathBuf> {
+pub fn tree(dir: &Path) -> BTreeSet<PathBuf> {
     let mut found = BTreeSet::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(folder) = stack.pop() {

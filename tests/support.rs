@@ -66,13 +66,21 @@ pub fn tool(name: &str) -> PathBuf {
 /// `node scripts/mermaid-parse.mjs FILES...`: mermaid's own parser on each file, with the
 /// packages installed in `.tools/node` (exit 1 names the first diagram it refuses).
 pub fn mermaid_parse(files: &[PathBuf]) -> std::process::Output {
+    node_script("mermaid-parse.mjs", &["mermaid", "jsdom"], files)
+}
+
+/// `node scripts/SCRIPT FILES...` with `packages` from `.tools/node`; panics with a hint when
+/// one is missing (the oracles are never optional).
+pub fn node_script(script: &str, packages: &[&str], files: &[PathBuf]) -> std::process::Output {
     let modules = root().join(".tools/node/node_modules");
-    assert!(
-        modules.join("mermaid").is_dir() && modules.join("jsdom").is_dir(),
-        "mermaid and jsdom are missing: run scripts/install-tools.sh (or scripts/test.sh)"
-    );
+    for package in packages {
+        assert!(
+            modules.join(package).is_dir(),
+            "{package} is missing: run scripts/install-tools.sh (or scripts/test.sh)"
+        );
+    }
     std::process::Command::new(tool("node"))
-        .arg(root().join("scripts/mermaid-parse.mjs"))
+        .arg(root().join("scripts").join(script))
         .args(files)
         .env("NODE_PATH", &modules)
         .current_dir(root())
@@ -109,6 +117,10 @@ pub fn write_layout(
             .unwrap_or_else(|e| panic!("user file {}: {e}", beside.join(file).display()));
     }
     let files = k8s_advisor::generate::generate(ws);
-    let plan = k8s_advisor::layout::plan_manifests(out, &ws.project.name, files, &user_files)?;
+    // The folder `out` is in stands for the workspace folder, which always exists.
+    let root = out.parent().unwrap_or(Path::new(""));
+    std::fs::create_dir_all(root).unwrap();
+    let plan =
+        k8s_advisor::layout::plan_manifests(root, out, &ws.project.name, files, &user_files)?;
     k8s_advisor::layout::apply(&plan, false).map(|_| ())
 }

@@ -8,8 +8,7 @@
 
 mod world;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::IpAddr;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -18,10 +17,10 @@ use k8s_advisor::verify::compare::compare;
 use k8s_advisor::verify::engine::{Analysis, Mutation};
 use k8s_advisor::verify::read::{Input, read_inputs, read_text};
 use k8s_advisor::verify::render;
-use k8s_advisor::verify::sets::Ranges;
 use serde_json::Value;
 
-use crate::support::{bin, example, examples, root, success, tool};
+use crate::nca::{self, Canon, diff, parse_nca, parse_ours, show_ranges};
+use crate::support::{bin, example, examples, root, success};
 
 /// How many random worlds the differential test checks (`VERIFY_SEEDS` overrides it for a
 /// longer local run; CI uses the default).
@@ -30,362 +29,6 @@ fn seeds() -> u64 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(200)
-}
-
-/// nca's invented DNS pod; not part of any manifest.
-const NCA_DNS_POD: &str = "kube-system/kube-dns-livesim";
-
-/// Connectivity in a canonical form both tools can be brought to: pod-to-pod port ranges per
-/// (from, to, protocol), and for outside addresses, per (workload, direction, protocol), the
-/// address intervals with their port ranges (disjoint, adjacent equal ones merged).
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Canon {
-    pods: BTreeMap<Key, Ranges>,
-    external: Pieces,
-}
-
-/// (workload, direction, protocol), or (from, to, protocol).
-type Key = (String, String, String);
-/// An address interval of one family (4 or 6) with its ports.
-type Atom = (u8, u128, u128, Ranges);
-/// External traffic per key, as address intervals with ports.
-type Pieces = BTreeMap<Key, Vec<Atom>>;
-/// Address intervals as (family, first, last).
-type Intervals = Vec<(u8, u128, u128)>;
-
-fn canonical_external(pieces: Pieces) -> Pieces {
-    let mut out = BTreeMap::new();
-    for (key, list) in pieces {
-        let mut atoms: Vec<(u8, u128, u128, Ranges)> = Vec::new();
-        for family in [4u8, 6] {
-            let mut bounds: BTreeSet<u128> = BTreeSet::new();
-            let mut to_end = false;
-            for &(f, lo, hi, _) in &list {
-                if f != family {
-                    continue;
-                }
-                bounds.insert(lo);
-                match hi.checked_add(1) {
-                    Some(n) => {
-                        bounds.insert(n);
-                    }
-                    None => to_end = true,
-                }
-            }
-            let bounds: Vec<u128> = bounds.into_iter().collect();
-            for (i, &lo) in bounds.iter().enumerate() {
-                let hi = match bounds.get(i + 1) {
-                    Some(n) => n - 1,
-                    None if to_end => u128::MAX,
-                    None => continue,
-                };
-                let mut ports = Ranges::new();
-                for (f, a, b, p) in &list {
-                    if *f == family && *a <= lo && hi <= *b {
-                        ports.union_with(p);
-                    }
-                }
-                if ports.is_empty() {
-                    continue;
-                }
-                match atoms.last_mut() {
-                    Some(last)
-                        if last.0 == family
-                            && last.3 == ports
-                            && last.2.checked_add(1) == Some(lo) =>
-                    {
-                        last.2 = hi;
-                    }
-                    _ => atoms.push((family, lo, hi, ports)),
-                }
-            }
-        }
-        if !atoms.is_empty() {
-            out.insert(key, atoms);
-        }
-    }
-    out
-}
-
-fn address(text: &str) -> Result<(u8, u128), String> {
-    match text.trim().parse::<IpAddr>() {
-        Ok(IpAddr::V4(a)) => Ok((4, u128::from(a.to_bits()))),
-        Ok(IpAddr::V6(a)) => Ok((6, a.to_bits())),
-        Err(_) => Err(format!("bad address {text:?}")),
-    }
-}
-
-/// The address intervals of an nca endpoint like `0.0.0.0-9.255.255.255,11.0.0.0-...`, or
-/// `None` for a workload.
-fn addresses(text: &str) -> Result<Option<Intervals>, String> {
-    let text = text.trim();
-    if text.ends_with(']') {
-        return Ok(None);
-    }
-    let mut out = Vec::new();
-    for part in text.split(',') {
-        let (lo, hi) = part.split_once('-').unwrap_or((part, part));
-        let (f1, lo) = address(lo)?;
-        let (f2, hi) = address(hi)?;
-        if f1 != f2 {
-            return Err(format!("mixed families in {text:?}"));
-        }
-        out.push((f1, lo, hi));
-    }
-    Ok(Some(out))
-}
-
-/// nca's right-hand side as (protocol, port ranges).
-fn nca_connections(text: &str) -> Result<Vec<(String, Ranges)>, String> {
-    let all = || Ranges::span(1, 65535);
-    let text = text.trim();
-    if text == "All connections" {
-        return Ok(["TCP", "UDP", "SCTP"]
-            .iter()
-            .map(|p| (p.to_string(), all()))
-            .collect());
-    }
-    let mut out = Vec::new();
-    for group in text.split('}') {
-        let group = group.trim_start_matches([',', ' ']).trim();
-        if group.is_empty() {
-            continue;
-        }
-        let body = group
-            .strip_prefix("{protocols:")
-            .ok_or_else(|| format!("unknown connection text {text:?}"))?;
-        let (protocols, ports) = match body.split_once(",dst_ports:") {
-            Some((p, ports)) => (p, Some(ports)),
-            None => (body, None),
-        };
-        let mut ranges = Ranges::new();
-        match ports {
-            None => ranges = all(),
-            Some(ports) => {
-                for range in ports.split(',') {
-                    let (lo, hi) = range.split_once('-').unwrap_or((range, range));
-                    let lo: u128 = lo
-                        .trim()
-                        .parse()
-                        .map_err(|_| format!("bad port in {text:?}"))?;
-                    let hi: u128 = hi
-                        .trim()
-                        .parse()
-                        .map_err(|_| format!("bad port in {text:?}"))?;
-                    ranges.insert(lo, hi);
-                }
-            }
-        }
-        for protocol in protocols.split(',').map(str::trim) {
-            if ["TCP", "UDP", "SCTP"].contains(&protocol) {
-                out.push((protocol.to_string(), ranges.clone()));
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn workload_name(endpoint: &str) -> String {
-    let e = endpoint.trim();
-    e[..e.find('[').unwrap_or(e.len())].to_string()
-}
-
-/// nca's `txt_no_fw_rules` output in canonical form.
-fn parse_nca(text: &str, ours: &BTreeSet<String>) -> Result<Canon, String> {
-    let mut canon = Canon::default();
-    let mut pieces: Pieces = BTreeMap::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let (pair, conns) = line
-            .split_once(" : ")
-            .ok_or_else(|| format!("unexpected nca line {line:?}"))?;
-        let (src, dst) = pair
-            .split_once(" => ")
-            .ok_or_else(|| format!("unexpected nca line {line:?}"))?;
-        let conns = nca_connections(conns)?;
-        let (src_ips, dst_ips) = (addresses(src)?, addresses(dst)?);
-        let known = |name: &str| -> Result<bool, String> {
-            if ours.contains(name) {
-                Ok(true)
-            } else if name == NCA_DNS_POD {
-                Ok(false)
-            } else {
-                Err(format!("nca names a workload we did not read: {name}"))
-            }
-        };
-        match (src_ips, dst_ips) {
-            (None, None) => {
-                let (a, b) = (workload_name(src), workload_name(dst));
-                if !known(&a)? || !known(&b)? {
-                    continue;
-                }
-                for (protocol, ranges) in conns {
-                    canon
-                        .pods
-                        .entry((a.clone(), b.clone(), protocol))
-                        .or_default()
-                        .union_with(&ranges);
-                }
-            }
-            (Some(ips), None) | (None, Some(ips)) => {
-                let (workload, direction) = if addresses(src)?.is_some() {
-                    (workload_name(dst), "ingress")
-                } else {
-                    (workload_name(src), "egress")
-                };
-                if !known(&workload)? {
-                    continue;
-                }
-                for (protocol, ranges) in conns {
-                    let entry = pieces
-                        .entry((workload.clone(), direction.to_string(), protocol))
-                        .or_default();
-                    for &(f, lo, hi) in &ips {
-                        entry.push((f, lo, hi, ranges.clone()));
-                    }
-                }
-            }
-            (Some(_), Some(_)) => {}
-        }
-    }
-    canon.external = canonical_external(pieces);
-    Ok(canon)
-}
-
-fn json_ranges(value: &Value) -> Ranges {
-    let mut r = Ranges::new();
-    for pair in value.as_array().into_iter().flatten() {
-        r.insert(
-            u128::from(pair[0].as_u64().unwrap_or(0)),
-            u128::from(pair[1].as_u64().unwrap_or(0)),
-        );
-    }
-    r
-}
-
-/// Our `verify --connectivity --format json` output in canonical form.
-fn parse_ours(json: &str) -> Canon {
-    let value: Value = serde_json::from_str(json).expect("valid JSON");
-    let mut canon = Canon::default();
-    for c in value["connections"].as_array().expect("connections") {
-        let key = (
-            c["from"].as_str().unwrap().to_string(),
-            c["to"].as_str().unwrap().to_string(),
-            c["protocol"].as_str().unwrap().to_string(),
-        );
-        canon
-            .pods
-            .entry(key)
-            .or_default()
-            .union_with(&json_ranges(&c["ports"]));
-    }
-    let mut pieces: Pieces = BTreeMap::new();
-    for e in value["external"].as_array().expect("external") {
-        let key = (
-            e["workload"].as_str().unwrap().to_string(),
-            e["direction"].as_str().unwrap().to_string(),
-            e["protocol"].as_str().unwrap().to_string(),
-        );
-        let ports = json_ranges(&e["ports"]);
-        for cidr in e["cidrs"].as_array().unwrap() {
-            let net: ipnet::IpNet = cidr.as_str().unwrap().parse().expect("a CIDR");
-            let (f, lo, hi) = match net {
-                ipnet::IpNet::V4(n) => (
-                    4,
-                    u128::from(n.network().to_bits()),
-                    u128::from(n.broadcast().to_bits()),
-                ),
-                ipnet::IpNet::V6(n) => (6, n.network().to_bits(), n.broadcast().to_bits()),
-            };
-            pieces
-                .entry(key.clone())
-                .or_default()
-                .push((f, lo, hi, ports.clone()));
-        }
-    }
-    canon.external = canonical_external(pieces);
-    canon
-}
-
-fn show_ranges(r: &Ranges) -> String {
-    r.iter()
-        .map(|(a, b)| {
-            if a == b {
-                a.to_string()
-            } else {
-                format!("{a}-{b}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// The differences, one line each; empty when equal.
-fn diff(ours: &Canon, nca: &Canon) -> String {
-    let mut out = String::new();
-    let keys: BTreeSet<_> = ours.pods.keys().chain(nca.pods.keys()).collect();
-    for key in keys {
-        let (a, b) = (ours.pods.get(key), nca.pods.get(key));
-        if a != b {
-            out.push_str(&format!(
-                "  {} -> {} {}: verify [{}], nca [{}]\n",
-                key.0,
-                key.1,
-                key.2,
-                a.map(show_ranges).unwrap_or_default(),
-                b.map(show_ranges).unwrap_or_default()
-            ));
-        }
-    }
-    let keys: BTreeSet<_> = ours.external.keys().chain(nca.external.keys()).collect();
-    for key in keys {
-        let (a, b) = (ours.external.get(key), nca.external.get(key));
-        if a != b {
-            let show = |v: Option<&Vec<(u8, u128, u128, Ranges)>>| {
-                v.into_iter()
-                    .flatten()
-                    .map(|(f, lo, hi, p)| format!("v{f} {lo}-{hi}: {}", show_ranges(p)))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            };
-            out.push_str(&format!(
-                "  {} {} {}: verify [{}], nca [{}]\n",
-                key.0,
-                key.1,
-                key.2,
-                show(a),
-                show(b)
-            ));
-        }
-    }
-    out
-}
-
-/// Runs nca on `text`; its connectivity in canonical form.
-fn run_nca(seed: u64, text: &str, ours: &BTreeSet<String>) -> Result<Canon, String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let input = dir.path().join(format!("seed-{seed}.yaml"));
-    std::fs::write(&input, text).map_err(|e| e.to_string())?;
-    let report = dir.path().join("connectivity.txt");
-    let output = Command::new(tool("nca"))
-        .arg("--connectivity")
-        .arg("-r")
-        .arg(&input)
-        .args(["-o", "txt_no_fw_rules", "-f"])
-        .arg(&report)
-        .output()
-        .map_err(|e| format!("cannot run nca: {e}"))?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    // Lint warnings are normal on random policies; anything else means nca could not judge.
-    for bad in ["Traceback", "Parse Error", "Error:"] {
-        if stderr.contains(bad) {
-            return Err(format!("nca reported {bad:?}:\n{stderr}"));
-        }
-    }
-    if !output.status.success() {
-        return Err(format!("nca failed ({}):\n{stderr}", output.status));
-    }
-    let text = std::fs::read_to_string(&report).map_err(|e| e.to_string())?;
-    parse_nca(&text, ours)
 }
 
 type NcaResult = Arc<OnceLock<Result<Canon, String>>>;
@@ -405,7 +48,7 @@ fn nca_verdict(seed: u64) -> NcaResult {
         let ours =
             read_text("world.yaml", &world::for_us(seed, &docs)).map_err(|e| format!("{e:?}"))?;
         let names: BTreeSet<String> = ours.workloads.iter().map(|w| w.id()).collect();
-        run_nca(seed, &world::for_nca(&docs), &names)
+        nca::run(&format!("seed-{seed}"), &world::for_nca(&docs), &names)
     });
     cell
 }
@@ -588,9 +231,14 @@ fn verify_generated(
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("k8s");
     crate::support::write_layout(ws, &out).expect("layout written");
-    let manifests = read_inputs(&[Input::Path(out)], &mut std::io::empty()).expect("layout reads");
+    let manifests = read_inputs(
+        &[Input::Path(out)],
+        &mut std::io::empty(),
+        &Default::default(),
+    )
+    .expect("layout reads");
     assert_eq!(manifests.workloads.len(), ws.services.len());
-    compare(&Analysis::new(&manifests), ws)
+    compare(&Analysis::new(&manifests), ws).expect("services found")
 }
 
 #[test]
@@ -898,7 +546,7 @@ fn bad_input_names_file_document_and_line() {
     let file = dir.path().join("bad.yaml");
     std::fs::write(
         &file,
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: three\n",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template: {spec: {containers: [{name: c, ports: [{containerPort: eighty}]}]}}\n",
     )
     .unwrap();
     let stderr = refused(&file);
@@ -919,7 +567,7 @@ fn bad_input_names_file_document_and_line() {
             "kind: NetworkPolicy\napiVersion: networking.k8s.io/v1\nmetadata: {name: p}\nspec:\n  ingress: [{ports: [{port: 90, endPort: 80}]}]\n",
             "endPort 80",
         ),
-        ("- just\n- a list\n", "not a Kubernetes object"),
+        ("- just\n- a list\n", "expected a Kubernetes object"),
         (
             "kind: Pod\napiVersion: v1\nmetadata: {name: p}\nspec: {containers: [{name: c, ports: [{containerPort: 70000}]}]}\n",
             "outside 1..65535",
@@ -1001,16 +649,30 @@ fn hostile_inputs_are_refused_or_escaped() {
         format!("# {}\nkind: Unknown\n", "x".repeat(2_000_000)),
     )
     .unwrap();
+    // The API server refuses such a name, and so does verify; the message shows it escaped.
+    let stderr = refused(dir.path());
+    assert!(
+        stderr.contains("metadata.name \"evil\\u{1b}[31mred\\u{7}\" is refused")
+            && !stderr.contains('\u{1b}')
+            && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
+    std::fs::remove_file(dir.path().join("link.yaml")).unwrap();
+    std::fs::write(
+        dir.path().join("real.yml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec: {containers: [{name: c, image: i}]}\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(dir.path().join("real.yml"), dir.path().join("link.yaml")).unwrap();
     // Read twice (the file and the link): the same name twice is refused.
     let stderr = refused(dir.path());
     assert!(
-        stderr.contains("two workloads are named default/evil"),
+        stderr.contains("two workloads are named default/web"),
         "{stderr}"
     );
     std::fs::remove_file(dir.path().join("link.yaml")).unwrap();
     let out = success(bin().args(["verify", "--connectivity"]).arg(dir.path()));
-    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
-    assert!(out.contains("default/evil\\u{1b}[31mred\\u{7}"), "{out}");
+    assert!(out.contains("default/web"), "{out}");
     // A raw ESC, which YAML forbids anywhere: exit 2, located on its own line, and the
     // terminal gets no escape sequence.
     let raw = dir.path().join("raw.yaml");
@@ -1494,7 +1156,7 @@ fn online_boutique_policies_agree_with_nca_and_show_what_they_leave_open() {
         .collect();
     assert_eq!(names.len(), 12, "{names:?}");
     let probe = world::yaml(&[world::ipv6_probe("online-boutique")]);
-    let nca = run_nca(0, &format!("{built}---\n{probe}"), &names).expect("nca judges it");
+    let nca = nca::run("seed-0", &format!("{built}---\n{probe}"), &names).expect("nca judges it");
     let d = diff(&ours, &nca);
     assert!(d.is_empty(), "verify and nca disagree:\n{d}");
     // Every pod may reach the frontend, and only the declared callers reach the others.
@@ -1650,7 +1312,7 @@ fn policies_of_other_apis_are_reported_as_not_evaluated() {
             let message = f["message"].as_str().unwrap();
             (
                 f["namespace"].as_str().unwrap().to_string(),
-                message[..message.find(" is not evaluated").unwrap()].to_string(),
+                message[..message.find(" is ").unwrap()].to_string(),
                 f["line"].as_u64().unwrap(),
             )
         })
@@ -1684,23 +1346,29 @@ fn policies_of_other_apis_are_reported_as_not_evaluated() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("cluster-wide\n  warning [unevaluated-policy] policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy allow-\\u{1b}[31mall is not evaluated"), "{text}");
+    assert!(text.starts_with("cluster-wide\n  warning [unevaluated-policy] policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy allow-\\u{1b}[31mall is an admin network policy: not evaluated"), "{text}");
     assert!(!text.contains('\u{1b}'), "{text}");
     // Connectivity: listed in text; on standard error beside the JSON.
-    let text = success(bin().args(["verify", "--connectivity"]).arg(&extra));
+    let text = success(
+        bin()
+            .args(["verify", "--connectivity"])
+            .arg("tests/verify/shop/manifests")
+            .arg(&extra),
+    );
     assert!(
-        text.contains("Not evaluated (each may allow or deny more than shown above):\n  policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy allow-\\u{1b}[31mall ("),
+        text.contains("Not read (each may allow or deny more than shown above, or run pods not shown):\n  policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy allow-\\u{1b}[31mall ("),
         "{text}"
     );
     let out = bin()
         .args(["verify", "--connectivity", "--format", "json"])
+        .arg("tests/verify/shop/manifests")
         .arg(&extra)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
-        stderr.starts_with("warning: not evaluated;")
+        stderr.starts_with("warning: not read;")
             && stderr.contains("orders/deny-all")
             && !stderr.contains('\u{1b}'),
         "{stderr}"
@@ -1709,21 +1377,34 @@ fn policies_of_other_apis_are_reported_as_not_evaluated() {
 }
 
 /// Names are shown, never obeyed: a line separator or a direction override in a name read
-/// from a manifest is escaped in text output like an escape sequence is.
+/// from a manifest is escaped in text output like an escape sequence is. A workload named so
+/// is refused, as the API server refuses it; a skipped object's name is only shown.
 #[test]
 fn line_separators_and_direction_overrides_in_names_are_escaped() {
+    let out = bin()
+        .args(["verify", "--connectivity", "-"])
+        .write_stdin("apiVersion: v1\nkind: Pod\nmetadata: {name: \"a\\u2028b\", namespace: \"n\\u202es\"}\nspec: {containers: [{name: c, image: i}]}\n")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("\"a\\u{2028}b\" is refused by the API server")
+            && !stderr.contains(['\u{2028}', '\u{2029}', '\u{202e}']),
+        "{stderr}"
+    );
     let text = success(
         bin()
             .args(["verify", "--connectivity", "-"])
-            .write_stdin("apiVersion: v1\nkind: Pod\nmetadata: {name: \"a\\u2028b\", namespace: \"n\\u202es\"}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: \"x\\u2029y\"}\n"),
+            .write_stdin("apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: n}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: \"x\\u2029y\", namespace: \"n\\u202es\"}\n"),
     );
     assert!(
         !text.contains(['\u{2028}', '\u{2029}', '\u{202e}']),
         "{text:?}"
     );
     assert!(
-        text.contains("n\\u{202e}s/a\\u{2028}b -> 0.0.0.0/0")
-            && text.contains("CiliumNetworkPolicy x\\u{2029}y ("),
+        text.contains("n/a -> 0.0.0.0/0")
+            && text.contains("CiliumNetworkPolicy n\\u{202e}s/x\\u{2029}y ("),
         "{text}"
     );
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 pub use guardrails::{Guardrails, MovingTag, Rule, RuleId, Severity, Threshold};
 
 use crate::graph::ServiceGraph;
-use crate::model::{Expose, Namespace, Platform, Port, Service, Workspace};
+use crate::model::{CallKind, Expose, Namespace, Platform, Port, Service, Workspace};
 use crate::span::Span;
 use crate::text;
 
@@ -528,9 +528,10 @@ impl Checker<'_> {
                 .calls
                 .iter()
                 .find(|call| {
-                    members
-                        .binary_search_by(|&m| services[m].id.cmp(&call.to))
-                        .is_ok()
+                    call.kind == CallKind::Sync
+                        && members
+                            .binary_search_by(|&m| services[m].id.cmp(&call.to))
+                            .is_ok()
                 })
                 .map_or(service.span, |call| call.span);
             let ids: Vec<String> = members

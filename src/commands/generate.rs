@@ -6,6 +6,7 @@ use crate::cli::{Cli, GenerateArgs};
 use crate::diagnostic::Error;
 use crate::generate;
 use crate::layout;
+use crate::text::shown;
 
 /// Runs `generate`.
 pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
@@ -18,6 +19,7 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
     // Loaded before anything is written, so that a bad guardrails.toml stops the run first.
     let guardrails = crate::check::Guardrails::load(cli.policies.as_deref())?;
     let mut plan = layout::plan_manifests(
+        &ctx.root,
         &out,
         &ctx.workspace.project.name,
         files,
@@ -46,10 +48,10 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
         let mut text = String::new();
         if cli.verbose > 0 {
             for path in &applied.written {
-                text.push_str(&format!("wrote {}\n", path.display()));
+                text.push_str(&format!("wrote {}\n", shown(path)));
             }
             for path in &applied.removed {
-                text.push_str(&format!("removed {}\n", path.display()));
+                text.push_str(&format!("removed {}\n", shown(path)));
             }
         }
         let manifests_written = plan
@@ -59,7 +61,7 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
             .count();
         text.push_str(&format!(
             "{}: {} files, {} written, {} unchanged, {} stale removed\n",
-            out.display(),
+            shown(&out),
             plan.manifests.len(),
             manifests_written,
             plan.manifests.len() - manifests_written,
@@ -82,11 +84,11 @@ fn check(plan: &layout::Plan, quiet: bool) -> Result<u8, Error> {
         if !quiet {
             let mut text = format!(
                 "{}: {} files up to date\n",
-                plan.out.display(),
+                shown(&plan.out),
                 plan.manifests.len()
             );
             if let Some(record) = &plan.record {
-                text.push_str(&format!("{}: up to date\n", record.display()));
+                text.push_str(&format!("{}: up to date\n", shown(record)));
             }
             print(&text)?;
         }
@@ -96,7 +98,7 @@ fn check(plan: &layout::Plan, quiet: bool) -> Result<u8, Error> {
     let changed = plan.writes.len() + plan.removals.len();
     text.push_str(&format!(
         "{}: {changed} file{} out of date{}\n",
-        plan.out.display(),
+        shown(&plan.out),
         if changed == 1 { "" } else { "s" },
         if plan.edited.is_empty() {
             "; run `k8s-advisor generate` to update".to_string()

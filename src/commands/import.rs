@@ -28,7 +28,12 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> Result<u8, Error> {
             "choose another file with -o, or add --force to replace it",
         ));
     }
-    let (text, unknowns, skipped) = draft(&args.paths, &args.profile, &policy)?;
+    let settings = Settings {
+        profiles: args.profile.clone(),
+        env_files: args.env_file.clone(),
+        namespace: args.namespace.clone(),
+    };
+    let (text, unknowns, skipped) = draft(&args.paths, &settings, &policy)?;
     write(&path, exists, &text)?;
     if !cli.quiet {
         eprint!("{}", summary(&unknowns, &skipped));
@@ -41,8 +46,13 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> Result<u8, Error> {
 /// the verdict. With `--non-interactive` it is `import` under another name.
 pub fn init_from(cli: &Cli, args: &InitArgs, path: &Path, exists: bool) -> Result<u8, Error> {
     let policy = Policy::load(cli.policies.as_deref())?;
+    let settings = Settings {
+        profiles: Vec::new(),
+        env_files: Vec::new(),
+        namespace: args.namespace.clone(),
+    };
     if args.non_interactive {
-        let (text, unknowns, skipped) = draft(&args.from, &[], &policy)?;
+        let (text, unknowns, skipped) = draft(&args.from, &settings, &policy)?;
         write(path, exists, &text)?;
         if !cli.quiet {
             eprint!("{}", summary(&unknowns, &skipped));
@@ -57,10 +67,7 @@ pub fn init_from(cli: &Cli, args: &InitArgs, path: &Path, exists: bool) -> Resul
         ));
     }
     let (inputs, skipped) = import::read_inputs(&args.from)?;
-    let options = Options {
-        profiles: Vec::new(),
-        fallback_project: fallback_name(&args.from, &current_dir()?),
-    };
+    let options = options(&args.from, &settings)?;
     let resolved = import::resolve(&inputs, &options)?;
     let unknowns = resolved.unknowns.clone();
     let (text, verdict) = followup::ask(
@@ -90,24 +97,55 @@ fn write(path: &Path, exists: bool, text: &str) -> Result<(), Error> {
     }
 }
 
+/// What the command line sets for one import.
+pub struct Settings {
+    /// `--profile`.
+    pub profiles: Vec<String>,
+    /// `--env-file`.
+    pub env_files: Vec<PathBuf>,
+    /// `-n/--namespace`.
+    pub namespace: Option<String>,
+}
+
+/// The import's options: the settings, the process environment (Compose interpolation reads
+/// it) and the project name to fall back on.
+fn options(paths: &[PathBuf], settings: &Settings) -> Result<Options, Error> {
+    if let Some(ns) = &settings.namespace
+        && ns != "default"
+        && (names::dns1123_label(ns).is_err() || names::reserved_namespace(ns))
+    {
+        return Err(Error::usage(
+            format!(
+                "--namespace {:?} cannot be a workspace namespace; nothing was written",
+                import::render::comment(ns)
+            ),
+            "give a DNS-1123 label (lowercase letters, digits and '-') that is not kube-*",
+        ));
+    }
+    Ok(Options {
+        profiles: settings.profiles.clone(),
+        fallback_project: fallback_name(paths, &current_dir()?),
+        env: std::env::vars().collect(),
+        env_files: settings.env_files.clone(),
+        namespace: settings.namespace.clone(),
+    })
+}
+
 /// Imports `paths` into workspace text that the loader accepts; also returns what could not be
 /// known and which paths were skipped. Shared with `init --from`.
 pub fn draft(
     paths: &[PathBuf],
-    profiles: &[String],
+    settings: &Settings,
     policy: &Policy,
 ) -> Result<(String, Vec<String>, Vec<String>), Error> {
     let (inputs, skipped) = import::read_inputs(paths)?;
-    let cwd = current_dir()?;
-    let options = Options {
-        profiles: profiles.to_vec(),
-        fallback_project: fallback_name(paths, &cwd),
-    };
+    let options = options(paths, settings)?;
     let (text, unknowns) = import::import(&inputs, &options)?;
-    // The draft must load like any workspace; if it does not, that is a bug of the import,
-    // reported with the text so that nothing half-valid is written.
+    // The draft must load like any workspace; if it does not, the problems point at the
+    // input lines the values came from, and nothing half-valid is written.
     let source = crate::diagnostic::Source::new(Path::new(FILE_NAME), text.clone());
-    workspace::parse(&source, &policy.criterion_ids())?;
+    workspace::parse(&source, &policy.criterion_ids())
+        .map_err(|e| import::blame_inputs(&text, &inputs, e))?;
     Ok((text, unknowns, skipped))
 }
 

@@ -148,7 +148,10 @@ fn next_steps(cli: &Cli, path: &Path) -> String {
     };
     let root = path.parent().unwrap_or(Path::new(""));
     let out = root.join(crate::generate::DEFAULT_OUT);
-    let adr = crate::adr::locate_dir(root, None).unwrap_or_else(|_| root.join("docs/adr"));
+    let adr = crate::adr::locate_dir(root, None).map_or_else(
+        |_| root.join("docs/adr"),
+        |place| place.shown().to_path_buf(),
+    );
     let rows = [
         (
             format!("k8s-advisor assess{w}"),

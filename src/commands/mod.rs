@@ -3,11 +3,13 @@
 
 mod assess;
 mod check;
+mod diff;
 mod generate;
 mod graph;
 mod import;
 mod init;
 mod record;
+mod schema;
 mod verify;
 
 use std::io::{IsTerminal, Write};
@@ -171,6 +173,8 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Generate(args) => generate::run(&cli, args),
         Command::Record(args) => record::run(&cli, args),
         Command::Verify(args) => verify::run(&cli, args),
+        Command::Diff(args) => diff::run(&cli, args),
+        Command::Schema => schema::run(),
         Command::Completions(args) => {
             let mut out = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "k8s-advisor", &mut out);

@@ -11,7 +11,8 @@ use crate::report;
 use crate::severity::Severity;
 use crate::verify::compare::compare;
 use crate::verify::engine::Analysis;
-use crate::verify::read::{Input, read_inputs};
+use crate::verify::manifest::Manifests;
+use crate::verify::read::{Input, Options, read_inputs};
 use crate::verify::render;
 
 pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
@@ -21,6 +22,23 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
             "use --format text or --format json with --connectivity",
         ));
     }
+    let options = Options {
+        namespace: match &args.namespace {
+            Some(ns) => {
+                crate::names::dns1123_label(ns).map_err(|why| {
+                    Error::usage(
+                        format!(
+                            "-n {:?} is not a namespace name: {why}",
+                            crate::text::clean(ns)
+                        ),
+                        "a namespace is a DNS label: lowercase letters, digits and '-'",
+                    )
+                })?;
+                ns.clone()
+            }
+            None => Options::default().namespace,
+        },
+    };
     // The workspace is needed to compare, and to find the default folder.
     let workspace_path = if args.connectivity && !args.paths.is_empty() {
         None
@@ -39,7 +57,7 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
         let ctx = workspace_path
             .as_deref()
             .map(|path| scope.spawn(|| Context::load_at(cli, path)));
-        let manifests = read_inputs(&inputs, &mut std::io::stdin().lock());
+        let manifests = read_inputs(&inputs, &mut std::io::stdin().lock(), &options);
         let ctx = ctx.map(|thread| {
             thread
                 .join()
@@ -52,15 +70,18 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
     // the operating system instead of being freed piece by piece, which took 30 ms of the
     // 0.8 s on the 5,000-service layout.
     let manifests = ManuallyDrop::new(manifests?);
+    if manifests.workloads.is_empty() {
+        return Err(no_workload(&manifests));
+    }
     let analysis = ManuallyDrop::new(Analysis::new(&manifests));
     let Some(ctx) = ctx.filter(|_| !args.connectivity) else {
         let text = match args.format {
             VerifyFormat::Json => {
                 // The JSON contract has no place for them: say so where a person will see it.
-                let unevaluated = render::unevaluated_lines(&manifests);
-                if !unevaluated.is_empty() {
+                let skipped = render::skipped_lines(&manifests);
+                if !skipped.is_empty() {
                     eprint!(
-                        "warning: not evaluated; each may allow or deny more than the JSON shows:\n{unevaluated}"
+                        "warning: not read; each may allow or deny more than the JSON shows, or run pods it does not show:\n{skipped}"
                     );
                 }
                 render::connectivity_json(&analysis)
@@ -70,7 +91,7 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
         print(&text)?;
         return Ok(0);
     };
-    let findings = compare(&analysis, &ctx.workspace);
+    let findings = compare(&analysis, &ctx.workspace)?;
     let text = match args.format {
         VerifyFormat::Text => render::findings_text(&findings, super::use_color(cli.color, true)),
         VerifyFormat::Json => render::findings_json(&findings),
@@ -85,4 +106,28 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
     let code = u8::from(findings.iter().any(|f| f.severity() == Severity::Error));
     std::mem::forget((findings, ctx));
     Ok(code)
+}
+
+/// The error for manifests that hold no workload: an empty pass would say nothing was open.
+fn no_workload(m: &Manifests) -> Error {
+    let mut read: Vec<String> = m
+        .irrelevant
+        .iter()
+        .map(|(kind, n)| format!("{n} {}", crate::text::clean(kind)))
+        .collect();
+    if !m.policies.is_empty() {
+        read.insert(0, format!("{} NetworkPolicies", m.policies.len()));
+    }
+    if !m.skipped.is_empty() {
+        read.push(format!("{} objects not read", m.skipped.len()));
+    }
+    let what = if read.is_empty() {
+        "no Kubernetes object at all".to_string()
+    } else {
+        read.join(", ")
+    };
+    Error::usage(
+        format!("no workload in the manifests ({what}): there is no connectivity to verify"),
+        "give the files or folders that hold the Deployments, StatefulSets, Pods ... (YAML or JSON, `-` for standard input)",
+    )
 }

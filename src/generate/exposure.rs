@@ -163,10 +163,9 @@ pub fn http_route<'a>(
     let gateway = workspace.project.gateway.as_ref()?;
     let route = service.route.as_ref()?;
     let port = service.port(&route.port)?;
-    let line = workspace.line_of(service.keys.expose.unwrap_or(service.span));
     Some(HttpRouteDoc {
         comment: format!(
-            "HTTPRoute of {}: expose = \"gateway\" (workspace line {line}); the listener of Gateway {}/{} must allow routes from namespace {}",
+            "HTTPRoute of {}: expose = \"gateway\"; the listener of Gateway {}/{} must allow routes from namespace {}",
             service.id, gateway.namespace, gateway.name, service.id.namespace
         ),
         name: &service.id.name,

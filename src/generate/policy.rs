@@ -147,13 +147,7 @@ pub fn namespace_policies(
 
 /// The rule that lets `call` from `caller` to `callee` through, naming `peer` (the caller on
 /// the callee's ingress, the callee on the caller's egress), on the callee's container ports.
-fn call_rule(
-    workspace: &Workspace,
-    caller: &Service,
-    call: &Call,
-    callee: &Service,
-    peer: &Service,
-) -> Option<Rule> {
+fn call_rule(caller: &Service, call: &Call, callee: &Service, peer: &Service) -> Option<Rule> {
     let ports = call_ports(call, callee);
     // No ports would mean "every port": never widen a call that way.
     if ports.is_empty() {
@@ -161,11 +155,10 @@ fn call_rule(
     }
     Some(Rule {
         comment: format!(
-            "call from {} to {} on {} (workspace line {})",
+            "call from {} to {} on {}",
             caller.id,
             callee.id,
-            port_names(call, callee),
-            workspace.line_of(call.span)
+            port_names(call, callee)
         ),
         peers: vec![Peer::app(&peer.id.namespace, &peer.id.name)],
         ports,
@@ -177,13 +170,10 @@ fn service_policy(
     service: &Service,
     incoming: &[(usize, &Call)],
 ) -> Option<NetworkPolicySpec> {
-    // Exposure comments cite the `expose` key, which is always written when a service is
-    // exposed; the service's header is only a fallback.
-    let expose_line = workspace.line_of(service.keys.expose.unwrap_or(service.span));
     let mut ingress = Vec::new();
     for (caller, call) in incoming {
         let caller = &workspace.services[*caller];
-        ingress.extend(call_rule(workspace, caller, call, service, caller));
+        ingress.extend(call_rule(caller, call, service, caller));
     }
     let all_ports = || container_ports(service.ports.iter());
     // Without ports an ipBlock rule would admit every port: validation forbids it, and a stray
@@ -193,18 +183,12 @@ fn service_policy(
     } else {
         service.expose
     };
-    ingress.extend(exposure_rule(
-        workspace,
-        service,
-        expose,
-        expose_line,
-        all_ports(),
-    ));
+    ingress.extend(exposure_rule(workspace, service, expose, all_ports()));
 
     let mut egress = Vec::new();
     for call in &service.calls {
         if let Some(callee) = workspace.service(&call.to) {
-            egress.extend(call_rule(workspace, service, call, callee, callee));
+            egress.extend(call_rule(service, call, callee, callee));
         }
     }
     let mut entries: Vec<_> = service.egress.iter().collect();
@@ -226,13 +210,7 @@ fn service_policy(
             format!(": {}", entry.reason)
         };
         egress.push(Rule {
-            comment: format!(
-                "egress from {} to {}{} (workspace line {})",
-                service.id,
-                entry.cidr,
-                reason,
-                workspace.line_of(entry.span)
-            ),
+            comment: format!("egress from {} to {}{}", service.id, entry.cidr, reason),
             peers: vec![Peer::Block(entry.cidr)],
             ports: ports
                 .into_iter()
@@ -265,7 +243,6 @@ fn exposure_rule(
     workspace: &Workspace,
     service: &Service,
     expose: Expose,
-    expose_line: usize,
     all_ports: Vec<PolicyPort>,
 ) -> Option<Rule> {
     match expose {
@@ -275,13 +252,13 @@ fn exposure_rule(
             // everyone.
             let sources = service.sources.as_ref()?;
             let whence = match (expose, service.keys.sources) {
-                (_, Some(span)) => format!("sources (workspace line {})", workspace.line_of(span)),
+                (_, Some(_)) => "its `sources`".to_string(),
                 (Expose::Internal, None) => "the project's internal-cidrs".to_string(),
                 _ => "clients anywhere".to_string(),
             };
             Some(Rule {
                 comment: format!(
-                    "expose = \"{}\": {whence} may reach {} (workspace line {expose_line})",
+                    "expose = \"{}\": {whence} may reach {}",
                     expose.as_str(),
                     service.id,
                 ),
@@ -295,7 +272,7 @@ fn exposure_rule(
             let port = service.port(&route.port)?;
             Some(Rule {
                 comment: format!(
-                    "expose = \"gateway\": the pods of gateway {}/{} may reach {} on port {} (workspace line {expose_line})",
+                    "expose = \"gateway\": the pods of gateway {}/{} may reach {} on port {}",
                     gateway.namespace, gateway.name, service.id, port.name
                 ),
                 peers: vec![Peer::Pods {
@@ -313,7 +290,7 @@ fn exposure_rule(
 fn dns_policy(workspace: &Workspace) -> NetworkPolicySpec {
     let dns = &workspace.project.dns;
     let origin = match dns.span {
-        Some(span) => format!("dns, workspace line {}", workspace.line_of(span)),
+        Some(_) => "the project's `dns` setting".to_string(),
         None => format!(
             "the default for platform \"{}\"",
             workspace.project.platform.as_str()

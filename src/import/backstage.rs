@@ -325,7 +325,10 @@ fn load(
             return Err(problem_at(
                 &input.source,
                 e.line,
-                format!("not a Backstage entity (apiVersion {api:?})"),
+                format!(
+                    "not a Backstage entity (apiVersion \"{}\")",
+                    super::render::comment(&api)
+                ),
                 "catalog files hold entities with `apiVersion: backstage.io/v1alpha1`",
             ));
         }

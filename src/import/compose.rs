@@ -7,15 +7,17 @@
 //! entry instead of replacing or duplicating the list, as the Compose specification says.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use docker_compose_types as dct;
 use serde_yaml_ng::{Mapping, Value};
 
 use super::draft::{Draft, PairDraft, PortDraft, Prov, Ref, SvcDraft, Target};
+use super::interpolate::{self, Vars};
+use super::render::comment;
 use super::{Input, Options, hosts, locate, parse_doc, problem_at, yaml_docs};
 use crate::diagnostic::Error;
-use crate::model::Protocol;
+use crate::model::{Expose, Protocol};
 use crate::quantity::Quantity;
 
 /// Keys whose list a later file replaces rather than extends.
@@ -24,6 +26,9 @@ const REPLACED: [&str; 3] = ["command", "entrypoint", "test"];
 /// Service keys that turn from lists into mappings before merging.
 const LIST_MAPS: [&str; 4] = ["environment", "labels", "depends_on", "networks"];
 
+/// Levels of `extends` followed at most; a longer chain is refused.
+const MAX_EXTENDS: usize = 64;
+
 /// Keys `extends` never copies from the base service.
 const NOT_INHERITED: [&str; 3] = ["links", "volumes_from", "depends_on"];
 
@@ -31,13 +36,34 @@ const NOT_INHERITED: [&str; 3] = ["links", "volumes_from", "depends_on"];
 struct File {
     input: Input,
     top: Mapping,
+    /// Its canonical path, so that one file reached by two spellings is one file.
+    real: Option<PathBuf>,
 }
+
+/// The variables Compose interpolates with, by name.
+type Variables = BTreeMap<String, String>;
 
 /// Reads a Compose project made of `inputs`, merged in order.
 pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
+    let mut unknowns = Vec::new();
+    let vars = variables(inputs, options, &mut unknowns)?;
     let mut files = Vec::new();
+    let root = inputs[0].dir.clone().unwrap_or_else(|| ".".into());
     for input in inputs {
-        files.push(load(input.clone())?);
+        let file = load(input.clone(), &vars, &mut unknowns)?;
+        // Included files follow the file that includes them (the project's first file stays
+        // first); their services cannot be defined again, so the order merges nothing away.
+        let mut more = Vec::new();
+        included(
+            &file,
+            &root,
+            &vars,
+            &mut unknowns,
+            &mut more,
+            &mut Vec::new(),
+        )?;
+        files.push(file);
+        files.extend(more);
     }
     let mut merged = Mapping::new();
     for f in &files {
@@ -46,6 +72,7 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
     let mut draft = Draft {
         sources: inputs.iter().map(Input::name).collect(),
         kind: "Compose".into(),
+        unknowns,
         ..Draft::default()
     };
     let first = &files[0];
@@ -75,7 +102,8 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
             ),
         ));
     }
-    for key in ["include", "secrets", "configs"] {
+    merged.remove("include");
+    for key in ["secrets", "configs"] {
         if merged.contains_key(key) {
             let f = files
                 .iter()
@@ -83,13 +111,8 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
                 .find(|f| locate::exact(f.input.source.text(), &[key]).is_some())
                 .unwrap_or(first);
             let line = locate::line(f.input.source.text(), &[key]).unwrap_or(1);
-            let what = if key == "include" {
-                "`include` is not followed: import the included files too, in order"
-            } else {
-                "not imported (no workspace equivalent)"
-            };
             draft.unknowns.push(format!(
-                "top-level `{key}`: {what} [{}:{line}]",
+                "top-level `{key}`: not imported (no workspace equivalent) [{}:{line}]",
                 f.input.name()
             ));
         }
@@ -108,7 +131,17 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
         .filter_map(|k| k.as_str().map(String::from))
         .collect();
     for name in &names {
-        let (value, origins) = extend(&files, &mut extra, &services, name, None, &mut Vec::new())?;
+        let (value, origins) = extend(
+            &files,
+            &mut extra,
+            &services,
+            name,
+            None,
+            &mut Vec::new(),
+            (&vars, &mut draft.unknowns),
+        )?;
+        let mut value = value;
+        resolve_tags(&mut value);
         resolved.insert(name.clone(), (value, origins));
     }
     let all_files: Vec<&File> = files.iter().chain(extra.iter()).collect();
@@ -161,7 +194,11 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
             problem_at(
                 source,
                 line,
-                format!("service \"{name}\" does not follow the Compose specification: {e}"),
+                format!(
+                    "service \"{}\" does not follow the Compose specification: {}",
+                    comment(name),
+                    comment(&e)
+                ),
                 "fix the service; `docker compose config` shows what Compose makes of it",
             )
         })?;
@@ -225,24 +262,51 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
                 );
             }
         }
-        if let dct::Environment::KvPair(env) = &typed.environment {
-            for (key, value) in env {
-                let Some(value) = value else { continue };
-                let text = interpolate(&value.to_string());
-                for h in hosts::find(Some(key), &text) {
-                    let (f, l) = place(origins, &["environment", key]);
-                    s.refs.push(Ref {
-                        target: Target::Host(h.host),
-                        port: h.port,
-                        prov: Prov::read(&f, l, format!("environment {key}")),
-                    });
-                }
+        let from_files = env_files(value, name, origins, &place, &all_files, &vars)
+            .map_err(|(source, line, message, help)| problem_at(source, line, message, help))?;
+        for (key, value, prov) in from_files.vars {
+            // `environment` wins over `env_file`, as in Compose.
+            let shadowed = matches!(&typed.environment, dct::Environment::KvPair(env) if env.contains_key(&key));
+            if !shadowed {
+                refs_in(&key, &value, prov, &mut s);
             }
         }
-        if typed.env_file.is_some() {
-            draft.unknowns.push(format!(
-                "{name}: variables from env_file were not read; hosts named there are not calls yet [{file}:{line}]"
-            ));
+        draft.unknowns.extend(from_files.unknowns);
+        if let dct::Environment::KvPair(env) = &typed.environment {
+            for (key, value) in env {
+                let (f, l) = place(origins, &["environment", key]);
+                let text = match value {
+                    Some(v) => v.to_string(),
+                    // `- KEY` alone passes the variable through from the environment.
+                    None => match vars.get(key) {
+                        Some(v) => v.clone(),
+                        None => {
+                            draft.unknowns.push(format!(
+                                "{}: environment {} passes a variable through that is set neither in the environment nor in .env; a host it names is not known [{f}:{l}]",
+                                comment(name),
+                                comment(key)
+                            ));
+                            continue;
+                        }
+                    },
+                };
+                refs_in(
+                    key,
+                    &text,
+                    Prov::read(&f, l, format!("environment {key}")),
+                    &mut s,
+                );
+            }
+        }
+        for key in ["command", "entrypoint"] {
+            if let Some(words) = value.get(key).map(words) {
+                let (f, l) = place(origins, &[key]);
+                args_refs(&words, Prov::read(&f, l, key), &mut s);
+            }
+        }
+        if let Some(test) = value.get("healthcheck").and_then(|h| h.get("test")) {
+            let (f, l) = place(origins, &["healthcheck", "test"]);
+            args_refs(&words(test), Prov::read(&f, l, "healthcheck"), &mut s);
         }
         if let Some(mode) = &typed.network_mode {
             draft.unknowns.push(format!(
@@ -297,8 +361,9 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
     Ok(draft)
 }
 
-/// Parses one Compose file and checks its `version`.
-fn load(input: Input) -> Result<File, Error> {
+/// Parses one Compose file, interpolates its values with `vars` and checks its `version`.
+/// Variables that are not set are listed in `unknowns`.
+fn load(input: Input, vars: &Variables, unknowns: &mut Vec<String>) -> Result<File, Error> {
     let docs = yaml_docs(input.source.text());
     let Some(doc) = docs.first() else {
         return Err(problem_at(
@@ -317,7 +382,31 @@ fn load(input: Input) -> Result<File, Error> {
             "`<<` must refer to a mapping or a list of mappings",
         )
     })?;
-    let Value::Mapping(top) = value else {
+    let lookup = |name: &str| vars.get(name).cloned();
+    let mut interpolation = Vars::new(&lookup);
+    interpolate_values(&mut value, &mut interpolation).map_err(|f| {
+        let needle = match &f {
+            interpolate::Failure::Required { name, .. } => format!("{{{name}"),
+            interpolate::Failure::Invalid { template } => template.clone(),
+        };
+        problem_at(
+            &input.source,
+            line_of(input.source.text(), &needle).unwrap_or(doc.first_line),
+            interpolate::failure_text(&f),
+            "set the variable in the environment, in .env or in a file given with --env-file; `docker compose config` refuses the file too",
+        )
+    })?;
+    for name in interpolation.unset {
+        let line = line_of(input.source.text(), &format!("${{{name}"))
+            .or_else(|| line_of(input.source.text(), &format!("${name}")))
+            .unwrap_or(doc.first_line);
+        unknowns.push(format!(
+            "variable {} is not set (environment, .env, --env-file); read as an empty string, as Compose does [{}:{line}]",
+            comment(&name),
+            input.name()
+        ));
+    }
+    let Value::Mapping(mut top) = value else {
         return Err(problem_at(
             &input.source,
             doc.first_line,
@@ -325,6 +414,10 @@ fn load(input: Input) -> Result<File, Error> {
             "see https://compose-spec.io",
         ));
     };
+    if let Some(Value::Mapping(services)) = top.get_mut("services") {
+        service_keys(services, &input)?;
+    }
+    check_tags(&Value::Mapping(top.clone()), &input)?;
     if let Some(v) = top.get("version") {
         let text = match v {
             Value::String(s) => s.clone(),
@@ -343,7 +436,6 @@ fn load(input: Input) -> Result<File, Error> {
             ));
         }
     }
-    let mut top = top;
     if let Some(Value::Mapping(services)) = top.get_mut("services") {
         for (_, svc) in services.iter_mut() {
             if let Value::Mapping(m) = svc {
@@ -351,7 +443,178 @@ fn load(input: Input) -> Result<File, Error> {
             }
         }
     }
-    Ok(File { input, top })
+    let real = input
+        .dir
+        .as_ref()
+        .and_then(|_| input.source.path().canonicalize().ok());
+    Ok(File { input, top, real })
+}
+
+/// Files an `include` entry names (a path, a list of paths, or `{ path: ... }` entries),
+/// relative to the including file and inside the project folder, loaded depth first before
+/// the file that includes them. A service defined by an included file and again by another
+/// file is refused, as Compose refuses it.
+fn included(
+    file: &File,
+    root: &Path,
+    vars: &Variables,
+    unknowns: &mut Vec<String>,
+    files: &mut Vec<File>,
+    seen: &mut Vec<PathBuf>,
+) -> Result<(), Error> {
+    let Some(list) = file.top.get("include") else {
+        return Ok(());
+    };
+    let line = locate::line(file.input.source.text(), &["include"]).unwrap_or(1);
+    let entries: Vec<&Value> = match list {
+        Value::Sequence(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let mut paths: Vec<String> = Vec::new();
+    for entry in entries {
+        match entry {
+            Value::String(p) => paths.push(p.clone()),
+            Value::Mapping(_) => match entry.get("path") {
+                Some(Value::String(p)) => paths.push(p.clone()),
+                Some(Value::Sequence(ps)) => paths.extend(ps.iter().filter_map(scalar)),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    let dir = file.input.dir.clone().unwrap_or_else(|| ".".into());
+    for rel in paths {
+        let path = super::contained(root, &dir, &rel).map_err(|why| {
+            problem_at(
+                &file.input.source,
+                line,
+                format!("`include` is not read: {}", comment(&why)),
+                "include files inside the project folder",
+            )
+        })?;
+        let real = path.canonicalize().ok();
+        if real.is_some() && seen.contains(real.as_ref().expect("checked")) {
+            return Err(problem_at(
+                &file.input.source,
+                line,
+                format!(
+                    "`include` of {} loops back to a file that includes it",
+                    comment(&rel)
+                ),
+                "break the cycle of `include`",
+            ));
+        }
+        seen.extend(real.clone());
+        let inc = load(super::read_file(&path)?, vars, unknowns)?;
+        included(&inc, root, vars, unknowns, files, seen)?;
+        let defined = |f: &File| -> Vec<String> {
+            f.top
+                .get("services")
+                .and_then(Value::as_mapping)
+                .map(|m| m.keys().filter_map(scalar).collect())
+                .unwrap_or_default()
+        };
+        let theirs = defined(&inc);
+        if let Some(clash) = defined(file)
+            .into_iter()
+            .chain(files.iter().flat_map(defined))
+            .find(|name| theirs.contains(name))
+        {
+            return Err(problem_at(
+                &file.input.source,
+                line,
+                format!(
+                    "service \"{}\" is defined by the included file {} and again here",
+                    comment(&clash),
+                    comment(&rel)
+                ),
+                "define each service once; override an included service in a file given after it",
+            ));
+        }
+        if real.is_some() {
+            seen.pop();
+        }
+        files.push(inc);
+    }
+    Ok(())
+}
+
+/// Service names written as numbers or booleans (`123:`, `true:`) are names all the same, as
+/// Compose reads them; a name that is no scalar at all is refused at its line.
+fn service_keys(services: &mut Mapping, input: &Input) -> Result<(), Error> {
+    let odd: Vec<Value> = services
+        .keys()
+        .filter(|k| !matches!(k, Value::String(_)))
+        .cloned()
+        .collect();
+    for key in odd {
+        let text = match &key {
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => {
+                let line = locate::line(input.source.text(), &["services"]).unwrap_or(1);
+                return Err(problem_at(
+                    &input.source,
+                    line,
+                    "a service name under `services` is not a string",
+                    "name each service with a plain word, such as `web:`",
+                ));
+            }
+        };
+        if services.contains_key(text.as_str()) {
+            let line = locate::line(input.source.text(), &["services", &text]).unwrap_or(1);
+            return Err(problem_at(
+                &input.source,
+                line,
+                format!("service {} is defined twice", comment(&text)),
+                "give each service one entry",
+            ));
+        }
+        if let Some(value) = services.remove(&key) {
+            services.insert(Value::String(text), value);
+        }
+    }
+    Ok(())
+}
+
+/// What is left of the merge tags once no earlier file is under them: `!reset` removes the
+/// value, `!override` is its value.
+fn resolve_tags(value: &mut Value) {
+    match value {
+        Value::Tagged(t) => {
+            let inner = std::mem::take(&mut t.value);
+            *value = inner;
+            resolve_tags(value);
+        }
+        Value::Sequence(items) => items.iter_mut().for_each(resolve_tags),
+        Value::Mapping(map) => {
+            map.retain(|_, v| !matches!(v, Value::Tagged(t) if t.tag == "reset"));
+            map.values_mut().for_each(resolve_tags);
+        }
+        _ => {}
+    }
+}
+
+/// Refuses YAML tags other than Compose's `!reset` and `!override`: a tagged value would
+/// otherwise be read as something it is not, or dropped.
+fn check_tags(value: &Value, input: &Input) -> Result<(), Error> {
+    match value {
+        Value::Tagged(t) => {
+            let tag = t.tag.to_string();
+            if !(t.tag == "reset" || t.tag == "override") {
+                return Err(problem_at(
+                    &input.source,
+                    line_of(input.source.text(), &tag).unwrap_or(1),
+                    format!("the YAML tag {} is not part of Compose", comment(&tag)),
+                    "remove the tag; Compose knows only !reset and !override",
+                ));
+            }
+            check_tags(&t.value, input)
+        }
+        Value::Sequence(items) => items.iter().try_for_each(|v| check_tags(v, input)),
+        Value::Mapping(map) => map.values().try_for_each(|v| check_tags(v, input)),
+        _ => Ok(()),
+    }
 }
 
 /// Turns the list forms of mergeable keys into mappings: `- KEY=value` → `KEY: value`,
@@ -395,6 +658,16 @@ fn merge(base: &mut Mapping, over: &Value) {
     let Value::Mapping(over) = over else { return };
     for (k, v) in over {
         let name = k.as_str().unwrap_or_default();
+        // Compose's merge tags: `!reset` removes what earlier files set, `!override` replaces
+        // it whole.
+        if let Value::Tagged(t) = v {
+            if t.tag == "reset" {
+                base.remove(k);
+            } else {
+                base.insert(k.clone(), t.value.clone());
+            }
+            continue;
+        }
         match (base.get_mut(k), v) {
             (Some(Value::Mapping(b)), Value::Mapping(_)) => merge(b, v),
             (Some(Value::Sequence(b)), Value::Sequence(o)) if !REPLACED.contains(&name) => {
@@ -422,6 +695,7 @@ fn extend(
     name: &str,
     in_file: Option<usize>,
     seen: &mut Vec<(Option<usize>, String)>,
+    env: (&Variables, &mut Vec<String>),
 ) -> Result<(Value, Origins), Error> {
     let key = (in_file, name.to_string());
     let origin_files: Vec<usize> = match in_file {
@@ -433,9 +707,10 @@ fn extend(
         .map(|f| (*f, name.to_string()))
         .collect();
     let home = match in_file {
-        None => &files[0].input.source,
-        Some(i) => &extra[i].input.source,
+        None => files[0].input.source.clone(),
+        Some(i) => extra[i].input.source.clone(),
     };
+    let home = &home;
     // Only the one service is cloned: cloning the whole mapping for every service made large
     // projects quadratic.
     let value = match in_file {
@@ -450,7 +725,10 @@ fn extend(
         return Err(problem_at(
             home,
             locate::line(home.text(), &["services"]).unwrap_or(1),
-            format!("`extends` names service \"{name}\", which is not defined"),
+            format!(
+                "`extends` names service \"{}\", which is not defined",
+                comment(name)
+            ),
             "name a service of the file given in `extends.file`, or of this project",
         ));
     };
@@ -458,7 +736,10 @@ fn extend(
         return Err(problem_at(
             home,
             locate::line(home.text(), &["services", name, "extends"]).unwrap_or(1),
-            format!("`extends` of service \"{name}\" loops back to itself"),
+            format!(
+                "`extends` of service \"{}\" loops back to itself",
+                comment(name)
+            ),
             "break the cycle of `extends`",
         ));
     }
@@ -497,20 +778,50 @@ fn extend(
                     .unwrap_or(&files[files.len() - 1]),
             };
             let dir = from.input.dir.clone().unwrap_or_else(|| ".".into());
-            let path = dir.join(&rel);
+            let root = files[0].input.dir.clone().unwrap_or_else(|| ".".into());
+            let line =
+                locate::line(from.input.source.text(), &["services", name, "extends"]).unwrap_or(1);
+            // Only files of the project folder: a path elsewhere would show the first lines
+            // of any file in a diagnostic, or merge it silently.
+            let path = super::contained(&root, &dir, &rel).map_err(|why| {
+                problem_at(
+                    &from.input.source,
+                    line,
+                    format!(
+                        "`extends.file` of service \"{}\" is not read: {why}",
+                        comment(name)
+                    ),
+                    format!(
+                        "extend a file inside the project folder {}",
+                        comment(&root.display().to_string())
+                    ),
+                )
+            })?;
+            let real = path.canonicalize().ok();
             if let Some(i) = extra
                 .iter()
-                .position(|f| f.input.source.path() == path.as_path())
+                .position(|f| f.real.is_some() && f.real == real)
             {
                 Some(i)
             } else {
                 let input = super::read_file(Path::new(&path))?;
-                extra.push(load(input)?);
+                extra.push(load(input, env.0, &mut *env.1)?);
                 Some(extra.len() - 1)
             }
         }
     };
-    let (base, base_origins) = extend(files, extra, services, &base_name, base_in, seen)?;
+    if seen.len() > MAX_EXTENDS {
+        return Err(problem_at(
+            home,
+            locate::line(home.text(), &["services", name, "extends"]).unwrap_or(1),
+            format!(
+                "`extends` of service \"{}\" goes more than {MAX_EXTENDS} levels deep",
+                comment(name)
+            ),
+            "shorten the chain of `extends`",
+        ));
+    }
+    let (base, base_origins) = extend(files, extra, services, &base_name, base_in, seen, env)?;
     let mut merged = match base {
         Value::Mapping(mut m) => {
             for k in NOT_INHERITED {
@@ -608,6 +919,213 @@ fn typed(value: &Value) -> Result<dct::Service, String> {
 
 type Place<'a> = dyn Fn(&[(usize, String)], &[&str]) -> (String, usize) + 'a;
 
+/// The variables of the project: its `.env` file (or the `--env-file` files, in order), with
+/// the process environment over them, as Compose reads them.
+fn variables(
+    inputs: &[Input],
+    options: &Options,
+    unknowns: &mut Vec<String>,
+) -> Result<Variables, Error> {
+    let mut paths: Vec<PathBuf> = options.env_files.clone();
+    if paths.is_empty() {
+        let dir = inputs[0].dir.clone().unwrap_or_else(|| ".".into());
+        let dotenv = dir.join(".env");
+        match std::fs::symlink_metadata(&dotenv) {
+            Ok(meta) if meta.is_file() => paths.push(dotenv),
+            Ok(_) => unknowns.push(format!(
+                "{}: not a regular file, not read; its variables are unset",
+                comment(&dotenv.display().to_string())
+            )),
+            Err(_) => {}
+        }
+    }
+    let mut vars = Variables::new();
+    for path in paths {
+        let input = super::read_file(&path)?;
+        let lookup = |name: &str| options.env.get(name).or_else(|| vars.get(name)).cloned();
+        let parsed = interpolate::env_file(input.source.text(), &lookup).map_err(|e| {
+            problem_at(
+                &input.source,
+                e.line,
+                e.message,
+                "write one KEY=value a line; quote values with spaces",
+            )
+        })?;
+        for (key, value, _) in parsed {
+            vars.insert(key, value);
+        }
+    }
+    for (key, value) in &options.env {
+        vars.insert(key.clone(), value.clone());
+    }
+    Ok(vars)
+}
+
+/// Interpolates every string value of a parsed file (keys stay as written, as the
+/// specification says).
+fn interpolate_values(value: &mut Value, vars: &mut Vars<'_>) -> Result<(), interpolate::Failure> {
+    match value {
+        Value::String(s) => {
+            if s.contains('$') {
+                *s = vars.substitute(s)?;
+            }
+        }
+        Value::Sequence(items) => {
+            for item in items {
+                interpolate_values(item, vars)?;
+            }
+        }
+        Value::Mapping(map) => {
+            for (_, v) in map.iter_mut() {
+                interpolate_values(v, vars)?;
+            }
+        }
+        Value::Tagged(tagged) => interpolate_values(&mut tagged.value, vars)?,
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+    Ok(())
+}
+
+/// 1-based line of the first occurrence of `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> Option<usize> {
+    text.find(needle)
+        .map(|at| text[..at].bytes().filter(|b| *b == b'\n').count() + 1)
+}
+
+/// The variables a service reads from its `env_file` entries, and what could not be read.
+struct EnvFiles {
+    vars: Vec<(String, String, Prov)>,
+    unknowns: Vec<String>,
+}
+
+/// A problem to report in a file: its source, line, message and hint.
+type Located<'a> = (&'a crate::diagnostic::Source, usize, String, String);
+
+/// Reads a service's `env_file` entries (a path, a list of paths, or `{ path, required }`
+/// entries), relative to the project folder and never outside it.
+fn env_files<'a>(
+    service: &Value,
+    name: &str,
+    origins: &[(usize, String)],
+    place: &Place<'_>,
+    all_files: &[&'a File],
+    vars: &Variables,
+) -> Result<EnvFiles, Located<'a>> {
+    let mut out = EnvFiles {
+        vars: Vec::new(),
+        unknowns: Vec::new(),
+    };
+    let Some(entries) = service.get("env_file") else {
+        return Ok(out);
+    };
+    let list: Vec<(String, bool)> = match entries {
+        Value::String(p) => vec![(p.clone(), true)],
+        Value::Sequence(items) => items
+            .iter()
+            .filter_map(|item| match item {
+                Value::String(p) => Some((p.clone(), true)),
+                Value::Mapping(_) => Some((
+                    item.get("path").and_then(Value::as_str)?.to_string(),
+                    item.get("required")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(true),
+                )),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let (file, line) = place(origins, &["env_file"]);
+    let declaring = origins
+        .iter()
+        .map(|(fi, _)| all_files[*fi])
+        .find(|f| f.input.name() == file)
+        .unwrap_or(all_files[0]);
+    let root = all_files[0].input.dir.clone().unwrap_or_else(|| ".".into());
+    for (path, required) in list {
+        let target = match super::contained(&root, &root, &path) {
+            Ok(p) => p,
+            Err(why) if !required && !root.join(&path).exists() => {
+                let _ = why;
+                continue;
+            }
+            Err(why) => {
+                out.unknowns.push(format!(
+                    "{}: env_file not read: {} [{file}:{line}]",
+                    comment(name),
+                    comment(&why)
+                ));
+                continue;
+            }
+        };
+        let input = match super::read_file(&target) {
+            Ok(i) => i,
+            Err(e) => {
+                out.unknowns.push(format!(
+                    "{}: env_file {} not read: {} [{file}:{line}]",
+                    comment(name),
+                    comment(&path),
+                    comment(&e.to_string())
+                ));
+                continue;
+            }
+        };
+        let lookup = |n: &str| vars.get(n).cloned();
+        let parsed = interpolate::env_file(input.source.text(), &lookup).map_err(|e| {
+            (
+                &declaring.input.source,
+                line,
+                format!(
+                    "env_file {} of service \"{}\", line {}: {}",
+                    comment(&path),
+                    comment(name),
+                    e.line,
+                    e.message
+                ),
+                "fix the file: one KEY=value a line".to_string(),
+            )
+        })?;
+        for (key, value, l) in parsed {
+            let prov = Prov::read(&input.name(), l, format!("env_file {key}"));
+            out.vars.retain(|(k, _, _)| *k != key);
+            out.vars.push((key, value, prov));
+        }
+    }
+    Ok(out)
+}
+
+/// The calls a variable's value names.
+fn refs_in(key: &str, value: &str, prov: Prov, s: &mut SvcDraft) {
+    for h in hosts::find(Some(key), value) {
+        s.refs.push(Ref {
+            target: Target::Host(h.host),
+            port: h.port,
+            prov: prov.clone(),
+        });
+    }
+}
+
+/// The words of a `command`, `entrypoint` or `healthcheck.test`: a list as it is, a string
+/// split at white space.
+fn words(value: &Value) -> Vec<String> {
+    match value {
+        Value::Sequence(items) => items.iter().filter_map(scalar).collect(),
+        Value::String(s) => s.split_whitespace().map(String::from).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The calls named in command-line words.
+fn args_refs(words: &[String], prov: Prov, s: &mut SvcDraft) {
+    for h in hosts::in_words(words) {
+        s.refs.push(Ref {
+            target: Target::Host(h.host),
+            port: h.port,
+            prov: prov.clone(),
+        });
+    }
+}
+
 fn ports(
     typed: &dct::Service,
     name: &str,
@@ -616,12 +1134,23 @@ fn ports(
     s: &mut SvcDraft,
     unknowns: &mut Vec<String>,
 ) {
-    let mut published: Vec<String> = Vec::new();
+    // (port as written, published on a loopback address only, file, line)
+    let mut published: Vec<(String, bool, String, usize)> = Vec::new();
+    let mut refused: Vec<String> = Vec::new();
     let mut add = |target: u16, protocol: &str, prov: Prov| {
         let protocol = match protocol.to_ascii_lowercase().as_str() {
+            "tcp" => Protocol::Tcp,
             "udp" => Protocol::Udp,
             "sctp" => Protocol::Sctp,
-            _ => Protocol::Tcp,
+            other => {
+                refused.push(format!(
+                    "{}: port {target} has protocol {:?}, which is not tcp, udp or sctp; not imported [{}]",
+                    comment(name),
+                    comment(other),
+                    prov.at
+                ));
+                return;
+            }
         };
         s.ports.push(PortDraft {
             name: None,
@@ -641,8 +1170,8 @@ fn ports(
                         for t in targets {
                             add(t, &protocol, Prov::read(&f, l, "ports"));
                         }
-                        if host.is_some() {
-                            published.push(format!("{entry} ({f}:{l})"));
+                        if let Some(h) = host {
+                            published.push((entry.clone(), loopback(&h), f.clone(), l));
                         }
                     }
                     None => unknowns.push(format!(
@@ -659,7 +1188,8 @@ fn ports(
                     Prov::read(&pf, pl, "ports"),
                 );
                 if p.published.is_some() {
-                    published.push(format!("{} ({pf}:{pl})", p.target));
+                    let local = p.host_ip.as_deref().is_some_and(loopback);
+                    published.push((p.target.to_string(), local, pf.clone(), pl));
                 }
             }
         }
@@ -675,12 +1205,44 @@ fn ports(
             None => unknowns.push(format!("{name}: expose {e:?} is not understood [{f}:{l}]")),
         }
     }
-    if !published.is_empty() {
+    unknowns.extend(refused);
+    // A port published on every host address is reachable from outside today: the import
+    // describes the system as it runs, so the service is public, as a guess said twice.
+    if let Some((entry, _, f, l)) = published.iter().find(|(_, local, _, _)| !local) {
+        s.expose = Some((
+            Expose::Public,
+            Prov::guess(
+                f,
+                *l,
+                format!("port {entry} is published on every host address"),
+            ),
+        ));
+        unknowns.push(format!(
+            "{}: port {} is published on every host address, so it is imported as public; make it internal, gateway or cluster if that is not how it should be reached [{f}:{l}]",
+            comment(name),
+            comment(entry)
+        ));
+    } else if let Some((entry, _, f, l)) = published.first() {
         s.expose_hint = Some(format!(
-            "published on the host: {}; a candidate for \"public\" or \"internal\"",
-            published.join(", ")
+            "port {entry} is published on the loopback address only ({f}:{l}): not exposed"
         ));
     }
+}
+
+/// Whether a published port's host address is a loopback one (`127.0.0.1:8080:80`,
+/// `[::1]:8080:80`, `localhost`): reachable from the host itself only.
+fn loopback(host: &str) -> bool {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return ip.is_loopback();
+    }
+    let ip = host
+        .strip_prefix('[')
+        .and_then(|h| h.split_once(']').map(|(ip, _)| ip))
+        .unwrap_or_else(|| host.rsplit_once(':').map_or(host, |(ip, _)| ip));
+    ip == "localhost"
+        || ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback())
 }
 
 /// `[HOST_IP:][HOST:]CONTAINER[/PROTOCOL]`, with ranges: the container ports, the protocol and
@@ -785,29 +1347,6 @@ pub fn memory(text: &str) -> Option<String> {
     q.parse::<Quantity>().ok().map(|_| q)
 }
 
-/// Applies the defaults of `${VAR:-default}` and `${VAR-default}`; other variables stay as
-/// written (their value is not known at import time).
-fn interpolate(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("${") {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 2..];
-        let Some(end) = after.find('}') else {
-            out.push_str(&rest[i..]);
-            return out;
-        };
-        let inner = &after[..end];
-        match inner.split_once(":-").or_else(|| inner.split_once('-')) {
-            Some((_, default)) => out.push_str(default),
-            None => out.push_str(&rest[i..i + 3 + end]),
-        }
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -823,6 +1362,17 @@ mod tests {
         assert_eq!(memory("1gb").as_deref(), Some("1Gi"));
         assert_eq!(memory("1024").as_deref(), Some("1024"));
         assert_eq!(memory("50x"), None);
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        assert!(loopback("127.0.0.1:8080"));
+        assert!(loopback("[::1]:8080"));
+        assert!(loopback("::1"));
+        assert!(loopback("127.0.0.1"));
+        assert!(!loopback("8080"));
+        assert!(!loopback("0.0.0.0:8080"));
+        assert!(!loopback("[::]:8080"));
     }
 
     #[test]
@@ -842,15 +1392,5 @@ mod tests {
         );
         assert_eq!(short_port("0"), None);
         assert_eq!(short_port("1-60000"), None);
-    }
-
-    #[test]
-    fn interpolation_defaults() {
-        assert_eq!(
-            interpolate("http://${API_HOST:-api}:8080"),
-            "http://api:8080"
-        );
-        assert_eq!(interpolate("${A-b}/${C}"), "b/${C}");
-        assert_eq!(interpolate("${open"), "${open");
     }
 }

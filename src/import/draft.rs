@@ -5,9 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{Expose, Platform, Protocol};
+use crate::model::{CallKind, Expose, Platform, Protocol};
 use crate::names;
 use crate::quantity::Quantity;
+use crate::workspace::STATEFUL_NAME_MAX;
 
 /// Where a value came from: `compose.yaml:14 depends_on`. A guess says so.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -116,6 +117,8 @@ pub struct SvcDraft {
     pub requests: PairDraft,
     /// CPU and memory limits.
     pub limits: PairDraft,
+    /// A StatefulSet's storage: each pod's volume size and where it is mounted.
+    pub stateful: Option<Sourced<(String, Option<String>)>>,
 }
 
 impl SvcDraft {
@@ -136,6 +139,7 @@ impl SvcDraft {
             egress: Vec::new(),
             requests: PairDraft::default(),
             limits: PairDraft::default(),
+            stateful: None,
         }
     }
 }
@@ -188,6 +192,8 @@ pub enum Target {
     },
     /// A host name found in configuration.
     Host(String),
+    /// A host name found in a Secret: matched like any host, never shown in a message.
+    SecretHost(String),
 }
 
 /// An egress need the input shows but cannot give an address for.
@@ -228,6 +234,8 @@ pub struct OutCall {
     pub to: String,
     /// Port names the call is limited to; empty for all.
     pub ports: Vec<String>,
+    /// The kind guessed from the callee or the caller, and why; `None` for a plain call.
+    pub kind: Option<(CallKind, String)>,
     /// Every place that shows the call.
     pub provs: Vec<Prov>,
 }
@@ -279,33 +287,100 @@ pub struct Resolved {
 /// A port a reference names (if any) and where.
 type PortRef = (Option<u16>, Prov);
 
-/// Container ports of well-known images, for callees whose definition declares none.
-const WELL_KNOWN: [(&str, u16); 14] = [
-    ("redis", 6379),
-    ("valkey", 6379),
-    ("postgres", 5432),
-    ("mysql", 3306),
-    ("mariadb", 3306),
-    ("mongo", 27017),
-    ("rabbitmq", 5672),
-    ("memcached", 11211),
-    ("elasticsearch", 9200),
-    ("nats", 4222),
-    ("kafka", 9092),
-    ("zookeeper", 2181),
-    ("cassandra", 9042),
-    ("etcd", 2379),
+/// Container ports of well-known images, for services whose definition declares none, with a
+/// port name that says what the port speaks and never claims HTTP (meshes treat `http*` names
+/// as HTTP).
+const WELL_KNOWN: [(&str, u16, &str); 14] = [
+    ("redis", 6379, "tcp-redis"),
+    ("valkey", 6379, "tcp-redis"),
+    ("postgres", 5432, "tcp-postgres"),
+    ("mysql", 3306, "tcp-mysql"),
+    ("mariadb", 3306, "tcp-mysql"),
+    ("mongo", 27017, "tcp-mongo"),
+    ("rabbitmq", 5672, "tcp-amqp"),
+    ("memcached", 11211, "tcp-memcached"),
+    ("elasticsearch", 9200, "tcp-elastic"),
+    ("nats", 4222, "tcp-nats"),
+    ("kafka", 9092, "tcp-kafka"),
+    ("zookeeper", 2181, "tcp-zookeeper"),
+    ("cassandra", 9042, "tcp-cql"),
+    ("etcd", 2379, "tcp-etcd"),
 ];
 
-/// The default port of an image by its repository's last path segment.
-fn well_known_port(image: &str) -> Option<(&'static str, u16)> {
+/// The last path segment of an image's repository: `postgres` of
+/// `docker.io/library/postgres:15@sha256:...`.
+fn image_name(image: &str) -> &str {
     let repo = image.split('@').next().unwrap_or(image);
     let last = repo.rsplit('/').next().unwrap_or(repo);
-    let name = last.split(':').next().unwrap_or(last);
-    WELL_KNOWN
-        .iter()
-        .find(|(n, _)| name == *n)
-        .map(|(n, p)| (*n, *p))
+    last.split(':').next().unwrap_or(last)
+}
+
+/// The default port of an image by its repository's last path segment, and its port name.
+fn well_known_port(image: &str) -> Option<(&'static str, u16, &'static str)> {
+    let name = image_name(image);
+    WELL_KNOWN.iter().find(|(n, _, _)| name == *n).copied()
+}
+
+/// Images, by a word of their repository name, that carry messages between services.
+const BROKERS: [&str; 8] = [
+    "kafka",
+    "redpanda",
+    "rabbitmq",
+    "nats",
+    "activemq",
+    "artemis",
+    "pulsar",
+    "elasticmq",
+];
+
+/// Images, by a word of their repository name, that collect traces, metrics or logs.
+const COLLECTORS: [&str; 11] = [
+    "otel-collector",
+    "opentelemetry-collector",
+    "otelcol",
+    "jaeger",
+    "zipkin",
+    "tempo",
+    "fluentd",
+    "fluent-bit",
+    "logstash",
+    "loki",
+    "prometheus",
+];
+
+/// Ports that only brokers and collectors listen on: Kafka, AMQP, NATS; OTLP, Zipkin, Jaeger,
+/// Fluentd forward.
+const BROKER_PORTS: [u16; 3] = [9092, 5672, 4222];
+const COLLECTOR_PORTS: [u16; 6] = [4317, 4318, 9411, 14250, 14268, 24224];
+
+/// What a service is, from its image (else its name) and its ports: a broker, a collector,
+/// or neither.
+fn role(s: &SvcDraft, ports: &[u16]) -> Option<(CallKind, String)> {
+    let image = s.image.as_ref().map(|(i, _)| image_name(i)).unwrap_or("");
+    let words = [image, s.name.as_str()];
+    let has = |list: &[&'static str]| -> Option<(&'static str, String)> {
+        words.iter().find_map(|w| {
+            list.iter()
+                .find(|k| w.contains(*k))
+                .map(|k| (*k, (*w).to_string()))
+        })
+    };
+    if let Some((_, w)) = has(&COLLECTORS) {
+        return Some((CallKind::Telemetry, format!("{w} is a telemetry collector")));
+    }
+    if let Some((_, w)) = has(&BROKERS) {
+        return Some((CallKind::Async, format!("{w} is a message broker")));
+    }
+    if let Some(p) = ports.iter().find(|p| COLLECTOR_PORTS.contains(p)) {
+        return Some((
+            CallKind::Telemetry,
+            format!("port {p} is a telemetry collector's"),
+        ));
+    }
+    if let Some(p) = ports.iter().find(|p| BROKER_PORTS.contains(p)) {
+        return Some((CallKind::Async, format!("port {p} is a message broker's")));
+    }
+    None
 }
 
 /// Makes a valid DNS label from `text`, unique among `taken`.
@@ -469,7 +544,7 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
         for r in &s.refs {
             let found = match &r.target {
                 Target::Service { namespace, name } => lookup(caller, namespace, name),
-                Target::Host(host) => {
+                Target::Host(host) | Target::SecretHost(host) => {
                     // The host as a service name first (the caller's namespace wins), then
                     // the other names services answer to.
                     let direct = kube_host(host).map(|(name, ns)| lookup(caller, ns, name));
@@ -503,6 +578,10 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
                 }
                 Err(_) => {
                     let text = match &r.target {
+                        Target::SecretHost(_) => format!(
+                            "{}: a host in {} matches no service; if it is outside the cluster, add an `egress` entry [{}]",
+                            s.name, r.prov.what, r.prov.at
+                        ),
                         Target::Host(h) if hosts_is_local(h) => format!(
                             "{}: {} is a local address, not a call [{}]",
                             s.name, h, r.prov.at
@@ -528,6 +607,12 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
     }
 
     // Ports: as read, then inferred for callees that declare none.
+    // The calls each service receives, found once: scanning every call for every service made
+    // large imports quadratic.
+    let mut incoming: Vec<Vec<usize>> = vec![Vec::new(); services.len()];
+    for (e, (_, callee, _, _)) in edges.iter().enumerate() {
+        incoming[*callee].push(e);
+    }
     for (i, out) in services.iter_mut().enumerate() {
         let mut ports: Vec<PortDraft> = Vec::new();
         for p in &out.draft.ports {
@@ -540,10 +625,8 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
         }
         if ports.is_empty() {
             let mut named: BTreeMap<u16, Prov> = BTreeMap::new();
-            for (_, callee, port, prov) in &edges {
-                if *callee == i
-                    && let Some(p) = port
-                {
+            for (_, _, port, prov) in incoming[i].iter().map(|&e| &edges[e]) {
+                if let Some(p) = port {
                     named.entry(*p).or_insert_with(|| Prov {
                         guess: true,
                         what: format!("a caller connects to port {p}"),
@@ -561,14 +644,13 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
                 });
             }
         }
-        let called = edges.iter().any(|(_, callee, _, _)| *callee == i);
+        let called = !incoming[i].is_empty();
         if ports.is_empty()
-            && called
             && let Some((image, prov)) = &out.draft.image
-            && let Some((known, p)) = well_known_port(image)
+            && let Some((known, p, port_name)) = well_known_port(image)
         {
             ports.push(PortDraft {
-                name: None,
+                name: Some(port_name.to_string()),
                 port: p,
                 target: p,
                 protocol: Protocol::Tcp,
@@ -623,6 +705,42 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
     // What the workspace would refuse is set aside and listed rather than written.
     for s in &mut services {
         let name = s.draft.name.clone();
+        if let Some((image, prov)) = &s.draft.image
+            && let Err(why) = names::image(image)
+        {
+            unknowns.push(format!(
+                "{name}: image {image:?} is not a reference the workspace accepts ({why}); not written [{}]",
+                prov.at
+            ));
+            s.draft.image = None;
+        }
+        if let Some(((size, path), prov)) = &s.draft.stateful {
+            let size_ok = size
+                .parse::<Quantity>()
+                .is_ok_and(|q| q.nanos() > 0 && !q.is_milli());
+            if !size_ok || s.name.len() > STATEFUL_NAME_MAX {
+                unknowns.push(format!(
+                    "{name}: a StatefulSet, imported as a deployment: {} [{}]",
+                    if size_ok {
+                        "its name is too long for a StatefulSet's pod labels"
+                    } else {
+                        "its volume size is not a quantity"
+                    },
+                    prov.at
+                ));
+                s.draft.stateful = None;
+            } else if let Some(p) = path
+                && !(p.starts_with('/')
+                    && p.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/')))
+            {
+                unknowns.push(format!(
+                    "{name}: volume mounted at {p:?}, which the workspace cannot hold; the default path is written [{}]",
+                    prov.at
+                ));
+                s.draft.stateful = Some(((size.clone(), None), prov.clone()));
+            }
+        }
         if s.ports.is_empty()
             && let Some((e, prov)) = &s.draft.expose
             && *e != Expose::Cluster
@@ -712,7 +830,28 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
         } else {
             restricted.into_iter().collect()
         };
-        services[caller].calls.push(OutCall { to, ports, provs });
+        let callee_ports: Vec<u16> = services[callee]
+            .ports
+            .iter()
+            .map(|p| p.draft.port)
+            .collect();
+        let caller_ports: Vec<u16> = services[caller]
+            .ports
+            .iter()
+            .map(|p| p.draft.port)
+            .collect();
+        // Whatever a collector calls is telemetry (metrics scraping, export); a call into a
+        // broker or a collector is asynchronous or telemetry.
+        let kind = role(&services[caller].draft, &caller_ports)
+            .filter(|(k, _)| *k == CallKind::Telemetry)
+            .map(|(k, why)| (k, format!("{why}, which scrapes or collects from it")))
+            .or_else(|| role(&services[callee].draft, &callee_ports));
+        services[caller].calls.push(OutCall {
+            to,
+            ports,
+            kind,
+            provs,
+        });
     }
     for s in &mut services {
         s.calls.sort_by(|a, b| a.to.cmp(&b.to));
@@ -727,6 +866,11 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
         }
     }
     services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    if services.len() > 1 && services.iter().all(|s| s.calls.is_empty()) {
+        unknowns.push(
+            "calls: the input shows no call between services (they may be in the code); the criteria that count calls stay unanswered until calls are declared (`calls-known = false`)".into(),
+        );
+    }
     let needs_internal_cidrs = services
         .iter()
         .any(|s| matches!(s.draft.expose, Some((Expose::Internal, _))));
@@ -756,6 +900,7 @@ fn describe(t: &Target) -> String {
         Target::Service { namespace, name } if namespace.is_empty() => format!("\"{name}\""),
         Target::Service { namespace, name } => format!("\"{namespace}/{name}\""),
         Target::Host(h) => format!("host {h}"),
+        Target::SecretHost(_) => "a host in a Secret".to_string(),
     }
 }
 
@@ -819,10 +964,13 @@ mod tests {
 
     #[test]
     fn well_known_ports() {
-        assert_eq!(well_known_port("redis:alpine"), Some(("redis", 6379)));
+        assert_eq!(
+            well_known_port("redis:alpine"),
+            Some(("redis", 6379, "tcp-redis"))
+        );
         assert_eq!(
             well_known_port("docker.io/library/postgres:15-alpine"),
-            Some(("postgres", 5432))
+            Some(("postgres", 5432, "tcp-postgres"))
         );
         assert_eq!(well_known_port("example/redis-exporter"), None);
     }

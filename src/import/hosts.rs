@@ -91,6 +91,23 @@ pub fn find(key: Option<&str>, value: &str) -> Vec<HostRef> {
     out
 }
 
+/// Every host named in command-line words: `--flag value` and `-h value` judge the value by
+/// the flag, `--flag=value` by its own key; URLs and `host:port` anywhere. Local addresses (a
+/// health check's `localhost`, a server's own listen address) are left out.
+pub fn in_words(words: &[String]) -> Vec<HostRef> {
+    let mut out = Vec::new();
+    for (k, word) in words.iter().enumerate() {
+        let key = k
+            .checked_sub(1)
+            .map(|p| words[p].as_str())
+            .filter(|p| p.starts_with('-') && !p.contains('='));
+        // `-h HOST` is the host option of most clients and load generators.
+        let key = key.map(|k| if k == "-h" { "--host" } else { k });
+        out.extend(find(key, word).into_iter().filter(|h| !is_local(&h.host)));
+    }
+    out
+}
+
 /// `Server=db;Port=5432;...` or `host=db port=5432 dbname=x` (libpq).
 fn looks_like_dsn(value: &str) -> bool {
     !value.contains("://") && dsn_pairs(value).iter().any(|(k, _)| dsn_host_key(k))

@@ -7,29 +7,29 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{ConfigMap, Container, PodTemplateSpec, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Container, PodTemplateSpec, Secret, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_yaml_ng::Value;
 
 use super::draft::{Draft, PairDraft, PortDraft, Prov, Ref, SvcDraft, Target};
-use super::{Input, hosts, locate, parse_doc, problem_at, yaml_docs};
+use super::{Input, Options, hosts, locate, parse_doc, problem_at, yaml_docs};
 use crate::diagnostic::Error;
 use crate::model::{Expose, Platform, Protocol};
 use crate::quantity::Quantity;
 
 /// One object with where it was read.
-struct Obj {
+struct Obj<'a> {
     value: Value,
     file: String,
     /// Line of the object's first line.
     line: usize,
     /// The object's own text, for finding lines inside it (`None` inside a `List`).
-    text: Option<String>,
+    text: Option<&'a str>,
     input: usize,
 }
 
-impl Obj {
+impl Obj<'_> {
     /// The line of `path` inside the object, else the object's own line.
     fn at(&self, path: &[&str]) -> Prov {
         self.prov(path, "")
@@ -38,7 +38,6 @@ impl Obj {
     fn prov(&self, path: &[&str], what: &str) -> Prov {
         let line = self
             .text
-            .as_deref()
             .and_then(|t| locate::line(t, path))
             .map_or(self.line, |l| self.line + l - 1);
         Prov::read(&self.file, line, what)
@@ -82,10 +81,12 @@ struct Workload {
     namespace: String,
     replicas: Option<i32>,
     template: PodTemplateSpec,
+    /// A StatefulSet's first volume claim: its name and requested size.
+    claim: Option<(String, String)>,
 }
 
 /// Reads manifests.
-pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
+pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
     let mut objs: Vec<Obj> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         for doc in yaml_docs(input.source.text()) {
@@ -97,7 +98,7 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                 value,
                 file: input.name(),
                 line: doc.first_line + leading_blank(doc.text),
-                text: Some(doc.text.trim_start_matches(['\n', '\r']).to_string()),
+                text: Some(doc.text.trim_start_matches(['\n', '\r'])),
                 input: i,
             };
             if obj.kind().ends_with("List") && obj.value.get("items").is_some() {
@@ -107,9 +108,8 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                     .and_then(Value::as_sequence)
                     .cloned()
                     .unwrap_or_default();
-                let list_line = obj.line
-                    + locate::line(obj.text.as_deref().unwrap_or(""), &["items"]).unwrap_or(1)
-                    - 1;
+                let list_line =
+                    obj.line + locate::line(obj.text.unwrap_or(""), &["items"]).unwrap_or(1) - 1;
                 for item in items {
                     objs.push(Obj {
                         value: item,
@@ -129,6 +129,7 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
         kind: "Kubernetes manifests".into(),
         ..Draft::default()
     };
+    default_namespace(&mut objs, options, &mut draft);
     // Workloads of the retired beta groups (still in many demos and old charts) have the
     // fields the import reads in the same places as apps/v1: read them as apps/v1, and say so.
     let mut legacy: BTreeMap<String, usize> = BTreeMap::new();
@@ -152,14 +153,15 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
             "{n} × {what} read as apps/v1; that API is gone since Kubernetes 1.16"
         ));
     }
-    let bad = |o: &Obj, e: serde_yaml_ng::Error| {
+    let bad = |o: &Obj<'_>, e: serde_yaml_ng::Error| {
         problem_at(
             &inputs[o.input].source,
             o.line,
             format!(
-                "{} \"{}\" does not follow the Kubernetes schema: {e}",
-                o.kind(),
-                o.name()
+                "{} \"{}\" does not follow the Kubernetes schema: {}",
+                super::render::comment(o.kind()),
+                super::render::comment(&o.name()),
+                super::render::comment(&e.to_string())
             ),
             "fix the object; `kubectl apply --dry-run=client -f FILE` shows the same problem",
         )
@@ -170,6 +172,7 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
     let mut ingresses: Vec<(usize, Ingress)> = Vec::new();
     let mut routes: Vec<usize> = Vec::new();
     let mut config_maps: BTreeMap<(String, String), (usize, ConfigMap)> = BTreeMap::new();
+    let mut secrets: BTreeMap<(String, String), (usize, Secret)> = BTreeMap::new();
     let mut policies: BTreeMap<String, usize> = BTreeMap::new();
     let mut ignored: BTreeMap<String, usize> = BTreeMap::new();
     let mut platforms: BTreeMap<Platform, Prov> = BTreeMap::new();
@@ -186,11 +189,26 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                     namespace: o.namespace(),
                     replicas: spec.replicas,
                     template: spec.template,
+                    claim: None,
                 });
             }
             ("apps/v1", "StatefulSet") => {
                 let d: StatefulSet = of(&o.value).map_err(|e| bad(o, e))?;
                 let spec = d.spec.unwrap_or_default();
+                let claim = spec
+                    .volume_claim_templates
+                    .unwrap_or_default()
+                    .into_iter()
+                    .next()
+                    .and_then(|c| {
+                        let size = c
+                            .spec?
+                            .resources?
+                            .requests?
+                            .get("storage")
+                            .map(|q| q.0.clone())?;
+                        Some((c.metadata.name.unwrap_or_default(), size))
+                    });
                 workloads.push(Workload {
                     obj: i,
                     kind: "StatefulSet",
@@ -198,6 +216,7 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                     namespace: o.namespace(),
                     replicas: spec.replicas,
                     template: spec.template,
+                    claim,
                 });
             }
             ("apps/v1", "DaemonSet") => {
@@ -210,6 +229,7 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                     namespace: o.namespace(),
                     replicas: None,
                     template: spec.template,
+                    claim: None,
                 });
             }
             ("v1", "Service") => services.push((i, of(&o.value).map_err(|e| bad(o, e))?)),
@@ -220,6 +240,10 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
             ("v1", "ConfigMap") => {
                 let cm: ConfigMap = of(&o.value).map_err(|e| bad(o, e))?;
                 config_maps.insert((o.namespace(), o.name()), (i, cm));
+            }
+            ("v1", "Secret") => {
+                let secret: Secret = of(&o.value).map_err(|e| bad(o, e))?;
+                secrets.insert((o.namespace(), o.name()), (i, secret));
             }
             ("networking.k8s.io/v1", "NetworkPolicy") => {
                 *policies.entry(ns_or_default(&o.namespace())).or_default() += 1;
@@ -273,6 +297,17 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
             (ns_or_default(&w.namespace), labels)
         })
         .collect();
+    // Workloads by (namespace, label, value): a Service's candidates are those that carry the
+    // first pair of its selector, so pairing stays near linear instead of services × workloads.
+    let mut by_label: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
+    for (wi, (wns, labels)) in pods.iter().enumerate() {
+        for (k, v) in labels {
+            by_label
+                .entry((wns.as_str(), k.as_str(), v.as_str()))
+                .or_default()
+                .push(wi);
+        }
+    }
     for (si, (oi, svc)) in services.iter().enumerate() {
         let o = &objs[*oi];
         let selector = svc
@@ -283,9 +318,14 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
             .unwrap_or_default();
         let ns = ns_or_default(&o.namespace());
         let mut any = false;
-        if !selector.is_empty() {
-            for (wi, (wns, labels)) in pods.iter().enumerate() {
-                if *wns == ns && selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+        if let Some((k0, v0)) = selector.iter().next() {
+            let candidates = by_label
+                .get(&(ns.as_str(), k0.as_str(), v0.as_str()))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for &wi in candidates {
+                let labels = &pods[wi].1;
+                if selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
                     selected.entry(wi).or_default().push(si);
                     any = true;
                 }
@@ -293,26 +333,6 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
         }
         if !any {
             selects_nothing.push(si);
-        }
-    }
-    let mut per_service: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for (wi, list) in &selected {
-        for si in list {
-            per_service
-                .entry(*si)
-                .or_default()
-                .push(workloads[*wi].name.clone());
-        }
-    }
-    for (si, names) in per_service {
-        if names.len() > 1 {
-            let o = &objs[services[si].0];
-            draft.unknowns.push(format!(
-                "Service {} selects several workloads ({}); each is imported, calls go to the first [{}]",
-                o.name(),
-                names.join(", "),
-                o.at(&[]).at
-            ));
         }
     }
     for si in selects_nothing {
@@ -392,6 +412,8 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
         }
     }
 
+    // Each workload's draft, and whether a Service names it.
+    let mut grouped: Vec<(bool, SvcDraft)> = Vec::new();
     for (wi, w) in workloads.iter().enumerate() {
         let o = &objs[w.obj];
         let mut svc_ids: Vec<usize> = selected.get(&wi).cloned().unwrap_or_default();
@@ -419,7 +441,30 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
             o.prov(&["metadata", "name"], &format!("{} {}", w.kind, w.name)),
         );
         let pod = w.template.spec.clone().unwrap_or_default();
-        let main = pod.containers.first().cloned().unwrap_or_default();
+        let main = main_container(&pod.containers, &svc_ids, &services);
+        if w.kind == "StatefulSet" {
+            match &w.claim {
+                Some((claim, size)) => {
+                    let path = main
+                        .volume_mounts
+                        .iter()
+                        .flatten()
+                        .find(|m| m.name == *claim)
+                        .map(|m| m.mount_path.clone());
+                    s.stateful = Some((
+                        (size.clone(), path),
+                        o.prov(
+                            &["spec", "volumeClaimTemplates"],
+                            &format!("StatefulSet {} volume claim {claim}", w.name),
+                        ),
+                    ));
+                }
+                None => draft.unknowns.push(format!(
+                    "{name}: a StatefulSet without a volume claim; imported as a deployment [{}]",
+                    o.at(&[]).at
+                )),
+            }
+        }
         let main_step = format!("name: {}", main.name);
         if let Some(image) = &main.image {
             s.image = Some((
@@ -491,9 +536,19 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                     continue;
                 };
                 let protocol = match p.protocol.as_deref() {
+                    None | Some("TCP") => Protocol::Tcp,
                     Some("UDP") => Protocol::Udp,
                     Some("SCTP") => Protocol::Sctp,
-                    _ => Protocol::Tcp,
+                    Some(other) => {
+                        draft.unknowns.push(format!(
+                            "{name}: Service {} port {} has protocol {:?}, which is not TCP, UDP or SCTP; not imported [{}]",
+                            so.name(),
+                            p.port,
+                            super::render::comment(other),
+                            prov.at
+                        ));
+                        continue;
+                    }
                 };
                 s.ports.push(PortDraft {
                     name: p.name.clone(),
@@ -522,10 +577,30 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                 if s.expose.as_ref().is_none_or(|(old, _)| *old < e) {
                     s.expose = Some((e, so.prov(&["spec", "type"], &what)));
                 }
-            } else if ty == "NodePort" {
-                s.expose_hint = Some(format!(
-                    "Service {} is a NodePort: reachable on every node; a candidate for \"internal\" or \"public\"",
-                    so.name()
+            } else if ty == "NodePort"
+                && s.expose
+                    .as_ref()
+                    .is_none_or(|(old, _)| *old < Expose::Public)
+            {
+                // Reachable on every node's address today: public, as a guess said twice.
+                let prov = so.prov(
+                    &["spec", "type"],
+                    &format!(
+                        "Service {} is a NodePort, reachable on every node",
+                        so.name()
+                    ),
+                );
+                draft.unknowns.push(format!(
+                    "{name}: Service {} is a NodePort, so it is imported as public; make it internal, gateway or cluster if that is not how it should be reached [{}]",
+                    so.name(),
+                    prov.at
+                ));
+                s.expose = Some((
+                    Expose::Public,
+                    Prov {
+                        guess: true,
+                        ..prov
+                    },
                 ));
             }
             // Every other selecting Service's name reaches this workload too.
@@ -555,85 +630,53 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                     .as_ref()
                     .is_none_or(|(old, _)| *old < Expose::Public)
             {
-                s.expose = Some((Expose::Public, prov.clone()));
+                draft.unknowns.push(format!(
+                    "{name}: the backend of {}, so it is imported as public; make it gateway (through the project's gateway) or internal if that is how it is reached [{}]",
+                    prov.what.trim_end_matches(" backend"),
+                    prov.at
+                ));
+                s.expose = Some((
+                    Expose::Public,
+                    Prov {
+                        guess: true,
+                        ..prov.clone()
+                    },
+                ));
             }
         }
-        // Calls from env values, envFrom and ConfigMap volumes, arguments.
+        // Calls from the environment each container sees (envFrom, env with `$(VAR)`
+        // expanded as the kubelet does, ConfigMap and Secret keys), its arguments, and the
+        // ConfigMaps mounted as files.
         let mut containers = pod.init_containers.clone().unwrap_or_default();
         containers.extend(pod.containers.iter().cloned());
-        let mut maps: BTreeSet<String> = BTreeSet::new();
+        let sources = Sources {
+            config_maps: &config_maps,
+            secrets: &secrets,
+            objs: &objs,
+            namespace: &w.namespace,
+        };
         for c in &containers {
-            let base = ["spec", "template", "spec"];
             let list = if pod.containers.iter().any(|m| m.name == c.name) {
                 "containers"
             } else {
                 "initContainers"
             };
-            let cstep = format!("name: {}", c.name);
-            for e in c.env.clone().unwrap_or_default() {
-                let estep = format!("name: {}", e.name);
-                let path = [base[0], base[1], base[2], list, &cstep, "env", &estep];
-                if let Some(v) = &e.value {
-                    for h in hosts::find(Some(&e.name), v) {
-                        s.refs.push(Ref {
-                            target: Target::Host(h.host),
-                            port: h.port,
-                            prov: o.prov(&path, &format!("env {}", e.name)),
-                        });
-                    }
-                }
-                if let Some(r) = e
-                    .value_from
-                    .as_ref()
-                    .and_then(|f| f.config_map_key_ref.as_ref())
-                {
-                    config_refs(
-                        &config_maps,
-                        &objs,
-                        &w.namespace,
-                        &r.name,
-                        Some(&r.key),
-                        &mut s,
-                    );
-                }
-            }
-            for from in c.env_from.clone().unwrap_or_default() {
-                if let Some(r) = from.config_map_ref {
-                    maps.insert(r.name);
-                }
-            }
-            let words: Vec<String> = c
-                .command
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .chain(c.args.clone().unwrap_or_default())
-                .collect();
-            for (k, word) in words.iter().enumerate() {
-                // `--flag value`: the flag is the key of the value after it.
-                let key = k
-                    .checked_sub(1)
-                    .map(|p| words[p].as_str())
-                    .filter(|p| p.starts_with('-') && !p.contains('='));
-                for h in hosts::find(key, word) {
-                    s.refs.push(Ref {
-                        target: Target::Host(h.host),
-                        port: h.port,
-                        prov: o.prov(&[base[0], base[1], base[2], list, &cstep], "args"),
-                    });
-                }
-            }
+            container_refs(o, c, list, &sources, &mut s);
         }
+        let mut maps: BTreeSet<String> = BTreeSet::new();
         for v in pod.volumes.clone().unwrap_or_default() {
             if let Some(cm) = v.config_map {
                 maps.insert(cm.name);
             }
         }
         for m in maps {
-            config_refs(&config_maps, &objs, &w.namespace, &m, None, &mut s);
+            for var in sources.config_map(&m) {
+                refs_of(&var, &mut s);
+            }
         }
-        draft.services.push(s);
+        grouped.push((!svc_ids.is_empty(), s));
     }
+    draft.services = one_per_service(grouped, &mut draft.unknowns);
     for (ns, n) in &policies {
         draft.notes.push(format!(
             "{n} existing NetworkPolicy object{} in namespace {ns}: not imported; compare {} with the calls before replacing {} with the generated policies",
@@ -659,6 +702,146 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
         }
     }
     Ok(draft)
+}
+
+/// Containers that run beside the application in many pods: a mesh proxy, a log shipper, a
+/// secrets agent. Never the one a service is named after.
+const SIDECARS: [&str; 9] = [
+    "istio-proxy",
+    "envoy",
+    "linkerd-proxy",
+    "cloud-sql-proxy",
+    "cloudsql-proxy",
+    "vault-agent",
+    "fluent-bit",
+    "fluentd",
+    "otel-collector",
+];
+
+/// The container that serves the workload: the first that declares a port the selecting
+/// Services target, else the first that is not a known sidecar, else the first.
+fn main_container(
+    containers: &[Container],
+    svc_ids: &[usize],
+    services: &[(usize, Service)],
+) -> Container {
+    let targets: Vec<IntOrString> = svc_ids
+        .iter()
+        .flat_map(|si| {
+            services[*si]
+                .1
+                .spec
+                .as_ref()
+                .and_then(|s| s.ports.clone())
+                .unwrap_or_default()
+        })
+        .map(|p| p.target_port.unwrap_or(IntOrString::Int(p.port)))
+        .collect();
+    let serves = |c: &&Container| {
+        c.ports.iter().flatten().any(|cp| {
+            targets.iter().any(|t| match t {
+                IntOrString::Int(n) => *n == cp.container_port,
+                IntOrString::String(name) => cp.name.as_deref() == Some(name.as_str()),
+            })
+        })
+    };
+    containers
+        .iter()
+        .find(serves)
+        .or_else(|| {
+            containers
+                .iter()
+                .find(|c| !SIDECARS.contains(&c.name.as_str()))
+        })
+        .or_else(|| containers.first())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Objects that name no namespace go where `kubectl apply` would put them: the namespace of
+/// `-n/--namespace`, else, when the manifests declare exactly one namespace (a Namespace
+/// object or `metadata.namespace`), that one, which then also names the project. Never the
+/// folder the files are in. Without either they stay in the project's namespace.
+fn default_namespace(objs: &mut [Obj<'_>], options: &Options, draft: &mut Draft) {
+    let mut declared: BTreeMap<String, Prov> = BTreeMap::new();
+    for o in objs.iter() {
+        let (name, path) = if o.kind() == "Namespace" {
+            (o.name(), ["metadata", "name"])
+        } else {
+            (o.namespace(), ["metadata", "namespace"])
+        };
+        if !name.is_empty() {
+            declared
+                .entry(name)
+                .or_insert_with(|| o.prov(&path, "the one namespace the manifests declare"));
+        }
+    }
+    // `default` is where namespace-less objects go anyway: it names nothing.
+    declared.remove("default");
+    let target = match &options.namespace {
+        Some(ns) => ns.clone(),
+        None if declared.len() == 1 => {
+            let (ns, prov) = declared.into_iter().next().expect("one namespace");
+            draft.project = Some((
+                ns.clone(),
+                Prov {
+                    guess: true,
+                    ..prov
+                },
+            ));
+            ns
+        }
+        None => return,
+    };
+    for o in objs.iter_mut() {
+        if o.kind() == "Namespace" || !o.namespace().is_empty() {
+            continue;
+        }
+        if let Value::Mapping(m) = &mut o.value
+            && let Some(Value::Mapping(meta)) = m.get_mut("metadata")
+        {
+            meta.insert("namespace".into(), target.clone().into());
+        }
+    }
+}
+
+/// Workloads that one Service selects (`reviews-v1`, `-v2`, `-v3` behind `reviews`) are one
+/// service with several workloads: their drafts are merged under the Service's name, with
+/// every workload in the provenance, their replicas added up and their calls together.
+fn one_per_service(drafts: Vec<(bool, SvcDraft)>, unknowns: &mut Vec<String>) -> Vec<SvcDraft> {
+    let mut out: Vec<SvcDraft> = Vec::new();
+    let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (named_by_service, s) in drafts {
+        let key = (s.namespace.clone(), s.name.clone());
+        let Some(&i) = index.get(&key).filter(|_| named_by_service) else {
+            if named_by_service {
+                index.insert(key, out.len());
+            }
+            out.push(s);
+            continue;
+        };
+        let into = &mut out[i];
+        into.prov.what = format!("{}, {}", into.prov.what, s.prov.what);
+        into.replicas = match (into.replicas.take(), s.replicas) {
+            (Some((a, prov)), Some((b, _))) => Some((a.saturating_add(b), prov)),
+            (one, other) => one.or(other),
+        };
+        if let (Some((a, _)), Some((b, prov))) = (&into.image, &s.image)
+            && a != b
+        {
+            unknowns.push(format!(
+                "{}: its workloads run different images ({a}, {b}); the first is written [{}]",
+                s.name, prov.at
+            ));
+        }
+        if into.expose.as_ref().map(|e| e.0) < s.expose.as_ref().map(|e| e.0) {
+            into.expose = s.expose;
+        }
+        into.ports.extend(s.ports);
+        into.refs.extend(s.refs);
+        into.egress.extend(s.egress);
+    }
+    out
 }
 
 /// The typed view of an object.
@@ -702,37 +885,218 @@ fn host_forms(name: &str, ns: &str) -> Vec<String> {
     ]
 }
 
-/// Hosts in a ConfigMap the workload uses (one key, or all of them).
-fn config_refs(
-    maps: &BTreeMap<(String, String), (usize, ConfigMap)>,
-    objs: &[Obj],
-    ns: &str,
-    name: &str,
-    key: Option<&str>,
-    s: &mut SvcDraft,
-) {
-    let Some((oi, cm)) = maps
-        .get(&(ns.to_string(), name.to_string()))
-        .or_else(|| maps.get(&(ns_key(ns), name.to_string())))
-    else {
-        return;
-    };
-    let o = &objs[*oi];
-    for (k, v) in cm.data.clone().unwrap_or_default() {
-        if key.is_some_and(|want| want != k) {
-            continue;
-        }
-        for h in hosts::find(Some(&k), &v) {
-            s.refs.push(Ref {
-                target: Target::Host(h.host),
-                port: h.port,
+/// The ConfigMaps and Secrets of the input, for the workloads of one namespace.
+struct Sources<'a> {
+    config_maps: &'a BTreeMap<(String, String), (usize, ConfigMap)>,
+    secrets: &'a BTreeMap<(String, String), (usize, Secret)>,
+    objs: &'a [Obj<'a>],
+    namespace: &'a str,
+}
+
+/// One variable a container sees: its name, value, where it was read, and whether the value
+/// comes from a Secret (then it is never shown).
+struct Var {
+    name: String,
+    value: String,
+    prov: Prov,
+    secret: bool,
+}
+
+impl Sources<'_> {
+    fn find<'m, T>(
+        &self,
+        map: &'m BTreeMap<(String, String), (usize, T)>,
+        name: &str,
+    ) -> Option<&'m (usize, T)> {
+        map.get(&(self.namespace.to_string(), name.to_string()))
+            .or_else(|| map.get(&(ns_key(self.namespace), name.to_string())))
+    }
+
+    /// Every key of a ConfigMap, or nothing when the input does not hold it.
+    fn config_map(&self, name: &str) -> Vec<Var> {
+        let Some((oi, cm)) = self.find(self.config_maps, name) else {
+            return Vec::new();
+        };
+        let o = &self.objs[*oi];
+        cm.data
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| Var {
                 prov: o.prov(&["data", &k], &format!("ConfigMap {name} {k}")),
-            });
-        }
+                name: k,
+                value: v,
+                secret: false,
+            })
+            .collect()
+    }
+
+    /// Every key of a Secret (`data` decoded, `stringData`), or nothing.
+    fn secret(&self, name: &str) -> Vec<Var> {
+        let Some((oi, secret)) = self.find(self.secrets, name) else {
+            return Vec::new();
+        };
+        let o = &self.objs[*oi];
+        let mut all: BTreeMap<String, String> = secret
+            .data
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()))
+            .collect();
+        all.extend(secret.string_data.clone().unwrap_or_default());
+        all.into_iter()
+            .map(|(k, v)| Var {
+                prov: o.prov(&["metadata", "name"], &format!("Secret {name} key {k}")),
+                name: k,
+                value: v,
+                secret: true,
+            })
+            .collect()
     }
 }
 
-fn resources(main: &Container, o: &Obj, s: &mut SvcDraft, name: &str, unknowns: &mut Vec<String>) {
+/// The references of one container: its environment as the kubelet builds it (`envFrom` first,
+/// then `env` in order, each `$(VAR)` expanded from the variables before it), then its command
+/// and arguments with the same expansion.
+fn container_refs(o: &Obj<'_>, c: &Container, list: &str, sources: &Sources<'_>, s: &mut SvcDraft) {
+    let base = ["spec", "template", "spec"];
+    let cstep = format!("name: {}", c.name);
+    let mut env: Vec<Var> = Vec::new();
+    let set = |env: &mut Vec<Var>, var: Var| {
+        env.retain(|v| v.name != var.name);
+        env.push(var);
+    };
+    for from in c.env_from.clone().unwrap_or_default() {
+        let prefix = from.prefix.clone().unwrap_or_default();
+        let vars = match (&from.config_map_ref, &from.secret_ref) {
+            (Some(r), _) => sources.config_map(&r.name),
+            (None, Some(r)) => sources.secret(&r.name),
+            (None, None) => Vec::new(),
+        };
+        for mut var in vars {
+            var.name = format!("{prefix}{}", var.name);
+            set(&mut env, var);
+        }
+    }
+    for e in c.env.clone().unwrap_or_default() {
+        let estep = format!("name: {}", e.name);
+        let path = [base[0], base[1], base[2], list, &cstep, "env", &estep];
+        let from = e.value_from.as_ref();
+        let var = if let Some(v) = &e.value {
+            Some(Var {
+                name: e.name.clone(),
+                value: expand(v, &env),
+                prov: o.prov(&path, &format!("env {}", e.name)),
+                secret: env_uses_secret(v, &env),
+            })
+        } else if let Some(r) = from.and_then(|f| f.config_map_key_ref.as_ref()) {
+            sources
+                .config_map(&r.name)
+                .into_iter()
+                .find(|v| v.name == r.key)
+                .map(|v| Var {
+                    name: e.name.clone(),
+                    ..v
+                })
+        } else if let Some(r) = from.and_then(|f| f.secret_key_ref.as_ref()) {
+            sources
+                .secret(&r.name)
+                .into_iter()
+                .find(|v| v.name == r.key)
+                .map(|v| Var {
+                    name: e.name.clone(),
+                    ..v
+                })
+        } else {
+            None
+        };
+        if let Some(var) = var {
+            set(&mut env, var);
+        }
+    }
+    for var in &env {
+        refs_of(var, s);
+    }
+    let words: Vec<String> = c
+        .command
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .chain(c.args.clone().unwrap_or_default())
+        .map(|w| expand(&w, &env))
+        .collect();
+    let prov = o.prov(&[base[0], base[1], base[2], list, &cstep], "args");
+    for h in hosts::in_words(&words) {
+        s.refs.push(Ref {
+            target: Target::Host(h.host),
+            port: h.port,
+            prov: prov.clone(),
+        });
+    }
+}
+
+/// The references a variable's value names; a Secret's hosts are marked so that no message
+/// shows them.
+fn refs_of(var: &Var, s: &mut SvcDraft) {
+    for h in hosts::find(Some(&var.name), &var.value) {
+        s.refs.push(Ref {
+            target: if var.secret {
+                Target::SecretHost(h.host)
+            } else {
+                Target::Host(h.host)
+            },
+            port: h.port,
+            prov: var.prov.clone(),
+        });
+    }
+}
+
+/// `$(VAR)` expanded as the kubelet expands it: from the variables defined before, `$$` for a
+/// literal `$`, and a reference to an undefined variable left as written.
+fn expand(text: &str, env: &[Var]) -> String {
+    if !text.contains('$') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(body) = after.strip_prefix('(')
+            && let Some(end) = body.find(')')
+        {
+            let name = &body[..end];
+            match env.iter().rev().find(|v| v.name == name) {
+                Some(v) => out.push_str(&v.value),
+                None => out.push_str(&rest[i..i + 3 + end]),
+            }
+            rest = &body[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether `$(VAR)` references in `text` take a Secret's value.
+fn env_uses_secret(text: &str, env: &[Var]) -> bool {
+    env.iter()
+        .any(|v| v.secret && text.contains(&format!("$({})", v.name)))
+}
+
+fn resources(
+    main: &Container,
+    o: &Obj<'_>,
+    s: &mut SvcDraft,
+    name: &str,
+    unknowns: &mut Vec<String>,
+) {
     let Some(r) = &main.resources else { return };
     let mut fill = |list: &Option<
         BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>,
@@ -805,7 +1169,7 @@ fn annotations(v: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn platform_hints(o: &Obj, found: &mut BTreeMap<Platform, Prov>) {
+fn platform_hints(o: &Obj<'_>, found: &mut BTreeMap<Platform, Prov>) {
     let mut all = annotations(&o.value);
     if let Some(t) = o.value.get("spec").and_then(|s| s.get("template")) {
         all.extend(annotations(t));
@@ -820,7 +1184,7 @@ fn platform_hints(o: &Obj, found: &mut BTreeMap<Platform, Prov>) {
 }
 
 /// True when a LoadBalancer Service carries its platform's "internal" annotation.
-fn internal_lb(o: &Obj) -> bool {
+fn internal_lb(o: &Obj<'_>) -> bool {
     annotations(&o.value).iter().any(|(k, v)| {
         let v = v.to_ascii_lowercase();
         match k.as_str() {

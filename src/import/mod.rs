@@ -11,10 +11,12 @@ pub mod compose;
 pub mod draft;
 pub mod followup;
 pub mod hosts;
+pub mod interpolate;
 pub mod kube;
 pub mod locate;
 pub mod render;
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
@@ -69,6 +71,12 @@ pub struct Options {
     pub profiles: Vec<String>,
     /// Project name when the input has none.
     pub fallback_project: String,
+    /// The process environment, which Compose interpolation reads before any `.env` file.
+    pub env: BTreeMap<String, String>,
+    /// `--env-file` files, read in order instead of the project's `.env`.
+    pub env_files: Vec<PathBuf>,
+    /// `-n/--namespace`: where objects that name no namespace belong.
+    pub namespace: Option<String>,
 }
 
 /// Reads the inputs, detects their kind and drafts the workspace text. Returns the text and
@@ -82,11 +90,18 @@ pub fn import(inputs: &[Input], options: &Options) -> Result<(String, Vec<String
 /// Reads the inputs and resolves them, ready for questions (`init --from`) or rendering.
 pub fn resolve(inputs: &[Input], options: &Options) -> Result<draft::Resolved, Error> {
     let kind = detect_all(inputs)?;
-    let draft = match kind {
+    let mut draft = match kind {
         Kind::Compose => compose::read(inputs, options)?,
-        Kind::Kube => kube::read(inputs)?,
+        Kind::Kube => kube::read(inputs, options)?,
         Kind::Backstage => backstage::read(inputs)?,
     };
+    // `-n/--namespace` is where everything the input places nowhere belongs (`default` is the
+    // project's namespace, which the workspace cannot name).
+    if let Some(ns) = options.namespace.as_deref().filter(|ns| *ns != "default") {
+        for s in draft.services.iter_mut().filter(|s| s.namespace.is_empty()) {
+            s.namespace = ns.to_string();
+        }
+    }
     Ok(draft::resolve(draft, &options.fallback_project))
 }
 
@@ -271,7 +286,7 @@ pub fn yaml_docs(text: &str) -> Vec<Doc<'_>> {
 
 /// Parses one document as a YAML value, turning a syntax error into a problem with its line.
 pub fn parse_doc(source: &Source, doc: &Doc<'_>) -> Result<serde_yaml_ng::Value, Error> {
-    serde_yaml_ng::from_str::<serde_yaml_ng::Value>(doc.text).map_err(|e| {
+    crate::yaml::parse_bounded(doc.text).map_err(|e| {
         let at = doc.offset + crate::yaml::error_offset(doc.text, &e);
         let message = e.to_string();
         let first = message
@@ -288,6 +303,79 @@ pub fn parse_doc(source: &Source, doc: &Doc<'_>) -> Result<serde_yaml_ng::Value,
             ],
         )
     })
+}
+
+/// Points the problems the workspace loader found in drafted `text` at the input lines the
+/// drafted values came from (each drafted line names its source in its comment): a draft that
+/// is never written must not be what a diagnostic shows. A problem whose line names no input
+/// is a bug of the import and is reported as one.
+pub fn blame_inputs(text: &str, inputs: &[Input], err: Error) -> Error {
+    let Error::Invalid { problems, .. } = err else {
+        return err;
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<(usize, Problem)> = Vec::new();
+    for p in problems {
+        let Some((line, _)) = p.line_col() else {
+            continue;
+        };
+        let comment = lines
+            .get(line - 1)
+            .and_then(|l| l.split_once("  # "))
+            .map(|(_, c)| c);
+        let place = comment.and_then(|c| {
+            inputs.iter().enumerate().find_map(|(i, input)| {
+                let name = input.name();
+                let at = c.find(&format!("{name}:"))?;
+                let digits: String = c[at + name.len() + 1..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                Some((i, digits.parse::<usize>().ok()?))
+            })
+        });
+        let Some((i, at_line)) = place else {
+            return Error::Internal {
+                message: format!(
+                    "the drafted workspace does not load: {}",
+                    render::comment(&p.message)
+                ),
+            };
+        };
+        let source = &inputs[i].source;
+        let offset: usize = source
+            .text()
+            .split_inclusive('\n')
+            .take(at_line.saturating_sub(1))
+            .map(str::len)
+            .sum();
+        out.push((
+            i,
+            Problem::new(
+                p.code,
+                offset..offset,
+                format!("this value cannot go into a workspace: {}", p.message),
+            )
+            .label("read here")
+            .help(format!(
+                "{}; nothing was written",
+                p.help.as_deref().unwrap_or("fix the value in the input")
+            )),
+        ));
+    }
+    let Some(first) = out.first().map(|(i, _)| *i) else {
+        return Error::Internal {
+            message: "the drafted workspace does not load".into(),
+        };
+    };
+    // One error names one file; problems of other files follow when this one is fixed.
+    Error::invalid(
+        &inputs[first].source,
+        out.into_iter()
+            .filter(|(i, _)| *i == first)
+            .map(|(_, p)| p)
+            .collect(),
+    )
 }
 
 /// A problem in an input file at a 1-based line.
@@ -385,8 +473,14 @@ pub fn contained(root: &Path, dir: &Path, target: &str) -> Result<PathBuf, Strin
         match c {
             Component::Normal(p) => joined.push(p),
             Component::CurDir => {}
+            // `..` removes a name, never `.` or `..` (with the catalog given as
+            // `catalog-info.yaml`, `dir` is `.`, and `../x` must stay outside it).
             Component::ParentDir => {
-                joined.pop();
+                if matches!(joined.components().next_back(), Some(Component::Normal(_))) {
+                    joined.pop();
+                } else {
+                    joined.push("..");
+                }
             }
             Component::RootDir | Component::Prefix(_) => {
                 return Err(format!("{target:?} is an absolute path"));
@@ -411,6 +505,36 @@ pub fn contained(root: &Path, dir: &Path, target: &str) -> Result<PathBuf, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn draft_problems_point_at_the_input_line_their_value_came_from() {
+        let input = Input {
+            source: Source::new("compose.yaml", "services:\n  web:\n    image: BAD\n"),
+            dir: None,
+        };
+        let text = "version = 1\nimage = \"BAD\"  # compose.yaml:3 image\nname = 1\n";
+        let draft = Source::new("k8s-advisor.toml", text);
+        let at = text.find("\"BAD").unwrap();
+        let err = Error::invalid(
+            &draft,
+            vec![Problem::new(Code::InvalidValue, at..at + 5, "invalid image").help("fix it")],
+        );
+        let Error::Invalid { path, problems } =
+            blame_inputs(text, std::slice::from_ref(&input), err)
+        else {
+            panic!("not an input problem");
+        };
+        assert_eq!(path, Path::new("compose.yaml"));
+        assert_eq!(problems[0].line_col().map(|(l, _)| l), Some(3));
+        assert!(problems[0].message.contains("invalid image"));
+        // A drafted line that names no input is a bug of the import, never the draft's file.
+        let at = text.find("name").unwrap();
+        let err = Error::invalid(&draft, vec![Problem::new(Code::InvalidValue, at..at, "x")]);
+        assert!(matches!(
+            blame_inputs(text, &[input], err),
+            Error::Internal { .. }
+        ));
+    }
 
     #[test]
     fn documents_keep_their_lines() {

@@ -130,6 +130,16 @@ pub fn render(r: &Resolved) -> String {
             Some("guess: the input names no platform (eks | gke | aks | generic)"),
         ),
     }
+    if r.services.len() > 1 && r.services.iter().all(|s| s.calls.is_empty()) {
+        line(
+            &mut out,
+            "calls-known",
+            "false",
+            Some(
+                "the input shows no call between services; declare them under `calls`, then remove this line",
+            ),
+        );
+    }
     if r.needs_internal_cidrs {
         line(
             &mut out,
@@ -271,17 +281,22 @@ fn service(out: &mut String, s: &OutSvc) {
     if !s.calls.is_empty() {
         out.push_str("calls = [\n");
         for c in &s.calls {
-            let value = if c.ports.is_empty() {
+            let mut parts = Vec::new();
+            if !c.ports.is_empty() {
+                let list: Vec<String> = c.ports.iter().map(|p| string(p)).collect();
+                parts.push(format!("ports = [{}]", list.join(", ")));
+            }
+            let mut why = provs(&c.provs);
+            if let Some((kind, reason)) = &c.kind {
+                parts.push(format!("kind = {}", string(kind.as_str())));
+                why = format!("guess: {} ({reason}); {why}", kind.as_str());
+            }
+            let value = if parts.is_empty() {
                 string(&c.to)
             } else {
-                let list: Vec<String> = c.ports.iter().map(|p| string(p)).collect();
-                format!(
-                    "{{ to = {}, ports = [{}] }}",
-                    string(&c.to),
-                    list.join(", ")
-                )
+                format!("{{ to = {}, {} }}", string(&c.to), parts.join(", "))
             };
-            let _ = writeln!(out, "  {value},  # {}", comment(&provs(&c.provs)));
+            let _ = writeln!(out, "  {value},  # {}", comment(&why));
         }
         out.push_str("]\n");
     }
@@ -295,6 +310,13 @@ fn service(out: &mut String, s: &OutSvc) {
             comment(&e.reason),
             comment(&e.prov.text())
         );
+    }
+    if let Some(((size, path), prov)) = &d.stateful {
+        line(out, "kind", &string("stateful"), Some(&prov.text()));
+        line(out, "storage", &string(size), Some(&prov.text()));
+        if let Some(p) = path {
+            line(out, "storage-path", &string(p), Some(&prov.text()));
+        }
     }
     let pair = |p: &super::draft::PairDraft| -> Option<(String, String)> {
         let mut parts = Vec::new();

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Kind, Plan, Write};
+use super::{Area, Kind, Leftover, Plan, Write};
 use crate::adr;
 use crate::assess::Verdict;
 use crate::diagnostic::Error;
@@ -12,6 +12,7 @@ use crate::graph::ServiceGraph;
 use crate::policy::Policy;
 use crate::record::{self, Extras, Meta};
 use crate::report;
+use crate::text::shown;
 
 /// What the record needs that the model does not hold.
 pub struct RecordInput<'a> {
@@ -36,8 +37,17 @@ pub fn plan(
     input: RecordInput<'_>,
 ) -> Result<(), Error> {
     let ws = graph.workspace();
-    let dir = adr::locate_dir(input.root, input.adr_dir)?;
-    let existing = adr::scan(&dir)?;
+    let place = adr::locate_dir(input.root, input.adr_dir)?;
+    let dir = place.shown().to_path_buf();
+    let scanned = adr::scan(place.open(Path::new(""))?.as_ref())?;
+    plan.leftovers
+        .extend(scanned.leftovers.into_iter().map(|name| Leftover {
+            path: dir.join(&name),
+            rel: PathBuf::from(name),
+            area: Area::Records,
+        }));
+    plan.records_place = Some(place);
+    let existing = scanned.records;
     let title = record::title(ws, verdict);
     let placed = adr::plan(&existing, &ws.project.name, verdict.recommended, &title);
     let path = dir.join(&placed.file);
@@ -54,9 +64,10 @@ pub fn plan(
         date,
         supersedes: placed.supersedes.clone(),
     };
+    let (mermaid, diagram) = report::graph::mermaid_overview(graph);
     let extras = Extras {
-        mermaid: report::graph::mermaid_overview(graph),
-        mermaid_by_domain: graph.call_count() > report::graph::MERMAID_MAX_EDGES,
+        mermaid,
+        diagram,
         findings: graph
             .findings(&policy.graph)
             .into_iter()
@@ -86,12 +97,13 @@ pub fn plan(
     if !unchanged {
         plan.writes.push(Write {
             path: path.clone(),
+            rel: PathBuf::from(&placed.file),
             old,
             new: text.into_bytes(),
             kind: Kind::Record,
         });
     }
-    if let Some(rewrite) = placed.rewrite {
+    for rewrite in placed.rewrites {
         let old = existing
             .iter()
             .find(|e| e.file == rewrite.file)
@@ -104,6 +116,7 @@ pub fn plan(
         }
         plan.writes.push(Write {
             path: target,
+            rel: PathBuf::from(&rewrite.file),
             old,
             new: rewrite.bytes,
             kind: Kind::Superseded,
@@ -118,13 +131,13 @@ pub fn summary(plan: &Plan, written: &[PathBuf]) -> String {
     let mut s = String::new();
     if let Some(path) = &plan.record {
         if written.contains(path) {
-            s.push_str(&format!("Wrote {}\n", path.display()));
+            s.push_str(&format!("Wrote {}\n", shown(path)));
         } else {
-            s.push_str(&format!("Unchanged {}\n", path.display()));
+            s.push_str(&format!("Unchanged {}\n", shown(path)));
         }
     }
     for write in plan.writes.iter().filter(|w| w.kind == Kind::Superseded) {
-        s.push_str(&format!("Marked {} as superseded\n", write.path.display()));
+        s.push_str(&format!("Marked {} as superseded\n", shown(&write.path)));
     }
     s
 }

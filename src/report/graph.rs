@@ -13,15 +13,15 @@ use console::Style;
 use serde::Serialize;
 
 use crate::graph::{Coupling, Finding, ServiceGraph, Severity};
-use crate::model::ServiceId;
+use crate::model::{CallKind, ServiceId};
 use crate::text::{self, Paint};
 
 /// What a diagram or report shows: every service, or one namespace and its direct neighbours.
 struct View {
     /// Shown services, sorted indices into `workspace.services`.
     services: Vec<usize>,
-    /// Shown calls as (caller, callee) indices, in caller then callee order.
-    edges: Vec<(usize, usize)>,
+    /// Shown calls as (caller, callee, kind) indices, in caller then callee order.
+    edges: Vec<(usize, usize, CallKind)>,
     /// The focused namespace, if any.
     focus: Option<String>,
 }
@@ -44,7 +44,7 @@ impl View {
                     // Calls between two neighbours say nothing about the focused domain.
                     edges: graph
                         .edges()
-                        .filter(|&(a, b)| in_ns(a) || in_ns(b))
+                        .filter(|&(a, b, _)| in_ns(a) || in_ns(b))
                         .collect(),
                     focus: Some(ns.to_string()),
                 }
@@ -85,8 +85,9 @@ fn on_cycles(graph: &ServiceGraph<'_>) -> BTreeSet<usize> {
 }
 
 /// The graph as a Mermaid flowchart (without the Markdown fence): one subgraph per namespace,
-/// services on call cycles highlighted. `focus` limits it to one namespace and its direct
-/// neighbours. Renders on GitHub.
+/// services on call cycles highlighted, asynchronous and telemetry calls dashed and labelled
+/// with their kind. `focus` limits it to one namespace and its direct neighbours. Renders on
+/// GitHub.
 pub fn mermaid(graph: &ServiceGraph, focus: Option<&str>) -> String {
     let view = View::new(graph, focus);
     let ws = graph.workspace();
@@ -108,8 +109,13 @@ pub fn mermaid(graph: &ServiceGraph, focus: Option<&str>) -> String {
         }
         let _ = writeln!(out, "  end");
     }
-    for &(a, b) in &view.edges {
-        let _ = writeln!(out, "  n{a} --> n{b}");
+    for &(a, b, kind) in &view.edges {
+        let _ = match kind {
+            CallKind::Sync => writeln!(out, "  n{a} --> n{b}"),
+            CallKind::Async | CallKind::Telemetry => {
+                writeln!(out, "  n{a} -.->|\"{}\"| n{b}", kind.as_str())
+            }
+        };
     }
     let shown: BTreeSet<usize> = view.services.iter().copied().collect();
     let cyclic: Vec<String> = on_cycles(graph)
@@ -127,18 +133,75 @@ pub fn mermaid(graph: &ServiceGraph, focus: Option<&str>) -> String {
 /// bigger graphs are drawn one node per namespace instead.
 pub const MERMAID_MAX_EDGES: usize = 500;
 
-/// A Mermaid flowchart fit for a document: the service graph of [`mermaid`] while it stays
-/// within [`MERMAID_MAX_EDGES`], else one node per namespace with the number of calls on each
-/// arrow.
-pub fn mermaid_overview(graph: &ServiceGraph) -> String {
-    if graph.call_count() <= MERMAID_MAX_EDGES {
-        return mermaid(graph, None);
-    }
+/// A diagram of more services than this is unreadable in a document: it is drawn one node per
+/// namespace instead.
+pub const MERMAID_MAX_SERVICES: usize = 150;
+
+/// The namespaces a domain diagram draws at most: the ones with the most calls. Twenty keep
+/// even a fully coupled diagram (380 arrows) under [`MERMAID_MAX_EDGES`].
+pub const MERMAID_MAX_DOMAINS: usize = 20;
+
+/// What a diagram of [`mermaid_overview`] shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overview {
+    /// Every service and call.
+    Services,
+    /// Every namespace, with the number of calls on each arrow.
+    Domains,
+    /// The `shown` namespaces with the most calls, of `total`.
+    BusiestDomains {
+        /// Namespaces drawn.
+        shown: usize,
+        /// Namespaces in the model.
+        total: usize,
+    },
+}
+
+/// A Mermaid flowchart fit for a document, and what it shows: the service graph of [`mermaid`]
+/// while it stays within [`MERMAID_MAX_EDGES`] and [`MERMAID_MAX_SERVICES`], else one node per
+/// namespace with the number of calls on each arrow — at most [`MERMAID_MAX_DOMAINS`] of them,
+/// those with the most calls, so that the diagram stays the same size however big the model.
+pub fn mermaid_overview(graph: &ServiceGraph) -> (String, Overview) {
     let ws = graph.workspace();
+    if graph.call_count() <= MERMAID_MAX_EDGES && ws.services.len() <= MERMAID_MAX_SERVICES {
+        return (mermaid(graph, None), Overview::Services);
+    }
+    let couplings = graph.coupling();
+    let mut weight: std::collections::BTreeMap<&str, usize> = ws
+        .namespaces
+        .keys()
+        .map(|name| (name.as_str(), 0))
+        .collect();
+    for cell in &couplings {
+        for end in [&cell.from, &cell.to] {
+            if let Some(w) = weight.get_mut(end.as_str()) {
+                *w += cell.calls.len();
+            }
+        }
+    }
+    let total = weight.len();
+    let overview = if total > MERMAID_MAX_DOMAINS {
+        let mut busiest: Vec<(&str, usize)> = weight.iter().map(|(n, w)| (*n, *w)).collect();
+        // Most calls first, then by name: the same model always draws the same domains.
+        busiest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let keep: BTreeSet<&str> = busiest
+            .iter()
+            .take(MERMAID_MAX_DOMAINS)
+            .map(|(n, _)| *n)
+            .collect();
+        weight.retain(|name, _| keep.contains(name));
+        Overview::BusiestDomains {
+            shown: MERMAID_MAX_DOMAINS,
+            total,
+        }
+    } else {
+        Overview::Domains
+    };
     let index: std::collections::BTreeMap<&str, usize> = ws
         .namespaces
         .keys()
         .enumerate()
+        .filter(|(_, name)| weight.contains_key(name.as_str()))
         .map(|(i, name)| (name.as_str(), i))
         .collect();
     let mut out = String::from("flowchart LR\n");
@@ -151,7 +214,7 @@ pub fn mermaid_overview(graph: &ServiceGraph) -> String {
         };
         let _ = writeln!(out, "  ns{i}[\"{}\"]", mermaid_text(&title));
     }
-    for cell in graph.coupling() {
+    for cell in couplings {
         let (Some(a), Some(b)) = (index.get(cell.from.as_str()), index.get(cell.to.as_str()))
         else {
             continue;
@@ -164,7 +227,7 @@ pub fn mermaid_overview(graph: &ServiceGraph) -> String {
         };
         let _ = writeln!(out, "  ns{a} -->|\"{label}\"| ns{b}");
     }
-    out
+    (out, overview)
 }
 
 /// Escapes text for a quoted Mermaid label: quotes and markup become entity codes.
@@ -185,7 +248,8 @@ fn mermaid_text(text: &str) -> String {
 }
 
 /// The graph in Graphviz DOT: one `cluster_<n>` subgraph per namespace, services on call
-/// cycles drawn in red. `focus` as for [`mermaid`].
+/// cycles drawn in red, asynchronous and telemetry calls dashed and labelled with their kind.
+/// `focus` as for [`mermaid`].
 pub fn dot(graph: &ServiceGraph, focus: Option<&str>) -> String {
     let view = View::new(graph, focus);
     let ws = graph.workspace();
@@ -223,10 +287,16 @@ pub fn dot(graph: &ServiceGraph, focus: Option<&str>) -> String {
         }
         out.push_str("  }\n");
     }
-    for &(a, b) in &view.edges {
+    for &(a, b, kind) in &view.edges {
+        let style = match kind {
+            CallKind::Sync => String::new(),
+            CallKind::Async | CallKind::Telemetry => {
+                format!(" [style=dashed, label=\"{}\"]", kind.as_str())
+            }
+        };
         let _ = writeln!(
             out,
-            "  \"{}\" -> \"{}\";",
+            "  \"{}\" -> \"{}\"{style};",
             dot_text(&ws.services[a].id.to_string()),
             dot_text(&ws.services[b].id.to_string())
         );
@@ -278,6 +348,7 @@ struct JsonNode<'a> {
 struct JsonEdge<'a> {
     from: &'a ServiceId,
     to: &'a ServiceId,
+    kind: CallKind,
 }
 
 #[derive(Serialize)]
@@ -314,9 +385,10 @@ pub fn json(graph: &ServiceGraph, findings: &[Finding], focus: Option<&str>) -> 
         edges: view
             .edges
             .iter()
-            .map(|&(a, b)| JsonEdge {
+            .map(|&(a, b, kind)| JsonEdge {
                 from: &ws.services[a].id,
                 to: &ws.services[b].id,
+                kind,
             })
             .collect(),
         coupling: shown_coupling(&coupling, focus)
@@ -369,6 +441,20 @@ pub fn text(
         cross
     );
     let _ = writeln!(out, "{}", paint.apply(Style::new().bold(), &head));
+    let (async_calls, telemetry) = (
+        graph.call_count_of(CallKind::Async),
+        graph.call_count_of(CallKind::Telemetry),
+    );
+    if async_calls + telemetry > 0 {
+        let _ = writeln!(
+            out,
+            "Of these, {} asynchronous and {} telemetry: cycles, the longest chain and \
+             fan-in/fan-out count only the {} synchronous calls",
+            async_calls,
+            telemetry,
+            graph.call_count() - async_calls - telemetry
+        );
+    }
     if let Some(ns) = focus {
         let _ = writeln!(
             out,

@@ -2,13 +2,15 @@
 //! Produces findings, each naming the workloads, ports and — where one exists — the
 //! NetworkPolicy rule responsible. Pure: no I/O, no rendering.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+
+use crate::diagnostic::Error;
 
 use crate::model::{Call, DnsTarget, Expose, Protocol, Service, ServiceId, Workspace};
 use crate::severity::Severity;
 use crate::verify::engine::{Analysis, Direction, RuleRef};
-use crate::verify::manifest::Manifests;
+use crate::verify::manifest::{Manifests, ServiceSelector, Skip};
 use crate::verify::sets::{AddrSet, PROTOCOLS, PortSet};
 
 /// The kinds of findings, in report order.
@@ -29,11 +31,13 @@ pub enum Kind {
     MissingWorkload,
     /// An object that changes connectivity whose rules are not evaluated.
     UnevaluatedPolicy,
+    /// An object that was not read: a kind not known, or not a Kubernetes object.
+    UnreadObject,
 }
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::BlockedCall,
         Kind::UndeclaredFlow,
         Kind::ExposureMismatch,
@@ -41,6 +45,7 @@ impl Kind {
         Kind::UnmodeledWorkload,
         Kind::MissingWorkload,
         Kind::UnevaluatedPolicy,
+        Kind::UnreadObject,
     ];
 
     /// The stable code.
@@ -53,6 +58,7 @@ impl Kind {
             Kind::UnmodeledWorkload => "unmodeled-workload",
             Kind::MissingWorkload => "missing-workload",
             Kind::UnevaluatedPolicy => "unevaluated-policy",
+            Kind::UnreadObject => "unread-object",
         }
     }
 
@@ -63,7 +69,8 @@ impl Kind {
             Kind::UnisolatedWorkload
             | Kind::UnmodeledWorkload
             | Kind::MissingWorkload
-            | Kind::UnevaluatedPolicy => Severity::Warning,
+            | Kind::UnevaluatedPolicy
+            | Kind::UnreadObject => Severity::Warning,
         }
     }
 
@@ -87,7 +94,10 @@ impl Kind {
             }
             Kind::MissingWorkload => "A service of the workspace has no workload in the manifests.",
             Kind::UnevaluatedPolicy => {
-                "An object that changes what may connect (an AdminNetworkPolicy, a Cilium or Calico policy, an Istio AuthorizationPolicy) is not evaluated: the results may allow or deny more than the cluster does."
+                "An object that changes what may connect or runs pods (a Cilium or Calico policy, an Istio AuthorizationPolicy, a secondary network, a virtual machine) is not evaluated: the results may allow or deny more than the cluster does."
+            }
+            Kind::UnreadObject => {
+                "An object of a kind verify does not know, or a document that is not a Kubernetes object, was not read: if it runs pods or changes what may connect, the results miss it."
             }
         }
     }
@@ -155,8 +165,10 @@ fn is_system(namespace: &str, ws: &Workspace) -> bool {
 }
 
 /// Compares the manifests' connectivity with the workspace. Findings are sorted by namespace,
-/// kind, workloads and message.
-pub fn compare(analysis: &Analysis<'_>, workspace: &Workspace) -> Vec<Finding> {
+/// kind, workloads and message. When none of the workspace's services has a workload in the
+/// manifests there is nothing to compare, and saying "no errors" would be a lie: that is an
+/// [`Error::Usage`] naming the namespaces on both sides.
+pub fn compare(analysis: &Analysis<'_>, workspace: &Workspace) -> Result<Vec<Finding>, Error> {
     let m = analysis.manifests();
     let mut c = Comparer {
         analysis,
@@ -165,12 +177,15 @@ pub fn compare(analysis: &Analysis<'_>, workspace: &Workspace) -> Vec<Finding> {
         findings: Vec::new(),
     };
     let (service_of, workloads_of) = c.map_workloads();
+    if workloads_of.is_empty() && !workspace.services.is_empty() {
+        return Err(c.nothing_to_compare());
+    }
     c.unmodeled_and_missing(&service_of, &workloads_of);
     c.unisolated();
     c.blocked_calls(&workloads_of);
     c.undeclared(&service_of);
     c.exposure(&workloads_of);
-    c.unevaluated();
+    c.skipped();
     let mut findings = c.findings;
     findings.sort_by(|a, b| {
         (&a.namespace, a.kind, &a.workloads, &a.message).cmp(&(
@@ -181,7 +196,7 @@ pub fn compare(analysis: &Analysis<'_>, workspace: &Workspace) -> Vec<Finding> {
         ))
     });
     findings.dedup();
-    findings
+    Ok(findings)
 }
 
 struct Comparer<'a, 'm> {
@@ -192,8 +207,21 @@ struct Comparer<'a, 'm> {
 }
 
 impl Comparer<'_, '_> {
-    /// The service of each workload (by namespace and name, else its `app` or
-    /// `app.kubernetes.io/name` label), and the workloads of each service.
+    /// The namespace of the workspace a workload's namespace stands for: its own, except
+    /// `default`, which the workspace cannot name (it is reserved) and where objects without a
+    /// namespace go, so it stands for the project's namespace, where `import` puts them.
+    fn model_namespace<'n>(&'n self, namespace: &'n str) -> &'n str {
+        if namespace == "default" {
+            &self.ws.project.name
+        } else {
+            namespace
+        }
+    }
+
+    /// The service of each workload, and the workloads of each service. A workload belongs to
+    /// the service, in its namespace, named like the workload, else like a Kubernetes Service
+    /// that selects its pods (in name order), else like its `app` or `app.kubernetes.io/name`
+    /// label. `import` names services the same way.
     #[allow(clippy::type_complexity)]
     fn map_workloads(&self) -> (Vec<Option<usize>>, BTreeMap<usize, Vec<usize>>) {
         let index: BTreeMap<&ServiceId, usize> = self
@@ -203,28 +231,73 @@ impl Comparer<'_, '_> {
             .enumerate()
             .map(|(i, s)| (&s.id, i))
             .collect();
+        let mut selectors: BTreeMap<&str, Vec<&ServiceSelector>> = BTreeMap::new();
+        for s in &self.m.services {
+            selectors.entry(s.namespace.as_str()).or_default().push(s);
+        }
         let mut service_of = Vec::with_capacity(self.m.workloads.len());
         let mut workloads_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (w, workload) in self.m.workloads.iter().enumerate() {
-            let names = [
-                Some(workload.name.as_str()),
-                workload.labels.get("app").map(String::as_str),
-                workload
-                    .labels
-                    .get("app.kubernetes.io/name")
-                    .map(String::as_str),
-            ];
-            let found = names.into_iter().flatten().find_map(|name| {
-                index
-                    .get(&ServiceId::new(workload.namespace.clone(), name))
-                    .copied()
-            });
+            let selecting = selectors
+                .get(workload.namespace.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|s| {
+                    s.selector
+                        .iter()
+                        .all(|(k, v)| workload.labels.get(k) == Some(v))
+                })
+                .map(|s| s.name.as_str());
+            let names = std::iter::once(workload.name.as_str())
+                .chain(selecting)
+                .chain(workload.labels.get("app").map(String::as_str))
+                .chain(
+                    workload
+                        .labels
+                        .get("app.kubernetes.io/name")
+                        .map(String::as_str),
+                );
+            let namespace = self.model_namespace(&workload.namespace);
+            let found = names
+                .into_iter()
+                .find_map(|name| index.get(&ServiceId::new(namespace, name)).copied());
             if let Some(s) = found {
                 workloads_of.entry(s).or_default().push(w);
             }
             service_of.push(found);
         }
         (service_of, workloads_of)
+    }
+
+    /// Why nothing could be compared: the namespaces of both sides, side by side.
+    fn nothing_to_compare(&self) -> Error {
+        let ours: BTreeSet<&str> = self
+            .m
+            .workloads
+            .iter()
+            .map(|w| w.namespace.as_str())
+            .collect();
+        let theirs: BTreeSet<&str> = self
+            .ws
+            .services
+            .iter()
+            .map(|s| s.id.namespace.as_str())
+            .collect();
+        let namespaces = |set: &BTreeSet<&str>| {
+            set.iter()
+                .map(|n| crate::text::clean(n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Error::usage(
+            format!(
+                "nothing to compare: none of the workspace's {} services has a workload in the manifests (namespaces in the manifests: {}; in the workspace: {})",
+                self.ws.services.len(),
+                namespaces(&ours),
+                namespaces(&theirs)
+            ),
+            "workloads match services by namespace and by name, Service selector, or `app` label; objects without a namespace are in `default`, which stands for the project's namespace; give `-n NAMESPACE` to put them elsewhere, or give the manifests of this workspace",
+        )
     }
 
     fn workload_finding(&self, kind: Kind, w: usize, message: String) -> Finding {
@@ -279,23 +352,30 @@ impl Comparer<'_, '_> {
         }
     }
 
-    /// Each object whose rules are not evaluated: the findings hold without it, and it may
-    /// allow traffic they call denied (an admin policy's `Allow` overrides NetworkPolicies) or
-    /// deny traffic they call allowed.
-    fn unevaluated(&mut self) {
-        for u in &self.m.unevaluated {
+    /// Each object not read: the findings hold without it, and it may allow traffic they
+    /// call denied (an admin policy's `Allow` overrides NetworkPolicies), deny traffic they
+    /// call allowed, or run pods they do not show.
+    fn skipped(&mut self) {
+        for u in &self.m.skipped {
+            let kind = match u.reason {
+                Skip::Unevaluated(_) => Kind::UnevaluatedPolicy,
+                Skip::UnknownKind | Skip::NotAnObject => Kind::UnreadObject,
+            };
+            let what = if u.kind.is_empty() {
+                "a document".to_string()
+            } else if u.id().is_empty() {
+                format!("a {}", u.kind)
+            } else {
+                format!("{} {}", u.kind, u.id())
+            };
             self.findings.push(Finding {
-                kind: Kind::UnevaluatedPolicy,
+                kind,
                 namespace: u.namespace.clone().unwrap_or_default(),
                 workloads: Vec::new(),
                 ports: PortSet::none(),
                 cidrs: Vec::new(),
                 policies: Vec::new(),
-                message: format!(
-                    "{} {} is not evaluated: verify reads networking.k8s.io/v1 NetworkPolicies only, and this object may allow traffic these findings call denied, or deny traffic they call allowed",
-                    u.kind,
-                    u.id()
-                ),
+                message: format!("{what} is {}", u.why()),
                 file: u.origin.file.clone(),
                 line: u.origin.line,
             });
@@ -305,6 +385,18 @@ impl Comparer<'_, '_> {
     fn unisolated(&mut self) {
         for (w, workload) in self.m.workloads.iter().enumerate() {
             if is_system(&workload.namespace, self.ws) {
+                continue;
+            }
+            if workload.host_network {
+                let f = self.workload_finding(
+                    Kind::UnisolatedWorkload,
+                    w,
+                    format!(
+                        "{} runs on the node's network (hostNetwork): NetworkPolicy does not apply to it, so all ingress and egress traffic is allowed whatever selects it",
+                        workload.id()
+                    ),
+                );
+                self.findings.push(f);
                 continue;
             }
             for direction in [Direction::Ingress, Direction::Egress] {

@@ -54,12 +54,14 @@ pub struct Mutation {
     pub ignored_end_port: bool,
 }
 
-/// The pods with identical namespace, labels and container ports.
+/// The pods with identical namespace, labels, container ports and network.
 #[derive(Debug, Clone)]
 struct Group<'m> {
     namespace: &'m str,
     labels: &'m Labels,
     ports: &'m [ContainerPort],
+    /// Pods on the node's network, which NetworkPolicy does not apply to.
+    host_network: bool,
     /// Indices into `Manifests::workloads`, sorted.
     members: Vec<usize>,
 }
@@ -151,16 +153,22 @@ impl<'m> Analysis<'m> {
     /// As [`Analysis::new`], with deliberate bugs for mutation tests.
     #[doc(hidden)]
     pub fn with_mutation(manifests: &'m Manifests, mutation: Mutation) -> Self {
-        let mut by_key: BTreeMap<(&str, &Labels, &[ContainerPort]), usize> = BTreeMap::new();
+        let mut by_key: BTreeMap<(&str, &Labels, &[ContainerPort], bool), usize> = BTreeMap::new();
         let mut groups: Vec<Group<'m>> = Vec::new();
         let mut group_of = Vec::with_capacity(manifests.workloads.len());
         for (i, w) in manifests.workloads.iter().enumerate() {
-            let key = (w.namespace.as_str(), &w.labels, w.ports.as_slice());
+            let key = (
+                w.namespace.as_str(),
+                &w.labels,
+                w.ports.as_slice(),
+                w.host_network,
+            );
             let g = *by_key.entry(key).or_insert_with(|| {
                 groups.push(Group {
                     namespace: &w.namespace,
                     labels: &w.labels,
                     ports: &w.ports,
+                    host_network: w.host_network,
                     members: Vec::new(),
                 });
                 groups.len() - 1
@@ -212,11 +220,14 @@ impl<'m> Analysis<'m> {
             .collect();
         let empty: Vec<usize> = Vec::new();
 
-        // Which groups each policy selects.
+        // Which groups each policy selects; NetworkPolicy does not apply to pods on the node's
+        // network, so they stay unisolated.
         for (p, policy) in m.policies.iter().enumerate() {
             let candidates = groups_in.get(policy.namespace.as_str()).unwrap_or(&empty);
             for &g in candidates {
-                if self.matches(&policy.selector, self.groups[g].labels) {
+                if !self.groups[g].host_network
+                    && self.matches(&policy.selector, self.groups[g].labels)
+                {
                     if policy.ingress.is_some() {
                         self.ingress_policies[g].push(p);
                     }

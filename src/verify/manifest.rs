@@ -34,26 +34,43 @@ pub struct Manifests {
     pub workloads: Vec<Workload>,
     /// Every NetworkPolicy, sorted by namespace then name.
     pub policies: Vec<Policy>,
-    /// Objects that change connectivity but are not evaluated, in input order.
-    pub unevaluated: Vec<Unevaluated>,
+    /// Every Service with a selector, sorted by namespace then name.
+    pub services: Vec<ServiceSelector>,
+    /// Objects not read, each with the reason, in input order.
+    pub skipped: Vec<Skipped>,
+    /// How many objects of each kind known to make no difference to connectivity were
+    /// passed over (`v1/ConfigMap` → 3), and how many Services were read for their selector.
+    pub irrelevant: BTreeMap<String, usize>,
 }
 
-/// An object of a kind that changes what may connect, which `verify` reads no rules of: an
-/// AdminNetworkPolicy, a Cilium or Calico policy, an Istio AuthorizationPolicy, a NetworkPolicy
-/// of another API version. The results hold without it; it may allow or deny more.
+/// An object `verify` did not read, and why: the results hold without it, and it may allow or
+/// deny more than they say, or run pods they do not show.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unevaluated {
-    /// `apiVersion/kind`, as written.
+pub struct Skipped {
+    /// `apiVersion/kind`, as written (empty parts when absent).
     pub kind: String,
-    /// Its namespace; `None` for a cluster-wide object.
+    /// Its namespace; `None` for a cluster-wide object or when it names none.
     pub namespace: Option<String>,
     /// Its name (empty when it has none).
     pub name: String,
     /// Where it was read.
     pub origin: Origin,
+    /// Why it was not read.
+    pub reason: Skip,
 }
 
-impl Unevaluated {
+/// Why an object was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// A kind that changes what may connect, or runs pods, which is not evaluated; what it is.
+    Unevaluated(&'static str),
+    /// A kind `verify` does not know.
+    UnknownKind,
+    /// A mapping without `apiVersion` and `kind`: not a Kubernetes object.
+    NotAnObject,
+}
+
+impl Skipped {
     /// `namespace/name`, or the name alone for a cluster-wide object.
     pub fn id(&self) -> String {
         match &self.namespace {
@@ -62,15 +79,31 @@ impl Unevaluated {
         }
     }
 
-    /// True for the kinds that change connectivity which `verify` does not evaluate: any kind
-    /// named `...NetworkPolicy` (the admin, baseline and cluster-wide policies, Cilium's,
-    /// Calico's, a NetworkPolicy of another group or version) and Istio's AuthorizationPolicy.
-    pub fn is_unevaluated_kind(api_version: &str, kind: &str) -> bool {
-        let read = api_version == "networking.k8s.io/v1" && kind == "NetworkPolicy";
-        !read
-            && (kind.ends_with("NetworkPolicy")
-                || (kind == "AuthorizationPolicy" && api_version.starts_with("security.istio.io/")))
+    /// Why it was not read, in words.
+    pub fn why(&self) -> String {
+        match self.reason {
+            Skip::Unevaluated(what) => format!(
+                "{what}: not evaluated, and it may allow traffic these results call denied, deny traffic they call allowed, or run pods they do not show"
+            ),
+            Skip::UnknownKind => {
+                "a kind verify does not know: not read; if it runs pods or changes what may connect, these results miss it".to_string()
+            }
+            Skip::NotAnObject => {
+                "not a Kubernetes object (no apiVersion and kind): not read".to_string()
+            }
+        }
     }
+}
+
+/// A Service's selector: the workloads it selects belong to the service of its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceSelector {
+    /// Namespace.
+    pub namespace: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `spec.selector`, never empty (a Service without one selects no pods).
+    pub selector: Labels,
 }
 
 /// A Pod or the pod template of a controller.
@@ -86,6 +119,9 @@ pub struct Workload {
     pub labels: Labels,
     /// Container ports of every container, sorted.
     pub ports: Vec<ContainerPort>,
+    /// True when the pods use the node's network (`hostNetwork`): NetworkPolicy does not
+    /// apply to them.
+    pub host_network: bool,
     /// Where it was read.
     pub origin: Origin,
 }

@@ -1,11 +1,15 @@
 //! Read stage of `verify`: manifest files, folders and standard input → [`Manifests`].
 //!
-//! Files are parsed document by document into the real Kubernetes types (`k8s-openapi`), then
-//! validated as the API server would and reduced to what NetworkPolicy semantics need. Unknown
-//! kinds and documents that are not Kubernetes objects (no `kind`) are ignored; bad YAML or an
-//! invalid object is an [`Error::Invalid`] naming the file, the document and the line. Only
-//! regular files are read: a FIFO or device among the inputs is refused before it is opened.
-//! This module does not evaluate policies.
+//! YAML and JSON files alike (JSON is read by the same YAML parser, which positions every
+//! error), document by document, each into the [`raw`] type of its kind, which
+//! [`validate`] checks as the API server would and reduces to the [`manifest`] types. Lists
+//! (`kind: List`, and typed lists such as `PodList` whose items leave out `apiVersion` and
+//! `kind`, as the API returns them) are read item by item. What is not read is never dropped
+//! without a word: a kind that changes connectivity without being evaluated, a kind not known,
+//! a document that is not an object each become a [`Skipped`] entry that the report names;
+//! kinds known not to matter are counted. Bad YAML or an invalid object is an
+//! [`Error::Invalid`] naming the file, the document and the line. Only regular files are read,
+//! each up to [`MAX_INPUT`] bytes. This module does not evaluate policies.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -14,33 +18,29 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, mpsc};
 
-use ipnet::IpNet;
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Namespace, Pod, PodSpec};
-use k8s_openapi::api::networking::v1 as net;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_yaml_ng::Value;
 
 use crate::diagnostic::{Code, Error, Problem, Source};
-use crate::model::Protocol;
+use crate::verify::kinds::{self, Class};
 use crate::verify::locate;
 use crate::verify::manifest::{
-    ContainerPort, Labels, Manifests, Origin, Peer, Policy, PortRule, Requirement, Rule, Selector,
-    Unevaluated, Workload,
+    Labels, Manifests, Origin, Policy, ServiceSelector, Skip, Skipped, Workload,
 };
-use crate::verify::sets::AddrSet;
+use crate::verify::raw::{self, ControllerSpec, Object, PodSpec, PolicySpec, ServiceSpec, Text};
+use crate::verify::validate::{self, NameRule};
 
 /// The label every namespace carries automatically.
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
+/// The largest file (or standard input) read: a cluster's whole state as one
+/// `kubectl get -A -o yaml` dump fits; anything larger is refused before it fills the memory.
+pub const MAX_INPUT: u64 = 64 * 1024 * 1024;
+
 /// Where the inputs come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    /// A file or a folder (read recursively for `*.yaml` and `*.yml`).
+    /// A file or a folder (read recursively for `*.yaml`, `*.yml` and `*.json`).
     Path(PathBuf),
     /// Standard input.
     Stdin,
@@ -57,6 +57,21 @@ impl Input {
     }
 }
 
+/// How to read objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The namespace of objects that name none, as `kubectl apply -n` would put them.
+    pub namespace: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            namespace: "default".into(),
+        }
+    }
+}
+
 /// The display name of standard input in messages.
 pub const STDIN_NAME: &str = "<stdin>";
 
@@ -64,7 +79,11 @@ pub const STDIN_NAME: &str = "<stdin>";
 /// parsed on every core and merged in input order as they arrive, so the result and the
 /// first error reported do not depend on timing, and a file's text is freed once it is merged
 /// (only a duplicate found while merging it needs the text, to show where).
-pub fn read_inputs(inputs: &[Input], stdin: &mut dyn Read) -> Result<Manifests, Error> {
+pub fn read_inputs(
+    inputs: &[Input],
+    stdin: &mut dyn Read,
+    options: &Options,
+) -> Result<Manifests, Error> {
     enum Job {
         Stdin(Vec<u8>),
         File(PathBuf),
@@ -77,27 +96,17 @@ pub fn read_inputs(inputs: &[Input], stdin: &mut dyn Read) -> Result<Manifests, 
             Input::Stdin if stdin_read => {}
             Input::Stdin => {
                 stdin_read = true;
-                let mut bytes = Vec::new();
-                stdin.read_to_end(&mut bytes).map_err(|source| Error::Io {
-                    action: "read",
-                    path: PathBuf::from(STDIN_NAME),
-                    source,
-                })?;
-                jobs.push(Job::Stdin(bytes));
+                jobs.push(Job::Stdin(read_limited(Path::new(STDIN_NAME), stdin)?));
             }
             Input::Path(path) => jobs.extend(manifest_files(path)?.into_iter().map(Job::File)),
         }
     }
     let run = |job: Job| -> Parsed {
         match job {
-            Job::Stdin(bytes) => parse_file(Path::new(STDIN_NAME), bytes),
+            Job::Stdin(bytes) => parse_file(Path::new(STDIN_NAME), bytes, options),
             Job::File(file) => {
-                let bytes = std::fs::read(&file).map_err(|source| Error::Io {
-                    action: "read",
-                    path: file.clone(),
-                    source,
-                })?;
-                parse_file(&file, bytes)
+                let bytes = read_file(&file)?;
+                parse_file(&file, bytes, options)
             }
         }
     };
@@ -148,32 +157,85 @@ pub fn read_inputs(inputs: &[Input], stdin: &mut dyn Read) -> Result<Manifests, 
     })
 }
 
-/// Parses manifests held in memory (tests, benchmarks), as if read from `name`.
+/// Parses manifests held in memory (tests, benchmarks), as if read from `name`, with objects
+/// that name no namespace in `default`.
 pub fn read_text(name: &str, text: &str) -> Result<Manifests, Error> {
-    let (source, items) = parse_file(Path::new(name), text.as_bytes().to_vec())?;
+    let (source, items) = parse_file(
+        Path::new(name),
+        text.as_bytes().to_vec(),
+        &Options::default(),
+    )?;
     let mut merger = Merger::default();
     merger.add(&source, items)?;
     Ok(merger.finish())
 }
 
-fn not_regular(path: &Path) -> Error {
+fn io_error(path: &Path, source: std::io::Error) -> Error {
     Error::Io {
         action: "read",
         path: path.to_path_buf(),
-        source: std::io::Error::other(
-            "not a regular file (a FIFO, socket or device); give files or folders, or `-` to read standard input",
-        ),
+        source,
     }
 }
 
-/// The manifest files a path names: itself, or every `*.yaml`/`*.yml` regular file below a
-/// folder, sorted. Hidden folders and symbolic links to folders are not entered (no loops).
+fn too_large(path: &Path) -> Error {
+    io_error(
+        path,
+        std::io::Error::other(format!(
+            "larger than {} MiB, the most verify reads from one input; split the manifests into several files (one per namespace, say)",
+            MAX_INPUT / (1024 * 1024)
+        )),
+    )
+}
+
+/// Everything `reader` holds, up to [`MAX_INPUT`] bytes.
+fn read_limited(path: &Path, reader: &mut dyn Read) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_INPUT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error(path, e))?;
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(too_large(path));
+    }
+    Ok(bytes)
+}
+
+/// A regular file's bytes, up to [`MAX_INPUT`]; anything that is not a regular file is refused
+/// before it is opened (a FIFO would block the read).
+fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
+    if !meta.is_file() {
+        return Err(not_regular(path));
+    }
+    if meta.len() > MAX_INPUT {
+        return Err(too_large(path));
+    }
+    let mut file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    // The file may grow after the size was read.
+    read_limited(path, &mut file)
+}
+
+fn not_regular(path: &Path) -> Error {
+    io_error(
+        path,
+        std::io::Error::other(
+            "not a regular file (a FIFO, socket or device); give files or folders, or `-` to read standard input",
+        ),
+    )
+}
+
+/// True for the file names a folder is searched for.
+fn is_manifest_name(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+}
+
+/// The manifest files a path names: itself, or every `*.yaml`/`*.yml`/`*.json` regular file
+/// below a folder, sorted. Hidden folders and symbolic links to folders are not entered (no
+/// loops); a link that leads nowhere among the manifests is an error, not an empty input.
 pub fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
-    let meta = std::fs::metadata(path).map_err(|source| Error::Io {
-        action: "read",
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
     if meta.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
@@ -183,32 +245,25 @@ pub fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     let mut stack = vec![path.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
-            action: "read",
-            path: dir.clone(),
-            source,
-        })?;
+        let entries = std::fs::read_dir(&dir).map_err(|e| io_error(&dir, e))?;
         for entry in entries {
-            let entry = entry.map_err(|source| Error::Io {
-                action: "read",
-                path: dir.clone(),
-                source,
-            })?;
+            let entry = entry.map_err(|e| io_error(&dir, e))?;
             let child = entry.path();
             let link = entry.file_type().is_ok_and(|t| t.is_symlink());
-            let Ok(meta) = std::fs::metadata(&child) else {
-                // A dangling link reads as nothing at all.
-                continue;
-            };
             let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            let meta = match std::fs::metadata(&child) {
+                Ok(meta) => meta,
+                Err(e) if is_manifest_name(&child) => return Err(io_error(&child, e)),
+                // A dangling link that is not named like a manifest reads as nothing.
+                Err(_) => continue,
+            };
             if meta.is_dir() {
                 if !link && !hidden {
                     stack.push(child);
                 }
                 continue;
             }
-            let yaml = child.extension().is_some_and(|e| e == "yaml" || e == "yml");
-            if !yaml {
+            if !is_manifest_name(&child) {
                 continue;
             }
             if !meta.is_file() {
@@ -222,7 +277,7 @@ pub fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
 }
 
 /// One YAML document of a file.
-struct Doc<'a> {
+pub struct Doc<'a> {
     source: &'a Source,
     /// The document text.
     text: &'a str,
@@ -232,41 +287,78 @@ struct Doc<'a> {
     number: usize,
 }
 
-impl Doc<'_> {
-    fn origin(&self) -> Origin {
-        Origin {
-            file: self.source.path().to_path_buf(),
-            document: self.number,
-            line: self
-                .source
-                .line_col(self.offset + first_content(self.text))
-                .0,
-        }
+/// The object being read: a whole document, or one item of a list in it. Problems found in it
+/// point into its own text.
+pub struct At<'a> {
+    doc: &'a Doc<'a>,
+    /// The item's index when the object is an item of a list.
+    item: Option<usize>,
+    /// The object's text within the document, when known (an item whose place in the list was
+    /// not found is searched for in the whole document).
+    range: Range<usize>,
+}
+
+impl At<'_> {
+    /// The object's text.
+    fn text(&self) -> &str {
+        &self.doc.text[self.range.clone()]
     }
 
-    /// The span of the document's first content line.
-    fn head(&self) -> Range<usize> {
-        let start = first_content(self.text);
-        let end = self.text[start..]
-            .find('\n')
-            .map_or(self.text.len(), |n| start + n);
-        self.offset + start..self.offset + end
+    /// The span of the object's first content line.
+    pub fn head(&self) -> Range<usize> {
+        let text = self.text();
+        let start = first_content(text);
+        let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+        let base = self.doc.offset + self.range.start;
+        base + start..base + end
     }
 
-    /// The span of the first occurrence of `needle` in the document, else its first line.
-    fn find(&self, needle: &str) -> Range<usize> {
-        match self.text.find(needle) {
-            Some(at) if !needle.is_empty() => self.offset + at..self.offset + at + needle.len(),
+    /// The span of the first occurrence of `needle` in the object, else its first line.
+    pub fn find(&self, needle: &str) -> Range<usize> {
+        let base = self.doc.offset + self.range.start;
+        match self.text().find(needle) {
+            Some(at) if !needle.is_empty() => base + at..base + at + needle.len(),
             _ => self.head(),
         }
     }
 
-    fn problem(&self, code: Code, span: Range<usize>, message: impl Into<String>) -> Problem {
+    /// A problem in this object: its message says the document and, in a list, the item.
+    pub fn problem(&self, code: Code, span: Range<usize>, message: impl Into<String>) -> Problem {
+        let item = self
+            .item
+            .map_or_else(String::new, |i| format!("item {}: ", i + 1));
         Problem::new(
             code,
             span,
-            format!("document {}: {}", self.number, message.into()),
+            format!("document {}: {item}{}", self.doc.number, message.into()),
         )
+    }
+
+    /// Where the object starts.
+    fn origin(&self) -> Origin {
+        let text = self.text();
+        let start = match self.item {
+            // A list item's text starts at its dash's line.
+            Some(_) => 0,
+            None => first_content(text),
+        };
+        Origin {
+            file: self.doc.source.path().to_path_buf(),
+            document: self.doc.number,
+            line: self
+                .doc
+                .source
+                .line_col(self.doc.offset + self.range.start + start)
+                .0,
+        }
+    }
+
+    /// 1-based line of an offset in the object's text.
+    fn line_at(&self, at: usize) -> usize {
+        self.doc
+            .source
+            .line_col(self.doc.offset + self.range.start + at)
+            .0
     }
 }
 
@@ -324,28 +416,42 @@ type Controller = (String, String);
 #[derive(Default)]
 struct FileItems {
     namespaces: Vec<(String, Labels)>,
-    /// Each with the span of its document's first line, and the kind and name of its
-    /// controller, if it has one.
+    /// Each with the span of its first line, and the kind and name of its controller, if it
+    /// has one.
     workloads: Vec<(Workload, Range<usize>, Option<Controller>)>,
     policies: Vec<(Policy, Range<usize>)>,
-    unevaluated: Vec<Unevaluated>,
+    services: Vec<ServiceSelector>,
+    skipped: Vec<Skipped>,
+    irrelevant: BTreeMap<String, usize>,
 }
 
 /// Reads one file's documents into items.
-#[derive(Default)]
-struct Builder {
+struct Builder<'o> {
     items: FileItems,
-    /// While a `List` document is read: where each of its entries is written, when its
-    /// layout could be read (see [`locate`]).
+    options: &'o Options,
+    /// While a list document is read: where each of its entries is written, when its layout
+    /// could be read (see [`locate`]).
     entries: Option<Vec<Range<usize>>>,
 }
 
 /// Parses one file into its items.
-fn parse_file(path: &Path, bytes: Vec<u8>) -> Result<(Source, FileItems), Error> {
-    Builder::default().add_file(path, bytes)
+fn parse_file(
+    path: &Path,
+    bytes: Vec<u8>,
+    options: &Options,
+) -> Result<(Source, FileItems), Error> {
+    Builder {
+        items: FileItems::default(),
+        options,
+        entries: None,
+    }
+    .add_file(path, bytes)
 }
 
-impl Builder {
+/// The byte-order mark some editors write at the start of a UTF-8 file.
+const BOM: &str = "\u{feff}";
+
+impl Builder<'_> {
     fn add_file(mut self, path: &Path, bytes: Vec<u8>) -> Result<(Source, FileItems), Error> {
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
@@ -364,7 +470,13 @@ impl Builder {
         let source = Source::new(path, text);
         let mut problems = Vec::new();
         let mut number = 0;
-        for (offset, text) in documents(source.text()) {
+        // A byte-order mark belongs to the file, not to its first document.
+        let skip = if source.text().starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
+        for (offset, text) in documents(&source.text()[skip..]) {
             let only_markers = text.lines().all(|l| {
                 l.trim().is_empty()
                     || l.trim_start().starts_with('#')
@@ -378,7 +490,7 @@ impl Builder {
             let doc = Doc {
                 source: &source,
                 text,
-                offset,
+                offset: offset + skip,
                 number,
             };
             if let Err(problem) = self.add_document(&doc) {
@@ -398,208 +510,229 @@ impl Builder {
         if let Some(at) = too_deep(doc.text, MAX_FLOW_DEPTH) {
             let start = doc.offset + at;
             return Err(Box::new(
-                doc.problem(
+                Problem::new(
                     Code::Syntax,
                     start..start + 1,
-                    format!("flow collections nested deeper than {MAX_FLOW_DEPTH} levels"),
+                    format!(
+                        "document {}: flow collections nested deeper than {MAX_FLOW_DEPTH} levels",
+                        doc.number
+                    ),
                 )
                 .label("too deep"),
             ));
         }
-        // Most documents say what they are on top-level lines: parse those once, straight
-        // into their type. Anything else (or a failure, to report it exactly) takes the
-        // general path through a YAML value.
-        if let Some((api_version, kind)) = peek_kind(doc.text) {
-            if Builder::known(api_version, kind) {
-                // An object is pushed only once it is complete, so a failure leaves nothing
-                // behind.
-                if self.add_object(doc, api_version, kind, None, None).is_ok() {
-                    return Ok(());
-                }
-            } else if !kind.ends_with("List")
-                && !Unevaluated::is_unevaluated_kind(api_version, kind)
-                && ignored(doc.text, api_version, kind)
-            {
-                return Ok(());
-            }
-        }
-        let value: Value = serde_yaml_ng::from_str(doc.text).map_err(|e| {
-            let start = doc.offset + crate::yaml::error_offset(doc.text, &e);
-            doc.problem(Code::Syntax, start..start + 1, yaml_message(&e))
-                .label("invalid YAML")
-        })?;
-        self.add_value(doc, &value, None)
-    }
-
-    /// Adds one object; `item` is its index when it comes from a `List`.
-    fn add_value(
-        &mut self,
-        doc: &Doc<'_>,
-        value: &Value,
-        item: Option<usize>,
-    ) -> Result<(), Box<Problem>> {
-        let Value::Mapping(map) = value else {
-            if value.is_null() {
-                return Ok(());
-            }
-            return Err(Box::new(
-                doc.problem(
-                    Code::WrongType,
-                    doc.head(),
-                    "not a Kubernetes object (a mapping with apiVersion and kind)",
-                )
-                .help("each YAML document must be one object, or a `kind: List` of objects"),
-            ));
+        let at = At {
+            doc,
+            item: None,
+            range: 0..doc.text.len(),
         };
-        let field = |name: &str| map.get(name).and_then(Value::as_str).unwrap_or("");
-        let (api_version, kind) = (field("apiVersion"), field("kind"));
-        if kind.ends_with("List")
-            && let Some(Value::Sequence(items)) = map.get("items")
-        {
-            // Entry positions are read for the outermost List only; a List nested in one
-            // points at its outer entry's document.
-            self.entries = match item {
-                None => locate::list_items(doc.text).filter(|e| e.len() == items.len()),
-                Some(_) => None,
-            };
-            let result = items
-                .iter()
-                .enumerate()
-                .try_for_each(|(i, entry)| self.add_value(doc, entry, Some(i)));
-            self.entries = None;
-            return result;
-        }
-        self.add_object(doc, api_version, kind, Some(value), item)
-    }
-
-    /// True when `add_object` reads this kind (the others are ignored).
-    fn known(api_version: &str, kind: &str) -> bool {
-        matches!(
-            (api_version, kind),
-            ("v1", "Namespace" | "Pod")
-                | (
-                    "apps/v1",
-                    "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet"
+        // Most documents say what they are on top-level lines; anything else has its head
+        // parsed (which also checks the YAML).
+        let (api_version, kind) = match peek_kind(doc.text) {
+            Some((v, k)) => (v.to_string(), k.to_string()),
+            None => {
+                let head: raw::Head = typed(&at)?;
+                match head {
+                    raw::Head {
+                        api_version: None,
+                        kind: None,
+                    } if is_null_document(doc.text) => return Ok(()),
+                    raw::Head { api_version, kind } => (
+                        api_version.map(|t| t.0).unwrap_or_default(),
+                        kind.map(|t| t.0).unwrap_or_default(),
+                    ),
+                }
+            }
+        };
+        if kinds::is_list(&kind) {
+            let value: Value = serde_yaml_ng::from_str(doc.text).map_err(|e| {
+                let start = doc.offset + crate::yaml::error_offset(doc.text, &e);
+                Problem::new(
+                    Code::Syntax,
+                    start..start + 1,
+                    format!("document {}: {}", doc.number, yaml_message(&e)),
                 )
-                | ("batch/v1", "Job" | "CronJob")
-                | ("networking.k8s.io/v1", "NetworkPolicy")
-        )
+                .label("invalid YAML")
+            })?;
+            return self.add_list(&at, &api_version, &kind, &value);
+        }
+        self.add_object(&at, &api_version, &kind, None)
     }
 
-    /// Adds one object of a known kind: from `value` when it is a `List` item, else parsed
-    /// straight from the document text.
+    /// Reads the items of a list; items that name no `apiVersion` or `kind` take the list's
+    /// (a `PodList` holds pods).
+    fn add_list(
+        &mut self,
+        at: &At<'_>,
+        api_version: &str,
+        kind: &str,
+        value: &Value,
+    ) -> Result<(), Box<Problem>> {
+        let list: raw::ListObject<Value> = from_value(at, value)?;
+        let items = list.items.unwrap_or_default();
+        self.entries = locate::list_items(at.doc.text).filter(|e| e.len() == items.len());
+        let result = items.iter().enumerate().try_for_each(|(i, item)| {
+            let range = self
+                .entries
+                .as_ref()
+                .and_then(|e| e.get(i).cloned())
+                .unwrap_or(0..at.doc.text.len());
+            let item_at = At {
+                doc: at.doc,
+                item: Some(i),
+                range,
+            };
+            let head: raw::Head = from_value(&item_at, item)?;
+            let item_version = head
+                .api_version
+                .map_or_else(|| api_version.to_string(), |t| t.0);
+            let item_kind = match (head.kind, kinds::item_kind(kind)) {
+                (Some(k), _) => k.0,
+                (None, Some(k)) => k.to_string(),
+                (None, None) => String::new(),
+            };
+            if kinds::is_list(&item_kind) {
+                // A list in a list: its items are read as if the outer list held them.
+                let inner: raw::ListObject<Value> = from_value(&item_at, item)?;
+                return inner.items.iter().flatten().try_for_each(|entry| {
+                    let head: raw::Head = from_value(&item_at, entry)?;
+                    let v = head.api_version.map_or_else(String::new, |t| t.0);
+                    let k = head.kind.map_or_else(String::new, |t| t.0);
+                    self.add_object(&item_at, &v, &k, Some(entry))
+                });
+            }
+            self.add_object(&item_at, &item_version, &item_kind, Some(item))
+        });
+        self.entries = None;
+        result
+    }
+
+    /// Reads one object, from `value` when it is a list item, else from the document text.
     fn add_object(
         &mut self,
-        doc: &Doc<'_>,
+        at: &At<'_>,
         api_version: &str,
         kind: &str,
         value: Option<&Value>,
-        item: Option<usize>,
     ) -> Result<(), Box<Problem>> {
-        match (api_version, kind) {
-            ("v1", "Namespace") => {
-                let ns: Namespace = typed(doc, value, item)?;
-                let name = required_name(doc, &ns.metadata, item)?;
-                let mut labels = ns.metadata.labels.unwrap_or_default();
+        let default_ns = self.options.namespace.as_str();
+        if api_version.is_empty() && kind.is_empty() {
+            let meta: Option<raw::Meta> = None;
+            return self.skip(at, api_version, kind, meta, Skip::NotAnObject);
+        }
+        match kinds::classify(api_version, kind) {
+            Class::Namespace => {
+                let o: Object<IgnoredAny> = parse(at, value)?;
+                let meta = o.metadata.unwrap_or_default();
+                let name = validate::name(at, &meta, NameRule::Label)?;
+                let mut labels = validate::labels(at, meta.labels, "metadata.labels")?;
                 labels.insert(NAMESPACE_NAME_LABEL.to_string(), name.clone());
                 self.items.namespaces.push((name, labels));
             }
-            ("v1", "Pod") => {
-                let pod: Pod = typed(doc, value, item)?;
-                let labels = pod.metadata.labels.clone().unwrap_or_default();
-                self.add_workload(doc, "Pod", &pod.metadata, labels, pod.spec.as_ref(), item)?;
+            Class::Pod => {
+                let o: Object<PodSpec> = parse(at, value)?;
+                let meta = o.metadata.unwrap_or_default();
+                let labels = validate::labels(at, meta.labels.clone(), "metadata.labels")?;
+                self.add_workload(at, kind, &meta, labels, o.spec.as_ref(), default_ns)?;
             }
-            ("apps/v1", "Deployment") => {
-                let o: Deployment = typed(doc, value, item)?;
-                let t = o.spec.map(|s| s.template);
-                self.add_template(doc, "Deployment", &o.metadata, t, item)?;
-            }
-            ("apps/v1", "ReplicaSet") => {
-                let o: ReplicaSet = typed(doc, value, item)?;
-                let t = o.spec.and_then(|s| s.template);
-                self.add_template(doc, "ReplicaSet", &o.metadata, t, item)?;
-            }
-            ("apps/v1", "StatefulSet") => {
-                let o: StatefulSet = typed(doc, value, item)?;
-                let t = o.spec.map(|s| s.template);
-                self.add_template(doc, "StatefulSet", &o.metadata, t, item)?;
-            }
-            ("apps/v1", "DaemonSet") => {
-                let o: DaemonSet = typed(doc, value, item)?;
-                let t = o.spec.map(|s| s.template);
-                self.add_template(doc, "DaemonSet", &o.metadata, t, item)?;
-            }
-            ("batch/v1", "Job") => {
-                let o: Job = typed(doc, value, item)?;
-                let t = o.spec.map(|s| s.template);
-                self.add_template(doc, "Job", &o.metadata, t, item)?;
-            }
-            ("batch/v1", "CronJob") => {
-                let o: CronJob = typed(doc, value, item)?;
-                let t = o.spec.and_then(|s| s.job_template.spec).map(|s| s.template);
-                self.add_template(doc, "CronJob", &o.metadata, t, item)?;
-            }
-            ("networking.k8s.io/v1", "NetworkPolicy") => {
-                let p: net::NetworkPolicy = typed(doc, value, item)?;
-                self.add_policy(doc, p, item)?;
-            }
-            _ if Unevaluated::is_unevaluated_kind(api_version, kind) => {
-                let meta = value.and_then(|v| v.get("metadata"));
-                let field = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str);
-                self.items.unevaluated.push(Unevaluated {
-                    kind: format!("{api_version}/{kind}"),
-                    namespace: field("namespace").map(str::to_string),
-                    name: field("name").unwrap_or_default().to_string(),
-                    origin: self.origin(doc, item),
+            Class::Controller => {
+                let o: Object<ControllerSpec> = parse(at, value)?;
+                let meta = o.metadata.unwrap_or_default();
+                // A CronJob's pods come from the template of its job template.
+                let template = o.spec.and_then(|s| match s.template {
+                    Some(t) => Some(t),
+                    None => s.job_template.and_then(|j| j.spec).and_then(|s| s.template),
                 });
+                let template = template.unwrap_or_default();
+                let labels = validate::labels(
+                    at,
+                    template.metadata.and_then(|m| m.labels),
+                    "the pod template's labels",
+                )?;
+                self.add_workload(at, kind, &meta, labels, template.spec.as_ref(), default_ns)?;
             }
-            _ => {}
+            Class::Service => {
+                let o: Object<ServiceSpec> = parse(at, value)?;
+                let meta = o.metadata.unwrap_or_default();
+                let name = validate::name(at, &meta, NameRule::Service)?;
+                let namespace = validate::namespace(at, &meta, default_ns)?;
+                let selector =
+                    validate::labels(at, o.spec.and_then(|s| s.selector), "spec.selector")?;
+                *self
+                    .items
+                    .irrelevant
+                    .entry(format!("{api_version}/{kind}"))
+                    .or_default() += 1;
+                if !selector.is_empty() {
+                    self.items.services.push(ServiceSelector {
+                        namespace,
+                        name,
+                        selector,
+                    });
+                }
+            }
+            Class::NetworkPolicy => {
+                let o: Object<PolicySpec> = parse(at, value)?;
+                self.add_policy(at, o, default_ns)?;
+            }
+            Class::Irrelevant => {
+                // Checked as YAML, as everything is, but not as an object of its kind.
+                if value.is_none() {
+                    let _: raw::Head = typed(at)?;
+                }
+                *self
+                    .items
+                    .irrelevant
+                    .entry(format!("{api_version}/{kind}"))
+                    .or_default() += 1;
+            }
+            Class::Unevaluated(what) => {
+                let o: Option<raw::Meta> = metadata(at, value);
+                self.skip(at, api_version, kind, o, Skip::Unevaluated(what))?;
+            }
+            Class::Unknown => {
+                let o: Option<raw::Meta> = metadata(at, value);
+                self.skip(at, api_version, kind, o, Skip::UnknownKind)?;
+            }
         }
         Ok(())
     }
 
-    /// The text of the object being read and its offset in the document: the document, or
-    /// its entry in a `List` when that could be located.
-    fn object_text<'d>(&self, doc: &Doc<'d>, item: Option<usize>) -> Option<(usize, &'d str)> {
-        match item {
-            None => Some((0, doc.text)),
-            Some(i) => {
-                let range = self.entries.as_ref()?.get(i)?.clone();
-                Some((range.start, doc.text.get(range.clone())?))
-            }
-        }
-    }
-
-    /// Where the object being read starts.
-    fn origin(&self, doc: &Doc<'_>, item: Option<usize>) -> Origin {
-        let mut origin = doc.origin();
-        if let (Some(_), Some((at, _))) = (item, self.object_text(doc, item)) {
-            origin.line = doc.source.line_col(doc.offset + at).0;
-        }
-        origin
-    }
-
-    fn add_template(
+    /// Notes an object that is not read, naming it as well as its metadata allows.
+    fn skip(
         &mut self,
-        doc: &Doc<'_>,
-        kind: &'static str,
-        meta: &ObjectMeta,
-        template: Option<k8s_openapi::api::core::v1::PodTemplateSpec>,
-        item: Option<usize>,
+        at: &At<'_>,
+        api_version: &str,
+        kind: &str,
+        meta: Option<raw::Meta>,
+        reason: Skip,
     ) -> Result<(), Box<Problem>> {
-        let template = template.unwrap_or_default();
-        let labels = template.metadata.and_then(|m| m.labels).unwrap_or_default();
-        self.add_workload(doc, kind, meta, labels, template.spec.as_ref(), item)
+        if at.item.is_none() {
+            // The document's YAML is still checked.
+            let _: IgnoredAny = typed(at)?;
+        }
+        let meta = meta.unwrap_or_default();
+        self.items.skipped.push(Skipped {
+            kind: match (api_version.is_empty(), kind.is_empty()) {
+                (true, true) => String::new(),
+                _ => format!("{api_version}/{kind}"),
+            },
+            namespace: meta.namespace.map(|t| t.0),
+            name: meta.name.map(|t| t.0).unwrap_or_default(),
+            origin: at.origin(),
+            reason,
+        });
+        Ok(())
     }
 
     fn add_workload(
         &mut self,
-        doc: &Doc<'_>,
-        kind: &'static str,
-        meta: &ObjectMeta,
+        at: &At<'_>,
+        kind: &str,
+        meta: &raw::Meta,
         labels: Labels,
         spec: Option<&PodSpec>,
-        item: Option<usize>,
+        default_ns: &str,
     ) -> Result<(), Box<Problem>> {
         // Pods of a ReplicaSet, ReplicaSets of a Deployment, Jobs of a CronJob: when their
         // controller is read too (`kubectl get deploy,rs,pod`), they are left out once all
@@ -608,143 +741,124 @@ impl Builder {
             .owner_references
             .iter()
             .flatten()
+            .flatten()
             .find(|o| o.controller == Some(true))
-            .map(|o| (o.kind.clone(), o.name.clone()));
-        let name = required_name(doc, meta, item)?;
-        let namespace = meta.namespace.clone().unwrap_or_else(|| "default".into());
-        let mut ports = Vec::new();
-        for container in spec.iter().flat_map(|s| &s.containers) {
-            for p in container.ports.iter().flatten() {
-                let port = u16::try_from(p.container_port)
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| {
-                        doc.problem(
-                            Code::InvalidPort,
-                            doc.find(&format!("containerPort: {}", p.container_port)),
-                            format!(
-                                "{kind} {namespace}/{name}: containerPort {} is outside 1..65535",
-                                p.container_port
-                            ),
-                        )
-                    })?;
-                let protocol = protocol(doc, p.protocol.as_deref())?;
-                ports.push(ContainerPort {
-                    port,
-                    protocol,
-                    name: p.name.clone(),
-                });
-            }
-        }
-        ports.sort();
-        ports.dedup();
+            .map(|o| {
+                (
+                    o.kind.as_ref().map_or_else(String::new, |t| t.0.clone()),
+                    o.name.as_ref().map_or_else(String::new, |t| t.0.clone()),
+                )
+            });
+        let name = validate::name(at, meta, NameRule::Subdomain)?;
+        let namespace = validate::namespace(at, meta, default_ns)?;
+        let id = format!("{kind} {namespace}/{name}");
+        let ports = validate::container_ports(at, spec, &id)?;
         let workload = Workload {
             namespace,
             name,
-            kind,
+            kind: workload_kind(kind),
             labels,
             ports,
-            origin: self.origin(doc, item),
+            host_network: spec.and_then(|s| s.host_network).unwrap_or(false),
+            origin: at.origin(),
         };
-        self.items
-            .workloads
-            .push((workload, doc.head(), controller));
+        self.items.workloads.push((workload, at.head(), controller));
         Ok(())
     }
 
     fn add_policy(
         &mut self,
-        doc: &Doc<'_>,
-        policy: net::NetworkPolicy,
-        item: Option<usize>,
+        at: &At<'_>,
+        policy: Object<PolicySpec>,
+        default_ns: &str,
     ) -> Result<(), Box<Problem>> {
-        let name = required_name(doc, &policy.metadata, item)?;
-        let namespace = policy
-            .metadata
-            .namespace
-            .clone()
-            .unwrap_or_else(|| "default".into());
+        let meta = policy.metadata.unwrap_or_default();
+        let name = validate::name(at, &meta, NameRule::Subdomain)?;
+        let namespace = validate::namespace(at, &meta, default_ns)?;
+        let id = format!("{namespace}/{name}");
         let spec = policy.spec.unwrap_or_default();
-        let selector = selector(doc, spec.pod_selector.as_ref())?;
-        let ingress_rules = spec.ingress.unwrap_or_default();
-        let egress_rules = spec.egress.unwrap_or_default();
-        // Kubernetes defaulting: Ingress always, Egress when egress rules are given.
-        let (has_ingress, has_egress) = match &spec.policy_types {
-            None => (true, !egress_rules.is_empty()),
-            Some(types) => {
-                for t in types {
-                    if t != "Ingress" && t != "Egress" {
-                        return Err(Box::new(
-                            doc.problem(
-                                Code::InvalidValue,
-                                doc.find(t),
-                                format!(
-                                    "NetworkPolicy {namespace}/{name}: unknown policyType {t:?}"
-                                ),
-                            )
-                            .help("policyTypes lists Ingress and/or Egress"),
-                        ));
-                    }
-                }
-                (
-                    types.iter().any(|t| t == "Ingress"),
-                    types.iter().any(|t| t == "Egress"),
-                )
-            }
-        };
-        let origin = self.origin(doc, item);
+        let selector = validate::selector(at, spec.pod_selector, "spec.podSelector")?;
+        let ingress_rules = raw::entries(spec.ingress).unwrap_or_default();
+        let egress_rules = raw::entries(spec.egress).unwrap_or_default();
+        let (has_ingress, has_egress) =
+            validate::policy_types(at, spec.policy_types, !egress_rules.is_empty(), &id)?;
+        let origin = at.origin();
         // Each rule's own line, when one entry per rule is found; else the policy's line.
-        let (ingress_at, egress_at) = match self.object_text(doc, item) {
-            Some((base, text)) => {
-                let (i, e) = locate::rule_offsets(text);
-                let lines = |offsets: Option<Vec<usize>>, count: usize| {
-                    offsets.filter(|o| o.len() == count).map(|o| {
-                        o.into_iter()
-                            .map(|at| doc.source.line_col(doc.offset + base + at).0)
-                            .collect::<Vec<_>>()
-                    })
-                };
-                (lines(i, ingress_rules.len()), lines(e, egress_rules.len()))
+        let (ingress_at, egress_at) = locate::rule_offsets(at.text());
+        let lines = |offsets: Option<Vec<usize>>, count: usize| -> Vec<usize> {
+            match offsets.filter(|o| o.len() == count) {
+                Some(o) => o.into_iter().map(|off| at.line_at(off)).collect(),
+                None => vec![origin.line; count],
             }
-            None => (None, None),
         };
-        let line = |lines: &Option<Vec<usize>>, n: usize| {
-            lines
-                .as_ref()
-                .and_then(|l| l.get(n).copied())
-                .unwrap_or(origin.line)
-        };
-        let ingress = if has_ingress {
-            let mut rules = Vec::new();
-            for (n, r) in ingress_rules.into_iter().enumerate() {
-                rules.push(rule(doc, r.from, r.ports, line(&ingress_at, n))?);
-            }
-            Some(rules)
-        } else {
-            None
-        };
-        let egress = if has_egress {
-            let mut rules = Vec::new();
-            for (n, r) in egress_rules.into_iter().enumerate() {
-                rules.push(rule(doc, r.to, r.ports, line(&egress_at, n))?);
-            }
-            Some(rules)
-        } else {
-            None
-        };
+        let ingress_lines = lines(ingress_at, ingress_rules.len());
+        let egress_lines = lines(egress_at, egress_rules.len());
+        // Every rule is validated, in effect or not, as the API server does.
+        let ingress = ingress_rules
+            .into_iter()
+            .zip(ingress_lines)
+            .map(|(r, line)| validate::rule(at, r.from, r.ports, line))
+            .collect::<Result<Vec<_>, _>>()?;
+        let egress = egress_rules
+            .into_iter()
+            .zip(egress_lines)
+            .map(|(r, line)| validate::rule(at, r.to, r.ports, line))
+            .collect::<Result<Vec<_>, _>>()?;
         self.items.policies.push((
             Policy {
                 namespace,
                 name,
                 selector,
-                ingress,
-                egress,
+                ingress: has_ingress.then_some(ingress),
+                egress: has_egress.then_some(egress),
                 origin,
             },
-            doc.head(),
+            at.head(),
         ));
         Ok(())
     }
+}
+
+/// The kind names workloads are reported with; an unknown one cannot reach here.
+fn workload_kind(kind: &str) -> &'static str {
+    const KINDS: [&str; 10] = [
+        "Pod",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "ReplicationController",
+        "Job",
+        "CronJob",
+        "DeploymentConfig",
+        "Rollout",
+    ];
+    KINDS.into_iter().find(|k| *k == kind).unwrap_or("Workload")
+}
+
+/// True when a document holds nothing but `null` (`~`, `null`, or an empty value).
+fn is_null_document(text: &str) -> bool {
+    serde_yaml_ng::from_str::<Value>(text).is_ok_and(|v| v.is_null())
+}
+
+/// The metadata of an object that is not read, for naming it; `None` when it has none that
+/// reads.
+fn metadata(at: &At<'_>, value: Option<&Value>) -> Option<raw::Meta> {
+    #[derive(serde::Deserialize)]
+    struct WithMeta {
+        metadata: Option<Lenient>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Lenient {
+        name: Option<Text>,
+        namespace: Option<Text>,
+    }
+    let parsed: Option<WithMeta> = match value {
+        Some(v) => serde_yaml_ng::from_value(v.clone()).ok(),
+        None => serde_yaml_ng::from_str(at.text()).ok(),
+    };
+    let m = parsed?.metadata?;
+    Some(raw::Meta::named(m.name, m.namespace))
 }
 
 /// The items of every file, merged in file order: namespaces' labels are united, and a
@@ -756,7 +870,9 @@ struct Merger {
     /// The controller (kind, name) of each workload that has one, by namespace and name.
     controllers: BTreeMap<(String, String), Controller>,
     policies: BTreeMap<(String, String), Policy>,
-    unevaluated: Vec<Unevaluated>,
+    services: BTreeMap<(String, String), ServiceSelector>,
+    skipped: Vec<Skipped>,
+    irrelevant: BTreeMap<String, usize>,
 }
 
 impl Merger {
@@ -804,12 +920,20 @@ impl Merger {
                         first.origin.file.display(),
                         first.origin.document
                     ),
-                );
+                )
+                .help("each object is read once; give each file or folder once");
                 return Err(Error::invalid(source, vec![problem]));
             }
             self.policies.insert(key, p);
         }
-        self.unevaluated.extend(items.unevaluated);
+        for s in items.services {
+            self.services
+                .insert((s.namespace.clone(), s.name.clone()), s);
+        }
+        self.skipped.extend(items.skipped);
+        for (kind, n) in items.irrelevant {
+            *self.irrelevant.entry(kind).or_default() += n;
+        }
         Ok(())
     }
 
@@ -823,7 +947,9 @@ impl Merger {
             mut workloads,
             controllers,
             policies,
-            unevaluated,
+            services,
+            skipped,
+            irrelevant,
         } = self;
         let read: BTreeSet<(&str, &str, &str)> = workloads
             .values()
@@ -853,7 +979,9 @@ impl Merger {
             namespaces,
             workloads: workloads.into_values().collect(),
             policies: policies.into_values().collect(),
-            unevaluated,
+            services: services.into_values().collect(),
+            skipped,
+            irrelevant,
         }
     }
 }
@@ -928,291 +1056,70 @@ fn peek_kind(text: &str) -> Option<(&str, &str)> {
     None
 }
 
-/// The two fields that say what an object is; serde skips the rest without building it.
-#[derive(Deserialize)]
-struct Head {
-    #[serde(rename = "apiVersion")]
-    api_version: String,
-    kind: String,
+/// Deserializes the object into `T`: from its list item's value, else from its own text.
+fn parse<T: DeserializeOwned>(at: &At<'_>, value: Option<&Value>) -> Result<T, Box<Problem>> {
+    match value {
+        Some(v) => from_value(at, v),
+        None => typed(at),
+    }
 }
 
-/// True when the document is well-formed YAML holding an object of the kind its lines say,
-/// one `verify` does not read (a Service, a Kustomization, ...). The syntax is still checked
-/// in full, but no value is built for it: in a generated layout these are a third of the
-/// documents. Anything else (a failure included) takes the general path, which reports it.
-/// A key repeated deep inside such an ignored object is not reported (the general path's
-/// `Value` refused it); the typed path does not check that either, in label maps for one.
-fn ignored(text: &str, api_version: &str, kind: &str) -> bool {
-    serde_yaml_ng::from_str::<Head>(text)
-        .is_ok_and(|head| head.api_version == api_version && head.kind == kind)
-}
-
-/// Deserializes an object into its Kubernetes type, with the error located in the file.
-fn typed<T: DeserializeOwned>(
-    doc: &Doc<'_>,
-    value: Option<&Value>,
-    item: Option<usize>,
-) -> Result<T, Box<Problem>> {
-    let result = match (item, value) {
-        (Some(_), Some(value)) => serde_yaml_ng::from_value::<T>(value.clone()),
-        // The document text itself: errors then carry their position.
-        _ => serde_yaml_ng::from_str::<T>(doc.text),
-    };
-    result.map_err(|e| {
-        let span = match (item, e.location()) {
-            (None, Some(l)) => {
-                let at = doc.offset + l.index().min(doc.text.len());
-                at..at + 1
+/// Deserializes the object's text into `T`, with the error located where it is.
+fn typed<T: DeserializeOwned>(at: &At<'_>) -> Result<T, Box<Problem>> {
+    serde_yaml_ng::from_str::<T>(at.text()).map_err(|e| {
+        let span = match e.location() {
+            Some(l) if l.index() > 0 || at.text().is_empty() => {
+                let start = at.doc.offset + at.range.start + l.index().min(at.text().len());
+                start..start + 1
             }
-            _ => doc.head(),
+            _ => {
+                let start =
+                    at.doc.offset + at.range.start + crate::yaml::error_offset(at.text(), &e);
+                start..start + 1
+            }
         };
-        let prefix = item.map_or_else(String::new, |i| format!("item {}: ", i + 1));
-        doc.problem(
-            Code::WrongType,
-            span,
-            format!("{prefix}{}", yaml_message(&e)),
-        )
-        .label("not a valid Kubernetes object")
-        .into()
+        object_problem(at, span, &e)
     })
 }
 
-fn required_name(
-    doc: &Doc<'_>,
-    meta: &ObjectMeta,
-    item: Option<usize>,
-) -> Result<String, Box<Problem>> {
-    match meta.name.as_deref() {
-        Some(name) if !name.is_empty() => Ok(name.to_string()),
-        _ => {
-            let prefix = item.map_or_else(String::new, |i| format!("item {}: ", i + 1));
-            Err(Box::new(
-                doc.problem(
-                    Code::MissingKey,
-                    doc.head(),
-                    format!("{prefix}the object has no metadata.name"),
-                )
-                .help("every object needs a name"),
-            ))
-        }
-    }
+/// Deserializes a list item into `T`; the error points at the item.
+fn from_value<T: DeserializeOwned>(at: &At<'_>, value: &Value) -> Result<T, Box<Problem>> {
+    serde_yaml_ng::from_value::<T>(value.clone()).map_err(|e| object_problem(at, at.head(), &e))
 }
 
-fn protocol(doc: &Doc<'_>, text: Option<&str>) -> Result<Protocol, Box<Problem>> {
-    match text {
-        None | Some("TCP") => Ok(Protocol::Tcp),
-        Some("UDP") => Ok(Protocol::Udp),
-        Some("SCTP") => Ok(Protocol::Sctp),
-        Some(other) => Err(Box::new(
-            doc.problem(
-                Code::InvalidValue,
-                doc.find(other),
-                format!("unknown protocol {other:?}"),
-            )
-            .help("use TCP, UDP or SCTP"),
-        )),
-    }
-}
+/// The messages of errors in what a document holds, as opposed to errors in its YAML.
+const TYPE_ERRORS: [&str; 9] = [
+    "invalid type",
+    "invalid value",
+    "invalid length",
+    "unknown field",
+    "missing field",
+    "duplicate",
+    "unknown variant",
+    "given twice",
+    "out of range",
+];
 
-fn selector(doc: &Doc<'_>, selector: Option<&LabelSelector>) -> Result<Selector, Box<Problem>> {
-    let mut requirements = Vec::new();
-    let Some(selector) = selector else {
-        return Ok(Selector { requirements });
+fn object_problem(at: &At<'_>, span: Range<usize>, e: &serde_yaml_ng::Error) -> Box<Problem> {
+    let message = yaml_message(e);
+    if !TYPE_ERRORS.iter().any(|t| message.contains(t)) {
+        return Box::new(
+            at.problem(Code::Syntax, span, message)
+                .label("invalid YAML"),
+        );
+    }
+    let help = if message.starts_with("unknown field") {
+        "the API server refuses fields it does not know (kubectl applies with strict field validation): check the spelling and the indentation"
+    } else if message.contains("duplicate") || message.contains("given twice") {
+        "the API server refuses a key given twice: keep one"
+    } else {
+        "fix the object so that the API server would accept it"
     };
-    for (key, value) in selector.match_labels.iter().flatten() {
-        requirements.push(Requirement::In(key.clone(), vec![value.clone()]));
-    }
-    for expr in selector.match_expressions.iter().flatten() {
-        let values = expr.values.clone().unwrap_or_default();
-        let key = expr.key.clone();
-        let requirement = match expr.operator.as_str() {
-            "In" | "NotIn" if values.is_empty() => {
-                return Err(Box::new(
-                    doc.problem(
-                        Code::InvalidValue,
-                        doc.find(&expr.operator),
-                        format!(
-                            "operator {} on {key:?} needs at least one value",
-                            expr.operator
-                        ),
-                    )
-                    .help("list the values, or use Exists/DoesNotExist"),
-                ));
-            }
-            "Exists" | "DoesNotExist" if !values.is_empty() => {
-                return Err(Box::new(
-                    doc.problem(
-                        Code::InvalidValue,
-                        doc.find(&expr.operator),
-                        format!("operator {} on {key:?} takes no values", expr.operator),
-                    )
-                    .help("remove `values`, or use In/NotIn"),
-                ));
-            }
-            "In" => Requirement::In(key, values),
-            "NotIn" => Requirement::NotIn(key, values),
-            "Exists" => Requirement::Exists(key),
-            "DoesNotExist" => Requirement::DoesNotExist(key),
-            other => {
-                return Err(Box::new(
-                    doc.problem(
-                        Code::InvalidValue,
-                        doc.find(other),
-                        format!("unknown selector operator {other:?}"),
-                    )
-                    .help("use In, NotIn, Exists or DoesNotExist"),
-                ));
-            }
-        };
-        requirements.push(requirement);
-    }
-    Ok(Selector { requirements })
-}
-
-fn rule(
-    doc: &Doc<'_>,
-    peers: Option<Vec<net::NetworkPolicyPeer>>,
-    ports: Option<Vec<net::NetworkPolicyPort>>,
-    line: usize,
-) -> Result<Rule, Box<Problem>> {
-    let peers = match peers {
-        Some(list) if !list.is_empty() => {
-            let mut out = Vec::new();
-            for p in list {
-                out.push(peer(doc, p)?);
-            }
-            Some(out)
-        }
-        _ => None,
-    };
-    let ports = match ports {
-        Some(list) if !list.is_empty() => {
-            let mut out = Vec::new();
-            for p in list {
-                out.push(port_rule(doc, p)?);
-            }
-            Some(out)
-        }
-        _ => None,
-    };
-    Ok(Rule { peers, ports, line })
-}
-
-fn peer(doc: &Doc<'_>, peer: net::NetworkPolicyPeer) -> Result<Peer, Box<Problem>> {
-    match peer {
-        net::NetworkPolicyPeer {
-            ip_block: Some(block),
-            namespace_selector: None,
-            pod_selector: None,
-        } => {
-            let cidr = parse_cidr(doc, &block.cidr)?;
-            let mut set = AddrSet::net(&cidr);
-            for except in block.except.iter().flatten() {
-                let e = parse_cidr(doc, except)?;
-                let inside = match (cidr, e) {
-                    (IpNet::V4(c), IpNet::V4(x)) => c.contains(&x) && c != x,
-                    (IpNet::V6(c), IpNet::V6(x)) => c.contains(&x) && c != x,
-                    _ => false,
-                };
-                if !inside {
-                    return Err(Box::new(doc
-                        .problem(
-                            Code::InvalidCidr,
-                            doc.find(except),
-                            format!("except {except} is not strictly inside {}", block.cidr),
-                        )
-                        .help("an except block must be a proper sub-range of the ipBlock cidr")));
-                }
-                set = set.difference(&AddrSet::net(&e));
-            }
-            Ok(Peer::Block {
-                cidr,
-                allowed: set,
-            })
-        }
-        net::NetworkPolicyPeer { ip_block: Some(block), .. } => Err(Box::new(doc
-            .problem(
-                Code::InvalidValue,
-                doc.find(&block.cidr),
-                "a peer with ipBlock cannot also have podSelector or namespaceSelector",
-            )
-            .help("split it into two peers"))),
-        net::NetworkPolicyPeer {
-            ip_block: None,
-            namespace_selector: None,
-            pod_selector: None,
-        } => Err(Box::new(doc
-            .problem(Code::MissingKey, doc.head(), "a peer needs podSelector, namespaceSelector or ipBlock")
-            .help("an empty peer `{}` is rejected by the API server; leave out `from`/`to` to match everything"))),
-        net::NetworkPolicyPeer {
-            ip_block: None,
-            namespace_selector,
-            pod_selector,
-        } => Ok(Peer::Pods {
-            namespaces: namespace_selector
-                .as_ref()
-                .map(|s| selector(doc, Some(s)))
-                .transpose()?,
-            pods: pod_selector
-                .as_ref()
-                .map(|s| selector(doc, Some(s)))
-                .transpose()?,
-        }),
-    }
-}
-
-fn parse_cidr(doc: &Doc<'_>, text: &str) -> Result<IpNet, Box<Problem>> {
-    let net: IpNet = text.parse().map_err(|_| {
-        doc.problem(
-            Code::InvalidCidr,
-            doc.find(text),
-            format!("{text:?} is not a CIDR block"),
-        )
-        .help("write an address and a prefix length, like 10.0.0.0/16 or 2001:db8::/32")
-    })?;
-    Ok(net.trunc())
-}
-
-fn port_rule(doc: &Doc<'_>, port: net::NetworkPolicyPort) -> Result<PortRule, Box<Problem>> {
-    let protocol = protocol(doc, port.protocol.as_deref())?;
-    let bad = |needle: String, message: String| {
-        doc.problem(Code::InvalidPort, doc.find(&needle), message)
-    };
-    match (port.port, port.end_port) {
-        (None, None) => Ok(PortRule::All(protocol)),
-        (None, Some(end)) => Err(Box::new(bad(
-            format!("endPort: {end}"),
-            format!("endPort {end} without a port"),
-        ))),
-        (Some(IntOrString::String(name)), None) => {
-            if name.is_empty() {
-                return Err(Box::new(bad("port:".into(), "an empty port name".into())));
-            }
-            Ok(PortRule::Named(protocol, name))
-        }
-        (Some(IntOrString::String(name)), Some(_)) => Err(Box::new(bad(
-            name.clone(),
-            format!("endPort needs a numeric port, not the name {name:?}"),
-        ))),
-        (Some(IntOrString::Int(n)), end) => {
-            let lo = u16::try_from(n).ok().filter(|p| *p >= 1).ok_or_else(|| {
-                bad(
-                    format!("port: {n}"),
-                    format!("port {n} is outside 1..65535"),
-                )
-            })?;
-            let hi = match end {
-                None => lo,
-                Some(e) => u16::try_from(e).ok().filter(|p| *p >= lo).ok_or_else(|| {
-                    bad(
-                        format!("endPort: {e}"),
-                        format!("endPort {e} must be between port {lo} and 65535"),
-                    )
-                })?,
-            };
-            Ok(PortRule::Range(protocol, lo, hi))
-        }
-    }
+    Box::new(
+        at.problem(Code::WrongType, span, message)
+            .label("not a valid Kubernetes object")
+            .help(help),
+    )
 }
 
 #[cfg(test)]

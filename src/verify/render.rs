@@ -9,29 +9,12 @@ use console::Style;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::names::unsafe_char;
 use crate::severity::Severity;
+use crate::text::clean;
 use crate::verify::compare::{Finding, Kind};
 use crate::verify::engine::{Analysis, Direction};
 use crate::verify::manifest::Manifests;
 use crate::verify::sets::{PROTOCOLS, PortSet};
-
-/// Text with every character that must not reach a terminal as it is escaped: controls, line
-/// separators, direction overrides ([`unsafe_char`]), as `\n`, `\u{1b}`, `\u{2028}`, ...
-pub fn clean(text: &str) -> String {
-    if !text.chars().any(unsafe_char) {
-        return text.to_string();
-    }
-    text.chars()
-        .map(|c| {
-            if unsafe_char(c) {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
 
 /// One pair of workloads in the connectivity contract; fields in the contract's order.
 #[derive(Serialize)]
@@ -162,28 +145,32 @@ pub fn connectivity_text(analysis: &Analysis<'_>) -> String {
             }
         }
     }
-    let unevaluated = unevaluated_lines(m);
-    if !unevaluated.is_empty() {
+    let skipped = skipped_lines(m);
+    if !skipped.is_empty() {
         let _ = writeln!(
             out,
-            "\nNot evaluated (each may allow or deny more than shown above):"
+            "\nNot read (each may allow or deny more than shown above, or run pods not shown):"
         );
-        out.push_str(&unevaluated);
+        out.push_str(&skipped);
     }
     out
 }
 
-/// One line for each object that changes connectivity but is not evaluated; empty when none.
-pub fn unevaluated_lines(m: &Manifests) -> String {
+/// One line for each object not read, with the reason; empty when none.
+pub fn skipped_lines(m: &Manifests) -> String {
     let mut out = String::new();
-    for u in &m.unevaluated {
+    for u in &m.skipped {
+        let name = match (u.kind.is_empty(), u.id().is_empty()) {
+            (true, _) => "a document".to_string(),
+            (false, true) => clean(&u.kind),
+            (false, false) => format!("{} {}", clean(&u.kind), clean(&u.id())),
+        };
         let _ = writeln!(
             out,
-            "  {} {} ({}:{})",
-            clean(&u.kind),
-            clean(&u.id()),
+            "  {name} ({}:{}): {}",
             clean(&u.origin.file.display().to_string()),
-            u.origin.line
+            u.origin.line,
+            u.why()
         );
     }
     out

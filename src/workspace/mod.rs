@@ -6,6 +6,8 @@ pub mod raw;
 mod validate;
 pub mod write;
 
+pub use validate::STATEFUL_NAME_MAX;
+
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Error, Source};

@@ -4,6 +4,8 @@
 mod network;
 pub(super) mod stubs;
 
+pub use stubs::STATEFUL_NAME_MAX;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
@@ -16,8 +18,8 @@ use super::raw::{
 };
 use crate::diagnostic::{Code, Problem, closest};
 use crate::model::{
-    Answer, Call, CallPorts, Egress, Expose, Namespace, Platform, PodSecurity, Port, Project,
-    Protocol, ResourcePair, Resources, SCHEMA_VERSION, Service, ServiceId, ServiceKeys,
+    Answer, Call, CallKind, CallPorts, Egress, Expose, Namespace, Platform, PodSecurity, Port,
+    Project, Protocol, ResourcePair, Resources, SCHEMA_VERSION, Service, ServiceId, ServiceKeys,
 };
 use crate::names::{self, CidrError, NameKind};
 use crate::quantity::{Quantity, QuantityError};
@@ -302,6 +304,7 @@ impl Validator {
             dns,
             gateway,
             cluster_domain: self.cluster_domain(raw.cluster_domain.as_ref()),
+            calls_known: raw.calls_known.is_none_or(Spanned::into_inner),
         }
     }
 
@@ -888,6 +891,20 @@ impl Validator {
                 let span = call.span();
                 let call = call.into_inner();
                 let to_span = call.to_span.clone().unwrap_or_else(|| span.clone());
+                let kind = match &call.kind {
+                    None => CallKind::Sync,
+                    Some(k) => self
+                        .keyword(
+                            k,
+                            "call kind",
+                            &[
+                                ("sync", CallKind::Sync),
+                                ("async", CallKind::Async),
+                                ("telemetry", CallKind::Telemetry),
+                            ],
+                        )
+                        .unwrap_or_default(),
+                };
                 let Some(callee) = self.lookup(
                     caller,
                     &call.to,
@@ -983,6 +1000,7 @@ impl Validator {
                 out.push(Call {
                     to: callee.id.clone(),
                     ports,
+                    kind,
                     span: to_span.into(),
                 });
             }

@@ -2,6 +2,9 @@
 //! random labels, workloads of every kind nca reads with random labels and named container
 //! ports, and NetworkPolicies using every feature of `networking.k8s.io/v1`.
 //!
+//! Every optional field also comes in its absent, `null` and empty forms, so that the
+//! comparison covers the API server's defaulting of each.
+//!
 //! [`world`] returns the objects as JSON values; [`for_us`] writes them as we read them (in a
 //! shuffled order), [`for_nca`] rewrites nca's copy for its known quirks (ORACLES.md) without
 //! changing what Kubernetes would do with it.
@@ -60,6 +63,20 @@ fn labels(rng: &mut Rng, keys: &[(&str, &[&str])], percent: usize) -> Map<String
 fn selector(rng: &mut Rng, keys: &[(&str, &[&str])]) -> Value {
     let mut sel = Map::new();
     if rng.chance(25) {
+        // The empty selector, written in each of its forms.
+        match rng.below(4) {
+            0 => {
+                sel.insert("matchLabels".into(), Value::Null);
+            }
+            1 => {
+                sel.insert("matchExpressions".into(), json!([]));
+            }
+            2 => {
+                sel.insert("matchLabels".into(), json!({}));
+                sel.insert("matchExpressions".into(), Value::Null);
+            }
+            _ => {}
+        }
         return Value::Object(sel);
     }
     if rng.chance(60) {
@@ -103,9 +120,14 @@ fn peer(rng: &mut Rng) -> Value {
     match rng.below(20) {
         0..=5 => json!({"podSelector": selector(rng, &POD_KEYS)}),
         6..=10 => json!({"namespaceSelector": selector(rng, &ns_keys())}),
-        11..=15 => json!({
+        11..=14 => json!({
             "namespaceSelector": selector(rng, &ns_keys()),
             "podSelector": selector(rng, &POD_KEYS),
+        }),
+        // A null podSelector beside a namespaceSelector: every pod of those namespaces.
+        15 => json!({
+            "namespaceSelector": selector(rng, &ns_keys()),
+            "podSelector": null,
         }),
         _ => {
             let (cidr, excepts) = pick(rng, &BLOCKS);
@@ -114,6 +136,12 @@ fn peer(rng: &mut Rng) -> Value {
                 excepts.iter().copied().filter(|_| rng.chance(40)).collect();
             if !chosen.is_empty() {
                 block["except"] = json!(chosen);
+            } else if rng.chance(30) {
+                block["except"] = if rng.chance(50) {
+                    Value::Null
+                } else {
+                    json!([])
+                };
             }
             json!({"ipBlock": block})
         }
@@ -145,22 +173,37 @@ fn port(rng: &mut Rng) -> Value {
             p.insert("protocol".into(), json!(protocol(rng)));
         }
     }
+    // A null protocol is an absent one: TCP.
+    if !p.contains_key("protocol") && rng.chance(20) {
+        p.insert("protocol".into(), Value::Null);
+    }
+    // A null entry is an empty port: every TCP port.
+    if rng.chance(5) {
+        return Value::Null;
+    }
     Value::Object(p)
 }
 
-/// A rule list: missing (`None`), empty, or one to three rules.
+/// A rule list: missing (`None`), `null`, empty, or one to three rules (a rule may be `null`).
 fn rules(rng: &mut Rng, peers_key: &str) -> Option<Value> {
     match rng.below(20) {
-        0..=4 => None,
+        0..=3 => None,
+        4 => Some(Value::Null),
         5..=7 => Some(json!([])),
         _ => Some(Value::Array(
             (0..1 + rng.below(3))
                 .map(|_| {
+                    if rng.chance(4) {
+                        return Value::Null;
+                    }
                     let mut rule = Map::new();
-                    match rng.below(10) {
+                    match rng.below(11) {
                         0 | 1 => {}
                         2 => {
                             rule.insert(peers_key.into(), json!([]));
+                        }
+                        3 => {
+                            rule.insert(peers_key.into(), Value::Null);
                         }
                         _ => {
                             let peers: Vec<Value> =
@@ -168,10 +211,13 @@ fn rules(rng: &mut Rng, peers_key: &str) -> Option<Value> {
                             rule.insert(peers_key.into(), Value::Array(peers));
                         }
                     }
-                    match rng.below(10) {
+                    match rng.below(11) {
                         0..=2 => {}
                         3 => {
                             rule.insert("ports".into(), json!([]));
+                        }
+                        4 => {
+                            rule.insert("ports".into(), Value::Null);
                         }
                         _ => {
                             let ports: Vec<Value> =
@@ -265,9 +311,24 @@ pub fn world(seed: u64) -> Vec<Value> {
     for i in 0..1 + rng.below(6) {
         let ns = *pick(&mut rng, &namespaces);
         let mut spec = Map::new();
-        spec.insert("podSelector".into(), selector(&mut rng, &POD_KEYS));
         match rng.below(10) {
+            // Absent or null: the empty selector, every pod of the namespace.
+            0 => {}
+            1 => {
+                spec.insert("podSelector".into(), Value::Null);
+            }
+            _ => {
+                spec.insert("podSelector".into(), selector(&mut rng, &POD_KEYS));
+            }
+        }
+        match rng.below(12) {
             0..=2 => {}
+            10 => {
+                spec.insert("policyTypes".into(), Value::Null);
+            }
+            11 => {
+                spec.insert("policyTypes".into(), json!([]));
+            }
             3 | 4 => {
                 spec.insert("policyTypes".into(), json!(["Ingress"]));
             }
@@ -388,7 +449,17 @@ pub fn for_nca(docs: &[Value]) -> String {
         }
         if doc["kind"] == "NetworkPolicy" {
             let spec = doc["spec"].as_object_mut().expect("spec");
-            match spec.get("policyTypes").and_then(Value::as_array).cloned() {
+            // nca refuses a policy without podSelector, or with `podSelector: null`; for the
+            // API server both are the empty selector (the Go field is not a pointer).
+            if spec.get("podSelector").is_none_or(Value::is_null) {
+                spec.insert("podSelector".into(), json!({}));
+            }
+            match spec
+                .get("policyTypes")
+                .and_then(Value::as_array)
+                .filter(|t| !t.is_empty())
+                .cloned()
+            {
                 Some(types) => {
                     let has = |t: &str| types.iter().any(|x| x == t);
                     // Inert sections (type not listed) are a hard error in nca.
@@ -405,12 +476,13 @@ pub fn for_nca(docs: &[Value]) -> String {
                         .collect();
                     spec.insert("policyTypes".into(), json!(ordered));
                 }
+                // Absent, null or empty: left for nca to default.
                 None => {
-                    // Kubernetes adds Egress only for a non-empty list; nca isolates on `[]`.
+                    // Kubernetes adds Egress only for a non-empty list; nca isolates on `[]`
+                    // and on `null`.
                     if spec
                         .get("egress")
-                        .and_then(Value::as_array)
-                        .is_some_and(Vec::is_empty)
+                        .is_some_and(|e| e.is_null() || e.as_array().is_some_and(Vec::is_empty))
                     {
                         spec.remove("egress");
                     }
@@ -421,6 +493,16 @@ pub fn for_nca(docs: &[Value]) -> String {
                     continue;
                 };
                 for rule in rules {
+                    // A null entry (a rule, a port) makes nca fail; Kubernetes reads it as an
+                    // empty object, Go's zero value.
+                    if rule.is_null() {
+                        *rule = json!({});
+                    }
+                    if let Some(ports) = rule.get_mut("ports").and_then(Value::as_array_mut) {
+                        for port in ports.iter_mut().filter(|p| p.is_null()) {
+                            *port = json!({});
+                        }
+                    }
                     let key = if section == "ingress" { "from" } else { "to" };
                     let Some(peers) = rule.get_mut(key).and_then(Value::as_array_mut) else {
                         continue;
