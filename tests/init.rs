@@ -77,8 +77,10 @@ const SHOP: &[&str] = &[
     "",                  // egress: none
     "",                  // no more services
     "orders/orders-api", // web calls
+    "",                  // a request it waits for
     "",                  // orders-api calls nothing
     "orders/orders-api", // mailer calls
+    "",                  // a request it waits for
     "",                  // independent-services: keep the model's "no"
     "",                  // local-network-dependencies: keep the model's "yes"
     "",                  // multiple-teams: keep "yes"
@@ -260,7 +262,9 @@ fn a_service_added_from_the_summary_is_called_by_earlier_ones() {
         "large",
         "",                  // no egress
         "orders/orders-api", // search calls
+        "",                  // sync
         "storefront/web",    // and web calls search
+        "",                  // sync
     ]))
     .unwrap();
     let text = &outcome.text;
@@ -575,6 +579,12 @@ fn a_session_through_a_real_terminal() {
         "tiny-shop/api",
         &format!(" {ENTER}"),
     );
+    answer(
+        p,
+        "How does tiny-shop/web reach tiny-shop/api?",
+        "telemetry:",
+        ENTER,
+    );
     criteria_then_write(p);
     p.exp_string("k8s-advisor graph --format mermaid").unwrap();
     p.exp_string("writes k8s/ and a decision record in docs/adr/")
@@ -685,6 +695,12 @@ fn init_on_an_existing_workspace_adds_a_service_through_a_real_terminal() {
     );
     answer(
         p,
+        "How does shop/audit reach shop/api?",
+        "telemetry:",
+        ENTER,
+    );
+    answer(
+        p,
         "What do you want to do?",
         "write the changes",
         &format!("{DOWN}{DOWN}{DOWN}{ENTER}"),
@@ -737,6 +753,7 @@ fn edit_mode_changes_a_service_and_keeps_comments_and_layout() {
         "",         // no egress
         "2",        // replicas
         "shop/api", // db-proxy calls api now
+        "",         // sync
         "write the changes",
     ]);
     let outcome = edited(&mut script, EXISTING);
@@ -1308,6 +1325,9 @@ fn edit_mode_enter_everywhere_writes_nothing_through_a_real_terminal() {
             callee,
             ENTER,
         );
+        if service == "web" {
+            answer(p, "How does shop/web reach shop/api?", "telemetry:", ENTER);
+        }
     }
     leave_unchanged(p);
     assert_eq!(exit_code(p), Some(0));
@@ -1323,6 +1343,9 @@ fn edit_mode_enter_everywhere_keeps_ports_and_partial_resources() {
         // image, kind, port, name, Service port, exposure, health, writable, size, egress,
         // replicas, calls
         answers.extend(["", "", "", "", "", "", "", "", "", "", "", ""]);
+        if service == "shop/web" {
+            answers.push(""); // the kind of its call to api: sync, as written
+        }
     }
     answers.push("leave it as it is");
     let mut script = Script::new(answers);
@@ -1579,19 +1602,41 @@ fn the_shop_session_describes_a_database_and_generates_valid_manifests() {
     type_in(p, "Folders db writes to", ENTER);
     answer(p, "Size of db", "custom", &format!("{DOWN}{ENTER}"));
     type_in(p, "Does db send traffic outside", ENTER);
+    // A broker, which callers reach by messages: the calls to it default to async.
+    type_in(p, "Another service name", &format!("queue{ENTER}"));
+    takes_requests(p, "queue", &format!("rabbitmq:3.13.7{ENTER}"), ENTER);
+    type_in(p, "Size of each queue pod's volume", ENTER);
+    type_in(p, "Folder where queue keeps its data", ENTER);
+    answer(p, "How does Kubernetes check", "none yet", ENTER);
+    type_in(p, "Folders queue writes to", ENTER);
+    answer(p, "Size of queue", "custom", ENTER);
+    type_in(p, "Does queue send traffic outside", ENTER);
     type_in(p, "Another service name", ENTER);
-    // Calls, picked among the services that take requests, in entry order without the caller.
-    for (caller, last, keys) in [
-        ("web", "shop/db", format!("{DOWN} {ENTER}")),
-        ("admin", "shop/db", format!("{DOWN} {ENTER}")),
-        ("api", "shop/db", format!("{DOWN}{DOWN} {DOWN} {ENTER}")),
-        ("payments", "shop/db", format!("{DOWN}{DOWN}{DOWN} {ENTER}")),
+    // Calls, picked among the services that take requests, in entry order without the caller;
+    // then the kind of each call, where Enter takes the default.
+    for (caller, last, keys, callees) in [
+        ("web", "shop/queue", format!("{DOWN} {ENTER}"), &["api"][..]),
+        ("admin", "shop/queue", format!("{DOWN} {ENTER}"), &["api"]),
+        (
+            "api",
+            "shop/queue",
+            format!("{DOWN}{DOWN} {DOWN} {DOWN} {ENTER}"),
+            &["payments", "db", "queue"],
+        ),
+        (
+            "payments",
+            "shop/queue",
+            format!("{DOWN}{DOWN}{DOWN} {ENTER}"),
+            &["db"],
+        ),
         (
             "worker",
-            "shop/db",
-            format!("{DOWN}{DOWN}{DOWN}{DOWN} {ENTER}"),
+            "shop/queue",
+            format!("{DOWN}{DOWN}{DOWN}{DOWN} {DOWN} {ENTER}"),
+            &["db", "queue"],
         ),
-        ("db", "shop/payments", ENTER.to_string()),
+        ("db", "shop/queue", ENTER.to_string(), &[]),
+        ("queue", "shop/db", ENTER.to_string(), &[]),
     ] {
         answer(
             p,
@@ -1599,6 +1644,14 @@ fn the_shop_session_describes_a_database_and_generates_valid_manifests() {
             last,
             &keys,
         );
+        for callee in callees {
+            answer(
+                p,
+                &format!("How does shop/{caller} reach shop/{callee}?"),
+                "telemetry:",
+                ENTER,
+            );
+        }
     }
     criteria_then_write(p);
     p.exp_eof().unwrap();
@@ -1631,7 +1684,18 @@ fn the_shop_session_describes_a_database_and_generates_valid_manifests() {
         text.contains("image = \"ghcr.io/shop/worker:1.0.0\""),
         "{text}"
     );
-    assert!(text.ends_with("memory = \"1Gi\" } }\n"), "{text}");
+    // The broker is reached by messages; the database by requests.
+    assert!(
+        text.contains(
+            "calls = [\"shop/db\", \"shop/payments\", { to = \"shop/queue\", kind = \"async\" }]"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("calls = [\"shop/db\", { to = \"shop/queue\", kind = \"async\" }]"),
+        "{text}"
+    );
+    assert!(text.ends_with("memory = \"512Mi\" } }\n"), "{text}");
 
     // generate, and the manifests pass kubernetes-validate --strict.
     crate::support::success(bin().current_dir(&project).arg("generate"));
@@ -1688,12 +1752,7 @@ fn the_shop_session_describes_a_database_and_generates_valid_manifests() {
     answer(p, "Size of db", "custom", ENTER);
     type_in(p, "Does db send traffic outside", ENTER);
     type_in(p, "Replicas of db", ENTER);
-    answer(
-        p,
-        "Which services does shop/db call?",
-        "shop/payments",
-        ENTER,
-    );
+    answer(p, "Which services does shop/db call?", "shop/queue", ENTER);
     leave_unchanged(p);
     assert_eq!(
         std::fs::read_to_string(project.join("k8s-advisor.toml")).unwrap(),
@@ -1843,5 +1902,169 @@ fn edit_mode_takes_a_database_image_s_defaults() {
             .any(|(rule, _)| rule == "database-without-storage"),
         "{}",
         outcome.text
+    );
+}
+
+/// Calls are asked as sync, async or telemetry. The default comes from the callee: a broker's
+/// image is reached by messages, a collector's by telemetry, anything else by requests; what is
+/// picked is written, and the graph review reads it.
+#[test]
+fn calls_have_a_kind_whose_default_comes_from_the_callee() {
+    let mut answers: Vec<&str> = SHOP.to_vec();
+    let at = answers.iter().position(|a| *a == "mailer").unwrap();
+    // Two more services before the worker: a broker and a collector, all defaults.
+    let more = [
+        "queue",
+        "orders",
+        "rabbitmq:3.13.7",
+        // kind, port, its name, Service port, exposure, volume size and folder, health,
+        // writable, size, egress
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "otel",
+        "orders",
+        "otel/opentelemetry-collector-contrib:0.111.0",
+        // kind, port, its name, Service port, exposure, health, writable, size, egress
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ];
+    for (k, a) in more.into_iter().enumerate() {
+        answers.insert(at + k, a);
+    }
+    let calls = answers
+        .iter()
+        .position(|a| *a == "orders/orders-api")
+        .unwrap();
+    // web: orders-api as before; orders-api: the broker (default async) and the collector,
+    // picked as sync on purpose, then mailer: the collector (default telemetry).
+    answers.splice(
+        calls..calls + 5,
+        [
+            "orders/orders-api",
+            "",
+            "orders/queue, orders/otel",
+            "",
+            "sync",
+            "",
+            "",
+            "orders/otel",
+            "",
+        ],
+    );
+    answers.push("");
+    let mut script = Script::new(answers.iter().copied());
+    let outcome = ask(&mut script).unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript));
+    let text = &outcome.text;
+    assert!(
+        text.contains("calls = [\"orders/otel\", { to = \"orders/queue\", kind = \"async\" }]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("calls = [{ to = \"orders/otel\", kind = \"telemetry\" }]"),
+        "{text}"
+    );
+    assert!(
+        script
+            .transcript
+            .contains(&"How does orders/orders-api reach orders/queue?".into()),
+        "{:#?}",
+        script.transcript
+    );
+    // The summary says which calls are not requests.
+    assert!(
+        script
+            .transcript
+            .iter()
+            .any(|t| t.contains("calls  orders/otel (telemetry)")),
+        "{:#?}",
+        script.transcript
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k8s-advisor.toml");
+    std::fs::write(&path, text).unwrap();
+    let graph: serde_json::Value = serde_json::from_str(&crate::support::success(
+        bin().args(["graph", "--format", "json", "-w"]).arg(&path),
+    ))
+    .unwrap();
+    let kinds: Vec<(String, String)> = graph["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["to"] != "orders/orders-api")
+        .map(|e| {
+            (
+                format!(
+                    "{} -> {}",
+                    e["from"].as_str().unwrap(),
+                    e["to"].as_str().unwrap()
+                ),
+                e["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                "orders/mailer -> orders/otel".to_string(),
+                "telemetry".to_string()
+            ),
+            (
+                "orders/orders-api -> orders/otel".to_string(),
+                "sync".to_string()
+            ),
+            (
+                "orders/orders-api -> orders/queue".to_string(),
+                "async".to_string()
+            ),
+        ]
+    );
+}
+
+/// Edit mode: a call's kind changes in place: a bare reference becomes a table naming the
+/// kind, its comment kept, and back to sync it is a bare reference again.
+#[test]
+fn edit_mode_changes_the_kind_of_a_call() {
+    let with_call = EXISTING.replace(
+        "calls = [] # nothing yet",
+        "calls = [\"api\"] # nothing yet",
+    );
+    let change = |kind: &'static str| {
+        let mut answers = vec!["change a service", "shop/db-proxy"];
+        // image, kind, port, name, Service port, exposure, health, writable, size, egress,
+        // replicas, calls
+        answers.extend(["", "", "", "", "", "", "", "", "", "", "", ""]);
+        answers.extend([kind, "write the changes"]);
+        Script::new(answers)
+    };
+    let outcome = edited(&mut change("async"), &with_call);
+    assert!(
+        outcome
+            .text
+            .contains("calls = [{ to = \"api\", kind = \"async\" }] # nothing yet"),
+        "{}",
+        outcome.text
+    );
+    let back = edited(&mut change("sync"), &outcome.text);
+    assert!(
+        back.text.contains("calls = [\"api\"] # nothing yet"),
+        "{}",
+        back.text
     );
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::diagnostic::{Code, Error, Problem, Source};
-use crate::model::HealthCheck;
+use crate::model::{CallKind, HealthCheck};
 use crate::names;
 use crate::policy;
 use crate::quantity::Quantity;
@@ -42,6 +42,9 @@ pub struct KnownImage {
     pub writable: Vec<String>,
     /// How it numbers releases, when a tag of two numbers names one release.
     pub release: Option<TwoPartRelease>,
+    /// How other services reach it, when not by a request they wait for: a broker is called
+    /// `async`, a collector `telemetry`.
+    pub called: Option<CallKind>,
 }
 
 /// An image whose releases are numbered `<major>.<minor>`, the second number being the patch
@@ -110,6 +113,7 @@ struct RawImage {
     #[serde(default)]
     writable: Vec<Spanned<String>>,
     versions: Option<Spanned<RawVersions>>,
+    called: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -220,6 +224,19 @@ fn image(raw: RawImage, span: Range<usize>, problems: &mut Vec<Problem>) -> Opti
         .versions
         .as_ref()
         .and_then(|v| release(v.get_ref(), problems));
+    let called = raw.called.as_ref().and_then(|c| {
+        let kind = [CallKind::Sync, CallKind::Async, CallKind::Telemetry]
+            .into_iter()
+            .find(|k| k.as_str() == c.get_ref());
+        if kind.is_none() {
+            problems.push(bad(
+                c.span(),
+                format!("unknown call kind {:?}", c.get_ref()),
+                "\"sync\", \"async\" (through a broker) or \"telemetry\" (to a collector)",
+            ));
+        }
+        kind
+    });
     (problems.len() == before).then(|| KnownImage {
         name: raw.name.get_ref().clone(),
         title: raw.title.get_ref().clone(),
@@ -230,6 +247,7 @@ fn image(raw: RawImage, span: Range<usize>, problems: &mut Vec<Problem>) -> Opti
         storage_path: raw.storage_path.map(Spanned::into_inner),
         writable: raw.writable.into_iter().map(Spanned::into_inner).collect(),
         release,
+        called,
     })
 }
 
@@ -377,6 +395,17 @@ mod tests {
         assert_eq!(postgres.port, Some((5432, "postgres".to_string())));
         assert_eq!(postgres.release.as_ref().unwrap().from_major, 10);
         assert!(!images.find("redis:7.4.1").unwrap().keeps_data);
+        assert_eq!(
+            images.find("rabbitmq:3.13.7").unwrap().called,
+            Some(CallKind::Async)
+        );
+        assert_eq!(
+            images
+                .find("otel/opentelemetry-collector-contrib:0.111.0")
+                .unwrap()
+                .called,
+            Some(CallKind::Telemetry)
+        );
     }
 
     fn load(text: &str) -> Result<Images, Error> {
@@ -403,6 +432,7 @@ storage = "256m"
 storage-path = "data"
 writable = ["/tmp"]
 versions = { release = "<year>", why = "" }
+called = "later"
 
 [[images]]
 name = "db"
@@ -425,6 +455,7 @@ title = "again"
                 "invalid path \"data\": the path is not absolute",
                 "\"/tmp\" is listed twice, or is /tmp",
                 "unknown release numbering \"<year>\"",
+                "unknown call kind \"later\"",
                 "image \"db\" is described twice",
             ],
             "{messages:#?}"

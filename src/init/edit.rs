@@ -10,12 +10,12 @@ use toml_edit::{Array, DocumentMut, InlineTable, Item, RawString, Table, Value, 
 use super::{Outcome, Session, ask_calls_of, evaluate_text, review, service};
 use crate::check::Guardrails;
 use crate::diagnostic::Error;
-use crate::model::{Expose, HealthCheck, Protocol, Workload, Workspace};
+use crate::model::{CallKind, Expose, HealthCheck, Protocol, Workload, Workspace};
 use crate::names;
 use crate::policy::Policy;
 use crate::prompt::Prompter;
 use crate::workspace::write::{
-    DraftPort, DraftResources, DraftService, DraftStorage, PLACEHOLDER_COMMENT,
+    DraftCall, DraftPort, DraftResources, DraftService, DraftStorage, PLACEHOLDER_COMMENT,
 };
 use crate::workspace::{self, write::Draft, write::DraftEgress, write::DraftNamespace};
 
@@ -175,7 +175,14 @@ fn draft_service(s: &crate::model::Service) -> DraftService {
             target: p.target,
         }),
         expose: s.expose,
-        calls: s.calls.iter().map(|c| c.to.name.clone()).collect(),
+        calls: s
+            .calls
+            .iter()
+            .map(|c| DraftCall {
+                to: c.to.name.clone(),
+                kind: c.kind,
+            })
+            .collect(),
         egress: s
             .egress
             .iter()
@@ -585,10 +592,10 @@ fn set_resources(table: &mut Table, r: &DraftResources) {
     }
 }
 
-/// Brings a `calls` array to the names in `calls`: entries to services no longer called go,
-/// entries to a service that moved domain are rewritten, new ones are appended. Entries that
-/// stay keep their form (a bare name, or a table limited to some ports).
-fn update_calls(table: &mut Table, calls: &[String], namespace_of: &BTreeMap<&str, &str>) {
+/// Brings a `calls` array to `calls`: entries to services no longer called go, entries to a
+/// service that moved domain are rewritten, a changed kind is set, new ones are appended.
+/// Entries that stay keep their form (a bare name, or a table limited to some ports).
+fn update_calls(table: &mut Table, calls: &[DraftCall], namespace_of: &BTreeMap<&str, &str>) {
     let reference = |name: &str| format!("{}/{name}", namespace_of.get(name).unwrap_or(&""));
     if table.get("calls").and_then(Item::as_array).is_none() {
         if calls.is_empty() {
@@ -600,9 +607,13 @@ fn update_calls(table: &mut Table, calls: &[String], namespace_of: &BTreeMap<&st
     let Some(array) = table.get_mut("calls").and_then(Item::as_array_mut) else {
         return;
     };
-    array.retain(|v| target(v).is_some_and(|t| calls.contains(&t.name)));
+    let kind_of = |name: &str| calls.iter().find(|c| c.to == name).map(|c| c.kind);
+    array.retain(|v| target(v).is_some_and(|t| kind_of(&t.name).is_some()));
     for v in array.iter_mut() {
         let Some(t) = target(v) else { continue };
+        if let Some(kind) = kind_of(&t.name) {
+            set_call_kind(v, kind);
+        }
         let home = namespace_of.get(t.name.as_str()).copied();
         if t.namespace.is_some_and(|ns| Some(ns.as_str()) != home) {
             let new = reference(&t.name);
@@ -615,8 +626,45 @@ fn update_calls(table: &mut Table, calls: &[String], namespace_of: &BTreeMap<&st
         }
     }
     let present: BTreeSet<String> = array.iter().filter_map(target).map(|t| t.name).collect();
-    for name in calls.iter().filter(|c| !present.contains(*c)) {
-        array.push(reference(name));
+    for call in calls.iter().filter(|c| !present.contains(&c.to)) {
+        let mut entry = Value::from(reference(&call.to));
+        set_call_kind(&mut entry, call.kind);
+        array.push(entry);
+    }
+}
+
+/// Sets the kind of a `calls` entry: a bare reference is a synchronous call, so another kind
+/// makes it a table `{ to = ..., kind = ... }`; `sync` is written by leaving `kind` out (and a
+/// table left with only `to` becomes the bare reference).
+fn set_call_kind(entry: &mut Value, kind: CallKind) {
+    let written = match entry {
+        Value::InlineTable(t) => t.get("kind").and_then(Value::as_str).unwrap_or("sync"),
+        _ => "sync",
+    };
+    if written == kind.as_str() {
+        return;
+    }
+    match entry {
+        Value::InlineTable(t) if kind == CallKind::Sync => {
+            t.remove("kind");
+            // `{ to = "x" }` alone reads better as the bare reference it means.
+            if let (1, Some(to)) = (t.len(), t.get("to").and_then(Value::as_str)) {
+                let mut bare = Value::from(to);
+                *bare.decor_mut() = t.decor().clone();
+                *entry = bare;
+            }
+        }
+        Value::InlineTable(t) => {
+            t.insert("kind", kind.as_str().into());
+        }
+        other => {
+            let mut t = InlineTable::new();
+            t.insert("to", Value::from(other.as_str().unwrap_or_default()));
+            t.insert("kind", kind.as_str().into());
+            let mut new = Value::InlineTable(t);
+            *new.decor_mut() = other.decor().clone();
+            *other = new;
+        }
     }
 }
 

@@ -21,11 +21,12 @@ use crate::assess::{Status, Verdict, assess};
 use crate::check::Guardrails;
 use crate::diagnostic::{Error, Source};
 use crate::graph::ServiceGraph;
-use crate::model::{Expose, Platform};
+use crate::model::{CallKind, Expose, Platform};
 use crate::names;
 use crate::policy::Policy;
 use crate::prompt::Prompter;
-use crate::workspace::{self, write::Draft, write::DraftNamespace, write::DraftService};
+use crate::workspace::write::{Draft, DraftCall, DraftNamespace, DraftService};
+use crate::workspace::{self};
 
 /// What a finished questionnaire produces.
 pub struct Outcome {
@@ -206,7 +207,7 @@ fn ask_calls(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error> {
     if s.callable().is_empty() {
         return Ok(());
     }
-    p.note("Calls: which services each service calls synchronously (HTTP, gRPC).");
+    p.note("Calls: which services each one calls, and how (a request, a message, telemetry).");
     for i in 0..s.draft.services.len() {
         ask_calls_of(p, s, i)?;
     }
@@ -221,17 +222,48 @@ fn ask_calls_of(p: &mut dyn Prompter, s: &mut Session<'_>, i: usize) -> Result<(
         return Ok(());
     }
     let labels: Vec<String> = targets.iter().map(|j| s.id(*j)).collect();
-    let picked: Vec<bool> = targets
-        .iter()
-        .map(|j| services[i].calls.contains(&services[*j].name))
-        .collect();
+    let picked: Vec<bool> = targets.iter().map(|j| s.call(i, *j).is_some()).collect();
     let question = format!("Which services does {} call?", s.id(i));
     let chosen = p.multi_select(&question, &labels, &picked)?;
-    s.draft.services[i].calls = chosen
-        .into_iter()
-        .map(|k| s.draft.services[targets[k]].name.clone())
-        .collect();
+    let mut calls = Vec::with_capacity(chosen.len());
+    for k in chosen {
+        let j = targets[k];
+        calls.push(DraftCall {
+            to: services[j].name.clone(),
+            kind: ask_call_kind(p, s, i, j)?,
+        });
+    }
+    s.draft.services[i].calls = calls;
     Ok(())
+}
+
+/// How service `i` reaches service `j`. The default is the call's current kind, else what the
+/// callee's image is reached by (a broker: async; a collector: telemetry), else a request.
+fn ask_call_kind(
+    p: &mut dyn Prompter,
+    s: &Session<'_>,
+    i: usize,
+    j: usize,
+) -> Result<CallKind, Error> {
+    const KINDS: [CallKind; 3] = [CallKind::Sync, CallKind::Async, CallKind::Telemetry];
+    let callee = &s.draft.services[j];
+    let from_image = callee
+        .image
+        .as_deref()
+        .and_then(|image| s.guardrails.images.find(image))
+        .and_then(|k| k.called);
+    let current = s.call(i, j).map(|c| c.kind);
+    let wanted = current.or(from_image).unwrap_or_default();
+    let items: Vec<String> = [
+        "sync: a request it waits for (HTTP, gRPC, SQL)",
+        "async: a message through a broker (a queue)",
+        "telemetry: traces, metrics or logs to a collector",
+    ]
+    .map(String::from)
+    .to_vec();
+    let default = KINDS.iter().position(|k| *k == wanted).unwrap_or(0);
+    let question = format!("How does {} reach {}?", s.id(i), s.id(j));
+    Ok(KINDS[p.select(&question, &items, default)?])
 }
 
 /// The criteria. Where the model can tell, its answer is the default and an answer that
@@ -299,12 +331,21 @@ impl Session<'_> {
             .collect()
     }
 
+    /// The call of service `i` to service `j`, if it makes one.
+    fn call(&self, i: usize, j: usize) -> Option<&DraftCall> {
+        let callee = &self.draft.services[j].name;
+        self.draft.services[i]
+            .calls
+            .iter()
+            .find(|c| c.to == *callee)
+    }
+
     /// Whether some service calls `name`.
     fn called(&self, name: &str) -> bool {
         self.draft
             .services
             .iter()
-            .any(|s| s.calls.iter().any(|c| c == name))
+            .any(|s| s.calls.iter().any(|c| c.to == name))
     }
 
     /// Two replicas for anything exposed or called (the `single-replica` guardrail), one for
@@ -352,7 +393,7 @@ impl Session<'_> {
     /// Removes every call to `name`, for a service deleted or no longer taking requests.
     fn forget_calls_to(&mut self, name: &str) {
         for svc in &mut self.draft.services {
-            svc.calls.retain(|c| c != name);
+            svc.calls.retain(|c| c.to != name);
         }
     }
 
@@ -368,12 +409,10 @@ impl Session<'_> {
                 .unwrap_or_default()
         };
         for svc in &mut d.services {
-            svc.calls = svc
-                .calls
-                .iter()
-                .map(|c| format!("{}/{c}", ns_of(c)))
-                .collect();
-            svc.calls.sort();
+            for call in &mut svc.calls {
+                call.to = format!("{}/{}", ns_of(&call.to), call.to);
+            }
+            svc.calls.sort_by(|a, b| a.to.cmp(&b.to));
         }
         d.answers = self
             .policy

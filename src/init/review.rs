@@ -1,10 +1,12 @@
 //! The review before writing: the summary, then a menu to change any section or service,
 //! delete a service, or write. Every submenu has a way back that changes nothing.
 
-use super::{Session, answers, ask_calls, ask_calls_of, ask_criteria, ask_project, evaluate};
+use super::{Session, answers, ask_call_kind, ask_calls, ask_calls_of, ask_criteria};
 use super::{add_domain, ask_domain_name, service, summary};
+use super::{ask_project, evaluate};
 use crate::diagnostic::Error;
 use crate::prompt::Prompter;
+use crate::workspace::write::DraftCall;
 
 const BACK: &str = "back to the summary";
 
@@ -116,8 +118,8 @@ fn change_service(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error
     s.draft.services[i] = svc;
     if name != old.name {
         for other in &mut s.draft.services {
-            for c in other.calls.iter_mut().filter(|c| **c == old.name) {
-                c.clone_from(&name);
+            for c in other.calls.iter_mut().filter(|c| c.to == old.name) {
+                c.to.clone_from(&name);
             }
         }
     }
@@ -152,21 +154,23 @@ fn ask_callers(p: &mut dyn Prompter, s: &mut Session<'_>, i: usize) -> Result<()
     }
     let name = s.draft.services[i].name.clone();
     let labels: Vec<String> = others.iter().map(|j| s.id(*j)).collect();
-    let picked: Vec<bool> = others
-        .iter()
-        .map(|j| s.draft.services[*j].calls.contains(&name))
-        .collect();
+    let picked: Vec<bool> = others.iter().map(|j| s.call(*j, i).is_some()).collect();
     let chosen = p.multi_select(
         &format!("Which services call {}?", s.id(i)),
         &labels,
         &picked,
     )?;
     for (k, j) in others.iter().enumerate() {
+        let call = match chosen.contains(&k) {
+            true => Some(DraftCall {
+                to: name.clone(),
+                kind: ask_call_kind(p, s, *j, i)?,
+            }),
+            false => None,
+        };
         let calls = &mut s.draft.services[*j].calls;
-        calls.retain(|c| *c != name);
-        if chosen.contains(&k) {
-            calls.push(name.clone());
-        }
+        calls.retain(|c| c.to != name);
+        calls.extend(call);
     }
     Ok(())
 }
@@ -182,9 +186,8 @@ pub(super) fn delete_service(p: &mut dyn Prompter, s: &mut Session<'_>) -> Resul
     let Some(i) = pick(p, "Delete which service?", &service_ids(s))? else {
         return Ok(());
     };
-    let name = s.draft.services[i].name.clone();
     let callers: Vec<String> = (0..s.draft.services.len())
-        .filter(|j| s.draft.services[*j].calls.contains(&name))
+        .filter(|j| s.call(*j, i).is_some())
         .map(|j| s.id(j))
         .collect();
     let also = match callers.len() {

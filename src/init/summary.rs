@@ -7,6 +7,7 @@ use super::Session;
 use super::egress::egress_text;
 use super::size::size_name;
 use crate::assess::Verdict;
+use crate::model::CallKind;
 use crate::workspace::write::DraftService;
 
 /// The whole session in a few lines per service.
@@ -89,8 +90,13 @@ fn service(out: &mut String, id: &str, svc: &DraftService, s: &Session<'_>) {
         let calls: Vec<String> = svc
             .calls
             .iter()
-            .filter_map(|c| s.draft.services.iter().position(|t| t.name == *c))
-            .map(|j| s.id(j))
+            .filter_map(|c| {
+                let j = s.draft.services.iter().position(|t| t.name == c.to)?;
+                Some(match c.kind {
+                    CallKind::Sync => s.id(j),
+                    kind => format!("{} ({})", s.id(j), kind.as_str()),
+                })
+            })
             .collect();
         let _ = writeln!(out, "      calls  {}", calls.join(", "));
     }

@@ -5,7 +5,7 @@
 use askama::Template;
 
 use crate::filters;
-use crate::model::{Expose, HealthCheck, Platform};
+use crate::model::{CallKind, Expose, HealthCheck, Platform};
 use crate::policy::Policy;
 
 /// A workspace under construction, in the shape the file will have.
@@ -53,8 +53,8 @@ pub struct DraftService {
     pub port: Option<DraftPort>,
     /// Exposure.
     pub expose: Expose,
-    /// Call references (`namespace/name`).
-    pub calls: Vec<String>,
+    /// Calls: bare service names while `init` asks, `namespace/name` when written.
+    pub calls: Vec<DraftCall>,
     /// Traffic allowed to addresses outside the cluster.
     pub egress: Vec<DraftEgress>,
     /// CPU and memory requests and limits.
@@ -83,6 +83,44 @@ impl DraftService {
             }
             other => format!("{{ type = \"{}\", port = {port} }}", other.as_str()),
         }
+    }
+}
+
+/// A call in a draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftCall {
+    /// The callee.
+    pub to: String,
+    /// Whether the caller waits for an answer.
+    pub kind: CallKind,
+}
+
+impl DraftCall {
+    /// A call the caller waits on.
+    pub fn sync(to: &str) -> DraftCall {
+        DraftCall {
+            to: to.to_string(),
+            kind: CallKind::Sync,
+        }
+    }
+}
+
+impl DraftService {
+    /// The `calls = [...]` value: a bare reference for a synchronous call, a table naming the
+    /// kind for the others.
+    pub fn calls_toml(&self) -> String {
+        let entries: Vec<String> = self
+            .calls
+            .iter()
+            .map(|c| {
+                let to = toml::Value::String(c.to.clone());
+                match c.kind {
+                    CallKind::Sync => to.to_string(),
+                    kind => format!("{{ to = {to}, kind = \"{}\" }}", kind.as_str()),
+                }
+            })
+            .collect();
+        format!("[{}]", entries.join(", "))
     }
 }
 
@@ -261,7 +299,7 @@ pub fn starter(project: &str) -> Draft {
                     target: 8080,
                 }),
                 expose: Expose::Public,
-                calls: vec!["orders/orders-api".to_string()],
+                calls: vec![DraftCall::sync("orders/orders-api")],
                 egress: Vec::new(),
                 resources: resources.clone(),
                 storage: None,
