@@ -880,11 +880,11 @@ fn init_from_asks_only_what_the_import_could_not_know() {
     let mut script = Script::new([
         "voting",                         // the project name, instead of the folder's
         "gke (Google Kubernetes Engine)", // no platform in a Compose file
-        "",                               // result publishes a port: stays cluster
-        "public",                         // vote publishes a port: public
-        "voting",                         // team of the one domain
-        "n",                              // infrastructure-control
-        "y",                              // hybrid-cloud
+        "cluster", // result publishes a port, so the guess is public: only the cluster
+        "",        // vote too: public, as guessed
+        "voting",  // team of the one domain
+        "n",       // infrastructure-control
+        "y",       // hybrid-cloud
     ]);
     let (text, verdict) = followup::ask(
         &mut script,
@@ -897,7 +897,7 @@ fn init_from_asks_only_what_the_import_could_not_know() {
     let asked: Vec<&String> = script
         .transcript
         .iter()
-        .filter(|t| !t.starts_with("Imported ") && !t.contains(": published on the host"))
+        .filter(|t| !t.starts_with("Imported ") && !t.contains(": imported as "))
         .collect();
     assert_eq!(asked.len(), 7, "{asked:?}");
     assert_eq!(asked[0], "Project name");
@@ -913,7 +913,7 @@ fn init_from_asks_only_what_the_import_could_not_know() {
         script
             .transcript
             .iter()
-            .any(|t| t.starts_with("voting-app/vote: published on the host: 80")),
+            .any(|t| t.starts_with("voting-app/vote: imported as public because port 8080:80")),
         "{:#?}",
         script.transcript
     );

@@ -523,6 +523,30 @@ fn leave_unchanged(p: &mut rexpect::session::PtySession) {
     p.exp_eof().unwrap();
 }
 
+/// The project questions through a real terminal: the folder's name, `description`, EKS, the
+/// project's own domain, owned by shop-team.
+fn project_on_eks(p: &mut rexpect::session::PtySession, project: &str, description: &str) {
+    type_in(p, "Project name", ENTER);
+    type_in(
+        p,
+        "One-sentence description",
+        &format!("{description}{ENTER}"),
+    );
+    // From the default, generic (the last), down wraps to eks.
+    answer(
+        p,
+        "Where will the cluster run?",
+        "generic",
+        &format!("{DOWN}{ENTER}"),
+    );
+    type_in(p, "First business domain", ENTER);
+    type_in(
+        p,
+        &format!("Team that owns {project}"),
+        &format!("shop-team{ENTER}"),
+    );
+}
+
 fn exit_code(p: &rexpect::session::PtySession) -> Option<i32> {
     match p.process().wait().unwrap() {
         rexpect::process::WaitStatus::Exited(_, code) => Some(code),
@@ -539,16 +563,7 @@ fn a_session_through_a_real_terminal() {
     std::fs::create_dir(&project).unwrap();
     let mut p = spawn_init(&project, &[]);
     let p = &mut p;
-    type_in(p, "Project name", ENTER);
-    type_in(p, "One-sentence description", &format!("Tiny shop{ENTER}"));
-    answer(
-        p,
-        "Where will the cluster run?",
-        "generic",
-        &format!("{DOWN}{ENTER}"),
-    );
-    type_in(p, "First business domain", ENTER);
-    type_in(p, "Team that owns tiny-shop", &format!("shop-team{ENTER}"));
+    project_on_eks(p, "tiny-shop", "Tiny shop");
     type_in(p, "First service name", &format!("api{ENTER}"));
     takes_requests(p, "api", ENTER, ENTER);
     answer(p, "How does Kubernetes check", "none yet", ENTER);
@@ -1483,21 +1498,7 @@ fn the_shop_session_describes_a_database_and_generates_valid_manifests() {
     std::fs::create_dir(&project).unwrap();
     let mut p = spawn_init(&project, &[]);
     let p = &mut p;
-    type_in(p, "Project name", ENTER);
-    type_in(
-        p,
-        "One-sentence description",
-        &format!("An online shop{ENTER}"),
-    );
-    // From the default, generic (the last), down wraps to eks.
-    answer(
-        p,
-        "Where will the cluster run?",
-        "generic",
-        &format!("{DOWN}{ENTER}"),
-    );
-    type_in(p, "First business domain", ENTER);
-    type_in(p, "Team that owns shop", &format!("shop-team{ENTER}"));
+    project_on_eks(p, "shop", "An online shop");
     type_in(p, "First service name", &format!("web{ENTER}"));
     takes_requests(
         p,

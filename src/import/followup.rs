@@ -1,7 +1,7 @@
 //! `init --from`: after an import, asks only what the input could not tell — the project name
 //! (the input's is the default), the platform when no annotation names one, who reaches the
-//! services it publishes in a way the model has no word for, the team of each domain without
-//! one, and the criteria the model cannot judge — and renders the answered draft. Pure apart from the prompter, so tests
+//! services whose exposure it guessed, the team of each domain without one, and the criteria
+//! the model cannot judge — and renders the answered draft. Pure apart from the prompter, so tests
 //! script it like the questionnaire.
 
 use std::path::Path;
@@ -116,9 +116,9 @@ pub fn ask(
     Ok((text, verdict))
 }
 
-/// Services the input exposes in a way the model has no word for (a port published on the
-/// host, a NodePort) are written as `cluster` with the reason in a comment; here the user says
-/// who really reaches each of them.
+/// Services whose exposure the import guessed (a port published on every host address, a
+/// NodePort, an Ingress backend: public as deployed): the user says who really reaches each
+/// one, the guess being the default.
 fn ask_exposure_candidates(p: &mut dyn Prompter, r: &mut Resolved) -> Result<(), Error> {
     let mut offered = vec![Expose::Cluster, Expose::Public];
     // A private load balancer needs a cloud platform (validation refuses it on generic).
@@ -133,22 +133,25 @@ fn ask_exposure_candidates(p: &mut dyn Prompter, r: &mut Resolved) -> Result<(),
         .map(|e| crate::init::exposure_label(*e).to_string())
         .collect();
     for s in &mut r.services {
-        let (None, Some(hint)) = (&s.draft.expose, &s.draft.expose_hint) else {
+        let Some((guess, prov)) = s.draft.expose.as_ref().filter(|(_, prov)| prov.guess) else {
             continue;
         };
-        if s.ports.is_empty() {
-            continue;
-        }
-        p.note(&format!("{}/{}: {hint}.", s.namespace, s.name));
+        p.note(&format!(
+            "{}/{}: imported as {} because {} ({}).",
+            s.namespace,
+            s.name,
+            guess.as_str(),
+            prov.what,
+            prov.at
+        ));
+        let default = offered.iter().position(|e| e == guess).unwrap_or(0);
         let question = format!(
             "Who reaches {}/{} from outside the cluster?",
             s.namespace, s.name
         );
-        let expose = offered[p.select(&question, &labels, 0)?];
-        if expose != Expose::Cluster {
-            s.draft.expose = Some((expose, answered()));
-            r.needs_internal_cidrs |= expose == Expose::Internal;
-        }
+        let expose = offered[p.select(&question, &labels, default)?];
+        s.draft.expose = Some((expose, answered()));
+        r.needs_internal_cidrs |= expose == Expose::Internal;
     }
     Ok(())
 }
