@@ -619,3 +619,54 @@ fn admin_policies_the_api_refuses_are_refused() {
         );
     }
 }
+
+/// Small inputs that would take minutes or gigabytes are refused at once: flow collections
+/// nested 100,000 deep behind an apostrophe that is not a quote (`it's`), and one anchor of
+/// 3,000 values repeated 3,000 times. Quoted brackets do not count as nesting.
+#[test]
+fn nesting_and_alias_bombs_are_refused_at_once() {
+    let started = std::time::Instant::now();
+    let deep = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: it's}}\nspec: {}\n",
+        "{a: ".repeat(100_000)
+    );
+    let stderr = refused(&["verify", "--connectivity", "-"], &deep);
+    assert!(stderr.contains("nested deeper than 256 levels"), "{stderr}");
+    let anchor: String = (0..3000).map(|i| format!("  k{i}: v\n")).collect();
+    let aliases: String = (0..3000).map(|i| format!("  a{i}: *big\n")).collect();
+    let bomb = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\nbig: &big\n{anchor}data:\n{aliases}"
+    );
+    let stderr = refused(&["verify", "--connectivity", "-"], &bomb);
+    assert!(stderr.contains("expands to more values"), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    // import reads YAML through the same guard.
+    let dir = tempfile::tempdir().unwrap();
+    let compose = dir.path().join("compose.yaml");
+    std::fs::write(
+        &compose,
+        format!("name: it's\nservices:\n  web: {}\n", "{a: ".repeat(100_000)),
+    )
+    .unwrap();
+    let out = bin()
+        .arg("import")
+        .arg(&compose)
+        .arg("-o")
+        .arg(dir.path().join("ws.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nested deeper than 256"));
+    // Brackets inside quotes and block scalars are text.
+    let quoted = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\ndata:\n  a: \"{}\"\n  b: |\n    {}\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec: {{}}\n",
+        "[".repeat(1000),
+        "{".repeat(1000)
+    );
+    let json = connectivity(&quoted);
+    assert_eq!(json["workloads"], serde_json::json!(["default/p"]));
+}

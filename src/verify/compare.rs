@@ -474,6 +474,102 @@ impl Comparer<'_, '_> {
         }
     }
 
+    /// NetworkPolicy `p` as responsible for what its rules of `direction` do not admit: located
+    /// at its first rule of that direction, else at the policy.
+    fn policy_rules(&self, p: usize, direction: Direction) -> Responsible {
+        let policy = &self.m.policies[p];
+        let first = match direction {
+            Direction::Ingress => policy.ingress.as_deref(),
+            Direction::Egress => policy.egress.as_deref(),
+        }
+        .and_then(|rules| rules.first());
+        Responsible {
+            line: first.map_or(policy.origin.line, |r| r.line),
+            ..self.whole_policy(p)
+        }
+    }
+
+    /// What the rules of `direction` of NetworkPolicy `p` admit, in words: `admits nothing`,
+    /// or `admits only pods app=web in shop on TCP 8080; ...` (three rules at most).
+    fn admits(&self, p: usize, direction: Direction) -> String {
+        let policy = &self.m.policies[p];
+        let rules = match direction {
+            Direction::Ingress => policy.ingress.as_deref(),
+            Direction::Egress => policy.egress.as_deref(),
+        }
+        .unwrap_or_default();
+        if rules.is_empty() {
+            return format!("{}/{} admits nothing", policy.namespace, policy.name);
+        }
+        let described: Vec<String> = rules
+            .iter()
+            .map(|r| self.describe(&policy.namespace, r, direction))
+            .collect();
+        format!(
+            "{}/{} admits only {}",
+            policy.namespace,
+            policy.name,
+            crate::text::list(described, 3).replace(", ", "; ")
+        )
+    }
+
+    /// One rule in words: its peers and its ports.
+    fn describe(
+        &self,
+        own: &str,
+        rule: &crate::verify::manifest::Rule,
+        direction: Direction,
+    ) -> String {
+        use crate::verify::manifest::{Peer, PortRule};
+        let peers = match &rule.peers {
+            None if direction == Direction::Ingress => "every source".to_string(),
+            None => "every destination".to_string(),
+            Some(peers) => peers
+                .iter()
+                .map(|peer| match peer {
+                    Peer::Block { cidr, .. } => format!("addresses {cidr}"),
+                    Peer::Pods { namespaces, pods } => {
+                        let pods = pods
+                            .as_ref()
+                            .map_or_else(|| "every pod".to_string(), |s| format!("pods {s}"));
+                        match namespaces {
+                            None => format!("{pods} in {own}"),
+                            Some(sel) => {
+                                let none =
+                                    !self.m.namespaces.values().any(|labels| sel.matches(labels));
+                                let note = if none {
+                                    ", which matches no namespace in the manifests"
+                                } else {
+                                    ""
+                                };
+                                format!("{pods} in namespaces {sel}{note}")
+                            }
+                        }
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" or "),
+        };
+        let ports = match &rule.ports {
+            None => "every port".to_string(),
+            Some(ports) => ports
+                .iter()
+                .map(|p| match p {
+                    PortRule::All(protocol) => format!("every {} port", protocol.as_str()),
+                    PortRule::Range(protocol, lo, hi) if lo == hi => {
+                        format!("{} {lo}", protocol.as_str())
+                    }
+                    PortRule::Range(protocol, lo, hi) => format!("{} {lo}-{hi}", protocol.as_str()),
+                    PortRule::Named(protocol, name) => {
+                        format!("{} port named {name}", protocol.as_str())
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        format!("{peers} on {ports}")
+    }
+
     fn blocked_calls(&mut self, workloads_of: &BTreeMap<usize, Vec<usize>>) {
         for (s, service) in self.ws.services.iter().enumerate() {
             let Some(callers) = workloads_of.get(&s) else {
@@ -538,21 +634,23 @@ impl Comparer<'_, '_> {
             if denied.is_empty() || decision.isolating.is_empty() {
                 continue;
             }
-            let names: Vec<String> = decision
+            let admits: Vec<String> = decision
                 .isolating
                 .iter()
-                .map(|&p| {
-                    let policy = &self.m.policies[p];
-                    format!("{}/{}", policy.namespace, policy.name)
-                })
+                .map(|&p| self.admits(p, direction))
                 .collect();
             reasons.push(format!(
-                "{} of {} is limited by {} and no rule allows {denied}",
+                "no rule admits {denied} in {} of {}: {}",
                 direction.as_str(),
                 self.m.workloads[subject].id(),
-                names.join(", ")
+                admits.join("; ")
             ));
-            policies.extend(decision.isolating.iter().map(|&p| self.whole_policy(p)));
+            policies.extend(
+                decision
+                    .isolating
+                    .iter()
+                    .map(|&p| self.policy_rules(p, direction)),
+            );
         }
         // A namespace-wide policy can isolate both ends: name it once.
         let mut seen = std::collections::BTreeSet::new();
@@ -625,13 +723,17 @@ impl Comparer<'_, '_> {
             }
             policies.sort();
             policies.dedup();
-            let mut reasons: Vec<String> = policies
+            let rules: Vec<String> = policies
                 .iter()
                 .map(|p| {
                     let (direction, n) = p.rule.unwrap_or((Direction::Ingress, 0));
                     format!("{} {} rule {n}", p.policy, direction.as_str())
                 })
                 .collect();
+            let mut reasons = Vec::new();
+            if !rules.is_empty() {
+                reasons.push(format!("allowed by {}", rules.join(", ")));
+            }
             reasons.extend(unisolated);
             let (fw, tw) = (&self.m.workloads[from], &self.m.workloads[to]);
             let (file, line) = policies
@@ -647,10 +749,10 @@ impl Comparer<'_, '_> {
                 cidrs: Vec::new(),
                 policies,
                 message: format!(
-                    "{} -> {} is allowed on {extra}, which the workspace does not declare (allowed by {})",
+                    "{} -> {} is allowed on {extra}, which the workspace does not declare ({})",
                     fw.id(),
                     tw.id(),
-                    reasons.join(", ")
+                    reasons.join("; ")
                 ),
                 file,
                 line,

@@ -337,6 +337,27 @@ pub enum Requirement {
     DoesNotExist(String),
 }
 
+impl std::fmt::Display for Selector {
+    /// kubectl's selector syntax: `app=web,tier in (back,db),!canary`; `everything` when empty.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.requirements.is_empty() {
+            return f.write_str("everything");
+        }
+        let parts: Vec<String> = self
+            .requirements
+            .iter()
+            .map(|r| match r {
+                Requirement::In(k, v) if v.len() == 1 => format!("{k}={}", v[0]),
+                Requirement::In(k, v) => format!("{k} in ({})", v.join(",")),
+                Requirement::NotIn(k, v) => format!("{k} notin ({})", v.join(",")),
+                Requirement::Exists(k) => k.clone(),
+                Requirement::DoesNotExist(k) => format!("!{k}"),
+            })
+            .collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
 impl Selector {
     /// True when `labels` satisfy every requirement.
     pub fn matches(&self, labels: &Labels) -> bool {

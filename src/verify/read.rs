@@ -508,20 +508,31 @@ impl Builder<'_> {
     }
 
     fn add_document(&mut self, doc: &Doc<'_>) -> Result<(), Box<Problem>> {
-        // libyaml takes quadratic time on deeply nested flow collections (`[[[[...`); no
-        // manifest nests like that, so refuse before parsing.
-        if let Some(at) = too_deep(doc.text, MAX_FLOW_DEPTH) {
-            let start = doc.offset + at;
+        // Refused before libyaml scans it: nesting deep enough to take minutes, or aliases
+        // that expand a few kilobytes into millions of values.
+        if let Err((at, message)) = crate::yaml::nesting(doc.text) {
+            let start = doc.offset + at.min(doc.text.len());
             return Err(Box::new(
                 Problem::new(
                     Code::Syntax,
                     start..start + 1,
-                    format!(
-                        "document {}: flow collections nested deeper than {MAX_FLOW_DEPTH} levels",
-                        doc.number
-                    ),
+                    format!("document {}: {message}", doc.number),
                 )
                 .label("too deep"),
+            ));
+        }
+        if doc.text.contains('*')
+            && doc.text.contains('&')
+            && let Err(e) = crate::yaml::parse_bounded(doc.text)
+        {
+            let start = doc.offset + crate::yaml::error_offset(doc.text, &e);
+            return Err(Box::new(
+                Problem::new(
+                    Code::Syntax,
+                    start..start + 1,
+                    format!("document {}: {}", doc.number, yaml_message(&e)),
+                )
+                .label("invalid YAML"),
             ));
         }
         let at = At {
@@ -1163,44 +1174,6 @@ impl Merger {
             irrelevant,
         }
     }
-}
-
-/// The deepest nesting of `[`/`{` a document may have.
-const MAX_FLOW_DEPTH: usize = 256;
-
-/// The offset where `[`/`{` outside quotes and comments first nest deeper than `limit`.
-fn too_deep(text: &str, limit: usize) -> Option<usize> {
-    // Fewer openers than the limit cannot nest deeper than it: one quick count spares most
-    // documents the scan.
-    let openers = text.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
-    if openers <= limit {
-        return None;
-    }
-    let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
-    let mut comment = false;
-    let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if comment {
-            comment = b != b'\n';
-            continue;
-        }
-        match (quote, b) {
-            (Some(q), _) if b == q => quote = None,
-            (Some(_), _) => {}
-            (None, b'"' | b'\'') => quote = Some(b),
-            (None, b'#') if i == 0 || bytes[i - 1].is_ascii_whitespace() => comment = true,
-            (None, b'[' | b'{') => {
-                depth += 1;
-                if depth > limit {
-                    return Some(i);
-                }
-            }
-            (None, b']' | b'}') => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
 }
 
 /// The top-level `apiVersion` and `kind` of a block-style document, read from its lines
