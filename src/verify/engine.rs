@@ -35,7 +35,10 @@ pub enum RuleRef {
     Baseline(Direction, usize),
 }
 
-/// Test-only deliberate bugs, to prove that the differential tests catch each of them.
+/// Test-only deliberate bugs, to prove that the differential tests catch each of them. They
+/// exist only with the `mutants` feature, which the full test suite turns on: the production
+/// engine carries none of them.
+#[cfg(feature = "mutants")]
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Mutation {
@@ -45,6 +48,45 @@ pub struct Mutation {
     pub dropped_except: bool,
     /// Treat `port`..`endPort` as `port` alone.
     pub ignored_end_port: bool,
+}
+
+/// Without the `mutants` feature: no deliberate bug, known at compile time.
+#[cfg(not(feature = "mutants"))]
+#[derive(Debug, Clone, Copy)]
+struct Mutation;
+
+#[cfg(not(feature = "mutants"))]
+impl Mutation {
+    const NONE: Self = Mutation;
+
+    fn wrong_operator(self) -> bool {
+        false
+    }
+    fn dropped_except(self) -> bool {
+        false
+    }
+    fn ignored_end_port(self) -> bool {
+        false
+    }
+}
+
+#[cfg(feature = "mutants")]
+impl Mutation {
+    const NONE: Self = Mutation {
+        wrong_operator: false,
+        dropped_except: false,
+        ignored_end_port: false,
+    };
+
+    fn wrong_operator(self) -> bool {
+        self.wrong_operator
+    }
+    fn dropped_except(self) -> bool {
+        self.dropped_except
+    }
+    fn ignored_end_port(self) -> bool {
+        self.ignored_end_port
+    }
 }
 
 /// The pods with identical namespace, labels, container ports and network.
@@ -140,12 +182,17 @@ fn index<'m>(items: impl Iterator<Item = (usize, &'m Labels)>) -> Index<'m> {
 impl<'m> Analysis<'m> {
     /// Computes the connectivity of `manifests`.
     pub fn new(manifests: &'m Manifests) -> Self {
-        Analysis::with_mutation(manifests, Mutation::default())
+        Analysis::build(manifests, Mutation::NONE)
     }
 
     /// As [`Analysis::new`], with deliberate bugs for mutation tests.
+    #[cfg(feature = "mutants")]
     #[doc(hidden)]
     pub fn with_mutation(manifests: &'m Manifests, mutation: Mutation) -> Self {
+        Analysis::build(manifests, mutation)
+    }
+
+    fn build(manifests: &'m Manifests, mutation: Mutation) -> Self {
         let mut by_key: BTreeMap<(&str, &Labels, &[ContainerPort], bool), usize> = BTreeMap::new();
         let mut groups: Vec<Group<'m>> = Vec::new();
         let mut group_of = Vec::with_capacity(manifests.workloads.len());
@@ -185,7 +232,7 @@ impl<'m> Analysis<'m> {
     }
 
     fn matches(&self, selector: &Selector, labels: &Labels) -> bool {
-        if self.mutation.wrong_operator {
+        if self.mutation.wrong_operator() {
             let mut s = selector.clone();
             for r in &mut s.requirements {
                 if let crate::verify::manifest::Requirement::NotIn(k, v) = r {
@@ -242,7 +289,7 @@ impl<'m> Analysis<'m> {
                 None => vec![own],
                 Some(sel) => {
                     let candidates: Vec<usize> = match sel.required_pair() {
-                        Some(pair) if !this.mutation.wrong_operator => {
+                        Some(pair) if !this.mutation.wrong_operator() => {
                             ns_index.get(&pair).cloned().unwrap_or_default()
                         }
                         _ => (0..namespaces.len()).collect(),
@@ -262,7 +309,7 @@ impl<'m> Analysis<'m> {
                     None => out.extend(gs.iter().copied()),
                     Some(sel) => {
                         let candidates: &[usize] = match sel.required_pair() {
-                            Some(pair) if !this.mutation.wrong_operator => group_index
+                            Some(pair) if !this.mutation.wrong_operator() => group_index
                                 .get(ns)
                                 .and_then(|ix| ix.get(&pair))
                                 .map_or(&[], Vec::as_slice),
@@ -426,7 +473,7 @@ impl<'m> Analysis<'m> {
     }
 
     fn block(&self, cidr: &ipnet::IpNet, allowed: &AddrSet) -> AddrSet {
-        if self.mutation.dropped_except {
+        if self.mutation.dropped_except() {
             AddrSet::net(cidr)
         } else {
             allowed.clone()
@@ -622,7 +669,7 @@ fn resolve_ports(rule: &Rule, ports: &[ContainerPort], mutation: Mutation) -> Po
         match p {
             PortRule::All(protocol) => set.insert_all(*protocol),
             PortRule::Range(protocol, lo, hi) => {
-                let hi = if mutation.ignored_end_port { lo } else { hi };
+                let hi = if mutation.ignored_end_port() { lo } else { hi };
                 set.insert(*protocol, *lo, *hi);
             }
             PortRule::Named(protocol, name) => {
