@@ -193,7 +193,7 @@ struct ResponsibleJson<'a> {
     line: usize,
 }
 
-/// One finding, fields in the order the README documents.
+/// One finding, fields in the order docs/guide/verify.md documents.
 #[derive(Serialize)]
 struct FindingJson<'a> {
     code: &'static str,

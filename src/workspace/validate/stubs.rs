@@ -125,7 +125,7 @@ impl Validator {
                             ),
                         )
                         .label("generated file")
-                        .help("give your file another name; to change a generated file, use a kustomize overlay (see the README)"),
+                        .help("give your file another name; to change a generated file, use a kustomize overlay (see docs/guide/generate.md)"),
                     );
                 }
             }
