@@ -9,7 +9,7 @@ use std::io::IsTerminal;
 use crate::cli::{Cli, ImportArgs, InitArgs};
 use crate::diagnostic::Error;
 use crate::fsutil;
-use crate::import::{self, Options, followup};
+use crate::import::{self, Options};
 use crate::names;
 use crate::policy::Policy;
 use crate::workspace::{self, FILE_NAME};
@@ -70,7 +70,7 @@ pub fn init_from(cli: &Cli, args: &InitArgs, path: &Path, exists: bool) -> Resul
     let options = options(&args.from, &settings)?;
     let resolved = import::resolve(&inputs, &options)?;
     let unknowns = resolved.unknowns.clone();
-    let (text, verdict) = followup::ask(
+    let (text, verdict) = crate::init::from::ask(
         &mut crate::prompt::Terminal::new(super::use_color(cli.color, false)),
         resolved,
         &policy,

@@ -9,7 +9,6 @@
 pub mod backstage;
 pub mod compose;
 pub mod draft;
-pub mod followup;
 pub mod hosts;
 pub mod interpolate;
 pub mod kube;

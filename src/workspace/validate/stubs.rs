@@ -108,10 +108,10 @@ impl Validator {
                     .strip_suffix(".yaml")
                     .or_else(|| path.strip_suffix(".yml"))
                     .unwrap_or(&path);
-                let generated = crate::generate::RESERVED_STEMS.contains(&stem)
+                let generated = crate::names::RESERVED_STEMS.contains(&stem)
                     || services.iter().any(|s| {
                         s.id.namespace == ns.name
-                            && crate::generate::stub_file_name(&s.id.name).strip_suffix(".yaml")
+                            && crate::names::stub_file_name(&s.id.name).strip_suffix(".yaml")
                                 == Some(stem)
                     });
                 if generated {
