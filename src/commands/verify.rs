@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use super::{Context, current_dir, print};
-use crate::cli::{Cli, VerifyArgs, VerifyFormat};
+use super::{Context, Settings, current_dir, print};
+use crate::cli::{VerifyArgs, VerifyFormat};
 use crate::diagnostic::Error;
 use crate::report;
 use crate::severity::Severity;
@@ -14,7 +14,7 @@ use crate::verify::manifest::Manifests;
 use crate::verify::read::{Input, Options, read_inputs};
 use crate::verify::render;
 
-pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
+pub fn run(opts: &Settings, args: &VerifyArgs) -> Result<u8, Error> {
     if args.connectivity && args.format == VerifyFormat::Sarif {
         return Err(Error::usage(
             "--connectivity has no SARIF form",
@@ -42,7 +42,7 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
     let workspace_path = if args.connectivity && !args.paths.is_empty() {
         None
     } else {
-        Some(Context::locate(cli)?)
+        Some(Context::locate(opts)?)
     };
     let inputs: Vec<Input> = if args.paths.is_empty() {
         let root = workspace_path.as_deref().map(super::root_of);
@@ -55,7 +55,7 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
     let (ctx, manifests) = std::thread::scope(|scope| {
         let ctx = workspace_path
             .as_deref()
-            .map(|path| scope.spawn(|| Context::load_at(cli, path)));
+            .map(|path| scope.spawn(|| Context::load_at(opts, path)));
         let manifests = read_inputs(&inputs, &mut std::io::stdin().lock(), &options);
         let ctx = ctx.map(|thread| {
             thread
@@ -89,7 +89,7 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
     };
     let findings = compare(&analysis, &ctx.workspace)?;
     let text = match args.format {
-        VerifyFormat::Text => render::findings_text(&findings, super::use_color(cli.color, true)),
+        VerifyFormat::Text => render::findings_text(&findings, opts.color_out),
         VerifyFormat::Json => render::findings_json(&findings),
         VerifyFormat::Sarif => {
             let cwd = current_dir()?;
