@@ -52,18 +52,14 @@ pub fn run(opts: &Settings, args: &VerifyArgs) -> Result<u8, Error> {
     };
     // The workspace is parsed on a thread of its own while the manifests are read; its
     // error, if any, is reported first, as if it had been read first.
-    let (ctx, manifests) = std::thread::scope(|scope| {
-        let ctx = workspace_path
-            .as_deref()
-            .map(|path| scope.spawn(|| Context::load_at(opts, path)));
-        let manifests = read_inputs(&inputs, &mut std::io::stdin().lock(), &options);
-        let ctx = ctx.map(|thread| {
-            thread
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
-        (ctx, manifests)
-    });
+    let (ctx, manifests) = rayon::join(
+        || {
+            workspace_path
+                .as_deref()
+                .map(|path| Context::load_at(opts, path))
+        },
+        || read_inputs(&inputs, &mut std::io::stdin().lock(), &options),
+    );
     let ctx = ctx.transpose()?;
     let manifests = manifests?;
     if manifests.workloads.is_empty() {

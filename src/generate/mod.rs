@@ -16,6 +16,7 @@ pub mod workload;
 use std::path::PathBuf;
 
 use askama::Template;
+use rayon::prelude::*;
 
 use crate::filters;
 use crate::model::{Namespace, Protocol, ResourcePair, Service, Workspace};
@@ -61,33 +62,12 @@ pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
     // Namespaces render independently: spread them over the cores. The result is sorted
     // below, so the split cannot show in the output.
     let namespaces: Vec<&Namespace> = workspace.namespaces.values().collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let chunk = namespaces.len().div_ceil(threads).max(8);
-    if namespaces.len() <= chunk {
-        for namespace in &namespaces {
-            files.extend(namespace_files(workspace, &graph, namespace));
-        }
-    } else {
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = namespaces
-                .chunks(chunk)
-                .map(|part| {
-                    let graph = &graph;
-                    scope.spawn(move || {
-                        part.iter()
-                            .flat_map(|ns| namespace_files(workspace, graph, ns))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for worker in workers {
-                match worker.join() {
-                    Ok(part) => files.extend(part),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-        });
-    }
+    let graph = &graph;
+    files.par_extend(
+        namespaces
+            .par_iter()
+            .flat_map_iter(|namespace| namespace_files(workspace, graph, namespace)),
+    );
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }

@@ -78,7 +78,9 @@ pub const STDIN_NAME: &str = "<stdin>";
 /// Reads every input; `stdin` supplies standard input when `-` is among them. Files are
 /// parsed on every core and merged in input order as they arrive, so the result and the
 /// first error reported do not depend on timing, and a file's text is freed once it is merged
-/// (only a duplicate found while merging it needs the text, to show where).
+/// (only a duplicate found while merging it needs the text, to show where). The workers are
+/// threads of our own, not a rayon collect: the merge consumes files in order while later ones
+/// are still parsed, and the first error stops the workers, neither of which a collect does.
 pub fn read_inputs(
     inputs: &[Input],
     stdin: &mut dyn Read,
