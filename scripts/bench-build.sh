@@ -21,16 +21,13 @@ git checkout --quiet "$(git -C "$OLDPWD" rev-parse HEAD)"
 
 step() {
   local label="$1"; shift
-  local before
+  local before code=0
   before="$(cut -d' ' -f1-3 /proc/loadavg)"
-  /usr/bin/time -f "%e %U %S" -o "$work/time.txt" "$@" >"$work/out.txt" 2>"$work/err.txt" || {
-    tail -n 30 "$work/err.txt" >&2
-    echo "$label failed" >&2
-    exit 1
-  }
-  read -r wall user sys <"$work/time.txt"
-  printf '%-36s wall %6.0f s  cpu %5.0f s user + %4.0f s sys  load %s -> %s\n' \
-    "$label" "$wall" "$user" "$sys" "$before" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  /usr/bin/time -f "%e %U %S" -o "$work/time.txt" "$@" >"$work/out.txt" 2>"$work/err.txt" || code=$?
+  read -r wall user sys < <(tail -n 1 "$work/time.txt")
+  printf '%-36s wall %6.0f s  cpu %5.0f s user + %4.0f s sys  load %s -> %s  exit %d\n' \
+    "$label" "$wall" "$user" "$sys" "$before" "$(cut -d' ' -f1-3 /proc/loadavg)" "$code"
+  [ "$code" -eq 0 ] || tail -n 30 "$work/err.txt" >&2
 }
 
 [ $# -gt 0 ] || set -- quick
