@@ -583,6 +583,7 @@ fn assert_structure(text: &str) {
 /// Every golden pair's comment, and one whose egress reason is hostile Markdown, parse into the
 /// expected structure, and every Mermaid block parses with mermaid's own parser.
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn markdown_parses_and_its_mermaid_too() {
     let mut comments: Vec<String> = golden_pairs()
         .into_iter()
@@ -909,6 +910,7 @@ fn check_chain(chain: u64, steps: usize) -> Vec<String> {
 /// The connectivity section equals nca's connectivity of the two generated layouts,
 /// set-differenced, on 200 random mutations.
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn connectivity_equals_the_set_difference_of_nca() {
     let (chains, steps) = chains();
     let queue = Mutex::new((0..chains).collect::<Vec<u64>>());

@@ -274,6 +274,7 @@ fn sock_shop_compose_yields_the_edges_it_shows() {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn imported_compose_projects_pass_the_conformance_suite() {
     let voting = import(&[fixture("voting-app/compose.yaml").to_str().unwrap()]).0;
     let merged = import(&[
@@ -727,6 +728,7 @@ fn sock_shop_manifests_yield_the_same_edges_as_its_compose_file() {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn imported_manifests_pass_the_conformance_suite() {
     let cases = [
         "online-boutique/kubernetes-manifests",
@@ -859,6 +861,7 @@ fn catalog_locations_never_leave_the_folder() {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn imported_catalog_passes_the_conformance_suite() {
     let text = import(&[fixture("backstage-example/catalog-info.yaml")
         .to_str()

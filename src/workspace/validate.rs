@@ -60,7 +60,7 @@ pub fn validate(raw: RawWorkspace, criteria: &[&str]) -> Result<Validated, Vec<P
     v.route_clashes(&services);
     v.user_resource_clashes(&namespaces, &services);
     v.headless_clashes(&services);
-    v.wiring(&services, &project.cluster_domain);
+    v.wiring(&services);
     if v.problems.is_empty() {
         Ok(Validated {
             project,
