@@ -543,30 +543,33 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
                     ));
                     continue;
                 };
+                // A value the workspace cannot hold, listed with where it was read.
+                let not_imported = |what: String| {
+                    format!(
+                        "{name}: Service {} port {} has {what}; not imported [{}]",
+                        so.name(),
+                        p.port,
+                        prov.at
+                    )
+                };
                 let protocol = match p.protocol.as_deref() {
                     None | Some("TCP") => Protocol::Tcp,
                     Some("UDP") => Protocol::Udp,
                     Some("SCTP") => Protocol::Sctp,
                     Some(other) => {
-                        draft.unknowns.push(format!(
-                            "{name}: Service {} port {} has protocol {:?}, which is not TCP, UDP or SCTP; not imported [{}]",
-                            so.name(),
-                            p.port,
-                            super::render::comment(other),
-                            prov.at
-                        ));
+                        draft.unknowns.push(not_imported(format!(
+                            "protocol {:?}, which is not TCP, UDP or SCTP",
+                            super::render::comment(other)
+                        )));
                         continue;
                     }
                 };
                 let app_protocol = match p.app_protocol.as_deref() {
                     Some(app) if crate::names::label_key(app).is_err() => {
-                        draft.unknowns.push(format!(
-                            "{name}: Service {} port {} has appProtocol {:?}, which Kubernetes would refuse; not imported [{}]",
-                            so.name(),
-                            p.port,
-                            super::render::comment(app),
-                            prov.at
-                        ));
+                        draft.unknowns.push(not_imported(format!(
+                            "appProtocol {:?}, which Kubernetes would refuse",
+                            super::render::comment(app)
+                        )));
                         None
                     }
                     other => other.map(String::from),
