@@ -2149,3 +2149,55 @@ spec:
     assert!(edges(&ws).contains("api -> db-client"), "{text}");
     assert!(!text.contains("db-1.db-hs"), "not an unknown host: {text}");
 }
+
+/// A Service port's `appProtocol` that Kubernetes would refuse (here with an escape sequence
+/// in it) and a protocol that is none of TCP, UDP and SCTP are listed, escaped, and not
+/// imported; a valid `appProtocol` is kept.
+#[test]
+fn service_port_values_the_workspace_cannot_hold_are_listed() {
+    let manifests = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: example/web:1, ports: [{containerPort: 8080}, {containerPort: 9090}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: 8080, appProtocol: \"\\e[31mhttp\"}
+  - {name: h2, port: 81, targetPort: 8080, appProtocol: kubernetes.io/h2c}
+  - {name: odd, port: 9090, protocol: carrier-pigeon}
+";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.yaml"), manifests).unwrap();
+    let (code, text, stderr) = import_in(dir.path(), &["app.yaml"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !text.contains('\u{1b}') && !stderr.contains('\u{1b}'),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("has appProtocol") && stderr.contains("which Kubernetes would refuse"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("which is not TCP, UDP or SCTP; not imported"),
+        "{stderr}"
+    );
+    let ws = load_text(&text);
+    let web = &ws.services[0];
+    let apps: Vec<(u16, Option<&str>)> = web
+        .ports
+        .iter()
+        .map(|p| (p.port, p.app_protocol.as_deref()))
+        .collect();
+    assert_eq!(apps, [(80, None), (81, Some("kubernetes.io/h2c"))]);
+}
