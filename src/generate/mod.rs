@@ -194,6 +194,7 @@ struct ServicePort<'a> {
     port: u16,
     protocol: Protocol,
     target_name: &'a str,
+    app_protocol: Option<&'a str>,
 }
 
 const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "k8s-advisor");
@@ -291,6 +292,7 @@ fn stub(workspace: &Workspace, service: &Service) -> String {
                     port: p.port,
                     protocol: p.protocol,
                     target_name: service.container_port_name(p),
+                    app_protocol: p.app_protocol.as_deref(),
                 })
                 .collect(),
         }));

@@ -257,6 +257,9 @@ fn service(out: &mut String, s: &OutSvc) {
             if p.draft.protocol != Protocol::Tcp {
                 let _ = write!(value, ", protocol = {}", string(p.draft.protocol.as_str()));
             }
+            if let Some(app) = &p.draft.app_protocol {
+                let _ = write!(value, ", app-protocol = {}", string(app));
+            }
             value.push_str(" },");
             let mut why = p.draft.prov.text();
             if let Some(o) = &p.original {
