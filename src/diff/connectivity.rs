@@ -106,36 +106,24 @@ fn layout_documents(ws: &Workspace) -> Vec<String> {
     let files = crate::generate::generate(ws);
     let mut docs = Vec::new();
     for file in &files {
-        let mut doc = String::new();
-        for line in file.contents.lines().chain(std::iter::once("---")) {
-            if line == "---" {
-                let unread = doc.lines().any(|l| {
-                    l.strip_prefix("kind: ")
-                        .is_some_and(|kind| UNREAD_KINDS.contains(&kind.trim()))
-                });
-                if !unread && !doc.trim().is_empty() {
-                    docs.push(std::mem::take(&mut doc));
+        for doc in crate::yaml::documents(&file.contents) {
+            let unread = doc.text.lines().any(|l| {
+                l.strip_prefix("kind: ")
+                    .is_some_and(|kind| UNREAD_KINDS.contains(&kind.trim()))
+            });
+            if !unread {
+                let mut kept = String::with_capacity(doc.text.len());
+                for line in doc.text.lines() {
+                    if !line.trim_start().starts_with('#') {
+                        kept.push_str(line);
+                        kept.push('\n');
+                    }
                 }
-                doc.clear();
-            } else if !line.trim_start().starts_with('#') {
-                doc.push_str(line);
-                doc.push('\n');
+                docs.push(kept);
             }
         }
     }
     docs
-}
-
-/// Runs `a` on a thread of its own and `b` on this one.
-fn both<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
-    std::thread::scope(|scope| {
-        let first = scope.spawn(a);
-        let second = b();
-        let first = first
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (first, second)
-    })
 }
 
 /// `docs` parsed as one multi-document text named `name`.
@@ -154,7 +142,7 @@ fn parse(name: &str, docs: &[&str]) -> Result<ParsedText, Error> {
 /// leaves most documents as they were: each document the two sides share is parsed once and
 /// merged into both, and the work is shared by two threads.
 pub fn of_layouts(old: &Workspace, new: &Workspace) -> Result<(Connectivity, Connectivity), Error> {
-    let (old_docs, new_docs) = both(|| layout_documents(old), || layout_documents(new));
+    let (old_docs, new_docs) = rayon::join(|| layout_documents(old), || layout_documents(new));
     let in_old: HashSet<&str> = old_docs.iter().map(String::as_str).collect();
     let in_new: HashSet<&str> = new_docs.iter().map(String::as_str).collect();
     let (shared, new_only): (Vec<&str>, Vec<&str>) = new_docs
@@ -168,7 +156,7 @@ pub fn of_layouts(old: &Workspace, new: &Workspace) -> Result<(Connectivity, Con
         .collect();
     let name = |ws: &Workspace| format!("{} (generated)", ws.source.path().display());
     let (first, second) = shared.split_at(shared.len() / 2);
-    let (old_parts, new_parts) = both(
+    let (old_parts, new_parts) = rayon::join(
         || Ok::<_, Error>((parse("both layouts", first)?, parse(&name(old), &old_only)?)),
         || {
             Ok::<_, Error>((
@@ -183,7 +171,7 @@ pub fn of_layouts(old: &Workspace, new: &Workspace) -> Result<(Connectivity, Con
     };
     let old_manifests = merge_texts([first.clone(), second.clone(), old_only]).map_err(internal)?;
     let new_manifests = merge_texts([first, second, new_only]).map_err(internal)?;
-    let (old_conn, new_conn) = both(
+    let (old_conn, new_conn) = rayon::join(
         || connectivity(&old_manifests),
         || connectivity(&new_manifests),
     );
