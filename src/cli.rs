@@ -228,6 +228,14 @@ pub struct VerifyArgs {
     /// Print the connectivity itself instead of comparing it with the workspace
     #[arg(long)]
     pub connectivity: bool,
+    /// Hold observed traffic against the workspace (and the policies of PATHs, when given):
+    /// `hubble observe -o jsonpb` lines, an Otterize network-mapper export, a CSV or JSON
+    /// table; `-` reads standard input
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "connectivity")]
+    pub flows: Vec<PathBuf>,
+    /// With --flows: count bad lines and read the rest instead of stopping at the first
+    #[arg(long, requires = "flows")]
+    pub skip_bad: bool,
 }
 
 /// Formats of the verify report.

@@ -18,6 +18,7 @@ pub mod commands;
 pub mod diagnostic;
 pub mod diff;
 pub mod filters;
+pub mod flows;
 pub mod fsutil;
 pub mod generate;
 pub mod graph;

@@ -11,6 +11,7 @@ mod init;
 mod record;
 mod schema;
 mod verify;
+mod verify_flows;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};

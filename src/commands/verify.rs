@@ -39,6 +39,9 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
             None => Options::default().namespace,
         },
     };
+    if !args.flows.is_empty() {
+        return super::verify_flows::run(cli, args, &options);
+    }
     // The workspace is needed to compare, and to find the default folder.
     let workspace_path = if args.connectivity && !args.paths.is_empty() {
         None

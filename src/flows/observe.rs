@@ -1,0 +1,283 @@
+//! Analyse stage of flows: each record classified and its endpoints mapped to the workspace,
+//! then aggregated per (source, destination, port) with a count and the first and last time.
+//!
+//! What is not a call is counted on its own, never as a call: packets of the answering side
+//! (`is_reply`), traffic of a node (kubelet health checks come from `reserved:host`), DNS
+//! lookups (Hubble's `l7.dns`, or port 53 to anything that is no service of the workspace), the
+//! Kubernetes API server, transports without ports (ICMP), and what the cluster dropped.
+//!
+//! Pods map to services the way `verify` maps workloads ([`compare::service_for`]): namespace
+//! and workload name, a Kubernetes Service that selects the pod (when manifests are given),
+//! the `app` or `app.kubernetes.io/name` label. With manifests, each pod is also matched to the
+//! manifests' workload it runs as, so that the engine can say whether their policies let the
+//! flow through. A pod that maps to no service is kept under its own name and reported. Pure.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use super::{At, Peer, Pod, Record};
+use crate::model::{Protocol, Workspace};
+use crate::verify::compare;
+use crate::verify::manifest::{Manifests, ServiceSelector};
+
+/// One end of an aggregated flow.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum End {
+    /// A service of the workspace (its index), and the manifests' workload its pod runs as.
+    Service {
+        /// Index into the workspace's services.
+        service: usize,
+        /// Index into the manifests' workloads, when manifests are given and one matches.
+        workload: Option<usize>,
+    },
+    /// A pod of the project's gateway.
+    Gateway,
+    /// A pod that is no service of the workspace, as `namespace/name`, with the manifests'
+    /// workload it runs as.
+    Unmapped {
+        /// `namespace/name`.
+        id: String,
+        /// Index into the manifests' workloads.
+        workload: Option<usize>,
+    },
+    /// An address outside the cluster, when the record gives it.
+    World(Option<IpAddr>),
+}
+
+/// How often and when one (source, destination, port) was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    /// Records (or what a table's `count` says).
+    pub count: u64,
+    /// Earliest time, seconds since the epoch.
+    pub first: Option<i64>,
+    /// Latest time.
+    pub last: Option<i64>,
+    /// Where it was first read.
+    pub at: At,
+}
+
+impl Seen {
+    fn add(&mut self, count: u64, time: Option<i64>) {
+        self.count += count;
+        if let Some(t) = time {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        }
+    }
+
+    /// "42 times, 2024-01-01T10:00:00Z to 2024-01-02T09:00:00Z" (the times when known).
+    pub fn describe(&self) -> String {
+        let times = crate::text::count(self.count as usize, "time", "times");
+        match (self.first, self.last) {
+            (Some(f), Some(l)) if f != l => format!(
+                "{times}, {} to {}",
+                super::format_time(f),
+                super::format_time(l)
+            ),
+            (Some(f), _) => format!("{times}, at {}", super::format_time(f)),
+            _ => times,
+        }
+    }
+}
+
+/// (source, destination, transport and port).
+pub type Key = (End, End, Option<(Protocol, u16)>);
+
+/// Everything the flows showed, aggregated.
+#[derive(Debug, Clone, Default)]
+pub struct Observations {
+    /// Calls, per (source, destination, port).
+    pub calls: HashMap<Key, Seen>,
+    /// Packets of the answering side.
+    pub replies: u64,
+    /// Traffic from or to a node (health checks, the node's own network).
+    pub node: u64,
+    /// DNS lookups.
+    pub dns: u64,
+    /// Traffic with the Kubernetes API server.
+    pub api_server: u64,
+    /// Records without ports (ICMP).
+    pub portless: u64,
+    /// Records the cluster dropped.
+    pub dropped: u64,
+    /// Records with an end that is neither a pod nor an address, by what it is.
+    pub other: BTreeMap<String, Seen>,
+    /// The earliest and the latest time of any record.
+    pub window: (Option<i64>, Option<i64>),
+}
+
+impl Observations {
+    /// The calls sorted by key: the order every report uses.
+    pub fn sorted_calls(&self) -> Vec<(&Key, &Seen)> {
+        let mut calls: Vec<(&Key, &Seen)> = self.calls.iter().collect();
+        calls.sort_by(|a, b| a.0.cmp(b.0));
+        calls
+    }
+}
+
+/// Maps pods to services and workloads, each distinct pod once.
+pub struct Mapper<'a> {
+    ws: &'a Workspace,
+    manifests: Option<&'a Manifests>,
+    selectors: BTreeMap<&'a str, Vec<&'a ServiceSelector>>,
+    cache: HashMap<Pod, End>,
+}
+
+impl<'a> Mapper<'a> {
+    /// A mapper onto `ws`, and onto the workloads of `manifests` when given.
+    pub fn new(ws: &'a Workspace, manifests: Option<&'a Manifests>) -> Self {
+        let mut selectors: BTreeMap<&str, Vec<&ServiceSelector>> = BTreeMap::new();
+        for s in manifests.iter().flat_map(|m| &m.services) {
+            selectors.entry(s.namespace.as_str()).or_default().push(s);
+        }
+        Mapper {
+            ws,
+            manifests,
+            selectors,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The manifests' workload a pod runs as: by name in its namespace (its controller, or
+    /// the pod itself), else the workload whose pod labels it carries, the most specific one.
+    fn workload(&self, pod: &Pod) -> Option<usize> {
+        let m = self.manifests?;
+        let start = m
+            .workloads
+            .partition_point(|w| w.namespace.as_str() < pod.namespace.as_str());
+        let candidates = m.workloads[start..]
+            .iter()
+            .enumerate()
+            .take_while(|(_, w)| w.namespace == pod.namespace);
+        let mut best: Option<(usize, usize)> = None;
+        for (i, w) in candidates {
+            let i = start + i;
+            if pod.workload.as_deref() == Some(&w.name) || pod.pod.as_deref() == Some(&w.name) {
+                return Some(i);
+            }
+            if !w.labels.is_empty()
+                && w.labels.iter().all(|(k, v)| pod.labels.get(k) == Some(v))
+                && best.is_none_or(|(n, _)| w.labels.len() > n)
+            {
+                best = Some((w.labels.len(), i));
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+
+    fn is_gateway(&self, pod: &Pod) -> bool {
+        self.ws.project.gateway.as_ref().is_some_and(|g| {
+            g.pod_namespace == pod.namespace
+                && g.pod_labels
+                    .as_slice()
+                    .iter()
+                    .all(|(k, v)| pod.labels.get(k) == Some(v))
+        })
+    }
+
+    /// Where a pod belongs.
+    pub fn pod(&mut self, pod: &Pod) -> End {
+        if let Some(end) = self.cache.get(pod) {
+            return end.clone();
+        }
+        let end = if self.is_gateway(pod) {
+            End::Gateway
+        } else {
+            let workload = self.workload(pod);
+            let service = match workload.and_then(|w| self.manifests.map(|m| &m.workloads[w])) {
+                // As `verify` maps the workload.
+                Some(w) => compare::service_for(
+                    self.ws,
+                    &w.namespace,
+                    Some(&w.name),
+                    &compare::selecting(&self.selectors, &w.namespace, &w.labels),
+                    &w.labels,
+                ),
+                None => compare::service_for(
+                    self.ws,
+                    &pod.namespace,
+                    pod.workload.as_deref().or(pod.pod.as_deref()),
+                    &compare::selecting(&self.selectors, &pod.namespace, &pod.labels),
+                    &pod.labels,
+                ),
+            };
+            match service {
+                Some(service) => End::Service { service, workload },
+                None => End::Unmapped {
+                    id: pod.id(),
+                    workload,
+                },
+            }
+        };
+        self.cache.insert(pod.clone(), end.clone());
+        end
+    }
+
+    fn end(&mut self, peer: &Peer) -> Option<End> {
+        match peer {
+            Peer::Pod(pod) => Some(self.pod(pod)),
+            Peer::World(ip) => Some(End::World(*ip)),
+            _ => None,
+        }
+    }
+
+    /// Adds one record to `obs`.
+    pub fn add(&mut self, obs: &mut Observations, at: At, r: &Record) {
+        if let Some(t) = r.time {
+            obs.window.0 = Some(obs.window.0.map_or(t, |f| f.min(t)));
+            obs.window.1 = Some(obs.window.1.map_or(t, |l| l.max(t)));
+        }
+        let count = r.count;
+        let is = |p: &Peer, f: fn(&Peer) -> bool| f(p);
+        let either = |f: fn(&Peer) -> bool| is(&r.source, f) || is(&r.destination, f);
+        if r.dropped {
+            obs.dropped += count;
+        } else if r.reply {
+            obs.replies += count;
+        } else if either(|p| matches!(p, Peer::ApiServer)) {
+            obs.api_server += count;
+        } else if either(|p| matches!(p, Peer::Node)) {
+            obs.node += count;
+        } else if r.portless {
+            obs.portless += count;
+        } else {
+            let mut other = |what: &str| {
+                obs.other
+                    .entry(what.to_string())
+                    .or_insert(Seen {
+                        count: 0,
+                        first: None,
+                        last: None,
+                        at,
+                    })
+                    .add(count, r.time);
+            };
+            if let Peer::Other(what) = &r.source {
+                other(what);
+                return;
+            }
+            if let Peer::Other(what) = &r.destination {
+                other(what);
+                return;
+            }
+            let (Some(from), Some(to)) = (self.end(&r.source), self.end(&r.destination)) else {
+                return;
+            };
+            let dns_port = matches!(r.port, Some((Protocol::Udp | Protocol::Tcp, 53)));
+            if r.dns || (dns_port && !matches!(to, End::Service { .. })) {
+                obs.dns += count;
+                return;
+            }
+            obs.calls
+                .entry((from, to, r.port))
+                .or_insert(Seen {
+                    count: 0,
+                    first: None,
+                    last: None,
+                    at,
+                })
+                .add(count, r.time);
+        }
+    }
+}

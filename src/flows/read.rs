@@ -1,0 +1,484 @@
+//! Read stage of flows: files (or standard input) → records, handed one at a time to a sink so
+//! that nothing grows with the length of the input. The format is detected from the content of
+//! each file: a JSON array is an Otterize export (its items are `ClientIntents`) or a JSON
+//! table; JSON lines are Hubble flows or table rows; anything else is a CSV table with a header.
+//!
+//! Only regular files are read (a FIFO or a folder is refused before it is opened; standard
+//! input is `-`). A line longer than [`MAX_LINE`] bytes, a line that is not UTF-8, and a record
+//! that is not of the file's format are bad lines: an error naming the file and the line, or,
+//! with `skip_bad`, counted and passed over. Hubble's notices of lost events are counted too:
+//! they mean the flows are incomplete.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use super::{At, Format, Items, Record, hubble, otterize, table};
+use crate::diagnostic::Error;
+
+/// The longest line read; a longer one is a bad line.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// The largest JSON array (an Otterize export or a JSON table) read as a whole.
+pub const MAX_DOCUMENT: u64 = 64 << 20;
+
+/// How standard input is named in messages.
+pub const STDIN: &str = "<stdin>";
+
+/// What reading found besides the records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reading {
+    /// The files read, as given (`<stdin>` for `-`), each with its format.
+    pub files: Vec<(PathBuf, Format)>,
+    /// Records read.
+    pub records: u64,
+    /// Bad lines passed over (`skip_bad`), with the first of them.
+    pub bad: u64,
+    /// The first bad line passed over and what was wrong with it.
+    pub first_bad: Option<(At, String)>,
+    /// Events Hubble says it lost.
+    pub lost: u64,
+    /// Lines that hold another kind of Hubble response (a node's status).
+    pub other: u64,
+}
+
+/// A bad line: exit 2, or counted.
+fn bad(
+    reading: &mut Reading,
+    skip_bad: bool,
+    path: &Path,
+    at: At,
+    why: String,
+) -> Result<(), Error> {
+    if skip_bad {
+        reading.bad += 1;
+        if reading.first_bad.is_none() {
+            reading.first_bad = Some((at, why));
+        }
+        return Ok(());
+    }
+    Err(Error::usage(
+        format!(
+            "{}:{}: {}",
+            crate::text::shown(path),
+            at.line,
+            crate::text::clean(&why)
+        ),
+        "fix or remove the line, or give --skip-bad to count bad lines and read the rest",
+    ))
+}
+
+/// Opens a path given on the command line: a regular file, or `-` for `stdin`.
+fn open<'s>(path: &Path, stdin: &'s mut dyn Read) -> Result<Box<dyn Read + 's>, Error> {
+    if path == Path::new("-") {
+        return Ok(Box::new(stdin));
+    }
+    let io = |source| Error::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(Error::usage(
+            format!(
+                "{} is not a regular file (a folder, FIFO, socket or device)",
+                crate::text::shown(path)
+            ),
+            "give flow files (`hubble observe -o jsonpb > flows.json`, an Otterize export, a CSV table), or `-` for standard input",
+        ));
+    }
+    std::fs::File::open(path)
+        .map(|f| Box::new(f) as Box<dyn Read>)
+        .map_err(io)
+}
+
+/// One line into `buf` (without its end), at most [`MAX_LINE`] bytes: `Ok(None)` at the end,
+/// `Ok(Some(false))` for a line that was too long (the rest of it is consumed).
+fn next_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
+    buf.clear();
+    let n = reader
+        .by_ref()
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+        return Ok(Some(true));
+    }
+    if buf.len() <= MAX_LINE {
+        // The last line, without an end.
+        return Ok(Some(true));
+    }
+    // Too long: skip to the end of the line.
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                break;
+            }
+            None => {
+                let len = chunk.len();
+                reader.consume(len);
+            }
+        }
+    }
+    Ok(Some(false))
+}
+
+/// Reads every path in order, handing each record to `sink` with where it was read.
+pub fn read(
+    paths: &[PathBuf],
+    stdin: &mut dyn Read,
+    skip_bad: bool,
+    sink: &mut dyn FnMut(At, Record),
+) -> Result<Reading, Error> {
+    let mut reading = Reading::default();
+    let mut stdin_read = false;
+    for path in paths {
+        let is_stdin = path == Path::new("-");
+        if is_stdin && stdin_read {
+            continue;
+        }
+        stdin_read |= is_stdin;
+        let shown = if is_stdin {
+            PathBuf::from(STDIN)
+        } else {
+            path.clone()
+        };
+        let file = reading.files.len();
+        let mut reader = BufReader::with_capacity(256 * 1024, open(path, stdin)?);
+        let io = |source| Error::Io {
+            action: "read",
+            path: shown.clone(),
+            source,
+        };
+        let format = detect(&mut reader).map_err(io)?;
+        reading.files.push((shown.clone(), format));
+        let before = reading.records;
+        match format {
+            Format::Otterize | Format::JsonTable
+                if peek(&mut reader).map_err(io)? == Some(b'[') =>
+            {
+                let text = whole(&mut reader, &shown)?;
+                document(&text, format, file, &shown, skip_bad, &mut reading, sink)?;
+            }
+            Format::Csv => csv(reader, file, &shown, skip_bad, &mut reading, sink)?,
+            _ => lines(reader, format, file, &shown, skip_bad, &mut reading, sink)?,
+        }
+        if reading.records == before && reading.bad == 0 {
+            return Err(Error::usage(
+                format!(
+                    "{} holds no flow record ({})",
+                    crate::text::shown(&shown),
+                    format.title()
+                ),
+                "give the output of `hubble observe -o jsonpb`, an Otterize export or a table with a header and at least one row",
+            ));
+        }
+    }
+    Ok(reading)
+}
+
+/// The first byte that is not white space (or a byte order mark), without consuming it.
+fn peek(reader: &mut impl BufRead) -> std::io::Result<Option<u8>> {
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(None);
+        }
+        if chunk.starts_with("\u{feff}".as_bytes()) {
+            reader.consume(3);
+            continue;
+        }
+        match chunk.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => {
+                let b = chunk[i];
+                reader.consume(i);
+                return Ok(Some(b));
+            }
+            None => {
+                let len = chunk.len();
+                reader.consume(len);
+            }
+        }
+    }
+}
+
+/// The format of a file, from its first bytes.
+fn detect(reader: &mut impl BufRead) -> std::io::Result<Format> {
+    let first = peek(reader)?;
+    let head = reader.fill_buf()?;
+    let head = &head[..head.len().min(64 * 1024)];
+    let text = String::from_utf8_lossy(head);
+    Ok(match first {
+        Some(b'[') => {
+            if text.contains("\"ClientIntents\"") {
+                Format::Otterize
+            } else {
+                Format::JsonTable
+            }
+        }
+        Some(b'{') => {
+            let line = text.lines().next().unwrap_or("");
+            if serde_json::from_str::<table::Row>(line).is_ok() {
+                Format::JsonTable
+            } else {
+                Format::Hubble
+            }
+        }
+        _ => Format::Csv,
+    })
+}
+
+fn whole(reader: &mut impl BufRead, path: &Path) -> Result<String, Error> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_DOCUMENT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if bytes.len() as u64 > MAX_DOCUMENT {
+        return Err(Error::usage(
+            format!(
+                "{} is a JSON array larger than {} MiB",
+                crate::text::shown(path),
+                MAX_DOCUMENT >> 20
+            ),
+            "give a large table as CSV or as one JSON object a line, which are read line by line",
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::usage(
+            format!(
+                "{} is not UTF-8 (at byte {})",
+                crate::text::shown(path),
+                e.utf8_error().valid_up_to()
+            ),
+            "save the file as UTF-8",
+        )
+    })
+}
+
+fn document(
+    text: &str,
+    format: Format,
+    file: usize,
+    path: &Path,
+    skip_bad: bool,
+    reading: &mut Reading,
+    sink: &mut dyn FnMut(At, Record),
+) -> Result<(), Error> {
+    let items: Items = if format == Format::Otterize {
+        otterize::parse(text)
+    } else {
+        table_array(text)
+    }
+    .map_err(|why| {
+        Error::usage(
+            format!("{}: {}", crate::text::shown(path), crate::text::clean(&why)),
+            "give the JSON as the tool printed it",
+        )
+    })?;
+    for (line, item) in items {
+        let at = At { file, line };
+        match item {
+            Ok(records) => {
+                for r in records {
+                    reading.records += 1;
+                    sink(at, r);
+                }
+            }
+            Err(why) => bad(reading, skip_bad, path, at, why)?,
+        }
+    }
+    Ok(())
+}
+
+/// The rows of a JSON table given as an array, each with its line.
+fn table_array(text: &str) -> Result<Items, String> {
+    Ok(super::json_items(text)?
+        .into_iter()
+        .map(|(line, raw)| {
+            let row = serde_json::from_str::<table::Row>(raw)
+                .map_err(|e| format!("not a flow table row: {e}"))
+                .and_then(table::Row::records);
+            (line, row)
+        })
+        .collect())
+}
+
+fn lines(
+    mut reader: impl BufRead,
+    format: Format,
+    file: usize,
+    path: &Path,
+    skip_bad: bool,
+    reading: &mut Reading,
+    sink: &mut dyn FnMut(At, Record),
+) -> Result<(), Error> {
+    let mut buf = Vec::new();
+    let mut line = 0;
+    loop {
+        let read = next_line(&mut reader, &mut buf).map_err(|source| Error::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let Some(complete) = read else { break };
+        line += 1;
+        let at = At { file, line };
+        if !complete {
+            bad(
+                reading,
+                skip_bad,
+                path,
+                at,
+                format!("the line is longer than {} MiB", MAX_LINE >> 20),
+            )?;
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(&buf) else {
+            bad(reading, skip_bad, path, at, "not UTF-8".to_string())?;
+            continue;
+        };
+        let text = text.trim_start_matches('\u{feff}');
+        if text.trim().is_empty() {
+            continue;
+        }
+        let parsed = match format {
+            Format::Hubble => hubble::parse(text).map(|l| match l {
+                hubble::Line::Flow(r) => vec![*r],
+                hubble::Line::Lost(n) => {
+                    reading.lost += n.max(1);
+                    Vec::new()
+                }
+                hubble::Line::Other => {
+                    reading.other += 1;
+                    Vec::new()
+                }
+            }),
+            _ => serde_json::from_str::<table::Row>(text)
+                .map_err(|e| format!("not a flow table row: {e}"))
+                .and_then(table::Row::records),
+        };
+        match parsed {
+            Ok(records) => {
+                for r in records {
+                    reading.records += 1;
+                    sink(at, r);
+                }
+            }
+            Err(why) => bad(reading, skip_bad, path, at, why)?,
+        }
+    }
+    Ok(())
+}
+
+fn csv(
+    reader: impl Read,
+    file: usize,
+    path: &Path,
+    skip_bad: bool,
+    reading: &mut Reading,
+    sink: &mut dyn FnMut(At, Record),
+) -> Result<(), Error> {
+    let mut csv = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(reader);
+    let headers = csv
+        .headers()
+        .map_err(|e| {
+            Error::usage(
+                format!(
+                    "{}:1: not a flow table: {}",
+                    crate::text::shown(path),
+                    crate::text::clean(&e.to_string())
+                ),
+                "a CSV flow table starts with a header line such as `source,destination,port,protocol`",
+            )
+        })?
+        .clone();
+    for h in headers.iter() {
+        if !table::COLUMNS.contains(&h) {
+            return Err(Error::usage(
+                format!(
+                    "{}:1: column {:?} is not one of {}",
+                    crate::text::shown(path),
+                    crate::text::clean(h),
+                    table::COLUMNS.join(", ")
+                ),
+                "rename the column, or remove it",
+            ));
+        }
+    }
+    for want in ["source", "destination"] {
+        if !headers.iter().any(|h| h == want) {
+            return Err(Error::usage(
+                format!(
+                    "{}:1: the header has no `{want}` column",
+                    crate::text::shown(path)
+                ),
+                "a CSV flow table starts with a header line such as `source,destination,port,protocol`",
+            ));
+        }
+    }
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = csv.position().line() as usize;
+        let at = At {
+            file,
+            line: line.max(2),
+        };
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let at = At {
+                    file,
+                    line: record.position().map_or(at.line, |p| p.line() as usize),
+                };
+                if record.len() > MAX_LINE {
+                    bad(reading, skip_bad, path, at, "too many fields".to_string())?;
+                    continue;
+                }
+                let parsed = record
+                    .deserialize::<table::Row>(Some(&headers))
+                    .map_err(|e| format!("not a flow table row: {e}"))
+                    .and_then(table::Row::records);
+                match parsed {
+                    Ok(records) => {
+                        for r in records {
+                            reading.records += 1;
+                            sink(at, r);
+                        }
+                    }
+                    Err(why) => bad(reading, skip_bad, path, at, why)?,
+                }
+            }
+            Err(e) => {
+                let why = crate::text::clean(&e.to_string());
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    return Err(Error::usage(
+                        format!("cannot read {}: {why}", crate::text::shown(path)),
+                        "give a readable file",
+                    ));
+                }
+                bad(reading, skip_bad, path, at, why)?;
+                // A broken row leaves the reader at the next one.
+            }
+        }
+    }
+    Ok(())
+}
