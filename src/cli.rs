@@ -62,6 +62,9 @@ pub enum Command {
     /// What a change of the design means: verdict, services, calls, exposure, egress, findings
     /// and connectivity, for a pull request
     Diff(DiffArgs),
+    /// Write default-deny in steps: kustomize overlays under k8s/rollout/ and docs/rollout.md,
+    /// each step proven to block no declared call
+    Rollout(RolloutArgs),
     /// Print the JSON Schema of k8s-advisor.toml, for editors and CI
     Schema,
     /// Print shell completions
@@ -247,6 +250,36 @@ pub enum VerifyFormat {
     Json,
     /// SARIF 2.1.0 for code scanning (not with --connectivity)
     Sarif,
+}
+
+/// `rollout` options.
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// What each step isolates
+    #[arg(long, value_enum, default_value_t = RolloutBy::Namespace)]
+    pub by: RolloutBy,
+    /// The generated layout's folder; the overlays go into its `rollout/` folder [default: k8s,
+    /// beside the workspace file]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Observed flows every step must let through (as `verify --flows` reads them)
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub flows: Vec<PathBuf>,
+    /// With --flows: count bad lines and read the rest instead of stopping at the first
+    #[arg(long, requires = "flows")]
+    pub skip_bad: bool,
+    /// Overwrite overlays or a runbook someone edited
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What a rollout step isolates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RolloutBy {
+    /// One namespace (business domain) per step
+    Namespace,
+    /// One service per step
+    Service,
 }
 
 /// `diff` options.

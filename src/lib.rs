@@ -32,6 +32,7 @@ pub mod prompt;
 pub mod quantity;
 pub mod record;
 pub mod report;
+pub mod rollout;
 pub mod schema;
 pub mod severity;
 pub mod span;

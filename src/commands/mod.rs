@@ -9,6 +9,7 @@ mod graph;
 mod import;
 mod init;
 mod record;
+mod rollout;
 mod schema;
 mod verify;
 mod verify_flows;
@@ -175,6 +176,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Record(args) => record::run(&cli, args),
         Command::Verify(args) => verify::run(&cli, args),
         Command::Diff(args) => diff::run(&cli, args),
+        Command::Rollout(args) => rollout::run(&cli, args),
         Command::Schema => schema::run(),
         Command::Completions(args) => {
             let mut out = Vec::new();

@@ -276,7 +276,7 @@ fn judge(ws: &Workspace, (from, to, port): &Key) -> Verdict {
 }
 
 /// Whether the manifests' policies drop the flow: `None` when an end has no workload in them.
-fn blocked(analysis: &Analysis<'_>, (from, to, port): &Key) -> Option<bool> {
+pub fn blocked(analysis: &Analysis<'_>, (from, to, port): &Key) -> Option<bool> {
     let workload = |e: &End| match e {
         End::Service { workload, .. } | End::Unmapped { workload, .. } => *workload,
         _ => None,
