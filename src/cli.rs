@@ -97,8 +97,15 @@ pub struct InitArgs {
 pub struct ImportArgs {
     /// Compose files (merged in order), manifest files or folders, a catalog-info.yaml; `-`
     /// reads standard input
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "flows", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Draft calls (and egress) from observed traffic too, or alone: `hubble observe -o
+    /// jsonpb` lines, an Otterize network-mapper export, a CSV or JSON table
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub flows: Vec<PathBuf>,
+    /// With --flows: count bad lines and read the rest instead of stopping at the first
+    #[arg(long, requires = "flows")]
+    pub skip_bad: bool,
     /// Where to write the workspace [default: k8s-advisor.toml, or the -w file]
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,

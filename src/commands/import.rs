@@ -32,6 +32,8 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> Result<u8, Error> {
         profiles: args.profile.clone(),
         env_files: args.env_file.clone(),
         namespace: args.namespace.clone(),
+        flows: args.flows.clone(),
+        skip_bad: args.skip_bad,
     };
     let (text, unknowns, skipped) = draft(&args.paths, &settings, &policy)?;
     write(&path, exists, &text)?;
@@ -50,6 +52,8 @@ pub fn init_from(cli: &Cli, args: &InitArgs, path: &Path, exists: bool) -> Resul
         profiles: Vec::new(),
         env_files: Vec::new(),
         namespace: args.namespace.clone(),
+        flows: Vec::new(),
+        skip_bad: false,
     };
     if args.non_interactive {
         let (text, unknowns, skipped) = draft(&args.from, &settings, &policy)?;
@@ -105,6 +109,10 @@ pub struct Settings {
     pub env_files: Vec<PathBuf>,
     /// `-n/--namespace`.
     pub namespace: Option<String>,
+    /// `--flows`.
+    pub flows: Vec<PathBuf>,
+    /// `--skip-bad`.
+    pub skip_bad: bool,
 }
 
 /// The import's options: the settings, the process environment (Compose interpolation reads
@@ -122,12 +130,34 @@ fn options(paths: &[PathBuf], settings: &Settings) -> Result<Options, Error> {
             "give a DNS-1123 label (lowercase letters, digits and '-') that is not kube-*",
         ));
     }
+    let flows = if settings.flows.is_empty() {
+        None
+    } else {
+        if settings.flows.iter().any(|p| p.as_os_str() == "-")
+            && paths.iter().any(|p| p.as_os_str() == "-")
+        {
+            return Err(Error::usage(
+                "standard input (`-`) cannot hold both the flows and the files to import; nothing was written",
+                "write one of them to a file",
+            ));
+        }
+        let mut calls = crate::flows::draft::FlowCalls::default();
+        let reading = crate::flows::read::read(
+            &settings.flows,
+            &mut std::io::stdin().lock(),
+            settings.skip_bad,
+            &mut |at, record| calls.add(at, &record),
+        )?;
+        calls.files = reading.files.into_iter().map(|(p, _)| p).collect();
+        Some(calls)
+    };
     Ok(Options {
         profiles: settings.profiles.clone(),
         fallback_project: fallback_name(paths, &current_dir()?),
         env: std::env::vars().collect(),
         env_files: settings.env_files.clone(),
         namespace: settings.namespace.clone(),
+        flows,
     })
 }
 

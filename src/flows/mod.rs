@@ -13,6 +13,7 @@
 //! records. Only `read` touches the file system; nothing here prints.
 
 pub mod check;
+pub mod draft;
 pub mod hubble;
 pub mod observe;
 pub mod otterize;

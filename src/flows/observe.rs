@@ -229,55 +229,90 @@ impl<'a> Mapper<'a> {
             obs.window.1 = Some(obs.window.1.map_or(t, |l| l.max(t)));
         }
         let count = r.count;
-        let is = |p: &Peer, f: fn(&Peer) -> bool| f(p);
-        let either = |f: fn(&Peer) -> bool| is(&r.source, f) || is(&r.destination, f);
-        if r.dropped {
-            obs.dropped += count;
-        } else if r.reply {
-            obs.replies += count;
-        } else if either(|p| matches!(p, Peer::ApiServer)) {
-            obs.api_server += count;
-        } else if either(|p| matches!(p, Peer::Node)) {
-            obs.node += count;
-        } else if r.portless {
-            obs.portless += count;
-        } else {
-            let mut other = |what: &str| {
-                obs.other
-                    .entry(what.to_string())
-                    .or_insert(Seen {
-                        count: 0,
-                        first: None,
-                        last: None,
-                        at,
-                    })
+        let seen = || Seen {
+            count: 0,
+            first: None,
+            last: None,
+            at,
+        };
+        match classify(r) {
+            Class::Dropped => obs.dropped += count,
+            Class::Reply => obs.replies += count,
+            Class::ApiServer => obs.api_server += count,
+            Class::Node => obs.node += count,
+            Class::Portless => obs.portless += count,
+            Class::Dns => obs.dns += count,
+            Class::Other(what) => obs
+                .other
+                .entry(what.to_string())
+                .or_insert_with(seen)
+                .add(count, r.time),
+            Class::Call => {
+                let (Some(from), Some(to)) = (self.end(&r.source), self.end(&r.destination)) else {
+                    return;
+                };
+                // Port 53 to anything that is no service of the workspace is a lookup.
+                if is_dns_port(r) && !matches!(to, End::Service { .. }) {
+                    obs.dns += count;
+                    return;
+                }
+                obs.calls
+                    .entry((from, to, r.port))
+                    .or_insert_with(seen)
                     .add(count, r.time);
-            };
-            if let Peer::Other(what) = &r.source {
-                other(what);
-                return;
             }
-            if let Peer::Other(what) = &r.destination {
-                other(what);
-                return;
-            }
-            let (Some(from), Some(to)) = (self.end(&r.source), self.end(&r.destination)) else {
-                return;
-            };
-            let dns_port = matches!(r.port, Some((Protocol::Udp | Protocol::Tcp, 53)));
-            if r.dns || (dns_port && !matches!(to, End::Service { .. })) {
-                obs.dns += count;
-                return;
-            }
-            obs.calls
-                .entry((from, to, r.port))
-                .or_insert(Seen {
-                    count: 0,
-                    first: None,
-                    last: None,
-                    at,
-                })
-                .add(count, r.time);
         }
+    }
+}
+
+/// What a record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class<'r> {
+    /// Dropped by the cluster.
+    Dropped,
+    /// A packet of the answering side.
+    Reply,
+    /// With the API server.
+    ApiServer,
+    /// With a node.
+    Node,
+    /// Without ports (ICMP).
+    Portless,
+    /// A DNS lookup (an L7 DNS record).
+    Dns,
+    /// With an end that is neither a pod nor an address: what it is.
+    Other(&'r str),
+    /// A call between pods or with outside addresses (port 53 to a non-service still counts
+    /// as DNS once the destination is mapped).
+    Call,
+}
+
+/// True when the record is to port 53 over UDP or TCP.
+pub fn is_dns_port(r: &Record) -> bool {
+    matches!(r.port, Some((Protocol::Udp | Protocol::Tcp, 53)))
+}
+
+/// Classifies a record, in this order: dropped, reply, API server, node, without ports, DNS,
+/// other identities, call.
+pub fn classify(r: &Record) -> Class<'_> {
+    let either = |f: fn(&Peer) -> bool| f(&r.source) || f(&r.destination);
+    if r.dropped {
+        Class::Dropped
+    } else if r.reply {
+        Class::Reply
+    } else if either(|p| matches!(p, Peer::ApiServer)) {
+        Class::ApiServer
+    } else if either(|p| matches!(p, Peer::Node)) {
+        Class::Node
+    } else if r.portless {
+        Class::Portless
+    } else if r.dns {
+        Class::Dns
+    } else if let Peer::Other(what) = &r.source {
+        Class::Other(what)
+    } else if let Peer::Other(what) = &r.destination {
+        Class::Other(what)
+    } else {
+        Class::Call
     }
 }
