@@ -62,11 +62,17 @@ pub enum End {
     World(Option<IpAddr>),
 }
 
+/// Transport and port.
+type Port = Option<(Protocol, u16)>;
+
+/// Ports seen, as (protocol, port).
+type Ports = BTreeSet<(Protocol, u16)>;
+
 /// The calls the flows show, per (source, destination, port).
 #[derive(Debug, Clone, Default)]
 pub struct FlowCalls {
     /// Calls.
-    pub calls: BTreeMap<(End, End, Option<(Protocol, u16)>), Seen>,
+    pub calls: BTreeMap<(End, End, Port), Seen>,
     /// The flow files, as the records' `At::file` indexes them.
     pub files: Vec<PathBuf>,
 }
@@ -132,8 +138,7 @@ impl FlowCalls {
             "observed flows".to_string()
         };
         let static_count = draft.services.len();
-        let mut egress: BTreeMap<usize, BTreeMap<IpAddr, (BTreeSet<(Protocol, u16)>, Seen)>> =
-            BTreeMap::new();
+        let mut egress: BTreeMap<usize, BTreeMap<IpAddr, (Ports, Seen)>> = BTreeMap::new();
         for ((from, to, port), seen) in &self.calls {
             match (from, to) {
                 (End::Pod(a), End::Pod(b)) => {
@@ -227,8 +232,7 @@ impl FlowCalls {
         }
         for (service, addresses) in egress {
             // Addresses with the same ports share entries, in the fewest blocks.
-            let mut by_ports: BTreeMap<BTreeSet<(Protocol, u16)>, (Vec<IpNet>, Seen)> =
-                BTreeMap::new();
+            let mut by_ports: BTreeMap<Ports, (Vec<IpNet>, Seen)> = BTreeMap::new();
             for (ip, (ports, seen)) in addresses {
                 let e = by_ports.entry(ports).or_insert((Vec::new(), seen));
                 e.0.push(IpNet::from(ip));
