@@ -11,6 +11,7 @@ mod diff;
 mod distribution;
 
 mod fail_closed;
+mod flows;
 mod generate;
 mod graph;
 mod import;
@@ -21,6 +22,7 @@ mod random_model;
 mod record;
 mod robust;
 mod robust_writes;
+mod rollout;
 mod schema;
 mod support;
 mod verify;

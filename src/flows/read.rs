@@ -41,6 +41,15 @@ pub struct Reading {
     pub other: u64,
 }
 
+/// Text from the input for a message: escaped, and cut after 60 characters.
+fn short(text: &str) -> String {
+    let mut out: String = text.chars().take(60).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    crate::text::clean(&out)
+}
+
 /// A bad line: exit 2, or counted.
 fn bad(
     reading: &mut Reading,
@@ -417,7 +426,7 @@ fn csv(
                 format!(
                     "{}:1: column {:?} is not one of {}",
                     crate::text::shown(path),
-                    crate::text::clean(h),
+                    short(h),
                     table::COLUMNS.join(", ")
                 ),
                 "rename the column, or remove it",

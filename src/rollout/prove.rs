@@ -5,7 +5,7 @@
 //!
 //! - everything the final layout allows, the step allows too (the final layout allows exactly
 //!   the declared calls, DNS, exposure and egress: so no declared traffic is blocked);
-//! - with flows, every observed call the step would block is listed with the step;
+//! - with flows, every observed call is listed with the step that first blocks it;
 //! - on models of up to [`PAIRWISE_LIMIT`] workloads, nothing the step allows was closed by an
 //!   earlier step (narrowing is monotone), and what it closes is listed;
 //! - the last step's policies are byte for byte the ones `generate` writes.
@@ -278,6 +278,7 @@ pub fn prove(
     let calls: Vec<(&Key, &Seen)> = observed.map(|o| o.sorted_calls()).unwrap_or_default();
     let mut proofs = Vec::with_capacity(steps.len());
     let mut prev: Option<Manifests> = None;
+    let mut was_blocked = vec![false; calls.len()];
     for step in steps {
         let text = step_policies(ws, &graph, step);
         let m = with_policies(base, &text, &step.folder)?;
@@ -292,14 +293,22 @@ pub fn prove(
                 ),
             });
         }
+        // Observed calls this step is the first to block.
+        let blocked: Vec<bool> = calls
+            .iter()
+            .map(|(key, _)| check::blocked(&analysis, key) == Some(true))
+            .collect();
         let mut proof = Proof {
             cuts: calls
                 .iter()
-                .filter(|(key, _)| check::blocked(&analysis, key) == Some(true))
-                .map(|(key, seen)| check::describe(ws, key, seen))
+                .zip(&blocked)
+                .zip(&was_blocked)
+                .filter(|((_, now), before)| **now && !**before)
+                .map(|(((key, seen), _), _)| check::describe(ws, key, seen))
                 .collect(),
             ..Proof::default()
         };
+        was_blocked = blocked;
         if pairwise_ok && let Some(prev_m) = &prev {
             let before = Analysis::new(prev_m);
             let (mut wider, closed) = pairwise(&before, &analysis);

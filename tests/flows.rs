@@ -1,0 +1,683 @@
+//! Observed flows: the real outputs of Hubble and Otterize under `tests/flows/` (source and
+//! licence in its README), and Online Boutique's call graph written by hand (the CALLS table
+//! below, as `tests/import/online-boutique/README.md` derives it) turned into flows in the
+//! real Hubble format, with everything a real capture holds besides the calls: replies, the
+//! kubelet's probes from the node, DNS lookups, the API server, ICMP, a drop and traffic to
+//! outside addresses. `import --flows` must find exactly the calls, `verify --flows` exactly
+//! the undeclared flows injected into them, and neither may be fooled by hostile input.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::generate::load_text;
+use crate::support::{bin, root};
+
+/// Online Boutique's calls with the callee's container port, from each service's gRPC clients
+/// and the load generator's HTTP requests (`tests/import/online-boutique/README.md`).
+const CALLS: [(&str, &str, u16); 16] = [
+    ("cartservice", "redis-cart", 6379),
+    ("checkoutservice", "cartservice", 7070),
+    ("checkoutservice", "currencyservice", 7000),
+    ("checkoutservice", "emailservice", 8080),
+    ("checkoutservice", "paymentservice", 50051),
+    ("checkoutservice", "productcatalogservice", 3550),
+    ("checkoutservice", "shippingservice", 50051),
+    ("frontend", "adservice", 9555),
+    ("frontend", "cartservice", 7070),
+    ("frontend", "checkoutservice", 5050),
+    ("frontend", "currencyservice", 7000),
+    ("frontend", "productcatalogservice", 3550),
+    ("frontend", "recommendationservice", 8080),
+    ("frontend", "shippingservice", 50051),
+    ("loadgenerator", "frontend", 8080),
+    ("recommendationservice", "productcatalogservice", 3550),
+];
+
+/// Undeclared traffic injected among the true calls: (source, destination, port).
+const INJECTED: [(&str, &str, u16); 2] = [
+    ("frontend", "paymentservice", 50051),
+    ("checkoutservice", "redis-cart", 6379),
+];
+
+/// An outside address the payment service sends to (injected: not declared).
+const WORLD: &str = "203.0.113.10";
+
+/// A Hubble endpoint of an Online Boutique pod in `default`, as Cilium labels it.
+fn pod(name: &str) -> Value {
+    json!({
+        "ID": 1000 + name.len(),
+        "identity": 20000 + name.len(),
+        "cluster_name": "default",
+        "namespace": "default",
+        "labels": [
+            format!("k8s:app={name}"),
+            "k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=default",
+            "k8s:io.cilium.k8s.policy.cluster=default",
+            format!("k8s:io.cilium.k8s.policy.serviceaccount={name}"),
+            "k8s:io.kubernetes.pod.namespace=default"
+        ],
+        "pod_name": format!("{name}-7d9c8b6f5-x2x7q"),
+        "workloads": [{"name": name, "kind": "Deployment"}]
+    })
+}
+
+fn reserved(label: &str, identity: u32) -> Value {
+    json!({"identity": identity, "labels": [format!("reserved:{label}")]})
+}
+
+/// One `hubble observe -o jsonpb` line.
+fn line(src: Value, dst: Value, l4: Value, reply: bool, second: u32, extra: Value) -> String {
+    let time = format!(
+        "2026-11-30T10:{:02}:{:02}.123456789Z",
+        second / 60,
+        second % 60
+    );
+    let mut flow = json!({
+        "time": time,
+        "uuid": format!("00000000-0000-4000-8000-{second:012}"),
+        "verdict": "FORWARDED",
+        "IP": {"source": "10.244.1.15", "destination": "10.244.2.48", "ipVersion": "IPv4"},
+        "l4": l4,
+        "source": src,
+        "destination": dst,
+        "Type": "L3_L4",
+        "node_name": "kind-worker",
+        "event_type": {"type": 4},
+        "traffic_direction": if reply { "INGRESS" } else { "EGRESS" },
+        "trace_observation_point": "TO_ENDPOINT",
+        "is_reply": reply,
+        "Summary": "TCP Flags: SYN"
+    });
+    if let (Some(f), Some(e)) = (flow.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            f.insert(k.clone(), v.clone());
+        }
+    }
+    json!({"flow": flow, "node_name": "kind-worker", "time": time}).to_string()
+}
+
+fn tcp(port: u16) -> Value {
+    json!({"TCP": {"source_port": 40000 + port % 1000, "destination_port": port, "flags": {"SYN": true}}})
+}
+
+/// Flows of the calls `calls`, each with its reply, plus what a capture holds besides calls.
+fn capture(calls: &[(&str, &str, u16)]) -> String {
+    let mut lines = Vec::new();
+    let mut t = 0;
+    for (from, to, port) in calls {
+        for _ in 0..3 {
+            t += 1;
+            lines.push(line(pod(from), pod(to), tcp(*port), false, t, json!({})));
+            lines.push(line(
+                pod(to),
+                pod(from),
+                json!({"TCP": {"source_port": port, "destination_port": 40000 + port % 1000}}),
+                true,
+                t,
+                json!({}),
+            ));
+        }
+    }
+    let names: BTreeSet<&str> = CALLS.iter().flat_map(|(a, b, _)| [*a, *b]).collect();
+    let coredns = json!({
+        "identity": 102, "namespace": "kube-system",
+        "labels": ["k8s:k8s-app=kube-dns", "k8s:io.kubernetes.pod.namespace=kube-system"],
+        "pod_name": "coredns-5d78c9869d-8xk2l",
+        "workloads": [{"name": "coredns", "kind": "Deployment"}]
+    });
+    for name in &names {
+        t += 1;
+        // The kubelet's probe, from the node.
+        lines.push(line(
+            reserved("host", 1),
+            pod(name),
+            tcp(8080),
+            false,
+            t,
+            json!({}),
+        ));
+        // A DNS lookup, with and without Hubble's L7 record.
+        lines.push(line(
+            pod(name),
+            coredns.clone(),
+            json!({"UDP": {"source_port": 53000, "destination_port": 53}}),
+            false,
+            t,
+            json!({}),
+        ));
+        lines.push(line(
+            pod(name),
+            coredns.clone(),
+            json!({"UDP": {"source_port": 53001, "destination_port": 53}}),
+            false,
+            t,
+            json!({"Type": "L7", "l7": {"type": "REQUEST", "dns": {"query": "cartservice.default.svc.cluster.local.", "qtypes": ["A"]}}}),
+        ));
+    }
+    t += 1;
+    lines.push(line(
+        pod("frontend"),
+        json!({"identity": 7, "labels": ["reserved:kube-apiserver", "reserved:world"]}),
+        tcp(6443),
+        false,
+        t,
+        json!({}),
+    ));
+    lines.push(line(
+        pod("frontend"),
+        pod("cartservice"),
+        json!({"ICMPv4": {"type": 8}}),
+        false,
+        t,
+        json!({}),
+    ));
+    lines.push(line(
+        pod("adservice"),
+        pod("emailservice"),
+        tcp(8080),
+        false,
+        t,
+        json!({"verdict": "DROPPED", "drop_reason_desc": "POLICY_DENIED"}),
+    ));
+    lines.join("\n") + "\n"
+}
+
+/// The capture with the injected undeclared flows, including the payment service's egress.
+fn capture_with_injected() -> String {
+    let mut text = capture(&[&CALLS[..], &INJECTED[..]].concat());
+    let world = json!({"identity": 2, "labels": ["reserved:world"]});
+    let mut flow = line(
+        pod("paymentservice"),
+        world,
+        tcp(443),
+        false,
+        900,
+        json!({}),
+    );
+    flow = flow.replace("10.244.2.48", WORLD);
+    text.push_str(&flow);
+    text.push('\n');
+    text
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn edges(ws: &k8s_advisor::model::Workspace) -> BTreeSet<String> {
+    ws.services
+        .iter()
+        .flat_map(|s| {
+            s.calls
+                .iter()
+                .map(move |c| format!("{} -> {}", s.id.name, c.to.name))
+        })
+        .collect()
+}
+
+fn true_edges() -> BTreeSet<String> {
+    CALLS
+        .iter()
+        .map(|(a, b, _)| format!("{a} -> {b}"))
+        .collect()
+}
+
+/// Runs `import` with `args` in `dir`; the drafted text.
+fn import(dir: &Path, args: &[&str]) -> String {
+    let out = dir.join("k8s-advisor.toml");
+    let output = bin()
+        .arg("import")
+        .args(args)
+        .arg("-o")
+        .arg(&out)
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::read_to_string(out).unwrap()
+}
+
+#[test]
+fn import_flows_finds_exactly_the_true_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let flows = write(dir.path(), "flows.json", &capture(&CALLS));
+    let text = import(dir.path(), &["--flows", flows.to_str().unwrap()]);
+    let ws = load_text(&text);
+    assert_eq!(edges(&ws), true_edges(), "{text}");
+    // Every service the calls name, and nothing from the node, DNS or the API server.
+    let names: BTreeSet<String> = ws.services.iter().map(|s| s.id.name.clone()).collect();
+    assert_eq!(names.len(), 12, "{names:?}");
+    // Callees get the ports they were seen on; callers' comments name the flows.
+    let cart = ws
+        .services
+        .iter()
+        .find(|s| s.id.name == "cartservice")
+        .unwrap();
+    assert_eq!(
+        cart.ports.iter().map(|p| p.target).collect::<Vec<_>>(),
+        [7070]
+    );
+    assert!(text.contains("flows.json:"), "{text}");
+    assert!(
+        text.contains("observed 3 times, 2026-11-30T10:00:"),
+        "{text}"
+    );
+    // With the static import: the same calls, each saying the static import found it too.
+    let manifests = root().join("tests/import/online-boutique/kubernetes-manifests");
+    let text = import(
+        dir.path(),
+        &[
+            manifests.to_str().unwrap(),
+            "--flows",
+            flows.to_str().unwrap(),
+        ],
+    );
+    let ws = load_text(&text);
+    assert_eq!(edges(&ws), true_edges(), "{text}");
+    assert_eq!(
+        text.matches("the static import found it too").count(),
+        16,
+        "{text}"
+    );
+    assert!(
+        !text.contains("the static import did not find it"),
+        "{text}"
+    );
+}
+
+#[test]
+fn import_flows_drafts_egress_blocks_as_guesses() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = capture(&CALLS);
+    let world = json!({"identity": 2, "labels": ["reserved:world"]});
+    for (i, ip) in [
+        "198.51.100.4",
+        "198.51.100.5",
+        "198.51.100.6",
+        "198.51.100.7",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let l = line(
+            pod("paymentservice"),
+            world.clone(),
+            tcp(443),
+            false,
+            800 + i as u32,
+            json!({}),
+        )
+        .replace("10.244.2.48", ip);
+        text.push_str(&l);
+        text.push('\n');
+    }
+    let flows = write(dir.path(), "flows.json", &text);
+    let text = import(dir.path(), &["--flows", flows.to_str().unwrap()]);
+    let ws = load_text(&text);
+    let payment = ws
+        .services
+        .iter()
+        .find(|s| s.id.name == "paymentservice")
+        .unwrap();
+    let egress: Vec<(String, Vec<u16>)> = payment
+        .egress
+        .iter()
+        .map(|e| (e.cidr.to_string(), e.ports.clone()))
+        .collect();
+    assert_eq!(egress, [("198.51.100.4/30".to_string(), vec![443])]);
+    assert!(text.contains("guess: observed"), "{text}");
+}
+
+/// `verify --flows` on the workspace `import` drafts from the manifests; the findings as
+/// (code, workloads, ports) and the exit code.
+fn verify(dir: &Path, flows: &Path, extra: &[&str]) -> (Vec<(String, String, String)>, i32) {
+    let output = bin()
+        .arg("-w")
+        .arg(dir.join("k8s-advisor.toml"))
+        .args(["verify", "--format", "json"])
+        .args(extra)
+        .arg("--flows")
+        .arg(flows)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr)));
+    let mut findings: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["workloads"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|w| w.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join(" -> "),
+                f["ports"].to_string(),
+            )
+        })
+        .collect();
+    findings.sort();
+    (findings, output.status.code().unwrap_or(-1))
+}
+
+fn boutique_workspace(dir: &Path) {
+    let manifests = root().join("tests/import/online-boutique/kubernetes-manifests");
+    import(dir, &[manifests.to_str().unwrap()]);
+}
+
+#[test]
+fn verify_flows_reports_exactly_the_injected_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    boutique_workspace(dir.path());
+    let flows = write(dir.path(), "flows.json", &capture_with_injected());
+    let (findings, code) = verify(dir.path(), &flows, &[]);
+    let ns = "online-boutique";
+    let tcp = |p: u16| format!(r#"[{{"ports":[[{p},{p}]],"protocol":"TCP"}}]"#);
+    let want = vec![
+        (
+            "observed-undeclared".to_string(),
+            format!("{ns}/checkoutservice -> {ns}/redis-cart"),
+            tcp(6379),
+        ),
+        (
+            "observed-undeclared".to_string(),
+            format!("{ns}/frontend -> {ns}/paymentservice"),
+            tcp(50051),
+        ),
+        (
+            "observed-undeclared".to_string(),
+            format!("{ns}/paymentservice -> {WORLD}"),
+            tcp(443),
+        ),
+    ];
+    assert_eq!(findings, want);
+    assert_eq!(code, 1);
+    // The true calls alone: nothing undeclared, nothing declared and unseen.
+    let flows = write(dir.path(), "true.json", &capture(&CALLS));
+    let (findings, code) = verify(dir.path(), &flows, &[]);
+    assert_eq!(findings, []);
+    assert_eq!(code, 0);
+    // A call nobody made is reported as unseen, for information only.
+    let flows = write(dir.path(), "some.json", &capture(&CALLS[1..]));
+    let (findings, code) = verify(dir.path(), &flows, &[]);
+    assert_eq!(
+        findings,
+        [(
+            "declared-unobserved".to_string(),
+            format!("{ns}/cartservice -> {ns}/redis-cart"),
+            tcp(6379)
+        )]
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn verify_flows_with_the_generated_policies_says_what_they_drop() {
+    let dir = tempfile::tempdir().unwrap();
+    boutique_workspace(dir.path());
+    let status = bin()
+        .arg("-w")
+        .arg(dir.path().join("k8s-advisor.toml"))
+        .args(["generate", "--no-record", "-q"])
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success());
+    // The generated layout runs the pods in the project's namespace.
+    let text = capture_with_injected().replace(
+        r#""namespace":"default""#,
+        r#""namespace":"online-boutique""#,
+    );
+    let flows = write(dir.path(), "flows.json", &text);
+    let k8s = dir.path().join("k8s");
+    let (findings, code) = verify(dir.path(), &flows, &[k8s.to_str().unwrap()]);
+    let blocked: Vec<&str> = findings
+        .iter()
+        .filter(|(code, _, _)| code == "observed-blocked")
+        .map(|(_, w, _)| w.as_str())
+        .collect();
+    let ns = "online-boutique";
+    assert_eq!(
+        blocked,
+        [
+            format!("{ns}/checkoutservice -> {ns}/redis-cart"),
+            format!("{ns}/frontend -> {ns}/paymentservice"),
+            format!("{ns}/paymentservice -> {WORLD}"),
+        ]
+    );
+    // The layout itself verifies clean against the workspace: only the flows are findings.
+    assert!(
+        findings
+            .iter()
+            .all(|(c, _, _)| c == "observed-blocked" || c == "observed-undeclared"),
+        "{findings:?}"
+    );
+    assert_eq!(code, 1);
+}
+
+/// The tutorial workspace the Otterize fixtures describe: `client` declares its call, `client2`
+/// does not.
+const TUTORIAL: &str = r#"version = 1
+[project]
+name = "tutorial"
+[[services]]
+name = "client"
+namespace = "otterize-tutorial-mapper"
+calls = ["server"]
+[[services]]
+name = "client2"
+namespace = "otterize-tutorial-mapper"
+[[services]]
+name = "server"
+namespace = "otterize-tutorial-mapper"
+port = 80
+"#;
+
+#[test]
+fn real_otterize_exports_of_both_versions_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "k8s-advisor.toml", TUTORIAL);
+    let tutorial = "otterize-tutorial-mapper";
+    for file in [
+        "simple-tutorial-intents.json",
+        "simple-tutorial-intents-v1alpha2.json",
+    ] {
+        let flows = root().join("tests/flows/otterize").join(file);
+        let (findings, code) = verify(dir.path(), &flows, &[]);
+        assert_eq!(
+            findings,
+            [(
+                "observed-undeclared".to_string(),
+                format!("{tutorial}/client2 -> {tutorial}/server"),
+                "[]".to_string()
+            )],
+            "{file}"
+        );
+        assert_eq!(code, 1);
+    }
+    // The kafka tutorial's clients are no services of this workspace: reported, not dropped.
+    let flows = root().join("tests/flows/otterize/kafka-tutorial-intents.json");
+    let (findings, _) = verify(dir.path(), &flows, &[]);
+    assert_eq!(
+        findings
+            .iter()
+            .filter(|(c, _, _)| c == "unmapped-flow")
+            .count(),
+        2,
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn real_hubble_samples_hold_no_call() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "k8s-advisor.toml", TUTORIAL);
+    let output = bin()
+        .arg("-w")
+        .arg(dir.path().join("k8s-advisor.toml"))
+        .args(["verify", "--flows"])
+        .arg(root().join("tests/flows/hubble/cilium-samples.jsonl"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("Flows: 4 records") && stdout.contains("0 calls"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("4 records the cluster dropped"), "{stdout}");
+    assert!(!stdout.contains("observed-undeclared"), "{stdout}");
+}
+
+/// Runs `verify --flows` on `text` as the flow file; exit code, stdout, stderr.
+fn verify_text(text: &[u8], extra: &[&str]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "k8s-advisor.toml", TUTORIAL);
+    let flows = dir.path().join("flows.json");
+    std::fs::write(&flows, text).unwrap();
+    let output = bin()
+        .arg("-w")
+        .arg(dir.path().join("k8s-advisor.toml"))
+        .args(["verify", "--flows"])
+        .arg(&flows)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn table_line(source: &str, destination: &str) -> String {
+    format!("{source},{destination},80,TCP\n")
+}
+
+#[test]
+fn bad_lines_name_file_and_line_or_are_counted() {
+    let good = table_line(
+        "otterize-tutorial-mapper/client",
+        "otterize-tutorial-mapper/server",
+    );
+    let text = format!("source,destination,port,protocol\n{good}{good}a,b,99999,TCP\n{good}");
+    let (code, _, stderr) = verify_text(text.as_bytes(), &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("flows.json:4"), "{stderr}");
+    assert!(stderr.contains("outside 1..65535"), "{stderr}");
+    let (code, stdout, _) = verify_text(text.as_bytes(), &["--skip-bad"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("1 bad line skipped"), "{stdout}");
+    // A CSV header of 70,000 columns: named, not dumped.
+    let wide = format!("source,destination,{}\n", vec!["x"; 70_000].join(","));
+    let (code, _, stderr) = verify_text(wide.as_bytes(), &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.len() < 2_000, "{stderr}");
+    // A misspelt column is an error, not a silent empty table.
+    let (code, _, stderr) = verify_text(b"source,destinaton,port\na,b,1\n", &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("\"destinaton\""), "{stderr}");
+    // A file with no record at all says so.
+    let (code, _, stderr) = verify_text(b"source,destination,port\n", &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("holds no flow record"), "{stderr}");
+}
+
+#[test]
+fn hostile_input_is_refused_or_escaped() {
+    // A 70,000-column line in a Hubble file: a bad line, never a crash or a dump of the line.
+    let mut text = line(pod("client"), pod("server"), tcp(80), false, 1, json!({}));
+    text.push('\n');
+    text.push_str(&"x".repeat(70_000));
+    text.push('\n');
+    let (code, _, stderr) = verify_text(text.as_bytes(), &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("flows.json:2") && stderr.len() < 2_000,
+        "{stderr}"
+    );
+    // A line longer than the limit is a bad line too.
+    let mut long = line(pod("client"), pod("server"), tcp(80), false, 1, json!({}));
+    long.push_str(&format!("\n{}\n", "y".repeat((1 << 20) + 10)));
+    let (code, _, stderr) = verify_text(long.as_bytes(), &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("longer than 1 MiB"), "{stderr}");
+    // Escape sequences and line separators in names are escaped in the report.
+    let nasty = json!({
+        "namespace": "otterize-tutorial-mapper",
+        "labels": ["k8s:app=evil\u{1b}[31m\u{2028}x"],
+        "pod_name": "evil\u{1b}[31m\u{2028}x",
+    });
+    let text = line(nasty, pod("server"), tcp(80), false, 1, json!({}));
+    let (code, stdout, _) = verify_text(text.as_bytes(), &[]);
+    assert_eq!(code, 0, "an unmapped end is a warning: {stdout}");
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\u{2028}'),
+        "{stdout:?}"
+    );
+    assert!(stdout.contains("\\u{1b}"), "{stdout}");
+    // Not UTF-8: a bad line.
+    let (code, _, stderr) = verify_text(b"{\"flow\": \xff}\n", &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not UTF-8"), "{stderr}");
+}
+
+#[test]
+fn special_files_are_refused_before_they_are_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "k8s-advisor.toml", TUTORIAL);
+    let fifo = dir.path().join("flows.fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for path in [fifo.as_path(), dir.path()] {
+        let output = bin()
+            .arg("-w")
+            .arg(dir.path().join("k8s-advisor.toml"))
+            .args(["verify", "--flows"])
+            .arg(path)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+    }
+    // A symbolic link named on the command line is the user's choice: read through.
+    let target = write(
+        dir.path(),
+        "table.csv",
+        &format!(
+            "source,destination,port,protocol\n{}",
+            table_line(
+                "otterize-tutorial-mapper/client",
+                "otterize-tutorial-mapper/server"
+            )
+        ),
+    );
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let output = bin()
+        .arg("-w")
+        .arg(dir.path().join("k8s-advisor.toml"))
+        .args(["verify", "--flows"])
+        .arg(&link)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+}

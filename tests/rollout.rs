@@ -1,0 +1,321 @@
+//! `rollout`: every step of every example, written by the binary, is judged by tools nobody
+//! here wrote. `kubectl kustomize` builds every overlay; `kubernetes-validate --strict` accepts
+//! every built step; and network-config-analyzer's connectivity of each step allows everything
+//! the final step allows (so every declared call, whose connectivity the conformance tests
+//! prove equal to the final layout's), allows nothing the step before did not (narrowing is
+//! monotone), and the final step's is the one of the layout `generate` wrote. The runbook
+//! passes markdownlint. A test that drops a policy from a step proves the comparison can fail.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use crate::nca::{Canon, run as nca};
+use crate::support::{bin, examples, tool};
+
+/// Copies the example's folder (its workspace and user files) into `dir`, runs `generate` and
+/// `rollout`, and returns the step folders in order.
+fn roll_out(example: &Path, dir: &Path, args: &[&str]) -> Vec<PathBuf> {
+    let from = example.parent().unwrap();
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(format!("{}/.", from.display()))
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for command in [vec!["generate", "-q"], [&["rollout"][..], args].concat()] {
+        let output = bin()
+            .arg("-w")
+            .arg(dir.join("k8s-advisor.toml"))
+            .args(&command)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{} {command:?}: {}",
+            example.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let mut steps: Vec<PathBuf> = std::fs::read_dir(dir.join("k8s/rollout"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "base"))
+        .collect();
+    steps.sort();
+    steps
+}
+
+fn kustomize(dir: &Path) -> Result<String, String> {
+    let output = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(format!(
+            "kubectl kustomize {}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The workloads our reader finds in `text`: the ones nca may name.
+fn workloads(text: &str) -> BTreeSet<String> {
+    k8s_advisor::verify::read::read_text("built", text)
+        .unwrap()
+        .workloads
+        .iter()
+        .map(|w| w.id())
+        .collect()
+}
+
+/// `a` minus `b` in words, or `None` when `a` allows nothing beyond `b`.
+fn beyond(a: &Canon, b: &Canon) -> Option<String> {
+    let rest = a.minus(b);
+    (rest != Canon::default()).then(|| crate::nca::diff(&rest, &Canon::default()))
+}
+
+/// Judges the steps of one rollout; the problems found.
+fn judge(name: &str, layout: &Path, steps: &[PathBuf]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let built_layout = match kustomize(layout) {
+        Ok(t) => t,
+        Err(e) => return vec![e],
+    };
+    let ours = workloads(&built_layout);
+    let mut built = Vec::new();
+    for step in steps {
+        match kustomize(step) {
+            Ok(text) => built.push(text),
+            Err(e) => return vec![e],
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<PathBuf> = built
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let path = dir.path().join(format!("step-{i}.yaml"));
+            std::fs::write(&path, text).unwrap();
+            path
+        })
+        .collect();
+    let validate = Command::new(tool("kubernetes-validate"))
+        .args(["--strict", "-k", "1.30", "--quiet"])
+        .args(&files)
+        .output()
+        .unwrap();
+    if !validate.status.success() {
+        problems.push(format!(
+            "{name}: kubernetes-validate: {}{}",
+            String::from_utf8_lossy(&validate.stdout),
+            String::from_utf8_lossy(&validate.stderr)
+        ));
+    }
+    if built.last() != Some(&built_layout) {
+        problems.push(format!("{name}: the last step does not build the layout"));
+    }
+    let layout_canon = match nca(&format!("{name}-layout"), &built_layout, &ours) {
+        Ok(c) => c,
+        Err(e) => return vec![format!("{name}: nca: {e}")],
+    };
+    let mut previous: Option<Canon> = None;
+    for (i, text) in built.iter().enumerate() {
+        let canon = match nca(&format!("{name}-{i}"), text, &ours) {
+            Ok(c) => c,
+            Err(e) => {
+                problems.push(format!("{name} step {i}: nca: {e}"));
+                continue;
+            }
+        };
+        if let Some(missing) = beyond(&layout_canon, &canon) {
+            problems.push(format!(
+                "{name} step {i} blocks what the layout allows:\n{missing}"
+            ));
+        }
+        if let Some(prev) = &previous
+            && let Some(wider) = beyond(&canon, prev)
+        {
+            problems.push(format!(
+                "{name} step {i} allows what step {} did not:\n{wider}",
+                i - 1
+            ));
+        }
+        previous = Some(canon);
+    }
+    if previous.as_ref() != Some(&layout_canon) {
+        problems.push(format!(
+            "{name}: the last step's connectivity is not the layout's"
+        ));
+    }
+    problems
+}
+
+/// Runs `judge` on every example with `args`, two at a time (nca is slow, the machine has two
+/// cores).
+fn examples_roll_out(args: &[&str]) -> Vec<String> {
+    let cases: Vec<PathBuf> = examples();
+    let queue = Mutex::new(cases);
+    let problems = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                loop {
+                    let Some(example) = queue.lock().unwrap().pop() else {
+                        break;
+                    };
+                    let dir = tempfile::tempdir().unwrap();
+                    let steps = roll_out(&example, dir.path(), args);
+                    let name = example
+                        .parent()
+                        .unwrap()
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned();
+                    let found = judge(&name, &dir.path().join("k8s"), &steps);
+                    crate::record::markdownlint(&[dir.path().join("docs/rollout.md")]);
+                    problems.lock().unwrap().extend(found);
+                }
+            });
+        }
+    });
+    problems.into_inner().unwrap()
+}
+
+#[test]
+fn every_step_of_every_example_passes_the_oracles_by_namespace() {
+    let problems = examples_roll_out(&[]);
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn every_step_of_every_example_passes_the_oracles_by_service() {
+    let problems = examples_roll_out(&["--by", "service"]);
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// The comparison catches a step that reopens what an earlier one closed and one that blocks
+/// a declared call: a policy taken out of a middle step, and one added to an early step.
+#[test]
+fn the_judge_catches_broken_steps() {
+    let example = crate::support::example("family-blog");
+    let dir = tempfile::tempdir().unwrap();
+    let steps = roll_out(&example, dir.path(), &[]);
+    assert!(judge("intact", &dir.path().join("k8s"), &steps).is_empty());
+    // Step 2 without its policies: wider than step 1.
+    let middle = &steps[2];
+    std::fs::write(
+        middle.join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../base\n",
+    )
+    .unwrap();
+    let problems = judge("reopened", &dir.path().join("k8s"), &steps);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("allows what step 1 did not")),
+        "{problems:?}"
+    );
+    // Step 1 with a default deny of everything in every namespace: declared calls blocked.
+    let dir = tempfile::tempdir().unwrap();
+    let steps = roll_out(&example, dir.path(), &[]);
+    let first = &steps[1];
+    let deny: String = k8s_advisor::generate::generate(&crate::generate::load(&example))
+        .iter()
+        .filter(|f| f.path.ends_with("namespace.yaml"))
+        .map(|f| {
+            let ns = f.path.parent().unwrap().display().to_string();
+            format!("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny-all\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n  policyTypes: [Ingress]\n")
+        })
+        .collect();
+    let policies = first.join("network-policies.yaml");
+    let old = std::fs::read_to_string(&policies).unwrap_or_default();
+    std::fs::write(&policies, format!("{old}{deny}")).unwrap();
+    std::fs::write(
+        first.join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../base\n  - network-policies.yaml\n",
+    )
+    .unwrap();
+    let problems = judge("blocked", &dir.path().join("k8s"), &steps);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("step 1 blocks what the layout allows")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn rollout_with_flows_names_the_step_that_cuts_an_observed_call() {
+    let example = crate::support::example("family-blog");
+    let ws = crate::generate::load(&example);
+    // A call nobody declared, between two services of the example.
+    let (a, b) = (&ws.services[0], &ws.services[ws.services.len() - 1]);
+    let port = b.ports.first().map_or(80, |p| p.target);
+    let table = format!(
+        "source,destination,port,protocol\n{}/{},{}/{},{port},TCP\n",
+        a.id.namespace, a.id.name, b.id.namespace, b.id.name
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flows.csv"), table).unwrap();
+    let from = example.parent().unwrap();
+    std::fs::copy(
+        from.join("k8s-advisor.toml"),
+        dir.path().join("k8s-advisor.toml"),
+    )
+    .unwrap();
+    let output = bin()
+        .arg("-w")
+        .arg(dir.path().join("k8s-advisor.toml"))
+        .args(["rollout", "--flows"])
+        .arg(dir.path().join("flows.csv"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("cuts an observed call"), "{stdout}");
+    let runbook = std::fs::read_to_string(dir.path().join("docs/rollout.md")).unwrap();
+    assert!(runbook.contains("that the flows show"), "{runbook}");
+    assert_eq!(
+        runbook.matches("It cuts 1 call").count(),
+        1,
+        "exactly the first step that isolates one of its ends: {runbook}"
+    );
+}
+
+#[test]
+fn an_edited_runbook_is_kept_without_force() {
+    let example = crate::support::example("family-blog");
+    let dir = tempfile::tempdir().unwrap();
+    roll_out(&example, dir.path(), &[]);
+    let runbook = dir.path().join("docs/rollout.md");
+    let mut text = std::fs::read_to_string(&runbook).unwrap();
+    text.push_str("\nOur own note.\n");
+    std::fs::write(&runbook, &text).unwrap();
+    let run = |force: bool| {
+        let mut cmd = bin();
+        cmd.arg("-w")
+            .arg(dir.path().join("k8s-advisor.toml"))
+            .arg("rollout");
+        if force {
+            cmd.arg("--force");
+        }
+        cmd.output().unwrap()
+    };
+    let output = run(false);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&runbook).unwrap(), text);
+    assert!(run(true).status.success());
+    assert!(
+        !std::fs::read_to_string(&runbook)
+            .unwrap()
+            .contains("Our own note.")
+    );
+}
