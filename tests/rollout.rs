@@ -75,6 +75,15 @@ fn workloads(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// A policy that selects no pod and names an IPv6 block, in `namespace`: nca shows IPv6
+/// addresses only when some policy names one (`ORACLES.md`), and a step without policies names
+/// none. It changes no connectivity.
+fn ipv6_probe(namespace: &str) -> String {
+    format!(
+        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: nca-ipv6-probe\n  namespace: {namespace}\nspec:\n  podSelector:\n    matchLabels:\n      nca-probe: selects-nothing\n  policyTypes: [Ingress]\n  ingress:\n    - from:\n        - ipBlock:\n            cidr: 2001:db8:ffff::/48\n"
+    )
+}
+
 /// `a` minus `b` in words, or `None` when `a` allows nothing beyond `b`.
 fn beyond(a: &Canon, b: &Canon) -> Option<String> {
     let rest = a.minus(b);
@@ -89,6 +98,12 @@ fn judge(name: &str, layout: &Path, steps: &[PathBuf]) -> Vec<String> {
         Err(e) => return vec![e],
     };
     let ours = workloads(&built_layout);
+    let probe = ipv6_probe(
+        ours.iter()
+            .next()
+            .and_then(|w| w.split_once('/'))
+            .map_or("default", |(ns, _)| ns),
+    );
     let mut built = Vec::new();
     for step in steps {
         match kustomize(step) {
@@ -121,13 +136,17 @@ fn judge(name: &str, layout: &Path, steps: &[PathBuf]) -> Vec<String> {
     if built.last() != Some(&built_layout) {
         problems.push(format!("{name}: the last step does not build the layout"));
     }
-    let layout_canon = match nca(&format!("{name}-layout"), &built_layout, &ours) {
+    let layout_canon = match nca(
+        &format!("{name}-layout"),
+        &format!("{built_layout}{probe}"),
+        &ours,
+    ) {
         Ok(c) => c,
         Err(e) => return vec![format!("{name}: nca: {e}")],
     };
     let mut previous: Option<Canon> = None;
     for (i, text) in built.iter().enumerate() {
-        let canon = match nca(&format!("{name}-{i}"), text, &ours) {
+        let canon = match nca(&format!("{name}-{i}"), &format!("{text}{probe}"), &ours) {
             Ok(c) => c,
             Err(e) => {
                 problems.push(format!("{name} step {i}: nca: {e}"));
