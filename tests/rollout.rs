@@ -242,31 +242,36 @@ fn the_judge_catches_broken_steps() {
             .any(|p| p.contains("allows what step 1 did not")),
         "{problems:?}"
     );
-    // Step 1 with a default deny of everything in every namespace: declared calls blocked.
+    // The step before the last without the policy that admits a callee's declared callers:
+    // the callee stays isolated, and its declared calls are blocked.
     let dir = tempfile::tempdir().unwrap();
     let steps = roll_out(&example, dir.path(), &[]);
-    let first = &steps[1];
-    let deny: String = k8s_advisor::generate::generate(&crate::generate::load(&example))
+    let ws = crate::generate::load(&example);
+    let callee = &ws
+        .services
         .iter()
-        .filter(|f| f.path.ends_with("namespace.yaml"))
-        .map(|f| {
-            let ns = f.path.parent().unwrap().display().to_string();
-            format!("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny-all\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n  policyTypes: [Ingress]\n")
-        })
+        .find_map(|s| s.calls.first())
+        .unwrap()
+        .to
+        .name;
+    let step = &steps[steps.len() - 2];
+    let policies = step.join("network-policies.yaml");
+    let text = std::fs::read_to_string(&policies).unwrap();
+    let kept: Vec<&str> = text
+        .split("\n---\n")
+        .filter(|doc| !doc.contains(&format!("name: \"allow-{callee}\"")))
         .collect();
-    let policies = first.join("network-policies.yaml");
-    let old = std::fs::read_to_string(&policies).unwrap_or_default();
-    std::fs::write(&policies, format!("{old}{deny}")).unwrap();
-    std::fs::write(
-        first.join("kustomization.yaml"),
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../base\n  - network-policies.yaml\n",
-    )
-    .unwrap();
+    assert!(
+        kept.len() < text.split("\n---\n").count(),
+        "allow-{callee} is in {text}"
+    );
+    std::fs::write(&policies, kept.join("\n---\n")).unwrap();
     let problems = judge("blocked", &dir.path().join("k8s"), &steps);
+    let n = steps.len() - 2;
     assert!(
         problems
             .iter()
-            .any(|p| p.contains("step 1 blocks what the layout allows")),
+            .any(|p| p.contains(&format!("step {n} blocks what the layout allows"))),
         "{problems:?}"
     );
 }
