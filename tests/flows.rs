@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::generate::load_text;
+use crate::import::edges;
 use crate::support::{bin, root};
 
 /// Online Boutique's calls with the callee's container port, from each service's gRPC clients
@@ -206,17 +207,6 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn edges(ws: &k8s_advisor::model::Workspace) -> BTreeSet<String> {
-    ws.services
-        .iter()
-        .flat_map(|s| {
-            s.calls
-                .iter()
-                .map(move |c| format!("{} -> {}", s.id.name, c.to.name))
-        })
-        .collect()
 }
 
 fn true_edges() -> BTreeSet<String> {

@@ -164,6 +164,33 @@ pub(crate) fn plan_record(
     crate::layout::record::plan(plan, &graph, &ctx.policy, &verdict, input)
 }
 
+/// Reads flow files (`--flows`) and classifies and maps their records onto `ws` (and the
+/// workloads of `manifests`): what reading found, the observations, the files as read.
+pub(crate) fn observe_flows(
+    paths: &[PathBuf],
+    skip_bad: bool,
+    ws: &Workspace,
+    manifests: Option<&crate::verify::manifest::Manifests>,
+) -> Result<
+    (
+        crate::flows::read::Reading,
+        crate::flows::observe::Observations,
+        Vec<PathBuf>,
+    ),
+    Error,
+> {
+    let mut mapper = crate::flows::observe::Mapper::new(ws, manifests);
+    let mut obs = crate::flows::observe::Observations::default();
+    let reading = crate::flows::read::read(
+        paths,
+        &mut std::io::stdin().lock(),
+        skip_bad,
+        &mut |at, record| mapper.add(&mut obs, at, &record),
+    )?;
+    let files = reading.files.iter().map(|(p, _)| p.clone()).collect();
+    Ok((reading, obs, files))
+}
+
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<u8, Error> {
     match &cli.command {

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use super::{Context, print};
 use crate::cli::{Cli, RolloutArgs, RolloutBy};
 use crate::diagnostic::Error;
-use crate::flows::observe::{Mapper, Observations};
 use crate::fsutil::{Place, Unreadable};
 use crate::generate::{self, stamp};
 use crate::layout::{self, Kind, Write};
@@ -60,15 +59,8 @@ pub fn run(cli: &Cli, args: &RolloutArgs) -> Result<u8, Error> {
     let (observed, flow_files) = if args.flows.is_empty() {
         (None, Vec::new())
     } else {
-        let mut mapper = Mapper::new(ws, Some(&base));
-        let mut obs = Observations::default();
-        let reading = crate::flows::read::read(
-            &args.flows,
-            &mut std::io::stdin().lock(),
-            args.skip_bad,
-            &mut |at, record| mapper.add(&mut obs, at, &record),
-        )?;
-        let files: Vec<PathBuf> = reading.files.iter().map(|(p, _)| p.clone()).collect();
+        let (reading, obs, files) =
+            super::observe_flows(&args.flows, args.skip_bad, ws, Some(&base))?;
         if !cli.quiet {
             eprint!("{}", crate::flows::render::summary(&reading, &obs, &files));
         }

@@ -3,13 +3,12 @@
 //! `verify` reports them, and the flows their policies drop). Exits 1 on error-level findings.
 
 use std::mem::ManuallyDrop;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{Context, current_dir, print};
 use crate::cli::{Cli, VerifyArgs, VerifyFormat};
 use crate::diagnostic::Error;
-use crate::flows::observe::{Mapper, Observations};
-use crate::flows::{check, read, render as flows_render};
+use crate::flows::{check, render as flows_render};
 use crate::report;
 use crate::severity::Severity;
 use crate::verify::compare::compare;
@@ -38,27 +37,13 @@ pub fn run(cli: &Cli, args: &VerifyArgs, options: &Options) -> Result<u8, Error>
         )?))
     };
     let manifests = manifests.as_deref();
-    let mut mapper = Mapper::new(&ctx.workspace, manifests);
-    let mut obs = Observations::default();
-    let reading = read::read(
-        &args.flows,
-        &mut std::io::stdin().lock(),
-        args.skip_bad,
-        &mut |at, record| mapper.add(&mut obs, at, &record),
-    )?;
-    let files: Vec<PathBuf> = reading.files.iter().map(|(p, _)| p.clone()).collect();
+    let (reading, obs, files) =
+        super::observe_flows(&args.flows, args.skip_bad, &ctx.workspace, manifests)?;
     let analysis = manifests.map(Analysis::new);
     let mut findings = check::findings(&obs, &ctx.workspace, analysis.as_ref(), &files);
     if let Some(analysis) = &analysis {
         findings.extend(compare(analysis, &ctx.workspace)?);
-        findings.sort_by(|a, b| {
-            (&a.namespace, a.kind, &a.workloads, &a.message).cmp(&(
-                &b.namespace,
-                b.kind,
-                &b.workloads,
-                &b.message,
-            ))
-        });
+        crate::verify::compare::sort(&mut findings);
     }
     let summary = flows_render::summary(&reading, &obs, &files);
     let text = match args.format {

@@ -130,14 +130,7 @@ pub fn findings(
             });
         }
     }
-    out.sort_by(|a, b| {
-        (&a.namespace, a.kind, &a.workloads, &a.message).cmp(&(
-            &b.namespace,
-            b.kind,
-            &b.workloads,
-            &b.message,
-        ))
-    });
+    crate::verify::compare::sort(&mut out);
     out
 }
 
@@ -282,27 +275,16 @@ pub fn blocked(analysis: &Analysis<'_>, (from, to, port): &Key) -> Option<bool> 
         _ => None,
     };
     let allows = |ports: &PortSet| covers(ports, *port);
+    let outside = |w: usize, direction: Direction, ip: &Option<IpAddr>| {
+        let wanted = addresses(*ip);
+        !analysis
+            .external(w, direction)
+            .iter()
+            .any(|(_, ports, addrs)| allows(ports) && addrs.contains_all(&wanted))
+    };
     match (from, to) {
-        (End::World(ip), _) => {
-            let w = workload(to)?;
-            let wanted = addresses(*ip);
-            Some(
-                !analysis
-                    .external(w, Direction::Ingress)
-                    .iter()
-                    .any(|(_, ports, addrs)| allows(ports) && addrs.contains_all(&wanted)),
-            )
-        }
-        (_, End::World(ip)) => {
-            let w = workload(from)?;
-            let wanted = addresses(*ip);
-            Some(
-                !analysis
-                    .external(w, Direction::Egress)
-                    .iter()
-                    .any(|(_, ports, addrs)| allows(ports) && addrs.contains_all(&wanted)),
-            )
-        }
+        (End::World(ip), _) => Some(outside(workload(to)?, Direction::Ingress, ip)),
+        (_, End::World(ip)) => Some(outside(workload(from)?, Direction::Egress, ip)),
         _ => {
             let (a, b) = (workload(from)?, workload(to)?);
             // A workload's traffic to itself is never judged by the engine.

@@ -76,6 +76,27 @@ fn bad(
     ))
 }
 
+/// Hands the records of one line to `sink`, or passes the bad line to [`bad`].
+fn deliver(
+    parsed: Result<Vec<Record>, String>,
+    at: At,
+    path: &Path,
+    skip_bad: bool,
+    reading: &mut Reading,
+    sink: &mut dyn FnMut(At, Record),
+) -> Result<(), Error> {
+    match parsed {
+        Ok(records) => {
+            for r in records {
+                reading.records += 1;
+                sink(at, r);
+            }
+            Ok(())
+        }
+        Err(why) => bad(reading, skip_bad, path, at, why),
+    }
+}
+
 /// Opens a path given on the command line: a regular file, or `-` for `stdin`.
 fn open<'s>(path: &Path, stdin: &'s mut dyn Read) -> Result<Box<dyn Read + 's>, Error> {
     if path == Path::new("-") {
@@ -301,16 +322,7 @@ fn document(
         )
     })?;
     for (line, item) in items {
-        let at = At { file, line };
-        match item {
-            Ok(records) => {
-                for r in records {
-                    reading.records += 1;
-                    sink(at, r);
-                }
-            }
-            Err(why) => bad(reading, skip_bad, path, at, why)?,
-        }
+        deliver(item, At { file, line }, path, skip_bad, reading, sink)?;
     }
     Ok(())
 }
@@ -382,15 +394,7 @@ fn lines(
                 .map_err(|e| format!("not a flow table row: {e}"))
                 .and_then(table::Row::records),
         };
-        match parsed {
-            Ok(records) => {
-                for r in records {
-                    reading.records += 1;
-                    sink(at, r);
-                }
-            }
-            Err(why) => bad(reading, skip_bad, path, at, why)?,
-        }
+        deliver(parsed, at, path, skip_bad, reading, sink)?;
     }
     Ok(())
 }
@@ -466,15 +470,7 @@ fn csv(
                     .deserialize::<table::Row>(Some(&headers))
                     .map_err(|e| format!("not a flow table row: {e}"))
                     .and_then(table::Row::records);
-                match parsed {
-                    Ok(records) => {
-                        for r in records {
-                            reading.records += 1;
-                            sink(at, r);
-                        }
-                    }
-                    Err(why) => bad(reading, skip_bad, path, at, why)?,
-                }
+                deliver(parsed, at, path, skip_bad, reading, sink)?;
             }
             Err(e) => {
                 let why = crate::text::clean(&e.to_string());

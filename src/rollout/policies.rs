@@ -15,15 +15,6 @@ use crate::model::Workspace;
 
 use super::State;
 
-fn types(ingress: bool, egress: bool) -> Option<PolicyTypes> {
-    match (ingress, egress) {
-        (true, true) => Some(PolicyTypes::Both),
-        (true, false) => Some(PolicyTypes::Ingress),
-        (false, true) => Some(PolicyTypes::Egress),
-        (false, false) => None,
-    }
-}
-
 /// The policies of `namespace` in `state`, in the order `generate` writes them.
 pub fn namespace_policies(
     ws: &Workspace,
@@ -43,7 +34,7 @@ pub fn namespace_policies(
     for spec in &generated {
         match (spec.name.as_str(), &spec.app) {
             ("default-deny", None) => {
-                if let Some(t) = types(ns_in, ns_out) {
+                if let Some(t) = PolicyTypes::of(ns_in, ns_out) {
                     let mut spec = spec.clone();
                     if t != PolicyTypes::Both {
                         spec.comment = format!(
@@ -85,7 +76,8 @@ pub fn namespace_policies(
         if own_out {
             egress.extend(dns_rules.iter().cloned());
         }
-        let Some(t) = types(!ingress.is_empty() || own_in, !egress.is_empty() || own_out) else {
+        let Some(t) = PolicyTypes::of(!ingress.is_empty() || own_in, !egress.is_empty() || own_out)
+        else {
             continue;
         };
         let comment = match spec {

@@ -151,23 +151,12 @@ fn covers_final(step: &Analysis<'_>, fin: &Analysis<'_>) -> Vec<String> {
     }
     for w in 0..m.workloads.len() {
         for direction in [Direction::Ingress, Direction::Egress] {
-            let theirs = step.external(w, direction);
-            for (protocol, ports, addrs) in fin.external(w, direction) {
-                // The step's pieces partition the addresses by their full port set: those
-                // whose ports include these must cover these addresses.
-                let mut covered = AddrSet::none();
-                for (p, step_ports, step_addrs) in &theirs {
-                    if *p == protocol && step_ports.contains_all(&ports) {
-                        covered.union_with(step_addrs);
-                    }
-                }
-                if !covered.contains_all(&addrs) {
-                    missing.push(format!(
-                        "{} {} {ports} with outside addresses",
-                        m.workloads[w].id(),
-                        direction.as_str()
-                    ));
-                }
+            if !covers_pieces(&step.external(w, direction), &fin.external(w, direction)) {
+                missing.push(format!(
+                    "{} {} with outside addresses",
+                    m.workloads[w].id(),
+                    direction.as_str()
+                ));
             }
         }
     }
@@ -228,7 +217,9 @@ fn external_changes(prev: &Analysis<'_>, cur: &Analysis<'_>) -> (Vec<String>, Ve
 
 type Pieces = Vec<(crate::model::Protocol, PortSet, AddrSet)>;
 
-/// True when every (address, port) of `inner` is in `outer` (both canonical pieces).
+/// True when every (address, port) of `inner` is in `outer` (both canonical pieces, which
+/// partition the addresses by their full port set: the pieces of `outer` whose ports include
+/// those of a piece of `inner` must cover its addresses).
 fn covers_pieces(outer: &Pieces, inner: &Pieces) -> bool {
     inner.iter().all(|(protocol, ports, addrs)| {
         let mut covered = AddrSet::none();

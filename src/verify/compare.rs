@@ -221,6 +221,13 @@ pub fn compare(analysis: &Analysis<'_>, workspace: &Workspace) -> Result<Vec<Fin
     c.exposure(&workloads_of);
     c.skipped();
     let mut findings = c.findings;
+    sort(&mut findings);
+    findings.dedup();
+    Ok(findings)
+}
+
+/// Sorts findings as every report shows them: by namespace, kind, workloads and message.
+pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (&a.namespace, a.kind, &a.workloads, &a.message).cmp(&(
             &b.namespace,
@@ -229,8 +236,6 @@ pub fn compare(analysis: &Analysis<'_>, workspace: &Workspace) -> Result<Vec<Fin
             &b.message,
         ))
     });
-    findings.dedup();
-    Ok(findings)
 }
 
 /// The namespace of the workspace a cluster namespace stands for: its own, except `default`,
