@@ -459,6 +459,137 @@ fn verify_flows_with_the_generated_policies_says_what_they_drop() {
     assert_eq!(code, 1);
 }
 
+#[test]
+fn verify_flows_names_the_flows_the_manifests_cannot_judge() {
+    let dir = tempfile::tempdir().unwrap();
+    boutique_workspace(dir.path());
+    let status = bin()
+        .arg("-w")
+        .arg(dir.path().join("k8s-advisor.toml"))
+        .args(["generate", "--no-record", "-q"])
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success());
+    // The cart service's workload is left out of the manifests: the calls to it cannot be
+    // held against their policies, and that is said, not passed over.
+    let ns = "online-boutique";
+    std::fs::remove_file(dir.path().join(format!("k8s/{ns}/cartservice.yaml"))).unwrap();
+    let text = capture(&CALLS).replace(
+        r#""namespace":"default""#,
+        r#""namespace":"online-boutique""#,
+    );
+    let flows = write(dir.path(), "flows.json", &text);
+    let k8s = dir.path().join("k8s");
+    let (findings, code) = verify(dir.path(), &flows, &[k8s.to_str().unwrap()]);
+    let unjudged: Vec<&str> = findings
+        .iter()
+        .filter(|(c, _, _)| c == "unmapped-flow")
+        .map(|(_, w, _)| w.as_str())
+        .collect();
+    assert_eq!(
+        unjudged,
+        [
+            format!("{ns}/cartservice -> {ns}/redis-cart"),
+            format!("{ns}/checkoutservice -> {ns}/cartservice"),
+            format!("{ns}/frontend -> {ns}/cartservice"),
+        ],
+        "{findings:?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|(c, w, _)| c == "missing-workload" && w == &format!("{ns}/cartservice")),
+        "{findings:?}"
+    );
+    assert_eq!(code, 0, "warnings only: {findings:?}");
+}
+
+#[test]
+fn verify_flows_holds_the_gateways_traffic_against_the_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        crate::support::example("generic"),
+        dir.path().join("k8s-advisor.toml"),
+    )
+    .unwrap();
+    let status = bin()
+        .arg("-w")
+        .arg(dir.path().join("k8s-advisor.toml"))
+        .args(["generate", "--no-record", "-q"])
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success());
+    // The gateway's pods, as OpenShift runs them, beside the generated layout.
+    write(
+        &dir.path().join("k8s"),
+        "gateway.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: openshift-ingress\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: tickets-gateway\n  namespace: openshift-ingress\nspec:\n  selector:\n    matchLabels:\n      gateway.networking.k8s.io/gateway-name: tickets\n  template:\n    metadata:\n      labels:\n        gateway.networking.k8s.io/gateway-name: tickets\n    spec:\n      containers:\n        - name: envoy\n          image: registry.example.com/envoy:1.31.0\n",
+    );
+    let gateway = json!({
+        "identity": 30001,
+        "namespace": "openshift-ingress",
+        "labels": ["k8s:gateway.networking.k8s.io/gateway-name=tickets"],
+        "pod_name": "tickets-gateway-5f7b9c-abcde",
+        "workloads": [{"name": "tickets-gateway", "kind": "Deployment"}]
+    });
+    let helpdesk = |name: &str| {
+        json!({
+            "identity": 30002,
+            "namespace": "helpdesk",
+            "labels": [format!("k8s:app={name}")],
+            "pod_name": format!("{name}-6d8f7c9b5-q2w3e"),
+            "workloads": [{"name": name, "kind": "Deployment"}]
+        })
+    };
+    // The route to the web is declared; the store is not routed through the gateway.
+    let text = [
+        line(
+            gateway.clone(),
+            helpdesk("web"),
+            tcp(8080),
+            false,
+            1,
+            json!({}),
+        ),
+        line(
+            gateway,
+            helpdesk("tickets-store"),
+            tcp(8080),
+            false,
+            2,
+            json!({}),
+        ),
+    ]
+    .join("\n");
+    let flows = write(dir.path(), "flows.json", &text);
+    let k8s = dir.path().join("k8s");
+    let (findings, code) = verify(dir.path(), &flows, &[k8s.to_str().unwrap()]);
+    let tcp = r#"[{"ports":[[8080,8080]],"protocol":"TCP"}]"#.to_string();
+    let flow_findings: Vec<&(String, String, String)> = findings
+        .iter()
+        .filter(|(c, _, _)| c.starts_with("observed-") || c == "unmapped-flow")
+        .collect();
+    assert_eq!(
+        flow_findings,
+        [
+            &(
+                "observed-blocked".to_string(),
+                "gateway -> helpdesk/tickets-store".to_string(),
+                tcp.clone()
+            ),
+            &(
+                "observed-undeclared".to_string(),
+                "gateway -> helpdesk/tickets-store".to_string(),
+                tcp
+            ),
+        ],
+        "{findings:?}"
+    );
+    assert_eq!(code, 1);
+}
+
 /// The tutorial workspace the Otterize fixtures describe: `client` declares its call, `client2`
 /// does not.
 const TUTORIAL: &str = r#"version = 1

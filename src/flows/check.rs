@@ -6,7 +6,8 @@
 //!   to outside addresses, an ingress from them — which the policies `generate` writes block;
 //! - `observed-blocked` (error): traffic the given manifests' policies drop;
 //! - `declared-unobserved` (info): a declared call that no flow shows;
-//! - `unmapped-flow` (warning): traffic with an end that is no service of the workspace.
+//! - `unmapped-flow` (warning): traffic with an end that is no service of the workspace, or,
+//!   with manifests, that none of their workloads runs: it cannot be judged.
 //!
 //! Pure: no I/O, no rendering.
 
@@ -67,7 +68,9 @@ pub fn findings(
             line: seen.at.line,
         };
         let what = describe(ws, key, seen);
-        match judge(ws, key) {
+        let verdict = judge(ws, key);
+        let unmapped = matches!(verdict, Verdict::Unmapped(_));
+        match verdict {
             Verdict::Declared => {}
             Verdict::Undeclared(why) => out.push(finding(
                 Kind::ObservedUndeclared,
@@ -80,13 +83,29 @@ pub fn findings(
                 ),
             )),
         }
-        if let Some(analysis) = analysis
-            && blocked(analysis, key) == Some(true)
-        {
-            out.push(finding(
+        let Some(analysis) = analysis else { continue };
+        match blocked(analysis, key) {
+            Some(true) => out.push(finding(
                 Kind::ObservedBlocked,
                 format!("{what}: the NetworkPolicies of the manifests drop it"),
-            ));
+            )),
+            Some(false) => {}
+            // Never silently unjudged: say which end the manifests do not run.
+            None if !unmapped => {
+                let who: Vec<String> = [from, to]
+                    .into_iter()
+                    .filter(|e| !matches!(e, End::World(_)) && workload_of(e).is_none())
+                    .map(|e| crate::text::clean(&name(ws, e)))
+                    .collect();
+                out.push(finding(
+                    Kind::UnmappedFlow,
+                    format!(
+                        "{what}: no workload of the manifests runs {} (matched by namespace and workload or pod name, else by the pod's labels), so whether their NetworkPolicies let it through cannot be judged; give the manifests that run it",
+                        who.join(" or ")
+                    ),
+                ));
+            }
+            None => {}
         }
     }
     let window = match obs.window {
@@ -240,7 +259,7 @@ fn judge(ws: &Workspace, (from, to, port): &Key) -> Verdict {
                 ))
             }
         }
-        (End::Gateway, End::Service { service: b, .. }) => {
+        (End::Gateway { .. }, End::Service { service: b, .. }) => {
             let callee = &ws.services[*b];
             let routed = (callee.expose == Expose::Gateway)
                 .then_some(callee.route.as_ref())
@@ -259,7 +278,7 @@ fn judge(ws: &Workspace, (from, to, port): &Key) -> Verdict {
         (End::Unmapped { id, .. }, _) | (_, End::Unmapped { id, .. }) => {
             Verdict::Unmapped(crate::text::clean(id))
         }
-        (End::Gateway, _) | (_, End::Gateway) => {
+        (End::Gateway { .. }, _) | (_, End::Gateway { .. }) => {
             Verdict::Unmapped("the gateway's pods (the other end)".to_string())
         }
         (End::World(_), End::World(_)) => {
@@ -270,10 +289,7 @@ fn judge(ws: &Workspace, (from, to, port): &Key) -> Verdict {
 
 /// Whether the manifests' policies drop the flow: `None` when an end has no workload in them.
 pub fn blocked(analysis: &Analysis<'_>, (from, to, port): &Key) -> Option<bool> {
-    let workload = |e: &End| match e {
-        End::Service { workload, .. } | End::Unmapped { workload, .. } => *workload,
-        _ => None,
-    };
+    let workload = workload_of;
     let allows = |ports: &PortSet| covers(ports, *port);
     let outside = |w: usize, direction: Direction, ip: &Option<IpAddr>| {
         let wanted = addresses(*ip);
@@ -293,10 +309,20 @@ pub fn blocked(analysis: &Analysis<'_>, (from, to, port): &Key) -> Option<bool> 
     }
 }
 
+/// The manifests' workload an end runs as.
+fn workload_of(end: &End) -> Option<usize> {
+    match end {
+        End::Service { workload, .. }
+        | End::Unmapped { workload, .. }
+        | End::Gateway { workload } => *workload,
+        End::World(_) => None,
+    }
+}
+
 fn name(ws: &Workspace, end: &End) -> String {
     match end {
         End::Service { service, .. } => ws.services[*service].id.to_string(),
-        End::Gateway => "gateway".to_string(),
+        End::Gateway { .. } => "gateway".to_string(),
         End::Unmapped { id, .. } => id.clone(),
         End::World(Some(ip)) => ip.to_string(),
         End::World(None) => "outside the cluster".to_string(),

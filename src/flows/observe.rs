@@ -30,8 +30,11 @@ pub enum End {
         /// Index into the manifests' workloads, when manifests are given and one matches.
         workload: Option<usize>,
     },
-    /// A pod of the project's gateway.
-    Gateway,
+    /// A pod of the project's gateway, with the manifests' workload it runs as.
+    Gateway {
+        /// Index into the manifests' workloads.
+        workload: Option<usize>,
+    },
     /// A pod that is no service of the workspace, as `namespace/name`, with the manifests'
     /// workload it runs as.
     Unmapped {
@@ -181,10 +184,10 @@ impl<'a> Mapper<'a> {
         if let Some(end) = self.cache.get(pod) {
             return end.clone();
         }
+        let workload = self.workload(pod);
         let end = if self.is_gateway(pod) {
-            End::Gateway
+            End::Gateway { workload }
         } else {
-            let workload = self.workload(pod);
             let service = match workload.and_then(|w| self.manifests.map(|m| &m.workloads[w])) {
                 // As `verify` maps the workload.
                 Some(w) => compare::service_for(

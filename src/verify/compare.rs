@@ -131,7 +131,7 @@ impl Kind {
                 "A call the workspace declares that no flow shows in the time the flows cover."
             }
             Kind::UnmappedFlow => {
-                "Traffic seen in the flows whose source or destination is no service of the workspace, so it cannot be judged."
+                "Traffic seen in the flows whose source or destination is no service of the workspace, or, with manifests, runs in none of their workloads: it cannot be judged."
             }
         }
     }
