@@ -766,19 +766,55 @@ fn special_files_are_refused_before_they_are_opened() {
         .status()
         .unwrap();
     assert!(status.success());
-    for path in [fifo.as_path(), dir.path()] {
+    let refused = |args: &[&std::ffi::OsStr]| {
         let output = bin()
             .arg("-w")
             .arg(dir.path().join("k8s-advisor.toml"))
-            .args(["verify", "--flows"])
-            .arg(path)
+            .arg("verify")
+            .args(args)
             .timeout(std::time::Duration::from_secs(20))
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(2));
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains("not a regular file"), "{stderr}");
-    }
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let stderr = refused(&["--flows".as_ref(), fifo.as_os_str()]);
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    // A folder after --flows is most often a manifest folder put after it: say where it goes.
+    let stderr = refused(&["--flows".as_ref(), fifo.as_os_str(), dir.path().as_os_str()]);
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    let table = write(
+        dir.path(),
+        "flows.csv",
+        &format!(
+            "source,destination,port,protocol\n{}",
+            table_line(
+                "otterize-tutorial-mapper/client",
+                "otterize-tutorial-mapper/server"
+            )
+        ),
+    );
+    let stderr = refused(&[
+        "--flows".as_ref(),
+        table.as_os_str(),
+        dir.path().as_os_str(),
+    ]);
+    assert!(
+        stderr.contains("is a folder, not a flow file")
+            && stderr.contains("give manifest paths before it"),
+        "{stderr}"
+    );
+    // Manifests without any workload are refused as `verify` refuses them, flows or not.
+    let config = write(
+        dir.path(),
+        "config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+    );
+    let stderr = refused(&[config.as_os_str(), "--flows".as_ref(), table.as_os_str()]);
+    assert!(
+        stderr.contains("no workload in the manifests (1 v1/ConfigMap)"),
+        "{stderr}"
+    );
     // A symbolic link named on the command line is the user's choice: read through.
     let target = write(
         dir.path(),

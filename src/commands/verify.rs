@@ -112,7 +112,7 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<u8, Error> {
 }
 
 /// The error for manifests that hold no workload: an empty pass would say nothing was open.
-fn no_workload(m: &Manifests) -> Error {
+pub(super) fn no_workload(m: &Manifests) -> Error {
     let mut read: Vec<String> = m
         .irrelevant
         .iter()

@@ -37,6 +37,11 @@ pub fn run(cli: &Cli, args: &VerifyArgs, options: &Options) -> Result<u8, Error>
         )?))
     };
     let manifests = manifests.as_deref();
+    if let Some(m) = manifests
+        && m.workloads.is_empty()
+    {
+        return Err(super::verify::no_workload(m));
+    }
     let (reading, obs, files) =
         super::observe_flows(&args.flows, args.skip_bad, &ctx.workspace, manifests)?;
     let analysis = manifests.map(Analysis::new);

@@ -108,10 +108,16 @@ fn open<'s>(path: &Path, stdin: &'s mut dyn Read) -> Result<Box<dyn Read + 's>, 
         source,
     };
     let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_dir() {
+        return Err(Error::usage(
+            format!("{} is a folder, not a flow file", crate::text::shown(path)),
+            "--flows takes every path after it: give manifest paths before it (`verify k8s/ --flows flows.json`), and flow files after it",
+        ));
+    }
     if !meta.is_file() {
         return Err(Error::usage(
             format!(
-                "{} is not a regular file (a folder, FIFO, socket or device)",
+                "{} is not a regular file (a FIFO, socket or device)",
                 crate::text::shown(path)
             ),
             "give flow files (`hubble observe -o jsonpb > flows.json`, an Otterize export, a CSV table), or `-` for standard input",
