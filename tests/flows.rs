@@ -327,6 +327,54 @@ fn import_flows_drafts_egress_blocks_as_guesses() {
     assert!(text.contains("guess: observed"), "{text}");
 }
 
+#[test]
+fn import_flows_adds_the_ports_calls_were_seen_on_to_static_callees() {
+    let dir = tempfile::tempdir().unwrap();
+    let compose = write(
+        dir.path(),
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx:1.27\n    ports: [\"8080:80\"]\n  api:\n    image: example/api:1.0\n  db:\n    image: postgres:16\n    expose: [\"5432\"]\n",
+    );
+    // The database's exporter port is known to nobody but the flows; the public web is
+    // called on a port it does not publish.
+    let flows = write(
+        dir.path(),
+        "flows.csv",
+        "source,destination,port,protocol\napi,db,5432,TCP\napi,db,9187,TCP\napi,web,8081,TCP\n",
+    );
+    let text = import(
+        dir.path(),
+        &[
+            compose.to_str().unwrap(),
+            "--flows",
+            flows.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        text.contains("{ name = \"tcp-9187\", port = 9187, target = 9187 },  # ")
+            && text.contains("flows.csv:3 observed 1 time\n"),
+        "{text}"
+    );
+    // The drafted design lets the database calls through; the port of the public web is not
+    // opened to the world for one internal call, and the import says so.
+    assert!(
+        text.contains("names port 8081 of") && !text.contains("port = 8081"),
+        "{text}"
+    );
+    let (findings, _) = verify(dir.path(), &flows, &[]);
+    let undeclared: Vec<&str> = findings
+        .iter()
+        .filter(|(c, _, _)| c == "observed-undeclared")
+        .map(|(_, w, p)| if p.contains("8081") { w.as_str() } else { "?" })
+        .collect();
+    assert!(
+        undeclared.len() == 1
+            && undeclared[0].contains("/api -> ")
+            && undeclared[0].ends_with("/web"),
+        "{findings:?}"
+    );
+}
+
 /// `verify --flows` on the workspace `import` drafts from the manifests; the findings as
 /// (code, workloads, ports) and the exit code.
 fn verify(dir: &Path, flows: &Path, extra: &[&str]) -> (Vec<(String, String, String)>, i32) {

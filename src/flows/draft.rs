@@ -15,7 +15,7 @@ use ipnet::IpNet;
 use super::observe::{Class, Seen, classify, is_dns_port};
 use super::{At, Peer, Pod, Record};
 use crate::import::draft::{Draft, EgressDraft, PortDraft, Prov, Ref, SvcDraft, Target};
-use crate::model::Protocol;
+use crate::model::{Expose, Protocol};
 
 /// A pod as an import names it: its namespace (empty for `default`, the project's) and the
 /// names it may go by, best first: its workload, its `app` and `app.kubernetes.io/name`
@@ -147,14 +147,19 @@ impl FlowCalls {
                     if ai == bi {
                         continue;
                     }
+                    // A port the callee listens on, seen in the flows, whether or not the
+                    // static import knew it: a call on it must be allowed. Not on a service
+                    // reached from outside, whose every port is exposed: there the import
+                    // names the port as one the callee does not declare.
+                    let callee = &mut draft.services[bi];
+                    let exposed = matches!(&callee.expose, Some((e, _)) if *e != Expose::Cluster);
                     if let Some((protocol, p)) = port
-                        && bi >= static_count
+                        && !exposed
                     {
-                        let callee = &mut draft.services[bi];
                         if !callee
                             .ports
                             .iter()
-                            .any(|x| x.target == *p && x.protocol == *protocol)
+                            .any(|x| x.protocol == *protocol && (x.target == *p || x.port == *p))
                         {
                             callee.ports.push(PortDraft {
                                 name: None,
