@@ -155,20 +155,18 @@ impl FlowCalls {
                     let exposed = matches!(&callee.expose, Some((e, _)) if *e != Expose::Cluster);
                     if let Some((protocol, p)) = port
                         && !exposed
-                    {
-                        if !callee
+                        && !callee
                             .ports
                             .iter()
                             .any(|x| x.protocol == *protocol && (x.target == *p || x.port == *p))
-                        {
-                            callee.ports.push(PortDraft {
-                                name: None,
-                                port: *p,
-                                target: *p,
-                                protocol: *protocol,
-                                prov: self.prov(seen, None),
-                            });
-                        }
+                    {
+                        callee.ports.push(PortDraft {
+                            name: None,
+                            port: *p,
+                            target: *p,
+                            protocol: *protocol,
+                            prov: self.prov(seen, None),
+                        });
                     }
                     let callee_name = draft.services[bi].name.clone();
                     let callee_ns = draft.services[bi].namespace.clone();
