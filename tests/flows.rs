@@ -711,6 +711,66 @@ fn real_hubble_samples_hold_no_call() {
     assert!(!stdout.contains("observed-undeclared"), "{stdout}");
 }
 
+#[test]
+fn replicas_without_a_workload_are_one_unmapped_flow() {
+    // Older Hubble versions give no `workloads`: the replicas of one Deployment differ only
+    // in their pod names, and their traffic is one flow, not one per replica.
+    let replica = |pod: &str| {
+        json!({
+            "namespace": "otterize-tutorial-mapper",
+            "labels": ["k8s:app=ghost"],
+            "pod_name": pod,
+        })
+    };
+    let text = [
+        line(
+            replica("ghost-7d9c8b6f5-x2x7q"),
+            pod("server"),
+            tcp(80),
+            false,
+            1,
+            json!({}),
+        ),
+        line(
+            replica("ghost-7d9c8b6f5-k4j2m"),
+            pod("server"),
+            tcp(80),
+            false,
+            2,
+            json!({}),
+        ),
+    ]
+    .join("\n")
+    .replace(
+        r#""namespace":"default""#,
+        r#""namespace":"otterize-tutorial-mapper""#,
+    );
+    let (code, stdout, stderr) = verify_text(text.as_bytes(), &["--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let unmapped: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "unmapped-flow")
+        .collect();
+    assert_eq!(unmapped.len(), 1, "{stdout}");
+    assert_eq!(
+        unmapped[0]["workloads"],
+        json!([
+            "otterize-tutorial-mapper/ghost",
+            "otterize-tutorial-mapper/server"
+        ])
+    );
+    assert!(
+        unmapped[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("seen 2 times"),
+        "{stdout}"
+    );
+}
+
 /// Runs `verify --flows` on `text` as the flow file; exit code, stdout, stderr.
 fn verify_text(text: &[u8], extra: &[&str]) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();

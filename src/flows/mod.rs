@@ -61,13 +61,18 @@ pub struct Pod {
 }
 
 impl Pod {
-    /// `namespace/name`, for messages: the workload, else the pod, else the `app` label.
+    /// `namespace/name`, for messages and for grouping: the workload, else the `app` or
+    /// `app.kubernetes.io/name` label (which the replicas of a workload share), else the pod.
     pub fn id(&self) -> String {
         let name = self
             .workload
             .as_deref()
-            .or(self.pod.as_deref())
             .or(self.labels.get("app").map(String::as_str))
+            .or(self
+                .labels
+                .get("app.kubernetes.io/name")
+                .map(String::as_str))
+            .or(self.pod.as_deref())
             .unwrap_or("?");
         format!("{}/{name}", self.namespace)
     }
