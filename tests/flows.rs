@@ -771,6 +771,66 @@ fn replicas_without_a_workload_are_one_unmapped_flow() {
     );
 }
 
+/// The `kapinger` app of the AKS sample, with its two Deployments and no call declared.
+const KAPINGER: &str = r#"version = 1
+[project]
+name = "kapinger"
+[[services]]
+name = "kapinger-good"
+namespace = "kapinger"
+port = 8080
+[[services]]
+name = "kapinger-bad"
+namespace = "kapinger"
+port = 8080
+"#;
+
+#[test]
+fn real_hubble_flows_of_an_aks_cluster_give_their_one_call() {
+    let sample = root().join("tests/flows/hubble/aks-kapinger.jsonl");
+    let dir = tempfile::tempdir().unwrap();
+    let text = import(dir.path(), &["--flows", sample.to_str().unwrap()]);
+    let ws = load_text(&text);
+    // The replies of kapinger-good are no call of it.
+    assert_eq!(
+        edges(&ws),
+        BTreeSet::from(["kapinger-bad -> kapinger-good".to_string()]),
+        "{text}"
+    );
+    let good = ws
+        .services
+        .iter()
+        .find(|s| s.id.name == "kapinger-good")
+        .unwrap();
+    assert_eq!(
+        good.ports.iter().map(|p| p.target).collect::<Vec<_>>(),
+        [8080]
+    );
+    write(dir.path(), "k8s-advisor.toml", KAPINGER);
+    let (findings, code) = verify(dir.path(), &sample, &[]);
+    assert_eq!(
+        findings,
+        [(
+            "observed-undeclared".to_string(),
+            "kapinger/kapinger-bad -> kapinger/kapinger-good".to_string(),
+            r#"[{"ports":[[8080,8080]],"protocol":"TCP"}]"#.to_string()
+        )]
+    );
+    assert_eq!(code, 1);
+    let output = bin()
+        .arg("-w")
+        .arg(dir.path().join("k8s-advisor.toml"))
+        .args(["verify", "--flows"])
+        .arg(&sample)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("Flows: 3 records") && stdout.contains("2 reply packets"),
+        "{stdout}"
+    );
+}
+
 /// Runs `verify --flows` on `text` as the flow file; exit code, stdout, stderr.
 fn verify_text(text: &[u8], extra: &[&str]) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
