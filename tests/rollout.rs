@@ -343,3 +343,75 @@ fn an_edited_runbook_is_kept_without_force() {
             .contains("Our own note.")
     );
 }
+
+/// The documents of a multi-document YAML file, as JSON values.
+fn documents(path: &Path) -> Vec<serde_json::Value> {
+    use serde::Deserialize;
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|d| serde_json::to_value(serde_yaml_ng::Value::deserialize(d).unwrap()).unwrap())
+        .filter(|d| !d.is_null())
+        .collect()
+}
+
+/// The staged copies for Calico match Calico's own schema of the kind (vendored, made strict)
+/// and are the final policies, object for object; the runbook gives, for every step, the
+/// commands to apply it, to watch its drops on Cilium and on Calico, and to roll it back.
+#[test]
+fn staged_policies_and_runbook_commands() {
+    let validator = crate::support::crd_validator(
+        "projectcalico.org_stagedkubernetesnetworkpolicies-v3.32.1.yaml",
+        "v3",
+    );
+    for (example, by) in [("family-blog", "namespace"), ("generic", "service")] {
+        let dir = tempfile::tempdir().unwrap();
+        let steps = roll_out(&crate::support::example(example), dir.path(), &["--by", by]);
+        let staged = documents(&steps[0].join("calico-staged-policies.yaml"));
+        let ws = crate::generate::load(&dir.path().join("k8s-advisor.toml"));
+        let mut generated: Vec<serde_json::Value> = ws
+            .namespaces
+            .keys()
+            .flat_map(|ns| documents(&dir.path().join(format!("k8s/{ns}/network-policies.yaml"))))
+            .collect();
+        assert!(!generated.is_empty());
+        assert_eq!(staged.len(), generated.len(), "{example}");
+        for (s, g) in staged.iter().zip(&mut generated) {
+            let errors: Vec<String> = validator
+                .iter_errors(s)
+                .map(|e| format!("{e} at {}", e.instance_path()))
+                .collect();
+            assert!(errors.is_empty(), "{example}: {errors:?}\n{s:#}");
+            assert_eq!(s["apiVersion"], "projectcalico.org/v3");
+            assert_eq!(s["kind"], "StagedKubernetesNetworkPolicy");
+            g["apiVersion"] = s["apiVersion"].clone();
+            g["kind"] = s["kind"].clone();
+            assert_eq!(s, g, "{example}");
+        }
+        // The schema is strict: a misspelt field is caught.
+        let mut typo = staged[0].clone();
+        typo["spec"]["podselector"] = serde_json::json!({});
+        assert!(!validator.is_valid(&typo));
+        let runbook = std::fs::read_to_string(dir.path().join("docs/rollout.md")).unwrap();
+        crate::record::markdownlint(&[dir.path().join("docs/rollout.md")]);
+        let sections: Vec<&str> = runbook.split("\n## Step ").skip(1).collect();
+        assert_eq!(sections.len(), steps.len(), "{runbook}");
+        let whisker = "kubectl port-forward -n calico-system service/whisker 8081:8081";
+        assert!(
+            sections[0].contains(whisker)
+                && sections[0]
+                    .contains("kubectl delete -f k8s/rollout/00-stage/calico-staged-policies.yaml"),
+            "{}",
+            sections[0]
+        );
+        for (i, section) in sections.iter().enumerate().skip(1) {
+            let name = |n: usize| steps[n].file_name().unwrap().to_string_lossy().into_owned();
+            assert!(
+                section.contains(&format!("kubectl apply -k k8s/rollout/{}\n", name(i)))
+                    && section.contains("hubble observe --verdict DROPPED")
+                    && section.contains(whisker)
+                    && section.contains(&format!("kubectl apply -k k8s/rollout/{}\n", name(i - 1))),
+                "{section}"
+            );
+        }
+    }
+}

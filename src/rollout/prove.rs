@@ -62,8 +62,19 @@ pub fn step_policies(ws: &Workspace, graph: &ServiceGraph<'_>, step: &Step) -> S
 /// and the gateway, each listening on the ports the policies allow to it.
 fn stand_ins(ws: &Workspace) -> String {
     let mut docs = Vec::new();
-    let mut add = |role: &str, namespace: &str, labels: &[(String, String)], ports: &[u16]| {
-        let n = docs.len();
+    let mut roles: Vec<&str> = Vec::new();
+    let mut add = |role: &'static str,
+                   namespace: &str,
+                   labels: &[(String, String)],
+                   ports: &[u16]| {
+        // Named for what they stand for, as the runbook lists what a step closes.
+        let n = roles.iter().filter(|r| **r == role).count();
+        roles.push(role);
+        let name = if n == 0 {
+            role.to_string()
+        } else {
+            format!("{role}-{n}")
+        };
         let labels: String = labels
             .iter()
             .map(|(k, v)| format!("        {k:?}: {v:?}\n"))
@@ -77,14 +88,14 @@ fn stand_ins(ws: &Workspace) -> String {
             })
             .collect();
         docs.push(format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {role}-{n}\n  namespace: {namespace:?}\nspec:\n  selector:\n    matchLabels:\n{selector}  template:\n    metadata:\n      labels:\n{labels}    spec:\n      containers:\n        - name: c\n          ports:\n{ports}",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: {namespace:?}\nspec:\n  selector:\n    matchLabels:\n{selector}  template:\n    metadata:\n      labels:\n{labels}    spec:\n      containers:\n        - name: c\n          ports:\n{ports}",
             selector = labels.replace("        ", "      "),
         ));
     };
     for rule in &ws.project.dns.rules {
         for target in &rule.targets {
             if let DnsTarget::Pods { namespace, labels } = target {
-                add("dns-servers", namespace, labels.as_slice(), &rule.ports);
+                add("dns-pods", namespace, labels.as_slice(), &rule.ports);
             }
         }
     }

@@ -21,6 +21,13 @@ use crate::model::Workspace;
 /// The staged copies of the final policies for Calico, in the staging step's folder.
 pub const CALICO_STAGED: &str = "calico-staged-policies.yaml";
 
+/// The command that opens Calico Whisker, the flow log console of Calico Open Source 3.30 and
+/// later, on `localhost:8081`.
+const WHISKER: &str = "kubectl port-forward -n calico-system service/whisker 8081:8081";
+
+/// Where Calico shows its flow logs.
+const CALICO_WATCH: &str = "On Calico, the flow logs show each flow with the policy that allows or denies it: in Calico Whisker (Open Source 3.30 or later) at `http://localhost:8081` while the command below runs, in the web console of Calico Cloud and Enterprise.";
+
 /// How many connections a step's section lists before "and N more".
 const LISTED: usize = 12;
 
@@ -232,11 +239,21 @@ pub fn runbook(ws: &Workspace, steps: &[Step], proofs: &[Proof], cx: &Context<'_
                 step.folder
             );
             md.push_str(&wrap(
-                "On Calico (Open Source 3.30 or later, Cloud or Enterprise), stage the final policies: Calico evaluates staged policies and shows what they would deny in its flow logs without denying anything. Remove them before the next step.",
+                "On Calico (Open Source 3.30 or later, Cloud or Enterprise), stage the final policies: Calico evaluates staged policies and shows what they would deny in its flow logs without denying anything.",
             ));
             let _ = write!(
                 md,
                 "\n```sh\nkubectl apply -f {dir}/{}/{CALICO_STAGED}\n```\n\n",
+                step.folder
+            );
+            md.push_str(&wrap(CALICO_WATCH));
+            let _ = write!(md, "\n```sh\n{WHISKER}\n```\n\n");
+            md.push_str(&wrap(
+                "Once no flow the staged policies would deny is left, remove them before the next step:",
+            ));
+            let _ = write!(
+                md,
+                "\n```sh\nkubectl delete -f {dir}/{}/{CALICO_STAGED}\n```\n\n",
                 step.folder
             );
             md.push_str(&wrap(
@@ -301,10 +318,13 @@ pub fn runbook(ws: &Workspace, steps: &[Step], proofs: &[Proof], cx: &Context<'_
             }
         }
         md.push('\n');
-        md.push_str(&wrap(
-            "Watch what it drops (Cilium's Hubble below; on Calico, its flow logs for denied flows of these pods):",
-        ));
+        md.push_str(&wrap("Watch what it drops. On Cilium, with Hubble:"));
         let _ = write!(md, "\n```sh\n{}\n```\n\n", watch(ws, unit, *side));
+        md.push_str(&wrap(&format!(
+            "{CALICO_WATCH} Look for the denied flows of {}:",
+            unit.describe(ws)
+        )));
+        let _ = write!(md, "\n```sh\n{WHISKER}\n```\n\n");
         md.push_str(&wrap(
             "Roll back: apply the step before and delete the policies this step added.",
         ));
