@@ -417,6 +417,18 @@ fn boutique_workspace(dir: &Path) {
     import(dir, &[manifests.to_str().unwrap()]);
 }
 
+/// Runs `generate` on the workspace in `dir`, writing `dir/k8s`.
+fn generate(dir: &Path) {
+    let status = bin()
+        .arg("-w")
+        .arg(dir.join("k8s-advisor.toml"))
+        .args(["generate", "--no-record", "-q"])
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success());
+}
+
 #[test]
 fn verify_flows_reports_exactly_the_injected_flows() {
     let dir = tempfile::tempdir().unwrap();
@@ -467,14 +479,7 @@ fn verify_flows_reports_exactly_the_injected_flows() {
 fn verify_flows_with_the_generated_policies_says_what_they_drop() {
     let dir = tempfile::tempdir().unwrap();
     boutique_workspace(dir.path());
-    let status = bin()
-        .arg("-w")
-        .arg(dir.path().join("k8s-advisor.toml"))
-        .args(["generate", "--no-record", "-q"])
-        .output()
-        .unwrap()
-        .status;
-    assert!(status.success());
+    generate(dir.path());
     // The generated layout runs the pods in the project's namespace.
     let text = capture_with_injected().replace(
         r#""namespace":"default""#,
@@ -511,14 +516,7 @@ fn verify_flows_with_the_generated_policies_says_what_they_drop() {
 fn verify_flows_names_the_flows_the_manifests_cannot_judge() {
     let dir = tempfile::tempdir().unwrap();
     boutique_workspace(dir.path());
-    let status = bin()
-        .arg("-w")
-        .arg(dir.path().join("k8s-advisor.toml"))
-        .args(["generate", "--no-record", "-q"])
-        .output()
-        .unwrap()
-        .status;
-    assert!(status.success());
+    generate(dir.path());
     // The cart service's workload is left out of the manifests: the calls to it cannot be
     // held against their policies, and that is said, not passed over.
     let ns = "online-boutique";
@@ -561,14 +559,7 @@ fn verify_flows_holds_the_gateways_traffic_against_the_policies() {
         dir.path().join("k8s-advisor.toml"),
     )
     .unwrap();
-    let status = bin()
-        .arg("-w")
-        .arg(dir.path().join("k8s-advisor.toml"))
-        .args(["generate", "--no-record", "-q"])
-        .output()
-        .unwrap()
-        .status;
-    assert!(status.success());
+    generate(dir.path());
     // The gateway's pods, as OpenShift runs them, beside the generated layout.
     write(
         &dir.path().join("k8s"),

@@ -337,12 +337,7 @@ fn document(
 fn table_array(text: &str) -> Result<Items, String> {
     Ok(super::json_items(text)?
         .into_iter()
-        .map(|(line, raw)| {
-            let row = serde_json::from_str::<table::Row>(raw)
-                .map_err(|e| format!("not a flow table row: {e}"))
-                .and_then(table::Row::records);
-            (line, row)
-        })
+        .map(|(line, raw)| (line, table::json_row(raw)))
         .collect())
 }
 
@@ -396,9 +391,7 @@ fn lines(
                     Vec::new()
                 }
             }),
-            _ => serde_json::from_str::<table::Row>(text)
-                .map_err(|e| format!("not a flow table row: {e}"))
-                .and_then(table::Row::records),
+            _ => table::json_row(text),
         };
         deliver(parsed, at, path, skip_bad, reading, sink)?;
     }

@@ -150,6 +150,13 @@ impl Row {
     }
 }
 
+/// The records of one row given as a JSON object.
+pub fn json_row(text: &str) -> Result<Vec<Record>, String> {
+    serde_json::from_str::<Row>(text)
+        .map_err(|e| format!("not a flow table row: {e}"))
+        .and_then(Row::records)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
