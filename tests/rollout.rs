@@ -415,3 +415,153 @@ fn staged_policies_and_runbook_commands() {
         }
     }
 }
+
+/// The structure of a Markdown document: every element it opens, without the text.
+fn structure(markdown: &str) -> Vec<String> {
+    use pulldown_cmark::{Event, Options, Parser};
+    Parser::new_ext(markdown, Options::ENABLE_TABLES)
+        .filter_map(|event| match event {
+            Event::Start(tag) => Some(format!("{tag:?}")),
+            // The checksum differs with the text; the comment around it must not.
+            Event::Html(html) if html.starts_with("<!-- k8s-advisor rollout checksum: xxh3:") => {
+                Some("html checksum".to_string())
+            }
+            Event::Html(html) | Event::InlineHtml(html) => Some(format!("html {html}")),
+            _ => None,
+        })
+        .map(|s| {
+            // A code block's language and a link's address are structure; a heading's id is not.
+            s.split(", id:").next().unwrap_or(&s).to_string()
+        })
+        .collect()
+}
+
+/// Names and file names from the flows reach the runbook: a pod of the DNS servers' labels
+/// whose workload name is hostile, seen over a day, in a flow file with a hostile name. The
+/// runbook keeps its structure and passes markdownlint.
+#[test]
+fn flow_names_cannot_change_the_runbook() {
+    let example = crate::support::example("family-blog");
+    let hubble = |workload: &str| {
+        serde_json::json!({"flow": {
+            "time": "2026-11-30T10:00:00.000000001Z",
+            "verdict": "FORWARDED",
+            "l4": {"TCP": {"source_port": 40000, "destination_port": 8080}},
+            "source": {"namespace": "kube-system", "labels": ["k8s:k8s-app=kube-dns"],
+                       "pod_name": "coredns-5d78c9869d-8xk2l",
+                       "workloads": [{"name": workload, "kind": "Deployment"}]},
+            "destination": {"namespace": "family-blog", "labels": ["k8s:app=web"],
+                            "pod_name": "web-6d8f7c9b5-q2w3e",
+                            "workloads": [{"name": "web", "kind": "Deployment"}]},
+            "is_reply": false
+        }})
+        .to_string()
+    };
+    let runbook = |file: &str, workload: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(&example, dir.path().join("k8s-advisor.toml")).unwrap();
+        let flows = dir.path().join(file);
+        let later = hubble(workload).replace("2026-11-30T10:00", "2026-12-01T09:59");
+        std::fs::write(&flows, format!("{}\n{later}\n", hubble(workload))).unwrap();
+        let output = bin()
+            .arg("-w")
+            .arg(dir.path().join("k8s-advisor.toml"))
+            .args(["rollout", "--flows"])
+            .arg(&flows)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let path = dir.path().join("docs/rollout.md");
+        crate::record::markdownlint(std::slice::from_ref(&path));
+        (std::fs::read_to_string(path).unwrap(), dir)
+    };
+    let (plain, _dir) = runbook("flows.json", "coredns");
+    assert!(
+        plain.contains("kube-system/coredns -> family-blog/web on TCP 8080"),
+        "{plain}"
+    );
+    let hostile = "x` [click](https://evil.example) # <b>\u{2028}- item ```";
+    let (text, _dir) = runbook("fl`ows [a](evil.html) *x* # h.json", hostile);
+    assert_eq!(structure(&text), structure(&plain), "{text}");
+    assert!(!text.contains('\u{2028}'), "{text}");
+}
+
+/// `rollout` writes under the layout folder and into `docs/`: a link there, or a FIFO where a
+/// file or a folder goes, is refused before anything is written, and what the link points to
+/// is left alone.
+#[test]
+fn rollout_never_writes_through_links_or_into_special_files() {
+    let example = crate::support::example("family-blog");
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("target.md");
+    std::fs::write(&target, "theirs\n").unwrap();
+    let cases: [(&str, &dyn Fn(&Path)); 4] = [
+        ("docs/rollout.md is a link", &|dir| {
+            std::fs::create_dir(dir.join("docs")).unwrap();
+            std::os::unix::fs::symlink(&target, dir.join("docs/rollout.md")).unwrap();
+        }),
+        ("k8s is a link", &|dir| {
+            std::os::unix::fs::symlink(outside.path(), dir.join("k8s")).unwrap();
+        }),
+        ("k8s/rollout is a FIFO", &|dir| {
+            std::fs::create_dir(dir.join("k8s")).unwrap();
+            let fifo = dir.join("k8s/rollout");
+            assert!(
+                Command::new("mkfifo")
+                    .arg(&fifo)
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+        }),
+        ("docs/rollout.md is a FIFO", &|dir| {
+            std::fs::create_dir(dir.join("docs")).unwrap();
+            let fifo = dir.join("docs/rollout.md");
+            assert!(
+                Command::new("mkfifo")
+                    .arg(&fifo)
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+        }),
+    ];
+    for (what, prepare) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(&example, dir.path().join("k8s-advisor.toml")).unwrap();
+        prepare(dir.path());
+        let output = bin()
+            .arg("-w")
+            .arg(dir.path().join("k8s-advisor.toml"))
+            .arg("rollout")
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
+        let words: Vec<&str> = stderr
+            .split(|c: char| c.is_whitespace() || c == '│')
+            .filter(|w| !w.is_empty())
+            .collect();
+        assert!(
+            words.join(" ").contains("nothing was written"),
+            "{what}: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "theirs\n",
+            "{what}"
+        );
+        let mut left: Vec<String> = std::fs::read_dir(outside.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["target.md"], "{what}");
+    }
+}

@@ -212,7 +212,7 @@ pub fn runbook(ws: &Workspace, steps: &[Step], proofs: &[Proof], cx: &Context<'_
             "The observed flows in {} were held against every step too.",
             cx.flows
                 .iter()
-                .map(|f| format!("`{f}`"))
+                .map(|f| crate::filters::markdown_inline(f))
                 .collect::<Vec<_>>()
                 .join(", ")
         )));
@@ -311,10 +311,12 @@ pub fn runbook(ws: &Workspace, steps: &[Step], proofs: &[Proof], cx: &Context<'_
                     "**It cuts {} that the flows show**: declare them in the workspace and run `k8s-advisor rollout` again, or make sure they are not needed, before applying it:",
                     crate::text::count(proof.cuts.len(), "call", "calls")
                 )));
-                md.push('\n');
+                // A code block: the names come from the flows, and nothing in it is markup.
+                md.push_str("\n```text\n");
                 for c in &proof.cuts {
-                    let _ = writeln!(md, "- {}", crate::text::clean(c).replace('`', "'"));
+                    let _ = writeln!(md, "{}", crate::text::clean(c).replace('`', "'"));
                 }
+                md.push_str("```\n");
             }
         }
         md.push('\n');
