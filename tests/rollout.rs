@@ -491,6 +491,9 @@ fn flow_names_cannot_change_the_runbook() {
     assert!(!text.contains('\u{2028}'), "{text}");
 }
 
+/// What a case puts in the workspace folder before `rollout` runs.
+type Prepare<'a> = &'a dyn Fn(&Path);
+
 /// `rollout` writes under the layout folder and into `docs/`: a link there, or a FIFO where a
 /// file or a folder goes, is refused before anything is written, and what the link points to
 /// is left alone.
@@ -500,7 +503,7 @@ fn rollout_never_writes_through_links_or_into_special_files() {
     let outside = tempfile::tempdir().unwrap();
     let target = outside.path().join("target.md");
     std::fs::write(&target, "theirs\n").unwrap();
-    let cases: [(&str, &dyn Fn(&Path)); 4] = [
+    let cases: [(&str, Prepare); 4] = [
         ("docs/rollout.md is a link", &|dir| {
             std::fs::create_dir(dir.join("docs")).unwrap();
             std::os::unix::fs::symlink(&target, dir.join("docs/rollout.md")).unwrap();
