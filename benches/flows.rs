@@ -16,7 +16,7 @@ use std::path::Path;
 
 use criterion::Criterion;
 use k8s_advisor::diagnostic::Source;
-use k8s_advisor::flows::observe::{Mapper, Observations};
+use k8s_advisor::flows::observe::Observer;
 use k8s_advisor::flows::{check, read};
 use k8s_advisor::policy::Policy;
 
@@ -26,7 +26,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const SERVICES: usize = 5_000;
 const PER_NAMESPACE: usize = 25;
-const RECORDS: usize = 1_000_000;
+/// The records written, unless `K8S_ADVISOR_BENCH_FLOWS_RECORDS` says another number (the bench
+/// script also times a tenth of them, to show that memory does not grow with the records).
+fn records() -> usize {
+    std::env::var("K8S_ADVISOR_BENCH_FLOWS_RECORDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000)
+}
 
 fn callee(i: usize, k: usize) -> usize {
     (i + 1 + k * 977) % SERVICES
@@ -111,7 +118,7 @@ fn write_flows(path: &Path) {
     let file = std::fs::File::create(path).expect("create the flows");
     let mut w = std::io::BufWriter::new(file);
     let mut line = String::new();
-    for n in 0..RECORDS {
+    for n in 0..records() {
         line.clear();
         record(&mut line, n);
         w.write_all(line.as_bytes()).expect("write the flows");
@@ -127,8 +134,9 @@ fn main() {
         std::fs::write(dir.join("k8s-advisor.toml"), &text).expect("write the workspace");
         write_flows(&dir.join("flows.json"));
         eprintln!(
-            "wrote {} ({SERVICES} services, {RECORDS} flow records)",
-            dir.display()
+            "wrote {} ({SERVICES} services, {} flow records)",
+            dir.display(),
+            records()
         );
         return;
     }
@@ -144,17 +152,15 @@ fn main() {
     let mut c = Criterion::default().configure_from_args().sample_size(10);
     c.bench_function("verify --flows, 1,000,000 records", |b| {
         b.iter(|| {
-            let mut mapper = Mapper::new(&ws, None);
-            let mut obs = Observations::default();
-            let reading = read::read(
+            let (reading, observer) = read::read(
                 std::slice::from_ref(&flows),
                 &mut std::io::empty(),
                 false,
-                &mut |at, r| mapper.add(&mut obs, at, &r),
+                &|| Observer::new(&ws, None),
             )
             .expect("the flows read");
             let files: Vec<_> = reading.files.iter().map(|(p, _)| p.clone()).collect();
-            black_box(check::findings(&obs, &ws, None, &files))
+            black_box(check::findings(&observer.observations, &ws, None, &files))
         });
     });
     c.final_summary();

@@ -876,6 +876,41 @@ fn bad_lines_name_file_and_line_or_are_counted() {
     assert!(stderr.contains("holds no flow record"), "{stderr}");
 }
 
+/// A file of several megabytes is read in chunks on several threads: the bad line reported is
+/// still the first in the file, and every record is counted once.
+#[test]
+fn a_long_file_reads_as_if_line_by_line() {
+    let call = line(pod("client"), pod("server"), tcp(80), false, 1, json!({})).replace(
+        r#""namespace":"default""#,
+        r#""namespace":"otterize-tutorial-mapper""#,
+    );
+    let lines: Vec<String> = (1..=3000)
+        .map(|n| match n {
+            1500 => "{\"flow\": 1500}".to_string(),
+            2800 => "not JSON at line 2800".to_string(),
+            _ => call.clone(),
+        })
+        .collect();
+    let text = lines.join("\n") + "\n";
+    assert!(text.len() > 3 << 20, "more than one chunk: {}", text.len());
+    let (code, _, stderr) = verify_text(text.as_bytes(), &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("flows.json:1500:") && !stderr.contains("2800"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = verify_text(text.as_bytes(), &["--skip-bad"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("Flows: 2998 records") && stdout.contains("1 call between"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("2 bad lines skipped (the first: ") && stdout.contains("flows.json:1500:"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn hostile_input_is_refused_or_escaped() {
     // A 70,000-column line in a Hubble file: a bad line, never a crash or a dump of the line.

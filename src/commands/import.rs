@@ -141,12 +141,11 @@ fn options(paths: &[PathBuf], settings: &Settings) -> Result<Options, Error> {
                 "write one of them to a file",
             ));
         }
-        let mut calls = crate::flows::draft::FlowCalls::default();
-        let reading = crate::flows::read::read(
+        let (reading, mut calls) = crate::flows::read::read(
             &settings.flows,
             &mut std::io::stdin().lock(),
             settings.skip_bad,
-            &mut |at, record| calls.add(at, &record),
+            &crate::flows::draft::FlowCalls::default,
         )?;
         calls.files = reading.files.into_iter().map(|(p, _)| p).collect();
         Some(calls)

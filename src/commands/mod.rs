@@ -179,16 +179,12 @@ pub(crate) fn observe_flows(
     ),
     Error,
 > {
-    let mut mapper = crate::flows::observe::Mapper::new(ws, manifests);
-    let mut obs = crate::flows::observe::Observations::default();
-    let reading = crate::flows::read::read(
-        paths,
-        &mut std::io::stdin().lock(),
-        skip_bad,
-        &mut |at, record| mapper.add(&mut obs, at, &record),
-    )?;
+    let (reading, observer) =
+        crate::flows::read::read(paths, &mut std::io::stdin().lock(), skip_bad, &|| {
+            crate::flows::observe::Observer::new(ws, manifests)
+        })?;
     let files = reading.files.iter().map(|(p, _)| p.clone()).collect();
-    Ok((reading, obs, files))
+    Ok((reading, observer.observations, files))
 }
 
 /// Runs one parsed command line.

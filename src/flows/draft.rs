@@ -17,6 +17,16 @@ use super::{At, Peer, Pod, Record};
 use crate::import::draft::{Draft, EgressDraft, PortDraft, Prov, Ref, SvcDraft, Target};
 use crate::model::{Expose, Protocol};
 
+impl super::read::Sink for FlowCalls {
+    fn add(&mut self, at: At, record: Record) {
+        FlowCalls::add(self, at, &record);
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.merge_calls(other);
+    }
+}
+
 /// A pod as an import names it: its namespace (empty for `default`, the project's) and the
 /// names it may go by, best first: its workload, its `app` and `app.kubernetes.io/name`
 /// labels, its own name.
@@ -107,6 +117,17 @@ impl FlowCalls {
         if let Some(t) = r.time {
             seen.first = Some(seen.first.map_or(t, |f| f.min(t)));
             seen.last = Some(seen.last.map_or(t, |l| l.max(t)));
+        }
+    }
+
+    fn merge_calls(&mut self, other: FlowCalls) {
+        for (key, seen) in other.calls {
+            match self.calls.entry(key) {
+                std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().merge(&seen),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(seen);
+                }
+            }
         }
     }
 

@@ -69,6 +69,18 @@ impl Seen {
         }
     }
 
+    /// Takes in what another reader saw of the same flow: the counts add up, the earliest
+    /// place and the widest window win.
+    pub fn merge(&mut self, other: &Seen) {
+        self.count += other.count;
+        self.first = min_time(self.first, other.first);
+        self.last = match (self.last, other.last) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.at = self.at.min(other.at);
+    }
+
     /// "42 times, 2024-01-01T10:00:00Z to 2024-01-02T09:00:00Z" (the times when known).
     pub fn describe(&self) -> String {
         let times = crate::text::count(self.count as usize, "time", "times");
@@ -81,6 +93,14 @@ impl Seen {
             (Some(f), _) => format!("{times}, at {}", super::format_time(f)),
             _ => times,
         }
+    }
+}
+
+/// The earlier of two times, when either is known.
+fn min_time(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -111,6 +131,37 @@ pub struct Observations {
 }
 
 impl Observations {
+    /// Takes in what another reader observed.
+    pub fn merge(&mut self, other: Observations) {
+        for (key, seen) in other.calls {
+            match self.calls.entry(key) {
+                std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(&seen),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(seen);
+                }
+            }
+        }
+        self.replies += other.replies;
+        self.node += other.node;
+        self.dns += other.dns;
+        self.api_server += other.api_server;
+        self.portless += other.portless;
+        self.dropped += other.dropped;
+        for (what, seen) in other.other {
+            match self.other.entry(what) {
+                std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().merge(&seen),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(seen);
+                }
+            }
+        }
+        self.window.0 = min_time(self.window.0, other.window.0);
+        self.window.1 = match (self.window.1, other.window.1) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
     /// The calls sorted by key: the order every report uses.
     pub fn sorted_calls(&self) -> Vec<(&Key, &Seen)> {
         let mut calls: Vec<(&Key, &Seen)> = self.calls.iter().collect();
@@ -124,7 +175,10 @@ pub struct Mapper<'a> {
     ws: &'a Workspace,
     manifests: Option<&'a Manifests>,
     selectors: BTreeMap<&'a str, Vec<&'a ServiceSelector>>,
-    cache: HashMap<Pod, End>,
+    /// Pods already mapped, by a hash of their namespace and names (hashing every label of
+    /// every record cost more than the rest of the mapping); pods with the same names but
+    /// other labels share a bucket.
+    cache: HashMap<u64, Vec<(Pod, End)>>,
 }
 
 impl<'a> Mapper<'a> {
@@ -181,7 +235,17 @@ impl<'a> Mapper<'a> {
 
     /// Where a pod belongs.
     pub fn pod(&mut self, pod: &Pod) -> End {
-        if let Some(end) = self.cache.get(pod) {
+        let key = {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::hash::DefaultHasher::new();
+            (&pod.namespace, &pod.workload, &pod.pod).hash(&mut hasher);
+            hasher.finish()
+        };
+        if let Some((_, end)) = self
+            .cache
+            .get(&key)
+            .and_then(|bucket| bucket.iter().find(|(p, _)| p == pod))
+        {
             return end.clone();
         }
         let workload = self.workload(pod);
@@ -213,7 +277,10 @@ impl<'a> Mapper<'a> {
                 },
             }
         };
-        self.cache.insert(pod.clone(), end.clone());
+        self.cache
+            .entry(key)
+            .or_default()
+            .push((pod.clone(), end.clone()));
         end
     }
 
@@ -265,6 +332,33 @@ impl<'a> Mapper<'a> {
                     .add(count, r.time);
             }
         }
+    }
+}
+
+/// Records mapped and aggregated as they are read: a [`Mapper`] and what it has observed.
+pub struct Observer<'a> {
+    mapper: Mapper<'a>,
+    /// What the records showed.
+    pub observations: Observations,
+}
+
+impl<'a> Observer<'a> {
+    /// An observer onto `ws`, and onto the workloads of `manifests` when given.
+    pub fn new(ws: &'a Workspace, manifests: Option<&'a Manifests>) -> Self {
+        Observer {
+            mapper: Mapper::new(ws, manifests),
+            observations: Observations::default(),
+        }
+    }
+}
+
+impl super::read::Sink for Observer<'_> {
+    fn add(&mut self, at: At, record: Record) {
+        self.mapper.add(&mut self.observations, at, &record);
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.observations.merge(other.observations);
     }
 }
 

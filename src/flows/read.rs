@@ -41,6 +41,31 @@ pub struct Reading {
     pub other: u64,
 }
 
+impl Reading {
+    /// Adds what a later part of the same input found (the first bad line stays the first).
+    fn absorb(&mut self, part: Reading) {
+        self.records += part.records;
+        self.bad += part.bad;
+        self.lost += part.lost;
+        self.other += part.other;
+        if let Some((at, why)) = part.first_bad
+            && self.first_bad.as_ref().is_none_or(|(first, _)| at < *first)
+        {
+            self.first_bad = Some((at, why));
+        }
+    }
+}
+
+/// What the records are handed to. Lines are read on several threads, each into a sink of its
+/// own, and the sinks are merged: merging must give the same result in any order (counts
+/// add up, the earliest place and time win).
+pub trait Sink: Send + Sized {
+    /// Takes one record, read at `at`.
+    fn add(&mut self, at: At, record: Record);
+    /// Takes in what another sink was handed.
+    fn merge(&mut self, other: Self);
+}
+
 /// Text from the input for a message: escaped, and cut after 60 characters.
 fn short(text: &str) -> String {
     let mut out: String = text.chars().take(60).collect();
@@ -83,13 +108,13 @@ fn deliver(
     path: &Path,
     skip_bad: bool,
     reading: &mut Reading,
-    sink: &mut dyn FnMut(At, Record),
+    sink: &mut impl Sink,
 ) -> Result<(), Error> {
     match parsed {
         Ok(records) => {
             for r in records {
                 reading.records += 1;
-                sink(at, r);
+                sink.add(at, r);
             }
             Ok(())
         }
@@ -170,13 +195,15 @@ fn next_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Op
     Ok(Some(false))
 }
 
-/// Reads every path in order, handing each record to `sink` with where it was read.
-pub fn read(
+/// Reads every path in order, handing each record with where it was read to a sink made by
+/// `new`: what reading found, and the sink that holds every record.
+pub fn read<S: Sink>(
     paths: &[PathBuf],
     stdin: &mut dyn Read,
     skip_bad: bool,
-    sink: &mut dyn FnMut(At, Record),
-) -> Result<Reading, Error> {
+    new: &(dyn Fn() -> S + Sync),
+) -> Result<(Reading, S), Error> {
+    let mut sink = new();
     let mut reading = Reading::default();
     let mut stdin_read = false;
     for path in paths {
@@ -205,10 +232,26 @@ pub fn read(
                 if peek(&mut reader).map_err(io)? == Some(b'[') =>
             {
                 let text = whole(&mut reader, &shown)?;
-                document(&text, format, file, &shown, skip_bad, &mut reading, sink)?;
+                document(
+                    &text,
+                    format,
+                    file,
+                    &shown,
+                    skip_bad,
+                    &mut reading,
+                    &mut sink,
+                )?;
             }
-            Format::Csv => csv(reader, file, &shown, skip_bad, &mut reading, sink)?,
-            _ => lines(reader, format, file, &shown, skip_bad, &mut reading, sink)?,
+            Format::Csv => csv(reader, file, &shown, skip_bad, &mut reading, &mut sink)?,
+            _ => {
+                let input = Input {
+                    format,
+                    file,
+                    path: &shown,
+                    skip_bad,
+                };
+                lines(reader, &input, &mut reading, &mut sink, new)?;
+            }
         }
         if reading.records == before && reading.bad == 0 {
             return Err(Error::usage(
@@ -221,7 +264,7 @@ pub fn read(
             ));
         }
     }
-    Ok(reading)
+    Ok((reading, sink))
 }
 
 /// The first byte that is not white space (or a byte order mark), without consuming it.
@@ -314,7 +357,7 @@ fn document(
     path: &Path,
     skip_bad: bool,
     reading: &mut Reading,
-    sink: &mut dyn FnMut(At, Record),
+    sink: &mut impl Sink,
 ) -> Result<(), Error> {
     let items: Items = if format == Format::Otterize {
         otterize::parse(text)
@@ -341,59 +384,221 @@ fn table_array(text: &str) -> Result<Items, String> {
         .collect())
 }
 
-fn lines(
-    mut reader: impl BufRead,
+/// A file read line by line: its format, its index among the inputs, its name, and whether
+/// bad lines are counted instead of stopping the run.
+struct Input<'p> {
     format: Format,
     file: usize,
-    path: &Path,
+    path: &'p Path,
     skip_bad: bool,
+}
+
+/// Lines handed to a worker: the number of the first, and the lines, each ended by `\n`; a
+/// line longer than [`MAX_LINE`] is left empty and its number listed in `too_long`.
+struct Chunk {
+    index: usize,
+    first_line: usize,
+    text: Vec<u8>,
+    too_long: Vec<usize>,
+}
+
+/// About this many bytes of lines go to a worker at a time.
+const CHUNK: usize = 1 << 20;
+
+/// What a worker found in one chunk: what reading found, and the first bad line when bad lines
+/// stop the run.
+struct Part {
+    index: usize,
+    reading: Reading,
+    error: Option<(At, String)>,
+}
+
+/// The records of one line, or why it is bad; notices of lost events and other responses are
+/// counted in `part`.
+fn line_records(text: &str, format: Format, part: &mut Reading) -> Result<Vec<Record>, String> {
+    match format {
+        Format::Hubble => hubble::parse(text).map(|l| match l {
+            hubble::Line::Flow(r) => vec![*r],
+            hubble::Line::Lost(n) => {
+                part.lost += n.max(1);
+                Vec::new()
+            }
+            hubble::Line::Other => {
+                part.other += 1;
+                Vec::new()
+            }
+        }),
+        _ => table::json_row(text),
+    }
+}
+
+/// Reads the lines of one chunk into `sink`: a bad line is counted (`skip_bad`) or ends the
+/// chunk as its error.
+fn chunk_records(chunk: &Chunk, input: &Input<'_>, sink: &mut impl Sink) -> Part {
+    let mut part = Part {
+        index: chunk.index,
+        reading: Reading::default(),
+        error: None,
+    };
+    let body = chunk.text.strip_suffix(b"\n").unwrap_or(&chunk.text);
+    for (k, bytes) in body.split(|b| *b == b'\n').enumerate() {
+        let at = At {
+            file: input.file,
+            line: chunk.first_line + k,
+        };
+        let parsed = if chunk.too_long.binary_search(&at.line).is_ok() {
+            Err(format!("the line is longer than {} MiB", MAX_LINE >> 20))
+        } else {
+            match std::str::from_utf8(bytes) {
+                Err(_) => Err("not UTF-8".to_string()),
+                Ok(text) => {
+                    let text = text.trim_start_matches('\u{feff}');
+                    if text.trim().is_empty() {
+                        continue;
+                    }
+                    line_records(text, input.format, &mut part.reading)
+                }
+            }
+        };
+        match parsed {
+            Ok(records) => {
+                for r in records {
+                    part.reading.records += 1;
+                    sink.add(at, r);
+                }
+            }
+            Err(why) if input.skip_bad => {
+                part.reading.bad += 1;
+                if part.reading.first_bad.is_none() {
+                    part.reading.first_bad = Some((at, why));
+                }
+            }
+            Err(why) => {
+                part.error = Some((at, why));
+                break;
+            }
+        }
+    }
+    part
+}
+
+/// Reads a file of one record a line. This thread splits the input into chunks of lines;
+/// workers (one per core) parse them, each into a sink of its own, and the sinks are merged into
+/// `sink`. At most a few chunks wait at a time, so memory does not grow with the input. The
+/// first bad line in the file's order is the one reported, as if it were read alone.
+fn lines<S: Sink>(
+    mut reader: impl BufRead,
+    input: &Input<'_>,
     reading: &mut Reading,
-    sink: &mut dyn FnMut(At, Record),
+    sink: &mut S,
+    new: &(dyn Fn() -> S + Sync),
 ) -> Result<(), Error> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 8);
+    // Chunks after the first one with a bad line that stops the run are not read.
+    let stop = std::sync::atomic::AtomicUsize::new(usize::MAX);
+    let (send, receive) = std::sync::mpsc::sync_channel::<Chunk>(2 * workers);
+    // Each worker holds the receiving end: should every worker stop, sending fails instead of
+    // waiting for ever.
+    let receive = std::sync::Arc::new(std::sync::Mutex::new(receive));
+    let (parts, read_error) = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..workers)
+            .map(|_| {
+                let receive = std::sync::Arc::clone(&receive);
+                let stop = &stop;
+                scope.spawn(move || {
+                    let mut local = new();
+                    let mut parts = Vec::new();
+                    loop {
+                        // The lock is held only to take the next chunk.
+                        let next = receive
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .recv();
+                        let Ok(chunk) = next else { break };
+                        if chunk.index > stop.load(std::sync::atomic::Ordering::Relaxed) {
+                            continue;
+                        }
+                        let part = chunk_records(&chunk, input, &mut local);
+                        if part.error.is_some() {
+                            stop.fetch_min(chunk.index, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        parts.push(part);
+                    }
+                    (local, parts)
+                })
+            })
+            .collect();
+        drop(receive);
+        let read_error = split_chunks(&mut reader, &send, &stop).err();
+        drop(send);
+        let mut parts = Vec::new();
+        for thread in threads {
+            let (local, found) = thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            sink.merge(local);
+            parts.extend(found);
+        }
+        (parts, read_error)
+    });
+    if let Some(source) = read_error {
+        return Err(Error::Io {
+            action: "read",
+            path: input.path.to_path_buf(),
+            source,
+        });
+    }
+    let mut parts = parts;
+    parts.sort_by_key(|p| p.index);
+    for part in parts {
+        reading.absorb(part.reading);
+        if let Some((at, why)) = part.error {
+            return bad(reading, false, input.path, at, why);
+        }
+    }
+    Ok(())
+}
+
+/// Splits the input into chunks of whole lines and sends them, until the end or until a
+/// worker has found a bad line that stops the run.
+fn split_chunks(
+    reader: &mut impl BufRead,
+    send: &std::sync::mpsc::SyncSender<Chunk>,
+    stop: &std::sync::atomic::AtomicUsize,
+) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let mut line = 0;
-    loop {
-        let read = next_line(&mut reader, &mut buf).map_err(|source| Error::Io {
-            action: "read",
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let Some(complete) = read else { break };
+    let mut index = 0;
+    let new_chunk = |index: usize, first_line: usize| Chunk {
+        index,
+        first_line,
+        text: Vec::with_capacity(CHUNK + CHUNK / 8),
+        too_long: Vec::new(),
+    };
+    let mut chunk = new_chunk(index, 1);
+    while let Some(complete) = next_line(reader, &mut buf)? {
         line += 1;
-        let at = At { file, line };
-        if !complete {
-            bad(
-                reading,
-                skip_bad,
-                path,
-                at,
-                format!("the line is longer than {} MiB", MAX_LINE >> 20),
-            )?;
-            continue;
+        if complete {
+            chunk.text.extend_from_slice(&buf);
+        } else {
+            chunk.too_long.push(line);
         }
-        let Ok(text) = std::str::from_utf8(&buf) else {
-            bad(reading, skip_bad, path, at, "not UTF-8".to_string())?;
-            continue;
-        };
-        let text = text.trim_start_matches('\u{feff}');
-        if text.trim().is_empty() {
-            continue;
+        chunk.text.push(b'\n');
+        if chunk.text.len() >= CHUNK {
+            if index > stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(());
+            }
+            index += 1;
+            let full = std::mem::replace(&mut chunk, new_chunk(index, line + 1));
+            if send.send(full).is_err() {
+                return Ok(());
+            }
         }
-        let parsed = match format {
-            Format::Hubble => hubble::parse(text).map(|l| match l {
-                hubble::Line::Flow(r) => vec![*r],
-                hubble::Line::Lost(n) => {
-                    reading.lost += n.max(1);
-                    Vec::new()
-                }
-                hubble::Line::Other => {
-                    reading.other += 1;
-                    Vec::new()
-                }
-            }),
-            _ => table::json_row(text),
-        };
-        deliver(parsed, at, path, skip_bad, reading, sink)?;
+    }
+    if !chunk.text.is_empty() {
+        let _ = send.send(chunk);
     }
     Ok(())
 }
@@ -404,7 +609,7 @@ fn csv(
     path: &Path,
     skip_bad: bool,
     reading: &mut Reading,
-    sink: &mut dyn FnMut(At, Record),
+    sink: &mut impl Sink,
 ) -> Result<(), Error> {
     let mut csv = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
