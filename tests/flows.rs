@@ -877,38 +877,62 @@ fn bad_lines_name_file_and_line_or_are_counted() {
 }
 
 /// A file of several megabytes is read in chunks on several threads: the bad line reported is
-/// still the first in the file, and every record is counted once.
+/// still the first in the file, a line of 3 MiB is skipped as one bad line, the lines after it
+/// keep their numbers, and every record is counted once.
 #[test]
 fn a_long_file_reads_as_if_line_by_line() {
-    let call = line(pod("client"), pod("server"), tcp(80), false, 1, json!({})).replace(
-        r#""namespace":"default""#,
-        r#""namespace":"otterize-tutorial-mapper""#,
-    );
+    let ns = |line: String| {
+        line.replace(
+            r#""namespace":"default""#,
+            r#""namespace":"otterize-tutorial-mapper""#,
+        )
+    };
+    let call = ns(line(
+        pod("client"),
+        pod("server"),
+        tcp(80),
+        false,
+        1,
+        json!({}),
+    ));
+    let undeclared = ns(line(
+        pod("client2"),
+        pod("server"),
+        tcp(80),
+        false,
+        2,
+        json!({}),
+    ));
     let lines: Vec<String> = (1..=3000)
         .map(|n| match n {
+            1000 => "z".repeat(3 << 20),
             1500 => "{\"flow\": 1500}".to_string(),
-            2800 => "not JSON at line 2800".to_string(),
+            2900 => undeclared.clone(),
             _ => call.clone(),
         })
         .collect();
     let text = lines.join("\n") + "\n";
-    assert!(text.len() > 3 << 20, "more than one chunk: {}", text.len());
     let (code, _, stderr) = verify_text(text.as_bytes(), &[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
-        stderr.contains("flows.json:1500:") && !stderr.contains("2800"),
+        stderr.contains("flows.json:1000:") && stderr.contains("longer than 1 MiB"),
         "{stderr}"
     );
-    let (code, stdout, stderr) = verify_text(text.as_bytes(), &["--skip-bad"]);
-    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = verify_text(text.as_bytes(), &["--skip-bad", "--format", "json"]);
+    assert_eq!(code, 1, "{stderr}");
     assert!(
-        stdout.contains("Flows: 2998 records") && stdout.contains("1 call between"),
-        "{stdout}"
+        stderr.contains("Flows: 2998 records") && stderr.contains("2 calls between"),
+        "{stderr}"
     );
     assert!(
-        stdout.contains("2 bad lines skipped (the first: ") && stdout.contains("flows.json:1500:"),
-        "{stdout}"
+        stderr.contains("2 bad lines skipped (the first: ")
+            && stderr.contains("flows.json:1000: the line is longer than 1 MiB"),
+        "{stderr}"
     );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let finding = &report["findings"][0];
+    assert_eq!(finding["code"], "observed-undeclared", "{stdout}");
+    assert_eq!(finding["line"], 2900, "{stdout}");
 }
 
 #[test]

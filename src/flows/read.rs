@@ -153,38 +153,17 @@ fn open<'s>(path: &Path, stdin: &'s mut dyn Read) -> Result<Box<dyn Read + 's>, 
         .map_err(io)
 }
 
-/// One line into `buf` (without its end), at most [`MAX_LINE`] bytes: `Ok(None)` at the end,
-/// `Ok(Some(false))` for a line that was too long (the rest of it is consumed).
-fn next_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
-    buf.clear();
-    let n = reader
-        .by_ref()
-        .take(MAX_LINE as u64 + 1)
-        .read_until(b'\n', buf)?;
-    if n == 0 {
-        return Ok(None);
-    }
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
-        return Ok(Some(true));
-    }
-    if buf.len() <= MAX_LINE {
-        // The last line, without an end.
-        return Ok(Some(true));
-    }
-    // Too long: skip to the end of the line.
+/// Consumes the rest of a line too long to keep, up to and with its end.
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<()> {
     loop {
         let chunk = reader.fill_buf()?;
         if chunk.is_empty() {
-            break;
+            return Ok(());
         }
         match chunk.iter().position(|b| *b == b'\n') {
             Some(i) => {
                 reader.consume(i + 1);
-                break;
+                return Ok(());
             }
             None => {
                 let len = chunk.len();
@@ -192,7 +171,6 @@ fn next_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Op
             }
         }
     }
-    Ok(Some(false))
 }
 
 /// Reads every path in order, handing each record with where it was read to a sink made by
@@ -394,7 +372,7 @@ struct Input<'p> {
 }
 
 /// Lines handed to a worker: the number of the first, and the lines, each ended by `\n`; a
-/// line longer than [`MAX_LINE`] is left empty and its number listed in `too_long`.
+/// line too long to keep whole is left empty and its number listed in `too_long`.
 struct Chunk {
     index: usize,
     first_line: usize,
@@ -441,23 +419,26 @@ fn chunk_records(chunk: &Chunk, input: &Input<'_>, sink: &mut impl Sink) -> Part
         error: None,
     };
     let body = chunk.text.strip_suffix(b"\n").unwrap_or(&chunk.text);
-    for (k, bytes) in body.split(|b| *b == b'\n').enumerate() {
+    let mut one = |k: usize, line: Result<&str, ()>, part: &mut Part| -> bool {
         let at = At {
             file: input.file,
             line: chunk.first_line + k,
         };
-        let parsed = if chunk.too_long.binary_search(&at.line).is_ok() {
-            Err(format!("the line is longer than {} MiB", MAX_LINE >> 20))
-        } else {
-            match std::str::from_utf8(bytes) {
-                Err(_) => Err("not UTF-8".to_string()),
-                Ok(text) => {
-                    let text = text.trim_start_matches('\u{feff}');
-                    if text.trim().is_empty() {
-                        continue;
-                    }
-                    line_records(text, input.format, &mut part.reading)
+        let parsed = match line {
+            _ if chunk.too_long.binary_search(&at.line).is_ok() => {
+                Err(format!("the line is longer than {} MiB", MAX_LINE >> 20))
+            }
+            Ok(text) if text.len() > MAX_LINE => {
+                Err(format!("the line is longer than {} MiB", MAX_LINE >> 20))
+            }
+            Err(()) => Err("not UTF-8".to_string()),
+            Ok(text) => {
+                let text = text.strip_suffix('\r').unwrap_or(text);
+                let text = text.trim_start_matches('\u{feff}');
+                if text.trim().is_empty() {
+                    return true;
                 }
+                line_records(text, input.format, &mut part.reading)
             }
         };
         match parsed {
@@ -466,16 +447,36 @@ fn chunk_records(chunk: &Chunk, input: &Input<'_>, sink: &mut impl Sink) -> Part
                     part.reading.records += 1;
                     sink.add(at, r);
                 }
+                true
             }
             Err(why) if input.skip_bad => {
                 part.reading.bad += 1;
                 if part.reading.first_bad.is_none() {
                     part.reading.first_bad = Some((at, why));
                 }
+                true
             }
             Err(why) => {
                 part.error = Some((at, why));
-                break;
+                false
+            }
+        }
+    };
+    // The whole chunk is checked as UTF-8 at once; only a chunk that is not is checked line
+    // by line, to name the line.
+    match std::str::from_utf8(body) {
+        Ok(text) => {
+            for (k, line) in text.split('\n').enumerate() {
+                if !one(k, Ok(line), &mut part) {
+                    break;
+                }
+            }
+        }
+        Err(_) => {
+            for (k, bytes) in body.split(|b| *b == b'\n').enumerate() {
+                if !one(k, std::str::from_utf8(bytes).map_err(|_| ()), &mut part) {
+                    break;
+                }
             }
         }
     }
@@ -561,46 +562,60 @@ fn lines<S: Sink>(
     Ok(())
 }
 
-/// Splits the input into chunks of whole lines and sends them, until the end or until a
-/// worker has found a bad line that stops the run.
+/// Splits the input into chunks of whole lines, about [`CHUNK`] bytes each, and sends them,
+/// until the end or until a worker has found a bad line that stops the run. A line that grows
+/// past [`MAX_LINE`] without ending is skipped to its end and sent empty, named too long.
 fn split_chunks(
     reader: &mut impl BufRead,
     send: &std::sync::mpsc::SyncSender<Chunk>,
     stop: &std::sync::atomic::AtomicUsize,
 ) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    let mut line = 0;
     let mut index = 0;
-    let new_chunk = |index: usize, first_line: usize| Chunk {
-        index,
-        first_line,
-        text: Vec::with_capacity(CHUNK + CHUNK / 8),
-        too_long: Vec::new(),
-    };
-    let mut chunk = new_chunk(index, 1);
-    while let Some(complete) = next_line(reader, &mut buf)? {
-        line += 1;
-        if complete {
-            chunk.text.extend_from_slice(&buf);
+    let mut first_line = 1;
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let mut text = std::mem::take(&mut carry);
+        text.reserve(CHUNK + CHUNK / 8);
+        let read = reader.by_ref().take(CHUNK as u64).read_to_end(&mut text)?;
+        let mut too_long = Vec::new();
+        let end = read == 0;
+        if end {
+            if text.is_empty() {
+                return Ok(());
+            }
+            text.push(b'\n');
         } else {
-            chunk.too_long.push(line);
+            match text.iter().rposition(|b| *b == b'\n') {
+                Some(last) => carry = text.split_off(last + 1),
+                None if text.len() > MAX_LINE => {
+                    skip_line(reader)?;
+                    text.clear();
+                    text.push(b'\n');
+                    too_long.push(first_line);
+                }
+                None => {
+                    // Part of a line: read on.
+                    carry = text;
+                    continue;
+                }
+            }
         }
-        chunk.text.push(b'\n');
-        if chunk.text.len() >= CHUNK {
-            if index > stop.load(std::sync::atomic::Ordering::Relaxed) {
-                return Ok(());
-            }
-            index += 1;
-            let full = std::mem::replace(&mut chunk, new_chunk(index, line + 1));
-            if send.send(full).is_err() {
-                return Ok(());
-            }
+        let lines = text.iter().filter(|b| **b == b'\n').count();
+        let chunk = Chunk {
+            index,
+            first_line,
+            text,
+            too_long,
+        };
+        if index > stop.load(std::sync::atomic::Ordering::Relaxed) || send.send(chunk).is_err() {
+            return Ok(());
+        }
+        index += 1;
+        first_line += lines;
+        if end {
+            return Ok(());
         }
     }
-    if !chunk.text.is_empty() {
-        let _ = send.send(chunk);
-    }
-    Ok(())
 }
 
 fn csv(
