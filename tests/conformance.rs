@@ -565,40 +565,12 @@ fn static_oracles(outs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         .collect()
 }
 
-/// The HTTPRoute schema of the vendored Gateway API CRD (standard channel, `v1`), made strict:
-/// every object that names its properties admits no others, as `kubernetes-validate --strict`
-/// treats the built-in kinds (the API server would prune unknown fields silently instead).
+/// The HTTPRoute schema of the vendored Gateway API CRD (standard channel, `v1`), made strict.
 fn route_validator() -> &'static jsonschema::Validator {
     static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        let path = crate::support::root()
-            .join("tests/schemas/gateway.networking.k8s.io_httproutes-v1.6.1.yaml");
-        let crd: serde_json::Value =
-            serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let version = crd["spec"]["versions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["name"] == "v1")
-            .expect("the CRD serves v1");
-        let mut schema = version["schema"]["openAPIV3Schema"].clone();
-        strict(&mut schema);
-        jsonschema::validator_for(&schema).expect("the HTTPRoute schema compiles")
+        crate::support::crd_validator("gateway.networking.k8s.io_httproutes-v1.6.1.yaml", "v1")
     })
-}
-
-fn strict(schema: &mut serde_json::Value) {
-    if let Some(object) = schema.as_object_mut() {
-        if object.contains_key("properties")
-            && !object.contains_key("additionalProperties")
-            && !object.contains_key("x-kubernetes-preserve-unknown-fields")
-        {
-            object.insert("additionalProperties".into(), false.into());
-        }
-        object.values_mut().for_each(strict);
-    } else if let Some(items) = schema.as_array_mut() {
-        items.iter_mut().for_each(strict);
-    }
 }
 
 /// The problems of one HTTPRoute document against the CRD schema.

@@ -34,7 +34,7 @@ fn import(args: &[&str]) -> (String, String) {
 }
 
 /// Every call as `caller -> callee`, in workspace names.
-fn edges(ws: &Workspace) -> BTreeSet<String> {
+pub(crate) fn edges(ws: &Workspace) -> BTreeSet<String> {
     ws.services
         .iter()
         .flat_map(|s| {

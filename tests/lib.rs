@@ -12,6 +12,7 @@ mod distribution;
 mod docs;
 
 mod fail_closed;
+mod flows;
 mod generate;
 mod graph;
 mod import;
@@ -23,6 +24,7 @@ mod random_model;
 mod record;
 mod robust;
 mod robust_writes;
+mod rollout;
 mod schema;
 mod support;
 mod verify;

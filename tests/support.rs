@@ -141,3 +141,36 @@ pub fn write_layout(
         k8s_advisor::layout::plan_manifests(root, out, &ws.project.name, files, &user_files)?;
     k8s_advisor::layout::apply(&plan, false).map(|_| ())
 }
+
+/// The schema of one version of a CustomResourceDefinition vendored in `tests/schemas/`, made
+/// strict: every object that names its properties admits no others, as `kubernetes-validate
+/// --strict` treats the built-in kinds (the API server would prune unknown fields silently
+/// instead).
+pub fn crd_validator(file: &str, version: &str) -> jsonschema::Validator {
+    let path = root().join("tests/schemas").join(file);
+    let crd: serde_json::Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let served = crd["spec"]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == version)
+        .unwrap_or_else(|| panic!("{file} serves {version}"));
+    let mut schema = served["schema"]["openAPIV3Schema"].clone();
+    strict(&mut schema);
+    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn strict(schema: &mut serde_json::Value) {
+    if let Some(object) = schema.as_object_mut() {
+        if object.contains_key("properties")
+            && !object.contains_key("additionalProperties")
+            && !object.contains_key("x-kubernetes-preserve-unknown-fields")
+        {
+            object.insert("additionalProperties".into(), false.into());
+        }
+        object.values_mut().for_each(strict);
+    } else if let Some(items) = schema.as_array_mut() {
+        items.iter_mut().for_each(strict);
+    }
+}

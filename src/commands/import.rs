@@ -33,6 +33,8 @@ pub fn run(opts: &Settings, args: &ImportArgs) -> Result<u8, Error> {
         profiles: args.profile.clone(),
         env_files: args.env_file.clone(),
         namespace: args.namespace.clone(),
+        flows: args.flows.clone(),
+        skip_bad: args.skip_bad,
     };
     let (text, unknowns, skipped) = draft(&args.paths, &settings, &policy)?;
     schema.write_with(&path, exists, &text)?;
@@ -57,6 +59,8 @@ pub fn init_from(
         profiles: Vec::new(),
         env_files: Vec::new(),
         namespace: args.namespace.clone(),
+        flows: Vec::new(),
+        skip_bad: false,
     };
     if args.non_interactive {
         let (text, unknowns, skipped) = draft(&args.from, &settings, &policy)?;
@@ -100,6 +104,10 @@ pub struct ImportSettings {
     pub env_files: Vec<PathBuf>,
     /// `-n/--namespace`.
     pub namespace: Option<String>,
+    /// `--flows`.
+    pub flows: Vec<PathBuf>,
+    /// `--skip-bad`.
+    pub skip_bad: bool,
 }
 
 /// The import's options: the settings, the process environment (Compose interpolation reads
@@ -117,12 +125,33 @@ fn options(paths: &[PathBuf], settings: &ImportSettings) -> Result<Options, Erro
             "give a DNS-1123 label (lowercase letters, digits and '-') that is not kube-*",
         ));
     }
+    let flows = if settings.flows.is_empty() {
+        None
+    } else {
+        if settings.flows.iter().any(|p| p.as_os_str() == "-")
+            && paths.iter().any(|p| p.as_os_str() == "-")
+        {
+            return Err(Error::usage(
+                "standard input (`-`) cannot hold both the flows and the files to import; nothing was written",
+                "write one of them to a file",
+            ));
+        }
+        let (reading, mut calls) = crate::flows::read::read(
+            &settings.flows,
+            &mut std::io::stdin().lock(),
+            settings.skip_bad,
+            &crate::flows::draft::FlowCalls::default,
+        )?;
+        calls.files = reading.files.into_iter().map(|(p, _)| p).collect();
+        Some(calls)
+    };
     Ok(Options {
         profiles: settings.profiles.clone(),
         fallback_project: fallback_name(paths, &current_dir()?),
         env: std::env::vars().collect(),
         env_files: settings.env_files.clone(),
         namespace: settings.namespace.clone(),
+        flows,
     })
 }
 

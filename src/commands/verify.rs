@@ -38,6 +38,9 @@ pub fn run(opts: &Settings, args: &VerifyArgs) -> Result<u8, Error> {
             None => Options::default().namespace,
         },
     };
+    if !args.flows.is_empty() {
+        return super::verify_flows::run(opts, args, &options);
+    }
     // The workspace is needed to compare, and to find the default folder.
     let workspace_path = if args.connectivity && !args.paths.is_empty() {
         None
@@ -100,7 +103,7 @@ pub fn run(opts: &Settings, args: &VerifyArgs) -> Result<u8, Error> {
 }
 
 /// The error for manifests that hold no workload: an empty pass would say nothing was open.
-fn no_workload(m: &Manifests) -> Error {
+pub(super) fn no_workload(m: &Manifests) -> Error {
     let mut read: Vec<String> = m
         .irrelevant
         .iter()

@@ -126,6 +126,18 @@ fn layout_documents(ws: &Workspace) -> Vec<String> {
     docs
 }
 
+/// The manifests of the layout `generate` renders for `ws`, as one multi-document YAML text
+/// for the `verify` engine: the documents [`layout_documents`] keeps.
+pub fn layout_text(ws: &Workspace) -> String {
+    let docs = layout_documents(ws);
+    let mut text = String::with_capacity(docs.iter().map(|d| d.len() + 4).sum());
+    for doc in docs {
+        text.push_str("---\n");
+        text.push_str(&doc);
+    }
+    text
+}
+
 /// `docs` parsed as one multi-document text named `name`.
 fn parse(name: &str, docs: &[&str]) -> Result<ParsedText, Error> {
     let mut text = String::with_capacity(docs.iter().map(|d| d.len() + 4).sum());

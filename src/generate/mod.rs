@@ -219,7 +219,8 @@ fn namespace_doc(workspace: &Workspace, namespace: &Namespace) -> String {
     })
 }
 
-fn policies_doc(
+/// The NetworkPolicies of a namespace as one multi-document YAML text (also `rollout`'s steps).
+pub fn policies_doc(
     workspace: &Workspace,
     namespace: &Namespace,
     policies: &[NetworkPolicySpec],

@@ -113,6 +113,8 @@ pub struct SvcDraft {
     pub refs: Vec<Ref>,
     /// External dependencies that need an egress rule nobody can write for them yet.
     pub egress: Vec<EgressHint>,
+    /// Egress to outside addresses with the addresses known (observed flows).
+    pub egress_cidrs: Vec<EgressDraft>,
     /// CPU and memory requests.
     pub requests: PairDraft,
     /// CPU and memory limits.
@@ -137,6 +139,7 @@ impl SvcDraft {
             expose_hint: None,
             refs: Vec::new(),
             egress: Vec::new(),
+            egress_cidrs: Vec::new(),
             requests: PairDraft::default(),
             limits: PairDraft::default(),
             stateful: None,
@@ -240,6 +243,19 @@ pub struct OutCall {
     pub kind: Option<(CallKind, String)>,
     /// Every place that shows the call.
     pub provs: Vec<Prov>,
+}
+
+/// An egress entry with its addresses, as observed traffic shows them.
+#[derive(Debug, Clone)]
+pub struct EgressDraft {
+    /// The block.
+    pub cidr: ipnet::IpNet,
+    /// The ports; empty for all.
+    pub ports: Vec<u16>,
+    /// Their protocol.
+    pub protocol: Protocol,
+    /// Where it was seen.
+    pub prov: Prov,
 }
 
 /// A service ready to write.

@@ -77,6 +77,8 @@ pub struct Options {
     pub env_files: Vec<PathBuf>,
     /// `-n/--namespace`: where objects that name no namespace belong.
     pub namespace: Option<String>,
+    /// `--flows`: the calls observed traffic shows, added to what the inputs give.
+    pub flows: Option<crate::flows::draft::FlowCalls>,
 }
 
 /// Reads the inputs, detects their kind and drafts the workspace text. Returns the text and
@@ -89,12 +91,19 @@ pub fn import(inputs: &[Input], options: &Options) -> Result<(String, Vec<String
 
 /// Reads the inputs and resolves them, ready for questions (`init --from`) or rendering.
 pub fn resolve(inputs: &[Input], options: &Options) -> Result<draft::Resolved, Error> {
-    let (kind, firsts) = detect_all(inputs)?;
-    let mut draft = match kind {
-        Kind::Compose => compose::read(inputs, firsts, options)?,
-        Kind::Kube => kube::read(inputs, firsts, options)?,
-        Kind::Backstage => backstage::read(inputs)?,
+    let mut draft = if inputs.is_empty() && options.flows.is_some() {
+        draft::Draft::default()
+    } else {
+        let (kind, firsts) = detect_all(inputs)?;
+        match kind {
+            Kind::Compose => compose::read(inputs, firsts, options)?,
+            Kind::Kube => kube::read(inputs, firsts, options)?,
+            Kind::Backstage => backstage::read(inputs)?,
+        }
     };
+    if let Some(flows) = &options.flows {
+        flows.apply(&mut draft, !inputs.is_empty());
+    }
     // `-n/--namespace` is where everything the input places nowhere belongs (`default` is the
     // project's namespace, which the workspace cannot name).
     if let Some(ns) = options.namespace.as_deref().filter(|ns| *ns != "default") {

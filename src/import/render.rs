@@ -306,6 +306,22 @@ fn service(out: &mut String, s: &OutSvc) {
     for b in &s.blocked {
         let _ = writeln!(out, "# not written: {}", comment(b));
     }
+    if !d.egress_cidrs.is_empty() {
+        out.push_str("egress = [\n");
+        for e in &d.egress_cidrs {
+            let mut value = format!("{{ cidr = {}", string(&e.cidr.to_string()));
+            if !e.ports.is_empty() {
+                let ports: Vec<String> = e.ports.iter().map(u16::to_string).collect();
+                let _ = write!(value, ", ports = [{}]", ports.join(", "));
+                if e.protocol != Protocol::Tcp {
+                    let _ = write!(value, ", protocol = {}", string(e.protocol.as_str()));
+                }
+            }
+            value.push_str(", reason = \"observed in flows\" },");
+            let _ = writeln!(out, "  {value}  # {}", comment(&e.prov.text()));
+        }
+        out.push_str("]\n");
+    }
     for e in &d.egress {
         let _ = writeln!(
             out,
