@@ -29,11 +29,7 @@ pub fn run(opts: &Settings, args: &VerifyArgs, options: &Options) -> Result<u8, 
         None
     } else {
         let inputs: Vec<Input> = args.paths.iter().map(|p| Input::parse(p)).collect();
-        Some(read_inputs(
-            &inputs,
-            &mut std::io::stdin().lock(),
-            options,
-        )?)
+        Some(read_inputs(&inputs, &mut std::io::stdin().lock(), options)?)
     };
     let manifests = manifests.as_ref();
     if let Some(m) = manifests
@@ -57,10 +53,7 @@ pub fn run(opts: &Settings, args: &VerifyArgs, options: &Options) -> Result<u8, 
             if findings.is_empty() {
                 text.push_str("No findings: every call the flows show is declared, and every declared call was seen.\n");
             } else {
-                text.push_str(&render::findings_text(
-                    &findings,
-                    opts.color_out,
-                ));
+                text.push_str(&render::findings_text(&findings, opts.color_out));
             }
             text
         }
