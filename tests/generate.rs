@@ -12,7 +12,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use serde::Deserialize;
 
 use crate::random_model;
-use crate::support::{bin, example, examples};
+use crate::support::{bin, copy_tree, example, examples};
 
 /// Loads a workspace file with the shipped criteria.
 pub fn load(path: &Path) -> Workspace {
@@ -511,20 +511,6 @@ fn a_comment_or_a_reordering_of_the_workspace_changes_no_generated_file() {
             code, 0,
             "{name}: the moved workspace changes files:\n{stdout}{stderr}"
         );
-    }
-}
-
-/// Copies the files under `from` into `to`.
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 
