@@ -98,14 +98,10 @@ pub fn diff(
     policy: &Policy,
     guardrails: &Guardrails,
 ) -> Result<DesignDiff, Error> {
-    let (old_conn, new_conn) = std::thread::scope(|scope| {
-        let old_side = scope.spawn(|| connectivity::of_layout(old));
-        let new_conn = connectivity::of_layout(new);
-        let old_conn = old_side
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (old_conn, new_conn)
-    });
+    let (old_conn, new_conn) = rayon::join(
+        || connectivity::of_layout(old),
+        || connectivity::of_layout(new),
+    );
     let connectivity = connectivity::difference(&old_conn?, &new_conn?);
     Ok(design::compare(old, new, policy, guardrails, connectivity))
 }
