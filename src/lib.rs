@@ -11,6 +11,7 @@
 //! the questionnaire over a `prompt::Prompter`.
 
 pub mod adr;
+pub mod architecture;
 pub mod assess;
 pub mod check;
 pub mod cli;

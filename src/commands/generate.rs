@@ -1,10 +1,14 @@
-//! `k8s-advisor generate`: renders the layout and the decision record, plans them against the
-//! disk with `layout`, then applies the plan or (with `--check`) prints it as a diff.
+//! `k8s-advisor generate`: renders the layout, the decision record and the architecture
+//! overview, plans them against the disk with `layout`, then applies the plan or (with
+//! `--check`) prints it as a diff.
 
 use super::{Context, print};
+use crate::architecture;
+use crate::assess::Verdict;
 use crate::cli::{Cli, GenerateArgs};
 use crate::diagnostic::Error;
 use crate::generate;
+use crate::graph::ServiceGraph;
 use crate::layout;
 use crate::text::shown;
 
@@ -25,6 +29,8 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
         files,
         &generate::user_files(&ctx.workspace),
     )?;
+    let graph = ServiceGraph::build(&ctx.workspace);
+    let verdict = crate::assess::assess(&graph, &ctx.policy);
     if !args.no_record {
         // The record lists the files as a reader of the repository sees them: relative to the
         // folder of the workspace file when they are inside it.
@@ -33,7 +39,17 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
             .iter()
             .map(|p| p.strip_prefix(&ctx.root).unwrap_or(p).display().to_string())
             .collect();
-        super::plan_record(&ctx, &mut plan, args.adr_dir.as_deref(), generated)?;
+        super::plan_record(
+            &ctx,
+            &mut plan,
+            args.adr_dir.as_deref(),
+            generated,
+            &graph,
+            &verdict,
+        )?;
+    }
+    if !args.no_docs {
+        plan_docs(&ctx, &mut plan, args, &graph, &verdict)?;
     }
     if args.check {
         return check(&plan, cli.quiet);
@@ -68,6 +84,7 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
             applied.removed.len()
         ));
         text.push_str(&layout::record::summary(&plan, &applied.written));
+        text.push_str(&docs_summary(&plan, &applied.written));
         print(&text)?;
     }
     if !cli.quiet
@@ -89,6 +106,9 @@ fn check(plan: &layout::Plan, quiet: bool) -> Result<u8, Error> {
             );
             if let Some(record) = &plan.record {
                 text.push_str(&format!("{}: up to date\n", shown(record)));
+            }
+            if let Some(index) = plan.docs.first() {
+                text.push_str(&format!("{}: up to date\n", shown(index)));
             }
             print(&text)?;
         }
@@ -112,4 +132,79 @@ fn check(plan: &layout::Plan, quiet: bool) -> Result<u8, Error> {
     ));
     print(&text)?;
     Ok(1)
+}
+
+/// Adds the architecture overview to `plan`, linking the decision record the plan writes (or,
+/// with `--no-record`, the one already in the record folder).
+fn plan_docs(
+    ctx: &super::Context,
+    plan: &mut layout::Plan,
+    args: &GenerateArgs,
+    graph: &ServiceGraph<'_>,
+    verdict: &Verdict,
+) -> Result<(), Error> {
+    let index = args
+        .docs
+        .clone()
+        .unwrap_or_else(|| ctx.root.join(architecture::DEFAULT_PATH));
+    let (folder, index_name) = layout::docs::split_index(&index)?;
+    let record = match (&plan.record, &plan.record_number) {
+        (Some(path), Some(number)) => Some((number.clone(), path.clone())),
+        _ => layout::record::current(&ctx.root, args.adr_dir.as_deref(), graph, verdict)?,
+    };
+    let record = match record {
+        Some((number, path)) => Some(architecture::RecordLink {
+            number,
+            path: relative(&folder, &path)?,
+        }),
+        None => None,
+    };
+    let workspace_file = ctx.workspace.source.path().file_name().map_or_else(
+        || "k8s-advisor.toml".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let input = architecture::Input {
+        index: &index_name,
+        record,
+        workspace_file: &workspace_file,
+    };
+    let pages = architecture::render(graph, &ctx.policy.graph, verdict, &input);
+    layout::docs::plan(plan, &ctx.root, &index, &ctx.workspace.project.name, pages)
+}
+
+/// `to` as a relative link from the folder `from`, with `/` separators: both made absolute
+/// and compared component by component.
+fn relative(from: &std::path::Path, to: &std::path::Path) -> Result<String, Error> {
+    let from = crate::fsutil::lexical(from)?;
+    let to = crate::fsutil::lexical(to)?;
+    let a: Vec<_> = from.components().collect();
+    let b: Vec<_> = to.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); a.len() - common];
+    parts.extend(
+        b[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    Ok(parts.join("/"))
+}
+
+/// The overview, as `apply` left it, in one line named after its index.
+fn docs_summary(plan: &layout::Plan, written: &[std::path::PathBuf]) -> String {
+    let Some(index) = plan.docs.iter().min_by_key(|p| p.components().count()) else {
+        return String::new();
+    };
+    let pages = plan.docs.len();
+    let changed = written.iter().filter(|p| plan.docs.contains(p)).count();
+    let removed = plan
+        .removals
+        .iter()
+        .filter(|r| r.area == layout::Area::Docs)
+        .count();
+    format!(
+        "{}: architecture overview, {}, {changed} written, {} unchanged, {removed} stale removed\n",
+        shown(index),
+        crate::text::count(pages, "page", "pages"),
+        pages - changed
+    )
 }

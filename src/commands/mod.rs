@@ -4,6 +4,7 @@
 mod assess;
 mod check;
 mod diff;
+mod export;
 mod generate;
 mod graph;
 mod import;
@@ -149,9 +150,9 @@ pub(crate) fn plan_record(
     plan: &mut crate::layout::Plan,
     adr_dir: Option<&Path>,
     generated: Vec<String>,
+    graph: &crate::graph::ServiceGraph<'_>,
+    verdict: &crate::assess::Verdict,
 ) -> Result<(), Error> {
-    let graph = crate::graph::ServiceGraph::build(&ctx.workspace);
-    let verdict = crate::assess::assess(&graph, &ctx.policy);
     let today = today()?;
     let input = crate::layout::record::RecordInput {
         root: &ctx.root,
@@ -159,7 +160,7 @@ pub(crate) fn plan_record(
         generated,
         today: &today,
     };
-    crate::layout::record::plan(plan, &graph, &ctx.policy, &verdict, input)
+    crate::layout::record::plan(plan, graph, &ctx.policy, verdict, input)
 }
 
 /// Runs one parsed command line.
@@ -174,6 +175,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Record(args) => record::run(&cli, args),
         Command::Verify(args) => verify::run(&cli, args),
         Command::Diff(args) => diff::run(&cli, args),
+        Command::Export(args) => export::run(&cli, args),
         Command::Schema => schema::run(),
         Command::Completions(args) => {
             let mut out = Vec::new();

@@ -19,7 +19,16 @@ pub fn run(cli: &Cli, args: &RecordArgs) -> Result<u8, Error> {
         out: PathBuf::new(),
         ..layout::Plan::default()
     };
-    super::plan_record(&ctx, &mut plan, args.adr_dir.as_deref(), generated)?;
+    let graph = crate::graph::ServiceGraph::build(&ctx.workspace);
+    let verdict = crate::assess::assess(&graph, &ctx.policy);
+    super::plan_record(
+        &ctx,
+        &mut plan,
+        args.adr_dir.as_deref(),
+        generated,
+        &graph,
+        &verdict,
+    )?;
     let applied = layout::apply(&plan, args.force)?;
     if !cli.quiet {
         print(&layout::record::summary(&plan, &applied.written))?;

@@ -123,7 +123,32 @@ pub fn plan(
         });
     }
     plan.record = Some(path);
+    plan.record_number = Some(placed.number);
     Ok(())
+}
+
+/// The current decision record of the project, read-only: its number and path, when the record
+/// folder holds one of ours that a `record` run with this verdict would update in place.
+pub fn current(
+    root: &Path,
+    adr_dir: Option<&Path>,
+    graph: &ServiceGraph<'_>,
+    verdict: &Verdict,
+) -> Result<Option<(String, PathBuf)>, Error> {
+    let ws = graph.workspace();
+    let place = adr::locate_dir(root, adr_dir)?;
+    let scanned = adr::scan(place.open(Path::new(""))?.as_ref())?;
+    let title = record::title(ws, verdict);
+    let placed = adr::plan(
+        &scanned.records,
+        &ws.project.name,
+        verdict.recommended,
+        &title,
+    );
+    Ok(placed
+        .keep
+        .is_some()
+        .then(|| (placed.number, place.shown().join(&placed.file))))
 }
 
 /// The record and the record it superseded, as `apply` left them, one line each.
