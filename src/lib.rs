@@ -18,6 +18,7 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostic;
 pub mod diff;
+pub mod export;
 pub mod filters;
 pub mod fsutil;
 pub mod generate;

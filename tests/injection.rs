@@ -14,7 +14,7 @@ use crate::generate::load_text;
 use crate::support::bin;
 
 /// Text that would open a structure if it were pasted into Markdown as it is.
-const HOSTILE: &[&str] = &[
+pub const HOSTILE: &[&str] = &[
     "- injected item",
     "# injected heading",
     "---",
@@ -36,7 +36,7 @@ const HOSTILE: &[&str] = &[
     "{{ template }} {% tag %}",
 ];
 
-fn workspace(text: &str) -> String {
+pub fn workspace(text: &str) -> String {
     let quoted = toml_string(text);
     format!(
         r#"version = 1
@@ -100,7 +100,7 @@ fn record(text: &str) -> String {
 
 /// The structure of a Markdown document: every element it opens, and every piece of raw HTML,
 /// without the text.
-fn structure(markdown: &str) -> Vec<String> {
+pub fn structure(markdown: &str) -> Vec<String> {
     let body = markdown.splitn(3, "---\n").nth(2).unwrap_or(markdown);
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     Parser::new_ext(body, options)

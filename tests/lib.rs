@@ -2,6 +2,7 @@
 //! command or concern. `support` holds the shared helpers, including the paths of the external
 //! oracles that `scripts/install-tools.sh` installs.
 
+mod architecture;
 mod assess;
 mod check;
 mod conformance;

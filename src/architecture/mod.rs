@@ -84,23 +84,23 @@ pub fn origin(bytes: &[u8], project: &str) -> Origin {
         return Origin::Foreign;
     };
     let body = &text[..at];
-    let mut owner = None;
-    let mut recorded = None;
-    for line in text[at + 1..].lines().skip(1) {
-        if line == "-->" {
-            break;
-        }
-        match line.split_once('=') {
-            Some(("project", v)) => owner = Some(v),
-            Some(("checksum", v)) => recorded = Some(v),
-            _ => {}
-        }
-    }
-    match owner {
-        None => Origin::Edited,
-        Some(owner) if owner != project => Origin::OtherProject(owner.to_string()),
-        Some(_) if recorded == Some(checksum(body.as_bytes()).as_str()) => Origin::Intact,
-        Some(_) => Origin::Edited,
+    let tail: Vec<&str> = text[at + 1..].trim_end_matches('\n').split('\n').collect();
+    // Exactly the marker, nothing after it: text added below it is an edit too.
+    let [_, project_line, checksum_line, "-->"] = tail.as_slice() else {
+        return Origin::Edited;
+    };
+    let (Some(owner), Some(recorded)) = (
+        project_line.strip_prefix("project="),
+        checksum_line.strip_prefix("checksum="),
+    ) else {
+        return Origin::Edited;
+    };
+    if owner != project {
+        Origin::OtherProject(owner.to_string())
+    } else if recorded == checksum(body.as_bytes()) {
+        Origin::Intact
+    } else {
+        Origin::Edited
     }
 }
 

@@ -155,7 +155,7 @@ fn plan_docs(
     let record = match record {
         Some((number, path)) => Some(architecture::RecordLink {
             number,
-            path: relative(&folder, &path)?,
+            path: super::relative(&folder, &path)?,
         }),
         None => None,
     };
@@ -170,23 +170,6 @@ fn plan_docs(
     };
     let pages = architecture::render(graph, &ctx.policy.graph, verdict, &input);
     layout::docs::plan(plan, &ctx.root, &index, &ctx.workspace.project.name, pages)
-}
-
-/// `to` as a relative link from the folder `from`, with `/` separators: both made absolute
-/// and compared component by component.
-fn relative(from: &std::path::Path, to: &std::path::Path) -> Result<String, Error> {
-    let from = crate::fsutil::lexical(from)?;
-    let to = crate::fsutil::lexical(to)?;
-    let a: Vec<_> = from.components().collect();
-    let b: Vec<_> = to.components().collect();
-    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let mut parts: Vec<String> = vec!["..".to_string(); a.len() - common];
-    parts.extend(
-        b[common..]
-            .iter()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
-    );
-    Ok(parts.join("/"))
 }
 
 /// The overview, as `apply` left it, in one line named after its index.

@@ -163,6 +163,28 @@ pub(crate) fn plan_record(
     crate::layout::record::plan(plan, graph, &ctx.policy, verdict, input)
 }
 
+/// `to` as a relative path from the folder `from`, with `/` separators (`.` for the folder
+/// itself): both made absolute and compared component by component, so that a document can
+/// link another wherever the two are.
+pub(crate) fn relative(from: &Path, to: &Path) -> Result<String, Error> {
+    let from = crate::fsutil::lexical(from)?;
+    let to = crate::fsutil::lexical(to)?;
+    let a: Vec<_> = from.components().collect();
+    let b: Vec<_> = to.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); a.len() - common];
+    parts.extend(
+        b[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    Ok(if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    })
+}
+
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<u8, Error> {
     match &cli.command {
