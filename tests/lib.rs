@@ -10,6 +10,7 @@ mod corpus;
 mod deep;
 mod diff;
 mod distribution;
+mod export;
 
 mod fail_closed;
 mod generate;

@@ -27,6 +27,12 @@ pub fn run(cli: &Cli, args: &ExportArgs) -> Result<u8, Error> {
         Format::Structurizr => record_folder(&ctx, args.output.as_deref())?,
         Format::Backstage => None,
     };
+    if format == Format::Structurizr && adrs.is_none() && !cli.quiet {
+        eprintln!(
+            "note: no decision records yet, so the workspace has no `!adrs`; run `k8s-advisor \
+             record` and export again"
+        );
+    }
     let text = export::render(&ctx.workspace, format, adrs.as_deref());
     let Some(output) = &args.output else {
         print(&text)?;
@@ -36,12 +42,6 @@ pub fn run(cli: &Cli, args: &ExportArgs) -> Result<u8, Error> {
     if !cli.quiet {
         let verb = if written { "Wrote" } else { "Unchanged" };
         print(&format!("{verb} {}\n", shown(output)))?;
-    }
-    if format == Format::Structurizr && adrs.is_none() && !cli.quiet {
-        eprintln!(
-            "note: no decision records yet, so the workspace has no `!adrs`; run `k8s-advisor \
-             record` and export again"
-        );
     }
     Ok(0)
 }

@@ -5,7 +5,8 @@
 //! becomes a Domain and a System of the same name, both in a Backstage namespace named after
 //! the Kubernetes namespace; a service becomes a Component of that System (names are unique per
 //! Kubernetes namespace, so they are per Backstage namespace too), with `dependsOn` for its
-//! calls and an API per port in `providesApis`; a team becomes a Group. Team names are
+//! calls (but a call to itself) and an API per port in `providesApis`; a team becomes a
+//! Group. Team names are
 //! Kubernetes label values, which Backstage accepts as entity names as they are.
 //!
 //! What has no Backstage field is kept where Backstage's own plugins look for it: the
@@ -219,9 +220,11 @@ pub fn render(ws: &Workspace) -> String {
 fn component(ws: &Workspace, service: &Service, entities: &mut Vec<Entity>) {
     let ns = &service.id.namespace;
     let owner = owner(service.team.as_deref());
+    // A call of a service to itself is no dependency between entities.
     let depends_on: BTreeSet<String> = service
         .calls
         .iter()
+        .filter(|c| c.to != service.id)
         .map(|c| format!("component:{}/{}", c.to.namespace, c.to.name))
         .collect();
     let apis: Vec<(String, &crate::model::Port)> = service
