@@ -1,7 +1,8 @@
 //! Benchmark of the generate stage on the size the product contract names: 5,000 services in
 //! 200 namespaces with 25,000 calls.
 //!
-//! `cargo bench --bench generate` measures rendering alone and load + render. With
+//! `cargo bench --bench generate` measures rendering alone, load + render, and the
+//! architecture overview (analysis included: graph, verdict, findings, policies). With
 //! `K8S_ADVISOR_BENCH_WORKSPACE=FILE` it only writes the big workspace to FILE and exits, so
 //! that `scripts/bench-generate.sh` can time the whole binary on it.
 
@@ -97,6 +98,18 @@ fn main() {
         b.iter(|| {
             let ws = k8s_advisor::workspace::parse(black_box(&source), &criteria).unwrap();
             generate(&ws)
+        })
+    });
+    c.bench_function("architecture overview 5000 services", |b| {
+        b.iter(|| {
+            let graph = k8s_advisor::graph::ServiceGraph::build(black_box(&workspace));
+            let verdict = k8s_advisor::assess::assess(&graph, &policy);
+            let input = k8s_advisor::architecture::Input {
+                index: "architecture.md",
+                record: None,
+                workspace_file: "k8s-advisor.toml",
+            };
+            k8s_advisor::architecture::render(&graph, &policy.graph, &verdict, &input)
         })
     });
     c.final_summary();

@@ -189,12 +189,14 @@ fn is_url(word: &str) -> bool {
 }
 
 /// askama filter: Markdown prose wrapped at 80 columns; continuation lines are indented by
-/// `indent` spaces.
+/// `indent` spaces. Lines break at spaces only: a break after the `/` of `shop/web` would show
+/// as a space in the rendered text, and one between `]` and `(` would break a link.
 pub fn prose(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
     let pad = " ".repeat(indent);
     let options = textwrap::Options::new(80 - indent)
         .subsequent_indent(&pad)
         .break_words(false)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
         .word_splitter(textwrap::WordSplitter::NoHyphenation);
     Ok(textwrap::fill(&s.to_string(), options))
 }
@@ -207,6 +209,7 @@ pub fn bullet(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askama
         .initial_indent(&first)
         .subsequent_indent(&rest)
         .break_words(false)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
         .word_splitter(textwrap::WordSplitter::NoHyphenation);
     Ok(textwrap::fill(&s.to_string(), options))
 }
@@ -290,6 +293,24 @@ mod tests {
             markdown_inline("https://x.example/a-[click](https://evil.example/)"),
             "https\\://x.example/a-\\[click\\](https\\://evil.example/)"
         );
+    }
+
+    #[test]
+    fn markdown_wraps_only_at_spaces() {
+        // A break after the `/` of a service name renders as a space ("shop/ web"); one
+        // between `]` and `(` turns a link into text.
+        let text = "call from booking/back-office to booking/availability on port grpc; ".repeat(6)
+            + "see [the record](adr/0001-use-kubernetes.md) first";
+        for wrapped in [
+            prose(&text, &(), 2).unwrap(),
+            bullet(&text, &(), 2).unwrap(),
+        ] {
+            for line in wrapped.lines() {
+                assert!(!line.ends_with('/') && !line.ends_with(']'), "{wrapped}");
+            }
+            let words: Vec<&str> = wrapped.split_whitespace().filter(|w| *w != "*").collect();
+            assert_eq!(words, text.split_whitespace().collect::<Vec<_>>());
+        }
     }
 
     #[test]

@@ -54,22 +54,27 @@ fn cases() -> Vec<(String, tempfile::TempDir)> {
         ("otel-demo", "otel-demo/kubernetes"),
         ("backstage-example", "backstage-example/catalog-info.yaml"),
     ] {
-        let dir = tempfile::tempdir().unwrap();
-        let output = bin()
-            .current_dir(dir.path())
-            .arg("import")
-            .arg(root().join("tests/import").join(input))
-            .output()
-            .unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{name}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        all.push((name.to_string(), dir));
+        all.push((name.to_string(), imported(input)));
     }
     all
+}
+
+/// A folder holding the workspace `import` drafts from `input` (below `tests/import/`).
+pub fn imported(input: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let output = bin()
+        .current_dir(dir.path())
+        .arg("import")
+        .arg(root().join("tests/import").join(input))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{input}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    dir
 }
 
 /// The documents of a multi-document YAML text, as JSON values.
@@ -126,23 +131,25 @@ fn backstage_validators() -> Vec<(String, jsonschema::Validator)> {
 /// `KubernetesValidatorFunctions`: an object name is 1 to 63 letters, digits and `-_.`,
 /// starting and ending with a letter or digit; a namespace a DNS label).
 fn valid_name(name: &str) -> bool {
-    let b = name.as_bytes();
-    !b.is_empty()
-        && b.len() <= 63
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+    label(name, |c| {
+        c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')
+    })
 }
 
 fn valid_namespace(ns: &str) -> bool {
-    let b = ns.as_bytes();
+    label(ns, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-'
+    })
+}
+
+/// 1 to 63 bytes of `allowed`, alphanumeric at both ends.
+fn label(text: &str, allowed: fn(u8) -> bool) -> bool {
+    let b = text.as_bytes();
     !b.is_empty()
         && b.len() <= 63
         && b[0].is_ascii_alphanumeric()
         && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter().all(|&c| allowed(c))
 }
 
 /// Every problem Backstage's schemas and name rules find in a catalog, and every reference

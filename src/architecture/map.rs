@@ -126,33 +126,27 @@ fn arrow(kind: CallKind, label: Option<&str>) -> String {
     }
 }
 
-/// The map of the services of `domains` (every domain when `None`): services grouped by
-/// domain, with the services of other domains they call or are called by as single domain
-/// nodes. `None` when it would be too big to read; the caller then draws [`domain_map`].
-pub fn service_map(graph: &ServiceGraph<'_>, domains: Option<&BTreeSet<&str>>) -> Option<Map> {
+/// The map of the services `shown` (sorted indices into `workspace.services`) and the calls
+/// `edges` that touch them: services grouped by domain, the services of other domains they
+/// call or are called by as single domain nodes. `None` when it would be too big to read;
+/// the caller then draws [`domain_map`].
+pub fn service_map(
+    graph: &ServiceGraph<'_>,
+    shown: &[usize],
+    edges: &[(usize, usize, CallKind)],
+) -> Option<Map> {
     let ws = graph.workspace();
-    let inside = |s: &Service| domains.is_none_or(|d| d.contains(s.id.namespace.as_str()));
-    let shown: Vec<usize> = (0..ws.services.len())
-        .filter(|&i| inside(&ws.services[i]))
-        .collect();
-    let shown_set: BTreeSet<usize> = shown.iter().copied().collect();
-    let edges: Vec<(usize, usize, CallKind)> = graph
-        .edges()
-        .filter(|(a, b, _)| shown_set.contains(a) || shown_set.contains(b))
-        .collect();
-    let (exit_index, hidden_exits) = exits(shown.iter().map(|&i| &ws.services[i]));
-    let egress_edges: usize = shown
-        .iter()
-        .map(|&i| ws.services[i].egress.len())
-        .sum::<usize>();
+    let egress_edges: usize = shown.iter().map(|&i| ws.services[i].egress.len()).sum();
     if shown.len() > MAX_SERVICES || edges.len() + shown.len() + egress_edges > MAX_EDGES {
         return None;
     }
+    let shown_set: BTreeSet<usize> = shown.iter().copied().collect();
+    let (exit_index, hidden_exits) = exits(shown.iter().map(|&i| &ws.services[i]));
     let names: Vec<&String> = ws.namespaces.keys().collect();
     let domain_index = |ns: &str| names.binary_search_by(|n| n.as_str().cmp(ns)).unwrap_or(0);
     let mut out = String::from("flowchart LR\n");
     let mut entries: BTreeMap<Entry, Vec<usize>> = BTreeMap::new();
-    for &i in &shown {
+    for &i in shown {
         if let Some(entry) = entry_of(ws, &ws.services[i]) {
             entries.entry(entry).or_default().push(i);
         }
@@ -186,7 +180,7 @@ pub fn service_map(graph: &ServiceGraph<'_>, domains: Option<&BTreeSet<&str>>) -
     }
     // The other ends of calls that cross into or out of the shown domains, one node each.
     let mut outside: BTreeSet<usize> = BTreeSet::new();
-    for &(a, b, _) in &edges {
+    for &(a, b, _) in edges {
         for end in [a, b] {
             if !shown_set.contains(&end) {
                 outside.insert(domain_index(&ws.services[end].id.namespace));
@@ -216,14 +210,14 @@ pub fn service_map(graph: &ServiceGraph<'_>, domains: Option<&BTreeSet<&str>>) -
         }
     };
     let mut drawn: BTreeSet<(String, String, CallKind)> = BTreeSet::new();
-    for &(a, b, kind) in &edges {
+    for &(a, b, kind) in edges {
         // Several calls between one shown service and one outside domain are one arrow.
         let key = (end(a), end(b), kind);
         if drawn.insert(key.clone()) {
             let _ = writeln!(out, "  {} {} {}", key.0, arrow(kind, None), key.1);
         }
     }
-    for &i in &shown {
+    for &i in shown {
         let service = &ws.services[i];
         let mut seen = BTreeSet::new();
         for e in &service.egress {

@@ -15,7 +15,7 @@
 pub mod map;
 pub mod words;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use askama::Template;
@@ -24,7 +24,7 @@ use crate::assess::Verdict;
 use crate::filters::{self, markdown_inline};
 use crate::generate::stamp::{Origin, checksum, without_cr};
 use crate::graph::{Finding, ServiceGraph};
-use crate::model::{CallKind, Expose, Service, Workspace};
+use crate::model::{Call, CallKind, Expose, Service, Workspace};
 use crate::policy::GraphPolicy;
 use crate::text::count;
 
@@ -188,6 +188,67 @@ struct IndexView {
     findings: Vec<String>,
 }
 
+/// What concerns one domain, gathered in one pass over the calls and findings: its services,
+/// the calls that touch it (as caller index, callee index and call, in graph order) and the
+/// findings that involve it.
+#[derive(Default)]
+struct Touching<'a> {
+    services: Vec<usize>,
+    calls: Vec<(usize, usize, &'a Call)>,
+    findings: Vec<&'a Finding>,
+}
+
+/// [`Touching`] of every domain, by name.
+struct ByDomain<'a>(BTreeMap<&'a str, Touching<'a>>);
+
+impl<'a> ByDomain<'a> {
+    fn of(graph: &ServiceGraph<'a>, findings: &'a [Finding]) -> Self {
+        let ws = graph.workspace();
+        let mut map: BTreeMap<&'a str, Touching<'a>> = ws
+            .namespaces
+            .keys()
+            .map(|n| (n.as_str(), Touching::default()))
+            .collect();
+        for (i, s) in ws.services.iter().enumerate() {
+            if let Some(t) = map.get_mut(s.id.namespace.as_str()) {
+                t.services.push(i);
+            }
+        }
+        for ((_, call, _), (a, b, _)) in graph.calls().zip(graph.edges()) {
+            let (from, to) = (
+                ws.services[a].id.namespace.as_str(),
+                ws.services[b].id.namespace.as_str(),
+            );
+            if let Some(t) = map.get_mut(from) {
+                t.calls.push((a, b, call));
+            }
+            if to != from
+                && let Some(t) = map.get_mut(to)
+            {
+                t.calls.push((a, b, call));
+            }
+        }
+        for f in findings {
+            let domains: BTreeSet<&str> = f.services.iter().map(|s| s.namespace.as_str()).collect();
+            for d in domains {
+                if let Some(t) = map.get_mut(d) {
+                    t.findings.push(f);
+                }
+            }
+        }
+        ByDomain(map)
+    }
+
+    fn get(&self, name: &str) -> &Touching<'a> {
+        static NONE: Touching<'static> = Touching {
+            services: Vec::new(),
+            calls: Vec::new(),
+            findings: Vec::new(),
+        };
+        self.0.get(name).unwrap_or(&NONE)
+    }
+}
+
 /// The pages of the overview: the index, and one page per domain for a model with more than
 /// [`map::MAX_SERVICES`] services.
 pub fn render(
@@ -201,13 +262,15 @@ pub fn render(
     let findings = graph.findings(limits);
     let paged = ws.services.len() > map::MAX_SERVICES;
     let stem = input.index.strip_suffix(".md").unwrap_or(input.index);
+    let by_domain = ByDomain::of(graph, &findings);
     let mut pages = Vec::new();
     let mut sections = Vec::new();
     let mut rows = Vec::new();
     for name in ws.namespaces.keys() {
-        let view = domain(graph, name, &findings, paged, input);
+        let touching = by_domain.get(name);
+        let view = domain(graph, name, touching, paged, input);
         if paged {
-            rows.push(domain_row(graph, name));
+            rows.push(domain_row(graph, name, touching));
             let body = view.render().expect("rendering into a String cannot fail");
             pages.push(Page {
                 rel: PathBuf::from(stem).join(format!("{name}.md")),
@@ -225,7 +288,9 @@ pub fn render(
     let drawn = if paged {
         None
     } else {
-        map::service_map(graph, None)
+        let all: Vec<usize> = (0..ws.services.len()).collect();
+        let edges: Vec<(usize, usize, CallKind)> = graph.edges().collect();
+        map::service_map(graph, &all, &edges)
     };
     let drawn = drawn.unwrap_or_else(|| map::domain_map(graph));
     let index = IndexView {
@@ -255,7 +320,7 @@ pub fn render(
             })
             .collect(),
         sections,
-        findings: finding_lines(&findings, None),
+        findings: finding_lines(findings.iter()),
     }
     .render()
     .expect("rendering into a String cannot fail");
@@ -362,16 +427,19 @@ fn map_view(ws: &Workspace, drawn: &map::Map) -> MapView {
     }
 }
 
-fn domain_row(graph: &ServiceGraph<'_>, name: &str) -> DomainRow {
+fn domain_row(graph: &ServiceGraph<'_>, name: &str, touching: &Touching<'_>) -> DomainRow {
     let ws = graph.workspace();
-    let services: Vec<&Service> = ws.services_in(name).collect();
+    let services: Vec<&Service> = touching.services.iter().map(|&i| &ws.services[i]).collect();
     let (mut calls_in, mut calls_out) = (0, 0);
-    for (caller, _, callee) in graph.calls() {
-        let (a, b) = (caller.id.namespace == name, callee.id.namespace == name);
-        if a && !b {
+    for &(a, b, _) in &touching.calls {
+        let (from_here, to_here) = (
+            ws.services[a].id.namespace == name,
+            ws.services[b].id.namespace == name,
+        );
+        if from_here && !to_here {
             calls_out += 1;
         }
-        if b && !a {
+        if to_here && !from_here {
             calls_in += 1;
         }
     }
@@ -393,24 +461,23 @@ fn domain_row(graph: &ServiceGraph<'_>, name: &str) -> DomainRow {
     }
 }
 
-/// The findings that involve `domain` (all of them when `None`), one line each, cut after
-/// [`MAX_FINDINGS`].
-fn finding_lines(findings: &[Finding], domain: Option<&str>) -> Vec<String> {
-    let mut lines: Vec<String> = findings
-        .iter()
-        .filter(|f| domain.is_none_or(|d| f.services.iter().any(|s| s.namespace == d)))
-        .map(|f| {
-            format!(
+/// The findings, one line each, cut after [`MAX_FINDINGS`].
+fn finding_lines<'f>(findings: impl Iterator<Item = &'f Finding>) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut more = 0usize;
+    for f in findings {
+        if lines.len() < MAX_FINDINGS {
+            lines.push(format!(
                 "`{}` ({}): {}",
                 f.code,
                 f.severity,
                 markdown_inline(&f.message)
-            )
-        })
-        .collect();
-    if lines.len() > MAX_FINDINGS {
-        let more = lines.len() - MAX_FINDINGS;
-        lines.truncate(MAX_FINDINGS);
+            ));
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
         lines.push(format!(
             "… and {more} more: `k8s-advisor graph` lists them all."
         ));
@@ -421,15 +488,17 @@ fn finding_lines(findings: &[Finding], domain: Option<&str>) -> Vec<String> {
 fn domain(
     graph: &ServiceGraph<'_>,
     name: &str,
-    findings: &[Finding],
+    touching: &Touching<'_>,
     paged: bool,
     input: &Input<'_>,
 ) -> DomainView {
     let ws = graph.workspace();
     let namespace = ws.namespaces.get(name);
     let md = markdown_inline;
-    let services: Vec<ServiceRow> = ws
-        .services_in(name)
+    let services: Vec<ServiceRow> = touching
+        .services
+        .iter()
+        .map(|&i| &ws.services[i])
         .map(|s| ServiceRow {
             name: md(&s.id.name),
             ports: words::ports(s),
@@ -442,18 +511,15 @@ fn domain(
     // Calls out of the domain (and within it) first, then calls into it from elsewhere.
     let mut calls: Vec<CallRow> = Vec::new();
     let mut incoming: Vec<CallRow> = Vec::new();
-    for (caller, call, callee) in graph.calls() {
-        let (from_here, to_here) = (caller.id.namespace == name, callee.id.namespace == name);
-        if !from_here && !to_here {
-            continue;
-        }
+    for &(a, b, call) in &touching.calls {
+        let (caller, callee) = (&ws.services[a], &ws.services[b]);
         let row = CallRow {
             from: md(&caller.id.to_string()),
             to: md(&callee.id.to_string()),
             ports: words::call_ports(call, callee),
             kind: call.kind.as_str(),
         };
-        if from_here {
+        if caller.id.namespace == name {
             calls.push(row);
         } else {
             incoming.push(row);
@@ -493,8 +559,12 @@ fn domain(
     };
     let (h1, h2) = if paged { ("#", "##") } else { ("###", "####") };
     let map = paged.then(|| {
-        let only: BTreeSet<&str> = [name].into_iter().collect();
-        match map::service_map(graph, Some(&only)) {
+        let edges: Vec<(usize, usize, CallKind)> = touching
+            .calls
+            .iter()
+            .map(|&(a, b, call)| (a, b, call.kind))
+            .collect();
+        match map::service_map(graph, &touching.services, &edges) {
             Some(drawn) => map_view(ws, &drawn),
             None => MapView {
                 caption: format!(
@@ -524,6 +594,6 @@ fn domain(
         calls,
         egress,
         policies,
-        findings: paged.then(|| finding_lines(findings, Some(name))),
+        findings: paged.then(|| finding_lines(touching.findings.iter().copied())),
     }
 }

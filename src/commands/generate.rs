@@ -107,7 +107,7 @@ fn check(plan: &layout::Plan, quiet: bool) -> Result<u8, Error> {
             if let Some(record) = &plan.record {
                 text.push_str(&format!("{}: up to date\n", shown(record)));
             }
-            if let Some(index) = plan.docs.first() {
+            if let Some(index) = plan.docs.iter().min_by_key(|p| p.components().count()) {
                 text.push_str(&format!("{}: up to date\n", shown(index)));
             }
             print(&text)?;
