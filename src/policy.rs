@@ -24,6 +24,7 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../policies/guardrails.toml"),
     ),
     ("graph.toml", include_str!("../policies/graph.toml")),
+    ("images.toml", include_str!("../policies/images.toml")),
 ];
 
 /// Model metrics a criterion can take as evidence. What each one counts is part of the policy

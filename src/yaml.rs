@@ -1,5 +1,6 @@
 //! Read-stage helpers shared by `import` and `verify`: a parse whose alias expansion is bounded,
-//! and where in a YAML document a parse error is. libyaml reports most errors with their
+//! a bound on nesting checked before libyaml scans, and where in a YAML document a parse error
+//! is. libyaml reports most errors with their
 //! position; for a character YAML does not allow at all (a control character such as ESC,
 //! U+FFFE) its reader reports the start of the document instead. The first such character is
 //! the place to show.
@@ -26,8 +27,71 @@ pub const TOO_LARGE: &str = "the document expands to more values than its text h
 /// refused as `serde_yaml_ng` refuses them. The error carries the place where the budget ran
 /// out.
 pub fn parse_bounded(text: &str) -> Result<Value, serde_yaml_ng::Error> {
+    if let Err((at, message)) = nesting(text) {
+        let (line, column) = line_col(text, at);
+        return Err(de::Error::custom(format_args!(
+            "{message} (line {line}, column {column} of the document)"
+        )));
+    }
     let budget = Cell::new(text.len() / 2 + ALIAS_ALLOWANCE);
     Budget(&budget).deserialize(serde_yaml_ng::Deserializer::from_str(text))
+}
+
+/// The deepest a document's collections may nest. No manifest comes near it.
+pub const MAX_DEPTH: usize = 256;
+
+/// Where a document's collections first nest deeper than [`MAX_DEPTH`], or where it stops being
+/// YAML before that, as (byte offset, message). libyaml's scanner takes time quadratic in the
+/// depth of flow collections (`{a: {a: ...`), before any limit of the deserializer applies:
+/// 100,000 levels took 42 s. So a second scanner, saphyr-parser, which follows YAML's quoting
+/// and block scalars exactly and is linear up to the limit, reads the document first and stops
+/// there. A document with no more than [`MAX_DEPTH`] `[` and `{` in all cannot nest deeper and is
+/// not scanned twice.
+pub fn nesting(text: &str) -> Result<(), (usize, String)> {
+    let openers = text.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
+    if openers <= MAX_DEPTH {
+        return Ok(());
+    }
+    let mut depth = 0usize;
+    for event in saphyr_parser::Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| {
+            // saphyr-parser has a depth limit of its own, near this one.
+            let message = if e.info().contains("recursion limit") {
+                format!("collections nested deeper than {MAX_DEPTH} levels")
+            } else {
+                e.info().to_string()
+            };
+            (e.marker().index(), message)
+        })?;
+        match event {
+            saphyr_parser::Event::SequenceStart(..) | saphyr_parser::Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err((
+                        span.start.index(),
+                        format!("collections nested deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
+            }
+            saphyr_parser::Event::SequenceEnd | saphyr_parser::Event::MappingEnd => {
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let at = (0..=at.min(text.len()))
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, column)
 }
 
 /// Builds a [`Value`], counting every value it builds against the budget: aliases are

@@ -371,7 +371,8 @@ evidence = { metric = "teams", at-least = 3 }
 
 // ----- what other commands say about the verdict -----
 
-/// `init --non-interactive` writes sample services: it gives no verdict about them.
+/// `init --non-interactive` writes sample services: it gives no verdict about them, and says
+/// that `assess` would score the samples, as it does.
 #[test]
 fn the_starter_gets_no_verdict() {
     let dir = tempfile::tempdir().unwrap();
@@ -382,8 +383,12 @@ fn the_starter_gets_no_verdict() {
     );
     assert!(!stdout.contains("Kubernetes is"), "{stdout}");
     assert!(!stdout.contains("score"), "{stdout}");
-    assert!(stdout.contains("samples, so no verdict yet"), "{stdout}");
-    assert!(stdout.contains("then run `k8s-advisor assess`"), "{stdout}");
+    assert!(
+        stdout.contains("`k8s-advisor assess` judges the samples, not your product"),
+        "{stdout}"
+    );
+    let assess = crate::support::success(bin().current_dir(dir.path()).arg("assess"));
+    assert!(assess.contains("score"), "{assess}");
 }
 
 /// Runs `generate` on a copy of an example; returns (stdout, stderr).

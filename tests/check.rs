@@ -132,7 +132,7 @@ fn a_sound_workspace_has_no_findings() {
     let (code, stdout, _) = run(&text, &[], &[]);
     assert_eq!(code, 0, "{stdout}");
     assert!(
-        stdout.contains("No findings: 16 guardrails passed"),
+        stdout.contains("No findings: 17 guardrails passed"),
         "{stdout}"
     );
 }
@@ -249,9 +249,24 @@ fn image_unpinned() {
              release in it",
         ),
         (
-            "postgres:16.4-bookworm",
-            "image \"postgres:16.4-bookworm\" of shop/api is tagged `16.4-bookworm`, a version \
-             without a patch number that moves to every patch release",
+            "nginx:1.25-bookworm",
+            "image \"nginx:1.25-bookworm\" of shop/api is tagged `1.25-bookworm`, a version \
+             without a patch number that moves to every patch release (images whose releases \
+             have two numbers, as PostgreSQL's do, are listed in images.toml)",
+        ),
+        (
+            "postgres:16",
+            "image \"postgres:16\" of shop/api is tagged `16`, a major version that moves to \
+             every release in it; PostgreSQL 10 and later number a release <major>.<minor>: the \
+             first number is the major version, the second the minor (patch) release \
+             (https://www.postgresql.org/support/versioning/)",
+        ),
+        (
+            // Before PostgreSQL 10, 9.6 was a major version.
+            "postgres:9.6",
+            "image \"postgres:9.6\" of shop/api is tagged `9.6`, a version without a patch \
+             number that moves to every patch release (images whose releases have two numbers, \
+             as PostgreSQL's do, are listed in images.toml)",
         ),
     ] {
         let bad = ws(
@@ -275,12 +290,17 @@ fn image_unpinned() {
         "redis:7.2.4-alpine",
         "registry.example.com/app:v1.4.2",
         "app:20240101",
+        // PostgreSQL numbers a release <major>.<minor>.
+        "postgres:16.4",
+        "docker.io/library/postgres:16.4-bookworm",
+        "registry.example.com/mirror/postgres:17.2-alpine3.21",
     ] {
         let pinned = ws(
             "generic",
             &[svc("api", &[("image", &format!("\"{image}\""))])],
         );
-        assert!(rules(&report(&pinned)).is_empty(), "{image}");
+        let found = rules(&report(&pinned));
+        assert!(!found.iter().any(|r| r == "image-unpinned"), "{image}");
     }
 }
 
@@ -339,6 +359,135 @@ fn moving_tags_are_the_policy_s_list() {
             "{tag}"
         );
     }
+}
+
+#[test]
+fn images_whose_releases_have_two_numbers_are_the_policy_s_list() {
+    let text = ws(
+        "generic",
+        &[
+            svc("a", &[("image", "\"ghcr.io/shop/ledger:2.3\"")]),
+            svc("b", &[("image", "\"ghcr.io/shop/other:2.3\"")]),
+        ],
+    );
+    let images = "[[images]]\nname = \"ledger\"\ntitle = \"Ledger\"\n\
+                  versions = { release = \"<major>.<minor>\", why = \"our releases are 2.3, 2.4\" }\n";
+    let (code, stdout, stderr) = run(
+        &text,
+        &[("images.toml", images)],
+        &["--policies", "policies", "--format", "json"],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let subjects: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["shop/b"]);
+    // A bad entry is refused with its line, and so is anything of that name that is not a file.
+    let bad = "[[images]]\nname = \"ledger\"\ntitle = \"Ledger\"\nport = 0\nport-name = \"x\"\n";
+    let (code, _, stderr) = run(&text, &[("images.toml", bad)], &["--policies", "policies"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("port 0 is outside 1..65535"), "{stderr}");
+    assert!(stderr.contains("images.toml:4:8"), "{stderr}");
+}
+
+/// A folder, a FIFO or a broken link where a policy file is expected is an error, for
+/// `guardrails.toml` and `images.toml` alike, never a silent fallback to the shipped rules
+/// (nor a wait on the FIFO).
+#[test]
+fn a_policy_override_that_is_not_a_file_is_an_error() {
+    for name in ["guardrails.toml", "images.toml"] {
+        let make: [&dyn Fn(&Path); 3] = [
+            &|p| std::fs::create_dir(p).unwrap(),
+            &|p| {
+                let made = std::process::Command::new("mkfifo")
+                    .arg(p)
+                    .status()
+                    .unwrap();
+                assert!(made.success());
+            },
+            &|p| std::os::unix::fs::symlink(p.with_file_name("missing.toml"), p).unwrap(),
+        ];
+        for make in make {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(
+                dir.path().join("k8s-advisor.toml"),
+                ws("generic", &[svc("api", &[])]),
+            )
+            .unwrap();
+            std::fs::create_dir(dir.path().join("policies")).unwrap();
+            make(&dir.path().join("policies").join(name));
+            let output = bin()
+                .current_dir(dir.path())
+                .args(["check", "--policies", "policies"])
+                .timeout(std::time::Duration::from_secs(20))
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+            assert!(stderr.contains(name), "{stderr}");
+        }
+    }
+}
+
+/// Text in `images.toml` reaches findings and prompts: control characters and invisible
+/// separators are refused there, with the line, and never echoed raw.
+#[test]
+fn hostile_text_in_images_toml_is_refused() {
+    let text = ws("generic", &[svc("api", &[])]);
+    let images = "[[images]]\nname = \"ledger\"\ntitle = \"Led\\u2028ger\"\n\
+                  versions = { release = \"<major>.<minor>\", why = \"\\u001b[2J\" }\n\n\
+                  [[images]]\nname = \"\\u001b[31mx\"\ntitle = \"x\"\n";
+    let (code, _, stderr) = run(
+        &text,
+        &[("images.toml", images)],
+        &["--policies", "policies"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("U+2028"), "{stderr}");
+    assert!(stderr.contains("U+001B"), "{stderr}");
+    assert!(stderr.contains("images.toml:3:"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{2028}'),
+        "{stderr:?}"
+    );
+}
+
+#[test]
+fn database_without_storage() {
+    let bad = ws(
+        "generic",
+        &[svc(
+            "db",
+            &[("image", "\"docker.io/library/postgres:16.4\"")],
+        )],
+    );
+    let good = ws(
+        "generic",
+        &[svc(
+            "db",
+            &[
+                ("image", "\"docker.io/library/postgres:16.4\""),
+                ("kind", "\"stateful\""),
+                ("storage", "\"10Gi\""),
+                ("storage-path", "\"/var/lib/postgresql\""),
+            ],
+        )],
+    );
+    let f = fires("database-without-storage", "error", &bad, &good);
+    assert_eq!(
+        f["message"],
+        "shop/db runs PostgreSQL (docker.io/library/postgres:16.4) as a Deployment without a \
+         volume: its data is lost whenever the pod is replaced; add kind = \"stateful\", \
+         storage = \"10Gi\", storage-path = \"/var/lib/postgresql\""
+    );
+    assert_eq!(f["line"], line_of(&bad, "image ="));
+    // A cache that may start empty is not a database: Redis as a Deployment is fine.
+    let cache = ws("generic", &[svc("cache", &[("image", "\"redis:7.4.1\"")])]);
+    assert!(rules(&report(&cache)).is_empty());
 }
 
 #[test]
@@ -842,7 +991,7 @@ fn sarif_is_valid_against_the_official_schema() {
 
     let run = &log["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 16, "every rule is described");
+    assert_eq!(rules.len(), 17, "every rule is described");
     for rule in rules {
         for key in ["shortDescription", "fullDescription", "help"] {
             assert!(!rule[key]["text"].as_str().unwrap().is_empty(), "{rule}");

@@ -878,10 +878,13 @@ fn init_from_asks_only_what_the_import_could_not_know() {
     let (inputs, _) = read_inputs(&[fixture("voting-app/compose.yaml")]).unwrap();
     let resolved = resolve(&inputs, &Options::default()).unwrap();
     let mut script = Script::new([
+        "voting",                         // the project name, instead of the folder's
         "gke (Google Kubernetes Engine)", // no platform in a Compose file
-        "voting",                         // team of the one domain
-        "n",                              // infrastructure-control
-        "y",                              // hybrid-cloud
+        "cluster", // result publishes a port, so the guess is public: only the cluster
+        "",        // vote too: public, as guessed
+        "voting",  // team of the one domain
+        "n",       // infrastructure-control
+        "y",       // hybrid-cloud
     ]);
     let (text, verdict) = followup::ask(
         &mut script,
@@ -890,17 +893,44 @@ fn init_from_asks_only_what_the_import_could_not_know() {
         Path::new("k8s-advisor.toml"),
     )
     .unwrap();
-    // Exactly four questions: the criteria the model judges (services, calls, teams) are not asked.
+    // Seven questions: the criteria the model judges (services, calls, teams) are not asked.
     let asked: Vec<&String> = script
         .transcript
         .iter()
-        .filter(|t| !t.starts_with("Imported "))
+        .filter(|t| !t.starts_with("Imported ") && !t.contains(": imported as "))
         .collect();
-    assert_eq!(asked.len(), 4, "{asked:?}");
+    assert_eq!(asked.len(), 7, "{asked:?}");
+    assert_eq!(asked[0], "Project name");
+    assert_eq!(
+        asked[2],
+        "Who reaches voting-app/result from outside the cluster?"
+    );
     assert!(
-        asked[1].starts_with("Team that owns domain voting-app (db, redis, result, vote, worker)")
+        asked[4].starts_with("Team that owns domain voting-app (db, redis, result, vote, worker)")
+    );
+    // What the import noted is shown before the question about it.
+    assert!(
+        script
+            .transcript
+            .iter()
+            .any(|t| t.starts_with("voting-app/vote: imported as public because port 8080:80")),
+        "{:#?}",
+        script.transcript
     );
     let ws = load_text(&text);
+    assert_eq!(ws.project.name, "voting");
+    let exposure = |name: &str| {
+        ws.services
+            .iter()
+            .find(|s| s.id.name == name)
+            .unwrap()
+            .expose
+            .as_str()
+    };
+    assert_eq!(
+        (exposure("vote"), exposure("result")),
+        ("public", "cluster")
+    );
     assert_eq!(ws.project.platform.as_str(), "gke");
     assert_eq!(ws.namespaces["voting-app"].team.as_deref(), Some("voting"));
     assert!(!ws.answers["infrastructure-control"].value);
@@ -1144,7 +1174,10 @@ fn init_from_through_a_real_terminal() {
         p.send(keys).unwrap();
         p.flush().unwrap();
     };
+    step(&mut p, "Project name", "\r");
     step(&mut p, "Where will the cluster run?", "\r");
+    step(&mut p, "Who reaches voting-app/result", "\r");
+    step(&mut p, "Who reaches voting-app/vote", "\r");
     step(&mut p, "Team that owns domain voting-app", "votes\r");
     step(&mut p, "?", "\r");
     step(&mut p, "?", "\r");

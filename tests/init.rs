@@ -10,9 +10,23 @@ use k8s_advisor::prompt::Script;
 use crate::support::bin;
 
 fn session(answers: &[&str]) -> Result<k8s_advisor::init::Outcome, k8s_advisor::Error> {
-    let policy = Policy::load(None).unwrap();
     let mut script = Script::new(answers.iter().copied());
-    questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop")
+    ask(&mut script)
+}
+
+/// The questionnaire with the shipped policy, for a project folder called "shop".
+fn ask(
+    p: &mut dyn k8s_advisor::prompt::Prompter,
+) -> Result<k8s_advisor::init::Outcome, k8s_advisor::Error> {
+    let policy = Policy::load(None).unwrap();
+    let guardrails = k8s_advisor::check::Guardrails::load(None).unwrap();
+    questionnaire(
+        p,
+        &policy,
+        &guardrails,
+        Path::new("k8s-advisor.toml"),
+        "shop",
+    )
 }
 
 /// A whole session: two domains, three services (one a worker without ports), calls in both
@@ -28,36 +42,45 @@ const SHOP: &[&str] = &[
     "",               // no more domains
     "web",            // first service
     "storefront",     // its domain
-    "",               // takes requests: yes
+    "",               // image: not known yet
+    "",               // kind: web or API
     "",               // container port: default 8080
+    "",               // port name: http
     "",               // Service port: on eks, the container port
     "public",         // exposure
-    "",               // image: not known yet
+    "",               // health check: none yet
+    "",               // writable folders: none
     "",               // size: small
     "",               // egress: none
     "orders-api",     // second service
     "orders",
-    "",
-    "",
-    "",
-    "",                              // exposure: cluster
     "ghcr.io/shop/orders-api:1.2.0", // image
-    "medium",                        // size
-    "y",                             // egress: yes
-    "0.0.0.0/0",                     // anywhere
-    "",                              // ports: 443
-    "payment provider",              // reason
-    "",                              // no more egress
-    "mailer",                        // third service, a worker
+    "",
+    "",
+    "",
+    "",
+    "",                 // exposure: cluster
+    "",                 // health
+    "",                 // writable
+    "medium",           // size
+    "y",                // egress: yes
+    "0.0.0.0/0",        // anywhere
+    "",                 // ports: 443
+    "payment provider", // reason
+    "",                 // no more egress
+    "mailer",           // third service, a worker
     "orders",
-    "n", // takes no requests
     "ghcr.io/shop/mailer:1.0.0",
+    "worker",            // takes no requests
+    "",                  // writable
     "",                  // size
     "",                  // egress: none
     "",                  // no more services
     "orders/orders-api", // web calls
+    "",                  // a request it waits for
     "",                  // orders-api calls nothing
     "orders/orders-api", // mailer calls
+    "",                  // a request it waits for
     "",                  // independent-services: keep the model's "no"
     "",                  // local-network-dependencies: keep the model's "yes"
     "",                  // multiple-teams: keep "yes"
@@ -97,6 +120,8 @@ fn a_scripted_session_writes_a_valid_workspace_and_a_verdict() {
     let outcome = session(&shop_then(&[])).unwrap();
     let text = &outcome.text;
     assert!(text.contains("name = \"shop\""), "{text}");
+    // A text file: its last line ends with a line break.
+    assert!(text.ends_with("memory = \"512Mi\" } }\n"), "{text:?}");
     assert!(text.contains("platform = \"eks\""), "{text}");
     // eks: the Service port defaults to the container port.
     assert!(
@@ -172,11 +197,14 @@ fn a_service_is_changed_from_the_summary() {
         "orders/mailer",
         "",     // keep the name
         "",     // domain: orders
-        "y",    // now takes requests
+        "",     // image kept
+        "web",  // now takes requests
         "9000", // container port
+        "",     // port name: http
         "",     // Service port: on eks, 9000
         "",     // cluster
-        "",     // image kept
+        "",     // no health check
+        "",     // writable: none
         "",     // size kept
         "",     // no egress
         "3",    // replicas
@@ -194,7 +222,7 @@ fn a_service_is_changed_from_the_summary() {
 
 #[test]
 fn a_service_is_deleted_from_the_summary_with_the_calls_to_it() {
-    let outcome = session(&shop_then(&["delete a service", "orders/orders-api"])).unwrap();
+    let outcome = session(&shop_then(&["delete a service", "orders/orders-api", "y"])).unwrap();
     let text = &outcome.text;
     assert!(!text.contains("orders-api"), "{text}");
     // Nobody is called any more: web keeps 2 replicas (public), mailer 1.
@@ -223,15 +251,20 @@ fn a_service_added_from_the_summary_is_called_by_earlier_ones() {
         "add a service",
         "search",
         "storefront",
-        "", // takes requests
+        "", // image unknown
+        "", // web or API
         "", // 8080
+        "", // http
         "", // 8080
         "", // cluster
-        "", // image unknown
+        "", // no health check
+        "", // writable: none
         "large",
         "",                  // no egress
         "orders/orders-api", // search calls
+        "",                  // sync
         "storefront/web",    // and web calls search
+        "",                  // sync
     ]))
     .unwrap();
     let text = &outcome.text;
@@ -253,9 +286,8 @@ fn a_duplicate_name_is_caught_the_moment_it_is_typed() {
     let at = answers.iter().position(|a| *a == "orders-api").unwrap();
     answers.insert(at, "web");
     answers.push("");
-    let policy = Policy::load(None).unwrap();
     let mut script = Script::new(answers.iter().copied());
-    questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+    ask(&mut script).unwrap();
     let refusal = script
         .transcript
         .iter()
@@ -270,7 +302,7 @@ fn a_duplicate_name_is_caught_the_moment_it_is_typed() {
     answers.insert(5, "storefront");
     answers.push("");
     let mut script = Script::new(answers.iter().copied());
-    questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+    ask(&mut script).unwrap();
     assert!(
         script
             .transcript
@@ -289,10 +321,8 @@ fn hostile_answers_are_refused_and_asked_again() {
         let mut answers = shop_then(&[]);
         let leaked: &'static str = Box::leak(hostile.to_string().into_boxed_str());
         answers.insert(1, leaked);
-        let policy = Policy::load(None).unwrap();
         let mut script = Script::new(answers.iter().copied());
-        let outcome =
-            questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+        let outcome = ask(&mut script).unwrap();
         assert!(
             script.transcript.iter().any(|t| t.starts_with("refused: ")),
             "{hostile:?} accepted"
@@ -311,8 +341,7 @@ fn answers_the_file_accepts_are_taken() {
         answers[1] = Box::leak(text.to_string().into_boxed_str());
         let policy = Policy::load(None).unwrap();
         let mut script = Script::new(answers.iter().copied());
-        let outcome =
-            questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+        let outcome = ask(&mut script).unwrap();
         assert!(
             !script.transcript.iter().any(|t| t.starts_with("refused: ")),
             "{:?}",
@@ -328,10 +357,8 @@ fn answers_the_file_accepts_are_taken() {
 fn the_questionnaire_asks_again_after_an_invalid_answer() {
     let mut answers = shop_then(&[]);
     answers.insert(0, "My Shop");
-    let policy = Policy::load(None).unwrap();
     let mut script = Script::new(answers.iter().copied());
-    let outcome =
-        questionnaire(&mut script, &policy, Path::new("k8s-advisor.toml"), "shop").unwrap();
+    let outcome = ask(&mut script).unwrap();
     assert!(outcome.text.contains("name = \"shop\""));
     assert!(
         script.transcript[2].starts_with("refused: "),
@@ -442,6 +469,84 @@ fn type_in(p: &mut rexpect::session::PtySession, prompt: &str, keys: &str) {
     answer(p, prompt, PROMPT_END, keys);
 }
 
+/// The questions about a service that takes requests, through a real terminal, from its image
+/// to its exposure: `image` and `expose` are the keys typed there; Enter keeps the rest (a web
+/// service, or the image's kind, the port, its name, the Service port).
+fn takes_requests(p: &mut rexpect::session::PtySession, name: &str, image: &str, expose: &str) {
+    type_in(p, &format!("Container image of {name}"), image);
+    answer(
+        p,
+        &format!("What kind of service is {name}?"),
+        "stateful:",
+        ENTER,
+    );
+    type_in(p, &format!("Port {name} listens on"), ENTER);
+    type_in(p, "Name of port", ENTER);
+    type_in(p, "Port callers use", ENTER);
+    answer(
+        p,
+        &format!("Who reaches {name} from outside"),
+        "public:",
+        expose,
+    );
+}
+
+/// Enter at every criterion (the model's answer, or "don't know") and at the summary, which
+/// writes the workspace.
+fn criteria_then_write(p: &mut rexpect::session::PtySession) {
+    for _ in 0..3 {
+        p.exp_string("The model says").unwrap();
+        type_in(p, "?", ENTER);
+    }
+    for _ in 0..2 {
+        answer(p, "?", "don't know", ENTER);
+    }
+    answer(
+        p,
+        "Write it, or change something?",
+        "change the criteria answers",
+        ENTER,
+    );
+    p.exp_string("Wrote k8s-advisor.toml").unwrap();
+}
+
+/// The last item of edit mode's menu, which still reads "leave it as it is": nothing is
+/// written, and `init` says so.
+fn leave_unchanged(p: &mut rexpect::session::PtySession) {
+    answer(
+        p,
+        "What do you want to do?",
+        "leave it as it is",
+        &format!("{DOWN}{DOWN}{DOWN}{ENTER}"),
+    );
+    p.exp_string("Nothing changed in k8s-advisor.toml").unwrap();
+    p.exp_eof().unwrap();
+}
+
+/// The project questions through a real terminal: the folder's name, `description`, EKS, the
+/// project's own domain, owned by shop-team.
+fn project_on_eks(p: &mut rexpect::session::PtySession, project: &str, description: &str) {
+    type_in(p, "Project name", ENTER);
+    type_in(
+        p,
+        "One-sentence description",
+        &format!("{description}{ENTER}"),
+    );
+    // From the default, generic (the last), down wraps to eks.
+    answer(
+        p,
+        "Where will the cluster run?",
+        "generic",
+        &format!("{DOWN}{ENTER}"),
+    );
+    type_in(p, "First business domain", ENTER);
+    type_in(
+        p,
+        &format!("Team that owns {project}"),
+        &format!("shop-team{ENTER}"),
+    );
+}
+
 fn exit_code(p: &rexpect::session::PtySession) -> Option<i32> {
     match p.process().wait().unwrap() {
         rexpect::process::WaitStatus::Exited(_, code) => Some(code),
@@ -458,39 +563,22 @@ fn a_session_through_a_real_terminal() {
     std::fs::create_dir(&project).unwrap();
     let mut p = spawn_init(&project, &[]);
     let p = &mut p;
-    type_in(p, "Project name", ENTER);
-    type_in(p, "One-sentence description", &format!("Tiny shop{ENTER}"));
-    answer(
-        p,
-        "Where will the cluster run?",
-        "generic",
-        &format!("{DOWN}{ENTER}"),
-    );
-    type_in(p, "First business domain", ENTER);
-    type_in(p, "Team that owns tiny-shop", &format!("shop-team{ENTER}"));
+    project_on_eks(p, "tiny-shop", "Tiny shop");
     type_in(p, "First service name", &format!("api{ENTER}"));
-    type_in(p, "Does api take requests", ENTER);
-    type_in(p, "Port api listens on", ENTER);
-    type_in(p, "Port callers use", ENTER);
-    answer(p, "Who reaches api from outside", "public:", ENTER);
-    type_in(p, "Container image of api", ENTER);
+    takes_requests(p, "api", ENTER, ENTER);
+    answer(p, "How does Kubernetes check", "none yet", ENTER);
+    type_in(p, "Folders api writes to", ENTER);
     answer(p, "Size of api", "custom", ENTER);
     type_in(p, "Does api send traffic outside", ENTER);
     type_in(p, "Another service name", &format!("web{ENTER}"));
-    type_in(p, "Does web take requests", ENTER);
-    type_in(p, "Port web listens on", ENTER);
-    type_in(p, "Port callers use", ENTER);
-    answer(
+    takes_requests(
         p,
-        "Who reaches web from outside",
-        "public:",
+        "web",
+        &format!("ghcr.io/tiny/web:1.0.0{ENTER}"),
         &format!("{DOWN}{DOWN}{ENTER}"),
     );
-    type_in(
-        p,
-        "Container image of web",
-        &format!("ghcr.io/tiny/web:1.0.0{ENTER}"),
-    );
+    answer(p, "How does Kubernetes check", "none yet", ENTER);
+    type_in(p, "Folders web writes to", ENTER);
     answer(p, "Size of web", "custom", ENTER);
     type_in(p, "Does web send traffic outside", ENTER);
     type_in(p, "Another service name", ENTER);
@@ -506,20 +594,13 @@ fn a_session_through_a_real_terminal() {
         "tiny-shop/api",
         &format!(" {ENTER}"),
     );
-    for _ in 0..3 {
-        p.exp_string("The model says").unwrap();
-        type_in(p, "?", ENTER);
-    }
-    for _ in 0..2 {
-        answer(p, "?", "don't know", ENTER);
-    }
     answer(
         p,
-        "Write it, or change something?",
-        "change the criteria answers",
+        "How does tiny-shop/web reach tiny-shop/api?",
+        "telemetry:",
         ENTER,
     );
-    p.exp_string("Wrote k8s-advisor.toml").unwrap();
+    criteria_then_write(p);
     p.exp_string("k8s-advisor graph --format mermaid").unwrap();
     p.exp_string("writes k8s/ and a decision record in docs/adr/")
         .unwrap();
@@ -611,8 +692,14 @@ fn init_on_an_existing_workspace_adds_a_service_through_a_real_terminal() {
     let p = &mut p;
     answer(p, "What do you want to do?", "leave it as it is", ENTER);
     type_in(p, "Another service name", &format!("audit{ENTER}"));
-    type_in(p, "Does audit take requests", &format!("n{ENTER}"));
     type_in(p, "Container image of audit", ENTER);
+    answer(
+        p,
+        "What kind of service is audit?",
+        "stateful:",
+        &format!("{DOWN}{ENTER}"),
+    );
+    type_in(p, "Folders audit writes to", ENTER);
     answer(p, "Size of audit", "custom", ENTER);
     type_in(p, "Does audit send traffic outside", ENTER);
     answer(
@@ -623,9 +710,15 @@ fn init_on_an_existing_workspace_adds_a_service_through_a_real_terminal() {
     );
     answer(
         p,
+        "How does shop/audit reach shop/api?",
+        "telemetry:",
+        ENTER,
+    );
+    answer(
+        p,
         "What do you want to do?",
         "write the changes",
-        &format!("{DOWN}{DOWN}{ENTER}"),
+        &format!("{DOWN}{DOWN}{DOWN}{ENTER}"),
     );
     p.exp_string("Wrote k8s-advisor.toml").unwrap();
     p.exp_eof().unwrap();
@@ -663,15 +756,19 @@ fn edit_mode_changes_a_service_and_keeps_comments_and_layout() {
     let mut script = Script::new([
         "change a service",
         "shop/db-proxy",
-        "",         // takes requests: yes
+        "",         // image kept
+        "",         // kind: web or API
         "",         // port 5432
+        "",         // port name pg
         "",         // Service port 5432
         "",         // cluster
-        "",         // image kept
+        "",         // no health check
+        "",         // writable: none
         "medium",   // a size: resources were missing
         "",         // no egress
         "2",        // replicas
         "shop/api", // db-proxy calls api now
+        "",         // sync
         "write the changes",
     ]);
     let outcome = edited(&mut script, EXISTING);
@@ -758,12 +855,38 @@ impl Random {
             "One-sentence" | "What" => owned(&["", "text\u{2028}", "\u{1b}[2J", "Sells things"]),
             "Team" => owned(&["", "team-a", "team b", "team-b"]),
             "Port" if prompt.contains("listens") => owned(&["", "0", "9090", "70000", "8443"]),
-            "Container" => owned(&["", "ghcr.io/shop/app:1.2.3", "bad image", ""]),
-            "Destination" if prompt.contains("addresses") => {
-                owned(&["0.0.0.0/0", "10.1.2.3/8", "203.0.113.0/24", "nonsense"])
-            }
+            "Container" => owned(&[
+                "",
+                "ghcr.io/shop/app:1.2.3",
+                "bad image",
+                "",
+                "postgres:16.4",
+                "redis:7",
+                "nginx:latest",
+            ]),
+            "Destination:" => owned(&[
+                "0.0.0.0/0",
+                "10.1.2.3/8",
+                "203.0.113.0/24, 198.51.100.0/24",
+                "api.stripe.com",
+                "1.2.3.4",
+                "nonsense",
+            ]),
             "Destination" => owned(&["", "all", "443, 5432", "0"]),
+            "Addresses" => owned(&["203.0.113.0/24", "bad", "10.0.0.1/8"]),
             "Address" => owned(&["", "10.0.0.1/8", "172.16.0.0/12"]),
+            "Name" => owned(&["", "grpc", "Bad Name", "a-very-long-port-name"]),
+            "Size" => owned(&["", "0", "256m", "5Gi", "x"]),
+            "Folder" => owned(&["", "data", "/var/lib/app", "/tmp/../x"]),
+            "Folders" => owned(&[
+                "",
+                "none",
+                "/var/cache/app, /var/run",
+                "/tmp",
+                "relative",
+                "/data",
+            ]),
+            "Path" => owned(&["", "/healthz", "no-slash", "/with space"]),
             // Everything else (Service port, replicas, custom sizes) keeps the default, so
             // that no finding comes from a number typed here.
             _ => owned(&[""]),
@@ -841,14 +964,15 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
 
     /// Whatever a person answers, `init` writes a workspace that validates, and `check` finds
-    /// only what the answers chose: an image left unknown, egress to anywhere, a public service
-    /// that is also called, many load balancers, one on AKS, a cycle of calls. Never missing
-    /// resources, a single replica where others depend on it, or differing ports on EKS.
+    /// only what the answers chose: an image left unknown, a moving tag kept after the warning,
+    /// a database image run as a web service, egress to anywhere, a public service that is
+    /// also called, many load balancers, one on AKS, a cycle of calls, a stateful service's one
+    /// pod. Never missing resources, a single replica of a stateless service others depend on,
+    /// or differing ports on EKS.
     #[test]
     fn every_workspace_init_writes_is_valid_and_checks_clean(seed in proptest::prelude::any::<u64>()) {
-        let policy = Policy::load(None).unwrap();
         let mut random = Random::new(seed);
-        let outcome = questionnaire(&mut random, &policy, Path::new("k8s-advisor.toml"), "shop")
+        let outcome = ask(&mut random)
             .unwrap_or_else(|e| panic!("seed {seed}: {e:?}"));
         let chosen = [
             "image-missing",
@@ -859,10 +983,18 @@ proptest::proptest! {
             "exposure-fails-open",
             "call-cycle",
             "namespace-cycle",
+            "image-unpinned",
+            "database-without-storage",
         ];
+        let stateful = |subject: &str| {
+            let name = subject.rsplit('/').next().unwrap_or(subject);
+            let table = &outcome.text[outcome.text.find(&format!("name = \"{name}\"")).unwrap()..];
+            let table = &table[..table.find("[[services]]").unwrap_or(table.len())];
+            table.contains("kind = \"stateful\"")
+        };
         for (rule, subject) in findings(&outcome.text) {
             proptest::prop_assert!(
-                chosen.contains(&rule.as_str()),
+                chosen.contains(&rule.as_str()) || (rule == "single-replica" && stateful(&subject)),
                 "seed {}: {} on {}\n{}", seed, rule, subject, outcome.text
             );
         }
@@ -874,15 +1006,17 @@ fn edit_mode_keeps_the_replicas_typed_for_a_service_added_in_the_session() {
     let mut script = Script::new([
         "add a service",
         "audit",
-        "n",     // takes no requests
-        "",      // image unknown
-        "small", // size
-        "",      // no egress
-        "",      // calls nobody
+        "",       // image unknown
+        "worker", // takes no requests
+        "",       // writable: none
+        "small",  // size
+        "",       // no egress
+        "",       // calls nobody
         "change a service",
         "shop/audit",
-        "n",     // still no requests
         "",      // image unknown
+        "",      // still a worker
+        "",      // writable: none
         "small", // size
         "",      // no egress
         "5",     // replicas, more than the rule's 1
@@ -899,11 +1033,14 @@ fn edit_mode_keeps_the_comment_after_a_changed_value() {
     let mut script = Script::new([
         "change a service",
         "shop/api",
-        "",                       // takes requests
+        "ghcr.io/shop/api:2.0.2", // a new image
+        "",                       // kind: web or API
         "",                       // port 8080
+        "",                       // port name web
         "",                       // Service port 8080
         "",                       // cluster
-        "ghcr.io/shop/api:2.0.2", // a new image
+        "",                       // no health check
+        "",                       // writable: none
         "",                       // size: custom, as it is
         "",                       // CPU request
         "",                       // memory request
@@ -939,19 +1076,22 @@ fn edit_mode_refuses_inline_services_before_any_question() {
 }
 
 #[test]
-fn edit_mode_writes_the_default_size_for_a_service_without_resources() {
+fn edit_mode_writes_the_size_picked_for_a_service_without_resources() {
     let mut script = Script::new([
         "change a service",
         "shop/db-proxy",
-        "", // takes requests
-        "", // port 5432
-        "", // Service port 5432
-        "", // cluster
-        "", // image kept
-        "", // size: the default, small
-        "", // no egress
-        "", // replicas
-        "", // calls as they are
+        "",      // image kept
+        "",      // kind: web or API
+        "",      // port 5432
+        "",      // port name pg
+        "",      // Service port 5432
+        "",      // cluster
+        "",      // no health check
+        "",      // writable: none
+        "small", // size: the default keeps none; small is picked
+        "",      // no egress
+        "",      // replicas
+        "",      // calls as they are
         "write the changes",
     ]);
     let outcome = edited(&mut script, EXISTING);
@@ -1002,12 +1142,15 @@ fn edit_mode_drops_the_placeholder_comment_once_the_image_is_named() {
         let mut script = Script::new([
             "change a service",
             "shop/web",
-            "",                       // takes requests
+            "ghcr.io/shop/web:1.0.0", // the real image
+            "",                       // kind: web or API
             "",                       // port 8080
+            "",                       // port name http
             "",                       // Service port 8080
             "",                       // cluster
-            "ghcr.io/shop/web:1.0.0", // the real image
-            "",                       // size: small
+            "",                       // no health check
+            "",                       // writable: none
+            "",                       // size: none, as it is
             "",                       // no egress
             "",                       // replicas
             "write the changes",
@@ -1034,7 +1177,8 @@ fn edit(
     let policy = Policy::load(None).unwrap();
     let source = k8s_advisor::diagnostic::Source::new(Path::new("k8s-advisor.toml"), text);
     let ws = k8s_advisor::workspace::parse(&source, &policy.criterion_ids())?;
-    k8s_advisor::init::edit::run(script, &policy, &ws)
+    let guardrails = k8s_advisor::check::Guardrails::load(None).unwrap();
+    k8s_advisor::init::edit::run(script, &policy, &guardrails, &ws)
 }
 
 /// A workspace with a shared gateway: one public service limited to some clients, one behind
@@ -1070,11 +1214,14 @@ fn change_exposure(service: &str, expose: &str) -> Script {
     Script::new([
         "change a service",
         service,
-        "", // takes requests
+        "", // image
+        "", // kind
         "", // port
+        "", // port name
         "", // Service port
         expose,
-        "", // image
+        "", // health check
+        "", // writable
         "", // size
         "", // no egress
         "", // replicas
@@ -1125,4 +1272,800 @@ fn edited(script: &mut Script, text: &str) -> k8s_advisor::init::Outcome {
     edit(script, text)
         .unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript))
         .expect("changed")
+}
+
+/// An EKS workspace a person wrote: a public load balancer on port 80 in front of container
+/// port 3000 (the `eks-target-port` warning accepted), with a comment on the line; requests
+/// without limits, inline and as dotted keys under a `[services.resources]` header.
+const HAND_WRITTEN_EKS: &str = r#"version = 1
+
+[project]
+name = "shop"
+platform = "eks"
+
+[[services]]
+name = "web"
+image = "ghcr.io/shop/web:1.0.0"
+replicas = 2
+ports = [{ name = "http", port = 80, target = 3000 }]  # browsers expect 80
+expose = "public"
+calls = ["api"]
+resources = { requests = { cpu = "100m", memory = "128Mi" } }
+
+[[services]]
+name = "api"
+image = "ghcr.io/shop/api:1.0.0"
+replicas = 2
+port = 8080
+
+[services.resources]
+requests.cpu = "250m"   # measured
+requests.memory = "256Mi"
+limits.memory = "512Mi"
+"#;
+
+/// Edit mode through a real terminal: Enter at every question of "change a service", for both
+/// services, then the last menu item: the file is left byte for byte as it was.
+#[test]
+fn edit_mode_enter_everywhere_writes_nothing_through_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k8s-advisor.toml");
+    std::fs::write(&path, HAND_WRITTEN_EKS).unwrap();
+    let mut p = spawn_init(dir.path(), &[]);
+    let p = &mut p;
+    for (service, callee) in [("web", "shop/api"), ("api", "shop/web")] {
+        answer(
+            p,
+            "What do you want to do?",
+            "leave it as it is",
+            &format!("{DOWN}{ENTER}"),
+        );
+        // The services by name, then the way back.
+        let down = if service == "api" { "" } else { DOWN };
+        answer(
+            p,
+            "Which service?",
+            "back to the summary",
+            &format!("{down}{ENTER}"),
+        );
+        takes_requests(p, service, ENTER, ENTER);
+        answer(p, "How does Kubernetes check", "none yet", ENTER);
+        type_in(p, &format!("Folders {service} writes to"), ENTER);
+        answer(p, &format!("Size of {service}"), "custom", ENTER);
+        type_in(p, &format!("Does {service} send traffic outside"), ENTER);
+        type_in(p, &format!("Replicas of {service}"), ENTER);
+        answer(
+            p,
+            &format!("Which services does shop/{service} call?"),
+            callee,
+            ENTER,
+        );
+        if service == "web" {
+            answer(p, "How does shop/web reach shop/api?", "telemetry:", ENTER);
+        }
+    }
+    leave_unchanged(p);
+    assert_eq!(exit_code(p), Some(0));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), HAND_WRITTEN_EKS);
+}
+
+/// The same answers through the library, so that a failure shows what changed.
+#[test]
+fn edit_mode_enter_everywhere_keeps_ports_and_partial_resources() {
+    let mut answers = Vec::new();
+    for service in ["shop/web", "shop/api"] {
+        answers.extend(["change a service", service]);
+        // image, kind, port, name, Service port, exposure, health, writable, size, egress,
+        // replicas, calls
+        answers.extend(["", "", "", "", "", "", "", "", "", "", "", ""]);
+        if service == "shop/web" {
+            answers.push(""); // the kind of its call to api: sync, as written
+        }
+    }
+    answers.push("leave it as it is");
+    let mut script = Script::new(answers);
+    let outcome = edit(&mut script, HAND_WRITTEN_EKS).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        outcome.is_none(),
+        "{}\n{:#?}",
+        outcome.map(|o| o.text).unwrap_or_default(),
+        script.transcript
+    );
+    // The Service port offered is the one in the file, not the container port.
+    let asked = script
+        .transcript
+        .iter()
+        .position(|t| t == "Port callers use (the Service port)")
+        .unwrap();
+    assert!(
+        script.transcript[..asked]
+            .iter()
+            .any(|t| t.contains("Port web listens"))
+    );
+}
+
+/// A size picked for a service whose file writes resources as dotted keys under a
+/// `[services.resources]` header keeps that form, and the comment after a value.
+#[test]
+fn edit_mode_changes_dotted_resources_in_place() {
+    let mut script = Script::new([
+        "change a service",
+        "shop/api",
+        "",       // image
+        "",       // kind
+        "",       // port
+        "",       // port name
+        "",       // Service port
+        "",       // cluster
+        "",       // health check
+        "",       // writable
+        "medium", // size
+        "",       // no egress
+        "",       // replicas
+        "",       // calls
+        "write the changes",
+    ]);
+    let outcome = edited(&mut script, HAND_WRITTEN_EKS);
+    let api = &outcome.text[outcome.text.find("name = \"api\"").unwrap()..];
+    assert_eq!(
+        api,
+        "name = \"api\"\nimage = \"ghcr.io/shop/api:1.0.0\"\nreplicas = 2\nport = 8080\n\n\
+         [services.resources]\nrequests.cpu = \"500m\"   # measured\n\
+         requests.memory = \"512Mi\"\nlimits.memory = \"1Gi\"\nlimits.cpu = \"1\"\n",
+        "{api}"
+    );
+    // Everything before the changed service is as it was.
+    let web_end = HAND_WRITTEN_EKS.find("name = \"api\"").unwrap();
+    assert_eq!(outcome.text[..web_end], HAND_WRITTEN_EKS[..web_end]);
+}
+
+/// From the summary, on EKS, a service whose Service port differs from its container port
+/// keeps it when it is changed with Enter everywhere: the defaults of a change are the current
+/// answers, on every platform.
+#[test]
+fn a_change_from_the_summary_keeps_the_service_port() {
+    for platform in ["eks", "gke", "generic"] {
+        let mut answers: Vec<String> = SHOP.iter().map(|a| a.to_string()).collect();
+        answers[2] = platform.to_string();
+        // web: container port 3000, Service port 80.
+        let web = answers.iter().position(|a| a == "web").unwrap();
+        answers[web + 4] = "3000".into();
+        answers[web + 6] = "80".into();
+        answers.extend(
+            [
+                "change a service",
+                "storefront/web",
+                "", // name
+                "", // domain
+                "", // image
+                "", // kind
+                "", // container port 3000
+                "", // port name
+                "", // Service port: as it was
+                "", // exposure
+                "", // health check
+                "", // writable
+                "", // size
+                "", // egress
+                "", // replicas
+                "", // write
+            ]
+            .map(String::from),
+        );
+        let outcome = session(&answers.iter().map(String::as_str).collect::<Vec<_>>())
+            .unwrap_or_else(|e| panic!("{platform}: {e:?}"));
+        let web = &outcome.text[outcome.text.find("name = \"web\"").unwrap()..];
+        assert!(
+            web.contains("port = 80, target = 3000"),
+            "{platform}: {web}"
+        );
+    }
+}
+
+/// A custom size: after a request larger than the preset's limit, the limit offered is the
+/// request, not a smaller value that Enter could not take.
+#[test]
+fn a_custom_size_offers_limits_no_smaller_than_the_requests_typed() {
+    let mut answers: Vec<&str> = SHOP.to_vec();
+    let web = answers.iter().position(|a| *a == "web").unwrap();
+    answers[web + 10] = "custom";
+    for (k, typed) in ["2", "1Gi", "", ""].into_iter().enumerate() {
+        answers.insert(web + 11 + k, typed);
+    }
+    answers.push("");
+    let outcome = session(&answers).unwrap();
+    let web = &outcome.text[outcome.text.find("name = \"web\"").unwrap()..];
+    assert!(
+        web.contains(
+            "requests = { cpu = \"2\", memory = \"1Gi\" }, limits = { cpu = \"2\", memory = \"1Gi\" }"
+        ),
+        "{web}"
+    );
+}
+
+const UP: &str = "\x1b[A";
+
+/// The shop of the issue that asked for stateful services, through a real terminal on EKS: a
+/// public web front, an internal admin UI, an API, payments calling Stripe by host name on
+/// 443, a worker whose `latest` tag is caught and replaced, and Postgres, whose well-known
+/// defaults are taken with Enter. `generate` then writes manifests that kubernetes-validate
+/// accepts in strict mode, with Postgres as a StatefulSet with a volume; and edit mode, Enter
+/// everywhere on Postgres, writes nothing.
+#[test]
+fn the_shop_session_describes_a_database_and_generates_valid_manifests() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("shop");
+    std::fs::create_dir(&project).unwrap();
+    let mut p = spawn_init(&project, &[]);
+    let p = &mut p;
+    project_on_eks(p, "shop", "An online shop");
+    type_in(p, "First service name", &format!("web{ENTER}"));
+    takes_requests(
+        p,
+        "web",
+        "ghcr.io/shop/web:1.4.2\r",
+        &format!("{DOWN}{DOWN}{ENTER}"),
+    );
+    answer(
+        p,
+        "How does Kubernetes check",
+        "none yet",
+        &format!("{UP}{UP}{UP}{ENTER}"),
+    );
+    type_in(p, "Path that answers", ENTER);
+    type_in(
+        p,
+        "Folders web writes to",
+        &format!("/var/cache/nginx{ENTER}"),
+    );
+    answer(p, "Size of web", "custom", ENTER);
+    type_in(p, "Does web send traffic outside", ENTER);
+    type_in(p, "Another service name", &format!("admin{ENTER}"));
+    takes_requests(
+        p,
+        "admin",
+        "ghcr.io/shop/admin:2.0.0\r",
+        &format!("{DOWN}{ENTER}"),
+    );
+    type_in(p, "Address ranges of the company network", ENTER);
+    answer(p, "How does Kubernetes check", "none yet", ENTER);
+    type_in(p, "Folders admin writes to", ENTER);
+    answer(p, "Size of admin", "custom", ENTER);
+    type_in(p, "Does admin send traffic outside", ENTER);
+    for (name, image) in [
+        ("api", "ghcr.io/shop/api:3.1.0"),
+        ("payments", "ghcr.io/shop/payments:1.0.3"),
+    ] {
+        type_in(p, "Another service name", &format!("{name}{ENTER}"));
+        takes_requests(p, name, &format!("{image}{ENTER}"), ENTER);
+        answer(p, "How does Kubernetes check", "none yet", ENTER);
+        type_in(p, &format!("Folders {name} writes to"), ENTER);
+        answer(p, &format!("Size of {name}"), "custom", ENTER);
+        if name == "api" {
+            type_in(p, "Does api send traffic outside", ENTER);
+        }
+    }
+    type_in(
+        p,
+        "Does payments send traffic outside",
+        &format!("y{ENTER}"),
+    );
+    type_in(
+        p,
+        "Destination: a host name",
+        &format!("api.stripe.com{ENTER}"),
+    );
+    p.exp_string("NetworkPolicy matches addresses, not names")
+        .unwrap();
+    answer(
+        p,
+        "How may traffic reach api.stripe.com?",
+        "any IPv4 address",
+        &format!("{DOWN}{ENTER}"),
+    );
+    type_in(p, "Destination ports", ENTER);
+    type_in(p, "What for", &format!("card payments{ENTER}"));
+    type_in(p, "Does payments send traffic to another address", ENTER);
+    type_in(p, "Another service name", &format!("worker{ENTER}"));
+    type_in(
+        p,
+        "Container image of worker",
+        &format!("ghcr.io/shop/worker:latest{ENTER}"),
+    );
+    p.exp_string("moves to every new release").unwrap();
+    type_in(p, "Keep ghcr.io/shop/worker:latest anyway?", ENTER);
+    type_in(
+        p,
+        "Container image of worker",
+        &format!("ghcr.io/shop/worker:1.0.0{ENTER}"),
+    );
+    answer(
+        p,
+        "What kind of service is worker?",
+        "stateful:",
+        &format!("{DOWN}{ENTER}"),
+    );
+    type_in(p, "Folders worker writes to", ENTER);
+    answer(p, "Size of worker", "custom", ENTER);
+    type_in(p, "Does worker send traffic outside", ENTER);
+    // Postgres: every default is the image's.
+    type_in(p, "Another service name", &format!("db{ENTER}"));
+    type_in(p, "Container image of db", &format!("postgres:16.4{ENTER}"));
+    p.exp_string("db runs PostgreSQL").unwrap();
+    answer(p, "What kind of service is db?", "stateful:", ENTER);
+    type_in(p, "Port db listens on", ENTER);
+    type_in(p, "Name of port 5432", ENTER);
+    type_in(p, "Port callers use", ENTER);
+    answer(p, "Who reaches db from outside", "public:", ENTER);
+    type_in(p, "Size of each db pod's volume", ENTER);
+    type_in(p, "Folder where db keeps its data", ENTER);
+    answer(p, "How does Kubernetes check", "none yet", ENTER);
+    type_in(p, "Folders db writes to", ENTER);
+    answer(p, "Size of db", "custom", &format!("{DOWN}{ENTER}"));
+    type_in(p, "Does db send traffic outside", ENTER);
+    // A broker, which callers reach by messages: the calls to it default to async.
+    type_in(p, "Another service name", &format!("queue{ENTER}"));
+    takes_requests(p, "queue", &format!("rabbitmq:3.13.7{ENTER}"), ENTER);
+    type_in(p, "Size of each queue pod's volume", ENTER);
+    type_in(p, "Folder where queue keeps its data", ENTER);
+    answer(p, "How does Kubernetes check", "none yet", ENTER);
+    type_in(p, "Folders queue writes to", ENTER);
+    answer(p, "Size of queue", "custom", ENTER);
+    type_in(p, "Does queue send traffic outside", ENTER);
+    type_in(p, "Another service name", ENTER);
+    // Calls, picked among the services that take requests, in entry order without the caller;
+    // then the kind of each call, where Enter takes the default.
+    for (caller, last, keys, callees) in [
+        ("web", "shop/queue", format!("{DOWN} {ENTER}"), &["api"][..]),
+        ("admin", "shop/queue", format!("{DOWN} {ENTER}"), &["api"]),
+        (
+            "api",
+            "shop/queue",
+            format!("{DOWN}{DOWN} {DOWN} {DOWN} {ENTER}"),
+            &["payments", "db", "queue"],
+        ),
+        (
+            "payments",
+            "shop/queue",
+            format!("{DOWN}{DOWN}{DOWN} {ENTER}"),
+            &["db"],
+        ),
+        (
+            "worker",
+            "shop/queue",
+            format!("{DOWN}{DOWN}{DOWN}{DOWN} {DOWN} {ENTER}"),
+            &["db", "queue"],
+        ),
+        ("db", "shop/queue", ENTER.to_string(), &[]),
+        ("queue", "shop/db", ENTER.to_string(), &[]),
+    ] {
+        answer(
+            p,
+            &format!("Which services does shop/{caller} call?"),
+            last,
+            &keys,
+        );
+        for callee in callees {
+            answer(
+                p,
+                &format!("How does shop/{caller} reach shop/{callee}?"),
+                "telemetry:",
+                ENTER,
+            );
+        }
+    }
+    criteria_then_write(p);
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(p), Some(0));
+    let text = std::fs::read_to_string(project.join("k8s-advisor.toml")).unwrap();
+    let db = &text[text.find("name = \"db\"").unwrap()..];
+    for line in [
+        "image = \"postgres:16.4\"",
+        "replicas = 1",
+        "ports = [{ name = \"postgres\", port = 5432, target = 5432 }]",
+        "kind = \"stateful\"",
+        "storage = \"10Gi\"",
+        "storage-path = \"/var/lib/postgresql\"",
+        "health = { type = \"tcp\", port = \"postgres\" }",
+        "writable = [\"/var/run/postgresql\"]",
+    ] {
+        assert!(db.contains(line), "{line} missing from\n{db}");
+    }
+    let payments = &text[text.find("name = \"payments\"").unwrap()..];
+    assert!(
+        payments.contains(
+            "  # api.stripe.com: NetworkPolicy matches addresses, not names; a network plugin \
+             that matches names (Cilium toFQDNs, Calico domain policies) can allow the name \
+             itself\n  { cidr = \"0.0.0.0/0\", ports = [443], reason = \"api.stripe.com: card \
+             payments\" },"
+        ),
+        "{payments}"
+    );
+    assert!(
+        text.contains("image = \"ghcr.io/shop/worker:1.0.0\""),
+        "{text}"
+    );
+    // The broker is reached by messages; the database by requests.
+    assert!(
+        text.contains(
+            "calls = [\"shop/db\", \"shop/payments\", { to = \"shop/queue\", kind = \"async\" }]"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("calls = [\"shop/db\", { to = \"shop/queue\", kind = \"async\" }]"),
+        "{text}"
+    );
+    assert!(text.ends_with("memory = \"512Mi\" } }\n"), "{text}");
+
+    // generate, and the manifests pass kubernetes-validate --strict.
+    crate::support::success(bin().current_dir(&project).arg("generate"));
+    let manifest = std::fs::read_to_string(project.join("k8s/shop/db.yaml")).unwrap();
+    assert!(manifest.contains("kind: StatefulSet"), "{manifest}");
+    assert!(manifest.contains("volumeClaimTemplates:"), "{manifest}");
+    assert!(
+        manifest.contains("mountPath: \"/var/lib/postgresql\""),
+        "{manifest}"
+    );
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(project.join("k8s/shop"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "kustomization.yaml"))
+        .collect();
+    assert!(files.len() >= 8, "{files:?}");
+    let out = std::process::Command::new(crate::support::tool("kubernetes-validate"))
+        .args(["--strict", "-k", "1.30", "--quiet"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Edit mode: Enter at every question about db changes nothing.
+    let mut p = spawn_init(&project, &[]);
+    let p = &mut p;
+    answer(
+        p,
+        "What do you want to do?",
+        "leave it as it is",
+        &format!("{DOWN}{ENTER}"),
+    );
+    answer(
+        p,
+        "Which service?",
+        "back to the summary",
+        &format!("{DOWN}{DOWN}{ENTER}"),
+    );
+    type_in(p, "Container image of db", ENTER);
+    answer(p, "What kind of service is db?", "stateful:", ENTER);
+    type_in(p, "Port db listens on", ENTER);
+    type_in(p, "Name of port 5432", ENTER);
+    type_in(p, "Port callers use", ENTER);
+    answer(p, "Who reaches db from outside", "public:", ENTER);
+    type_in(p, "Size of each db pod's volume", ENTER);
+    type_in(p, "Folder where db keeps its data", ENTER);
+    answer(p, "How does Kubernetes check", "none yet", ENTER);
+    type_in(p, "Folders db writes to", ENTER);
+    answer(p, "Size of db", "custom", ENTER);
+    type_in(p, "Does db send traffic outside", ENTER);
+    type_in(p, "Replicas of db", ENTER);
+    answer(p, "Which services does shop/db call?", "shop/queue", ENTER);
+    leave_unchanged(p);
+    assert_eq!(
+        std::fs::read_to_string(project.join("k8s-advisor.toml")).unwrap(),
+        text
+    );
+}
+
+/// Deleting a service from the summary names the calls that go with it and asks first: "no"
+/// keeps everything.
+#[test]
+fn deleting_a_service_asks_first() {
+    let mut answers = shop_then(&["delete a service", "orders/orders-api", ""]);
+    answers.push("");
+    let mut script = Script::new(answers.iter().copied());
+    let kept = ask(&mut script).unwrap();
+    assert_eq!(kept.text, session(&shop_then(&[])).unwrap().text);
+    assert!(
+        script.transcript.iter().any(|t| t
+            == "Deleting orders/orders-api removes its answers. The calls to it from \
+                storefront/web and orders/mailer go too."),
+        "{:#?}",
+        script.transcript
+    );
+    assert!(kept.text.ends_with('\n'));
+}
+
+/// Edit mode deletes a service: its table and the comments above it go, and so do the calls
+/// to it; everything else stays as written.
+#[test]
+fn edit_mode_deletes_a_service_and_the_calls_to_it() {
+    let with_call = EXISTING.replace(
+        "calls = [] # nothing yet",
+        "calls = [\"api\"] # nothing yet",
+    );
+    let mut script = Script::new(["delete a service", "shop/api", "y", "write the changes"]);
+    let outcome = edited(&mut script, &with_call);
+    assert_eq!(
+        outcome.text,
+        "# Our shop. Keep this comment!\nversion = 1\n\n[project]\nname = \"shop\"   # the \
+         product\nplatform = \"eks\"\n\n[[services]]\nname = \"db-proxy\"\nimage = \
+         \"ghcr.io/shop/db-proxy:1.0.0\"\nports = [{ name = \"pg\", port = 5432, target = 5432 \
+         }]\ncalls = [] # nothing yet\n"
+    );
+}
+
+/// Renaming a port in edit mode carries the new name into the calls limited to it and into
+/// the service's health check, so that the file still validates.
+#[test]
+fn edit_mode_follows_a_renamed_port() {
+    let text = r#"version = 1
+
+[project]
+name = "shop"
+
+[[services]]
+name = "web"
+image = "ghcr.io/shop/web:1.0.0"
+port = 8080
+calls = [{ to = "db", ports = ["pg"] }]
+
+[[services]]
+name = "db"
+image = "ghcr.io/shop/db:1.0.0"
+ports = [{ name = "pg", port = 5432 }]
+health = { type = "tcp", port = "pg" }
+"#;
+    let mut script = Script::new([
+        "change a service",
+        "shop/db",
+        "",         // image
+        "",         // kind
+        "",         // port
+        "postgres", // the port's new name
+        "",         // Service port
+        "",         // cluster
+        "",         // health: tcp
+        "",         // writable
+        "",         // size: as it is
+        "",         // egress
+        "",         // replicas
+        "",         // calls
+        "write the changes",
+    ]);
+    let outcome = edited(&mut script, text);
+    assert!(
+        outcome
+            .text
+            .contains("calls = [{ to = \"db\", ports = [\"postgres\"] }]"),
+        "{}",
+        outcome.text
+    );
+    assert!(
+        outcome
+            .text
+            .contains("health = { type = \"tcp\", port = \"postgres\" }"),
+        "{}",
+        outcome.text
+    );
+}
+
+/// The project name comes from the repository, not from a folder such as `docker` that says
+/// what it holds.
+#[test]
+fn a_generic_folder_does_not_name_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("corner-shop");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::create_dir_all(repo.join("docker")).unwrap();
+    crate::support::success(
+        bin()
+            .current_dir(repo.join("docker"))
+            .args(["init", "--non-interactive"]),
+    );
+    let text = std::fs::read_to_string(repo.join("docker/k8s-advisor.toml")).unwrap();
+    assert!(text.contains("name = \"corner-shop\""), "{text}");
+}
+
+/// Edit mode: naming a well-known database image for a service brings that image's defaults,
+/// and Enter takes them: the service becomes a StatefulSet with a volume, written key by key
+/// into its table, and `check` has nothing to say about its storage.
+#[test]
+fn edit_mode_takes_a_database_image_s_defaults() {
+    let mut answers = vec!["change a service", "shop/db-proxy", "postgres:16.4"];
+    // kind, port, port name, Service port, exposure, volume size and folder, health, writable
+    answers.extend(["", "", "", "", "", "", "", "", ""]);
+    answers.extend(["small", "", "", "", "write the changes"]);
+    let mut script = Script::new(answers);
+    let outcome = edited(&mut script, EXISTING);
+    let proxy = &outcome.text[outcome.text.find("name = \"db-proxy\"").unwrap()..];
+    assert_eq!(
+        proxy,
+        "name = \"db-proxy\"\nimage = \"postgres:16.4\"\n\
+         ports = [{ name = \"postgres\", port = 5432, target = 5432 }]\ncalls = [] # nothing yet\n\
+         kind = \"stateful\"\nstorage = \"10Gi\"\nstorage-path = \"/var/lib/postgresql\"\n\
+         health = { type = \"tcp\", port = \"postgres\" }\nwritable = [\"/var/run/postgresql\"]\n\
+         resources = { requests = { cpu = \"250m\", memory = \"256Mi\" }, limits = { cpu = \
+         \"500m\", memory = \"512Mi\" } }\n"
+    );
+    assert!(
+        script
+            .transcript
+            .contains(&"db-proxy runs PostgreSQL: the defaults below are PostgreSQL's.".into())
+    );
+    assert!(
+        !findings(&outcome.text)
+            .iter()
+            .any(|(rule, _)| rule == "database-without-storage"),
+        "{}",
+        outcome.text
+    );
+}
+
+/// Calls are asked as sync, async or telemetry. The default comes from the callee: a broker's
+/// image is reached by messages, a collector's by telemetry, anything else by requests; what is
+/// picked is written, and the graph review reads it.
+#[test]
+fn calls_have_a_kind_whose_default_comes_from_the_callee() {
+    let mut answers: Vec<&str> = SHOP.to_vec();
+    let at = answers.iter().position(|a| *a == "mailer").unwrap();
+    // Two more services before the worker: a broker and a collector, all defaults.
+    let more = [
+        "queue",
+        "orders",
+        "rabbitmq:3.13.7",
+        // kind, port, its name, Service port, exposure, volume size and folder, health,
+        // writable, size, egress
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "otel",
+        "orders",
+        "otel/opentelemetry-collector-contrib:0.111.0",
+        // kind, port, its name, Service port, exposure, health, writable, size, egress
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ];
+    for (k, a) in more.into_iter().enumerate() {
+        answers.insert(at + k, a);
+    }
+    let calls = answers
+        .iter()
+        .position(|a| *a == "orders/orders-api")
+        .unwrap();
+    // web: orders-api as before; orders-api: the broker (default async) and the collector,
+    // picked as sync on purpose, then mailer: the collector (default telemetry).
+    answers.splice(
+        calls..calls + 5,
+        [
+            "orders/orders-api",
+            "",
+            "orders/queue, orders/otel",
+            "",
+            "sync",
+            "",
+            "",
+            "orders/otel",
+            "",
+        ],
+    );
+    answers.push("");
+    let mut script = Script::new(answers.iter().copied());
+    let outcome = ask(&mut script).unwrap_or_else(|e| panic!("{e:?}\n{:#?}", script.transcript));
+    let text = &outcome.text;
+    assert!(
+        text.contains("calls = [\"orders/otel\", { to = \"orders/queue\", kind = \"async\" }]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("calls = [{ to = \"orders/otel\", kind = \"telemetry\" }]"),
+        "{text}"
+    );
+    assert!(
+        script
+            .transcript
+            .contains(&"How does orders/orders-api reach orders/queue?".into()),
+        "{:#?}",
+        script.transcript
+    );
+    // The summary says which calls are not requests.
+    assert!(
+        script
+            .transcript
+            .iter()
+            .any(|t| t.contains("calls  orders/otel (telemetry)")),
+        "{:#?}",
+        script.transcript
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k8s-advisor.toml");
+    std::fs::write(&path, text).unwrap();
+    let graph: serde_json::Value = serde_json::from_str(&crate::support::success(
+        bin().args(["graph", "--format", "json", "-w"]).arg(&path),
+    ))
+    .unwrap();
+    let kinds: Vec<(String, String)> = graph["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["to"] != "orders/orders-api")
+        .map(|e| {
+            (
+                format!(
+                    "{} -> {}",
+                    e["from"].as_str().unwrap(),
+                    e["to"].as_str().unwrap()
+                ),
+                e["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                "orders/mailer -> orders/otel".to_string(),
+                "telemetry".to_string()
+            ),
+            (
+                "orders/orders-api -> orders/otel".to_string(),
+                "sync".to_string()
+            ),
+            (
+                "orders/orders-api -> orders/queue".to_string(),
+                "async".to_string()
+            ),
+        ]
+    );
+}
+
+/// Edit mode: a call's kind changes in place: a bare reference becomes a table naming the
+/// kind, its comment kept, and back to sync it is a bare reference again.
+#[test]
+fn edit_mode_changes_the_kind_of_a_call() {
+    let with_call = EXISTING.replace(
+        "calls = [] # nothing yet",
+        "calls = [\"api\"] # nothing yet",
+    );
+    let change = |kind: &'static str| {
+        let mut answers = vec!["change a service", "shop/db-proxy"];
+        // image, kind, port, name, Service port, exposure, health, writable, size, egress,
+        // replicas, calls
+        answers.extend(["", "", "", "", "", "", "", "", "", "", "", ""]);
+        answers.extend([kind, "write the changes"]);
+        Script::new(answers)
+    };
+    let outcome = edited(&mut change("async"), &with_call);
+    assert!(
+        outcome
+            .text
+            .contains("calls = [{ to = \"api\", kind = \"async\" }] # nothing yet"),
+        "{}",
+        outcome.text
+    );
+    let back = edited(&mut change("sync"), &outcome.text);
+    assert!(
+        back.text.contains("calls = [\"api\"] # nothing yet"),
+        "{}",
+        back.text
+    );
 }

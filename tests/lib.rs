@@ -19,6 +19,7 @@ mod import;
 mod init;
 mod injection;
 mod nca;
+mod peers;
 mod random_model;
 mod record;
 mod robust;

@@ -236,6 +236,7 @@ const EXPRESSIBLE: &[&str] = &[
     "port-name-too-long.toml",
     "port-out-of-range.toml",
     "several-problems.toml",
+    "unknown-call-kind.toml",
     "unknown-expose.toml",
     "unknown-key.toml",
     "unknown-platform.toml",

@@ -373,7 +373,11 @@ fn hand_written_mistakes_are_found() {
         .output()
         .unwrap();
     let text = String::from_utf8(text.stdout).unwrap();
-    assert!(text.starts_with("namespace orders\n"), "{text}");
+    assert!(
+        text.starts_with("Summary: 8 findings: 1 blocked-call, 3 undeclared-flow,")
+            && text.contains("\n\nnamespace orders\n"),
+        "{text}"
+    );
     assert!(text.contains("\nnamespace storefront\n"), "{text}");
     assert!(
         text.contains("policy orders/payments ingress rule 1"),
@@ -567,7 +571,10 @@ fn bad_input_names_file_document_and_line() {
             "kind: NetworkPolicy\napiVersion: networking.k8s.io/v1\nmetadata: {name: p}\nspec:\n  ingress: [{ports: [{port: 90, endPort: 80}]}]\n",
             "endPort 80",
         ),
-        ("- just\n- a list\n", "expected a Kubernetes object"),
+        (
+            "- just\n- a list\n",
+            "no workload in the manifests (1 objects not read)",
+        ),
         (
             "kind: Pod\napiVersion: v1\nmetadata: {name: p}\nspec: {containers: [{name: c, ports: [{containerPort: 70000}]}]}\n",
             "outside 1..65535",
@@ -1053,7 +1060,12 @@ items:
             .any(|(m, l)| m.starts_with("a/db may send") && *l == db_1 as u64),
         "{lines:?}"
     );
-    // A policy as a whole is located where its List entry starts.
+    // A policy whose rules do not admit is located at its first rule of that direction, or
+    // where its List entry starts when it has none.
+    let web_rules = line_with(
+        manifests,
+        "- to: [{podSelector: {matchLabels: {app: api}}}]",
+    );
     let blocked = find("blocked-call", &["a/web", "a/db"]);
     let whole: Vec<(&str, u64)> = blocked["policies"]
         .as_array()
@@ -1062,7 +1074,8 @@ items:
         .map(|p| (p["policy"].as_str().unwrap(), p["line"].as_u64().unwrap()))
         .collect();
     assert!(whole.contains(&("a/db", db_policy as u64)), "{whole:?}");
-    assert!(whole.contains(&("a/web", web_policy as u64)), "{whole:?}");
+    assert!(whole.contains(&("a/web", web_rules as u64)), "{whole:?}");
+    assert!(web_policy < web_rules);
 }
 
 /// Runs a `verify --format json` that must find errors (exit 1); its report.
@@ -1198,9 +1211,10 @@ fn online_boutique_policies_agree_with_nca_and_show_what_they_leave_open() {
 }
 
 /// What `kubectl get` prints: pods and ReplicaSets carry their controller. A workload is left
-/// out only when its controller is read too; pods alone, or pods of a kind `verify` does not
-/// read, are each a workload with their own labels, so a policy that selects one replica is
-/// judged for that replica.
+/// out when its controller is read too; pods alone stand for their controller, one workload
+/// for the pods that are alike, so the report names the ReplicaSet as netpol-analyzer does; a
+/// pod that differs (the canary here) stays a workload of its own, so a policy that selects
+/// one replica is judged for that replica.
 #[test]
 fn owned_objects_count_unless_their_controller_is_read() {
     let pod = |name: &str, owner_kind: &str, owner: &str, extra: &str| {
@@ -1233,7 +1247,7 @@ fn owned_objects_count_unless_their_controller_is_read() {
     };
     assert_eq!(
         workloads(&pods),
-        ["shop/web-7d9c-a", "shop/web-7d9c-b"],
+        ["shop/web-7d9c", "shop/web-7d9c-b"],
         "pods without their ReplicaSet"
     );
     assert_eq!(
@@ -1248,8 +1262,13 @@ fn owned_objects_count_unless_their_controller_is_read() {
     );
     assert_eq!(
         workloads(&pod("web-x1", "Rollout", "web", "")),
+        ["shop/web"],
+        "a pod of a controller kind verify reads, without it"
+    );
+    assert_eq!(
+        workloads(&pod("web-x1", "Widget", "web", "")),
         ["shop/web-x1"],
-        "a pod of a controller kind verify does not read"
+        "a pod of a controller kind verify does not know"
     );
     let json = success(
         bin()
@@ -1273,7 +1292,7 @@ fn owned_objects_count_unless_their_controller_is_read() {
             .collect();
     assert_eq!(
         connections,
-        BTreeSet::from([("shop/web-7d9c-b".to_string(), "shop/web-7d9c-a".to_string())]),
+        BTreeSet::from([("shop/web-7d9c-b".to_string(), "shop/web-7d9c".to_string())]),
         "{json}"
     );
 }
@@ -1287,7 +1306,7 @@ fn policies_of_other_apis_are_reported_as_not_evaluated() {
     let extra = dir.path().join("extra.yaml");
     std::fs::write(
         &extra,
-        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata:\n  name: \"allow-\\e[31mall\"\nspec: {priority: 1, subject: {namespaces: {}}, ingress: [{action: Allow, from: [{namespaces: {}}]}]}\n---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: l7, namespace: orders}\nspec: {endpointSelector: {}}\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: deny-all, namespace: orders}\nspec: {}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: extra, namespace: orders}\nspec: {podSelector: {matchLabels: {app: nothing}}}\n",
+        "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata:\n  name: \"allow-\\e[31mall\"\nspec: {endpointSelector: {}, ingress: [{fromEntities: [all]}]}\n---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: l7, namespace: orders}\nspec: {endpointSelector: {}}\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: deny-all, namespace: orders}\nspec: {}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: extra, namespace: orders}\nspec: {podSelector: {matchLabels: {app: nothing}}}\n",
     )
     .unwrap();
     let report = failing_report(
@@ -1322,8 +1341,7 @@ fn policies_of_other_apis_are_reported_as_not_evaluated() {
         [
             (
                 String::new(),
-                "policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy allow-\u{1b}[31mall"
-                    .to_string(),
+                "cilium.io/v2/CiliumClusterwideNetworkPolicy allow-\u{1b}[31mall".to_string(),
                 1
             ),
             (
@@ -1346,7 +1364,7 @@ fn policies_of_other_apis_are_reported_as_not_evaluated() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("cluster-wide\n  warning [unevaluated-policy] policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy allow-\\u{1b}[31mall is an admin network policy: not evaluated"), "{text}");
+    assert!(text.contains("\n\ncluster-wide\n  warning [unevaluated-policy] cilium.io/v2/CiliumClusterwideNetworkPolicy allow-\\u{1b}[31mall is a Cilium policy or address group: not evaluated"), "{text}");
     assert!(!text.contains('\u{1b}'), "{text}");
     // Connectivity: listed in text; on standard error beside the JSON.
     let text = success(
@@ -1356,7 +1374,7 @@ fn policies_of_other_apis_are_reported_as_not_evaluated() {
             .arg(&extra),
     );
     assert!(
-        text.contains("Not read (each may allow or deny more than shown above, or run pods not shown):\n  policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy allow-\\u{1b}[31mall ("),
+        text.contains("Not read (each may allow or deny more than shown above, or run pods not shown):\n  cilium.io/v2/CiliumClusterwideNetworkPolicy allow-\\u{1b}[31mall ("),
         "{text}"
     );
     let out = bin()
@@ -1407,4 +1425,120 @@ fn line_separators_and_direction_overrides_in_names_are_escaped() {
             && text.contains("CiliumNetworkPolicy n\\u{202e}s/x\\u{2029}y ("),
         "{text}"
     );
+}
+
+/// The explanations come from `Analysis::decide`, a second path beside the group-level
+/// connectivity. On the random worlds, for every pair of workloads and both directions: the
+/// ports it allows meet in exactly the connectivity, and the rules it names as admitting are
+/// exactly the NetworkPolicy rules that select the subject, match the other end and allow some
+/// port, found here by reading the policies one by one as the API documents them.
+#[test]
+fn explanations_name_exactly_the_rules_that_admit() {
+    use k8s_advisor::verify::engine::{Direction, RuleRef};
+    use k8s_advisor::verify::manifest::{Manifests, Peer, PortRule};
+    use k8s_advisor::verify::sets::PortSet;
+
+    fn admitting(m: &Manifests, from: usize, to: usize, d: Direction) -> Vec<(RuleRef, PortSet)> {
+        let (subject, other) = match d {
+            Direction::Ingress => (&m.workloads[to], &m.workloads[from]),
+            Direction::Egress => (&m.workloads[from], &m.workloads[to]),
+        };
+        let mut out = Vec::new();
+        for (p, policy) in m.policies.iter().enumerate() {
+            let section = match d {
+                Direction::Ingress => &policy.ingress,
+                Direction::Egress => &policy.egress,
+            };
+            let Some(rules) = section else { continue };
+            if subject.host_network
+                || policy.namespace != subject.namespace
+                || !policy.selector.matches(&subject.labels)
+            {
+                continue;
+            }
+            for (r, rule) in rules.iter().enumerate() {
+                let peer_ok = rule.peers.as_ref().is_none_or(|peers| {
+                    peers.iter().any(|peer| match peer {
+                        Peer::Block { .. } => false,
+                        Peer::Pods { namespaces, pods } => {
+                            let ns_ok = match namespaces {
+                                None => other.namespace == policy.namespace,
+                                Some(sel) => sel.matches(&m.namespaces[&other.namespace]),
+                            };
+                            ns_ok && pods.as_ref().is_none_or(|s| s.matches(&other.labels))
+                        }
+                    })
+                });
+                if !peer_ok {
+                    continue;
+                }
+                let mut ports = PortSet::none();
+                match &rule.ports {
+                    None => ports = PortSet::all(),
+                    Some(list) => {
+                        for port in list {
+                            match port {
+                                PortRule::All(proto) => ports.insert_all(*proto),
+                                PortRule::Range(proto, lo, hi) => ports.insert(*proto, *lo, *hi),
+                                PortRule::Named(proto, name) => {
+                                    for c in &m.workloads[to].ports {
+                                        if c.protocol == *proto && c.name.as_deref() == Some(name) {
+                                            ports.insert(*proto, c.port, c.port);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                if !ports.is_empty() {
+                    out.push((RuleRef::Network(p, d, r), ports));
+                }
+            }
+        }
+        out
+    }
+
+    let mut pairs = 0;
+    for seed in 1..=100 {
+        let docs = world::world(seed);
+        let m = read_text("world.yaml", &world::for_us(seed, &docs)).unwrap();
+        let a = Analysis::new(&m);
+        let n = m.workloads.len();
+        for from in 0..n {
+            for to in (0..n).filter(|&t| t != from) {
+                let egress = a.decide(from, to, Direction::Egress);
+                let ingress = a.decide(from, to, Direction::Ingress);
+                assert_eq!(
+                    egress.allowed.intersection(&ingress.allowed),
+                    a.allowed(from, to),
+                    "seed {seed}: {from} -> {to}"
+                );
+                for (d, decision) in [(Direction::Egress, egress), (Direction::Ingress, ingress)] {
+                    let named: Vec<(RuleRef, PortSet)> = decision
+                        .rules
+                        .iter()
+                        .filter(|r| r.allowed)
+                        .map(|r| (r.rule, r.ports.clone()))
+                        .collect();
+                    let expected = admitting(&m, from, to, d);
+                    assert_eq!(named, expected, "seed {seed}: {from} -> {to} {d:?}");
+                    let subject = if d == Direction::Ingress { to } else { from };
+                    if a.isolated(subject, d) {
+                        let mut union = PortSet::none();
+                        for (_, p) in &expected {
+                            union.union_with(p);
+                        }
+                        assert_eq!(decision.allowed, union, "seed {seed}: {from} -> {to} {d:?}");
+                        assert!(decision.by_default.is_empty());
+                    } else {
+                        assert_eq!(decision.allowed, PortSet::all());
+                        assert_eq!(decision.by_default, PortSet::all());
+                    }
+                    pairs += 1;
+                }
+            }
+        }
+    }
+    assert!(pairs > 1000, "{pairs}");
 }

@@ -446,3 +446,227 @@ fn import_then_verify_of_the_same_manifests_reports_what_is_open() {
     let stderr = refused(&["verify", "--connectivity", "-n", "Shop Floor", "-"], "");
     assert!(stderr.contains("is not a namespace name"), "{stderr}");
 }
+
+/// Two namespaces, an admin policy that denies one port and allows another whatever the
+/// NetworkPolicies say, and a baseline that denies what nothing else decided.
+const TIERS: &str = "apiVersion: v1
+kind: Pod
+metadata: {name: x, namespace: a, labels: {app: x}}
+spec: {containers: [{name: c, ports: [{containerPort: 22}, {containerPort: 80}, {containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: y, namespace: b, labels: {app: y}}
+spec: {containers: [{name: c, ports: [{containerPort: 80}]}]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: guard}
+spec:
+  priority: 1
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: a}}}
+  ingress:
+  - name: no-ssh-from-b
+    action: Deny
+    from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: b}}}]
+    ports: [{portNumber: {port: 22}}]
+  - name: admin-port
+    action: Allow
+    from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: b}}}]
+    ports: [{portNumber: {protocol: TCP, port: 8080}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: from-b, namespace: a}
+spec:
+  podSelector: {}
+  ingress:
+  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: b}}}]
+    ports: [{port: 80}, {port: 22}]
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: BaselineAdminNetworkPolicy
+metadata: {name: default}
+spec:
+  subject: {namespaces: {}}
+  ingress:
+  - name: deny-rest
+    action: Deny
+    from: [{namespaces: {}}]
+";
+
+/// AdminNetworkPolicies decide first (Deny beats the NetworkPolicy that allows port 22; Allow
+/// opens port 8080 the NetworkPolicy does not), NetworkPolicies next, the baseline last (it
+/// denies what reaches an unisolated pod); findings name the admin rule responsible.
+#[test]
+fn admin_and_baseline_policies_are_evaluated_in_their_tiers() {
+    let json = connectivity(TIERS);
+    let connections: Vec<(String, String, String, Value)> = json["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["from"].as_str().unwrap().to_string(),
+                c["to"].as_str().unwrap().to_string(),
+                c["protocol"].as_str().unwrap().to_string(),
+                c["ports"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        connections,
+        [(
+            "b/y".to_string(),
+            "a/x".to_string(),
+            "TCP".to_string(),
+            serde_json::json!([[80, 80], [8080, 8080]])
+        )],
+        "{json}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("k8s-advisor.toml");
+    std::fs::write(
+        &ws,
+        "version = 1\n[project]\nname = \"p\"\n\n[[services]]\nname = \"x\"\nnamespace = \"a\"\nports = [{ name = \"ssh\", port = 22 }, { name = \"http\", port = 80 }]\n\n[[services]]\nname = \"y\"\nnamespace = \"b\"\nports = [{ name = \"http\", port = 80 }]\ncalls = [\"a/x\"]\n",
+    )
+    .unwrap();
+    let out = bin()
+        .arg("-w")
+        .arg(&ws)
+        .args(["verify", "--format", "json", "-"])
+        .write_stdin(TIERS)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let messages: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages.iter().any(
+            |m| m.starts_with("declared call b/y -> a/x is blocked on TCP 22")
+                && m.contains("AdminNetworkPolicy guard ingress rule 1 denies TCP 22")
+        ),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("b/y -> a/x is allowed on TCP 8080")
+                && m.contains("AdminNetworkPolicy guard ingress rule 2")),
+        "{messages:#?}"
+    );
+    // a/x -> b/y is denied by the baseline: no finding says it is open.
+    assert!(
+        !messages.iter().any(|m| m.starts_with("a/x -> b/y")),
+        "{messages:#?}"
+    );
+}
+
+/// The admin API's own rules: one baseline policy, named default; no two admin policies at
+/// the same priority (the order of their rules would be undefined); the fields its schema
+/// requires.
+#[test]
+fn admin_policies_the_api_refuses_are_refused() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: x, namespace: a}\nspec: {}\n---\n";
+    let anp = |name: &str, priority: &str, rest: &str| {
+        format!(
+            "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {{name: {name}}}\nspec:\n  priority: {priority}\n  subject: {{namespaces: {{}}}}\n{rest}---\n"
+        )
+    };
+    let cases = [
+        (format!("{}{}", anp("one", "5", ""), anp("two", "5", "")), "have the same priority 5"),
+        (anp("one", "1001", ""), "priority 1001 is outside 0..1000"),
+        (
+            anp("one", "1", "  egress: [{action: Pass, to: [{pods: {podSelector: {}}}]}]\n"),
+            "needs both namespaceSelector and podSelector",
+        ),
+        (
+            anp("one", "1", "  egress: [{action: Maybe, to: [{namespaces: {}}]}]\n"),
+            "is not Allow, Deny or Pass",
+        ),
+        (
+            anp("one", "1", "  ingress: [{action: Allow, from: [{networks: [10.0.0.0/8]}]}]\n"),
+            "each peer sets exactly one of `namespaces`",
+        ),
+        (
+            anp("one", "1", "  egress: [{action: Allow, to: [{namespaces: {}}], ports: [{portRange: {start: 10, end: 1}}]}]\n"),
+            "must end above its start",
+        ),
+        (
+            "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {name: other}\nspec: {subject: {namespaces: {}}}\n".to_string(),
+            "named `default`",
+        ),
+        (
+            "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\nspec: {subject: {namespaces: {}}, egress: [{action: Pass, to: [{namespaces: {}}]}]}\n".to_string(),
+            "the action \"Pass\" is not Allow or",
+        ),
+    ];
+    for (text, expected) in cases {
+        let stderr = refused(&["verify", "--connectivity", "-"], &format!("{pod}{text}"));
+        assert!(
+            stderr.contains(expected),
+            "{text}\nexpected {expected:?} in:\n{stderr}"
+        );
+    }
+}
+
+/// Small inputs that would take minutes or gigabytes are refused at once: flow collections
+/// nested 100,000 deep behind an apostrophe that is not a quote (`it's`), and one anchor of
+/// 3,000 values repeated 3,000 times. Quoted brackets do not count as nesting.
+#[test]
+fn nesting_and_alias_bombs_are_refused_at_once() {
+    let started = std::time::Instant::now();
+    let deep = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: it's}}\nspec: {}\n",
+        "{a: ".repeat(100_000)
+    );
+    let stderr = refused(&["verify", "--connectivity", "-"], &deep);
+    assert!(stderr.contains("nested deeper than 256 levels"), "{stderr}");
+    let anchor: String = (0..3000).map(|i| format!("  k{i}: v\n")).collect();
+    let aliases: String = (0..3000).map(|i| format!("  a{i}: *big\n")).collect();
+    let bomb = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\nbig: &big\n{anchor}data:\n{aliases}"
+    );
+    let stderr = refused(&["verify", "--connectivity", "-"], &bomb);
+    assert!(stderr.contains("expands to more values"), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    // import reads YAML through the same guard.
+    let dir = tempfile::tempdir().unwrap();
+    let compose = dir.path().join("compose.yaml");
+    std::fs::write(
+        &compose,
+        format!("name: it's\nservices:\n  web: {}\n", "{a: ".repeat(100_000)),
+    )
+    .unwrap();
+    let out = bin()
+        .arg("import")
+        .arg(&compose)
+        .arg("-o")
+        .arg(dir.path().join("ws.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nested deeper than 256"));
+    // Brackets inside quotes and block scalars are text.
+    let quoted = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\ndata:\n  a: \"{}\"\n  b: |\n    {}\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec: {{}}\n",
+        "[".repeat(1000),
+        "{".repeat(1000)
+    );
+    let json = connectivity(&quoted);
+    assert_eq!(json["workloads"], serde_json::json!(["default/p"]));
+}

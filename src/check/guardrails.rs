@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::images::Images;
 use crate::diagnostic::{Code, Error, Problem, Source, closest};
 use crate::policy;
 
@@ -54,6 +55,8 @@ pub enum RuleId {
     ExposureFailsOpen,
     /// Restricted sources where the pod may not see the client's address (generic).
     ClientAddress,
+    /// An image known to keep data (a database) run as a Deployment, without a volume.
+    DatabaseWithoutStorage,
 }
 
 /// A rule's threshold key in the policy file.
@@ -163,7 +166,7 @@ impl ThresholdKey {
 
 impl RuleId {
     /// Every rule, in the order reports and SARIF list them.
-    pub const ALL: [RuleId; 16] = [
+    pub const ALL: [RuleId; 17] = [
         RuleId::ResourcesMissing,
         RuleId::MemoryMillibytes,
         RuleId::CpuLimitRatio,
@@ -180,6 +183,7 @@ impl RuleId {
         RuleId::EgressAnywhere,
         RuleId::ExposureFailsOpen,
         RuleId::ClientAddress,
+        RuleId::DatabaseWithoutStorage,
     ];
 
     /// The stable id.
@@ -201,6 +205,7 @@ impl RuleId {
             RuleId::EgressAnywhere => "egress-anywhere",
             RuleId::ExposureFailsOpen => "exposure-fails-open",
             RuleId::ClientAddress => "client-address",
+            RuleId::DatabaseWithoutStorage => "database-without-storage",
         }
     }
 
@@ -248,24 +253,29 @@ pub struct Rule {
     pub threshold: Option<Threshold>,
 }
 
-/// Every rule, configured, in `RuleId::ALL` order.
+/// Every rule, configured, in `RuleId::ALL` order, and what the rules know about images.
 #[derive(Debug, Clone)]
 pub struct Guardrails {
     /// The rules.
     pub rules: Vec<Rule>,
+    /// Well-known images (`images.toml`): their release numbering and whether they keep data.
+    pub images: Images,
 }
 
 impl Guardrails {
-    /// Loads the shipped rules, with `dir/guardrails.toml` (when present) applied over them.
+    /// Loads the shipped rules, with `dir/guardrails.toml` (when anything has that name:
+    /// a folder or FIFO there is an error, never the shipped rules) applied over them, and the
+    /// known images likewise.
     pub fn load(dir: Option<&Path>) -> Result<Guardrails, Error> {
         let (source, shipped): (Source, RawGuardrails) = policy::read_file(None, FILE_NAME)?;
         let mut rules = base(&source, shipped)?;
-        if let Some(dir) = dir.filter(|d| d.join(FILE_NAME).is_file()) {
+        if let Some(dir) = dir.filter(|d| std::fs::symlink_metadata(d.join(FILE_NAME)).is_ok()) {
             let (source, overrides): (Source, RawGuardrails) =
                 policy::read_file(Some(dir), FILE_NAME)?;
             apply(&source, overrides, &mut rules)?;
         }
-        Ok(Guardrails { rules })
+        let images = Images::load(dir)?;
+        Ok(Guardrails { rules, images })
     }
 
     /// The configuration of one rule.

@@ -3,6 +3,7 @@
 //! about. Pure: it reads no files (beyond the policy, in `guardrails`) and prints nothing.
 
 pub mod guardrails;
+pub mod images;
 
 use std::collections::BTreeMap;
 
@@ -108,6 +109,7 @@ pub fn check(graph: &ServiceGraph<'_>, guardrails: &Guardrails) -> CheckReport {
         c.egress_anywhere(&s);
         c.exposure_fails_open(&s);
         c.client_address(&s);
+        c.database_without_storage(&s);
     }
     c.namespaces();
     c.call_cycles(graph);
@@ -302,26 +304,8 @@ impl Checker<'_> {
         if !self.on(RuleId::ImageUnpinned) {
             return;
         }
-        let moving = self.guardrails.moving_tags(RuleId::ImageUnpinned);
-        let problem = match image_tag(image) {
-            ImageTag::Digest => return,
-            ImageTag::None => "has no tag, so it means `latest`".to_string(),
-            ImageTag::Tag(tag) => match moving.iter().find(|m| m.matches(tag)) {
-                None => return,
-                Some(MovingTag::Named(name)) if name.eq_ignore_ascii_case(tag) => {
-                    format!("is tagged `{tag}`, which moves to every new release")
-                }
-                Some(MovingTag::Named(name)) => format!(
-                    "is tagged `{tag}`, a variant of `{name}`, which moves to every new release"
-                ),
-                Some(MovingTag::Major) => {
-                    format!("is tagged `{tag}`, a major version that moves to every release in it")
-                }
-                Some(MovingTag::MajorMinor) => format!(
-                    "is tagged `{tag}`, a version without a patch number that moves to every \
-                     patch release"
-                ),
-            },
+        let Some(problem) = unpinned(self.guardrails, image) else {
+            return;
         };
         self.push(
             RuleId::ImageUnpinned,
@@ -474,6 +458,34 @@ impl Checker<'_> {
                 "{} admits only {}, but {why}",
                 s.id,
                 text::list(&sources, text::SHOWN)
+            ),
+        );
+    }
+
+    fn database_without_storage(&mut self, s: &Subject<'_>) {
+        let service = s.service;
+        if !self.on(RuleId::DatabaseWithoutStorage) || service.is_stateful() {
+            return;
+        }
+        let Some(image) = &service.image else {
+            return;
+        };
+        let Some(known) = self.guardrails.images.find(image).filter(|k| k.keeps_data) else {
+            return;
+        };
+        let size = known.storage.as_deref().unwrap_or("10Gi");
+        let path = known
+            .storage_path
+            .as_deref()
+            .map_or_else(String::new, |p| format!(", storage-path = \"{p}\""));
+        self.push(
+            RuleId::DatabaseWithoutStorage,
+            s.id.clone(),
+            s.here(service.keys.image),
+            format!(
+                "{} runs {} ({image}) as a Deployment without a volume: its data is lost \
+                 whenever the pod is replaced; add kind = \"stateful\", storage = \"{size}\"{path}",
+                s.id, known.title
             ),
         );
     }
@@ -655,6 +667,52 @@ impl Checker<'_> {
             );
         }
     }
+}
+
+/// Why `image` does not name one release (the `image-unpinned` rule), or `None` when it does:
+/// a digest, or a tag that none of the rule's `moving-tags` matches. A tag of two numbers names
+/// a release for an image that `images.toml` says numbers its releases so (`postgres:16.4`).
+/// The text follows "image \"...\" of <service>" in a finding, and `init` shows it too.
+pub fn unpinned(guardrails: &Guardrails, image: &str) -> Option<String> {
+    let tag = match image_tag(image) {
+        ImageTag::Digest => return None,
+        ImageTag::None => return Some("has no tag, so it means `latest`".to_string()),
+        ImageTag::Tag(tag) => tag,
+    };
+    let known = guardrails
+        .images
+        .find(image)
+        .and_then(|k| k.release.as_ref().map(|r| (k, r)));
+    let release_of_two = known.is_some_and(|(_, r)| {
+        MovingTag::MajorMinor.matches(tag) && major(tag).is_some_and(|m| m >= r.from_major)
+    });
+    let moving = guardrails.moving_tags(RuleId::ImageUnpinned);
+    let rule = moving
+        .iter()
+        .find(|m| m.matches(tag) && !(**m == MovingTag::MajorMinor && release_of_two))?;
+    Some(match rule {
+        MovingTag::Named(name) if name.eq_ignore_ascii_case(tag) => {
+            format!("is tagged `{tag}`, which moves to every new release")
+        }
+        MovingTag::Named(name) => {
+            format!("is tagged `{tag}`, a variant of `{name}`, which moves to every new release")
+        }
+        MovingTag::Major => {
+            let why = known.map_or_else(String::new, |(_, r)| format!("; {}", r.why));
+            format!("is tagged `{tag}`, a major version that moves to every release in it{why}")
+        }
+        MovingTag::MajorMinor => format!(
+            "is tagged `{tag}`, a version without a patch number that moves to every patch \
+             release (images whose releases have two numbers, as PostgreSQL's do, are listed \
+             in images.toml)"
+        ),
+    })
+}
+
+/// The major version a tag starts with (`v16.4-alpine` → 16).
+fn major(tag: &str) -> Option<u64> {
+    let head = tag.split(['-', '.']).next()?;
+    head.strip_prefix(['v', 'V']).unwrap_or(head).parse().ok()
 }
 
 /// What an image reference says about its version.

@@ -5,11 +5,11 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use super::{current_dir, print};
+use crate::check::Guardrails;
 use crate::cli::{Cli, InitArgs};
 use crate::diagnostic::Error;
 use crate::fsutil;
 use crate::init::{edit, evaluate_text, questionnaire};
-use crate::names;
 use crate::policy::Policy;
 use crate::prompt::Terminal;
 use crate::report;
@@ -17,6 +17,7 @@ use crate::workspace::{self, FILE_NAME};
 
 pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
     let policy = Policy::load(cli.policies.as_deref())?;
+    let guardrails = Guardrails::load(cli.policies.as_deref())?;
     let cwd = current_dir()?;
     let path: PathBuf = cli
         .workspace
@@ -37,7 +38,7 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
         // The terminal goes before the file is written: Ctrl-C then no longer ends the run.
         let outcome = {
             let mut terminal = Terminal::new(super::use_color(cli.color, false));
-            edit::run(&mut terminal, &policy, &ws)?
+            edit::run(&mut terminal, &policy, &guardrails, &ws)?
         };
         let Some(outcome) = outcome else {
             return finish(cli, &path, None, "Nothing changed in");
@@ -76,7 +77,7 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
             ));
         }
         let mut terminal = Terminal::new(super::use_color(cli.color, false));
-        let outcome = questionnaire(&mut terminal, &policy, &path, &folder)?;
+        let outcome = questionnaire(&mut terminal, &policy, &guardrails, &path, &folder)?;
         drop(terminal);
         (outcome.text, Some(outcome.verdict))
     };
@@ -87,8 +88,9 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
     }
     if verdict.is_none() && !cli.quiet {
         print(&format!(
-            "Wrote {}: a starter whose services, namespaces and teams are samples, so no \
-             verdict yet.\nDescribe your own project in it, then run `k8s-advisor assess`.\n",
+            "Wrote {}: a starter whose services, namespaces and teams are samples.\n\
+             Until you describe your own project in it, `k8s-advisor assess` judges the \
+             samples, not your product.\n",
             path.display()
         ))?;
         return Ok(0);
@@ -100,21 +102,15 @@ fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
-/// The project name the folder suggests.
+/// The project name the folder of the workspace suggests.
 fn folder_name(path: &Path, cwd: &Path) -> String {
-    path.canonicalize()
-        .ok()
-        .or_else(|| cwd.join(path).parent().map(PathBuf::from))
-        .and_then(|p| {
-            let dir = if p.is_dir() {
-                p
-            } else {
-                p.parent()?.to_path_buf()
-            };
-            dir.file_name().map(|n| n.to_string_lossy().into_owned())
-        })
-        .and_then(|n| names::slugify(&n, names::MAX_LABEL))
-        .unwrap_or_else(|| "my-product".to_string())
+    let folder = cwd
+        .join(path)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let folder = folder.canonicalize().unwrap_or(folder);
+    crate::init::project_name(&folder, workspace::repository_root(&folder).as_deref())
 }
 
 /// The end screen: the verdict, what was written, and the commands that matter next. With no

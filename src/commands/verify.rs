@@ -119,15 +119,36 @@ fn no_workload(m: &Manifests) -> Error {
         read.insert(0, format!("{} NetworkPolicies", m.policies.len()));
     }
     if !m.skipped.is_empty() {
-        read.push(format!("{} objects not read", m.skipped.len()));
+        let kinds: std::collections::BTreeSet<String> = m
+            .skipped
+            .iter()
+            .map(|s| crate::text::clean(&s.kind))
+            .filter(|k| !k.is_empty())
+            .collect();
+        let mut what = format!("{} objects not read", m.skipped.len());
+        if !kinds.is_empty() {
+            what.push_str(&format!(
+                " ({})",
+                crate::text::list(kinds, crate::text::SHOWN)
+            ));
+        }
+        read.push(what);
     }
     let what = if read.is_empty() {
         "no Kubernetes object at all".to_string()
     } else {
         read.join(", ")
     };
+    // Where the objects not read are, so that a misread input can be found.
+    let mut message =
+        format!("no workload in the manifests ({what}): there is no connectivity to verify");
+    let skipped = render::skipped_lines(m);
+    for line in skipped.lines().take(crate::text::SHOWN) {
+        message.push('\n');
+        message.push_str(line);
+    }
     Error::usage(
-        format!("no workload in the manifests ({what}): there is no connectivity to verify"),
+        message,
         "give the files or folders that hold the Deployments, StatefulSets, Pods ... (YAML or JSON, `-` for standard input)",
     )
 }

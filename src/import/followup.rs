@@ -1,6 +1,7 @@
-//! `init --from`: after an import, asks only what the input could not tell — the platform
-//! when no annotation names one, the team of each domain without one, and the criteria the
-//! model cannot judge — and renders the answered draft. Pure apart from the prompter, so tests
+//! `init --from`: after an import, asks only what the input could not tell — the project name
+//! (the input's is the default), the platform when no annotation names one, who reaches the
+//! services whose exposure it guessed, the team of each domain without one, and the criteria
+//! the model cannot judge — and renders the answered draft. Pure apart from the prompter, so tests
 //! script it like the questionnaire.
 
 use std::path::Path;
@@ -36,6 +37,12 @@ pub fn ask(
         r.kind,
         r.unknowns.len()
     ));
+    let name = p.input("Project name", &r.project.0, &|a| {
+        crate::names::dns1123_label(a)
+    })?;
+    if name != r.project.0 {
+        r.project = (name, answered());
+    }
     let internal = r
         .services
         .iter()
@@ -51,6 +58,7 @@ pub fn ask(
             r.platform = Some((Platform::ALL[i], answered()));
         }
     }
+    ask_exposure_candidates(p, &mut r)?;
     // Every namespace in use, declared or not, so that each can get its team.
     for s in &r.services {
         if !r.namespaces.iter().any(|n| n.name == s.namespace) {
@@ -106,4 +114,44 @@ pub fn ask(
     let text = render::render(&r);
     let verdict = evaluate_text(&text, policy, path)?;
     Ok((text, verdict))
+}
+
+/// Services whose exposure the import guessed (a port published on every host address, a
+/// NodePort, an Ingress backend: public as deployed): the user says who really reaches each
+/// one, the guess being the default.
+fn ask_exposure_candidates(p: &mut dyn Prompter, r: &mut Resolved) -> Result<(), Error> {
+    let mut offered = vec![Expose::Cluster, Expose::Public];
+    // A private load balancer needs a cloud platform (validation refuses it on generic).
+    if r.platform
+        .as_ref()
+        .is_some_and(|(pl, _)| *pl != Platform::Generic)
+    {
+        offered.insert(1, Expose::Internal);
+    }
+    let labels: Vec<String> = offered
+        .iter()
+        .map(|e| crate::init::exposure_label(*e).to_string())
+        .collect();
+    for s in &mut r.services {
+        let Some((guess, prov)) = s.draft.expose.as_ref().filter(|(_, prov)| prov.guess) else {
+            continue;
+        };
+        p.note(&format!(
+            "{}/{}: imported as {} because {} ({}).",
+            s.namespace,
+            s.name,
+            guess.as_str(),
+            prov.what,
+            prov.at
+        ));
+        let default = offered.iter().position(|e| e == guess).unwrap_or(0);
+        let question = format!(
+            "Who reaches {}/{} from outside the cluster?",
+            s.namespace, s.name
+        );
+        let expose = offered[p.select(&question, &labels, default)?];
+        s.draft.expose = Some((expose, answered()));
+        r.needs_internal_cidrs |= expose == Expose::Internal;
+    }
+    Ok(())
 }

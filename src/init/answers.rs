@@ -57,6 +57,76 @@ pub fn cidr_list(s: &str) -> Result<Vec<String>, String> {
     Ok(list)
 }
 
+/// Folders a service writes to, separated by commas, sorted and each once; empty or `none` for
+/// none. Each is an absolute path as validation reads `writable`, and neither `/tmp` (always
+/// writable) nor `storage` (the volume's mount path), which validation refuses there.
+pub fn folders(s: &str, storage: Option<&str>) -> Result<Vec<String>, String> {
+    if s.trim().is_empty() || s.trim().eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    let mut list = Vec::new();
+    for folder in s.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+        crate::workspace::rules::container_path(folder).map_err(|e| format!("{folder}: {e}"))?;
+        if folder == crate::workspace::rules::TMP {
+            return Err("/tmp is always writable; leave it out".into());
+        }
+        if Some(folder) == storage {
+            return Err(format!(
+                "{folder} is the volume's mount path, writable already"
+            ));
+        }
+        list.push(folder.to_string());
+    }
+    list.sort();
+    list.dedup();
+    Ok(list)
+}
+
+/// A volume size, as validation reads `storage`: positive, and not in millibytes.
+pub fn storage_size(answer: &str) -> Result<(), String> {
+    match answer.trim().parse::<Quantity>() {
+        Ok(q) if q.nanos() > 0 && !q.is_milli() => Ok(()),
+        Ok(_) => Err("a volume has a positive size in bytes, such as 10Gi or 500Mi".into()),
+        Err(e) => Err(format!("{e}; write a size such as 10Gi or 500Mi")),
+    }
+}
+
+/// Where egress goes: CIDRs, or a host name that a NetworkPolicy cannot match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// Normalised CIDRs, at least one.
+    Cidrs(Vec<String>),
+    /// A DNS name, lowercase.
+    Host(String),
+}
+
+/// An egress destination: CIDRs separated by commas, or one host name (`api.stripe.com`).
+pub fn destination(s: &str) -> Result<Destination, String> {
+    let t = s.trim();
+    if let Ok(ip) = t.parse::<std::net::IpAddr>() {
+        let bits = if ip.is_ipv4() { 32 } else { 128 };
+        return Err(format!("{t} is one address; write it as {t}/{bits}"));
+    }
+    if t.contains(['/', ',', ':']) {
+        return cidr_list(t).map(Destination::Cidrs);
+    }
+    let host = t.to_ascii_lowercase();
+    let labels: Vec<&str> = host.split('.').collect();
+    let is_host = host.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| names::dns1123_label(l).is_ok())
+        && labels
+            .last()
+            .is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()));
+    if is_host {
+        Ok(Destination::Host(host))
+    } else {
+        Err(format!(
+            "{t} is neither a CIDR such as 203.0.113.0/24 nor a host name such as api.stripe.com"
+        ))
+    }
+}
+
 /// A label value (a team), or nothing.
 pub fn label_value(s: &str) -> Result<(), String> {
     if s.is_empty() {
@@ -119,6 +189,15 @@ pub fn limit(s: &str, request: &str, memory: bool) -> Result<(), String> {
             request
         )),
         _ => Ok(()),
+    }
+}
+
+/// The limit offered after a request was typed: the current limit, or the request itself when
+/// that is larger, so that Enter never offers a limit below its request.
+pub fn limit_default(current: &str, request: &str, memory: bool) -> String {
+    match (quantity(current, memory), quantity(request, memory)) {
+        (Ok(limit), Ok(req)) if limit < req => request.trim().to_string(),
+        _ => current.to_string(),
     }
 }
 
@@ -197,6 +276,69 @@ mod tests {
             let millibytes = memory && (request.ends_with('m') || lim.ends_with('m'));
             proptest::prop_assert!(taken || !valid || millibytes, "{} refused, valid", text);
         }
+    }
+
+    /// A service table with `keys`, for the agreement properties below.
+    fn service_with(keys: &str) -> String {
+        format!(
+            "version = 1\n[project]\nname = \"shop\"\n[[services]]\nname = \"db\"\nport = 5432\n{keys}\n"
+        )
+    }
+
+    proptest::proptest! {
+        /// A folder is taken exactly when validation accepts it in `writable`.
+        #[test]
+        fn a_folder_agrees_with_validation(path in "[a-z/._-]{1,12}") {
+            let taken = folders(&path, None).is_ok_and(|list| list.len() == 1);
+            let text = service_with(&format!("writable = [{}]", toml::Value::String(path.clone())));
+            proptest::prop_assert_eq!(taken, validates(&text), "{:?}", path);
+        }
+
+        /// A volume size is taken exactly when validation accepts it as `storage`.
+        #[test]
+        fn a_volume_size_agrees_with_validation(size in "[0-9]{0,3}(\\.[0-9])?(m|Mi|Gi|G|k|x|)") {
+            let text = service_with(&format!(
+                "kind = \"stateful\"\nstorage = {}",
+                toml::Value::String(size.clone())
+            ));
+            proptest::prop_assert_eq!(storage_size(&size).is_ok(), validates(&text), "{:?}", size);
+        }
+    }
+
+    #[test]
+    fn destinations_are_cidrs_or_a_host_name() {
+        assert_eq!(
+            destination("api.stripe.com"),
+            Ok(Destination::Host("api.stripe.com".into()))
+        );
+        assert_eq!(
+            destination("API.Stripe.com "),
+            Ok(Destination::Host("api.stripe.com".into()))
+        );
+        assert_eq!(
+            destination("203.0.113.0/24, 198.51.100.0/24"),
+            Ok(Destination::Cidrs(vec![
+                "203.0.113.0/24".into(),
+                "198.51.100.0/24".into()
+            ]))
+        );
+        assert!(destination("1.2.3.4").unwrap_err().contains("1.2.3.4/32"));
+        for bad in ["stripe", "", "-a.com", "a..com", "10.0.0.1/8", "1.2.3.4.5"] {
+            assert!(destination(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn folders_are_sorted_and_checked() {
+        assert_eq!(
+            folders("/var/run, /var/cache/nginx, /var/run", None),
+            Ok(vec!["/var/cache/nginx".into(), "/var/run".into()])
+        );
+        assert_eq!(folders("none", None), Ok(vec![]));
+        assert_eq!(folders("", None), Ok(vec![]));
+        assert!(folders("/tmp", None).is_err());
+        assert!(folders("/data", Some("/data")).is_err());
+        assert!(folders("relative", None).is_err());
     }
 
     #[test]

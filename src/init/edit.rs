@@ -8,12 +8,15 @@ use std::path::Path;
 use toml_edit::{Array, DocumentMut, InlineTable, Item, RawString, Table, Value, value};
 
 use super::{Outcome, Session, ask_calls_of, evaluate_text, review, service};
+use crate::check::Guardrails;
 use crate::diagnostic::Error;
-use crate::model::{Expose, Protocol, Workspace};
+use crate::model::{CallKind, Expose, HealthCheck, Protocol, Workload, Workspace};
 use crate::names;
 use crate::policy::Policy;
 use crate::prompt::Prompter;
-use crate::workspace::write::{DraftResources, DraftService, PLACEHOLDER_COMMENT};
+use crate::workspace::write::{
+    DraftCall, DraftPort, DraftResources, DraftService, DraftStorage, PLACEHOLDER_COMMENT,
+};
 use crate::workspace::{self, write::Draft, write::DraftEgress, write::DraftNamespace};
 
 /// Offers to add or change services in `ws`, the workspace as loaded and validated (its text
@@ -21,6 +24,7 @@ use crate::workspace::{self, write::Draft, write::DraftEgress, write::DraftNames
 pub fn run(
     p: &mut dyn Prompter,
     policy: &Policy,
+    guardrails: &Guardrails,
     ws: &Workspace,
 ) -> Result<Option<Outcome>, Error> {
     let path = ws.source.path();
@@ -29,7 +33,7 @@ pub fn run(
         message: format!("toml_edit cannot read a file toml accepted: {e}"),
     })?;
     refuse_unusual_layout(&doc)?;
-    let mut s = session(ws, policy, path);
+    let mut s = session(ws, policy, guardrails, path);
     let before = s.draft.clone();
     p.note(&format!(
         "{} already describes {} in {}. Add or change services; comments and layout stay.",
@@ -43,12 +47,18 @@ pub fn run(
         } else {
             "write the changes"
         };
-        let menu: Vec<String> = ["add a service", "change a service", last]
-            .map(String::from)
-            .to_vec();
+        let menu: Vec<String> = [
+            "add a service",
+            "change a service",
+            "delete a service",
+            last,
+        ]
+        .map(String::from)
+        .to_vec();
         match p.select("What do you want to do?", &menu, 0)? {
             0 => review::add_service(p, &mut s)?,
             1 => change(p, &mut s, ws)?,
+            2 => review::delete_service(p, &mut s)?,
             _ => break,
         }
     }
@@ -57,6 +67,11 @@ pub fn run(
     }
     apply(&mut doc, &before, &s)?;
     let text = doc.to_string();
+    // Answers that came back to what the file says (calls picked again in another order, a
+    // value changed and changed back) leave the text as it was: nothing to write.
+    if text == ws.source.text() {
+        return Ok(None);
+    }
     let verdict = evaluate_text(&text, policy, path)?;
     Ok(Some(Outcome { text, verdict }))
 }
@@ -96,7 +111,12 @@ fn refuse_shared_names(ws: &Workspace) -> Result<(), Error> {
 }
 
 /// A session over the workspace as it is. Every existing replica count counts as typed.
-fn session<'a>(ws: &Workspace, policy: &'a Policy, path: &'a Path) -> Session<'a> {
+fn session<'a>(
+    ws: &Workspace,
+    policy: &'a Policy,
+    guardrails: &'a Guardrails,
+    path: &'a Path,
+) -> Session<'a> {
     let draft = Draft {
         name: ws.project.name.clone(),
         description: ws.project.description.clone(),
@@ -127,6 +147,7 @@ fn session<'a>(ws: &Workspace, policy: &'a Policy, path: &'a Path) -> Session<'a
         .collect();
     Session {
         policy,
+        guardrails,
         path,
         draft,
         fixed_replicas,
@@ -148,9 +169,20 @@ fn draft_service(s: &crate::model::Service) -> DraftService {
         namespace: s.id.namespace.clone(),
         image: s.image.clone().filter(|i| !names::is_placeholder_image(i)),
         replicas: s.replicas,
-        port: s.ports.first().map(|p| (p.port, p.target)),
+        port: s.ports.first().map(|p| DraftPort {
+            name: p.name.clone(),
+            port: p.port,
+            target: p.target,
+        }),
         expose: s.expose,
-        calls: s.calls.iter().map(|c| c.to.name.clone()).collect(),
+        calls: s
+            .calls
+            .iter()
+            .map(|c| DraftCall {
+                to: c.to.name.clone(),
+                kind: c.kind,
+            })
+            .collect(),
         egress: s
             .egress
             .iter()
@@ -158,6 +190,7 @@ fn draft_service(s: &crate::model::Service) -> DraftService {
                 cidr: e.cidr.to_string(),
                 ports: e.ports.clone(),
                 reason: e.reason.clone(),
+                comment: None,
             })
             .collect(),
         resources: DraftResources::new(
@@ -166,6 +199,15 @@ fn draft_service(s: &crate::model::Service) -> DraftService {
             &q(&r.limits.cpu),
             &q(&r.limits.memory),
         ),
+        storage: match &s.workload {
+            Workload::Stateful(storage) => Some(DraftStorage {
+                size: storage.size.to_string(),
+                path: storage.path.clone(),
+            }),
+            Workload::Deployment => None,
+        },
+        health: s.health.as_ref().map(|h| h.check.clone()),
+        writable: s.writable.clone(),
     }
 }
 
@@ -236,10 +278,28 @@ fn apply(doc: &mut DocumentMut, before: &Draft, s: &Session<'_>) -> Result<(), E
                 "edit the file in a text editor",
             )
         })?;
+    // Services deleted in the session go, with the comments above them.
+    tables.retain(|t| {
+        t.get("name")
+            .and_then(Item::as_str)
+            .is_none_or(|name| s.draft.services.iter().any(|x| x.name == name))
+    });
+    // Ports renamed in the session: calls limited to them, and routes, follow.
+    let renamed: BTreeMap<&str, (&str, &str)> = before
+        .services
+        .iter()
+        .filter_map(|old| {
+            let new = s.draft.services.iter().find(|x| x.name == old.name)?;
+            let (was, now) = (old.port.as_ref()?, new.port.as_ref()?);
+            (was.name != now.name)
+                .then_some((old.name.as_str(), (was.name.as_str(), now.name.as_str())))
+        })
+        .collect();
     for table in tables.iter_mut() {
         let Some(name) = table.get("name").and_then(Item::as_str).map(String::from) else {
             continue;
         };
+        rename_ports(table, &name, &renamed);
         let (Some(old), Some(new)) = (
             before.services.iter().find(|x| x.name == name),
             s.draft.services.iter().find(|x| x.name == name),
@@ -257,6 +317,42 @@ fn apply(doc: &mut DocumentMut, before: &Draft, s: &Session<'_>) -> Result<(), E
         }
     }
     Ok(())
+}
+
+/// Follows port renames (service → (old name, new name)) in the table of service `name`: the
+/// port names of its calls limited to a renamed port, and its route's port.
+fn rename_ports(table: &mut Table, name: &str, renamed: &BTreeMap<&str, (&str, &str)>) {
+    if let Some((was, now)) = renamed.get(name)
+        && let Some(route) = table.get_mut("route").and_then(Item::as_table_like_mut)
+        && route.get("port").and_then(Item::as_str) == Some(*was)
+    {
+        route.insert("port", Item::Value((*now).into()));
+    }
+    let Some(calls) = table.get_mut("calls").and_then(Item::as_array_mut) else {
+        return;
+    };
+    for call in calls.iter_mut() {
+        let Some(to) = target(call).map(|t| t.name) else {
+            continue;
+        };
+        let Some((was, now)) = renamed.get(to.as_str()) else {
+            continue;
+        };
+        let Some(ports) = call
+            .as_inline_table_mut()
+            .and_then(|t| t.get_mut("ports"))
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        for port in ports.iter_mut() {
+            if port.as_str() == Some(*was) {
+                let decor = port.decor().clone();
+                *port = (*now).into();
+                *port.decor_mut() = decor;
+            }
+        }
+    }
 }
 
 /// The `[[services]]` tables `init` would write for the draft, comments included, by name.
@@ -299,18 +395,23 @@ fn update(table: &mut Table, old: &DraftService, new: &DraftService) {
         set(table, "replicas", i64::from(new.replicas).into());
     }
     if old.port != new.port {
-        let name = port_name(table);
-        table.remove("port");
+        // `port = N` and `ports = [...]` are one key: the shorthand goes, its comment stays.
+        let shorthand = table.remove("port");
         let mut ports = Array::new();
-        if let Some((port, target)) = new.port {
+        if let Some(port) = &new.port {
             let mut entry = InlineTable::new();
-            entry.insert("name", name.into());
-            entry.insert("port", i64::from(port).into());
-            entry.insert("target", i64::from(target).into());
+            entry.insert("name", port.name.as_str().into());
+            entry.insert("port", i64::from(port.port).into());
+            entry.insert("target", i64::from(port.target).into());
             ports.push(entry);
         }
-        table["ports"] = value(ports);
+        let mut ports = Value::from(ports);
+        if let Some(old) = shorthand.as_ref().and_then(Item::as_value) {
+            *ports.decor_mut() = old.decor().clone();
+        }
+        set(table, "ports", ports);
     }
+    update_workload(table, old, new);
     if old.expose != new.expose {
         set(table, "expose", new.expose.as_str().into());
         // What belongs to the old exposure goes with it; validation refuses it under the new.
@@ -325,7 +426,7 @@ fn update(table: &mut Table, old: &DraftService, new: &DraftService) {
         set(table, "egress", egress(&new.egress).into());
     }
     if old.resources != new.resources {
-        set(table, "resources", resources(&new.resources).into());
+        set_resources(table, &new.resources);
     }
 }
 
@@ -364,17 +465,66 @@ fn drop_placeholder_comment(table: &mut Table) {
     decor.set_prefix(kept);
 }
 
-/// The name of the one port the table declares, kept when its numbers change.
-fn port_name(table: &Table) -> String {
-    table
-        .get("ports")
-        .and_then(Item::as_array)
-        .and_then(|a| a.get(0))
-        .and_then(Value::as_inline_table)
-        .and_then(|t| t.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or("http")
-        .to_string()
+/// Writes `kind`, `storage`, `storage-path`, `health` and `writable` where they changed.
+fn update_workload(table: &mut Table, old: &DraftService, new: &DraftService) {
+    match (&old.storage, &new.storage) {
+        (None, Some(st)) => {
+            set(table, "kind", "stateful".into());
+            set(table, "storage", st.size.as_str().into());
+            set(table, "storage-path", st.path.as_str().into());
+        }
+        (Some(_), None) => {
+            for key in ["kind", "storage", "storage-path"] {
+                table.remove(key);
+            }
+        }
+        (Some(was), Some(st)) => {
+            if was.size != st.size {
+                set(table, "storage", st.size.as_str().into());
+            }
+            if was.path != st.path {
+                set(table, "storage-path", st.path.as_str().into());
+            }
+        }
+        (None, None) => {}
+    }
+    // A health check names its port: a renamed port rewrites it too.
+    let port_name = |s: &DraftService| s.port.as_ref().map(|p| p.name.clone());
+    if old.health != new.health || port_name(old) != port_name(new) {
+        match health(new) {
+            Some(h) => set(table, "health", h.into()),
+            None => {
+                table.remove("health");
+            }
+        }
+    }
+    if old.writable != new.writable {
+        if new.writable.is_empty() {
+            table.remove("writable");
+        } else {
+            set(
+                table,
+                "writable",
+                Array::from_iter(new.writable.iter().map(String::as_str)).into(),
+            );
+        }
+    }
+}
+
+/// The `health` table of a service, on its port.
+fn health(svc: &DraftService) -> Option<InlineTable> {
+    let (check, port) = (svc.health.as_ref()?, svc.port.as_ref()?);
+    let mut t = InlineTable::new();
+    match check {
+        HealthCheck::Http { path } => {
+            t.insert("path", path.as_str().into());
+        }
+        other => {
+            t.insert("type", other.as_str().into());
+        }
+    }
+    t.insert("port", port.name.as_str().into());
+    Some(t)
 }
 
 fn egress(list: &[DraftEgress]) -> Array {
@@ -395,23 +545,57 @@ fn egress(list: &[DraftEgress]) -> Array {
         .collect()
 }
 
-fn resources(r: &DraftResources) -> InlineTable {
-    let pair = |cpu: &str, memory: &str| {
+/// Writes new resources in the form the file uses: values of an existing `resources` table
+/// (inline, dotted keys or a `[services.resources]` header) are replaced one by one, keeping
+/// their comments; a service without resources gets an inline table.
+fn set_resources(table: &mut Table, r: &DraftResources) {
+    let pairs = [
+        (
+            "requests",
+            [("cpu", &r.cpu_request), ("memory", &r.memory_request)],
+        ),
+        (
+            "limits",
+            [("cpu", &r.cpu_limit), ("memory", &r.memory_limit)],
+        ),
+    ];
+    let Some(resources) = table.get_mut("resources").and_then(Item::as_table_like_mut) else {
         let mut t = InlineTable::new();
-        t.insert("cpu", cpu.into());
-        t.insert("memory", memory.into());
-        t
+        for (pair, values) in pairs {
+            let mut inner = InlineTable::new();
+            for (key, v) in values.into_iter().filter(|(_, v)| !v.is_empty()) {
+                inner.insert(key, v.as_str().into());
+            }
+            t.insert(pair, inner.into());
+        }
+        set(table, "resources", t.into());
+        return;
     };
-    let mut t = InlineTable::new();
-    t.insert("requests", pair(&r.cpu_request, &r.memory_request).into());
-    t.insert("limits", pair(&r.cpu_limit, &r.memory_limit).into());
-    t
+    for (pair, values) in pairs {
+        let values: Vec<(&str, &String)> =
+            values.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        if let Some(inner) = resources.get_mut(pair).and_then(Item::as_table_like_mut) {
+            for (key, v) in values {
+                let mut new = Value::from(v.as_str());
+                if let Some(old) = inner.get(key).and_then(Item::as_value) {
+                    *new.decor_mut() = old.decor().clone();
+                }
+                inner.insert(key, Item::Value(new));
+            }
+        } else if !values.is_empty() {
+            let mut inner = InlineTable::new();
+            for (key, v) in values {
+                inner.insert(key, v.as_str().into());
+            }
+            resources.insert(pair, Item::Value(inner.into()));
+        }
+    }
 }
 
-/// Brings a `calls` array to the names in `calls`: entries to services no longer called go,
-/// entries to a service that moved domain are rewritten, new ones are appended. Entries that
-/// stay keep their form (a bare name, or a table limited to some ports).
-fn update_calls(table: &mut Table, calls: &[String], namespace_of: &BTreeMap<&str, &str>) {
+/// Brings a `calls` array to `calls`: entries to services no longer called go, entries to a
+/// service that moved domain are rewritten, a changed kind is set, new ones are appended.
+/// Entries that stay keep their form (a bare name, or a table limited to some ports).
+fn update_calls(table: &mut Table, calls: &[DraftCall], namespace_of: &BTreeMap<&str, &str>) {
     let reference = |name: &str| format!("{}/{name}", namespace_of.get(name).unwrap_or(&""));
     if table.get("calls").and_then(Item::as_array).is_none() {
         if calls.is_empty() {
@@ -423,9 +607,13 @@ fn update_calls(table: &mut Table, calls: &[String], namespace_of: &BTreeMap<&st
     let Some(array) = table.get_mut("calls").and_then(Item::as_array_mut) else {
         return;
     };
-    array.retain(|v| target(v).is_some_and(|t| calls.contains(&t.name)));
+    let kind_of = |name: &str| calls.iter().find(|c| c.to == name).map(|c| c.kind);
+    array.retain(|v| target(v).is_some_and(|t| kind_of(&t.name).is_some()));
     for v in array.iter_mut() {
         let Some(t) = target(v) else { continue };
+        if let Some(kind) = kind_of(&t.name) {
+            set_call_kind(v, kind);
+        }
         let home = namespace_of.get(t.name.as_str()).copied();
         if t.namespace.is_some_and(|ns| Some(ns.as_str()) != home) {
             let new = reference(&t.name);
@@ -438,8 +626,45 @@ fn update_calls(table: &mut Table, calls: &[String], namespace_of: &BTreeMap<&st
         }
     }
     let present: BTreeSet<String> = array.iter().filter_map(target).map(|t| t.name).collect();
-    for name in calls.iter().filter(|c| !present.contains(*c)) {
-        array.push(reference(name));
+    for call in calls.iter().filter(|c| !present.contains(&c.to)) {
+        let mut entry = Value::from(reference(&call.to));
+        set_call_kind(&mut entry, call.kind);
+        array.push(entry);
+    }
+}
+
+/// Sets the kind of a `calls` entry: a bare reference is a synchronous call, so another kind
+/// makes it a table `{ to = ..., kind = ... }`; `sync` is written by leaving `kind` out (and a
+/// table left with only `to` becomes the bare reference).
+fn set_call_kind(entry: &mut Value, kind: CallKind) {
+    let written = match entry {
+        Value::InlineTable(t) => t.get("kind").and_then(Value::as_str).unwrap_or("sync"),
+        _ => "sync",
+    };
+    if written == kind.as_str() {
+        return;
+    }
+    match entry {
+        Value::InlineTable(t) if kind == CallKind::Sync => {
+            t.remove("kind");
+            // `{ to = "x" }` alone reads better as the bare reference it means.
+            if let (1, Some(to)) = (t.len(), t.get("to").and_then(Value::as_str)) {
+                let mut bare = Value::from(to);
+                *bare.decor_mut() = t.decor().clone();
+                *entry = bare;
+            }
+        }
+        Value::InlineTable(t) => {
+            t.insert("kind", kind.as_str().into());
+        }
+        other => {
+            let mut t = InlineTable::new();
+            t.insert("to", Value::from(other.as_str().unwrap_or_default()));
+            t.insert("kind", kind.as_str().into());
+            let mut new = Value::InlineTable(t);
+            *new.decor_mut() = other.decor().clone();
+            *other = new;
+        }
     }
 }
 
@@ -498,6 +723,7 @@ mod tests {
             cidr: "0.0.0.0/0".into(),
             ports,
             reason: "r".into(),
+            comment: None,
         };
         let written = egress(&[entry(Vec::new()), entry(vec![443])]).to_string();
         assert_eq!(

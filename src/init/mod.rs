@@ -5,21 +5,28 @@
 
 mod answers;
 pub mod edit;
+mod egress;
 mod review;
 mod service;
+mod size;
 mod summary;
+mod workload;
+
+pub use service::exposure_label;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::assess::{Status, Verdict, assess};
+use crate::check::Guardrails;
 use crate::diagnostic::{Error, Source};
 use crate::graph::ServiceGraph;
-use crate::model::{Expose, Platform};
+use crate::model::{CallKind, Expose, Platform};
 use crate::names;
 use crate::policy::Policy;
 use crate::prompt::Prompter;
-use crate::workspace::{self, write::Draft, write::DraftNamespace, write::DraftService};
+use crate::workspace::write::{Draft, DraftCall, DraftNamespace, DraftService};
+use crate::workspace::{self};
 
 /// What a finished questionnaire produces.
 pub struct Outcome {
@@ -33,6 +40,9 @@ pub struct Outcome {
 /// are unique across the project here); `draft()` turns them into `namespace/name`.
 struct Session<'a> {
     policy: &'a Policy,
+    /// The guardrails `check` applies, and what they know about well-known images: tags that
+    /// move are said at the prompt, and a known image's defaults are offered.
+    guardrails: &'a Guardrails,
     path: &'a Path,
     draft: Draft,
     /// Services whose replica count the user typed; the others follow the default rule.
@@ -48,11 +58,13 @@ struct Session<'a> {
 pub fn questionnaire(
     p: &mut dyn Prompter,
     policy: &Policy,
+    guardrails: &Guardrails,
     path: &Path,
     default_name: &str,
 ) -> Result<Outcome, Error> {
     let mut s = Session {
         policy,
+        guardrails,
         path,
         draft: Draft {
             name: default_name.to_string(),
@@ -72,7 +84,7 @@ pub fn questionnaire(
     );
     ask_project(p, &mut s)?;
     ask_namespaces(p, &mut s)?;
-    p.note("Services: one Deployment each, and a Service for those that take requests.");
+    p.note("Services: each runs as a Deployment, or as a StatefulSet if it keeps data.");
     while let Some(name) = service::ask_name(p, &s)? {
         let svc = service::ask(p, &mut s, name, None)?;
         s.draft.services.push(svc);
@@ -119,14 +131,14 @@ fn ask_project(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error> {
 /// brought in line, and the user is told.
 fn align_ports_for_eks(p: &mut dyn Prompter, d: &mut Draft) {
     for svc in &mut d.services {
-        if let Some((port, target)) = svc.port
-            && port != target
+        if let Some(port) = &mut svc.port
+            && port.port != port.target
         {
-            svc.port = Some((target, target));
             p.note(&format!(
-                "{}/{}: callers now use port {target} instead of {port}, as EKS needs.",
-                svc.namespace, svc.name
+                "{}/{}: callers now use port {} instead of {}, as EKS needs.",
+                svc.namespace, svc.name, port.target, port.port
             ));
+            port.port = port.target;
         }
     }
 }
@@ -195,7 +207,7 @@ fn ask_calls(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error> {
     if s.callable().is_empty() {
         return Ok(());
     }
-    p.note("Calls: which services each service calls synchronously (HTTP, gRPC).");
+    p.note("Calls: which services each one calls, and how (a request, a message, telemetry).");
     for i in 0..s.draft.services.len() {
         ask_calls_of(p, s, i)?;
     }
@@ -210,17 +222,48 @@ fn ask_calls_of(p: &mut dyn Prompter, s: &mut Session<'_>, i: usize) -> Result<(
         return Ok(());
     }
     let labels: Vec<String> = targets.iter().map(|j| s.id(*j)).collect();
-    let picked: Vec<bool> = targets
-        .iter()
-        .map(|j| services[i].calls.contains(&services[*j].name))
-        .collect();
+    let picked: Vec<bool> = targets.iter().map(|j| s.call(i, *j).is_some()).collect();
     let question = format!("Which services does {} call?", s.id(i));
     let chosen = p.multi_select(&question, &labels, &picked)?;
-    s.draft.services[i].calls = chosen
-        .into_iter()
-        .map(|k| s.draft.services[targets[k]].name.clone())
-        .collect();
+    let mut calls = Vec::with_capacity(chosen.len());
+    for k in chosen {
+        let j = targets[k];
+        calls.push(DraftCall {
+            to: services[j].name.clone(),
+            kind: ask_call_kind(p, s, i, j)?,
+        });
+    }
+    s.draft.services[i].calls = calls;
     Ok(())
+}
+
+/// How service `i` reaches service `j`. The default is the call's current kind, else what the
+/// callee's image is reached by (a broker: async; a collector: telemetry), else a request.
+fn ask_call_kind(
+    p: &mut dyn Prompter,
+    s: &Session<'_>,
+    i: usize,
+    j: usize,
+) -> Result<CallKind, Error> {
+    const KINDS: [CallKind; 3] = [CallKind::Sync, CallKind::Async, CallKind::Telemetry];
+    let callee = &s.draft.services[j];
+    let from_image = callee
+        .image
+        .as_deref()
+        .and_then(|image| s.guardrails.images.find(image))
+        .and_then(|k| k.called);
+    let current = s.call(i, j).map(|c| c.kind);
+    let wanted = current.or(from_image).unwrap_or_default();
+    let items: Vec<String> = [
+        "sync: a request it waits for (HTTP, gRPC, SQL)",
+        "async: a message through a broker (a queue)",
+        "telemetry: traces, metrics or logs to a collector",
+    ]
+    .map(String::from)
+    .to_vec();
+    let default = KINDS.iter().position(|k| *k == wanted).unwrap_or(0);
+    let question = format!("How does {} reach {}?", s.id(i), s.id(j));
+    Ok(KINDS[p.select(&question, &items, default)?])
 }
 
 /// The criteria. Where the model can tell, its answer is the default and an answer that
@@ -288,16 +331,25 @@ impl Session<'_> {
             .collect()
     }
 
+    /// The call of service `i` to service `j`, if it makes one.
+    fn call(&self, i: usize, j: usize) -> Option<&DraftCall> {
+        let callee = &self.draft.services[j].name;
+        self.draft.services[i]
+            .calls
+            .iter()
+            .find(|c| c.to == *callee)
+    }
+
     /// Whether some service calls `name`.
     fn called(&self, name: &str) -> bool {
         self.draft
             .services
             .iter()
-            .any(|s| s.calls.iter().any(|c| c == name))
+            .any(|s| s.calls.iter().any(|c| c.to == name))
     }
 
     /// Two replicas for anything exposed or called (the `single-replica` guardrail), one for
-    /// the rest, except where the user typed a number.
+    /// the rest and for stateful services, except where the user typed a number.
     fn apply_default_replicas(&mut self) {
         for i in 0..self.draft.services.len() {
             let name = self.draft.services[i].name.clone();
@@ -307,21 +359,23 @@ impl Session<'_> {
         }
     }
 
+    /// A stateful service runs one pod: each pod of a StatefulSet keeps its own data, so a
+    /// second one is a second database unless the software replicates itself.
     fn default_replicas(&self, i: usize) -> u32 {
         let svc = &self.draft.services[i];
-        if svc.expose != Expose::Cluster || self.called(&svc.name) {
+        if svc.storage.is_none() && (svc.expose != Expose::Cluster || self.called(&svc.name)) {
             2
         } else {
             1
         }
     }
 
-    /// The replica count offered when a service is changed: the rule's, or the number typed
-    /// before if that is larger. Never fewer than the rule asks for, so Enter cannot create a
-    /// `single-replica` finding.
+    /// The replica count offered when a service is changed: the number typed before (or
+    /// written in the file), else the rule's. Enter keeps what the user chose, as every other
+    /// question of a change does.
     fn replicas_default(&self, old: &DraftService, rule: u32) -> u32 {
         if self.fixed_replicas.contains(&old.name) {
-            old.replicas.max(rule)
+            old.replicas
         } else {
             rule
         }
@@ -339,7 +393,7 @@ impl Session<'_> {
     /// Removes every call to `name`, for a service deleted or no longer taking requests.
     fn forget_calls_to(&mut self, name: &str) {
         for svc in &mut self.draft.services {
-            svc.calls.retain(|c| c != name);
+            svc.calls.retain(|c| c.to != name);
         }
     }
 
@@ -355,12 +409,10 @@ impl Session<'_> {
                 .unwrap_or_default()
         };
         for svc in &mut d.services {
-            svc.calls = svc
-                .calls
-                .iter()
-                .map(|c| format!("{}/{c}", ns_of(c)))
-                .collect();
-            svc.calls.sort();
+            for call in &mut svc.calls {
+                call.to = format!("{}/{}", ns_of(&call.to), call.to);
+            }
+            svc.calls.sort_by(|a, b| a.to.cmp(&b.to));
         }
         d.answers = self
             .policy
@@ -370,6 +422,64 @@ impl Session<'_> {
             .collect();
         d
     }
+}
+
+/// Folder names that say what a folder holds rather than which product it is.
+const GENERIC_FOLDERS: &[&str] = &[
+    "app",
+    "apps",
+    "build",
+    "chart",
+    "charts",
+    "code",
+    "compose",
+    "config",
+    "configs",
+    "deploy",
+    "deployment",
+    "deployments",
+    "dev",
+    "devops",
+    "docker",
+    "docs",
+    "example",
+    "examples",
+    "helm",
+    "infra",
+    "infrastructure",
+    "k8s",
+    "kube",
+    "kubernetes",
+    "manifests",
+    "ops",
+    "platform",
+    "project",
+    "projects",
+    "repo",
+    "repos",
+    "service",
+    "services",
+    "src",
+    "temp",
+    "terraform",
+    "tmp",
+    "work",
+    "workspace",
+];
+
+/// The project name a folder suggests: its own name, or, when that is generic (`docker`,
+/// `examples`, ...), the nearest folder above it that is not, up to `repository` (the root of
+/// the repository that holds it; without one only the folder itself counts). `my-product` when
+/// none will do.
+pub fn project_name(folder: &Path, repository: Option<&Path>) -> String {
+    let stop = repository.unwrap_or(folder);
+    folder
+        .ancestors()
+        .take_while(|dir| dir.starts_with(stop))
+        .filter_map(|dir| dir.file_name())
+        .filter_map(|n| names::slugify(&n.to_string_lossy(), names::MAX_LABEL))
+        .find(|n| !GENERIC_FOLDERS.contains(&n.as_str()))
+        .unwrap_or_else(|| "my-product".to_string())
 }
 
 /// The verdict a draft would get.
@@ -382,4 +492,40 @@ pub fn evaluate_text(text: &str, policy: &Policy, path: &Path) -> Result<Verdict
     let source = Source::new(path, text);
     let ws = workspace::parse(&source, &policy.criterion_ids())?;
     Ok(assess(&ServiceGraph::build(&ws), policy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generic_folder_name_gives_way_to_the_one_above() {
+        let repo = Path::new("/src/tiny-shop");
+        for (folder, expected) in [
+            ("/src/tiny-shop", "tiny-shop"),
+            ("/src/tiny-shop/docker", "tiny-shop"),
+            ("/src/tiny-shop/deploy/k8s", "tiny-shop"),
+            ("/src/tiny-shop/Payments API", "payments-api"),
+        ] {
+            assert_eq!(
+                project_name(Path::new(folder), Some(repo)),
+                expected,
+                "{folder}"
+            );
+        }
+        // Never above the repository, and without one only the folder itself.
+        assert_eq!(
+            project_name(
+                Path::new("/src/examples/docker"),
+                Some(Path::new("/src/examples"))
+            ),
+            "my-product"
+        );
+        assert_eq!(
+            project_name(Path::new("/home/ana/docker"), None),
+            "my-product"
+        );
+        assert_eq!(project_name(Path::new("/home/ana/shop"), None), "shop");
+        assert_eq!(project_name(Path::new("/"), None), "my-product");
+    }
 }

@@ -1,10 +1,12 @@
 //! The review before writing: the summary, then a menu to change any section or service,
 //! delete a service, or write. Every submenu has a way back that changes nothing.
 
-use super::{Session, answers, ask_calls, ask_calls_of, ask_criteria, ask_project, evaluate};
+use super::{Session, answers, ask_call_kind, ask_calls, ask_calls_of, ask_criteria};
 use super::{add_domain, ask_domain_name, service, summary};
+use super::{ask_project, evaluate};
 use crate::diagnostic::Error;
 use crate::prompt::Prompter;
+use crate::workspace::write::DraftCall;
 
 const BACK: &str = "back to the summary";
 
@@ -116,8 +118,8 @@ fn change_service(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error
     s.draft.services[i] = svc;
     if name != old.name {
         for other in &mut s.draft.services {
-            for c in other.calls.iter_mut().filter(|c| **c == old.name) {
-                c.clone_from(&name);
+            for c in other.calls.iter_mut().filter(|c| c.to == old.name) {
+                c.to.clone_from(&name);
             }
         }
     }
@@ -152,26 +154,29 @@ fn ask_callers(p: &mut dyn Prompter, s: &mut Session<'_>, i: usize) -> Result<()
     }
     let name = s.draft.services[i].name.clone();
     let labels: Vec<String> = others.iter().map(|j| s.id(*j)).collect();
-    let picked: Vec<bool> = others
-        .iter()
-        .map(|j| s.draft.services[*j].calls.contains(&name))
-        .collect();
+    let picked: Vec<bool> = others.iter().map(|j| s.call(*j, i).is_some()).collect();
     let chosen = p.multi_select(
         &format!("Which services call {}?", s.id(i)),
         &labels,
         &picked,
     )?;
     for (k, j) in others.iter().enumerate() {
+        let call = match chosen.contains(&k) {
+            true => Some(DraftCall {
+                to: name.clone(),
+                kind: ask_call_kind(p, s, *j, i)?,
+            }),
+            false => None,
+        };
         let calls = &mut s.draft.services[*j].calls;
-        calls.retain(|c| *c != name);
-        if chosen.contains(&k) {
-            calls.push(name.clone());
-        }
+        calls.retain(|c| c.to != name);
+        calls.extend(call);
     }
     Ok(())
 }
 
-fn delete_service(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error> {
+/// Deletes a service and the calls to it, once the user confirms.
+pub(super) fn delete_service(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error> {
     if s.draft.services.len() == 1 {
         p.note(
             "A project has at least one service: change this one instead, or add another first.",
@@ -181,6 +186,21 @@ fn delete_service(p: &mut dyn Prompter, s: &mut Session<'_>) -> Result<(), Error
     let Some(i) = pick(p, "Delete which service?", &service_ids(s))? else {
         return Ok(());
     };
+    let callers: Vec<String> = (0..s.draft.services.len())
+        .filter(|j| s.call(*j, i).is_some())
+        .map(|j| s.id(j))
+        .collect();
+    let also = match callers.len() {
+        0 => String::new(),
+        _ => format!(
+            " The calls to it from {} go too.",
+            crate::text::join_and(&callers)
+        ),
+    };
+    p.note(&format!("Deleting {} removes its answers.{also}", s.id(i)));
+    if !p.confirm(&format!("Delete {}?", s.id(i)), false)? {
+        return Ok(());
+    }
     let gone = s.draft.services.remove(i);
     s.forget_calls_to(&gone.name);
     s.fixed_replicas.remove(&gone.name);

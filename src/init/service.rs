@@ -1,31 +1,18 @@
-//! The questions about one service: name, domain, port, exposure, image, size, egress and, when
-//! changed from the summary or in an existing workspace, replicas. A service being changed offers its current answers as
-//! the defaults, so Enter keeps them.
+//! The questions about one service: name, domain, image, kind, port, exposure, then (in
+//! `workload`, `size`, `egress`) what the stub needs to run it, its size and its egress, and,
+//! when changed from the summary or in an existing workspace, replicas. A service being
+//! changed offers its current answers as the defaults, so Enter keeps them; a new service that
+//! runs a well-known image (`policies/images.toml`) is offered that image's defaults.
 
-use super::Session;
 use super::answers;
+use super::workload::{self, Kind};
+use super::{Session, egress, size};
+use crate::check::images::KnownImage;
 use crate::diagnostic::Error;
 use crate::model::{Expose, Platform};
 use crate::names;
 use crate::prompt::Prompter;
-use crate::workspace::write::{DraftEgress, DraftResources, DraftService};
-
-/// Size presets. Each keeps the CPU limit within twice the request (the `cpu-limit-ratio`
-/// guardrail allows four times) and writes memory in Mi/Gi, never in millibytes.
-pub const SIZES: [(&str, [&str; 4]); 3] = [
-    ("small", ["250m", "256Mi", "500m", "512Mi"]),
-    ("medium", ["500m", "512Mi", "1", "1Gi"]),
-    ("large", ["1", "2Gi", "2", "4Gi"]),
-];
-
-/// The preset a service's resources match, if any.
-pub fn size_name(r: &DraftResources) -> Option<&'static str> {
-    SIZES.iter().find(|(_, q)| preset(q) == *r).map(|(n, _)| *n)
-}
-
-fn preset(q: &[&str; 4]) -> DraftResources {
-    DraftResources::new(q[0], q[1], q[2], q[3])
-}
+use crate::workspace::write::{DraftPort, DraftService};
 
 /// Asks a new service's name; empty means no more services (refused for the first one).
 pub fn ask_name(p: &mut dyn Prompter, s: &Session<'_>) -> Result<Option<String>, Error> {
@@ -76,10 +63,39 @@ pub fn ask(
     current: Option<&DraftService>,
 ) -> Result<DraftService, Error> {
     let namespace = ask_domain(p, s, &name, current)?;
-    let (port, expose) = ask_port_and_exposure(p, s, &name, current)?;
-    let image = ask_image(p, &name, current)?;
-    let resources = ask_size(p, &name, current)?;
-    let egress = ask_egress(p, &name, current)?;
+    let image = ask_image(p, s, &name, current)?;
+    // A well-known image's defaults, for a new service or one whose image changed: they come
+    // before the service's own answers, which are the defaults otherwise.
+    let known = image
+        .as_deref()
+        .filter(|i| current.is_none_or(|c| c.image.as_deref() != Some(*i)))
+        .and_then(|i| s.guardrails.images.find(i))
+        .cloned();
+    if let Some(k) = &known {
+        p.note(&format!(
+            "{name} runs {}: the defaults below are {}'s.",
+            k.title, k.title
+        ));
+    }
+    let kind = workload::ask_kind(p, &name, current, known.as_ref())?;
+    let (port, expose) = match kind {
+        Kind::Worker => (None, Expose::Cluster),
+        Kind::Web | Kind::Stateful => {
+            let (port, expose) = ask_port_and_exposure(p, s, &name, kind, current, known.as_ref())?;
+            (Some(port), expose)
+        }
+    };
+    let storage = match kind {
+        Kind::Stateful => Some(workload::ask_storage(p, &name, current, known.as_ref())?),
+        Kind::Web | Kind::Worker => None,
+    };
+    let health = match &port {
+        Some(port) => workload::ask_health(p, &name, port, current, known.as_ref())?,
+        None => None,
+    };
+    let writable = workload::ask_writable(p, &name, storage.as_ref(), current, known.as_ref())?;
+    let resources = size::ask_size(p, &name, current)?;
+    let egress = egress::ask_egress(p, s, &name, current)?;
     Ok(DraftService {
         image,
         replicas: current.map_or(1, |c| c.replicas),
@@ -88,6 +104,9 @@ pub fn ask(
         calls: current.map(|c| c.calls.clone()).unwrap_or_default(),
         egress,
         resources,
+        storage,
+        health,
+        writable,
         name,
         namespace,
     })
@@ -109,35 +128,47 @@ fn ask_domain(
     Ok(domains[p.select(&format!("Domain of {name}"), &domains, default)?].clone())
 }
 
-/// The port a service listens on (none for a worker), the Service port callers use, and how
-/// far it is exposed.
+/// The port a service listens on, its name, the Service port callers use, and how far it is
+/// exposed.
 fn ask_port_and_exposure(
     p: &mut dyn Prompter,
     s: &mut Session<'_>,
     name: &str,
+    kind: Kind,
     current: Option<&DraftService>,
-) -> Result<(Option<(u16, u16)>, Expose), Error> {
-    let listens = p.confirm(
-        &format!("Does {name} take requests over the network? (no for a worker)"),
-        current.is_none_or(|c| c.port.is_some()),
-    )?;
-    if !listens {
-        return Ok((None, Expose::Cluster));
-    }
-    let (old_port, old_target) = current.and_then(|c| c.port).unwrap_or((80, 8080));
+    known: Option<&KnownImage>,
+) -> Result<(DraftPort, Expose), Error> {
+    let old = current.and_then(|c| c.port.as_ref());
+    let known_port = known.and_then(|k| k.port.as_ref());
+    let old_target = known_port
+        .map(|(port, _)| *port)
+        .or(old.map(|o| o.target))
+        .unwrap_or(8080);
     let target = p.input(
         &format!("Port {name} listens on (in the container)"),
         &old_target.to_string(),
         &|a| answers::port(a).map(|_| ()),
     )?;
     let target = answers::port(&target).map_err(|e| Error::usage(e, "a port from 1 to 65535"))?;
-    // On EKS the VPC CNI's network policies need the Service port to equal the container
-    // port (the `eks-target-port` guardrail), so that is the default there.
-    let default_port = match (s.draft.platform, current.and_then(|c| c.port)) {
-        (Platform::Eks, _) => target,
-        (_, Some(_)) => old_port,
-        _ => 80,
+    // The name says what the port speaks: meshes and people read `http` as HTTP.
+    let default_name = match (old, known_port) {
+        (_, Some((_, n))) => n.clone(),
+        (Some(o), None) => o.name.clone(),
+        (None, None) if kind == Kind::Stateful => format!("tcp-{target}"),
+        (None, None) => "http".to_string(),
     };
+    let port_name = p.input(
+        &format!("Name of port {target} (http, grpc, or the protocol it speaks)"),
+        &default_name,
+        &|a| names::port_name(a.trim()),
+    )?;
+    let plain_web = kind == Kind::Web && known.is_none();
+    let default_port = service_port_default(
+        s.draft.platform,
+        old.map(|o| (o.port, o.target)),
+        target,
+        plain_web,
+    );
     let port = p.input(
         "Port callers use (the Service port)",
         &default_port.to_string(),
@@ -145,7 +176,36 @@ fn ask_port_and_exposure(
     )?;
     let port = answers::port(&port).map_err(|e| Error::usage(e, "a port from 1 to 65535"))?;
     let expose = ask_exposure(p, s, name, current.map(|c| c.expose))?;
-    Ok((Some((port, target)), expose))
+    let port = DraftPort {
+        name: port_name.trim().to_string(),
+        port,
+        target,
+    };
+    Ok((port, expose))
+}
+
+/// The Service port offered once the container port `target` is known. A changed service keeps
+/// the port it had, on every platform, unless its container port changed: then a Service port
+/// that equalled the old container port follows it, and on EKS the two stay equal anyway,
+/// since the VPC CNI's network policies need that (the `eks-target-port` guardrail). A new web
+/// service gets the container port on EKS and 80 elsewhere; a database or another well-known
+/// image, its own port.
+fn service_port_default(
+    platform: Platform,
+    current: Option<(u16, u16)>,
+    target: u16,
+    plain_web: bool,
+) -> u16 {
+    match current {
+        Some((port, old_target))
+            if old_target == target || (platform != Platform::Eks && port != old_target) =>
+        {
+            port
+        }
+        Some(_) => target,
+        _ if platform == Platform::Eks || !plain_web => target,
+        _ => 80,
+    }
 }
 
 fn ask_exposure(
@@ -182,7 +242,12 @@ fn ask_exposure(
              annotations are ignored: `check` warns about it (exposure-fails-open).",
         );
     }
-    if expose == Expose::Internal && s.draft.internal_cidrs.is_empty() {
+    // A service that is internal already reaches the company network some way (its own
+    // `sources`, which validation checked); only a newly internal one needs the ranges.
+    if expose == Expose::Internal
+        && current != Some(Expose::Internal)
+        && s.draft.internal_cidrs.is_empty()
+    {
         let cidrs = p.input(
             "Address ranges of the company network (comma-separated CIDRs)",
             "10.0.0.0/8",
@@ -203,113 +268,37 @@ pub fn exposure_label(e: Expose) -> &'static str {
     }
 }
 
+/// The image; empty when not known yet. A tag that moves (`latest`, a bare major, ...) is
+/// said at once, with what `check` will report, and a newly typed one is confirmed.
 fn ask_image(
     p: &mut dyn Prompter,
+    s: &Session<'_>,
     name: &str,
     current: Option<&DraftService>,
 ) -> Result<Option<String>, Error> {
-    let default = current.and_then(|c| c.image.clone()).unwrap_or_default();
-    let image = p.input(
-        &format!("Container image of {name} (empty if not known yet)"),
-        &default,
-        &answers::image,
-    )?;
-    Ok((!image.is_empty()).then_some(image))
-}
-
-fn ask_size(
-    p: &mut dyn Prompter,
-    name: &str,
-    current: Option<&DraftService>,
-) -> Result<DraftResources, Error> {
-    let mut items: Vec<String> = SIZES
-        .iter()
-        .map(|(n, q)| {
-            format!(
-                "{n}: requests {} CPU, {} memory; limits {}, {}",
-                q[0], q[1], q[2], q[3]
-            )
-        })
-        .collect();
-    items.push("custom: type the four values".to_string());
-    // A service whose file leaves some resources out starts from the smallest preset.
-    let current = current.filter(|c| c.resources.is_complete());
-    let default = match current {
-        None => 0,
-        Some(c) => size_name(&c.resources)
-            .and_then(|n| SIZES.iter().position(|(s, _)| *s == n))
-            .unwrap_or(SIZES.len()),
-    };
-    let pick = p.select(&format!("Size of {name} (CPU and memory)"), &items, default)?;
-    if let Some((_, q)) = SIZES.get(pick) {
-        return Ok(preset(q));
-    }
-    let start = current.map_or_else(|| preset(&SIZES[0].1), |c| c.resources.clone());
-    let cpu_request = p.input("CPU request", &start.cpu_request, &|a| {
-        answers::quantity(a, false).map(|_| ())
-    })?;
-    let memory_request = p.input("Memory request", &start.memory_request, &|a| {
-        answers::quantity(a, true).map(|_| ())
-    })?;
-    let cpu_limit = p.input("CPU limit", &start.cpu_limit, &|a| {
-        answers::limit(a, &cpu_request, false)
-    })?;
-    let memory_limit = p.input("Memory limit", &start.memory_limit, &|a| {
-        answers::limit(a, &memory_request, true)
-    })?;
-    Ok(DraftResources::new(
-        cpu_request.trim(),
-        memory_request.trim(),
-        cpu_limit.trim(),
-        memory_limit.trim(),
-    ))
-}
-
-fn ask_egress(
-    p: &mut dyn Prompter,
-    name: &str,
-    current: Option<&DraftService>,
-) -> Result<Vec<DraftEgress>, Error> {
-    let mut kept = Vec::new();
-    for e in current.map(|c| c.egress.as_slice()).unwrap_or_default() {
-        if p.confirm(&format!("Keep egress {}?", egress_text(e)), true)? {
-            kept.push(e.clone());
-        }
-    }
-    let mut question =
-        format!("Does {name} send traffic outside the cluster (an external API or database)?");
-    while p.confirm(&question, false)? {
-        let cidr = p.input(
-            "Destination addresses (a CIDR; 0.0.0.0/0 for anywhere)",
-            "",
-            &|a| answers::cidr(a).map(|_| ()),
+    let kept = current.and_then(|c| c.image.clone()).unwrap_or_default();
+    let mut default = kept.clone();
+    loop {
+        let image = p.input(
+            &format!("Container image of {name} (empty if not known yet)"),
+            &default,
+            &answers::image,
         )?;
-        let ports = p.input("Destination ports (comma-separated, or all)", "443", &|a| {
-            answers::port_list(a).map(|_| ())
-        })?;
-        let reason = p.input("What for (shown to reviewers)", "", &answers::free_text)?;
-        kept.push(DraftEgress {
-            cidr: answers::cidr(&cidr).map_err(|e| Error::usage(e, "a CIDR"))?,
-            ports: answers::port_list(&ports).map_err(|e| Error::usage(e, "ports"))?,
-            reason,
-        });
-        question = format!("Does {name} send traffic to another address outside the cluster?");
-    }
-    Ok(kept)
-}
-
-/// One egress entry in a line.
-pub fn egress_text(e: &DraftEgress) -> String {
-    let ports = if e.ports.is_empty() {
-        "all ports".to_string()
-    } else {
-        let list: Vec<String> = e.ports.iter().map(u16::to_string).collect();
-        format!("port {}", list.join(", "))
-    };
-    if e.reason.is_empty() {
-        format!("to {} on {ports}", e.cidr)
-    } else {
-        format!("to {} on {ports} ({})", e.cidr, e.reason)
+        if image.is_empty() {
+            return Ok(None);
+        }
+        let Some(problem) = crate::check::unpinned(s.guardrails, &image) else {
+            return Ok(Some(image));
+        };
+        p.note(&format!(
+            "{image} {problem}: `check` reports it (image-unpinned), and two pods can run \
+             different code. Pin a release or a digest."
+        ));
+        // The file's own image stays as it is on Enter; a new one is confirmed.
+        if image == kept || p.confirm(&format!("Keep {image} anyway?"), false)? {
+            return Ok(Some(image));
+        }
+        default = kept.clone();
     }
 }
 
@@ -321,4 +310,34 @@ pub fn ask_replicas(p: &mut dyn Prompter, name: &str, default: u32) -> Result<u3
         &|a| answers::replicas(a).map(|_| ()),
     )?;
     answers::replicas(&answer).map_err(|e| Error::usage(e, "1 to 100"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_port_offered_keeps_what_did_not_change() {
+        use Platform::{Eks, Generic};
+        for (platform, current, target, plain_web, expected) in [
+            // A change that keeps the container port keeps the Service port, on every platform.
+            (Eks, Some((80, 3000)), 3000, true, 80),
+            (Generic, Some((80, 3000)), 3000, true, 80),
+            // A new container port: an equal Service port follows it; a different one stays,
+            // except on EKS.
+            (Generic, Some((8080, 8080)), 5432, false, 5432),
+            (Generic, Some((80, 8080)), 9000, true, 80),
+            (Eks, Some((80, 8080)), 9000, true, 9000),
+            // A new service.
+            (Eks, None, 8080, true, 8080),
+            (Generic, None, 8080, true, 80),
+            (Generic, None, 5432, false, 5432),
+        ] {
+            assert_eq!(
+                service_port_default(platform, current, target, plain_web),
+                expected,
+                "{platform:?} {current:?} {target}"
+            );
+        }
+    }
 }

@@ -4,8 +4,10 @@
 use std::fmt::Write;
 
 use super::Session;
-use super::service::{egress_text, size_name};
+use super::egress::egress_text;
+use super::size::size_name;
 use crate::assess::Verdict;
+use crate::model::CallKind;
 use crate::workspace::write::DraftService;
 
 /// The whole session in a few lines per service.
@@ -50,10 +52,14 @@ pub fn text(s: &Session<'_>, verdict: &Verdict) -> String {
 }
 
 fn service(out: &mut String, id: &str, svc: &DraftService, s: &Session<'_>) {
-    let port = match svc.port {
-        Some((port, target)) if port == target => format!("port {port}"),
-        Some((port, target)) => format!("port {port} → {target}"),
+    let port = match &svc.port {
+        Some(p) if p.port == p.target => format!("port {} ({})", p.port, p.name),
+        Some(p) => format!("port {} → {} ({})", p.port, p.target, p.name),
         None => "no ports (worker)".to_string(),
+    };
+    let kind = match &svc.storage {
+        Some(storage) => format!(", stateful: {} at {}", storage.size, storage.path),
+        None => String::new(),
     };
     let size = size_name(&svc.resources).map_or_else(
         || {
@@ -72,7 +78,7 @@ fn service(out: &mut String, id: &str, svc: &DraftService, s: &Session<'_>) {
     };
     let _ = writeln!(
         out,
-        "    {id}: {port}, {}, {replicas}, {size}",
+        "    {id}: {port}, {}{kind}, {replicas}, {size}",
         svc.expose.as_str()
     );
     let image = svc
@@ -84,10 +90,25 @@ fn service(out: &mut String, id: &str, svc: &DraftService, s: &Session<'_>) {
         let calls: Vec<String> = svc
             .calls
             .iter()
-            .filter_map(|c| s.draft.services.iter().position(|t| t.name == *c))
-            .map(|j| s.id(j))
+            .filter_map(|c| {
+                let j = s.draft.services.iter().position(|t| t.name == c.to)?;
+                Some(match c.kind {
+                    CallKind::Sync => s.id(j),
+                    kind => format!("{} ({})", s.id(j), kind.as_str()),
+                })
+            })
             .collect();
         let _ = writeln!(out, "      calls  {}", calls.join(", "));
+    }
+    if let Some(health) = &svc.health {
+        let how = match health {
+            crate::model::HealthCheck::Http { path } => format!("http {path}"),
+            other => other.as_str().to_string(),
+        };
+        let _ = writeln!(out, "      health {how}");
+    }
+    if !svc.writable.is_empty() {
+        let _ = writeln!(out, "      writes {}", svc.writable.join(", "));
     }
     for e in &svc.egress {
         let _ = writeln!(out, "      egress {}", egress_text(e));

@@ -400,7 +400,7 @@ impl Comparer<'_, '_> {
                 continue;
             }
             for direction in [Direction::Ingress, Direction::Egress] {
-                if !self.analysis.isolated(w, direction) {
+                if !self.analysis.isolated(w, direction) && !self.analysis.tiered(w, direction) {
                     let f = self.workload_finding(
                         Kind::UnisolatedWorkload,
                         w,
@@ -418,20 +418,49 @@ impl Comparer<'_, '_> {
     }
 
     fn responsible(&self, rule: RuleRef) -> Responsible {
-        let (p, direction, r) = rule;
-        let policy = &self.m.policies[p];
-        let rules = match direction {
-            Direction::Ingress => &policy.ingress,
-            Direction::Egress => &policy.egress,
+        let (name, origin, rules, direction, r) = match rule {
+            RuleRef::Network(p, direction, r) => {
+                let policy = &self.m.policies[p];
+                let rules = match direction {
+                    Direction::Ingress => policy.ingress.as_deref(),
+                    Direction::Egress => policy.egress.as_deref(),
+                };
+                let lines: Vec<usize> = rules.unwrap_or_default().iter().map(|r| r.line).collect();
+                (
+                    format!("{}/{}", policy.namespace, policy.name),
+                    &policy.origin,
+                    lines,
+                    direction,
+                    r,
+                )
+            }
+            RuleRef::Admin(_, direction, r) | RuleRef::Baseline(direction, r) => {
+                let policy = match rule {
+                    RuleRef::Admin(p, ..) => &self.m.admin[p],
+                    _ => self
+                        .m
+                        .baseline
+                        .as_ref()
+                        .expect("a baseline rule has its policy"),
+                };
+                let rules = match direction {
+                    Direction::Ingress => &policy.ingress,
+                    Direction::Egress => &policy.egress,
+                };
+                (
+                    policy.id(),
+                    &policy.origin,
+                    rules.iter().map(|r| r.line).collect(),
+                    direction,
+                    r,
+                )
+            }
         };
         Responsible {
-            policy: format!("{}/{}", policy.namespace, policy.name),
+            policy: name,
             rule: Some((direction, r + 1)),
-            file: policy.origin.file.clone(),
-            line: rules
-                .as_ref()
-                .and_then(|rules| rules.get(r))
-                .map_or(policy.origin.line, |rule| rule.line),
+            file: origin.file.clone(),
+            line: rules.get(r).copied().unwrap_or(origin.line),
         }
     }
 
@@ -445,27 +474,100 @@ impl Comparer<'_, '_> {
         }
     }
 
-    /// The ports `from` may send to `to` in one direction alone, and the rules that allow them.
-    fn side(
+    /// NetworkPolicy `p` as responsible for what its rules of `direction` do not admit: located
+    /// at its first rule of that direction, else at the policy.
+    fn policy_rules(&self, p: usize, direction: Direction) -> Responsible {
+        let policy = &self.m.policies[p];
+        let first = match direction {
+            Direction::Ingress => policy.ingress.as_deref(),
+            Direction::Egress => policy.egress.as_deref(),
+        }
+        .and_then(|rules| rules.first());
+        Responsible {
+            line: first.map_or(policy.origin.line, |r| r.line),
+            ..self.whole_policy(p)
+        }
+    }
+
+    /// What the rules of `direction` of NetworkPolicy `p` admit, in words: `admits nothing`,
+    /// or `admits only pods app=web in shop on TCP 8080; ...` (three rules at most).
+    fn admits(&self, p: usize, direction: Direction) -> String {
+        let policy = &self.m.policies[p];
+        let rules = match direction {
+            Direction::Ingress => policy.ingress.as_deref(),
+            Direction::Egress => policy.egress.as_deref(),
+        }
+        .unwrap_or_default();
+        if rules.is_empty() {
+            return format!("{}/{} admits nothing", policy.namespace, policy.name);
+        }
+        let described: Vec<String> = rules
+            .iter()
+            .map(|r| self.describe(&policy.namespace, r, direction))
+            .collect();
+        format!(
+            "{}/{} admits only {}",
+            policy.namespace,
+            policy.name,
+            crate::text::list(described, 3).replace(", ", "; ")
+        )
+    }
+
+    /// One rule in words: its peers and its ports.
+    fn describe(
         &self,
-        from: usize,
-        to: usize,
+        own: &str,
+        rule: &crate::verify::manifest::Rule,
         direction: Direction,
-    ) -> (PortSet, Vec<(RuleRef, PortSet)>) {
-        let subject = if direction == Direction::Ingress {
-            to
-        } else {
-            from
+    ) -> String {
+        use crate::verify::manifest::{Peer, PortRule};
+        let peers = match &rule.peers {
+            None if direction == Direction::Ingress => "every source".to_string(),
+            None => "every destination".to_string(),
+            Some(peers) => peers
+                .iter()
+                .map(|peer| match peer {
+                    Peer::Block { cidr, .. } => format!("addresses {cidr}"),
+                    Peer::Pods { namespaces, pods } => {
+                        let pods = pods
+                            .as_ref()
+                            .map_or_else(|| "every pod".to_string(), |s| format!("pods {s}"));
+                        match namespaces {
+                            None => format!("{pods} in {own}"),
+                            Some(sel) => {
+                                let none =
+                                    !self.m.namespaces.values().any(|labels| sel.matches(labels));
+                                let note = if none {
+                                    ", which matches no namespace in the manifests"
+                                } else {
+                                    ""
+                                };
+                                format!("{pods} in namespaces {sel}{note}")
+                            }
+                        }
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" or "),
         };
-        if !self.analysis.isolated(subject, direction) {
-            return (PortSet::all(), Vec::new());
-        }
-        let rules = self.analysis.rules_between(from, to, direction);
-        let mut ports = PortSet::none();
-        for (_, p) in &rules {
-            ports.union_with(p);
-        }
-        (ports, rules)
+        let ports = match &rule.ports {
+            None => "every port".to_string(),
+            Some(ports) => ports
+                .iter()
+                .map(|p| match p {
+                    PortRule::All(protocol) => format!("every {} port", protocol.as_str()),
+                    PortRule::Range(protocol, lo, hi) if lo == hi => {
+                        format!("{} {lo}", protocol.as_str())
+                    }
+                    PortRule::Range(protocol, lo, hi) => format!("{} {lo}-{hi}", protocol.as_str()),
+                    PortRule::Named(protocol, name) => {
+                        format!("{} port named {name}", protocol.as_str())
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        format!("{peers} on {ports}")
     }
 
     fn blocked_calls(&mut self, workloads_of: &BTreeMap<usize, Vec<usize>>) {
@@ -503,8 +605,8 @@ impl Comparer<'_, '_> {
         let mut reasons = Vec::new();
         let mut policies = Vec::new();
         for direction in [Direction::Egress, Direction::Ingress] {
-            let (ports, _) = self.side(from, to, direction);
-            let denied = missing.difference(&ports);
+            let decision = self.analysis.decide(from, to, direction);
+            let mut denied = missing.difference(&decision.allowed);
             if denied.is_empty() {
                 continue;
             }
@@ -513,21 +615,42 @@ impl Comparer<'_, '_> {
             } else {
                 from
             };
-            let isolating = self.analysis.selecting(subject, direction);
-            let names: Vec<String> = isolating
+            // Admin and baseline rules that deny, then the NetworkPolicies for the rest.
+            for rule in decision.rules.iter().filter(|r| !r.allowed) {
+                let ports = rule.ports.intersection(&denied);
+                if ports.is_empty() {
+                    continue;
+                }
+                let who = self.responsible(rule.rule);
+                let (d, n) = who.rule.unwrap_or((direction, 0));
+                reasons.push(format!(
+                    "{} {} rule {n} denies {ports}",
+                    who.policy,
+                    d.as_str()
+                ));
+                policies.push(who);
+                denied = denied.difference(&ports);
+            }
+            if denied.is_empty() || decision.isolating.is_empty() {
+                continue;
+            }
+            let admits: Vec<String> = decision
+                .isolating
                 .iter()
-                .map(|&p| {
-                    let policy = &self.m.policies[p];
-                    format!("{}/{}", policy.namespace, policy.name)
-                })
+                .map(|&p| self.admits(p, direction))
                 .collect();
             reasons.push(format!(
-                "{} of {} is limited by {} and no rule allows {denied}",
+                "no rule admits {denied} in {} of {}: {}",
                 direction.as_str(),
                 self.m.workloads[subject].id(),
-                names.join(", ")
+                admits.join("; ")
             ));
-            policies.extend(isolating.iter().map(|&p| self.whole_policy(p)));
+            policies.extend(
+                decision
+                    .isolating
+                    .iter()
+                    .map(|&p| self.policy_rules(p, direction)),
+            );
         }
         // A namespace-wide policy can isolate both ends: name it once.
         let mut seen = std::collections::BTreeSet::new();
@@ -584,30 +707,33 @@ impl Comparer<'_, '_> {
                 } else {
                     from
                 };
-                let (_, rules) = self.side(from, to, direction);
-                if !self.analysis.isolated(subject, direction) {
+                let decision = self.analysis.decide(from, to, direction);
+                if !decision.by_default.intersection(&extra).is_empty() {
                     unisolated.push(format!(
                         "no policy selects {} for {}",
                         self.m.workloads[subject].id(),
                         direction.as_str()
                     ));
-                    continue;
                 }
-                for (rule, p) in rules {
-                    if !p.intersection(&extra).is_empty() {
-                        policies.push(self.responsible(rule));
+                for rule in decision.rules.iter().filter(|r| r.allowed) {
+                    if !rule.ports.intersection(&extra).is_empty() {
+                        policies.push(self.responsible(rule.rule));
                     }
                 }
             }
             policies.sort();
             policies.dedup();
-            let mut reasons: Vec<String> = policies
+            let rules: Vec<String> = policies
                 .iter()
                 .map(|p| {
                     let (direction, n) = p.rule.unwrap_or((Direction::Ingress, 0));
                     format!("{} {} rule {n}", p.policy, direction.as_str())
                 })
                 .collect();
+            let mut reasons = Vec::new();
+            if !rules.is_empty() {
+                reasons.push(format!("allowed by {}", rules.join(", ")));
+            }
             reasons.extend(unisolated);
             let (fw, tw) = (&self.m.workloads[from], &self.m.workloads[to]);
             let (file, line) = policies
@@ -623,10 +749,10 @@ impl Comparer<'_, '_> {
                 cidrs: Vec::new(),
                 policies,
                 message: format!(
-                    "{} -> {} is allowed on {extra}, which the workspace does not declare (allowed by {})",
+                    "{} -> {} is allowed on {extra}, which the workspace does not declare ({})",
                     fw.id(),
                     tw.id(),
-                    reasons.join(", ")
+                    reasons.join("; ")
                 ),
                 file,
                 line,

@@ -15,32 +15,25 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::model::Protocol;
-use crate::verify::manifest::{
-    ContainerPort, Labels, Manifests, Peer, PortRule, Rule, Selector, Workload,
-};
+use crate::verify::manifest::{ContainerPort, Labels, Manifests, Peer, PortRule, Rule, Selector};
 use crate::verify::sets::{AddrSet, PROTOCOLS, PortSet};
 
-/// A direction of traffic, seen from a workload.
+pub use crate::verify::manifest::Direction;
+
+mod tiers;
+
+pub use tiers::{Decided, Decision};
+
+/// A rule of a policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Direction {
-    /// Traffic into the workload.
-    Ingress,
-    /// Traffic out of the workload.
-    Egress,
+pub enum RuleRef {
+    /// A NetworkPolicy's rule: (policy index in `Manifests::policies`, direction, rule index).
+    Network(usize, Direction, usize),
+    /// An AdminNetworkPolicy's rule: (policy index in `Manifests::admin`, direction, rule index).
+    Admin(usize, Direction, usize),
+    /// A rule of the BaselineAdminNetworkPolicy: (direction, rule index).
+    Baseline(Direction, usize),
 }
-
-impl Direction {
-    /// `ingress` or `egress`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        }
-    }
-}
-
-/// A rule of a policy: (policy index, direction, rule index).
-pub type RuleRef = (usize, Direction, usize);
 
 /// Test-only deliberate bugs, to prove that the differential tests catch each of them.
 #[doc(hidden)]
@@ -427,6 +420,9 @@ impl<'m> Analysis<'m> {
                 self.pairs.insert((s, d), ports);
             }
         }
+        if self.has_tiers() {
+            self.apply_tiers();
+        }
     }
 
     fn block(&self, cidr: &ipnet::IpNet, allowed: &AddrSet) -> AddrSet {
@@ -514,15 +510,25 @@ impl<'m> Analysis<'m> {
         to: usize,
         direction: Direction,
     ) -> Vec<(RuleRef, PortSet)> {
+        self.np_rules(self.group_of[from], self.group_of[to], direction)
+    }
+
+    /// The NetworkPolicy rules through which group `s` may reach group `d` in `direction`,
+    /// with the ports each allows.
+    fn np_rules(&self, s: usize, d: usize, direction: Direction) -> Vec<(RuleRef, PortSet)> {
         let m = self.manifests;
         let (subject, other) = match direction {
-            Direction::Ingress => (to, from),
-            Direction::Egress => (from, to),
+            Direction::Ingress => (d, s),
+            Direction::Egress => (s, d),
         };
-        let other_w = &m.workloads[other];
-        let dest_ports = &m.workloads[to].ports;
+        let other = &self.groups[other];
+        let dest_ports = self.groups[d].ports;
+        let policies = match direction {
+            Direction::Ingress => &self.ingress_policies[subject],
+            Direction::Egress => &self.egress_policies[subject],
+        };
         let mut out = Vec::new();
-        for &p in self.selecting(subject, direction) {
+        for &p in policies {
             let policy = &m.policies[p];
             let rules = match direction {
                 Direction::Ingress => policy.ingress.as_deref(),
@@ -531,14 +537,14 @@ impl<'m> Analysis<'m> {
             for (r, rule) in rules.unwrap_or_default().iter().enumerate() {
                 let hit = match &rule.peers {
                     None => true,
-                    Some(peers) => peers
-                        .iter()
-                        .any(|peer| self.peer_matches(&policy.namespace, peer, other_w)),
+                    Some(peers) => peers.iter().any(|peer| {
+                        self.peer_matches(&policy.namespace, peer, other.namespace, other.labels)
+                    }),
                 };
                 if hit {
                     let ports = resolve_ports(rule, dest_ports, self.mutation);
                     if !ports.is_empty() {
-                        out.push(((p, direction, r), ports));
+                        out.push((RuleRef::Network(p, direction, r), ports));
                     }
                 }
             }
@@ -581,26 +587,26 @@ impl<'m> Analysis<'m> {
                     }
                 }
                 if !addrs.is_empty() {
-                    out.push(((p, direction, r), addrs, ports));
+                    out.push((RuleRef::Network(p, direction, r), addrs, ports));
                 }
             }
         }
         out
     }
 
-    fn peer_matches(&self, own: &str, peer: &Peer, w: &Workload) -> bool {
+    fn peer_matches(&self, own: &str, peer: &Peer, namespace: &str, labels: &Labels) -> bool {
         match peer {
             Peer::Block { .. } => false,
             Peer::Pods { namespaces, pods } => {
                 let ns_ok = match namespaces {
-                    None => w.namespace == own,
+                    None => namespace == own,
                     Some(sel) => self
                         .manifests
                         .namespaces
-                        .get(&w.namespace)
+                        .get(namespace)
                         .is_some_and(|labels| self.matches(sel, labels)),
                 };
-                ns_ok && pods.as_ref().is_none_or(|sel| self.matches(sel, &w.labels))
+                ns_ok && pods.as_ref().is_none_or(|sel| self.matches(sel, labels))
             }
         }
     }

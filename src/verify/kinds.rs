@@ -17,6 +17,10 @@ pub enum Class {
     /// A NetworkPolicy (`networking.k8s.io/v1`, or `extensions/v1beta1`, which had the same
     /// schema and semantics).
     NetworkPolicy,
+    /// An AdminNetworkPolicy (`policy.networking.k8s.io/v1alpha1`).
+    AdminPolicy,
+    /// The BaselineAdminNetworkPolicy.
+    BaselinePolicy,
     /// A kind known not to change which pods exist or what may connect (a ConfigMap, a
     /// PodDisruptionBudget, a Role ...): counted, not read.
     Irrelevant,
@@ -93,7 +97,10 @@ const UNEVALUATED_GROUPS: [(&str, &str); 14] = [
         "an OVN-Kubernetes network, egress firewall or route",
     ),
     ("k8s.cni.cncf.io", "a secondary network (Multus)"),
-    ("policy.networking.k8s.io", "an admin network policy"),
+    (
+        "policy.networking.k8s.io",
+        "an admin network policy of an API version not read",
+    ),
     (
         "kubevirt.io",
         "a virtual machine, which runs on the pod network",
@@ -119,6 +126,10 @@ pub fn classify(api_version: &str, kind: &str) -> Class {
         | ("batch", "v1beta1" | "v2alpha1", "CronJob")
         | ("apps.openshift.io", "v1", "DeploymentConfig")
         | ("argoproj.io", "v1alpha1", "Rollout") => Class::Controller,
+        ("policy.networking.k8s.io", "v1alpha1", "AdminNetworkPolicy") => Class::AdminPolicy,
+        ("policy.networking.k8s.io", "v1alpha1", "BaselineAdminNetworkPolicy") => {
+            Class::BaselinePolicy
+        }
         ("networking.k8s.io", "v1", "NetworkPolicy")
         | ("extensions", "v1beta1", "NetworkPolicy") => Class::NetworkPolicy,
         ("", "v1", k) if IRRELEVANT_CORE.contains(&k) => Class::Irrelevant,

@@ -10,6 +10,25 @@ use ipnet::IpNet;
 use crate::model::Protocol;
 use crate::verify::sets::AddrSet;
 
+/// A direction of traffic, seen from a workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    /// Traffic into the workload.
+    Ingress,
+    /// Traffic out of the workload.
+    Egress,
+}
+
+impl Direction {
+    /// `ingress` or `egress`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
 /// Labels of a pod or namespace.
 pub type Labels = BTreeMap<String, String>;
 
@@ -34,6 +53,10 @@ pub struct Manifests {
     pub workloads: Vec<Workload>,
     /// Every NetworkPolicy, sorted by namespace then name.
     pub policies: Vec<Policy>,
+    /// Every AdminNetworkPolicy, in the order they are evaluated: by priority, then name.
+    pub admin: Vec<AdminPolicy>,
+    /// The BaselineAdminNetworkPolicy, when one is given.
+    pub baseline: Option<AdminPolicy>,
     /// Every Service with a selector, sorted by namespace then name.
     pub services: Vec<ServiceSelector>,
     /// Objects not read, each with the reason, in input order.
@@ -104,6 +127,95 @@ pub struct ServiceSelector {
     pub name: String,
     /// `spec.selector`, never empty (a Service without one selects no pods).
     pub selector: Labels,
+}
+
+/// An AdminNetworkPolicy or the BaselineAdminNetworkPolicy (sig-network's cluster-wide
+/// policies, `policy.networking.k8s.io/v1alpha1`): rules with actions, evaluated before
+/// NetworkPolicies (admin) or after them (baseline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminPolicy {
+    /// `metadata.name`.
+    pub name: String,
+    /// `spec.priority` (lower first); `None` for the baseline policy.
+    pub priority: Option<u32>,
+    /// The pods it applies to.
+    pub subject: PodSet,
+    /// Ingress rules, in order: the first that matches decides.
+    pub ingress: Vec<AdminRule>,
+    /// Egress rules, in order.
+    pub egress: Vec<AdminRule>,
+    /// Where it was read.
+    pub origin: Origin,
+}
+
+impl AdminPolicy {
+    /// `AdminNetworkPolicy name` or `BaselineAdminNetworkPolicy name`.
+    pub fn id(&self) -> String {
+        match self.priority {
+            Some(_) => format!("AdminNetworkPolicy {}", self.name),
+            None => format!("BaselineAdminNetworkPolicy {}", self.name),
+        }
+    }
+}
+
+/// Pods selected by namespace labels and, optionally, pod labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodSet {
+    /// The namespaces.
+    pub namespaces: Selector,
+    /// The pods in them; `None` for every pod.
+    pub pods: Option<Selector>,
+}
+
+/// What an admin rule does with the traffic it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Action {
+    /// Allowed, whatever NetworkPolicies say.
+    Allow,
+    /// Denied, whatever NetworkPolicies say.
+    Deny,
+    /// Left to NetworkPolicies, and where none isolates the pod, to the baseline policy.
+    Pass,
+}
+
+impl Action {
+    /// `Allow`, `Deny` or `Pass`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Allow => "Allow",
+            Action::Deny => "Deny",
+            Action::Pass => "Pass",
+        }
+    }
+}
+
+/// A rule of an admin policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminRule {
+    /// `name`.
+    pub name: String,
+    /// `action`.
+    pub action: Action,
+    /// Pods it matches.
+    pub pods: Vec<PodSet>,
+    /// Addresses outside the cluster it matches (`networks`, egress only).
+    pub networks: AddrSet,
+    /// True when it also names nodes (`nodes`, egress only), which are not among the inputs:
+    /// that part matches nothing here.
+    pub nodes: bool,
+    /// The ports; `None` for every port.
+    pub ports: Option<Vec<AdminPort>>,
+    /// 1-based line of the rule's entry, or the policy's.
+    pub line: usize,
+}
+
+/// A destination port of an admin rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminPort {
+    /// A number or a range.
+    Range(Protocol, u16, u16),
+    /// A named container port of the destination pod, whatever its protocol.
+    Named(String),
 }
 
 /// A Pod or the pod template of a controller.
@@ -223,6 +335,27 @@ pub enum Requirement {
     Exists(String),
     /// The label is absent.
     DoesNotExist(String),
+}
+
+impl std::fmt::Display for Selector {
+    /// kubectl's selector syntax: `app=web,tier in (back,db),!canary`; `everything` when empty.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.requirements.is_empty() {
+            return f.write_str("everything");
+        }
+        let parts: Vec<String> = self
+            .requirements
+            .iter()
+            .map(|r| match r {
+                Requirement::In(k, v) if v.len() == 1 => format!("{k}={}", v[0]),
+                Requirement::In(k, v) => format!("{k} in ({})", v.join(",")),
+                Requirement::NotIn(k, v) => format!("{k} notin ({})", v.join(",")),
+                Requirement::Exists(k) => k.clone(),
+                Requirement::DoesNotExist(k) => format!("!{k}"),
+            })
+            .collect();
+        f.write_str(&parts.join(","))
+    }
 }
 
 impl Selector {

@@ -266,10 +266,14 @@ impl Meta {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OwnerReference {
-    /// The owner's kind.
+    /// The owner's `apiVersion` (required).
+    pub api_version: Option<Text>,
+    /// The owner's kind (required).
     pub kind: Option<Text>,
-    /// The owner's name.
+    /// The owner's name (required).
     pub name: Option<Text>,
+    /// The owner's `uid` (required).
+    pub uid: Option<Text>,
     /// True for the one owner that manages the object.
     pub controller: Option<bool>,
 }
@@ -445,6 +449,105 @@ pub struct SelectorRequirement {
     pub operator: Option<Text>,
     /// `values`.
     pub values: Option<Vec<Text>>,
+}
+
+/// The `spec` of an AdminNetworkPolicy or a BaselineAdminNetworkPolicy
+/// (`policy.networking.k8s.io/v1alpha1`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSpec {
+    /// `priority` (an AdminNetworkPolicy only; required there).
+    pub priority: Option<i64>,
+    /// `subject` (required).
+    pub subject: Option<AdminSubject>,
+    /// `ingress`.
+    pub ingress: List<AdminRule>,
+    /// `egress`.
+    pub egress: List<AdminRule>,
+}
+
+/// The pods an admin policy applies to: exactly one of the two fields.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSubject {
+    /// Every pod of the namespaces selected.
+    pub namespaces: Option<LabelSelector>,
+    /// The pods selected in the namespaces selected.
+    pub pods: Option<NamespacedPod>,
+}
+
+/// Pods by namespace and pod labels; both selectors are required.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NamespacedPod {
+    /// `namespaceSelector`.
+    pub namespace_selector: Option<LabelSelector>,
+    /// `podSelector`.
+    pub pod_selector: Option<LabelSelector>,
+}
+
+/// A rule of an admin policy; `from` for ingress, `to` for egress.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminRule {
+    /// `name`.
+    pub name: Option<Text>,
+    /// `action`: Allow, Deny or Pass (Allow or Deny in a baseline policy).
+    pub action: Option<Text>,
+    /// `from` (ingress rules).
+    pub from: List<AdminPeer>,
+    /// `to` (egress rules).
+    pub to: List<AdminPeer>,
+    /// `ports`.
+    pub ports: List<AdminPort>,
+}
+
+/// A peer of an admin rule: exactly one field.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminPeer {
+    /// Every pod of the namespaces selected.
+    pub namespaces: Option<LabelSelector>,
+    /// Pods by namespace and pod labels.
+    pub pods: Option<NamespacedPod>,
+    /// Nodes by their labels (egress only).
+    pub nodes: Option<LabelSelector>,
+    /// Address blocks outside the cluster (egress only).
+    pub networks: Option<Vec<Text>>,
+}
+
+/// A port of an admin rule: exactly one field.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AdminPort {
+    /// One port of a protocol.
+    pub port_number: Option<AdminPortNumber>,
+    /// A named container port of the destination pod.
+    pub named_port: Option<Text>,
+    /// A range of ports of a protocol.
+    pub port_range: Option<AdminPortRange>,
+}
+
+/// `portNumber`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminPortNumber {
+    /// TCP when absent.
+    pub protocol: Option<Text>,
+    /// The port (required).
+    pub port: Option<i64>,
+}
+
+/// `portRange`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminPortRange {
+    /// TCP when absent.
+    pub protocol: Option<Text>,
+    /// The first port (required).
+    pub start: Option<i64>,
+    /// The last port (required).
+    pub end: Option<i64>,
 }
 
 /// The envelope of a list (`kind: List`, `PodList`, ...): its items are read one by one.

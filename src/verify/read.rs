@@ -25,7 +25,7 @@ use crate::diagnostic::{Code, Error, Problem, Source};
 use crate::verify::kinds::{self, Class};
 use crate::verify::locate;
 use crate::verify::manifest::{
-    Labels, Manifests, Origin, Policy, ServiceSelector, Skip, Skipped, Workload,
+    AdminPolicy, Labels, Manifests, Origin, Policy, ServiceSelector, Skip, Skipped, Workload,
 };
 use crate::verify::raw::{self, ControllerSpec, Object, PodSpec, PolicySpec, ServiceSpec, Text};
 use crate::verify::validate::{self, NameRule};
@@ -415,11 +415,14 @@ type Controller = (String, String);
 /// What one file holds, in document order; duplicates are found when files are merged.
 #[derive(Default)]
 struct FileItems {
-    namespaces: Vec<(String, Labels)>,
+    /// Each with the span of its first line.
+    namespaces: Vec<(String, Labels, Range<usize>)>,
     /// Each with the span of its first line, and the kind and name of its controller, if it
     /// has one.
     workloads: Vec<(Workload, Range<usize>, Option<Controller>)>,
     policies: Vec<(Policy, Range<usize>)>,
+    /// Admin and baseline policies, each with the span of its first line.
+    admin: Vec<(AdminPolicy, Range<usize>)>,
     services: Vec<ServiceSelector>,
     skipped: Vec<Skipped>,
     irrelevant: BTreeMap<String, usize>,
@@ -505,20 +508,31 @@ impl Builder<'_> {
     }
 
     fn add_document(&mut self, doc: &Doc<'_>) -> Result<(), Box<Problem>> {
-        // libyaml takes quadratic time on deeply nested flow collections (`[[[[...`); no
-        // manifest nests like that, so refuse before parsing.
-        if let Some(at) = too_deep(doc.text, MAX_FLOW_DEPTH) {
-            let start = doc.offset + at;
+        // Refused before libyaml scans it: nesting deep enough to take minutes, or aliases
+        // that expand a few kilobytes into millions of values.
+        if let Err((at, message)) = crate::yaml::nesting(doc.text) {
+            let start = doc.offset + at.min(doc.text.len());
             return Err(Box::new(
                 Problem::new(
                     Code::Syntax,
                     start..start + 1,
-                    format!(
-                        "document {}: flow collections nested deeper than {MAX_FLOW_DEPTH} levels",
-                        doc.number
-                    ),
+                    format!("document {}: {message}", doc.number),
                 )
                 .label("too deep"),
+            ));
+        }
+        if doc.text.contains('*')
+            && doc.text.contains('&')
+            && let Err(e) = crate::yaml::parse_bounded(doc.text)
+        {
+            let start = doc.offset + crate::yaml::error_offset(doc.text, &e);
+            return Err(Box::new(
+                Problem::new(
+                    Code::Syntax,
+                    start..start + 1,
+                    format!("document {}: {}", doc.number, yaml_message(&e)),
+                )
+                .label("invalid YAML"),
             ));
         }
         let at = At {
@@ -531,7 +545,14 @@ impl Builder<'_> {
         let (api_version, kind) = match peek_kind(doc.text) {
             Some((v, k)) => (v.to_string(), k.to_string()),
             None => {
-                let head: raw::Head = typed(&at)?;
+                let head: raw::Head = match typed(&at) {
+                    Ok(head) => head,
+                    // Well-formed YAML that is not a mapping (a list, a scalar): not an object.
+                    Err(_) if is_yaml(doc.text) => {
+                        return self.skip(&at, "", "", None, Skip::NotAnObject);
+                    }
+                    Err(e) => return Err(e),
+                };
                 match head {
                     raw::Head {
                         api_version: None,
@@ -627,7 +648,7 @@ impl Builder<'_> {
                 let name = validate::name(at, &meta, NameRule::Label)?;
                 let mut labels = validate::labels(at, meta.labels, "metadata.labels")?;
                 labels.insert(NAMESPACE_NAME_LABEL.to_string(), name.clone());
-                self.items.namespaces.push((name, labels));
+                self.items.namespaces.push((name, labels, at.head()));
             }
             Class::Pod => {
                 let o: Object<PodSpec> = parse(at, value)?;
@@ -674,6 +695,10 @@ impl Builder<'_> {
             Class::NetworkPolicy => {
                 let o: Object<PolicySpec> = parse(at, value)?;
                 self.add_policy(at, o, default_ns)?;
+            }
+            class @ (Class::AdminPolicy | Class::BaselinePolicy) => {
+                let o: Object<raw::AdminSpec> = parse(at, value)?;
+                self.add_admin(at, o, class == Class::BaselinePolicy, api_version, kind)?;
             }
             Class::Irrelevant => {
                 // Checked as YAML, as everything is, but not as an object of its kind.
@@ -736,19 +761,8 @@ impl Builder<'_> {
     ) -> Result<(), Box<Problem>> {
         // Pods of a ReplicaSet, ReplicaSets of a Deployment, Jobs of a CronJob: when their
         // controller is read too (`kubectl get deploy,rs,pod`), they are left out once all
-        // files are merged, so as not to count them twice.
-        let controller = meta
-            .owner_references
-            .iter()
-            .flatten()
-            .flatten()
-            .find(|o| o.controller == Some(true))
-            .map(|o| {
-                (
-                    o.kind.as_ref().map_or_else(String::new, |t| t.0.clone()),
-                    o.name.as_ref().map_or_else(String::new, |t| t.0.clone()),
-                )
-            });
+        // files are merged, so as not to count them twice; else they stand for it.
+        let controller = validate::controller(at, meta)?;
         let name = validate::name(at, meta, NameRule::Subdomain)?;
         let namespace = validate::namespace(at, meta, default_ns)?;
         let id = format!("{kind} {namespace}/{name}");
@@ -763,6 +777,78 @@ impl Builder<'_> {
             origin: at.origin(),
         };
         self.items.workloads.push((workload, at.head(), controller));
+        Ok(())
+    }
+
+    fn add_admin(
+        &mut self,
+        at: &At<'_>,
+        policy: Object<raw::AdminSpec>,
+        baseline: bool,
+        api_version: &str,
+        kind: &str,
+    ) -> Result<(), Box<Problem>> {
+        let meta = policy.metadata.unwrap_or_default();
+        let name = validate::name(at, &meta, NameRule::Subdomain)?;
+        if baseline && name != "default" {
+            return Err(Box::new(
+                at.problem(
+                    Code::InvalidName,
+                    at.find(&name),
+                    format!("a BaselineAdminNetworkPolicy is named `default`, not {name:?}"),
+                )
+                .help("the cluster has one baseline policy, named default"),
+            ));
+        }
+        let spec = policy.spec.unwrap_or_default();
+        let (ingress_at, egress_at) = locate::rule_offsets(at.text());
+        let origin = at.origin();
+        let lines = |offsets: Option<Vec<usize>>| -> Vec<usize> {
+            offsets
+                .unwrap_or_default()
+                .into_iter()
+                .map(|off| at.line_at(off))
+                .collect()
+        };
+        let (ingress_lines, egress_lines) = (lines(ingress_at), lines(egress_at));
+        let policy = validate::admin_policy(
+            at,
+            name,
+            spec,
+            baseline,
+            (&ingress_lines, &egress_lines),
+            origin,
+        )?;
+        // The API's own words: "cluster-internal traffic will be checked against the rule as
+        // well". Pod addresses are not among the inputs; blocks that may hold them are named.
+        let private = crate::verify::sets::AddrSet::private();
+        if policy
+            .egress
+            .iter()
+            .any(|r| !r.networks.intersection(&private).is_empty())
+        {
+            self.items.skipped.push(Skipped {
+                kind: format!("{api_version}/{kind}"),
+                namespace: None,
+                name: policy.name.clone(),
+                origin: policy.origin.clone(),
+                reason: Skip::Unevaluated(
+                    "a policy whose `networks` may hold pod addresses, which are not among the inputs (its rules are applied to outside addresses only)",
+                ),
+            });
+        }
+        if policy.egress.iter().any(|r| r.nodes) {
+            self.items.skipped.push(Skipped {
+                kind: format!("{api_version}/{kind}"),
+                namespace: None,
+                name: policy.name.clone(),
+                origin: policy.origin.clone(),
+                reason: Skip::Unevaluated(
+                    "a policy with a `nodes` peer, and nodes are not among the inputs (that peer matches nothing here)",
+                ),
+            });
+        }
+        self.items.admin.push((policy, at.head()));
         Ok(())
     }
 
@@ -836,6 +922,11 @@ fn workload_kind(kind: &str) -> &'static str {
     KINDS.into_iter().find(|k| *k == kind).unwrap_or("Workload")
 }
 
+/// True when a document is well-formed YAML.
+fn is_yaml(text: &str) -> bool {
+    serde_yaml_ng::from_str::<IgnoredAny>(text).is_ok()
+}
+
 /// True when a document holds nothing but `null` (`~`, `null`, or an empty value).
 fn is_null_document(text: &str) -> bool {
     serde_yaml_ng::from_str::<Value>(text).is_ok_and(|v| v.is_null())
@@ -870,6 +961,7 @@ struct Merger {
     /// The controller (kind, name) of each workload that has one, by namespace and name.
     controllers: BTreeMap<(String, String), Controller>,
     policies: BTreeMap<(String, String), Policy>,
+    admin: BTreeMap<(bool, String), AdminPolicy>,
     services: BTreeMap<(String, String), ServiceSelector>,
     skipped: Vec<Skipped>,
     irrelevant: BTreeMap<String, usize>,
@@ -878,8 +970,17 @@ struct Merger {
 impl Merger {
     /// Adds the items of the next file; `source` is that file, for the error.
     fn add(&mut self, source: &Source, items: FileItems) -> Result<(), Error> {
-        for (name, labels) in items.namespaces {
-            self.namespaces.entry(name).or_default().extend(labels);
+        for (name, labels, head) in items.namespaces {
+            if self.namespaces.contains_key(&name) {
+                let problem = Problem::new(
+                    Code::Duplicate,
+                    head,
+                    format!("Namespace {name} is defined twice; which labels hold is unclear"),
+                )
+                .help("each object is read once; give each file or folder once");
+                return Err(Error::invalid(source, vec![problem]));
+            }
+            self.namespaces.insert(name, labels);
         }
         for (w, head, controller) in items.workloads {
             let key = (w.namespace.clone(), w.name.clone());
@@ -926,6 +1027,43 @@ impl Merger {
             }
             self.policies.insert(key, p);
         }
+        for (p, head) in items.admin {
+            let baseline = p.priority.is_none();
+            let clash = if baseline {
+                self.admin.values().find(|q| q.priority.is_none())
+            } else {
+                self.admin.values().find(|q| {
+                    q.name == p.name || (q.priority.is_some() && q.priority == p.priority)
+                })
+            };
+            if let Some(first) = clash {
+                let why = if baseline {
+                    "a cluster has one BaselineAdminNetworkPolicy".to_string()
+                } else if first.name == p.name {
+                    format!("AdminNetworkPolicy {} is defined twice", p.name)
+                } else {
+                    format!(
+                        "AdminNetworkPolicies {} and {} have the same priority {}: the order of their rules is undefined",
+                        first.name,
+                        p.name,
+                        p.priority.unwrap_or_default()
+                    )
+                };
+                let problem = Problem::new(
+                    Code::Duplicate,
+                    head,
+                    format!(
+                        "document {}: {why} (first in {} document {})",
+                        p.origin.document,
+                        first.origin.file.display(),
+                        first.origin.document
+                    ),
+                )
+                .help("give every AdminNetworkPolicy its own name and priority");
+                return Err(Error::invalid(source, vec![problem]));
+            }
+            self.admin.insert((baseline, p.name.clone()), p);
+        }
         for s in items.services {
             self.services
                 .insert((s.namespace.clone(), s.name.clone()), s);
@@ -947,24 +1085,66 @@ impl Merger {
             mut workloads,
             controllers,
             policies,
+            admin,
             services,
             skipped,
             irrelevant,
         } = self;
-        let read: BTreeSet<(&str, &str, &str)> = workloads
+        let read: BTreeSet<(String, &str, String)> = workloads
             .values()
-            .map(|w| (w.namespace.as_str(), w.kind, w.name.as_str()))
+            .map(|w| (w.namespace.clone(), w.kind, w.name.clone()))
             .collect();
-        let covered: Vec<(String, String)> = controllers
-            .iter()
-            .filter(|((ns, _), (kind, name))| {
-                read.contains(&(ns.as_str(), kind.as_str(), name.as_str()))
-            })
-            .map(|(key, _)| key.clone())
-            .collect();
-        for key in covered {
-            workloads.remove(&key);
+        let is_read = |ns: &str, kind: &str, name: &str| {
+            read.contains(&(ns.to_string(), kind, name.to_string()))
+        };
+        let mut out: BTreeMap<(String, String), Workload> = BTreeMap::new();
+        let mut standing: Vec<(String, Workload)> = Vec::new();
+        for (key, mut w) in std::mem::take(&mut workloads) {
+            let Some((kind, name)) = controllers.get(&key) else {
+                out.insert(key, w);
+                continue;
+            };
+            // A Deployment's ReplicaSet is named after it and the pods' template hash.
+            let deployment = (kind == "ReplicaSet")
+                .then(|| w.labels.get("pod-template-hash"))
+                .flatten()
+                .and_then(|hash| name.strip_suffix(&format!("-{hash}")));
+            let covered = is_read(&w.namespace, kind, name)
+                || deployment.is_some_and(|d| is_read(&w.namespace, "Deployment", d));
+            if covered {
+                continue;
+            }
+            // The pods of a controller that was not read stand for it, as one workload.
+            let kind = workload_kind(kind);
+            if w.kind == "Pod" && kind != "Workload" {
+                let pod = std::mem::replace(&mut w.name, name.clone());
+                w.kind = kind;
+                standing.push((pod, w));
+            } else {
+                out.insert(key, w);
+            }
         }
+        for (pod, mut w) in standing {
+            let key = (w.namespace.clone(), w.name.clone());
+            match out.get(&key) {
+                None => {
+                    out.insert(key, w);
+                }
+                // Pods of one controller alike to policies are one workload; a pod that
+                // differs (a rollout half done) is a workload of its own, under its own name.
+                Some(first)
+                    if first.kind == w.kind
+                        && first.labels == w.labels
+                        && first.ports == w.ports
+                        && first.host_network == w.host_network => {}
+                Some(_) => {
+                    w.name = pod;
+                    w.kind = "Pod";
+                    out.insert((w.namespace.clone(), w.name.clone()), w);
+                }
+            }
+        }
+        let workloads = out;
         let named = workloads
             .values()
             .map(|w| &w.namespace)
@@ -979,49 +1159,21 @@ impl Merger {
             namespaces,
             workloads: workloads.into_values().collect(),
             policies: policies.into_values().collect(),
+            admin: {
+                let mut list: Vec<AdminPolicy> = admin
+                    .values()
+                    .filter(|p| p.priority.is_some())
+                    .cloned()
+                    .collect();
+                list.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
+                list
+            },
+            baseline: admin.into_values().find(|p| p.priority.is_none()),
             services: services.into_values().collect(),
             skipped,
             irrelevant,
         }
     }
-}
-
-/// The deepest nesting of `[`/`{` a document may have.
-const MAX_FLOW_DEPTH: usize = 256;
-
-/// The offset where `[`/`{` outside quotes and comments first nest deeper than `limit`.
-fn too_deep(text: &str, limit: usize) -> Option<usize> {
-    // Fewer openers than the limit cannot nest deeper than it: one quick count spares most
-    // documents the scan.
-    let openers = text.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
-    if openers <= limit {
-        return None;
-    }
-    let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
-    let mut comment = false;
-    let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if comment {
-            comment = b != b'\n';
-            continue;
-        }
-        match (quote, b) {
-            (Some(q), _) if b == q => quote = None,
-            (Some(_), _) => {}
-            (None, b'"' | b'\'') => quote = Some(b),
-            (None, b'#') if i == 0 || bytes[i - 1].is_ascii_whitespace() => comment = true,
-            (None, b'[' | b'{') => {
-                depth += 1;
-                if depth > limit {
-                    return Some(i);
-                }
-            }
-            (None, b']' | b'}') => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
 }
 
 /// The top-level `apiVersion` and `kind` of a block-style document, read from its lines

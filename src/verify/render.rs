@@ -265,55 +265,74 @@ pub fn findings_json(findings: &[Finding]) -> String {
 pub fn findings_text(findings: &[Finding], color: bool) -> String {
     let paint = |style: Style, s: &str| style.force_styling(color).apply_to(s).to_string();
     let mut out = String::new();
-    let mut current: Option<&str> = None;
-    for f in findings {
-        if current != Some(f.namespace.as_str()) {
-            if current.is_some() {
-                out.push('\n');
-            }
-            let _ = writeln!(
-                out,
-                "{}",
-                paint(
-                    Style::new().bold(),
-                    &if f.namespace.is_empty() {
-                        "cluster-wide".to_string()
-                    } else {
-                        format!("namespace {}", clean(&f.namespace))
-                    }
-                )
-            );
-            current = Some(&f.namespace);
+    if !findings.is_empty() {
+        out.push_str(&summary(findings));
+        out.push('\n');
+    }
+    let mut namespaces: Vec<&str> = findings.iter().map(|f| f.namespace.as_str()).collect();
+    namespaces.dedup();
+    for (i, namespace) in namespaces.into_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
         }
-        let style = match f.severity() {
-            Severity::Error => Style::new().red().bold(),
-            Severity::Warning => Style::new().yellow().bold(),
-            Severity::Info => Style::new().cyan().bold(),
+        let heading = if namespace.is_empty() {
+            "cluster-wide".to_string()
+        } else {
+            format!("namespace {}", clean(namespace))
         };
-        let _ = writeln!(
-            out,
-            "  {} [{}] {}",
-            paint(style, f.severity().as_str()),
-            f.kind.code(),
-            clean(&f.message)
-        );
-        let _ = writeln!(
-            out,
-            "      at {}:{}",
-            clean(&f.file.display().to_string()),
-            f.line
-        );
-        for p in &f.policies {
-            let rule = p
-                .rule
-                .map_or_else(String::new, |(d, n)| format!(" {} rule {n}", d.as_str()));
+        let _ = writeln!(out, "{}", paint(Style::new().bold(), &heading));
+        let here: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.namespace == namespace)
+            .collect();
+        for group in groups(&here) {
+            let f = group[0];
+            let style = match f.severity() {
+                Severity::Error => Style::new().red().bold(),
+                Severity::Warning => Style::new().yellow().bold(),
+                Severity::Info => Style::new().cyan().bold(),
+            };
+            let message = if group.len() == 1 {
+                f.message.clone()
+            } else {
+                let names: Vec<&str> = group.iter().map(|g| g.workloads[0].as_str()).collect();
+                let who = format!(
+                    "{} workloads ({})",
+                    group.len(),
+                    crate::text::list(names, crate::text::SHOWN)
+                );
+                f.message.replace(&f.workloads[0], &who)
+            };
             let _ = writeln!(
                 out,
-                "      policy {}{rule} ({}:{})",
-                clean(&p.policy),
-                clean(&p.file.display().to_string()),
-                p.line
+                "  {} [{}] {}",
+                paint(style, f.severity().as_str()),
+                f.kind.code(),
+                clean(&message)
             );
+            let more = if group.len() > 1 {
+                format!(" and {} more places", group.len() - 1)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "      at {}:{}{more}",
+                clean(&f.file.display().to_string()),
+                f.line
+            );
+            for p in &f.policies {
+                let rule = p
+                    .rule
+                    .map_or_else(String::new, |(d, n)| format!(" {} rule {n}", d.as_str()));
+                let _ = writeln!(
+                    out,
+                    "      policy {}{rule} ({}:{})",
+                    clean(&p.policy),
+                    clean(&p.file.display().to_string()),
+                    p.line
+                );
+            }
         }
     }
     if !findings.is_empty() {
@@ -333,15 +352,102 @@ pub fn findings_text(findings: &[Finding], color: bool) -> String {
             )
         );
     } else {
-        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
         let _ = writeln!(
             out,
             "{}, {}.",
-            plural(errors, "error"),
-            plural(warnings, "warning")
+            crate::text::count(errors, "error", "errors"),
+            crate::text::count(warnings, "warning", "warnings")
         );
     }
     out
+}
+
+/// Findings that say the same of different workloads, to be shown as one entry: same kind,
+/// ports, addresses and policies, and the same message once the first workload is taken out
+/// of it. In first-seen order.
+fn groups<'f>(findings: &[&'f Finding]) -> Vec<Vec<&'f Finding>> {
+    let mut out: Vec<Vec<&Finding>> = Vec::new();
+    let mut index: std::collections::HashMap<(Kind, String, String, String, String), usize> =
+        std::collections::HashMap::new();
+    for f in findings {
+        let template = match f.workloads.first() {
+            Some(w) => f.message.replace(w.as_str(), "\u{0}"),
+            None => f.message.clone(),
+        };
+        let key = (
+            f.kind,
+            template,
+            f.ports.to_string(),
+            f.cidrs.join(","),
+            format!(
+                "{:?}",
+                f.policies
+                    .iter()
+                    .map(|p| (&p.policy, p.rule))
+                    .collect::<Vec<_>>()
+            ),
+        );
+        // Only findings about a workload are grouped.
+        if f.workloads.is_empty() {
+            out.push(vec![f]);
+            continue;
+        }
+        match index.get(&key) {
+            Some(&i) => out[i].push(f),
+            None => {
+                index.insert(key, out.len());
+                out.push(vec![f]);
+            }
+        }
+    }
+    out
+}
+
+/// The first lines of the report: counts by kind and by namespace pair.
+fn summary(findings: &[Finding]) -> String {
+    let mut by_kind: std::collections::BTreeMap<Kind, usize> = std::collections::BTreeMap::new();
+    let mut by_pair: std::collections::BTreeMap<(String, String), usize> =
+        std::collections::BTreeMap::new();
+    for f in findings {
+        *by_kind.entry(f.kind).or_default() += 1;
+        let ns = |w: &str| {
+            w.split_once('/')
+                .map_or(String::new(), |(n, _)| n.to_string())
+        };
+        let pair = match f.workloads.as_slice() {
+            [from, to] => (ns(from), ns(to)),
+            [one] if !f.cidrs.is_empty() => (ns(one), "outside".to_string()),
+            _ => (f.namespace.clone(), String::new()),
+        };
+        *by_pair.entry(pair).or_default() += 1;
+    }
+    let kinds: Vec<String> = by_kind
+        .iter()
+        .map(|(k, n)| format!("{n} {}", k.code()))
+        .collect();
+    let mut pairs: Vec<(&(String, String), &usize)> = by_pair.iter().collect();
+    pairs.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let pairs: Vec<String> = pairs
+        .iter()
+        .map(|((from, to), n)| {
+            let from = if from.is_empty() {
+                "cluster-wide"
+            } else {
+                from.as_str()
+            };
+            if to.is_empty() {
+                format!("{} in {}", n, clean(from))
+            } else {
+                format!("{} {} -> {}", n, clean(from), clean(to))
+            }
+        })
+        .collect();
+    format!(
+        "Summary: {} findings: {}.\nWhere: {}.\n",
+        findings.len(),
+        kinds.join(", "),
+        crate::text::list(pairs, 8)
+    )
 }
 
 /// The findings as a SARIF 2.1.0 log; `uri` maps a file to its artifact URI.

@@ -362,6 +362,60 @@ impl AddrSet {
     }
 
     /// The set as the fewest CIDR blocks, IPv4 first, each family in address order.
+    /// The private and shared address ranges pods are usually given: RFC 1918, the
+    /// carrier-grade NAT range and IPv6 unique local addresses.
+    pub fn private() -> Self {
+        let mut set = AddrSet::none();
+        for net in [
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "100.64.0.0/10",
+            "fc00::/7",
+        ] {
+            if let Ok(net) = net.parse::<IpNet>() {
+                set.insert_net(&net);
+            }
+        }
+        set
+    }
+
+    /// The elementary pieces of the union of `sets`: disjoint intervals, each inside or
+    /// outside every one of the sets, together covering the union.
+    pub fn segments(sets: &[&AddrSet]) -> Vec<AddrSet> {
+        let mut out = Vec::new();
+        for v6 in [false, true] {
+            let family = |a: &AddrSet| if v6 { a.v6.clone() } else { a.v4.clone() };
+            let mut bounds: std::collections::BTreeSet<u128> = std::collections::BTreeSet::new();
+            let mut union = Ranges::new();
+            for set in sets {
+                let ranges = family(set);
+                for (lo, hi) in ranges.iter() {
+                    bounds.insert(lo);
+                    if let Some(next) = hi.checked_add(1) {
+                        bounds.insert(next);
+                    }
+                }
+                union.union_with(&ranges);
+            }
+            let bounds: Vec<u128> = bounds.into_iter().collect();
+            for (i, &lo) in bounds.iter().enumerate() {
+                let hi = bounds.get(i + 1).map_or(u128::MAX, |next| next - 1);
+                if !union.covers(lo, hi) {
+                    continue;
+                }
+                let mut piece = AddrSet::none();
+                if v6 {
+                    piece.v6.insert(lo, hi);
+                } else {
+                    piece.v4.insert(lo, hi);
+                }
+                out.push(piece);
+            }
+        }
+        out
+    }
+
     pub fn cidrs(&self) -> Vec<IpNet> {
         let mut out = Vec::new();
         for (lo, hi) in self.v4.iter() {

@@ -17,7 +17,10 @@ use ipnet::IpNet;
 use crate::diagnostic::{Code, Problem};
 use crate::model::Protocol;
 use crate::names;
-use crate::verify::manifest::{ContainerPort, Labels, Peer, PortRule, Requirement, Rule, Selector};
+use crate::verify::manifest::{
+    Action, AdminPolicy, AdminPort, AdminRule, ContainerPort, Direction, Labels, Peer, PodSet,
+    PortRule, Requirement, Rule, Selector,
+};
 use crate::verify::raw::{self, IntOrString, LabelMap, Meta, Text};
 use crate::verify::read::At;
 use crate::verify::sets::AddrSet;
@@ -92,6 +95,47 @@ pub fn namespace(at: &At<'_>, meta: &Meta, default: &str) -> Result<String> {
         )
     })?;
     Ok(ns.to_string())
+}
+
+/// The controller of an object (its `ownerReferences` entry with `controller: true`) as
+/// (kind, name); every entry must name the owner's apiVersion, kind, name and uid, as the API
+/// server requires, and at most one may be the controller.
+pub fn controller(at: &At<'_>, meta: &Meta) -> Result<Option<(String, String)>> {
+    let mut found = None;
+    for owner in meta.owner_references.iter().flatten().flatten() {
+        fn field(value: &Option<Text>) -> Option<&str> {
+            value.as_ref().map(Text::as_str).filter(|v| !v.is_empty())
+        }
+        let (Some(_), Some(kind), Some(name), Some(_)) = (
+            field(&owner.api_version),
+            field(&owner.kind),
+            field(&owner.name),
+            field(&owner.uid),
+        ) else {
+            return Err(Box::new(
+                at.problem(
+                    Code::MissingKey,
+                    at.find("ownerReferences"),
+                    "an ownerReferences entry lacks apiVersion, kind, name or uid, which the API server requires",
+                )
+                .help("copy owner references from the cluster as they are, or leave them out"),
+            ));
+        };
+        if owner.controller == Some(true) {
+            if found.is_some() {
+                return Err(Box::new(
+                    at.problem(
+                        Code::Duplicate,
+                        at.find("controller: true"),
+                        "two ownerReferences entries are the controller",
+                    )
+                    .help("an object has at most one controller"),
+                ));
+            }
+            found = Some((kind.to_string(), name.to_string()));
+        }
+    }
+    Ok(found)
 }
 
 /// A label map (labels, `matchLabels`, a Service's selector) with valid keys and values.
@@ -512,5 +556,370 @@ fn port_rule(at: &At<'_>, port: raw::PolicyPort) -> Result<PortRule> {
             };
             Ok(PortRule::Range(protocol, lo, hi))
         }
+    }
+}
+
+/// The rules of a direction of an admin policy, at most this many.
+const MAX_ADMIN_RULES: usize = 100;
+
+/// An AdminNetworkPolicy (`baseline` false) or the BaselineAdminNetworkPolicy, validated as
+/// its CustomResourceDefinition's schema and rules require: a priority from 0 to 1000 (admin
+/// only), exactly one subject, at most 100 rules a direction, each with an action, one to 100
+/// peers (each of exactly one kind) and ports of exactly one form.
+pub fn admin_policy(
+    at: &At<'_>,
+    name: String,
+    spec: raw::AdminSpec,
+    baseline: bool,
+    lines: (&[usize], &[usize]),
+    origin: crate::verify::manifest::Origin,
+) -> Result<AdminPolicy> {
+    let what = if baseline {
+        "BaselineAdminNetworkPolicy"
+    } else {
+        "AdminNetworkPolicy"
+    };
+    let invalid = |needle: &str, message: String, help: &str| {
+        Box::new(
+            at.problem(
+                Code::InvalidValue,
+                at.find(needle),
+                format!("{what} {name}: {message}"),
+            )
+            .help(help.to_string()),
+        )
+    };
+    let priority = match (baseline, spec.priority) {
+        (true, None) => None,
+        (true, Some(_)) => {
+            return Err(invalid(
+                "priority",
+                "a baseline policy has no priority".into(),
+                "remove `priority`: the baseline policy always comes after NetworkPolicies",
+            ));
+        }
+        (false, None) => {
+            return Err(invalid(
+                "spec",
+                "spec.priority is required".into(),
+                "give a priority from 0 (first) to 1000",
+            ));
+        }
+        (false, Some(p)) => Some(u32::try_from(p).ok().filter(|p| *p <= 1000).ok_or_else(
+            || {
+                invalid(
+                    "priority",
+                    format!("priority {p} is outside 0..1000"),
+                    "give a priority from 0 (first) to 1000",
+                )
+            },
+        )?),
+    };
+    let subject = match spec.subject {
+        Some(raw::AdminSubject {
+            namespaces: Some(ns),
+            pods: None,
+        }) => PodSet {
+            namespaces: selector(at, Some(ns), "subject.namespaces")?,
+            pods: None,
+        },
+        Some(raw::AdminSubject {
+            namespaces: None,
+            pods: Some(pods),
+        }) => namespaced_pods(at, pods, "subject.pods")?,
+        _ => {
+            return Err(invalid(
+                "subject",
+                "the subject must set exactly one of `namespaces` and `pods`".into(),
+                "select the pods the policy applies to with one of the two",
+            ));
+        }
+    };
+    let mut directions = Vec::new();
+    for (direction, rules, rule_lines) in [
+        (Direction::Ingress, spec.ingress, lines.0),
+        (Direction::Egress, spec.egress, lines.1),
+    ] {
+        let rules = raw::entries(rules).unwrap_or_default();
+        if rules.len() > MAX_ADMIN_RULES {
+            return Err(invalid(
+                direction.as_str(),
+                format!(
+                    "{} {} rules, at most {MAX_ADMIN_RULES} are allowed",
+                    rules.len(),
+                    direction.as_str()
+                ),
+                "split the policy",
+            ));
+        }
+        let mut out = Vec::new();
+        for (n, rule) in rules.into_iter().enumerate() {
+            let line = rule_lines.get(n).copied().unwrap_or(origin.line);
+            out.push(admin_rule(at, rule, direction, baseline, line, &invalid)?);
+        }
+        directions.push(out);
+    }
+    let egress = directions.pop().unwrap_or_default();
+    let ingress = directions.pop().unwrap_or_default();
+    Ok(AdminPolicy {
+        name,
+        priority,
+        subject,
+        ingress,
+        egress,
+        origin,
+    })
+}
+
+fn namespaced_pods(at: &At<'_>, pods: raw::NamespacedPod, what: &str) -> Result<PodSet> {
+    let (Some(ns), Some(p)) = (pods.namespace_selector, pods.pod_selector) else {
+        return Err(Box::new(
+            at.problem(
+                Code::MissingKey,
+                at.find("pods"),
+                format!("{what}: `pods` needs both namespaceSelector and podSelector"),
+            )
+            .help("write `namespaceSelector: {}` for every namespace"),
+        ));
+    };
+    Ok(PodSet {
+        namespaces: selector(at, Some(ns), what)?,
+        pods: Some(selector(at, Some(p), what)?),
+    })
+}
+
+fn admin_rule(
+    at: &At<'_>,
+    rule: raw::AdminRule,
+    direction: Direction,
+    baseline: bool,
+    line: usize,
+    invalid: &dyn Fn(&str, String, &str) -> Box<Problem>,
+) -> Result<AdminRule> {
+    let name = rule.name.map(|t| t.0).unwrap_or_default();
+    if name.chars().count() > 100 {
+        return Err(invalid(
+            &name,
+            "a rule name has at most 100 characters".into(),
+            "shorten it",
+        ));
+    }
+    let action = match rule.action.as_ref().map(Text::as_str) {
+        Some("Allow") => Action::Allow,
+        Some("Deny") => Action::Deny,
+        Some("Pass") if !baseline => Action::Pass,
+        other => {
+            let allowed = if baseline {
+                "Allow or Deny"
+            } else {
+                "Allow, Deny or Pass"
+            };
+            return Err(invalid(
+                other.unwrap_or("action"),
+                format!(
+                    "rule {name:?}: the action {:?} is not {allowed}",
+                    other.unwrap_or("")
+                ),
+                &format!(
+                    "give `action: {}`",
+                    if baseline {
+                        "Allow` or `Deny"
+                    } else {
+                        "Allow`, `Deny` or `Pass"
+                    }
+                ),
+            ));
+        }
+    };
+    let (peers, other) = match direction {
+        Direction::Ingress => (rule.from, rule.to),
+        Direction::Egress => (rule.to, rule.from),
+    };
+    let key = if direction == Direction::Ingress {
+        "from"
+    } else {
+        "to"
+    };
+    if other.is_some() {
+        return Err(invalid(
+            if key == "from" { "to" } else { "from" },
+            format!(
+                "rule {name:?}: an {} rule has `{key}`, not the other",
+                direction.as_str()
+            ),
+            "ingress rules list `from`, egress rules `to`",
+        ));
+    }
+    let peers = raw::entries(peers).unwrap_or_default();
+    if peers.is_empty() || peers.len() > 100 {
+        return Err(invalid(
+            key,
+            format!(
+                "rule {name:?}: `{key}` lists 1 to 100 peers, not {}",
+                peers.len()
+            ),
+            "name the peers the rule is about",
+        ));
+    }
+    let mut pods = Vec::new();
+    let mut networks = AddrSet::none();
+    let mut nodes = false;
+    for peer in peers {
+        match peer {
+            raw::AdminPeer {
+                namespaces: Some(ns),
+                pods: None,
+                nodes: None,
+                networks: None,
+            } => {
+                pods.push(PodSet {
+                    namespaces: selector(at, Some(ns), key)?,
+                    pods: None,
+                });
+            }
+            raw::AdminPeer {
+                namespaces: None,
+                pods: Some(p),
+                nodes: None,
+                networks: None,
+            } => {
+                pods.push(namespaced_pods(at, p, key)?);
+            }
+            raw::AdminPeer {
+                namespaces: None,
+                pods: None,
+                nodes: Some(_),
+                networks: None,
+            } if direction == Direction::Egress => {
+                // Nodes are not among the inputs: a node peer matches no pod and no address
+                // verify knows of. The reader names the policy in a warning.
+                nodes = true;
+            }
+            raw::AdminPeer {
+                namespaces: None,
+                pods: None,
+                nodes: None,
+                networks: Some(blocks),
+            } if direction == Direction::Egress => {
+                if blocks.is_empty() || blocks.len() > 25 {
+                    return Err(invalid(
+                        "networks",
+                        format!(
+                            "rule {name:?}: `networks` lists 1 to 25 blocks, not {}",
+                            blocks.len()
+                        ),
+                        "list the address blocks",
+                    ));
+                }
+                for block in blocks {
+                    networks.insert_net(&parse_cidr(at, block.as_str())?);
+                }
+            }
+            _ => {
+                let kinds = if direction == Direction::Ingress {
+                    "`namespaces` or `pods`"
+                } else {
+                    "`namespaces`, `pods`, `nodes` or `networks`"
+                };
+                return Err(invalid(
+                    key,
+                    format!("rule {name:?}: each peer sets exactly one of {kinds}"),
+                    "split the peer in two",
+                ));
+            }
+        }
+    }
+    let ports = match raw::entries(rule.ports) {
+        None => None,
+        Some(list) if list.is_empty() || list.len() > 100 => {
+            return Err(invalid(
+                "ports",
+                format!(
+                    "rule {name:?}: `ports` lists 1 to 100 entries, not {}",
+                    list.len()
+                ),
+                "leave `ports` out to match every port",
+            ));
+        }
+        Some(list) => Some(
+            list.into_iter()
+                .map(|p| admin_port(at, p, &name, invalid))
+                .collect::<Result<Vec<_>>>()?,
+        ),
+    };
+    Ok(AdminRule {
+        name,
+        action,
+        pods,
+        networks,
+        nodes,
+        ports,
+        line,
+    })
+}
+
+fn admin_port(
+    at: &At<'_>,
+    port: raw::AdminPort,
+    rule: &str,
+    invalid: &dyn Fn(&str, String, &str) -> Box<Problem>,
+) -> Result<AdminPort> {
+    let number = |n: Option<i64>, what: &str| {
+        n.and_then(names::port).ok_or_else(|| {
+            invalid(
+                what,
+                format!("rule {rule:?}: {what} must be a port from 1 to 65535"),
+                "give a port number",
+            )
+        })
+    };
+    match port {
+        raw::AdminPort {
+            port_number: Some(p),
+            named_port: None,
+            port_range: None,
+        } => {
+            let protocol = protocol(at, p.protocol.as_ref())?;
+            let n = number(p.port, "port")?;
+            Ok(AdminPort::Range(protocol, n, n))
+        }
+        raw::AdminPort {
+            port_number: None,
+            named_port: Some(name),
+            port_range: None,
+        } => {
+            names::port_name(name.as_str()).map_err(|why| {
+                invalid(
+                    name.as_str(),
+                    format!("rule {rule:?}: namedPort {:?}: {why}", name.as_str()),
+                    "name a container port",
+                )
+            })?;
+            Ok(AdminPort::Named(name.0))
+        }
+        raw::AdminPort {
+            port_number: None,
+            named_port: None,
+            port_range: Some(r),
+        } => {
+            let protocol = protocol(at, r.protocol.as_ref())?;
+            let (start, end) = (number(r.start, "start")?, number(r.end, "end")?);
+            // The schema: "the End value must be greater than Start".
+            if start >= end {
+                return Err(invalid(
+                    "start",
+                    format!("rule {rule:?}: the port range {start}-{end} must end above its start"),
+                    "start is the first port of the range, end a greater one (use portNumber for one port)",
+                ));
+            }
+            Ok(AdminPort::Range(protocol, start, end))
+        }
+        _ => Err(invalid(
+            "ports",
+            format!(
+                "rule {rule:?}: each port sets exactly one of portNumber, namedPort and portRange"
+            ),
+            "split the entry",
+        )),
     }
 }

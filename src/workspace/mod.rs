@@ -17,6 +17,12 @@ use crate::model::Workspace;
 // a policy does not depend on the workspace module.
 pub use crate::tomlfile::{decode, toml_problem};
 
+/// The rules validation applies to single values, for questions that check an answer the
+/// moment it is typed (`init`) and policy files that name such values (`images.toml`).
+pub mod rules {
+    pub use super::validate::stubs::{STATEFUL_NAME_MAX, TMP, container_path, probe_path};
+}
+
 /// The default workspace file name.
 pub const FILE_NAME: &str = "k8s-advisor.toml";
 

@@ -2,7 +2,7 @@
 //! stopping at the first. Nothing after this module re-checks what it guarantees.
 
 mod network;
-mod stubs;
+pub(super) mod stubs;
 
 pub use stubs::STATEFUL_NAME_MAX;
 

@@ -5,7 +5,7 @@
 use askama::Template;
 
 use crate::filters;
-use crate::model::{Expose, Platform};
+use crate::model::{CallKind, Expose, HealthCheck, Platform};
 use crate::policy::Policy;
 
 /// A workspace under construction, in the shape the file will have.
@@ -49,16 +49,99 @@ pub struct DraftService {
     pub image: Option<String>,
     /// Replicas.
     pub replicas: u32,
-    /// Service port and container port, when the service takes requests.
-    pub port: Option<(u16, u16)>,
+    /// Its one port, when the service takes requests.
+    pub port: Option<DraftPort>,
     /// Exposure.
     pub expose: Expose,
-    /// Call references (`namespace/name`).
-    pub calls: Vec<String>,
+    /// Calls: bare service names while `init` asks, `namespace/name` when written.
+    pub calls: Vec<DraftCall>,
     /// Traffic allowed to addresses outside the cluster.
     pub egress: Vec<DraftEgress>,
     /// CPU and memory requests and limits.
     pub resources: DraftResources,
+    /// The volume of each pod, for a stateful service (a StatefulSet).
+    pub storage: Option<DraftStorage>,
+    /// How Kubernetes checks it, on its port.
+    pub health: Option<HealthCheck>,
+    /// Folders it writes to besides `/tmp`, sorted.
+    pub writable: Vec<String>,
+}
+
+impl DraftService {
+    /// The `health = ...` value, on the service's port; empty without one.
+    pub fn health_toml(&self) -> String {
+        let (Some(check), Some(port)) = (&self.health, &self.port) else {
+            return String::new();
+        };
+        let port = toml::Value::String(port.name.clone());
+        match check {
+            HealthCheck::Http { path } => {
+                format!(
+                    "{{ path = {}, port = {port} }}",
+                    toml::Value::String(path.clone())
+                )
+            }
+            other => format!("{{ type = \"{}\", port = {port} }}", other.as_str()),
+        }
+    }
+}
+
+/// A call in a draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftCall {
+    /// The callee.
+    pub to: String,
+    /// Whether the caller waits for an answer.
+    pub kind: CallKind,
+}
+
+impl DraftCall {
+    /// A call the caller waits on.
+    pub fn sync(to: &str) -> DraftCall {
+        DraftCall {
+            to: to.to_string(),
+            kind: CallKind::Sync,
+        }
+    }
+}
+
+impl DraftService {
+    /// The `calls = [...]` value: a bare reference for a synchronous call, a table naming the
+    /// kind for the others.
+    pub fn calls_toml(&self) -> String {
+        let entries: Vec<String> = self
+            .calls
+            .iter()
+            .map(|c| {
+                let to = toml::Value::String(c.to.clone());
+                match c.kind {
+                    CallKind::Sync => to.to_string(),
+                    kind => format!("{{ to = {to}, kind = \"{}\" }}", kind.as_str()),
+                }
+            })
+            .collect();
+        format!("[{}]", entries.join(", "))
+    }
+}
+
+/// The one port of a service in a draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftPort {
+    /// Its name (an IANA service name): what health checks and call restrictions refer to.
+    pub name: String,
+    /// The Service port callers use.
+    pub port: u16,
+    /// The container port.
+    pub target: u16,
+}
+
+/// The volume each pod of a stateful service claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftStorage {
+    /// Its size (`10Gi`).
+    pub size: String,
+    /// Where it is mounted.
+    pub path: String,
 }
 
 /// An egress entry in a draft.
@@ -70,6 +153,9 @@ pub struct DraftEgress {
     pub ports: Vec<u16>,
     /// Why the traffic is needed.
     pub reason: String,
+    /// A line written above the entry (the host name the addresses stand for); one line of
+    /// text the questions built, never typed as is.
+    pub comment: Option<String>,
 }
 
 impl DraftEgress {
@@ -165,13 +251,18 @@ pub fn render(draft: &Draft, policy: &Policy) -> String {
         .map(|p| p.as_str())
         .collect::<Vec<_>>()
         .join(" | ");
-    WorkspaceFile {
+    let mut text = WorkspaceFile {
         draft,
         platforms,
         open,
     }
     .render()
-    .expect("rendering into a String cannot fail")
+    .expect("rendering into a String cannot fail");
+    // A text file ends with a line break; the template's last line has none.
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
 }
 
 /// The workspace `init --non-interactive` writes: small, valid, and commented so that a user can
@@ -202,22 +293,36 @@ pub fn starter(project: &str) -> Draft {
                 namespace: "storefront".to_string(),
                 image: None,
                 replicas: 2,
-                port: Some((80, 8080)),
+                port: Some(DraftPort {
+                    name: "http".to_string(),
+                    port: 80,
+                    target: 8080,
+                }),
                 expose: Expose::Public,
-                calls: vec!["orders/orders-api".to_string()],
+                calls: vec![DraftCall::sync("orders/orders-api")],
                 egress: Vec::new(),
                 resources: resources.clone(),
+                storage: None,
+                health: None,
+                writable: Vec::new(),
             },
             DraftService {
                 name: "orders-api".to_string(),
                 namespace: "orders".to_string(),
                 image: None,
                 replicas: 2,
-                port: Some((80, 8080)),
+                port: Some(DraftPort {
+                    name: "http".to_string(),
+                    port: 80,
+                    target: 8080,
+                }),
                 expose: Expose::Cluster,
                 calls: Vec::new(),
                 egress: Vec::new(),
                 resources,
+                storage: None,
+                health: None,
+                writable: Vec::new(),
             },
         ],
     }

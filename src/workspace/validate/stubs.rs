@@ -505,7 +505,7 @@ fn user_path(path: &str) -> Result<(), String> {
 }
 
 /// Why `path` is not a safe absolute path inside a container.
-fn container_path(path: &str) -> Result<(), String> {
+pub fn container_path(path: &str) -> Result<(), String> {
     if !path.starts_with('/') {
         return Err("the path is not absolute".into());
     }
@@ -532,7 +532,7 @@ fn container_path(path: &str) -> Result<(), String> {
 }
 
 /// Why `path` is not an HTTP probe path: absolute, printable ASCII without spaces.
-fn probe_path(path: &str) -> Result<(), String> {
+pub fn probe_path(path: &str) -> Result<(), String> {
     if !path.starts_with('/') {
         return Err("the path does not start with '/'".into());
     }
