@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::record::markdownlint;
-use crate::support::{bin, examples, mermaid_parse};
+use crate::support::{bin, example_name, examples, mermaid_parse};
 
 /// Runs `generate` on the workspace in `dir` with `args`; returns (exit code, stdout, stderr).
 fn generate(dir: &Path, args: &[&str]) -> (i32, String, String) {
@@ -97,13 +97,7 @@ fn assert_timeless(text: &str) {
 fn every_example_overview_is_snapshotted_and_passes_markdownlint_and_mermaid() {
     let mut all = Vec::new();
     for ws in examples() {
-        let name = ws
-            .parent()
-            .unwrap()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+        let name = example_name(&ws);
         let dir = repo(&ws);
         let (code, stdout, stderr) = generate(dir.path(), &[]);
         assert_eq!(code, 0, "{name}: {stderr}");
@@ -229,6 +223,91 @@ fn a_big_model_gets_a_page_per_domain_and_loses_them_when_it_shrinks() {
     let index = std::fs::read_to_string(dir.path().join("docs/architecture.md")).unwrap();
     assert!(index.contains("### Domain d3"), "{index}");
     assert!(index.contains("n0 -.->|\"async\"| n4"), "{index}");
+}
+
+/// 300 services: 30 domains `d00`…`d29` of ten services `w0`…`w9` each (the same names in
+/// every domain), each calling its namesake in the next domain. `w0` of `d00`…`d04` sends to
+/// 203.0.113.0/24; `w1` and `w2` of `d00`…`d13` to a /28 of their domain's own.
+fn three_hundred() -> String {
+    let mut out = String::from("version = 1\n[project]\nname = \"big\"\nplatform = \"eks\"\n");
+    for d in 0..30 {
+        out.push_str(&format!(
+            "\n[[namespaces]]\nname = \"d{d:02}\"\nteam = \"team-{}\"\n",
+            d % 4
+        ));
+    }
+    for d in 0..30 {
+        for w in 0..10 {
+            out.push_str(&format!(
+                "\n[[services]]\nname = \"w{w}\"\nnamespace = \"d{d:02}\"\nport = 8080\ncalls = [\"d{:02}/w{w}\"]\n",
+                (d + 1) % 30
+            ));
+            let cidr = match (w, d) {
+                (0, 0..5) => Some("203.0.113.0/24".to_string()),
+                (1 | 2, 0..14) => Some(format!("198.51.100.{}/28", d * 16)),
+                _ => None,
+            };
+            if let Some(cidr) = cidr {
+                out.push_str(&format!(
+                    "egress = [{{ cidr = \"{cidr}\", ports = [443], reason = \"partner\" }}]\n"
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn three_hundred_services_stay_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(dir.path().join("k8s-advisor.toml"), three_hundred()).unwrap();
+    let (code, stdout, stderr) = generate(dir.path(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("architecture overview, 31 pages"),
+        "{stdout}"
+    );
+    let all = pages(dir.path());
+    markdownlint(&all);
+    assert_eq!(mermaid_blocks(&all), 31);
+    let index = std::fs::read_to_string(&all[0]).unwrap();
+    let map = index
+        .split("```mermaid\n")
+        .nth(1)
+        .unwrap()
+        .split("\n```")
+        .next()
+        .unwrap();
+    // 20 domain nodes of 30, and 12 egress ranges of 15, each said in the caption.
+    let domains = map
+        .lines()
+        .filter(|l| l.starts_with("  d") && l.contains("[\""))
+        .count();
+    assert_eq!(domains, 20, "{map}");
+    let words = index.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("The 20 domains with the most calls across domains are drawn, of 30"),
+        "{index}"
+    );
+    assert_eq!(map.matches("{{\"").count(), 12, "{map}");
+    assert!(
+        words.contains("3 more egress destinations are not drawn"),
+        "{index}"
+    );
+    // Five services send to 203.0.113.0/24, two to each /28: the range of five is drawn,
+    // although all five are called w0.
+    assert!(map.contains("203.0.113.0/24"), "{map}");
+    // A domain page draws its ten services one by one, its neighbours as one node each.
+    let page = std::fs::read_to_string(dir.path().join("docs/architecture/d03.md")).unwrap();
+    assert!(
+        page.contains("subgraph d3[\"d03 (team team-3)\"]"),
+        "{page}"
+    );
+    assert!(
+        page.contains("[\"domain d02\"]") && page.contains("[\"domain d04\"]"),
+        "{page}"
+    );
 }
 
 #[test]

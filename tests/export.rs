@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::generate::load;
-use crate::support::{bin, examples, root};
+use crate::support::{bin, example_name, examples, root};
 
 /// Runs `export --format FORMAT` on `ws` from `dir`; returns (exit code, stdout, stderr).
 fn export(dir: &Path, ws: &Path, format: &str, extra: &[&str]) -> (i32, String, String) {
@@ -38,13 +38,7 @@ fn export(dir: &Path, ws: &Path, format: &str, extra: &[&str]) -> (i32, String, 
 fn cases() -> Vec<(String, tempfile::TempDir)> {
     let mut all = Vec::new();
     for ws in examples() {
-        let name = ws
-            .parent()
-            .unwrap()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+        let name = example_name(&ws);
         let dir = tempfile::tempdir().unwrap();
         std::fs::copy(&ws, dir.path().join("k8s-advisor.toml")).unwrap();
         all.push((name, dir));
@@ -806,4 +800,51 @@ fn export_never_writes_through_a_link_nor_into_a_fifo() {
     );
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("FIFO"), "{stderr}");
+}
+
+/// What a Structurizr DSL string holds for `text`: white space as single spaces, double quotes
+/// as single ones, `${` broken, and a space after a final backslash.
+fn dsl_text(text: &str) -> String {
+    let mut out: String = text
+        .replace("${", "$ {")
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            c if c.is_whitespace() => ' ',
+            c => c,
+        })
+        .collect();
+    if out.ends_with('\\') {
+        out.push(' ');
+    }
+    out
+}
+
+#[test]
+fn hostile_workspace_text_leaves_both_exports_valid_and_whole() {
+    let validators = backstage_validators();
+    for text in crate::injection::HOSTILE {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path().join("k8s-advisor.toml");
+        std::fs::write(&ws, crate::injection::workspace(text)).unwrap();
+
+        let (code, dsl, stderr) = export(dir.path(), &ws, "structurizr", &[]);
+        assert_eq!(code, 0, "{text:?}: {stderr}");
+        let file = dir.path().join("w.dsl");
+        std::fs::write(&file, &dsl).unwrap();
+        let (diagnostics, workspace) = c4studio_read(&file);
+        assert!(diagnostics.is_empty(), "{text:?}: {diagnostics:#?}\n{dsl}");
+        assert_eq!(
+            read_workspace(&workspace),
+            expected(&load(&ws)),
+            "{text:?}:\n{dsl}"
+        );
+        assert_eq!(workspace["description"], dsl_text(text.trim()), "{text:?}");
+
+        let (code, catalog, stderr) = export(dir.path(), &ws, "backstage", &[]);
+        assert_eq!(code, 0, "{text:?}: {stderr}");
+        let problems = backstage_problems(&validators, &catalog);
+        assert!(problems.is_empty(), "{text:?}: {problems:#?}");
+        round_trip(dir.path(), text);
+    }
 }

@@ -173,7 +173,13 @@ fn control_characters_are_refused_before_they_reach_a_terminal() {
             );
         }
         std::fs::write(&path, text).unwrap();
-        for command in [&["check", "--color", "never"][..], &["record"], &["assess"]] {
+        for command in [
+            &["check", "--color", "never"][..],
+            &["record"],
+            &["assess"],
+            &["generate"],
+            &["export", "--format", "structurizr"],
+        ] {
             let out = bin()
                 .current_dir(dir.path())
                 .args(command)

@@ -46,6 +46,15 @@ pub fn examples() -> Vec<PathBuf> {
     all
 }
 
+/// The folder name of an example workspace (`aks` for `examples/aks/k8s-advisor.toml`).
+pub fn example_name(ws: &Path) -> String {
+    ws.parent()
+        .and_then(Path::file_name)
+        .expect("an example workspace is in a folder")
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// The path of an external oracle installed by `scripts/install-tools.sh`. Panics with a hint
 /// when it is missing: the oracles are part of the test suite, never optional.
 pub fn tool(name: &str) -> PathBuf {

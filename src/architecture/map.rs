@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use crate::graph::ServiceGraph;
-use crate::model::{CallKind, Expose, Protocol, Service, Workspace};
+use crate::model::{CallKind, Expose, Protocol, Service, ServiceId, Workspace};
 use crate::report::graph::mermaid_text;
 
 /// A map of more services than this is drawn one node per domain.
@@ -96,13 +96,14 @@ fn ports_label(protocol: Protocol, ports: &[u16]) -> String {
 /// The egress address ranges to draw: the [`MAX_EXITS`] used by the most services of `shown`
 /// (then by address), and how many were left out.
 fn exits<'a>(services: impl Iterator<Item = &'a Service>) -> (BTreeMap<String, usize>, usize) {
-    let mut users: BTreeMap<String, BTreeSet<&'a str>> = BTreeMap::new();
+    // By identity: services of one name in several domains are several services.
+    let mut users: BTreeMap<String, BTreeSet<&'a ServiceId>> = BTreeMap::new();
     for service in services {
         for e in &service.egress {
             users
                 .entry(e.cidr.to_string())
                 .or_default()
-                .insert(service.id.name.as_str());
+                .insert(&service.id);
         }
     }
     let mut ranked: Vec<(String, usize)> = users.into_iter().map(|(k, v)| (k, v.len())).collect();

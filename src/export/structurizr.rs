@@ -11,8 +11,9 @@
 //! `!adrs` points at the decision records when their folder exists.
 //!
 //! Identifiers never come from user text (`s<index>`, `x<index>`, `in<index>`). Text is quoted;
-//! a double quote in it becomes a single one and `${` becomes `$ {`, so that no text can end a
-//! string or ask the DSL parser to substitute a constant or an environment variable.
+//! a double quote in it becomes a single one, a backslash at its end is followed by a space and
+//! `${` becomes `$ {`, so that no text can end a string or ask the DSL parser to substitute a
+//! constant or an environment variable.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -29,6 +30,10 @@ fn q(text: &str) -> String {
             c if c.is_whitespace() => out.push(' '),
             c => out.push(c),
         }
+    }
+    // A backslash escapes the next character in the DSL's strings, the closing quote too.
+    if out.ends_with('\\') {
+        out.push(' ');
     }
     out.push('"');
     out
