@@ -2,7 +2,8 @@
 //! 200 namespaces with 25,000 calls.
 //!
 //! `cargo bench --bench generate` measures rendering alone, load + render, and the
-//! architecture overview (analysis included: graph, verdict, findings, policies). With
+//! architecture overview (analysis included: graph, verdict, findings; the policies come with
+//! the layout). With
 //! `K8S_ADVISOR_BENCH_WORKSPACE=FILE` it only writes the big workspace to FILE and exits, so
 //! that `scripts/bench-generate.sh` can time the whole binary on it.
 
@@ -100,6 +101,8 @@ fn main() {
             generate(&ws)
         })
     });
+    // The policies come with the layout, which the benchmarks above measure.
+    let policies = k8s_advisor::generate::layout(&workspace).policies;
     c.bench_function("architecture overview 5000 services", |b| {
         b.iter(|| {
             let graph = k8s_advisor::graph::ServiceGraph::build(black_box(&workspace));
@@ -108,6 +111,7 @@ fn main() {
                 index: "architecture.md",
                 record: None,
                 workspace_file: "k8s-advisor.toml",
+                policies: &policies,
             };
             k8s_advisor::architecture::render(&graph, &policy.graph, &verdict, &input)
         })

@@ -523,10 +523,12 @@ fn overview(text: &str) -> String {
     let policy = k8s_advisor::policy::Policy::load(None).unwrap();
     let graph = k8s_advisor::graph::ServiceGraph::build(&ws);
     let verdict = k8s_advisor::assess::assess(&graph, &policy);
+    let policies = k8s_advisor::generate::layout(&ws).policies;
     let input = k8s_advisor::architecture::Input {
         index: "architecture.md",
         record: None,
         workspace_file: "k8s-advisor.toml",
+        policies: &policies,
     };
     let pages = k8s_advisor::architecture::render(&graph, &policy.graph, &verdict, &input);
     assert_eq!(pages.len(), 1);

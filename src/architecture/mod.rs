@@ -22,6 +22,7 @@ use askama::Template;
 
 use crate::assess::Verdict;
 use crate::filters::{self, markdown_inline};
+use crate::generate::policy::NetworkPolicySpec;
 use crate::generate::stamp::{Origin, checksum, without_cr};
 use crate::graph::{Finding, ServiceGraph};
 use crate::model::{Call, CallKind, Expose, Service, Workspace};
@@ -62,17 +63,24 @@ pub struct Input<'a> {
     pub record: Option<RecordLink>,
     /// The workspace file name, as the reader's commands name it.
     pub workspace_file: &'a str,
+    /// The NetworkPolicies of every namespace, as `generate` renders them
+    /// ([`crate::generate::Layout::policies`]).
+    pub policies: &'a BTreeMap<String, Vec<NetworkPolicySpec>>,
 }
 
 const MARKER_START: &str = "<!-- k8s-advisor architecture";
 
 /// `body` with the marker that names its project and holds the checksum of `body`.
 pub fn stamp(project: &str, body: &str) -> String {
-    let body = format!("{}\n", body.trim_end());
-    format!(
-        "{body}\n{MARKER_START}\nproject={project}\nchecksum={}\n-->\n",
-        checksum(body.as_bytes())
-    )
+    let body = body.trim_end();
+    let mut page = String::with_capacity(body.len() + MARKER_START.len() + project.len() + 48);
+    page.push_str(body);
+    page.push('\n');
+    let sum = checksum(page.as_bytes());
+    page.push_str(&format!(
+        "\n{MARKER_START}\nproject={project}\nchecksum={sum}\n-->\n"
+    ));
+    page
 }
 
 /// What a file at one of the overview's paths is, for `project`. A file checked out with CRLF
@@ -549,7 +557,10 @@ fn domain(
             &b.reason,
         ))
     });
-    let policies = crate::generate::policy::namespace_policies(ws, name, graph)
+    let policies = input
+        .policies
+        .get(name)
+        .expect("the layout holds the policies of every namespace")
         .iter()
         .map(words::policy)
         .collect();

@@ -2,11 +2,13 @@
 //! services, calls, egress and NetworkPolicies in plain words. Pure; every user string goes
 //! through [`markdown_inline`].
 //!
-//! What the NetworkPolicies allow is read from the very policies `generate` writes
-//! ([`crate::generate::policy::namespace_policies`]), never worked out a second time, so the
-//! words cannot drift from the YAML.
+//! What the NetworkPolicies allow is read from the very policies `generate` renders into the
+//! YAML ([`crate::generate::Layout::policies`]), never worked out a second time, so the words
+//! cannot drift from the YAML.
 
-use crate::filters::markdown_inline;
+use std::fmt::Write;
+
+use crate::filters::{markdown_inline, markdown_inline_into};
 use crate::generate::policy::{NetworkPolicySpec, Peer, PolicyPort, Rule};
 use crate::model::{Call, Egress, Expose, Protocol, Service, Workload, Workspace};
 
@@ -111,24 +113,20 @@ pub fn kind(service: &Service) -> String {
     }
 }
 
-/// The callee ports a call may use: "`http`" or "all (`http`, `grpc`)".
+/// The callee ports a call may use: "`http` (8080/TCP), `grpc` (9090/TCP)", or "none".
 pub fn call_ports(call: &Call, callee: &Service) -> String {
-    let names: Vec<String> = call
-        .ports_of(callee)
-        .map(|p| {
-            format!(
-                "{} ({}/{})",
-                markdown_inline(&p.name),
-                p.target,
-                p.protocol.as_str()
-            )
-        })
-        .collect();
-    if names.is_empty() {
-        "none".to_string()
-    } else {
-        names.join(", ")
+    let mut out = String::new();
+    for (i, p) in call.ports_of(callee).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        markdown_inline_into(&mut out, &p.name);
+        let _ = write!(out, " ({}/{})", p.target, p.protocol.as_str());
     }
+    if out.is_empty() {
+        out.push_str("none");
+    }
+    out
 }
 
 /// "TCP 443", "TCP 80, 443", "every port and protocol".
@@ -140,10 +138,39 @@ pub fn egress_ports(egress: &Egress) -> String {
     format!("{} {}", egress.protocol.as_str(), list.join(", "))
 }
 
+/// Appends `items` written by `each` as "a", "a and b", "a, b and c".
+fn list_and<T>(out: &mut String, items: &[T], mut each: impl FnMut(&mut String, &T)) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if i + 1 == items.len() { " and " } else { ", " });
+        }
+        each(out, item);
+    }
+}
+
+/// Appends the numbers, comma-separated.
+fn numbers(out: &mut String, ports: &[u16]) {
+    for (i, port) in ports.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{port}");
+    }
+}
+
 /// "TCP 8080", "UDP and TCP 53", "TCP 80, 443 and UDP 53": ports grouped by protocol.
-fn policy_ports(ports: &[PolicyPort]) -> String {
+fn policy_ports(out: &mut String, ports: &[PolicyPort]) {
     if ports.is_empty() {
-        return "every port and protocol".to_string();
+        out.push_str("every port and protocol");
+        return;
+    }
+    // Nearly always one protocol: no grouping to do.
+    if ports.iter().all(|p| p.protocol == ports[0].protocol) {
+        out.push_str(ports[0].protocol.as_str());
+        out.push(' ');
+        let list: Vec<u16> = ports.iter().map(|p| p.port).collect();
+        numbers(out, &list);
+        return;
     }
     let mut groups: Vec<(Vec<Protocol>, Vec<u16>)> = Vec::new();
     for protocol in [Protocol::Tcp, Protocol::Udp, Protocol::Sctp] {
@@ -160,55 +187,48 @@ fn policy_ports(ports: &[PolicyPort]) -> String {
             None => groups.push((vec![protocol], numbers)),
         }
     }
-    let parts: Vec<String> = groups
-        .into_iter()
-        .map(|(protocols, numbers)| {
-            let protocols: Vec<&str> = protocols.iter().map(|p| p.as_str()).collect();
-            let numbers: Vec<String> = numbers.iter().map(u16::to_string).collect();
-            format!(
-                "{} {}",
-                crate::text::join_and(&protocols),
-                numbers.join(", ")
-            )
-        })
-        .collect();
-    crate::text::join_and(&parts)
+    list_and(out, &groups, |out, (protocols, list)| {
+        list_and(out, protocols, |out, p| out.push_str(p.as_str()));
+        out.push(' ');
+        numbers(out, list);
+    });
 }
 
-fn peers(peers: &[Peer]) -> String {
-    let parts: Vec<String> = peers
-        .iter()
-        .map(|peer| match peer {
-            Peer::Block(net) => net.to_string(),
-            Peer::Pods { namespace, labels } => {
-                let pairs: Vec<&(String, String)> = labels.iter().collect();
-                match pairs.as_slice() {
-                    [(key, value)] if key == "app" => {
-                        format!("{}/{}", markdown_inline(namespace), markdown_inline(value))
-                    }
-                    _ => {
-                        let shown: Vec<String> =
-                            pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                        format!(
-                            "the pods of {} labelled {}",
-                            markdown_inline(namespace),
-                            markdown_inline(&shown.join(", "))
-                        )
-                    }
+fn peers(out: &mut String, peers: &[Peer]) {
+    list_and(out, peers, |out, peer| match peer {
+        Peer::Block(net) => {
+            let _ = write!(out, "{net}");
+        }
+        Peer::Pods { namespace, labels } => {
+            let pairs: Vec<&(String, String)> = labels.iter().collect();
+            match pairs.as_slice() {
+                [(key, value)] if key == "app" => {
+                    markdown_inline_into(out, namespace);
+                    out.push('/');
+                    markdown_inline_into(out, value);
+                }
+                _ => {
+                    let shown: Vec<String> =
+                        pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    out.push_str("the pods of ");
+                    markdown_inline_into(out, namespace);
+                    out.push_str(" labelled ");
+                    markdown_inline_into(out, &shown.join(", "));
                 }
             }
-        })
-        .collect();
-    crate::text::join_and(&parts)
+        }
+    });
 }
 
-fn rule(direction: &str, rule: &Rule) -> String {
-    format!(
-        "{direction} {} on {} ({})",
-        peers(&rule.peers),
-        policy_ports(&rule.ports),
-        markdown_inline(&rule.comment)
-    )
+fn rule(out: &mut String, direction: &str, rule: &Rule) {
+    out.push_str(direction);
+    out.push(' ');
+    peers(out, &rule.peers);
+    out.push_str(" on ");
+    policy_ports(out, &rule.ports);
+    out.push_str(" (");
+    markdown_inline_into(out, &rule.comment);
+    out.push(')');
 }
 
 /// What one NetworkPolicy allows, in one sentence.
@@ -220,11 +240,25 @@ pub fn policy(spec: &NetworkPolicySpec) -> String {
              below let traffic through."
         );
     }
-    let subject = match &spec.app {
-        Some(app) => markdown_inline(app),
-        None => "every pod of the domain".to_string(),
-    };
-    let mut clauses: Vec<String> = spec.ingress.iter().map(|r| rule("accepts", r)).collect();
-    clauses.extend(spec.egress.iter().map(|r| rule("may send to", r)));
-    format!("{name}: {subject} {}.", clauses.join("; "))
+    let mut out = String::with_capacity(128 * (1 + spec.ingress.len() + spec.egress.len()));
+    out.push_str(&name);
+    out.push_str(": ");
+    match &spec.app {
+        Some(app) => markdown_inline_into(&mut out, app),
+        None => out.push_str("every pod of the domain"),
+    }
+    out.push(' ');
+    let clauses = spec
+        .ingress
+        .iter()
+        .map(|r| ("accepts", r))
+        .chain(spec.egress.iter().map(|r| ("may send to", r)));
+    for (i, (direction, r)) in clauses.enumerate() {
+        if i > 0 {
+            out.push_str("; ");
+        }
+        rule(&mut out, direction, r);
+    }
+    out.push('.');
+    out
 }

@@ -19,7 +19,7 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
         .out
         .clone()
         .unwrap_or_else(|| ctx.root.join(generate::DEFAULT_OUT));
-    let files = generate::generate(&ctx.workspace);
+    let generate::Layout { files, policies } = generate::layout(&ctx.workspace);
     // Loaded before anything is written, so that a bad guardrails.toml stops the run first.
     let guardrails = crate::check::Guardrails::load(cli.policies.as_deref())?;
     let mut plan = layout::plan_manifests(
@@ -49,7 +49,7 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
         )?;
     }
     if !args.no_docs {
-        plan_docs(&ctx, &mut plan, args, &graph, &verdict)?;
+        plan_docs(&ctx, &mut plan, args, &graph, &verdict, &policies)?;
     }
     if args.check {
         return check(&plan, cli.quiet);
@@ -142,6 +142,7 @@ fn plan_docs(
     args: &GenerateArgs,
     graph: &ServiceGraph<'_>,
     verdict: &Verdict,
+    policies: &std::collections::BTreeMap<String, Vec<generate::policy::NetworkPolicySpec>>,
 ) -> Result<(), Error> {
     let index = args
         .docs
@@ -167,6 +168,7 @@ fn plan_docs(
         index: &index_name,
         record,
         workspace_file: &workspace_file,
+        policies,
     };
     let pages = architecture::render(graph, &ctx.policy.graph, verdict, &input);
     layout::docs::plan(plan, &ctx.root, &index, &ctx.workspace.project.name, pages)

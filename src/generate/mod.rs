@@ -13,6 +13,7 @@ pub mod policy;
 pub mod stamp;
 pub mod workload;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use askama::Template;
@@ -41,9 +42,25 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
+/// The layout: its files, and the NetworkPolicies each namespace's `network-policies.yaml`
+/// holds, by namespace (the architecture overview describes these very policies).
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// Every file, sorted by path.
+    pub files: Vec<GeneratedFile>,
+    /// The policies of every namespace, as rendered into its file.
+    pub policies: BTreeMap<String, Vec<NetworkPolicySpec>>,
+}
+
 /// Every file of the layout, sorted by path.
 pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
+    layout(workspace).files
+}
+
+/// The whole layout: [`generate`]'s files and the policies they hold.
+pub fn layout(workspace: &Workspace) -> Layout {
     let graph = crate::graph::ServiceGraph::build(workspace);
+    let mut policies = BTreeMap::new();
     let mut files =
         Vec::with_capacity(workspace.services.len() + 3 * workspace.namespaces.len() + 1);
     files.push(GeneratedFile {
@@ -67,7 +84,9 @@ pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
     let chunk = namespaces.len().div_ceil(threads).max(8);
     if namespaces.len() <= chunk {
         for namespace in &namespaces {
-            files.extend(namespace_files(workspace, &graph, namespace));
+            let (more, specs) = namespace_files(workspace, &graph, namespace);
+            files.extend(more);
+            policies.insert(namespace.name.clone(), specs);
         }
     } else {
         std::thread::scope(|scope| {
@@ -77,29 +96,34 @@ pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
                     let graph = &graph;
                     scope.spawn(move || {
                         part.iter()
-                            .flat_map(|ns| namespace_files(workspace, graph, ns))
+                            .map(|ns| (ns, namespace_files(workspace, graph, ns)))
                             .collect::<Vec<_>>()
                     })
                 })
                 .collect();
             for worker in workers {
                 match worker.join() {
-                    Ok(part) => files.extend(part),
+                    Ok(part) => {
+                        for (namespace, (more, specs)) in part {
+                            files.extend(more);
+                            policies.insert(namespace.name.clone(), specs);
+                        }
+                    }
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
             }
         });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    files
+    Layout { files, policies }
 }
 
-/// The files of one namespace folder.
+/// The files of one namespace folder, and the policies its `network-policies.yaml` holds.
 fn namespace_files(
     workspace: &Workspace,
     graph: &crate::graph::ServiceGraph<'_>,
     namespace: &Namespace,
-) -> Vec<GeneratedFile> {
+) -> (Vec<GeneratedFile>, Vec<NetworkPolicySpec>) {
     debug_assert!(crate::names::dns1123_label(&namespace.name).is_ok());
     let dir = PathBuf::from(&namespace.name);
     let mut stubs: Vec<(String, String)> = workspace
@@ -144,7 +168,7 @@ fn namespace_files(
         path: dir.join(name),
         contents: stamp::stamp(&workspace.project.name, &body),
     }));
-    files
+    (files, policies)
 }
 
 /// The user's own files of every namespace, relative to the output folder, sorted: the layout
