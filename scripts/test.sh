@@ -9,4 +9,4 @@ export INSTA_UPDATE=no
 # Library, binary and integration tests. The benchmarks are not run here: unoptimised, the
 # 5,000-service models only cost time. CI compiles them with `cargo clippy --all-targets`, and
 # `cargo bench` runs them (see the README's Performance section).
-cargo test --locked --lib --bins --tests
+cargo test --locked --features mutants --lib --bins --tests

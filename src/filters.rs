@@ -62,7 +62,7 @@ pub fn single_line(text: &str) -> String {
 fn needs_escape(c: char) -> bool {
     // Outside YAML's printable set (controls, noncharacters), a line break in disguise, or a
     // character that reorders or hides text: the same set every output escapes.
-    crate::names::unsafe_char(c)
+    crate::text::unsafe_char(c)
 }
 
 /// askama filter: a YAML double-quoted scalar.

@@ -1,7 +1,7 @@
 //! Render stage: the JSON Schema (draft 2020-12) of `k8s-advisor.toml`, derived from the raw
 //! types the loader parses the file into (`workspace::raw`), so that the schema and the loader
 //! cannot drift apart: a key, a type, an allowed keyword or range is stated once, on the type.
-//! Editors use it to complete and check the file (see the README); tests hold every workspace
+//! Editors use it to complete and check the file (see docs/reference/workspace.md); tests hold every workspace
 //! the loader accepts to it, and the committed copy under `schema/` to this output. Pure.
 
 use schemars::Schema;

@@ -870,7 +870,8 @@ fn imported_catalog_passes_the_conformance_suite() {
 
 #[test]
 fn init_from_asks_only_what_the_import_could_not_know() {
-    use k8s_advisor::import::{Options, followup, read_inputs, resolve};
+    use k8s_advisor::import::{Options, read_inputs, resolve};
+    use k8s_advisor::init::from as followup;
     use k8s_advisor::policy::Policy;
     use k8s_advisor::prompt::Script;
 

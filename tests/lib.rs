@@ -10,6 +10,7 @@ mod corpus;
 mod deep;
 mod diff;
 mod distribution;
+mod docs;
 mod export;
 
 mod fail_closed;

@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Context, print};
-use crate::cli::{Cli, ExportArgs, ExportFormat};
+use super::{Context, Settings, print};
+use crate::cli::{ExportArgs, ExportFormat};
 use crate::diagnostic::Error;
 use crate::export::{self, Format};
 use crate::fsutil::{self, Place};
@@ -17,8 +17,8 @@ use crate::text::shown;
 const MAX_BYTES: u64 = 256 << 20;
 
 /// Runs `export`.
-pub fn run(cli: &Cli, args: &ExportArgs) -> Result<u8, Error> {
-    let ctx = Context::load(cli)?;
+pub fn run(opts: &Settings, args: &ExportArgs) -> Result<u8, Error> {
+    let ctx = Context::load(opts)?;
     let format = match args.format {
         ExportFormat::Backstage => Format::Backstage,
         ExportFormat::Structurizr => Format::Structurizr,
@@ -27,7 +27,7 @@ pub fn run(cli: &Cli, args: &ExportArgs) -> Result<u8, Error> {
         Format::Structurizr => record_folder(&ctx, args.output.as_deref())?,
         Format::Backstage => None,
     };
-    if format == Format::Structurizr && adrs.is_none() && !cli.quiet {
+    if format == Format::Structurizr && adrs.is_none() && !opts.quiet {
         eprintln!(
             "note: no decision records yet, so the workspace has no `!adrs`; run `k8s-advisor \
              record` and export again"
@@ -39,7 +39,7 @@ pub fn run(cli: &Cli, args: &ExportArgs) -> Result<u8, Error> {
         return Ok(0);
     };
     let written = write(&ctx, output, text.as_bytes(), args.force)?;
-    if !cli.quiet {
+    if !opts.quiet {
         let verb = if written { "Wrote" } else { "Unchanged" };
         print(&format!("{verb} {}\n", shown(output)))?;
     }

@@ -2,10 +2,10 @@
 //! overview, plans them against the disk with `layout`, then applies the plan or (with
 //! `--check`) prints it as a diff.
 
-use super::{Context, print};
+use super::{Context, Settings, print};
 use crate::architecture;
 use crate::assess::Verdict;
-use crate::cli::{Cli, GenerateArgs};
+use crate::cli::GenerateArgs;
 use crate::diagnostic::Error;
 use crate::generate;
 use crate::graph::ServiceGraph;
@@ -13,15 +13,15 @@ use crate::layout;
 use crate::text::shown;
 
 /// Runs `generate`.
-pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
-    let ctx = Context::load(cli)?;
+pub fn run(opts: &Settings, args: &GenerateArgs) -> Result<u8, Error> {
+    let ctx = Context::load(opts)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| ctx.root.join(generate::DEFAULT_OUT));
     let generate::Layout { files, policies } = generate::layout(&ctx.workspace);
     // Loaded before anything is written, so that a bad guardrails.toml stops the run first.
-    let guardrails = crate::check::Guardrails::load(cli.policies.as_deref())?;
+    let guardrails = crate::check::Guardrails::load(opts.policies.as_deref())?;
     let mut plan = layout::plan_manifests(
         &ctx.root,
         &out,
@@ -52,17 +52,17 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
         plan_docs(&ctx, &mut plan, args, &graph, &verdict, &policies)?;
     }
     if args.check {
-        return check(&plan, cli.quiet);
+        return check(&plan, opts.quiet);
     }
-    if !cli.quiet
+    if !opts.quiet
         && let Some(warning) = crate::assess::generate_warning(&ctx.workspace, &ctx.policy)
     {
         eprint!("{warning}");
     }
     let applied = layout::apply(&plan, args.force)?;
-    if !cli.quiet {
+    if !opts.quiet {
         let mut text = String::new();
-        if cli.verbose > 0 {
+        if args.verbose {
             for path in &applied.written {
                 text.push_str(&format!("wrote {}\n", shown(path)));
             }
@@ -87,7 +87,7 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
         text.push_str(&docs_summary(&plan, &applied.written));
         print(&text)?;
     }
-    if !cli.quiet
+    if !opts.quiet
         && let Some(warning) = crate::check::remaining_errors(&ctx.workspace, &guardrails)
     {
         eprint!("{warning}");

@@ -4,9 +4,9 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use super::{current_dir, print};
+use super::{Settings, current_dir, print};
 use crate::check::Guardrails;
-use crate::cli::{Cli, InitArgs};
+use crate::cli::InitArgs;
 use crate::diagnostic::Error;
 use crate::fsutil;
 use crate::init::{edit, evaluate_text, questionnaire};
@@ -15,11 +15,11 @@ use crate::prompt::Terminal;
 use crate::report;
 use crate::workspace::{self, FILE_NAME};
 
-pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
-    let policy = Policy::load(cli.policies.as_deref())?;
-    let guardrails = Guardrails::load(cli.policies.as_deref())?;
+pub fn run(opts: &Settings, args: &InitArgs) -> Result<u8, Error> {
+    let policy = Policy::load(opts.policies.as_deref())?;
+    let guardrails = Guardrails::load(opts.policies.as_deref())?;
     let cwd = current_dir()?;
-    let path: PathBuf = cli
+    let path: PathBuf = opts
         .workspace
         .clone()
         .unwrap_or_else(|| PathBuf::from(FILE_NAME));
@@ -37,18 +37,18 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
         let text = ws.source.text();
         // The terminal goes before the file is written: Ctrl-C then no longer ends the run.
         let outcome = {
-            let mut terminal = Terminal::new(super::use_color(cli.color, false));
+            let mut terminal = Terminal::new(opts.color_err);
             edit::run(&mut terminal, &policy, &guardrails, &ws)?
         };
         let Some(outcome) = outcome else {
-            return finish(cli, &path, None, "Nothing changed in");
+            return finish(opts, &path, None, "Nothing changed in");
         };
         let new = edit::keep_line_endings(text, outcome.text);
         fsutil::replace_user_file(&path, Some(text.as_bytes()), new.as_bytes())?;
-        return finish(cli, &path, Some(&outcome.verdict), "");
+        return finish(opts, &path, Some(&outcome.verdict), "");
     }
     // A second workspace below the repository's would shadow it for every command run there.
-    if cli.workspace.is_none()
+    if opts.workspace.is_none()
         && !exists
         && let Ok(found) = workspace::locate(None, &cwd)
     {
@@ -61,7 +61,7 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
         ));
     }
     if !args.from.is_empty() {
-        return super::import::init_from(cli, args, &path, exists);
+        return super::import::init_from(opts, args, &path, exists);
     }
     let folder = folder_name(&path, &cwd);
     let (text, verdict) = if args.non_interactive {
@@ -76,7 +76,7 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
                 "run `k8s-advisor init --non-interactive` to write a commented starter workspace instead",
             ));
         }
-        let mut terminal = Terminal::new(super::use_color(cli.color, false));
+        let mut terminal = Terminal::new(opts.color_err);
         let outcome = questionnaire(&mut terminal, &policy, &guardrails, &path, &folder)?;
         drop(terminal);
         (outcome.text, Some(outcome.verdict))
@@ -86,7 +86,7 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
     } else {
         fsutil::create_new(&path, text.as_bytes())?;
     }
-    if verdict.is_none() && !cli.quiet {
+    if verdict.is_none() && !opts.quiet {
         print(&format!(
             "Wrote {}: a starter whose services, namespaces and teams are samples.\n\
              Until you describe your own project in it, `k8s-advisor assess` judges the \
@@ -95,7 +95,7 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
         ))?;
         return Ok(0);
     }
-    finish(cli, &path, verdict.as_ref(), "")
+    finish(opts, &path, verdict.as_ref(), "")
 }
 
 fn interactive() -> bool {
@@ -116,33 +116,30 @@ fn folder_name(path: &Path, cwd: &Path) -> String {
 /// The end screen: the verdict, what was written, and the commands that matter next. With no
 /// verdict, nothing was written and `unchanged` says so.
 fn finish(
-    cli: &Cli,
+    opts: &Settings,
     path: &Path,
     verdict: Option<&crate::assess::Verdict>,
     unchanged: &str,
 ) -> Result<u8, Error> {
-    if cli.quiet {
+    if opts.quiet {
         return Ok(0);
     }
     let Some(verdict) = verdict else {
         print(&format!("{unchanged} {}.\n", path.display()))?;
         return Ok(0);
     };
-    print(&report::assess::text(
-        verdict,
-        super::paint(cli.color, true),
-    ))?;
+    print(&report::assess::text(verdict, opts.paint()))?;
     print(&format!(
         "\nWrote {}\n\n{}",
         path.display(),
-        next_steps(cli, path)
+        next_steps(opts, path)
     ))?;
     Ok(0)
 }
 
 /// The next commands, with the paths they read and write.
-fn next_steps(cli: &Cli, path: &Path) -> String {
-    let w = match &cli.workspace {
+fn next_steps(opts: &Settings, path: &Path) -> String {
+    let w = match &opts.workspace {
         Some(p) => format!(" -w {}", p.display()),
         None => String::new(),
     };

@@ -20,6 +20,7 @@ use askama::Template;
 
 use crate::filters;
 use crate::model::{Namespace, Protocol, ResourcePair, Service, Workspace};
+use crate::names::stub_file_name;
 use crate::quantity::Quantity;
 use policy::{NetworkPolicySpec, Peer};
 
@@ -29,9 +30,6 @@ pub const RUN_AS_USER: u32 = 10001;
 /// The output folder, relative to the folder holding the workspace file, unless `--out` says
 /// otherwise.
 pub const DEFAULT_OUT: &str = "k8s";
-
-/// Names of the per-namespace files that a service stub must not take.
-pub const RESERVED_STEMS: [&str; 3] = ["kustomization", "namespace", "network-policies"];
 
 /// One file to write, relative to the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,17 +181,6 @@ pub fn user_files(workspace: &Workspace) -> Vec<PathBuf> {
                 .map(|r| PathBuf::from(&ns.name).join(&r.path))
         })
         .collect()
-}
-
-/// The file name of a service's stub: `<service>.yaml`, or `<service>.workload.yaml` for the
-/// few names that would clash with the per-namespace files (a service name has no dot, so this
-/// cannot clash with another service).
-pub fn stub_file_name(service: &str) -> String {
-    if RESERVED_STEMS.contains(&service) {
-        format!("{service}.workload.yaml")
-    } else {
-        format!("{service}.yaml")
-    }
 }
 
 /// Renders a template into a String, ending with exactly one newline.

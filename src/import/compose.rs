@@ -15,7 +15,7 @@ use serde_yaml_ng::{Mapping, Value};
 use super::draft::{Draft, PairDraft, PortDraft, Prov, Ref, SvcDraft, Target};
 use super::interpolate::{self, Vars};
 use super::render::comment;
-use super::{Input, Options, hosts, locate, parse_doc, problem_at, yaml_docs};
+use super::{Input, Options, hosts, locate, parse_doc, problem_at};
 use crate::diagnostic::Error;
 use crate::model::{Expose, Protocol};
 use crate::quantity::Quantity;
@@ -364,7 +364,7 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
 /// Parses one Compose file, interpolates its values with `vars` and checks its `version`.
 /// Variables that are not set are listed in `unknowns`.
 fn load(input: Input, vars: &Variables, unknowns: &mut Vec<String>) -> Result<File, Error> {
-    let docs = yaml_docs(input.source.text());
+    let docs = crate::yaml::documents(input.source.text());
     let Some(doc) = docs.first() else {
         return Err(problem_at(
             &input.source,

@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_yaml_ng::Value;
 
 use super::draft::{Draft, PairDraft, PortDraft, Prov, Ref, SvcDraft, Target};
-use super::{Input, Options, hosts, locate, parse_doc, problem_at, yaml_docs};
+use super::{Input, Options, hosts, locate, parse_doc, problem_at};
 use crate::diagnostic::Error;
 use crate::model::{Expose, Platform, Protocol};
 use crate::quantity::Quantity;
@@ -89,7 +89,7 @@ struct Workload {
 pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
     let mut objs: Vec<Obj> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
-        for doc in yaml_docs(input.source.text()) {
+        for doc in crate::yaml::documents(input.source.text()) {
             let value = parse_doc(&input.source, &doc)?;
             if value.is_null() {
                 continue;

@@ -375,39 +375,6 @@ fn first_content(text: &str) -> usize {
     0
 }
 
-/// True when a line starts a new YAML document (`---` at column 0).
-fn is_marker(line: &str) -> bool {
-    line.strip_prefix("---")
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
-}
-
-/// Splits a YAML stream into its documents, each with its byte offset.
-fn documents(text: &str) -> Vec<(usize, &str)> {
-    let mut docs = Vec::new();
-    let mut start = 0;
-    let mut at = 0;
-    for line in text.split_inclusive('\n') {
-        if is_marker(line) && at > start {
-            docs.push((start, &text[start..at]));
-            start = at;
-        }
-        at += line.len();
-    }
-    if start < text.len() {
-        docs.push((start, &text[start..]));
-    }
-    docs
-}
-
-/// The message of a YAML error without its position (we report positions in the whole file).
-fn yaml_message(err: &serde_yaml_ng::Error) -> String {
-    let text = err.to_string();
-    match text.rfind(" at line ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
-}
-
 /// The kind and name of the object that controls a workload (its `ownerReferences` entry with
 /// `controller: true`).
 type Controller = (String, String);
@@ -451,9 +418,6 @@ fn parse_file(
     .add_file(path, bytes)
 }
 
-/// The byte-order mark some editors write at the start of a UTF-8 file.
-const BOM: &str = "\u{feff}";
-
 impl Builder<'_> {
     fn add_file(mut self, path: &Path, bytes: Vec<u8>) -> Result<(Source, FileItems), Error> {
         let text = match String::from_utf8(bytes) {
@@ -472,29 +436,15 @@ impl Builder<'_> {
         };
         let source = Source::new(path, text);
         let mut problems = Vec::new();
-        let mut number = 0;
-        // A byte-order mark belongs to the file, not to its first document.
-        let skip = if source.text().starts_with(BOM) {
-            BOM.len()
-        } else {
-            0
-        };
-        for (offset, text) in documents(&source.text()[skip..]) {
-            let only_markers = text.lines().all(|l| {
-                l.trim().is_empty()
-                    || l.trim_start().starts_with('#')
-                    || l.trim() == "---"
-                    || l.trim() == "..."
-            });
-            if only_markers {
-                continue;
-            }
-            number += 1;
+        for (i, document) in crate::yaml::documents(source.text())
+            .into_iter()
+            .enumerate()
+        {
             let doc = Doc {
                 source: &source,
-                text,
-                offset: offset + skip,
-                number,
+                text: document.text,
+                offset: document.offset,
+                number: i + 1,
             };
             if let Err(problem) = self.add_document(&doc) {
                 problems.push(*problem);
@@ -530,7 +480,7 @@ impl Builder<'_> {
                 Problem::new(
                     Code::Syntax,
                     start..start + 1,
-                    format!("document {}: {}", doc.number, yaml_message(&e)),
+                    format!("document {}: {}", doc.number, crate::yaml::message(&e)),
                 )
                 .label("invalid YAML"),
             ));
@@ -571,7 +521,7 @@ impl Builder<'_> {
                 Problem::new(
                     Code::Syntax,
                     start..start + 1,
-                    format!("document {}: {}", doc.number, yaml_message(&e)),
+                    format!("document {}: {}", doc.number, crate::yaml::message(&e)),
                 )
                 .label("invalid YAML")
             })?;
@@ -1253,7 +1203,7 @@ const TYPE_ERRORS: [&str; 9] = [
 ];
 
 fn object_problem(at: &At<'_>, span: Range<usize>, e: &serde_yaml_ng::Error) -> Box<Problem> {
-    let message = yaml_message(e);
+    let message = crate::yaml::message(e);
     if !TYPE_ERRORS.iter().any(|t| message.contains(t)) {
         return Box::new(
             at.problem(Code::Syntax, span, message)
@@ -1272,18 +1222,4 @@ fn object_problem(at: &At<'_>, span: Range<usize>, e: &serde_yaml_ng::Error) -> 
             .label("not a valid Kubernetes object")
             .help(help),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn documents_split_at_markers_only_at_column_zero() {
-        let text = "a: 1\n---\nb: |\n  ---\n--- # c\nc: 3\n";
-        let docs = documents(text);
-        assert_eq!(docs.len(), 3);
-        assert_eq!(docs[1].1, "---\nb: |\n  ---\n");
-        assert_eq!(docs[2].0, text.find("--- # c").unwrap());
-    }
 }

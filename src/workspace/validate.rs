@@ -145,7 +145,7 @@ impl Validator {
         let Some(value) = value else {
             return String::new();
         };
-        if let Some(c) = names::unsafe_char_in(value.get_ref()) {
+        if let Some(c) = crate::text::unsafe_char_in(value.get_ref()) {
             self.push(
                 Problem::new(
                     Code::InvalidValue,

@@ -108,10 +108,10 @@ impl Validator {
                     .strip_suffix(".yaml")
                     .or_else(|| path.strip_suffix(".yml"))
                     .unwrap_or(&path);
-                let generated = crate::generate::RESERVED_STEMS.contains(&stem)
+                let generated = crate::names::RESERVED_STEMS.contains(&stem)
                     || services.iter().any(|s| {
                         s.id.namespace == ns.name
-                            && crate::generate::stub_file_name(&s.id.name).strip_suffix(".yaml")
+                            && crate::names::stub_file_name(&s.id.name).strip_suffix(".yaml")
                                 == Some(stem)
                     });
                 if generated {
@@ -125,7 +125,7 @@ impl Validator {
                             ),
                         )
                         .label("generated file")
-                        .help("give your file another name; to change a generated file, use a kustomize overlay (see the README)"),
+                        .help("give your file another name; to change a generated file, use a kustomize overlay (see docs/guide/generate.md)"),
                     );
                 }
             }
