@@ -112,8 +112,9 @@ fn main() {
                 record: None,
                 workspace_file: "k8s-advisor.toml",
                 policies: &policies,
+                findings: &graph.findings(&policy.graph),
             };
-            k8s_advisor::architecture::render(&graph, &policy.graph, &verdict, &input)
+            k8s_advisor::architecture::render(&graph, &verdict, &input)
         })
     });
     c.final_summary();

@@ -131,46 +131,69 @@ pub fn markdown_inline(text: &str) -> String {
 
 /// [`markdown_inline`], appended to `out`.
 pub fn markdown_inline_into(out: &mut String, text: &str) {
+    if text.is_ascii() {
+        // The same words, split without decoding characters: ASCII white space is U+0009 to
+        // U+000D and the space.
+        let mut start = 0;
+        for (i, b) in text.bytes().enumerate() {
+            if matches!(b, b'\t'..=b'\r' | b' ') {
+                word_into(out, &text[start..i]);
+                out.push(' ');
+                start = i + 1;
+            }
+        }
+        word_into(out, &text[start..]);
+        return;
+    }
     for (i, word) in text.split(char::is_whitespace).enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        if word.is_empty() {
-            continue;
+        word_into(out, word);
+    }
+}
+
+/// Characters escaped wherever they are.
+fn always_escaped(c: char) -> bool {
+    matches!(
+        c,
+        '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' | '&' | '$'
+    )
+}
+
+/// One word of [`markdown_inline`].
+fn word_into(out: &mut String, word: &str) {
+    let Some(first) = word.chars().next() else {
+        return;
+    };
+    // Most words need nothing escaped: copied whole.
+    if !first.is_ascii_digit()
+        && !matches!(first, '-' | '+' | '=' | 'h')
+        && !word.contains(|c| always_escaped(c) || c == ':')
+    {
+        out.push_str(word);
+        return;
+    }
+    if is_url(word) {
+        out.push('<');
+        out.push_str(word);
+        out.push('>');
+        return;
+    }
+    // A word that would start a list, a heading underline or a thematic break at the start
+    // of a line gets its marker escaped.
+    let all_marks = word.chars().all(|c| matches!(c, '-' | '+' | '='));
+    let digits = word.trim_start_matches(|c: char| c.is_ascii_digit());
+    let ordinal = digits.len() < word.len() && matches!(digits, "." | ")");
+    let last = word.chars().count() - 1;
+    for (j, c) in word.chars().enumerate() {
+        // A colon inside a word that is not a whole URL would let `x(http://y)` become
+        // a bare link.
+        let url_colon = c == ':' && word.contains("://");
+        if always_escaped(c) || url_colon || (all_marks && j == 0) || (ordinal && j == last) {
+            out.push('\\');
         }
-        if is_url(word) {
-            out.push('<');
-            out.push_str(word);
-            out.push('>');
-            continue;
-        }
-        // A word that would start a list, a heading underline or a thematic break at the start
-        // of a line gets its marker escaped.
-        let all_marks = word.chars().all(|c| matches!(c, '-' | '+' | '='));
-        let digits = word.trim_start_matches(|c: char| c.is_ascii_digit());
-        let ordinal = digits.len() < word.len() && matches!(digits, "." | ")");
-        let always = |c: char| {
-            matches!(
-                c,
-                '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' | '&' | '$'
-            )
-        };
-        // Most words need nothing escaped: copied whole.
-        if !all_marks && !ordinal && !word.contains(|c| always(c) || c == ':') {
-            out.push_str(word);
-            continue;
-        }
-        let last = word.chars().count() - 1;
-        for (j, c) in word.chars().enumerate() {
-            let always = always(c);
-            // A colon inside a word that is not a whole URL would let `x(http://y)` become
-            // a bare link.
-            let url_colon = c == ':' && word.contains("://");
-            if always || url_colon || (all_marks && j == 0) || (ordinal && j == last) {
-                out.push('\\');
-            }
-            out.push(c);
-        }
+        out.push(c);
     }
 }
 
@@ -204,9 +227,9 @@ fn is_url(word: &str) -> bool {
 /// askama filter: Markdown prose wrapped at 80 columns; continuation lines are indented by
 /// `indent` spaces. Lines break at spaces only: a break after the `/` of `shop/web` would show
 /// as a space in the rendered text, and one between `]` and `(` would break a link.
-pub fn prose(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
+pub fn prose(s: impl AsRef<str>, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
     Ok(fill_at_spaces(
-        &s.to_string(),
+        s.as_ref(),
         80 - indent,
         "",
         &" ".repeat(indent),
@@ -214,10 +237,10 @@ pub fn prose(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askama:
 }
 
 /// askama filter: a `*` list item, wrapped at 80 columns, nested `indent` spaces deep.
-pub fn bullet(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
+pub fn bullet(s: impl AsRef<str>, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
     let first = format!("{}* ", " ".repeat(indent));
     Ok(fill_at_spaces(
-        &s.to_string(),
+        s.as_ref(),
         80,
         &first,
         &" ".repeat(indent + 2),
@@ -448,6 +471,18 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn ascii_text_splits_into_the_same_words(text in "[ -~\t\n\x0b\x0c\r]{0,40}") {
+            let mut expected = String::new();
+            for (i, word) in text.split(char::is_whitespace).enumerate() {
+                if i > 0 {
+                    expected.push(' ');
+                }
+                word_into(&mut expected, word);
+            }
+            proptest::prop_assert_eq!(markdown_inline(&text), expected);
+        }
+
         #[test]
         fn filling_at_spaces_is_textwraps_fill_for_any_text(
             text in "([a-z]{0,12}|[ ]{1,3}|\n|→|表|/|\\[|\\]\\(){0,40}",

@@ -529,8 +529,9 @@ fn overview(text: &str) -> String {
         record: None,
         workspace_file: "k8s-advisor.toml",
         policies: &policies,
+        findings: &graph.findings(&policy.graph),
     };
-    let pages = k8s_advisor::architecture::render(&graph, &policy.graph, &verdict, &input);
+    let pages = k8s_advisor::architecture::render(&graph, &verdict, &input);
     assert_eq!(pages.len(), 1);
     pages.into_iter().next().unwrap().contents
 }

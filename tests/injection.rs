@@ -93,6 +93,7 @@ fn record(text: &str) -> String {
         adr_dir: None,
         generated: vec!["k8s/shop/web.yaml".into()],
         today: "2026-01-01",
+        findings: &graph.findings(&policy.graph),
     };
     layout::record::plan(&mut plan, &graph, &policy, &verdict, input).unwrap();
     String::from_utf8(plan.writes.remove(0).new).expect("a record is UTF-8")

@@ -26,7 +26,6 @@ use crate::generate::policy::NetworkPolicySpec;
 use crate::generate::stamp::{Origin, checksum, without_cr};
 use crate::graph::{Finding, ServiceGraph};
 use crate::model::{Call, CallKind, Expose, Service, Workspace};
-use crate::policy::GraphPolicy;
 use crate::text::count;
 
 /// Where the overview goes unless `--docs` says otherwise, relative to the workspace folder.
@@ -66,15 +65,16 @@ pub struct Input<'a> {
     /// The NetworkPolicies of every namespace, as `generate` renders them
     /// ([`crate::generate::Layout::policies`]).
     pub policies: &'a BTreeMap<String, Vec<NetworkPolicySpec>>,
+    /// The review findings of the graph.
+    pub findings: &'a [Finding],
 }
 
 const MARKER_START: &str = "<!-- k8s-advisor architecture";
 
 /// `body` with the marker that names its project and holds the checksum of `body`.
-pub fn stamp(project: &str, body: &str) -> String {
-    let body = body.trim_end();
-    let mut page = String::with_capacity(body.len() + MARKER_START.len() + project.len() + 48);
-    page.push_str(body);
+pub fn stamp(project: &str, body: impl Into<String>) -> String {
+    let mut page = body.into();
+    page.truncate(page.trim_end().len());
     page.push('\n');
     let sum = checksum(page.as_bytes());
     page.push_str(&format!(
@@ -259,18 +259,13 @@ impl<'a> ByDomain<'a> {
 
 /// The pages of the overview: the index, and one page per domain for a model with more than
 /// [`map::MAX_SERVICES`] services.
-pub fn render(
-    graph: &ServiceGraph<'_>,
-    limits: &GraphPolicy,
-    verdict: &Verdict,
-    input: &Input<'_>,
-) -> Vec<Page> {
+pub fn render(graph: &ServiceGraph<'_>, verdict: &Verdict, input: &Input<'_>) -> Vec<Page> {
     let ws = graph.workspace();
     let project = &ws.project.name;
-    let findings = graph.findings(limits);
+    let findings = input.findings;
     let paged = ws.services.len() > map::MAX_SERVICES;
     let stem = input.index.strip_suffix(".md").unwrap_or(input.index);
-    let by_domain = ByDomain::of(graph, &findings);
+    let by_domain = ByDomain::of(graph, findings);
     let mut pages = Vec::new();
     let mut sections = Vec::new();
     let mut rows = Vec::new();
@@ -282,7 +277,7 @@ pub fn render(
             let body = view.render().expect("rendering into a String cannot fail");
             pages.push(Page {
                 rel: PathBuf::from(stem).join(format!("{name}.md")),
-                contents: stamp(project, &body),
+                contents: stamp(project, body),
             });
         } else {
             sections.push(
@@ -334,7 +329,7 @@ pub fn render(
     .expect("rendering into a String cannot fail");
     let mut all = vec![Page {
         rel: PathBuf::from(input.index),
-        contents: stamp(project, &index),
+        contents: stamp(project, index),
     }];
     all.extend(pages);
     all

@@ -31,6 +31,8 @@ pub fn run(opts: &Settings, args: &GenerateArgs) -> Result<u8, Error> {
     )?;
     let graph = ServiceGraph::build(&ctx.workspace);
     let verdict = crate::assess::assess(&graph, &ctx.policy);
+    // Once for the record and the overview.
+    let findings = graph.findings(&ctx.policy.graph);
     if !args.no_record {
         // The record lists the files as a reader of the repository sees them: relative to the
         // folder of the workspace file when they are inside it.
@@ -46,10 +48,13 @@ pub fn run(opts: &Settings, args: &GenerateArgs) -> Result<u8, Error> {
             generated,
             &graph,
             &verdict,
+            &findings,
         )?;
     }
     if !args.no_docs {
-        plan_docs(&ctx, &mut plan, args, &graph, &verdict, &policies)?;
+        plan_docs(
+            &ctx, &mut plan, args, &graph, &verdict, &policies, &findings,
+        )?;
     }
     if args.check {
         return check(&plan, opts.quiet);
@@ -143,6 +148,7 @@ fn plan_docs(
     graph: &ServiceGraph<'_>,
     verdict: &Verdict,
     policies: &std::collections::BTreeMap<String, Vec<generate::policy::NetworkPolicySpec>>,
+    findings: &[crate::graph::Finding],
 ) -> Result<(), Error> {
     let index = args
         .docs
@@ -169,8 +175,9 @@ fn plan_docs(
         record,
         workspace_file: &workspace_file,
         policies,
+        findings,
     };
-    let pages = architecture::render(graph, &ctx.policy.graph, verdict, &input);
+    let pages = architecture::render(graph, verdict, &input);
     layout::docs::plan(plan, &ctx.root, &index, &ctx.workspace.project.name, pages)
 }
 

@@ -181,6 +181,7 @@ pub(crate) fn plan_record(
     generated: Vec<String>,
     graph: &crate::graph::ServiceGraph<'_>,
     verdict: &crate::assess::Verdict,
+    findings: &[crate::graph::Finding],
 ) -> Result<(), Error> {
     let today = today()?;
     let input = crate::layout::record::RecordInput {
@@ -188,6 +189,7 @@ pub(crate) fn plan_record(
         adr_dir,
         generated,
         today: &today,
+        findings,
     };
     crate::layout::record::plan(plan, graph, &ctx.policy, verdict, input)
 }

@@ -21,6 +21,7 @@ pub fn run(opts: &Settings, args: &RecordArgs) -> Result<u8, Error> {
     };
     let graph = crate::graph::ServiceGraph::build(&ctx.workspace);
     let verdict = crate::assess::assess(&graph, &ctx.policy);
+    let findings = graph.findings(&ctx.policy.graph);
     super::plan_record(
         &ctx,
         &mut plan,
@@ -28,6 +29,7 @@ pub fn run(opts: &Settings, args: &RecordArgs) -> Result<u8, Error> {
         generated,
         &graph,
         &verdict,
+        &findings,
     )?;
     let applied = layout::apply(&plan, args.force)?;
     if !opts.quiet {

@@ -24,6 +24,8 @@ pub struct RecordInput<'a> {
     pub generated: Vec<String>,
     /// The date a new record gets (`YYYY-MM-DD`).
     pub today: &'a str,
+    /// The review findings of the graph (computed once for the record and the overview).
+    pub findings: &'a [crate::graph::Finding],
 }
 
 /// Adds the decision record to `plan`: in place while the verdict holds (keeping status and
@@ -68,10 +70,10 @@ pub fn plan(
     let extras = Extras {
         mermaid,
         diagram,
-        findings: graph
-            .findings(&policy.graph)
-            .into_iter()
-            .map(|f| (f.code.to_string(), f.message))
+        findings: input
+            .findings
+            .iter()
+            .map(|f| (f.code.to_string(), f.message.clone()))
             .collect(),
         generated: input.generated,
     };
