@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times the whole `k8s-advisor generate` process on the contract's big model (5,000 services,
 # 200 namespaces, 25,000 calls): wall time and peak memory, from /usr/bin/time -v.
-# Three runs: into an empty folder (writes every file), again (nothing changes), and --check.
+# Three runs: into an empty folder (writes every file), again (nothing changes), and --check;
+# then --check without the architecture overview, to show what the overview costs.
 # Also runs the criterion benchmark of the render stage unless --no-criterion is given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,7 @@ bin=target/release/k8s-advisor
 measure "generate (empty folder)" "$bin" -w "$work/k8s-advisor.toml" generate
 measure "generate (nothing changed)" "$bin" -w "$work/k8s-advisor.toml" generate
 measure "generate --check" "$bin" -w "$work/k8s-advisor.toml" generate --check
+measure "generate --check --no-docs" "$bin" -w "$work/k8s-advisor.toml" generate --check --no-docs
 echo "files: $(find "$work/k8s" -type f | wc -l)"
 
 if [ "${1:-}" != "--no-criterion" ]; then
