@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::record::markdownlint;
-use crate::support::{bin, example_name, examples, mermaid_parse};
+use crate::support::{bin, example_name, examples, mermaid_parse, outcome};
 
 /// Runs `generate` on the workspace in `dir` with `args`; returns (exit code, stdout, stderr).
 fn generate(dir: &Path, args: &[&str]) -> (i32, String, String) {
@@ -17,11 +17,7 @@ fn generate(dir: &Path, args: &[&str]) -> (i32, String, String) {
         .args(args)
         .output()
         .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    outcome(output)
 }
 
 /// A repository folder holding a copy of `workspace`.

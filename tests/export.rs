@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::generate::load;
-use crate::support::{bin, example_name, examples, root};
+use crate::support::{bin, example_name, examples, outcome, root};
 
 /// Runs `export --format FORMAT` on `ws` from `dir`; returns (exit code, stdout, stderr).
 fn export(dir: &Path, ws: &Path, format: &str, extra: &[&str]) -> (i32, String, String) {
@@ -25,11 +25,7 @@ fn export(dir: &Path, ws: &Path, format: &str, extra: &[&str]) -> (i32, String, 
         .args(extra)
         .output()
         .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    outcome(output)
 }
 
 /// The workspaces the golden tests cover: every example, and the workspaces `import` drafts

@@ -12,7 +12,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use serde::Deserialize;
 
 use crate::random_model;
-use crate::support::{bin, example, examples};
+use crate::support::{bin, example, examples, outcome};
 
 /// Loads a workspace file with the shipped criteria.
 pub fn load(path: &Path) -> Workspace {
@@ -547,11 +547,7 @@ fn run(ws: &Path, args: &[&str]) -> (i32, String, String) {
         .args(args)
         .output()
         .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    outcome(output)
 }
 
 #[test]

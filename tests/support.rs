@@ -46,6 +46,15 @@ pub fn examples() -> Vec<PathBuf> {
     all
 }
 
+/// A finished run as (exit code, stdout, stderr); -1 when a signal ended it.
+pub fn outcome(output: std::process::Output) -> (i32, String, String) {
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// The folder name of an example workspace (`aks` for `examples/aks/k8s-advisor.toml`).
 pub fn example_name(ws: &Path) -> String {
     ws.parent()
