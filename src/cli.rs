@@ -58,6 +58,9 @@ pub enum Command {
     /// What a change of the design means: verdict, services, calls, exposure, egress, findings
     /// and connectivity, for a pull request
     Diff(DiffArgs),
+    /// Write default-deny in steps: kustomize overlays under k8s/rollout/ and docs/rollout.md,
+    /// each step proven to block no declared call
+    Rollout(RolloutArgs),
     /// Write the model in another catalog's format: Backstage entities or a Structurizr
     /// workspace
     Export(ExportArgs),
@@ -93,8 +96,15 @@ pub struct InitArgs {
 pub struct ImportArgs {
     /// Compose files (merged in order), manifest files or folders, a catalog-info.yaml; `-`
     /// reads standard input
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "flows", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Draft calls (and egress) from observed traffic too, or alone: `hubble observe -o
+    /// jsonpb` lines, an Otterize network-mapper export, a CSV or JSON table
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub flows: Vec<PathBuf>,
+    /// With --flows: count bad lines and read the rest instead of stopping at the first
+    #[arg(long, requires = "flows")]
+    pub skip_bad: bool,
     /// Where to write the workspace [default: k8s-advisor.toml, or the -w file]
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -237,6 +247,14 @@ pub struct VerifyArgs {
     /// Print the connectivity itself instead of comparing it with the workspace
     #[arg(long)]
     pub connectivity: bool,
+    /// Hold observed traffic against the workspace (and the policies of PATHs, when given):
+    /// `hubble observe -o jsonpb` lines, an Otterize network-mapper export, a CSV or JSON
+    /// table; `-` reads standard input
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "connectivity")]
+    pub flows: Vec<PathBuf>,
+    /// With --flows: count bad lines and read the rest instead of stopping at the first
+    #[arg(long, requires = "flows")]
+    pub skip_bad: bool,
 }
 
 /// Formats of the verify report.
@@ -248,6 +266,36 @@ pub enum VerifyFormat {
     Json,
     /// SARIF 2.1.0 for code scanning (not with --connectivity)
     Sarif,
+}
+
+/// `rollout` options.
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// What each step isolates
+    #[arg(long, value_enum, default_value_t = RolloutBy::Namespace)]
+    pub by: RolloutBy,
+    /// The generated layout's folder; the overlays go into its `rollout/` folder [default: k8s,
+    /// beside the workspace file]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Observed flows every step must let through (as `verify --flows` reads them)
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub flows: Vec<PathBuf>,
+    /// With --flows: count bad lines and read the rest instead of stopping at the first
+    #[arg(long, requires = "flows")]
+    pub skip_bad: bool,
+    /// Overwrite overlays or a runbook someone edited
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What a rollout step isolates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RolloutBy {
+    /// One namespace (business domain) per step
+    Namespace,
+    /// One service per step
+    Service,
 }
 
 /// `diff` options.

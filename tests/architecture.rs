@@ -90,6 +90,7 @@ fn assert_timeless(text: &str) {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn every_example_overview_is_snapshotted_and_passes_markdownlint_and_mermaid() {
     let mut all = Vec::new();
     for ws in examples() {
@@ -162,6 +163,7 @@ fn ring(domains: usize, per: usize) -> String {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn a_big_model_gets_a_page_per_domain_and_loses_them_when_it_shrinks() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join(".git")).unwrap();
@@ -254,6 +256,7 @@ fn three_hundred() -> String {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn three_hundred_services_stay_readable() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join(".git")).unwrap();
@@ -494,6 +497,7 @@ fn links_and_fifos_on_the_way_to_the_overview_are_refused() {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn the_overview_of_imported_real_applications_is_snapshotted() {
     for (name, input) in [
         ("online-boutique", "online-boutique/kubernetes-manifests"),
@@ -539,6 +543,7 @@ fn structure(page: &str) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn workspace_text_cannot_change_the_overview_structure_nor_break_its_map() {
     let plain = overview("plain words");
     let expected = structure(&plain);

@@ -557,7 +557,7 @@ fn static_oracles(outs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         .args(outs))?;
     outs.iter()
         .map(|out| {
-            let (built, _) = run(Command::new("kubectl").arg("kustomize").arg(out))?;
+            let (built, _) = run(Command::new(tool("kubectl")).arg("kustomize").arg(out))?;
             let path = out.with_file_name("built.yaml");
             std::fs::write(&path, built).map_err(|e| e.to_string())?;
             Ok(path)
@@ -565,40 +565,12 @@ fn static_oracles(outs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         .collect()
 }
 
-/// The HTTPRoute schema of the vendored Gateway API CRD (standard channel, `v1`), made strict:
-/// every object that names its properties admits no others, as `kubernetes-validate --strict`
-/// treats the built-in kinds (the API server would prune unknown fields silently instead).
+/// The HTTPRoute schema of the vendored Gateway API CRD (standard channel, `v1`), made strict.
 fn route_validator() -> &'static jsonschema::Validator {
     static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        let path = crate::support::root()
-            .join("tests/schemas/gateway.networking.k8s.io_httproutes-v1.6.1.yaml");
-        let crd: serde_json::Value =
-            serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let version = crd["spec"]["versions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["name"] == "v1")
-            .expect("the CRD serves v1");
-        let mut schema = version["schema"]["openAPIV3Schema"].clone();
-        strict(&mut schema);
-        jsonschema::validator_for(&schema).expect("the HTTPRoute schema compiles")
+        crate::support::crd_validator("gateway.networking.k8s.io_httproutes-v1.6.1.yaml", "v1")
     })
-}
-
-fn strict(schema: &mut serde_json::Value) {
-    if let Some(object) = schema.as_object_mut() {
-        if object.contains_key("properties")
-            && !object.contains_key("additionalProperties")
-            && !object.contains_key("x-kubernetes-preserve-unknown-fields")
-        {
-            object.insert("additionalProperties".into(), false.into());
-        }
-        object.values_mut().for_each(strict);
-    } else if let Some(items) = schema.as_array_mut() {
-        items.iter_mut().for_each(strict);
-    }
 }
 
 /// The problems of one HTTPRoute document against the CRD schema.
@@ -753,6 +725,7 @@ fn parallel(jobs: Vec<(String, Job)>) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn examples_conform() {
     let cases = examples()
         .into_iter()
@@ -779,6 +752,7 @@ pub(crate) fn with_dns(text: &str, seed: u64) -> String {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn random_models_conform() {
     let started = std::time::Instant::now();
     let cases = (1..=RANDOM_MODELS)
@@ -859,6 +833,7 @@ fn drop_policy(text: &str, name: &str) -> String {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn the_suite_catches_broken_policies() {
     mutated(|_| {}).expect("the unmutated layout conforms");
     let service_port = mutated(|out| {
@@ -967,6 +942,7 @@ fn network_model(platform: &str, dns: &str) -> String {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn every_dns_profile_and_the_gateway_conform() {
     let cases: Vec<(String, Workspace)> = [
         ("eks", ""),
@@ -1027,6 +1003,7 @@ fn the_route_schema_is_strict() {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn the_suite_catches_broken_gateway_and_dns_rules() {
     let openshift = network_model("generic", r#"dns = "openshift""#);
     mutated_model(&openshift, |_| {}).expect("the unmutated layout conforms");

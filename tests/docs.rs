@@ -190,6 +190,7 @@ fn no_page_cites_issue_numbers_or_commit_hashes() {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn every_page_passes_markdownlint() {
     let out = Command::new(tool("markdownlint-cli2"))
         .current_dir(root())

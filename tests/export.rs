@@ -399,12 +399,7 @@ calls = ["orders/api"]
 
 /// The c4studio command the test suite installs (`scripts/install-tools.sh`).
 fn c4studio() -> PathBuf {
-    let path = root().join(".tools/c4studio/bin/c4");
-    assert!(
-        path.is_file(),
-        "c4studio is missing: run scripts/install-tools.sh (or scripts/test.sh)"
-    );
-    path
+    crate::support::tool("c4")
 }
 
 /// What c4studio reports about `dsl`: its diagnostics, and the workspace it read.
@@ -595,6 +590,7 @@ fn cidrs(s: &k8s_advisor::model::Service) -> String {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn structurizr_exports_are_snapshotted_and_read_by_a_real_dsl_parser_as_the_model() {
     for (name, dir) in cases() {
         let ws = dir.path().join("k8s-advisor.toml");
@@ -633,6 +629,7 @@ fn structurizr_exports_are_snapshotted_and_read_by_a_real_dsl_parser_as_the_mode
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn the_structurizr_check_catches_a_broken_workspace() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
@@ -685,6 +682,7 @@ fn the_structurizr_check_catches_a_broken_workspace() {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn structurizr_text_cannot_end_a_string_nor_ask_for_a_substitution() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("k8s-advisor.toml");
@@ -817,6 +815,7 @@ fn dsl_text(text: &str) -> String {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn hostile_workspace_text_leaves_both_exports_valid_and_whole() {
     let validators = backstage_validators();
     for text in crate::injection::HOSTILE {

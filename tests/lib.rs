@@ -14,6 +14,7 @@ mod docs;
 mod export;
 
 mod fail_closed;
+mod flows;
 mod generate;
 mod graph;
 mod import;
@@ -25,6 +26,7 @@ mod random_model;
 mod record;
 mod robust;
 mod robust_writes;
+mod rollout;
 mod schema;
 mod support;
 mod verify;

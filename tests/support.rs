@@ -64,13 +64,30 @@ pub fn example_name(ws: &Path) -> String {
         .into_owned()
 }
 
-/// The path of an external oracle installed by `scripts/install-tools.sh`. Panics with a hint
-/// when it is missing: the oracles are part of the test suite, never optional.
+/// The environment variable that turns on the oracle tier: `scripts/test.sh` sets it and runs
+/// the ignored tests too. A plain `cargo test` leaves the tier off and reports those tests as
+/// ignored, with the reason below; it needs none of the external tools.
+pub const ORACLE_TIER: &str = "K8S_ADVISOR_ORACLES";
+
+/// The path of an external oracle installed by `scripts/install-tools.sh` (or found on PATH).
+///
+/// Every test that runs an oracle belongs to the oracle tier and carries
+/// `#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]`. Such a test
+/// run without the tier (`cargo test -- --include-ignored`), or an untagged test that reaches
+/// an oracle, fails here naming the fix; with the tier on, a missing oracle fails too. Never a
+/// skip that passes.
 pub fn tool(name: &str) -> PathBuf {
+    assert!(
+        std::env::var_os(ORACLE_TIER).is_some(),
+        "`{name}` is an external oracle: a test that runs it belongs to the oracle tier, which \
+         scripts/test.sh runs ({ORACLE_TIER}=1 cargo test -- --include-ignored); tag the test \
+         #[ignore = \"oracle tier: scripts/test.sh runs it with the external checkers\"]"
+    );
     let tools = root().join(".tools");
     let candidates = [
         tools.join("venv/bin").join(name),
         tools.join("node/node_modules/.bin").join(name),
+        tools.join("c4studio/bin").join(name),
     ];
     if let Some(found) = candidates.iter().find(|p| p.is_file()) {
         return found.clone();
@@ -90,6 +107,7 @@ pub fn mermaid_parse(files: &[PathBuf]) -> std::process::Output {
 /// `node scripts/SCRIPT FILES...` with `packages` from `.tools/node`; panics with a hint when
 /// one is missing (the oracles are never optional).
 pub fn node_script(script: &str, packages: &[&str], files: &[PathBuf]) -> std::process::Output {
+    let node = tool("node");
     let modules = root().join(".tools/node/node_modules");
     for package in packages {
         assert!(
@@ -97,7 +115,7 @@ pub fn node_script(script: &str, packages: &[&str], files: &[PathBuf]) -> std::p
             "{package} is missing: run scripts/install-tools.sh (or scripts/test.sh)"
         );
     }
-    std::process::Command::new(tool("node"))
+    std::process::Command::new(node)
         .arg(root().join("scripts").join(script))
         .args(files)
         .env("NODE_PATH", &modules)
@@ -141,4 +159,37 @@ pub fn write_layout(
     let plan =
         k8s_advisor::layout::plan_manifests(root, out, &ws.project.name, files, &user_files)?;
     k8s_advisor::layout::apply(&plan, false).map(|_| ())
+}
+
+/// The schema of one version of a CustomResourceDefinition vendored in `tests/schemas/`, made
+/// strict: every object that names its properties admits no others, as `kubernetes-validate
+/// --strict` treats the built-in kinds (the API server would prune unknown fields silently
+/// instead).
+pub fn crd_validator(file: &str, version: &str) -> jsonschema::Validator {
+    let path = root().join("tests/schemas").join(file);
+    let crd: serde_json::Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let served = crd["spec"]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == version)
+        .unwrap_or_else(|| panic!("{file} serves {version}"));
+    let mut schema = served["schema"]["openAPIV3Schema"].clone();
+    strict(&mut schema);
+    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn strict(schema: &mut serde_json::Value) {
+    if let Some(object) = schema.as_object_mut() {
+        if object.contains_key("properties")
+            && !object.contains_key("additionalProperties")
+            && !object.contains_key("x-kubernetes-preserve-unknown-fields")
+        {
+            object.insert("additionalProperties".into(), false.into());
+        }
+        object.values_mut().for_each(strict);
+    } else if let Some(items) = schema.as_array_mut() {
+        items.iter_mut().for_each(strict);
+    }
 }

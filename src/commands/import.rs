@@ -3,12 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
+use super::schema::SchemaBeside;
 use super::{Settings, current_dir, print};
 use std::io::IsTerminal;
 
 use crate::cli::{ImportArgs, InitArgs};
 use crate::diagnostic::Error;
-use crate::fsutil;
 use crate::import::{self, Options};
 use crate::names;
 use crate::policy::Policy;
@@ -28,35 +28,46 @@ pub fn run(opts: &Settings, args: &ImportArgs) -> Result<u8, Error> {
             "choose another file with -o, or add --force to replace it",
         ));
     }
+    let schema = SchemaBeside::plan(&path)?;
     let settings = ImportSettings {
         profiles: args.profile.clone(),
         env_files: args.env_file.clone(),
         namespace: args.namespace.clone(),
+        flows: args.flows.clone(),
+        skip_bad: args.skip_bad,
     };
     let (text, unknowns, skipped) = draft(&args.paths, &settings, &policy)?;
-    write(&path, exists, &text)?;
+    schema.write_with(&path, exists, &text)?;
     if !opts.quiet {
         eprint!("{}", summary(&unknowns, &skipped));
-        print(&format!("Wrote {}\n", path.display()))?;
+        print(&format!("Wrote {}\n", schema.written(&path)))?;
     }
     Ok(0)
 }
 
 /// `init --from PATHS`: imports, asks what the input could not tell, writes `path` and shows
 /// the verdict. With `--non-interactive` it is `import` under another name.
-pub fn init_from(opts: &Settings, args: &InitArgs, path: &Path, exists: bool) -> Result<u8, Error> {
+pub fn init_from(
+    opts: &Settings,
+    args: &InitArgs,
+    path: &Path,
+    exists: bool,
+    schema: &SchemaBeside,
+) -> Result<u8, Error> {
     let policy = Policy::load(opts.policies.as_deref())?;
     let settings = ImportSettings {
         profiles: Vec::new(),
         env_files: Vec::new(),
         namespace: args.namespace.clone(),
+        flows: Vec::new(),
+        skip_bad: false,
     };
     if args.non_interactive {
         let (text, unknowns, skipped) = draft(&args.from, &settings, &policy)?;
-        write(path, exists, &text)?;
+        schema.write_with(path, exists, &text)?;
         if !opts.quiet {
             eprint!("{}", summary(&unknowns, &skipped));
-            print(&format!("Wrote {}\n", path.display()))?;
+            print(&format!("Wrote {}\n", schema.written(path)))?;
         }
         return Ok(0);
     }
@@ -76,22 +87,13 @@ pub fn init_from(opts: &Settings, args: &InitArgs, path: &Path, exists: bool) ->
         &policy,
         path,
     )?;
-    write(path, exists, &text)?;
+    schema.write_with(path, exists, &text)?;
     if !opts.quiet {
         eprint!("{}", summary(&unknowns, &skipped));
         print(&crate::report::assess::text(&verdict, opts.paint()))?;
-        print(&format!("\nWrote {}\n", path.display()))?;
+        print(&format!("\nWrote {}\n", schema.written(path)))?;
     }
     Ok(0)
-}
-
-fn write(path: &Path, exists: bool, text: &str) -> Result<(), Error> {
-    if exists {
-        // The user's workspace: on disk before we say it was written.
-        fsutil::write_atomic(path, text.as_bytes(), fsutil::Durability::Synced)
-    } else {
-        fsutil::create_new(path, text.as_bytes())
-    }
 }
 
 /// What the command line sets for one import.
@@ -102,6 +104,10 @@ pub struct ImportSettings {
     pub env_files: Vec<PathBuf>,
     /// `-n/--namespace`.
     pub namespace: Option<String>,
+    /// `--flows`.
+    pub flows: Vec<PathBuf>,
+    /// `--skip-bad`.
+    pub skip_bad: bool,
 }
 
 /// The import's options: the settings, the process environment (Compose interpolation reads
@@ -119,12 +125,33 @@ fn options(paths: &[PathBuf], settings: &ImportSettings) -> Result<Options, Erro
             "give a DNS-1123 label (lowercase letters, digits and '-') that is not kube-*",
         ));
     }
+    let flows = if settings.flows.is_empty() {
+        None
+    } else {
+        if settings.flows.iter().any(|p| p.as_os_str() == "-")
+            && paths.iter().any(|p| p.as_os_str() == "-")
+        {
+            return Err(Error::usage(
+                "standard input (`-`) cannot hold both the flows and the files to import; nothing was written",
+                "write one of them to a file",
+            ));
+        }
+        let (reading, mut calls) = crate::flows::read::read(
+            &settings.flows,
+            &mut std::io::stdin().lock(),
+            settings.skip_bad,
+            &crate::flows::draft::FlowCalls::default,
+        )?;
+        calls.files = reading.files.into_iter().map(|(p, _)| p).collect();
+        Some(calls)
+    };
     Ok(Options {
         profiles: settings.profiles.clone(),
         fallback_project: fallback_name(paths, &current_dir()?),
         env: std::env::vars().collect(),
         env_files: settings.env_files.clone(),
         namespace: settings.namespace.clone(),
+        flows,
     })
 }
 

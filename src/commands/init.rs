@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use super::schema::SchemaBeside;
 use super::{Settings, current_dir, print};
 use crate::check::Guardrails;
 use crate::cli::InitArgs;
@@ -13,6 +14,7 @@ use crate::init::{edit, evaluate_text, questionnaire};
 use crate::policy::Policy;
 use crate::prompt::Terminal;
 use crate::report;
+use crate::text::shown;
 use crate::workspace::{self, FILE_NAME};
 
 pub fn run(opts: &Settings, args: &InitArgs) -> Result<u8, Error> {
@@ -41,11 +43,11 @@ pub fn run(opts: &Settings, args: &InitArgs) -> Result<u8, Error> {
             edit::run(&mut terminal, &policy, &guardrails, &ws)?
         };
         let Some(outcome) = outcome else {
-            return finish(opts, &path, None, "Nothing changed in");
+            return finish(opts, "", &path, None, "Nothing changed in");
         };
         let new = edit::keep_line_endings(text, outcome.text);
         fsutil::replace_user_file(&path, Some(text.as_bytes()), new.as_bytes())?;
-        return finish(opts, &path, Some(&outcome.verdict), "");
+        return finish(opts, &shown(&path), &path, Some(&outcome.verdict), "");
     }
     // A second workspace below the repository's would shadow it for every command run there.
     if opts.workspace.is_none()
@@ -60,8 +62,10 @@ pub fn run(opts: &Settings, args: &InitArgs) -> Result<u8, Error> {
             "run k8s-advisor from there, or pass `-w k8s-advisor.toml` to start a second workspace here",
         ));
     }
+    // Judged before any question, like the workspace: the answers are not lost to a refusal.
+    let schema = SchemaBeside::plan(&path)?;
     if !args.from.is_empty() {
-        return super::import::init_from(opts, args, &path, exists);
+        return super::import::init_from(opts, args, &path, exists, &schema);
     }
     let folder = folder_name(&path, &cwd);
     let (text, verdict) = if args.non_interactive {
@@ -81,21 +85,17 @@ pub fn run(opts: &Settings, args: &InitArgs) -> Result<u8, Error> {
         drop(terminal);
         (outcome.text, Some(outcome.verdict))
     };
-    if exists {
-        fsutil::replace_user_file(&path, None, text.as_bytes())?;
-    } else {
-        fsutil::create_new(&path, text.as_bytes())?;
-    }
+    schema.write_with(&path, exists, &text)?;
     if verdict.is_none() && !opts.quiet {
         print(&format!(
-            "Wrote {}: a starter whose services, namespaces and teams are samples.\n\
-             Until you describe your own project in it, `k8s-advisor assess` judges the \
-             samples, not your product.\n",
-            path.display()
+            "Wrote {}.\nThe workspace is a starter whose services, namespaces and teams are \
+             samples. Until you describe your own project in it, `k8s-advisor assess` judges \
+             the samples, not your product.\n",
+            schema.written(&path)
         ))?;
         return Ok(0);
     }
-    finish(opts, &path, verdict.as_ref(), "")
+    finish(opts, &schema.written(&path), &path, verdict.as_ref(), "")
 }
 
 fn interactive() -> bool {
@@ -117,6 +117,7 @@ fn folder_name(path: &Path, cwd: &Path) -> String {
 /// verdict, nothing was written and `unchanged` says so.
 fn finish(
     opts: &Settings,
+    written: &str,
     path: &Path,
     verdict: Option<&crate::assess::Verdict>,
     unchanged: &str,
@@ -129,11 +130,7 @@ fn finish(
         return Ok(0);
     };
     print(&report::assess::text(verdict, opts.paint()))?;
-    print(&format!(
-        "\nWrote {}\n\n{}",
-        path.display(),
-        next_steps(opts, path)
-    ))?;
+    print(&format!("\nWrote {written}\n\n{}", next_steps(opts, path)))?;
     Ok(0)
 }
 

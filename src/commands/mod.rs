@@ -10,8 +10,10 @@ mod graph;
 mod import;
 mod init;
 mod record;
+mod rollout;
 mod schema;
 mod verify;
+mod verify_flows;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -216,6 +218,29 @@ pub(crate) fn relative(from: &Path, to: &Path) -> Result<String, Error> {
     })
 }
 
+/// Reads flow files (`--flows`) and classifies and maps their records onto `ws` (and the
+/// workloads of `manifests`): what reading found, the observations, the files as read.
+pub(crate) fn observe_flows(
+    paths: &[PathBuf],
+    skip_bad: bool,
+    ws: &Workspace,
+    manifests: Option<&crate::verify::manifest::Manifests>,
+) -> Result<
+    (
+        crate::flows::read::Reading,
+        crate::flows::observe::Observations,
+        Vec<PathBuf>,
+    ),
+    Error,
+> {
+    let (reading, observer) =
+        crate::flows::read::read(paths, &mut std::io::stdin().lock(), skip_bad, &|| {
+            crate::flows::observe::Observer::new(ws, manifests)
+        })?;
+    let files = reading.files.iter().map(|(p, _)| p.clone()).collect();
+    Ok((reading, observer.observations, files))
+}
+
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<u8, Error> {
     let opts = Settings::resolve(&cli);
@@ -230,6 +255,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Verify(args) => verify::run(&opts, args),
         Command::Diff(args) => diff::run(&opts, args),
         Command::Export(args) => export::run(&opts, args),
+        Command::Rollout(args) => rollout::run(&opts, args),
         Command::Schema => schema::run(),
         Command::Completions(args) => {
             let mut out = Vec::new();

@@ -38,6 +38,9 @@ pub fn run(opts: &Settings, args: &VerifyArgs) -> Result<u8, Error> {
             None => Options::default().namespace,
         },
     };
+    if !args.flows.is_empty() {
+        return super::verify_flows::run(opts, args, &options);
+    }
     // The workspace is needed to compare, and to find the default folder.
     let workspace_path = if args.connectivity && !args.paths.is_empty() {
         None
@@ -52,18 +55,14 @@ pub fn run(opts: &Settings, args: &VerifyArgs) -> Result<u8, Error> {
     };
     // The workspace is parsed on a thread of its own while the manifests are read; its
     // error, if any, is reported first, as if it had been read first.
-    let (ctx, manifests) = std::thread::scope(|scope| {
-        let ctx = workspace_path
-            .as_deref()
-            .map(|path| scope.spawn(|| Context::load_at(opts, path)));
-        let manifests = read_inputs(&inputs, &mut std::io::stdin().lock(), &options);
-        let ctx = ctx.map(|thread| {
-            thread
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
-        (ctx, manifests)
-    });
+    let (ctx, manifests) = rayon::join(
+        || {
+            workspace_path
+                .as_deref()
+                .map(|path| Context::load_at(opts, path))
+        },
+        || read_inputs(&inputs, &mut std::io::stdin().lock(), &options),
+    );
     let ctx = ctx.transpose()?;
     let manifests = manifests?;
     if manifests.workloads.is_empty() {
@@ -104,7 +103,7 @@ pub fn run(opts: &Settings, args: &VerifyArgs) -> Result<u8, Error> {
 }
 
 /// The error for manifests that hold no workload: an empty pass would say nothing was open.
-fn no_workload(m: &Manifests) -> Error {
+pub(super) fn no_workload(m: &Manifests) -> Error {
     let mut read: Vec<String> = m
         .irrelevant
         .iter()

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use askama::Template;
+use rayon::prelude::*;
 
 use crate::filters;
 use crate::model::{Namespace, Protocol, ResourcePair, Service, Workspace};
@@ -78,39 +79,14 @@ pub fn layout(workspace: &Workspace) -> Layout {
     // Namespaces render independently: spread them over the cores. The result is sorted
     // below, so the split cannot show in the output.
     let namespaces: Vec<&Namespace> = workspace.namespaces.values().collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let chunk = namespaces.len().div_ceil(threads).max(8);
-    if namespaces.len() <= chunk {
-        for namespace in &namespaces {
-            let (more, specs) = namespace_files(workspace, &graph, namespace);
-            files.extend(more);
-            policies.insert(namespace.name.clone(), specs);
-        }
-    } else {
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = namespaces
-                .chunks(chunk)
-                .map(|part| {
-                    let graph = &graph;
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|ns| (ns, namespace_files(workspace, graph, ns)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for worker in workers {
-                match worker.join() {
-                    Ok(part) => {
-                        for (namespace, (more, specs)) in part {
-                            files.extend(more);
-                            policies.insert(namespace.name.clone(), specs);
-                        }
-                    }
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-        });
+    let graph = &graph;
+    let rendered: Vec<(Vec<GeneratedFile>, Vec<NetworkPolicySpec>)> = namespaces
+        .par_iter()
+        .map(|namespace| namespace_files(workspace, graph, namespace))
+        .collect();
+    for (namespace, (more, specs)) in namespaces.iter().zip(rendered) {
+        files.extend(more);
+        policies.insert(namespace.name.clone(), specs);
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Layout { files, policies }
@@ -238,6 +214,7 @@ struct ServicePort<'a> {
     port: u16,
     protocol: Protocol,
     target_name: &'a str,
+    app_protocol: Option<&'a str>,
 }
 
 const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "k8s-advisor");
@@ -262,7 +239,8 @@ fn namespace_doc(workspace: &Workspace, namespace: &Namespace) -> String {
     })
 }
 
-fn policies_doc(
+/// The NetworkPolicies of a namespace as one multi-document YAML text (also `rollout`'s steps).
+pub fn policies_doc(
     workspace: &Workspace,
     namespace: &Namespace,
     policies: &[NetworkPolicySpec],
@@ -335,6 +313,7 @@ fn stub(workspace: &Workspace, service: &Service) -> String {
                     port: p.port,
                     protocol: p.protocol,
                     target_name: service.container_port_name(p),
+                    app_protocol: p.app_protocol.as_deref(),
                 })
                 .collect(),
         }));

@@ -62,7 +62,7 @@ pub enum PolicyTypes {
 
 impl PolicyTypes {
     /// The directions of a policy with these rule lists; `None` when both are empty.
-    fn of(ingress: bool, egress: bool) -> Option<Self> {
+    pub fn of(ingress: bool, egress: bool) -> Option<Self> {
         match (ingress, egress) {
             (true, true) => Some(PolicyTypes::Both),
             (true, false) => Some(PolicyTypes::Ingress),

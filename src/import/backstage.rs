@@ -253,6 +253,7 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
             port: 80,
             target: 8080,
             protocol: Protocol::Tcp,
+            app_protocol: None,
             prov: Prov {
                 guess: true,
                 ..e.prov(

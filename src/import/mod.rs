@@ -77,6 +77,8 @@ pub struct Options {
     pub env_files: Vec<PathBuf>,
     /// `-n/--namespace`: where objects that name no namespace belong.
     pub namespace: Option<String>,
+    /// `--flows`: the calls observed traffic shows, added to what the inputs give.
+    pub flows: Option<crate::flows::draft::FlowCalls>,
 }
 
 /// Reads the inputs, detects their kind and drafts the workspace text. Returns the text and
@@ -89,12 +91,19 @@ pub fn import(inputs: &[Input], options: &Options) -> Result<(String, Vec<String
 
 /// Reads the inputs and resolves them, ready for questions (`init --from`) or rendering.
 pub fn resolve(inputs: &[Input], options: &Options) -> Result<draft::Resolved, Error> {
-    let kind = detect_all(inputs)?;
-    let mut draft = match kind {
-        Kind::Compose => compose::read(inputs, options)?,
-        Kind::Kube => kube::read(inputs, options)?,
-        Kind::Backstage => backstage::read(inputs)?,
+    let mut draft = if inputs.is_empty() && options.flows.is_some() {
+        draft::Draft::default()
+    } else {
+        let (kind, firsts) = detect_all(inputs)?;
+        match kind {
+            Kind::Compose => compose::read(inputs, firsts, options)?,
+            Kind::Kube => kube::read(inputs, firsts, options)?,
+            Kind::Backstage => backstage::read(inputs)?,
+        }
     };
+    if let Some(flows) = &options.flows {
+        flows.apply(&mut draft, !inputs.is_empty());
+    }
     // `-n/--namespace` is where everything the input places nowhere belongs (`default` is the
     // project's namespace, which the workspace cannot name).
     if let Some(ns) = options.namespace.as_deref().filter(|ns| *ns != "default") {
@@ -355,6 +364,12 @@ pub fn problem_at(
 
 /// The kind of one file, from its first document; `None` when it is none of the three.
 pub fn detect(input: &Input) -> Result<Option<Kind>, Error> {
+    Ok(detect_first(input)?.map(|(kind, _)| kind))
+}
+
+/// The kind of one file and its first document, parsed: the readers take it from here
+/// instead of parsing it again (a Compose file is one document, often the whole file).
+fn detect_first(input: &Input) -> Result<Option<(Kind, serde_yaml_ng::Value)>, Error> {
     let Some(doc) = crate::yaml::documents(input.source.text())
         .into_iter()
         .next()
@@ -363,24 +378,23 @@ pub fn detect(input: &Input) -> Result<Option<Kind>, Error> {
     };
     let value = parse_doc(&input.source, &doc)?;
     let api = value.get("apiVersion").and_then(|v| v.as_str());
-    if let Some(api) = api {
-        if api.starts_with("backstage.io/") {
-            return Ok(Some(Kind::Backstage));
+    let kind = match api {
+        Some(api) if api.starts_with("backstage.io/") => Some(Kind::Backstage),
+        Some(_) if value.get("kind").is_some() => Some(Kind::Kube),
+        _ if value
+            .get("services")
+            .is_some_and(serde_yaml_ng::Value::is_mapping) =>
+        {
+            Some(Kind::Compose)
         }
-        if value.get("kind").is_some() {
-            return Ok(Some(Kind::Kube));
-        }
-    }
-    if value
-        .get("services")
-        .is_some_and(serde_yaml_ng::Value::is_mapping)
-    {
-        return Ok(Some(Kind::Compose));
-    }
-    Ok(None)
+        _ => None,
+    };
+    Ok(kind.map(|k| (k, value)))
 }
 
-fn detect_all(inputs: &[Input]) -> Result<Kind, Error> {
+/// The one kind of all inputs, and the first document of each, parsed.
+fn detect_all(inputs: &[Input]) -> Result<(Kind, Vec<serde_yaml_ng::Value>), Error> {
+    let mut firsts = Vec::with_capacity(inputs.len());
     let mut kind: Option<(Kind, String)> = None;
     if inputs.is_empty() {
         return Err(Error::usage(
@@ -389,7 +403,7 @@ fn detect_all(inputs: &[Input]) -> Result<Kind, Error> {
         ));
     }
     for input in inputs {
-        let Some(k) = detect(input)? else {
+        let Some((k, first)) = detect_first(input)? else {
             return Err(problem_at(
                 &input.source,
                 1,
@@ -412,8 +426,9 @@ fn detect_all(inputs: &[Input]) -> Result<Kind, Error> {
             }
             Some(_) => {}
         }
+        firsts.push(first);
     }
-    Ok(kind.map(|(k, _)| k).expect("inputs is not empty"))
+    Ok((kind.map(|(k, _)| k).expect("inputs is not empty"), firsts))
 }
 
 /// Joins a relative reference to `dir` and refuses anything that leaves `root`: absolute

@@ -257,6 +257,9 @@ fn service(out: &mut String, s: &OutSvc) {
             if p.draft.protocol != Protocol::Tcp {
                 let _ = write!(value, ", protocol = {}", string(p.draft.protocol.as_str()));
             }
+            if let Some(app) = &p.draft.app_protocol {
+                let _ = write!(value, ", app-protocol = {}", string(app));
+            }
             value.push_str(" },");
             let mut why = p.draft.prov.text();
             if let Some(o) = &p.original {
@@ -302,6 +305,22 @@ fn service(out: &mut String, s: &OutSvc) {
     }
     for b in &s.blocked {
         let _ = writeln!(out, "# not written: {}", comment(b));
+    }
+    if !d.egress_cidrs.is_empty() {
+        out.push_str("egress = [\n");
+        for e in &d.egress_cidrs {
+            let mut value = format!("{{ cidr = {}", string(&e.cidr.to_string()));
+            if !e.ports.is_empty() {
+                let ports: Vec<String> = e.ports.iter().map(u16::to_string).collect();
+                let _ = write!(value, ", ports = [{}]", ports.join(", "));
+                if e.protocol != Protocol::Tcp {
+                    let _ = write!(value, ", protocol = {}", string(e.protocol.as_str()));
+                }
+            }
+            value.push_str(", reason = \"observed in flows\" },");
+            let _ = writeln!(out, "  {value}  # {}", comment(&e.prov.text()));
+        }
+        out.push_str("]\n");
     }
     for e in &d.egress {
         let _ = writeln!(

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::diagnostic::Error;
 
-use crate::model::{Call, DnsTarget, Expose, Protocol, Service, ServiceId, Workspace};
+use crate::model::{Call, DnsTarget, Expose, Protocol, Service, Workspace};
 use crate::severity::Severity;
 use crate::verify::engine::{Analysis, Direction, RuleRef};
 use crate::verify::manifest::{Manifests, ServiceSelector, Skip};
@@ -33,11 +33,19 @@ pub enum Kind {
     UnevaluatedPolicy,
     /// An object that was not read: a kind not known, or not a Kubernetes object.
     UnreadObject,
+    /// Observed traffic the workspace does not declare: its policies will block it.
+    ObservedUndeclared,
+    /// Observed traffic the given manifests' policies drop.
+    ObservedBlocked,
+    /// A declared call no flow shows.
+    DeclaredUnobserved,
+    /// Observed traffic with an end that is no service of the workspace.
+    UnmappedFlow,
 }
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 12] = [
         Kind::BlockedCall,
         Kind::UndeclaredFlow,
         Kind::ExposureMismatch,
@@ -46,6 +54,10 @@ impl Kind {
         Kind::MissingWorkload,
         Kind::UnevaluatedPolicy,
         Kind::UnreadObject,
+        Kind::ObservedUndeclared,
+        Kind::ObservedBlocked,
+        Kind::DeclaredUnobserved,
+        Kind::UnmappedFlow,
     ];
 
     /// The stable code.
@@ -59,14 +71,24 @@ impl Kind {
             Kind::MissingWorkload => "missing-workload",
             Kind::UnevaluatedPolicy => "unevaluated-policy",
             Kind::UnreadObject => "unread-object",
+            Kind::ObservedUndeclared => "observed-undeclared",
+            Kind::ObservedBlocked => "observed-blocked",
+            Kind::DeclaredUnobserved => "declared-unobserved",
+            Kind::UnmappedFlow => "unmapped-flow",
         }
     }
 
     /// How serious it is.
     pub fn severity(self) -> Severity {
         match self {
-            Kind::BlockedCall | Kind::UndeclaredFlow | Kind::ExposureMismatch => Severity::Error,
-            Kind::UnisolatedWorkload
+            Kind::BlockedCall
+            | Kind::UndeclaredFlow
+            | Kind::ExposureMismatch
+            | Kind::ObservedUndeclared
+            | Kind::ObservedBlocked => Severity::Error,
+            Kind::DeclaredUnobserved => Severity::Info,
+            Kind::UnmappedFlow
+            | Kind::UnisolatedWorkload
             | Kind::UnmodeledWorkload
             | Kind::MissingWorkload
             | Kind::UnevaluatedPolicy
@@ -98,6 +120,18 @@ impl Kind {
             }
             Kind::UnreadObject => {
                 "An object of a kind verify does not know, or a document that is not a Kubernetes object, was not read: if it runs pods or changes what may connect, the results miss it."
+            }
+            Kind::ObservedUndeclared => {
+                "Traffic seen in the flows that the workspace does not declare: the NetworkPolicies it generates will block it."
+            }
+            Kind::ObservedBlocked => {
+                "Traffic seen in the flows that the NetworkPolicies of the given manifests drop."
+            }
+            Kind::DeclaredUnobserved => {
+                "A call the workspace declares that no flow shows in the time the flows cover."
+            }
+            Kind::UnmappedFlow => {
+                "Traffic seen in the flows whose source or destination is no service of the workspace, or, with manifests, runs in none of their workloads: it cannot be judged."
             }
         }
     }
@@ -187,6 +221,13 @@ pub fn compare(analysis: &Analysis<'_>, workspace: &Workspace) -> Result<Vec<Fin
     c.exposure(&workloads_of);
     c.skipped();
     let mut findings = c.findings;
+    sort(&mut findings);
+    findings.dedup();
+    Ok(findings)
+}
+
+/// Sorts findings as every report shows them: by namespace, kind, workloads and message.
+pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (&a.namespace, a.kind, &a.workloads, &a.message).cmp(&(
             &b.namespace,
@@ -195,8 +236,59 @@ pub fn compare(analysis: &Analysis<'_>, workspace: &Workspace) -> Result<Vec<Fin
             &b.message,
         ))
     });
-    findings.dedup();
-    Ok(findings)
+}
+
+/// The namespace of the workspace a cluster namespace stands for: its own, except `default`,
+/// which the workspace cannot name (it is reserved) and where objects without a namespace go,
+/// so it stands for the project's namespace, where `import` puts them.
+pub fn model_namespace<'n>(ws: &'n Workspace, namespace: &'n str) -> &'n str {
+    if namespace == "default" {
+        &ws.project.name
+    } else {
+        namespace
+    }
+}
+
+/// The names of the Kubernetes Services of `namespace` that select pods with `labels`, in
+/// name order, from the selectors by namespace.
+pub fn selecting<'s>(
+    selectors: &BTreeMap<&str, Vec<&'s ServiceSelector>>,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+) -> Vec<&'s str> {
+    selectors
+        .get(namespace)
+        .into_iter()
+        .flatten()
+        .filter(|s| s.selector.iter().all(|(k, v)| labels.get(k) == Some(v)))
+        .map(|s| s.name.as_str())
+        .collect()
+}
+
+/// The index of the service of the workspace that a workload (or a pod a flow names) stands
+/// for: the service, in its namespace ([`model_namespace`]), named like the workload (`name`),
+/// else like a Kubernetes Service that selects its pods (`selecting`, in name order), else
+/// like its `app` or `app.kubernetes.io/name` label. `import` names services the same way, and
+/// `verify` and `verify --flows` map workloads and flow endpoints with it.
+pub fn service_for(
+    ws: &Workspace,
+    namespace: &str,
+    name: Option<&str>,
+    selecting: &[&str],
+    labels: &BTreeMap<String, String>,
+) -> Option<usize> {
+    let namespace = model_namespace(ws, namespace);
+    name.into_iter()
+        .chain(selecting.iter().copied())
+        .chain(labels.get("app").map(String::as_str))
+        .chain(labels.get("app.kubernetes.io/name").map(String::as_str))
+        .find_map(|candidate| {
+            ws.services
+                .binary_search_by(|s| {
+                    (s.id.namespace.as_str(), s.id.name.as_str()).cmp(&(namespace, candidate))
+                })
+                .ok()
+        })
 }
 
 struct Comparer<'a, 'm> {
@@ -207,30 +299,10 @@ struct Comparer<'a, 'm> {
 }
 
 impl Comparer<'_, '_> {
-    /// The namespace of the workspace a workload's namespace stands for: its own, except
-    /// `default`, which the workspace cannot name (it is reserved) and where objects without a
-    /// namespace go, so it stands for the project's namespace, where `import` puts them.
-    fn model_namespace<'n>(&'n self, namespace: &'n str) -> &'n str {
-        if namespace == "default" {
-            &self.ws.project.name
-        } else {
-            namespace
-        }
-    }
-
-    /// The service of each workload, and the workloads of each service. A workload belongs to
-    /// the service, in its namespace, named like the workload, else like a Kubernetes Service
-    /// that selects its pods (in name order), else like its `app` or `app.kubernetes.io/name`
-    /// label. `import` names services the same way.
+    /// The service of each workload, and the workloads of each service, as [`service_for`]
+    /// maps them.
     #[allow(clippy::type_complexity)]
     fn map_workloads(&self) -> (Vec<Option<usize>>, BTreeMap<usize, Vec<usize>>) {
-        let index: BTreeMap<&ServiceId, usize> = self
-            .ws
-            .services
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (&s.id, i))
-            .collect();
         let mut selectors: BTreeMap<&str, Vec<&ServiceSelector>> = BTreeMap::new();
         for s in &self.m.services {
             selectors.entry(s.namespace.as_str()).or_default().push(s);
@@ -238,29 +310,14 @@ impl Comparer<'_, '_> {
         let mut service_of = Vec::with_capacity(self.m.workloads.len());
         let mut workloads_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (w, workload) in self.m.workloads.iter().enumerate() {
-            let selecting = selectors
-                .get(workload.namespace.as_str())
-                .into_iter()
-                .flatten()
-                .filter(|s| {
-                    s.selector
-                        .iter()
-                        .all(|(k, v)| workload.labels.get(k) == Some(v))
-                })
-                .map(|s| s.name.as_str());
-            let names = std::iter::once(workload.name.as_str())
-                .chain(selecting)
-                .chain(workload.labels.get("app").map(String::as_str))
-                .chain(
-                    workload
-                        .labels
-                        .get("app.kubernetes.io/name")
-                        .map(String::as_str),
-                );
-            let namespace = self.model_namespace(&workload.namespace);
-            let found = names
-                .into_iter()
-                .find_map(|name| index.get(&ServiceId::new(namespace, name)).copied());
+            let selecting = selecting(&selectors, &workload.namespace, &workload.labels);
+            let found = service_for(
+                self.ws,
+                &workload.namespace,
+                Some(&workload.name),
+                &selecting,
+                &workload.labels,
+            );
             if let Some(s) = found {
                 workloads_of.entry(s).or_default().push(w);
             }

@@ -14,6 +14,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use rayon::prelude::*;
+
 use crate::model::Protocol;
 use crate::verify::manifest::{ContainerPort, Labels, Manifests, Peer, PortRule, Rule, Selector};
 use crate::verify::sets::{AddrSet, PROTOCOLS, PortSet};
@@ -142,28 +144,9 @@ struct Outbound {
     external: Pieces,
 }
 
-/// `f(0)`, ..., `f(n - 1)` in that order, computed in contiguous slices on every core.
-fn in_parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    // Even a handful of groups is split, so that the differential tests, whose worlds are
-    // small, run this path too.
-    let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    if workers < 2 || n < 2 {
-        return (0..n).map(f).collect();
-    }
-    let chunk = n.div_ceil(workers);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = (0..n)
-            .step_by(chunk)
-            .map(|start| {
-                scope.spawn(move || (start..(start + chunk).min(n)).map(f).collect::<Vec<T>>())
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|part| part.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+/// `f(0)`, ..., `f(n - 1)` in that order, computed on every core.
+fn in_parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    (0..n).into_par_iter().map(f).collect()
 }
 
 /// Label index: which items carry `key=value`.

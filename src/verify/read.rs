@@ -78,7 +78,9 @@ pub const STDIN_NAME: &str = "<stdin>";
 /// Reads every input; `stdin` supplies standard input when `-` is among them. Files are
 /// parsed on every core and merged in input order as they arrive, so the result and the
 /// first error reported do not depend on timing, and a file's text is freed once it is merged
-/// (only a duplicate found while merging it needs the text, to show where).
+/// (only a duplicate found while merging it needs the text, to show where). The workers are
+/// threads of our own, not a rayon collect: the merge consumes files in order while later ones
+/// are still parsed, and the first error stops the workers, neither of which a collect does.
 pub fn read_inputs(
     inputs: &[Input],
     stdin: &mut dyn Read,
@@ -160,13 +162,35 @@ pub fn read_inputs(
 /// Parses manifests held in memory (tests, benchmarks), as if read from `name`, with objects
 /// that name no namespace in `default`.
 pub fn read_text(name: &str, text: &str) -> Result<Manifests, Error> {
+    merge_texts([parse_text(name, text)?])
+}
+
+/// Manifests parsed from memory and not merged yet, so that one parse can go into several
+/// sets of manifests: `diff` parses the documents its two sides share once.
+#[derive(Clone)]
+pub struct ParsedText {
+    source: Source,
+    items: FileItems,
+}
+
+/// Parses manifests held in memory, as if read from `name`, with objects that name no
+/// namespace in `default`.
+pub fn parse_text(name: &str, text: &str) -> Result<ParsedText, Error> {
     let (source, items) = parse_file(
         Path::new(name),
         text.as_bytes().to_vec(),
         &Options::default(),
     )?;
+    Ok(ParsedText { source, items })
+}
+
+/// The manifests of several parsed texts, merged in order as files are: an object in two of
+/// them is a duplicate.
+pub fn merge_texts(parts: impl IntoIterator<Item = ParsedText>) -> Result<Manifests, Error> {
     let mut merger = Merger::default();
-    merger.add(&source, items)?;
+    for part in parts {
+        merger.add(&part.source, part.items)?;
+    }
     Ok(merger.finish())
 }
 
@@ -380,7 +404,7 @@ fn first_content(text: &str) -> usize {
 type Controller = (String, String);
 
 /// What one file holds, in document order; duplicates are found when files are merged.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct FileItems {
     /// Each with the span of its first line.
     namespaces: Vec<(String, Labels, Range<usize>)>,

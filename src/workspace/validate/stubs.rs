@@ -435,7 +435,7 @@ impl Validator {
     }
 
     /// Refuses a caller whose address variables collide even after qualification.
-    pub(super) fn wiring(&mut self, services: &[Service], cluster_domain: &str) {
+    pub(super) fn wiring(&mut self, services: &[Service]) {
         let lookup = |id: &crate::model::ServiceId| {
             services
                 .binary_search_by(|s| s.id.cmp(id))
@@ -443,7 +443,7 @@ impl Validator {
                 .map(|i| &services[i])
         };
         for caller in services {
-            let (_, clashes) = crate::wiring::env_vars(caller, lookup, cluster_domain);
+            let clashes = crate::wiring::clashes(caller, lookup);
             let mut seen = BTreeSet::new();
             for clash in clashes {
                 if !seen.insert(clash.name.clone()) {
