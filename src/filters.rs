@@ -311,8 +311,14 @@ fn fill_at_spaces(text: &str, width: usize, first: &str, rest: &str) -> String {
         // Words are runs of non-spaces with the spaces after them; a line holds words while
         // their widths and the spaces between them fit.
         let (mut start, mut end, mut used, mut on_line, mut here) = (0, 0, 0, 0, 0);
+        // Printable ASCII, as nearly all our text is: a word is as wide as it is long.
+        let printable = line.bytes().all(|b| (b' '..=b'~').contains(&b));
         for (word_start, word_end, next) in ascii_words(line) {
-            let w = display_width(&line[word_start..word_end]);
+            let w = if printable {
+                word_end - word_start
+            } else {
+                display_width(&line[word_start..word_end])
+            };
             let limit = widths[here.min(1)];
             if used + w > limit && on_line > 0 {
                 push(&mut out, &mut lines, &line[start..end], true);
