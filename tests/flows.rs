@@ -265,7 +265,6 @@ fn import_flows_finds_exactly_the_true_calls() {
     // manifests' paths sort before the capture's, as they may on any machine: the observation
     // still leads each call's comment, which is cut at its length limit.
     let manifests = dir.path().join("a-long-folder-name-".repeat(4));
-    std::fs::create_dir(&manifests).unwrap();
     copy_tree(
         &root().join("tests/import/online-boutique/kubernetes-manifests"),
         &manifests,

@@ -12,7 +12,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use serde::Deserialize;
 
 use crate::random_model;
-use crate::support::{bin, copy_tree, example, examples};
+use crate::support::{bin, copy_tree, example, examples, outcome};
 
 /// Loads a workspace file with the shipped criteria.
 pub fn load(path: &Path) -> Workspace {
@@ -552,11 +552,7 @@ fn run(ws: &Path, args: &[&str]) -> (i32, String, String) {
         .args(args)
         .output()
         .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    outcome(output)
 }
 
 #[test]
@@ -618,15 +614,16 @@ fn check_reports_a_missing_or_stale_record() {
         stdout.contains("+family-blog: A new line of text."),
         "{stdout}"
     );
-    assert!(stdout.contains("1 file out of date"), "{stdout}");
+    // The record and the architecture overview, which shows the description too.
+    assert!(stdout.contains("2 files out of date"), "{stdout}");
     assert_eq!(std::fs::read_to_string(&record).unwrap(), text);
     std::fs::remove_file(&record).unwrap();
     let (code, stdout, _) = run(&ws, &["--check"]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("--- /dev/null"), "{stdout}");
     assert!(!record.exists());
-    // Without the record, only the manifests are compared.
-    assert_eq!(run(&ws, &["--check", "--no-record"]).0, 0);
+    // Without the record and the overview, only the manifests are compared.
+    assert_eq!(run(&ws, &["--check", "--no-record", "--no-docs"]).0, 0);
 }
 
 #[test]
@@ -818,7 +815,8 @@ fn check_writes_nothing_and_shows_a_diff() {
         stdout.contains("-  replicas: 1\n+  replicas: 3"),
         "{stdout}"
     );
-    assert!(stdout.contains("1 file out of date"), "{stdout}");
+    // The stub and the architecture overview's table of services.
+    assert!(stdout.contains("2 files out of date"), "{stdout}");
 }
 
 #[test]
