@@ -118,15 +118,18 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
             ));
         }
     }
-    let services = merged
-        .get("services")
-        .and_then(Value::as_mapping)
-        .cloned()
-        .unwrap_or_default();
+    // Taken out of the merged file rather than copied: the merged file is not read again.
+    let services = match merged.remove("services") {
+        Some(Value::Mapping(services)) => services,
+        _ => Mapping::new(),
+    };
+    drop(merged);
 
     // extends: resolved against the merged services, or another file for `extends.file`.
     let mut extra: Vec<File> = Vec::new();
-    let mut resolved: BTreeMap<String, (Value, Vec<(usize, String)>)> = BTreeMap::new();
+    // A service that `extends` nothing and carries no merge tag is its own merged value: it is
+    // read from `services` rather than kept twice (`None`).
+    let mut resolved: BTreeMap<String, (Option<Value>, Origins)> = BTreeMap::new();
     let names: Vec<String> = services
         .keys()
         .filter_map(|k| k.as_str().map(String::from))
@@ -143,7 +146,8 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
         )?;
         let mut value = value;
         resolve_tags(&mut value);
-        resolved.insert(name.clone(), (value, origins));
+        let changed = services.get(name.as_str()) != Some(&value);
+        resolved.insert(name.clone(), (changed.then_some(value), origins));
     }
     let all_files: Vec<&File> = files.iter().chain(extra.iter()).collect();
     // Each service's block of each file, found once: searching whole files for every value
@@ -172,7 +176,10 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
 
     let mut networks: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for name in &names {
-        let (value, origins) = &resolved[name];
+        let (changed, origins) = &resolved[name];
+        let Some(value) = changed.as_ref().or_else(|| services.get(name.as_str())) else {
+            continue;
+        };
         let (file, line) = place(origins, &[]);
         let profiles: Vec<String> = value
             .get("profiles")

@@ -504,29 +504,6 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
     namespaces.sort_by(|a, b| a.name.cmp(&b.name));
     namespaces.dedup_by(|a, b| a.name == b.name);
 
-    // Services: valid, unique names per namespace.
-    let mut svc_taken: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut services: Vec<OutSvc> = Vec::new();
-    for s in &draft.services {
-        let namespace = ns_names[&s.namespace].clone();
-        let taken = svc_taken.entry(namespace.clone()).or_default();
-        let name = if names::dns1035_label(&s.name).is_ok() && !taken.contains(&s.name) {
-            taken.insert(s.name.clone());
-            s.name.clone()
-        } else {
-            label(&s.name, true, taken, "service")
-        };
-        services.push(OutSvc {
-            original: (name != s.name).then(|| s.name.clone()),
-            name,
-            namespace,
-            draft: s.clone(),
-            ports: Vec::new(),
-            calls: Vec::new(),
-            blocked: Vec::new(),
-        });
-    }
-
     // Index by original names (lowercase: hosts are case-insensitive).
     let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut by_full: BTreeMap<(String, String), usize> = BTreeMap::new();
@@ -543,6 +520,31 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
             ))
             .or_insert(i);
     }
+
+    // Services: valid, unique names per namespace. Each takes its draft rather than a copy,
+    // which doubled the memory the drafts take.
+    let mut svc_taken: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut services: Vec<OutSvc> = Vec::new();
+    for s in draft.services {
+        let namespace = ns_names[&s.namespace].clone();
+        let taken = svc_taken.entry(namespace.clone()).or_default();
+        let name = if names::dns1035_label(&s.name).is_ok() && !taken.contains(&s.name) {
+            taken.insert(s.name.clone());
+            s.name.clone()
+        } else {
+            label(&s.name, true, taken, "service")
+        };
+        services.push(OutSvc {
+            original: (name != s.name).then(|| s.name.clone()),
+            name,
+            namespace,
+            draft: s,
+            ports: Vec::new(),
+            calls: Vec::new(),
+            blocked: Vec::new(),
+        });
+    }
+
     let lookup = |caller: usize, ns: &str, name: &str| -> Result<usize, Vec<usize>> {
         let name = name.to_ascii_lowercase();
         if !ns.is_empty() {
@@ -559,7 +561,7 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
                 .copied()
                 .ok_or_else(Vec::new);
         }
-        let own = draft.services[caller].namespace.to_ascii_lowercase();
+        let own = services[caller].draft.namespace.to_ascii_lowercase();
         if let Some(i) = by_full.get(&(own, name.clone())) {
             return Ok(*i);
         }
@@ -572,7 +574,8 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
 
     // Resolve every reference to (callee index, port) or report it.
     let mut edges: Vec<(usize, usize, Option<u16>, Prov)> = Vec::new();
-    for (caller, s) in draft.services.iter().enumerate() {
+    for (caller, out) in services.iter().enumerate() {
+        let s = &out.draft;
         for r in &s.refs {
             let found = match &r.target {
                 Target::Service { namespace, name } => lookup(caller, namespace, name),

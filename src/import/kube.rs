@@ -7,7 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{ConfigMap, Container, PodTemplateSpec, Secret, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Container, ContainerPort, EnvFromSource, EnvVar, PodTemplateSpec,
+    ResourceRequirements, Secret, Service, VolumeMount,
+};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_yaml_ng::Value;
@@ -80,9 +83,69 @@ struct Workload {
     name: String,
     namespace: String,
     replicas: Option<i32>,
-    template: PodTemplateSpec,
+    pod: Pod,
     /// A StatefulSet's first volume claim: its name and requested size.
     claim: Option<(String, String)>,
+}
+
+/// The part of a pod template the import reads. k8s-openapi's `PodSpec` and `Container` are
+/// large even when nearly empty, and every workload is held until the Services are paired
+/// with it: at 100,000 workloads the whole templates took hundreds of megabytes.
+#[derive(Default)]
+struct Pod {
+    labels: BTreeMap<String, String>,
+    containers: Vec<PodContainer>,
+    init_containers: Vec<PodContainer>,
+    /// The ConfigMaps mounted as volumes, in the order of the volumes.
+    config_maps: Vec<String>,
+}
+
+impl From<PodTemplateSpec> for Pod {
+    fn from(template: PodTemplateSpec) -> Pod {
+        let spec = template.spec.unwrap_or_default();
+        let containers = |list: Vec<Container>| list.into_iter().map(PodContainer::from).collect();
+        Pod {
+            labels: template.metadata.and_then(|m| m.labels).unwrap_or_default(),
+            containers: containers(spec.containers),
+            init_containers: containers(spec.init_containers.unwrap_or_default()),
+            config_maps: spec
+                .volumes
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|v| v.config_map.map(|cm| cm.name))
+                .collect(),
+        }
+    }
+}
+
+/// The fields of a container the import reads, with k8s-openapi's names and types.
+#[derive(Clone, Default)]
+struct PodContainer {
+    name: String,
+    image: Option<String>,
+    ports: Option<Vec<ContainerPort>>,
+    volume_mounts: Option<Vec<VolumeMount>>,
+    env: Option<Vec<EnvVar>>,
+    env_from: Option<Vec<EnvFromSource>>,
+    command: Option<Vec<String>>,
+    args: Option<Vec<String>>,
+    resources: Option<ResourceRequirements>,
+}
+
+impl From<Container> for PodContainer {
+    fn from(c: Container) -> PodContainer {
+        PodContainer {
+            name: c.name,
+            image: c.image,
+            ports: c.ports,
+            volume_mounts: c.volume_mounts,
+            env: c.env,
+            env_from: c.env_from,
+            command: c.command,
+            args: c.args,
+            resources: c.resources,
+        }
+    }
 }
 
 /// Reads manifests; `firsts` holds the first document of each input, already parsed.
@@ -192,7 +255,7 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
                     name: o.name(),
                     namespace: o.namespace(),
                     replicas: spec.replicas,
-                    template: spec.template,
+                    pod: spec.template.into(),
                     claim: None,
                 });
             }
@@ -219,7 +282,7 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
                     name: o.name(),
                     namespace: o.namespace(),
                     replicas: spec.replicas,
-                    template: spec.template,
+                    pod: spec.template.into(),
                     claim,
                 });
             }
@@ -232,7 +295,7 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
                     name: o.name(),
                     namespace: o.namespace(),
                     replicas: None,
-                    template: spec.template,
+                    pod: spec.template.into(),
                     claim: None,
                 });
             }
@@ -289,23 +352,15 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
     let mut selects_nothing: Vec<usize> = Vec::new();
     // Labels and namespace of each workload, computed once: the pairing below is services ×
     // workloads.
-    let pods: Vec<(String, BTreeMap<String, String>)> = workloads
+    let pods: Vec<(String, &BTreeMap<String, String>)> = workloads
         .iter()
-        .map(|w| {
-            let labels = w
-                .template
-                .metadata
-                .as_ref()
-                .and_then(|m| m.labels.clone())
-                .unwrap_or_default();
-            (ns_or_default(&w.namespace), labels)
-        })
+        .map(|w| (ns_or_default(&w.namespace), &w.pod.labels))
         .collect();
     // Workloads by (namespace, label, value): a Service's candidates are those that carry the
     // first pair of its selector, so pairing stays near linear instead of services × workloads.
     let mut by_label: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
     for (wi, (wns, labels)) in pods.iter().enumerate() {
-        for (k, v) in labels {
+        for (k, v) in labels.iter() {
             by_label
                 .entry((wns.as_str(), k.as_str(), v.as_str()))
                 .or_default()
@@ -445,7 +500,7 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
             &ns_key(&w.namespace),
             o.prov(&["metadata", "name"], &format!("{} {}", w.kind, w.name)),
         );
-        let pod = w.template.spec.clone().unwrap_or_default();
+        let pod = &w.pod;
         let main = main_container(&pod.containers, &svc_ids, &services);
         if w.kind == "StatefulSet" {
             match &w.claim {
@@ -690,7 +745,7 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
         // Calls from the environment each container sees (envFrom, env with `$(VAR)`
         // expanded as the kubelet does, ConfigMap and Secret keys), its arguments, and the
         // ConfigMaps mounted as files.
-        let mut containers = pod.init_containers.clone().unwrap_or_default();
+        let mut containers = pod.init_containers.clone();
         containers.extend(pod.containers.iter().cloned());
         let sources = Sources {
             config_maps: &config_maps,
@@ -706,14 +761,9 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
             };
             container_refs(o, c, list, &sources, &mut s);
         }
-        let mut maps: BTreeSet<String> = BTreeSet::new();
-        for v in pod.volumes.clone().unwrap_or_default() {
-            if let Some(cm) = v.config_map {
-                maps.insert(cm.name);
-            }
-        }
+        let maps: BTreeSet<&String> = pod.config_maps.iter().collect();
         for m in maps {
-            for var in sources.config_map(&m) {
+            for var in sources.config_map(m) {
                 refs_of(&var, &mut s);
             }
         }
@@ -764,10 +814,10 @@ const SIDECARS: [&str; 9] = [
 /// The container that serves the workload: the first that declares a port the selecting
 /// Services target, else the first that is not a known sidecar, else the first.
 fn main_container(
-    containers: &[Container],
+    containers: &[PodContainer],
     svc_ids: &[usize],
     services: &[(usize, Service)],
-) -> Container {
+) -> PodContainer {
     let targets: Vec<IntOrString> = svc_ids
         .iter()
         .flat_map(|si| {
@@ -780,7 +830,7 @@ fn main_container(
         })
         .map(|p| p.target_port.unwrap_or(IntOrString::Int(p.port)))
         .collect();
-    let serves = |c: &&Container| {
+    let serves = |c: &&PodContainer| {
         c.ports.iter().flatten().any(|cp| {
             targets.iter().any(|t| match t {
                 IntOrString::Int(n) => *n == cp.container_port,
@@ -1027,7 +1077,13 @@ impl Sources<'_> {
 /// The references of one container: its environment as the kubelet builds it (`envFrom` first,
 /// then `env` in order, each `$(VAR)` expanded from the variables before it), then its command
 /// and arguments with the same expansion.
-fn container_refs(o: &Obj<'_>, c: &Container, list: &str, sources: &Sources<'_>, s: &mut SvcDraft) {
+fn container_refs(
+    o: &Obj<'_>,
+    c: &PodContainer,
+    list: &str,
+    sources: &Sources<'_>,
+    s: &mut SvcDraft,
+) {
     let base = ["spec", "template", "spec"];
     let cstep = format!("name: {}", c.name);
     let mut env: Vec<Var> = Vec::new();
@@ -1159,7 +1215,7 @@ fn env_uses_secret(text: &str, env: &[Var]) -> bool {
 }
 
 fn resources(
-    main: &Container,
+    main: &PodContainer,
     o: &Obj<'_>,
     s: &mut SvcDraft,
     name: &str,
