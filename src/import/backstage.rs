@@ -81,6 +81,24 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
         kind: "a Backstage catalog".into(),
         ..Draft::default()
     };
+    let entities = load_all(inputs, &mut draft)?;
+    let catalog = Catalog::index(&entities);
+    for &ci in &catalog.components {
+        if let Some(s) = component(&entities[ci], &catalog, &mut draft) {
+            draft.services.push(s);
+        }
+    }
+    if !draft.services.is_empty() {
+        draft.unknowns.push(
+            "ports: the catalog has none; every service got a guessed HTTP port 80 → 8080".into(),
+        );
+    }
+    place_references(&mut draft.services);
+    Ok(draft)
+}
+
+/// Every entity of the inputs and of the Locations they name, each file read once.
+fn load_all(inputs: &[Input], draft: &mut Draft) -> Result<Vec<Entity>, Error> {
     let mut entities: Vec<Entity> = Vec::new();
     let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
     for input in inputs {
@@ -88,200 +106,246 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
         if let Ok(p) = input.source.path().canonicalize() {
             seen.insert(p);
         }
-        load(input, root.as_deref(), &mut entities, &mut seen, &mut draft)?;
+        load(input, root.as_deref(), &mut entities, &mut seen, draft)?;
     }
+    Ok(entities)
+}
 
-    // Systems and domains: where each component's namespace comes from.
-    let mut systems: BTreeMap<String, usize> = BTreeMap::new();
-    let mut domains: BTreeMap<String, usize> = BTreeMap::new();
-    let mut resources: BTreeMap<String, usize> = BTreeMap::new();
-    let mut apis: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut components: Vec<usize> = Vec::new();
-    for (i, e) in entities.iter().enumerate() {
-        match e.kind().as_str() {
-            "system" => {
-                systems.insert(e.name().to_ascii_lowercase(), i);
-            }
-            "domain" => {
-                domains.insert(e.name().to_ascii_lowercase(), i);
-            }
-            "resource" => {
-                resources.insert(e.name().to_ascii_lowercase(), i);
-            }
-            "component" => components.push(i),
-            _ => {}
-        }
-    }
-    for &ci in &components {
-        let e = &entities[ci];
-        for api in e.spec_list("providesApis") {
-            apis.entry(entity_ref(&api, "api").1)
-                .or_default()
-                .push(e.name());
-        }
-    }
-    let group_team = |owner: &str| -> Option<String> {
-        let (kind, name) = entity_ref(owner, "group");
-        (kind == "group").then_some(name)
-    };
+/// The entities by kind and lowercase name, and the components that provide each API.
+struct Catalog<'a> {
+    entities: &'a [Entity],
+    systems: BTreeMap<String, usize>,
+    domains: BTreeMap<String, usize>,
+    resources: BTreeMap<String, usize>,
+    apis: BTreeMap<String, Vec<String>>,
+    components: Vec<usize>,
+}
 
-    for &ci in &components {
-        let e = &entities[ci];
-        let name = e.name();
-        let ty = str_at(&e.value, &["spec", "type"]);
-        if ty != "service" && ty != "website" {
-            draft.unknowns.push(format!(
-                "{name}: a Component of type {ty:?}, not a running service; not imported [{}]",
-                e.prov(&["spec", "type"], "").at
-            ));
-            continue;
-        }
-        // Namespace: the system's domain, else the system.
-        let system = entity_ref(&str_at(&e.value, &["spec", "system"]), "system").1;
-        let mut namespace = String::new();
-        if !system.is_empty() {
-            let domain = systems
-                .get(&system)
-                .map(|si| {
-                    entity_ref(&str_at(&entities[*si].value, &["spec", "domain"]), "domain").1
-                })
-                .unwrap_or_default();
-            let (ns, ei, what) = if !domain.is_empty() {
-                (domain.clone(), domains.get(&domain).copied(), "Domain")
-            } else {
-                (system.clone(), systems.get(&system).copied(), "System")
-            };
-            namespace = ns.clone();
-            let nd = draft.namespaces.entry(ns).or_default();
-            if let Some(ei) = ei {
-                let d = &entities[ei];
-                nd.prov = Some(d.prov(&["metadata", "name"], what));
-                let desc = str_at(&d.value, &["metadata", "description"]);
-                if !desc.is_empty() {
-                    nd.description =
-                        Some((desc, d.prov(&["metadata", "description"], "description")));
+impl<'a> Catalog<'a> {
+    fn index(entities: &'a [Entity]) -> Catalog<'a> {
+        let mut catalog = Catalog {
+            entities,
+            systems: BTreeMap::new(),
+            domains: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            apis: BTreeMap::new(),
+            components: Vec::new(),
+        };
+        for (i, e) in entities.iter().enumerate() {
+            match e.kind().as_str() {
+                "system" => {
+                    catalog.systems.insert(e.name().to_ascii_lowercase(), i);
                 }
-                let owner = str_at(&d.value, &["spec", "owner"]);
-                if let Some(team) = group_team(&owner) {
-                    nd.team = Some((team, d.prov(&["spec", "owner"], "owner")));
+                "domain" => {
+                    catalog.domains.insert(e.name().to_ascii_lowercase(), i);
                 }
-            } else {
-                nd.prov = Some(e.prov(
-                    &["spec", "system"],
-                    &format!("system {system} (not in the catalog)"),
-                ));
-            }
-        }
-        let mut s = SvcDraft::new(
-            &name,
-            &namespace,
-            e.prov(&["metadata", "name"], &format!("Component ({ty})")),
-        );
-        let desc = str_at(&e.value, &["metadata", "description"]);
-        if !desc.is_empty() {
-            s.description = Some((desc, e.prov(&["metadata", "description"], "description")));
-        }
-        let owner = str_at(&e.value, &["spec", "owner"]);
-        match group_team(&owner) {
-            Some(team) => s.team = Some((team, e.prov(&["spec", "owner"], "owner"))),
-            None if !owner.is_empty() => draft.unknowns.push(format!(
-                "{name}: owned by {owner}, not a Group; no team set [{}]",
-                e.prov(&["spec", "owner"], "").at
-            )),
-            None => {}
-        }
-        // The catalog knows no ports; callers need one, so an HTTP port is assumed.
-        s.ports.push(PortDraft {
-            name: Some("http".into()),
-            port: 80,
-            target: 8080,
-            protocol: Protocol::Tcp,
-            app_protocol: None,
-            prov: Prov {
-                guess: true,
-                ..e.prov(
-                    &["metadata", "name"],
-                    "the catalog has no ports; HTTP 80 → 8080 assumed",
-                )
-            },
-        });
-        for dep in e.spec_list("dependsOn") {
-            let (kind, target) = entity_ref(&dep, "component");
-            let prov = e.prov(&["spec", "dependsOn"], &format!("dependsOn {dep}"));
-            match kind.as_str() {
                 "resource" => {
-                    let reason = match resources.get(&target) {
-                        Some(ri) => {
-                            let r = &entities[*ri];
-                            let rtype = str_at(&r.value, &["spec", "type"]);
-                            let rdesc = str_at(&r.value, &["metadata", "description"]);
-                            format!(
-                                "Resource {target} ({rtype}){}",
-                                if rdesc.is_empty() {
-                                    String::new()
-                                } else {
-                                    format!(": {rdesc}")
-                                }
-                            )
-                        }
-                        None => format!("Resource {target} (not in the catalog)"),
-                    };
-                    s.egress.push(EgressHint { reason, prov });
+                    catalog.resources.insert(e.name().to_ascii_lowercase(), i);
                 }
-                "component" => s.refs.push(Ref {
-                    target: Target::Service {
-                        namespace: String::new(),
-                        name: target,
-                    },
-                    port: None,
-                    prov,
-                }),
-                _ => draft.unknowns.push(format!(
-                    "{name}: dependsOn {dep} is neither a Component nor a Resource [{}]",
-                    prov.at
-                )),
+                "component" => catalog.components.push(i),
+                _ => {}
             }
         }
-        for api in e.spec_list("consumesApis") {
-            let (kind, target) = entity_ref(&api, "api");
-            let prov = e.prov(&["spec", "consumesApis"], &format!("consumesApis {api}"));
-            let providers: Vec<String> = if kind == "component" {
-                vec![target.clone()]
-            } else {
-                apis.get(&target).cloned().unwrap_or_default()
-            };
-            if providers.is_empty() {
-                draft.unknowns.push(format!(
-                    "{name}: consumes API {target}, which no Component provides [{}]",
-                    prov.at
-                ));
-            }
-            for p in providers {
-                s.refs.push(Ref {
-                    target: Target::Service {
-                        namespace: String::new(),
-                        name: p,
-                    },
-                    port: None,
-                    prov: prov.clone(),
-                });
+        for &ci in &catalog.components {
+            let e = &entities[ci];
+            for api in e.spec_list("providesApis") {
+                catalog
+                    .apis
+                    .entry(entity_ref(&api, "api").1)
+                    .or_default()
+                    .push(e.name());
             }
         }
-        draft.services.push(s);
+        catalog
     }
-    if !draft.services.is_empty() {
-        draft.unknowns.push(
-            "ports: the catalog has none; every service got a guessed HTTP port 80 → 8080".into(),
-        );
+}
+
+/// The team an owner names, when the owner is a Group.
+fn group_team(owner: &str) -> Option<String> {
+    let (kind, name) = entity_ref(owner, "group");
+    (kind == "group").then_some(name)
+}
+
+/// A Component's draft, or `None` (and why, in the unknowns) when it is not a running service.
+fn component(e: &Entity, catalog: &Catalog<'_>, draft: &mut Draft) -> Option<SvcDraft> {
+    let name = e.name();
+    let ty = str_at(&e.value, &["spec", "type"]);
+    if ty != "service" && ty != "website" {
+        draft.unknowns.push(format!(
+            "{name}: a Component of type {ty:?}, not a running service; not imported [{}]",
+            e.prov(&["spec", "type"], "").at
+        ));
+        return None;
     }
-    // Components are matched by name; entity namespaces of Backstage are not Kubernetes ones,
-    // so the draft's references resolve against the components' own namespaces.
-    let by_name: BTreeMap<String, String> = draft
-        .services
+    let namespace = namespace(e, catalog, draft);
+    let mut s = SvcDraft::new(
+        &name,
+        &namespace,
+        e.prov(&["metadata", "name"], &format!("Component ({ty})")),
+    );
+    let desc = str_at(&e.value, &["metadata", "description"]);
+    if !desc.is_empty() {
+        s.description = Some((desc, e.prov(&["metadata", "description"], "description")));
+    }
+    let owner = str_at(&e.value, &["spec", "owner"]);
+    match group_team(&owner) {
+        Some(team) => s.team = Some((team, e.prov(&["spec", "owner"], "owner"))),
+        None if !owner.is_empty() => draft.unknowns.push(format!(
+            "{name}: owned by {owner}, not a Group; no team set [{}]",
+            e.prov(&["spec", "owner"], "").at
+        )),
+        None => {}
+    }
+    // The catalog knows no ports; callers need one, so an HTTP port is assumed.
+    s.ports.push(PortDraft {
+        name: Some("http".into()),
+        port: 80,
+        target: 8080,
+        protocol: Protocol::Tcp,
+        app_protocol: None,
+        prov: Prov {
+            guess: true,
+            ..e.prov(
+                &["metadata", "name"],
+                "the catalog has no ports; HTTP 80 → 8080 assumed",
+            )
+        },
+    });
+    depends_on(e, catalog, &mut s, &mut draft.unknowns);
+    consumes_apis(e, catalog, &mut s, &mut draft.unknowns);
+    Some(s)
+}
+
+/// A Component's namespace: its system's domain, else its system; the namespace's draft
+/// takes the description and team of that entity.
+fn namespace(e: &Entity, catalog: &Catalog<'_>, draft: &mut Draft) -> String {
+    let system = entity_ref(&str_at(&e.value, &["spec", "system"]), "system").1;
+    if system.is_empty() {
+        return String::new();
+    }
+    let domain = catalog
+        .systems
+        .get(&system)
+        .map(|si| {
+            entity_ref(
+                &str_at(&catalog.entities[*si].value, &["spec", "domain"]),
+                "domain",
+            )
+            .1
+        })
+        .unwrap_or_default();
+    let (ns, ei, what) = if !domain.is_empty() {
+        (
+            domain.clone(),
+            catalog.domains.get(&domain).copied(),
+            "Domain",
+        )
+    } else {
+        (
+            system.clone(),
+            catalog.systems.get(&system).copied(),
+            "System",
+        )
+    };
+    let nd = draft.namespaces.entry(ns.clone()).or_default();
+    if let Some(ei) = ei {
+        let d = &catalog.entities[ei];
+        nd.prov = Some(d.prov(&["metadata", "name"], what));
+        let desc = str_at(&d.value, &["metadata", "description"]);
+        if !desc.is_empty() {
+            nd.description = Some((desc, d.prov(&["metadata", "description"], "description")));
+        }
+        let owner = str_at(&d.value, &["spec", "owner"]);
+        if let Some(team) = group_team(&owner) {
+            nd.team = Some((team, d.prov(&["spec", "owner"], "owner")));
+        }
+    } else {
+        nd.prov = Some(e.prov(
+            &["spec", "system"],
+            &format!("system {system} (not in the catalog)"),
+        ));
+    }
+    ns
+}
+
+/// `dependsOn`: Components become calls, Resources egress needs.
+fn depends_on(e: &Entity, catalog: &Catalog<'_>, s: &mut SvcDraft, unknowns: &mut Vec<String>) {
+    for dep in e.spec_list("dependsOn") {
+        let (kind, target) = entity_ref(&dep, "component");
+        let prov = e.prov(&["spec", "dependsOn"], &format!("dependsOn {dep}"));
+        match kind.as_str() {
+            "resource" => {
+                let reason = match catalog.resources.get(&target) {
+                    Some(ri) => {
+                        let r = &catalog.entities[*ri];
+                        let rtype = str_at(&r.value, &["spec", "type"]);
+                        let rdesc = str_at(&r.value, &["metadata", "description"]);
+                        format!(
+                            "Resource {target} ({rtype}){}",
+                            if rdesc.is_empty() {
+                                String::new()
+                            } else {
+                                format!(": {rdesc}")
+                            }
+                        )
+                    }
+                    None => format!("Resource {target} (not in the catalog)"),
+                };
+                s.egress.push(EgressHint { reason, prov });
+            }
+            "component" => s.refs.push(Ref {
+                target: Target::Service {
+                    namespace: String::new(),
+                    name: target,
+                },
+                port: None,
+                prov,
+            }),
+            _ => unknowns.push(format!(
+                "{}: dependsOn {dep} is neither a Component nor a Resource [{}]",
+                s.name, prov.at
+            )),
+        }
+    }
+}
+
+/// `consumesApis`: a call to each Component that provides the API.
+fn consumes_apis(e: &Entity, catalog: &Catalog<'_>, s: &mut SvcDraft, unknowns: &mut Vec<String>) {
+    for api in e.spec_list("consumesApis") {
+        let (kind, target) = entity_ref(&api, "api");
+        let prov = e.prov(&["spec", "consumesApis"], &format!("consumesApis {api}"));
+        let providers: Vec<String> = if kind == "component" {
+            vec![target.clone()]
+        } else {
+            catalog.apis.get(&target).cloned().unwrap_or_default()
+        };
+        if providers.is_empty() {
+            unknowns.push(format!(
+                "{}: consumes API {target}, which no Component provides [{}]",
+                s.name, prov.at
+            ));
+        }
+        for p in providers {
+            s.refs.push(Ref {
+                target: Target::Service {
+                    namespace: String::new(),
+                    name: p,
+                },
+                port: None,
+                prov: prov.clone(),
+            });
+        }
+    }
+}
+
+/// Components are matched by name; entity namespaces of Backstage are not Kubernetes ones,
+/// so the references resolve against the components' own namespaces.
+fn place_references(services: &mut [SvcDraft]) {
+    let by_name: BTreeMap<String, String> = services
         .iter()
         .map(|s| (s.name.to_ascii_lowercase(), s.namespace.clone()))
         .collect();
-    for s in &mut draft.services {
+    for s in services {
         for r in &mut s.refs {
             if let Target::Service { namespace, name } = &mut r.target
                 && let Some(ns) = by_name.get(name.as_str())
@@ -294,7 +358,6 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
             }
         }
     }
-    Ok(draft)
 }
 
 /// Reads one catalog file and follows its Locations.
