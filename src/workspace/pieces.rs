@@ -169,6 +169,37 @@ mod tests {
         assert_eq!(pieces(text), None);
     }
 
+    /// Text an adversary would write where a cut could go wrong: a header in an escaped or a
+    /// literal string, after U+2028 or a lone carriage return, after a comment, indented, in an
+    /// inline array, and a 70,000-column line between two services.
+    #[test]
+    fn hostile_text_reads_as_the_whole_file_does() {
+        let head = "version = 1\n[project]\nname = \"p\"\n";
+        let long = "x".repeat(70_000);
+        let bodies = [
+            "[[services]]\nname = \"a\"\ndescription = \"\\n[[services]]\"\n".to_string(),
+            "[[services]]\nname = \"a\"\ndescription = '''\n[[services]]\nname = 1'''\n"
+                .to_string(),
+            "[[services]]\nname = \"a\"\n\u{2028}[[services]]\nname = \"b\"\n".to_string(),
+            "[[services]]\nname = \"a\"\r[[services]]\nname = \"b\"\n".to_string(),
+            "# [[services]]\n[[services]]\nname = \"a\" # [[services]]\n".to_string(),
+            "  [[services]]\nname = \"a\"\n[[services]]\nname = \"b\"\n".to_string(),
+            "[[services]]\nname = \"a\"\ncalls = [\n[[services]]\n]\n".to_string(),
+            format!(
+                "[[services]]\nname = \"a\"\ndescription = \"{long}\"\n[[services]]\nname = \"b\"\n"
+            ),
+            "[[services]]\nname = \"a\"\n[[services]]\nname = \"a\"\n\u{1b}[31m\n".to_string(),
+        ];
+        for body in &bodies {
+            let text = format!("{head}{body}");
+            let (parts, whole) = (pieces(&text), whole(&text));
+            let shown = &text[..text.len().min(120)];
+            // Parts that read give what the whole file gives; parts that do not read leave the
+            // file to be read whole, which is always right.
+            assert!(parts.is_none() || parts == whole, "{shown:?}");
+        }
+    }
+
     #[test]
     fn sub_tables_and_crlf_keep_their_spans() {
         let text = "version = 1\r\n[project]\r\nname = \"p\"\r\n[[services]]\r\nname = \"a\"\r\n\
