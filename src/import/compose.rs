@@ -805,6 +805,64 @@ fn merge(base: &mut Mapping, over: &Mapping) {
 
 type Origins = Vec<(usize, String)>;
 
+/// The file `extends.file` names (`rel`), as an index into `extra`, read and added there the
+/// first time. Compose resolves it against the folder of the file that declares the `extends`.
+fn extends_file(
+    files: &[File],
+    extra: &mut Vec<File>,
+    name: &str,
+    in_file: Option<usize>,
+    rel: &str,
+    env: (&Variables, &mut Vec<String>),
+) -> Result<Option<usize>, Error> {
+    // Compose resolves `extends.file` against the folder of the file that declares the
+    // `extends`: the last project file that gives this service one.
+    let from = match in_file {
+        Some(i) => &extra[i],
+        None => files
+            .iter()
+            .rev()
+            .find(|f| {
+                f.top
+                    .get("services")
+                    .and_then(|s| s.get(name))
+                    .and_then(|v| v.get("extends"))
+                    .is_some()
+            })
+            .unwrap_or(&files[files.len() - 1]),
+    };
+    let dir = from.input.dir.clone().unwrap_or_else(|| ".".into());
+    let root = files[0].input.dir.clone().unwrap_or_else(|| ".".into());
+    let line = locate::line(from.input.source.text(), &["services", name, "extends"]).unwrap_or(1);
+    // Only files of the project folder: a path elsewhere would show the first lines
+    // of any file in a diagnostic, or merge it silently.
+    let path = super::contained(&root, &dir, rel).map_err(|why| {
+        problem_at(
+            &from.input.source,
+            line,
+            format!(
+                "`extends.file` of service \"{}\" is not read: {why}",
+                comment(name)
+            ),
+            format!(
+                "extend a file inside the project folder {}",
+                comment(&root.display().to_string())
+            ),
+        )
+    })?;
+    let real = path.canonicalize().ok();
+    if let Some(i) = extra
+        .iter()
+        .position(|f| f.real.is_some() && f.real == real)
+    {
+        Ok(Some(i))
+    } else {
+        let input = super::read_file(Path::new(&path))?;
+        extra.push(load(input, None, env.0, &mut *env.1)?);
+        Ok(Some(extra.len() - 1))
+    }
+}
+
 /// A service with its `extends` chain applied, and where each layer came from (most specific
 /// first): indexes into the project's files followed by `extra`.
 fn extend(
@@ -879,55 +937,7 @@ fn extend(
     };
     let base_in = match base_file {
         None => in_file,
-        Some(rel) => {
-            // Compose resolves `extends.file` against the folder of the file that declares the
-            // `extends`: the last project file that gives this service one.
-            let from = match in_file {
-                Some(i) => &extra[i],
-                None => files
-                    .iter()
-                    .rev()
-                    .find(|f| {
-                        f.top
-                            .get("services")
-                            .and_then(|s| s.get(name))
-                            .and_then(|v| v.get("extends"))
-                            .is_some()
-                    })
-                    .unwrap_or(&files[files.len() - 1]),
-            };
-            let dir = from.input.dir.clone().unwrap_or_else(|| ".".into());
-            let root = files[0].input.dir.clone().unwrap_or_else(|| ".".into());
-            let line =
-                locate::line(from.input.source.text(), &["services", name, "extends"]).unwrap_or(1);
-            // Only files of the project folder: a path elsewhere would show the first lines
-            // of any file in a diagnostic, or merge it silently.
-            let path = super::contained(&root, &dir, &rel).map_err(|why| {
-                problem_at(
-                    &from.input.source,
-                    line,
-                    format!(
-                        "`extends.file` of service \"{}\" is not read: {why}",
-                        comment(name)
-                    ),
-                    format!(
-                        "extend a file inside the project folder {}",
-                        comment(&root.display().to_string())
-                    ),
-                )
-            })?;
-            let real = path.canonicalize().ok();
-            if let Some(i) = extra
-                .iter()
-                .position(|f| f.real.is_some() && f.real == real)
-            {
-                Some(i)
-            } else {
-                let input = super::read_file(Path::new(&path))?;
-                extra.push(load(input, None, env.0, &mut *env.1)?);
-                Some(extra.len() - 1)
-            }
-        }
+        Some(rel) => extends_file(files, extra, name, in_file, &rel, (env.0, &mut *env.1))?,
     };
     if seen.len() > MAX_EXTENDS {
         return Err(problem_at(
