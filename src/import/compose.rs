@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use docker_compose_types as dct;
 use serde_yaml_ng::{Mapping, Value};
 
-use super::draft::{Draft, PairDraft, PortDraft, Prov, Ref, SvcDraft, Target};
+use super::draft::{Draft, PairDraft, PortDraft, Prov, Ref, Sourced, SvcDraft, Target};
 use super::interpolate::{self, Vars};
 use super::render::comment;
 use super::{Input, Options, hosts, locate, parse_doc, problem_at};
@@ -49,24 +49,7 @@ type Variables = BTreeMap<String, String>;
 pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<Draft, Error> {
     let mut unknowns = Vec::new();
     let vars = variables(inputs, options, &mut unknowns)?;
-    let mut files = Vec::new();
-    let root = inputs[0].dir.clone().unwrap_or_else(|| ".".into());
-    for (input, first) in inputs.iter().zip(firsts) {
-        let file = load(input.clone(), Some(first), &vars, &mut unknowns)?;
-        // Included files follow the file that includes them (the project's first file stays
-        // first); their services cannot be defined again, so the order merges nothing away.
-        let mut more = Vec::new();
-        included(
-            &file,
-            &root,
-            &vars,
-            &mut unknowns,
-            &mut more,
-            &mut Vec::new(),
-        )?;
-        files.push(file);
-        files.extend(more);
-    }
+    let files = project_files(inputs, firsts, &vars, &mut unknowns)?;
     let mut merged = Mapping::new();
     for f in &files {
         merge(&mut merged, &f.top);
@@ -77,75 +60,27 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
         unknowns,
         ..Draft::default()
     };
-    let first = &files[0];
-    let project_line = |f: &File| locate::exact(f.input.source.text(), &["name"]);
-    if let Some(name) = merged.get("name").and_then(Value::as_str) {
-        let f = files
-            .iter()
-            .rev()
-            .find(|f| project_line(f).is_some())
-            .unwrap_or(first);
-        draft.project = Some((
-            name.to_string(),
-            Prov::read(&f.input.name(), project_line(f).unwrap_or(1), "name"),
-        ));
-    } else if let Some(dir) = &first.input.dir
-        && let Some(folder) = dir
-            .canonicalize()
-            .ok()
-            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-    {
-        draft.project = Some((
-            folder,
-            Prov::guess(
-                &first.input.name(),
-                1,
-                "the folder name, as Compose names projects",
-            ),
-        ));
-    }
-    merged.remove("include");
-    for key in ["secrets", "configs"] {
-        if merged.contains_key(key) {
-            let f = files
-                .iter()
-                .rev()
-                .find(|f| locate::exact(f.input.source.text(), &[key]).is_some())
-                .unwrap_or(first);
-            let line = locate::line(f.input.source.text(), &[key]).unwrap_or(1);
-            draft.unknowns.push(format!(
-                "top-level `{key}`: not imported (no workspace equivalent) [{}:{line}]",
-                f.input.name()
-            ));
-        }
-    }
-    let services = merged
-        .get("services")
-        .and_then(Value::as_mapping)
-        .cloned()
-        .unwrap_or_default();
-
-    // extends: resolved against the merged services, or another file for `extends.file`.
-    let mut extra: Vec<File> = Vec::new();
-    let mut resolved: BTreeMap<String, (Value, Vec<(usize, String)>)> = BTreeMap::new();
+    draft.project = project_name(&merged, &files);
+    top_level_unknowns(&mut merged, &files, &mut draft.unknowns);
+    // Taken out of the merged file rather than copied: the merged file is not read again.
+    let services = match merged.remove("services") {
+        Some(Value::Mapping(services)) => services,
+        _ => Mapping::new(),
+    };
+    drop(merged);
     let names: Vec<String> = services
         .keys()
         .filter_map(|k| k.as_str().map(String::from))
         .collect();
-    for name in &names {
-        let (value, origins) = extend(
-            &files,
-            &mut extra,
-            &services,
-            name,
-            None,
-            &mut Vec::new(),
-            (&vars, &mut draft.unknowns),
-        )?;
-        let mut value = value;
-        resolve_tags(&mut value);
-        resolved.insert(name.clone(), (value, origins));
-    }
+    let mut extra: Vec<File> = Vec::new();
+    let resolved = extended(
+        &files,
+        &mut extra,
+        &services,
+        &names,
+        &vars,
+        &mut draft.unknowns,
+    )?;
     let all_files: Vec<&File> = files.iter().chain(extra.iter()).collect();
     // Each service's block of each file, found once: searching whole files for every value
     // made large projects quadratic.
@@ -170,179 +105,21 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
         }
         (all_files[0].input.name(), 1)
     };
-
+    let project = Project {
+        files: &all_files,
+        place: &place,
+        vars: &vars,
+        profiles: &options.profiles,
+    };
     let mut networks: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for name in &names {
-        let (value, origins) = &resolved[name];
-        let (file, line) = place(origins, &[]);
-        let profiles: Vec<String> = value
-            .get("profiles")
-            .and_then(Value::as_sequence)
-            .map(|s| {
-                s.iter()
-                    .filter_map(|v| v.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !profiles.is_empty() && !profiles.iter().any(|p| options.profiles.contains(p)) {
-            draft.unknowns.push(format!(
-                "{name}: not imported, it runs only with profile {} (use --profile) [{file}:{line}]",
-                profiles.join(" or ")
-            ));
+        let (changed, origins) = &resolved[name];
+        let Some(value) = changed.as_ref().or_else(|| services.get(name.as_str())) else {
             continue;
-        }
-        let typed = typed(value).map_err(|e| {
-            let source = &all_files[origins[0].0].input.source;
-            problem_at(
-                source,
-                line,
-                format!(
-                    "service \"{}\" does not follow the Compose specification: {}",
-                    comment(name),
-                    comment(&e)
-                ),
-                "fix the service; `docker compose config` shows what Compose makes of it",
-            )
-        })?;
-        let mut s = SvcDraft::new(name, "", Prov::read(&file, line, "service"));
-        if let Some(image) = &typed.image {
-            let (f, l) = place(origins, &["image"]);
-            s.image = Some((image.clone(), Prov::read(&f, l, "image")));
-        } else if typed.build_.is_some() {
-            draft.unknowns.push(format!(
-                "{name}: built from source (`build`), no image to reference [{file}:{line}]"
-            ));
-        }
-        let replicas = typed
-            .deploy
-            .as_ref()
-            .and_then(|d| d.replicas)
-            .map(|r| (r, "deploy.replicas", vec!["deploy", "replicas"]))
-            .or_else(|| (typed.scale > 0).then(|| (typed.scale, "scale", vec!["scale"])));
-        if let Some((r, what, path)) = replicas {
-            let (f, l) = place(origins, &path);
-            match u32::try_from(r) {
-                Ok(n) => s.replicas = Some((n, Prov::read(&f, l, what))),
-                Err(_) => draft.unknowns.push(format!(
-                    "{name}: {what} {r} is not a number of replicas [{f}:{l}]"
-                )),
-            }
-        }
-        ports(&typed, name, origins, &place, &mut s, &mut draft.unknowns);
-        resources(&typed, name, origins, &place, &mut s, &mut draft.unknowns);
-        // Calls: depends_on and links by service name, then hosts in environment values.
-        let deps: Vec<String> = match &typed.depends_on {
-            dct::DependsOnOptions::Simple(list) => list.clone(),
-            dct::DependsOnOptions::Conditional(map) => map.keys().cloned().collect(),
         };
-        for dep in deps {
-            let (f, l) = place(origins, &["depends_on", &dep]);
-            s.refs.push(Ref {
-                target: Target::Service {
-                    namespace: String::new(),
-                    name: dep.clone(),
-                },
-                port: None,
-                prov: Prov::read(&f, l, "depends_on"),
-            });
+        if let Some(s) = service(&project, name, value, origins, &mut networks, &mut draft)? {
+            draft.services.push(s);
         }
-        for link in &typed.links {
-            let (target, alias) = link.split_once(':').unwrap_or((link, link));
-            let (f, l) = place(origins, &["links", link]);
-            s.refs.push(Ref {
-                target: Target::Service {
-                    namespace: String::new(),
-                    name: target.to_string(),
-                },
-                port: None,
-                prov: Prov::read(&f, l, "links"),
-            });
-            if alias != target {
-                draft.aliases.insert(
-                    alias.to_ascii_lowercase(),
-                    (String::new(), target.to_string()),
-                );
-            }
-        }
-        let from_files = env_files(value, name, origins, &place, &all_files, &vars)
-            .map_err(|(source, line, message, help)| problem_at(source, line, message, help))?;
-        for (key, value, prov) in from_files.vars {
-            // `environment` wins over `env_file`, as in Compose.
-            let shadowed = matches!(&typed.environment, dct::Environment::KvPair(env) if env.contains_key(&key));
-            if !shadowed {
-                refs_in(&key, &value, prov, &mut s);
-            }
-        }
-        draft.unknowns.extend(from_files.unknowns);
-        if let dct::Environment::KvPair(env) = &typed.environment {
-            for (key, value) in env {
-                let (f, l) = place(origins, &["environment", key]);
-                let text = match value {
-                    Some(v) => v.to_string(),
-                    // `- KEY` alone passes the variable through from the environment.
-                    None => match vars.get(key) {
-                        Some(v) => v.clone(),
-                        None => {
-                            draft.unknowns.push(format!(
-                                "{}: environment {} passes a variable through that is set neither in the environment nor in .env; a host it names is not known [{f}:{l}]",
-                                comment(name),
-                                comment(key)
-                            ));
-                            continue;
-                        }
-                    },
-                };
-                refs_in(
-                    key,
-                    &text,
-                    Prov::read(&f, l, format!("environment {key}")),
-                    &mut s,
-                );
-            }
-        }
-        for key in ["command", "entrypoint"] {
-            if let Some(words) = value.get(key).map(words) {
-                let (f, l) = place(origins, &[key]);
-                args_refs(&words, Prov::read(&f, l, key), &mut s);
-            }
-        }
-        if let Some(test) = value.get("healthcheck").and_then(|h| h.get("test")) {
-            let (f, l) = place(origins, &["healthcheck", "test"]);
-            args_refs(&words(test), Prov::read(&f, l, "healthcheck"), &mut s);
-        }
-        if let Some(mode) = &typed.network_mode {
-            draft.unknowns.push(format!(
-                "{name}: network_mode {mode:?} has no Kubernetes equivalent here [{file}:{line}]"
-            ));
-        }
-        for alias in [&typed.hostname, &typed.container_name]
-            .into_iter()
-            .flatten()
-        {
-            draft
-                .aliases
-                .insert(alias.to_ascii_lowercase(), (String::new(), name.clone()));
-        }
-        match &typed.networks {
-            dct::Networks::Simple(list) => {
-                for n in list {
-                    networks.entry(n.clone()).or_default().insert(name.clone());
-                }
-            }
-            dct::Networks::Advanced(adv) => {
-                for (n, settings) in &adv.0 {
-                    networks.entry(n.clone()).or_default().insert(name.clone());
-                    if let dct::MapOrEmpty::Map(settings) = settings {
-                        for a in &settings.aliases {
-                            draft
-                                .aliases
-                                .insert(a.to_ascii_lowercase(), (String::new(), name.clone()));
-                        }
-                    }
-                }
-            }
-        }
-        draft.services.push(s);
     }
     networks.remove("default");
     if networks.len() > 1 {
@@ -361,6 +138,340 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
         ));
     }
     Ok(draft)
+}
+
+/// The project's files in order, each followed by the files it includes.
+fn project_files(
+    inputs: &[Input],
+    firsts: Vec<Value>,
+    vars: &Variables,
+    unknowns: &mut Vec<String>,
+) -> Result<Vec<File>, Error> {
+    let mut files = Vec::new();
+    let root = inputs[0].dir.clone().unwrap_or_else(|| ".".into());
+    for (input, first) in inputs.iter().zip(firsts) {
+        let file = load(input.clone(), Some(first), vars, unknowns)?;
+        // Included files follow the file that includes them (the project's first file stays
+        // first); their services cannot be defined again, so the order merges nothing away.
+        let mut more = Vec::new();
+        included(&file, &root, vars, unknowns, &mut more, &mut Vec::new())?;
+        files.push(file);
+        files.extend(more);
+    }
+    Ok(files)
+}
+
+/// The project's name and where it is set: `name` in the last file that sets it, else the
+/// folder of the first file, as Compose names projects.
+fn project_name(merged: &Mapping, files: &[File]) -> Option<Sourced<String>> {
+    let first = &files[0];
+    let project_line = |f: &File| locate::exact(f.input.source.text(), &["name"]);
+    if let Some(name) = merged.get("name").and_then(Value::as_str) {
+        let f = files
+            .iter()
+            .rev()
+            .find(|f| project_line(f).is_some())
+            .unwrap_or(first);
+        Some((
+            name.to_string(),
+            Prov::read(&f.input.name(), project_line(f).unwrap_or(1), "name"),
+        ))
+    } else if let Some(dir) = &first.input.dir
+        && let Some(folder) = dir
+            .canonicalize()
+            .ok()
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+    {
+        Some((
+            folder,
+            Prov::guess(
+                &first.input.name(),
+                1,
+                "the folder name, as Compose names projects",
+            ),
+        ))
+    } else {
+        None
+    }
+}
+
+/// Top-level keys the workspace has no place for, listed; `include` is done with.
+fn top_level_unknowns(merged: &mut Mapping, files: &[File], unknowns: &mut Vec<String>) {
+    let first = &files[0];
+    merged.remove("include");
+    for key in ["secrets", "configs"] {
+        if merged.contains_key(key) {
+            let f = files
+                .iter()
+                .rev()
+                .find(|f| locate::exact(f.input.source.text(), &[key]).is_some())
+                .unwrap_or(first);
+            let line = locate::line(f.input.source.text(), &[key]).unwrap_or(1);
+            unknowns.push(format!(
+                "top-level `{key}`: not imported (no workspace equivalent) [{}:{line}]",
+                f.input.name()
+            ));
+        }
+    }
+}
+
+/// A service's merged value and where each layer came from. A service that `extends` nothing
+/// and carries no merge tag is its own merged value: it is read from `services` rather than
+/// kept twice (`None`).
+type Extended = BTreeMap<String, (Option<Value>, Origins)>;
+
+/// Every service with its `extends` chain applied: against the merged services, or another
+/// file for `extends.file` (added to `extra`).
+fn extended(
+    files: &[File],
+    extra: &mut Vec<File>,
+    services: &Mapping,
+    names: &[String],
+    vars: &Variables,
+    unknowns: &mut Vec<String>,
+) -> Result<Extended, Error> {
+    let mut resolved = Extended::new();
+    for name in names {
+        let (value, origins) = extend(
+            files,
+            extra,
+            services,
+            name,
+            None,
+            &mut Vec::new(),
+            (vars, &mut *unknowns),
+        )?;
+        let mut value = value;
+        resolve_tags(&mut value);
+        let changed = services.get(name.as_str()) != Some(&value);
+        resolved.insert(name.clone(), (changed.then_some(value), origins));
+    }
+    Ok(resolved)
+}
+
+/// What every service's draft reads besides its own value.
+struct Project<'a> {
+    /// The project's files, then the files `extends.file` named.
+    files: &'a [&'a File],
+    place: &'a Place<'a>,
+    vars: &'a Variables,
+    /// `--profile`.
+    profiles: &'a [String],
+}
+
+/// One service's draft, or `None` (and why, in the unknowns) when its profiles are off.
+/// Adds the networks it joins to `networks`.
+fn service(
+    project: &Project<'_>,
+    name: &str,
+    value: &Value,
+    origins: &Origins,
+    networks: &mut BTreeMap<String, BTreeSet<String>>,
+    draft: &mut Draft,
+) -> Result<Option<SvcDraft>, Error> {
+    let (place, all_files, options_profiles) = (project.place, project.files, project.profiles);
+    let (file, line) = place(origins, &[]);
+    let profiles: Vec<String> = value
+        .get("profiles")
+        .and_then(Value::as_sequence)
+        .map(|s| {
+            s.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !profiles.is_empty() && !profiles.iter().any(|p| options_profiles.contains(p)) {
+        draft.unknowns.push(format!(
+            "{name}: not imported, it runs only with profile {} (use --profile) [{file}:{line}]",
+            profiles.join(" or ")
+        ));
+        return Ok(None);
+    }
+    let typed = typed(value).map_err(|e| {
+        let source = &all_files[origins[0].0].input.source;
+        problem_at(
+            source,
+            line,
+            format!(
+                "service \"{}\" does not follow the Compose specification: {}",
+                comment(name),
+                comment(&e)
+            ),
+            "fix the service; `docker compose config` shows what Compose makes of it",
+        )
+    })?;
+    let mut s = SvcDraft::new(name, "", Prov::read(&file, line, "service"));
+    if let Some(image) = &typed.image {
+        let (f, l) = place(origins, &["image"]);
+        s.image = Some((image.clone(), Prov::read(&f, l, "image")));
+    } else if typed.build_.is_some() {
+        draft.unknowns.push(format!(
+            "{name}: built from source (`build`), no image to reference [{file}:{line}]"
+        ));
+    }
+    let replicas = typed
+        .deploy
+        .as_ref()
+        .and_then(|d| d.replicas)
+        .map(|r| (r, "deploy.replicas", vec!["deploy", "replicas"]))
+        .or_else(|| (typed.scale > 0).then(|| (typed.scale, "scale", vec!["scale"])));
+    if let Some((r, what, path)) = replicas {
+        let (f, l) = place(origins, &path);
+        match u32::try_from(r) {
+            Ok(n) => s.replicas = Some((n, Prov::read(&f, l, what))),
+            Err(_) => draft.unknowns.push(format!(
+                "{name}: {what} {r} is not a number of replicas [{f}:{l}]"
+            )),
+        }
+    }
+    ports(&typed, name, origins, place, &mut s, &mut draft.unknowns);
+    resources(&typed, name, origins, place, &mut s, &mut draft.unknowns);
+    calls(project, name, value, origins, &typed, &mut s, draft)?;
+    if let Some(mode) = &typed.network_mode {
+        draft.unknowns.push(format!(
+            "{name}: network_mode {mode:?} has no Kubernetes equivalent here [{file}:{line}]"
+        ));
+    }
+    aliases_and_networks(name, &typed, networks, &mut draft.aliases);
+    Ok(Some(s))
+}
+
+/// The other names a service answers to (`hostname`, `container_name`, network aliases), and
+/// the networks it joins.
+fn aliases_and_networks(
+    name: &str,
+    typed: &dct::Service,
+    networks: &mut BTreeMap<String, BTreeSet<String>>,
+    aliases: &mut BTreeMap<String, (String, String)>,
+) {
+    for alias in [&typed.hostname, &typed.container_name]
+        .into_iter()
+        .flatten()
+    {
+        aliases.insert(
+            alias.to_ascii_lowercase(),
+            (String::new(), name.to_string()),
+        );
+    }
+    match &typed.networks {
+        dct::Networks::Simple(list) => {
+            for n in list {
+                networks
+                    .entry(n.clone())
+                    .or_default()
+                    .insert(name.to_string());
+            }
+        }
+        dct::Networks::Advanced(adv) => {
+            for (n, settings) in &adv.0 {
+                networks
+                    .entry(n.clone())
+                    .or_default()
+                    .insert(name.to_string());
+                if let dct::MapOrEmpty::Map(settings) = settings {
+                    for a in &settings.aliases {
+                        aliases.insert(a.to_ascii_lowercase(), (String::new(), name.to_string()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The calls of one service: depends_on and links by service name, then hosts in its
+/// environment (`env_file` under `environment`), command, entrypoint and health check.
+fn calls(
+    project: &Project<'_>,
+    name: &str,
+    value: &Value,
+    origins: &Origins,
+    typed: &dct::Service,
+    s: &mut SvcDraft,
+    draft: &mut Draft,
+) -> Result<(), Error> {
+    let (place, all_files, vars) = (project.place, project.files, project.vars);
+    // Calls: depends_on and links by service name, then hosts in environment values.
+    let deps: Vec<String> = match &typed.depends_on {
+        dct::DependsOnOptions::Simple(list) => list.clone(),
+        dct::DependsOnOptions::Conditional(map) => map.keys().cloned().collect(),
+    };
+    for dep in deps {
+        let (f, l) = place(origins, &["depends_on", &dep]);
+        s.refs.push(Ref {
+            target: Target::Service {
+                namespace: String::new(),
+                name: dep.clone(),
+            },
+            port: None,
+            prov: Prov::read(&f, l, "depends_on"),
+        });
+    }
+    for link in &typed.links {
+        let (target, alias) = link.split_once(':').unwrap_or((link, link));
+        let (f, l) = place(origins, &["links", link]);
+        s.refs.push(Ref {
+            target: Target::Service {
+                namespace: String::new(),
+                name: target.to_string(),
+            },
+            port: None,
+            prov: Prov::read(&f, l, "links"),
+        });
+        if alias != target {
+            draft.aliases.insert(
+                alias.to_ascii_lowercase(),
+                (String::new(), target.to_string()),
+            );
+        }
+    }
+    let from_files = env_files(value, name, origins, place, all_files, vars)
+        .map_err(|(source, line, message, help)| problem_at(source, line, message, help))?;
+    for (key, value, prov) in from_files.vars {
+        // `environment` wins over `env_file`, as in Compose.
+        let shadowed =
+            matches!(&typed.environment, dct::Environment::KvPair(env) if env.contains_key(&key));
+        if !shadowed {
+            refs_in(&key, &value, prov, s);
+        }
+    }
+    draft.unknowns.extend(from_files.unknowns);
+    if let dct::Environment::KvPair(env) = &typed.environment {
+        for (key, value) in env {
+            let (f, l) = place(origins, &["environment", key]);
+            let text = match value {
+                Some(v) => v.to_string(),
+                // `- KEY` alone passes the variable through from the environment.
+                None => match vars.get(key) {
+                    Some(v) => v.clone(),
+                    None => {
+                        draft.unknowns.push(format!(
+                            "{}: environment {} passes a variable through that is set neither in the environment nor in .env; a host it names is not known [{f}:{l}]",
+                            comment(name),
+                            comment(key)
+                        ));
+                        continue;
+                    }
+                },
+            };
+            refs_in(
+                key,
+                &text,
+                Prov::read(&f, l, format!("environment {key}")),
+                s,
+            );
+        }
+    }
+    for key in ["command", "entrypoint"] {
+        if let Some(words) = value.get(key).map(words) {
+            let (f, l) = place(origins, &[key]);
+            args_refs(&words, Prov::read(&f, l, key), s);
+        }
+    }
+    if let Some(test) = value.get("healthcheck").and_then(|h| h.get("test")) {
+        let (f, l) = place(origins, &["healthcheck", "test"]);
+        args_refs(&words(test), Prov::read(&f, l, "healthcheck"), s);
+    }
+    Ok(())
 }
 
 /// Parses one Compose file (unless its document is `parsed` already), interpolates its values
@@ -695,6 +806,64 @@ fn merge(base: &mut Mapping, over: &Mapping) {
 
 type Origins = Vec<(usize, String)>;
 
+/// The file `extends.file` names (`rel`), as an index into `extra`, read and added there the
+/// first time. Compose resolves it against the folder of the file that declares the `extends`.
+fn extends_file(
+    files: &[File],
+    extra: &mut Vec<File>,
+    name: &str,
+    in_file: Option<usize>,
+    rel: &str,
+    env: (&Variables, &mut Vec<String>),
+) -> Result<Option<usize>, Error> {
+    // Compose resolves `extends.file` against the folder of the file that declares the
+    // `extends`: the last project file that gives this service one.
+    let from = match in_file {
+        Some(i) => &extra[i],
+        None => files
+            .iter()
+            .rev()
+            .find(|f| {
+                f.top
+                    .get("services")
+                    .and_then(|s| s.get(name))
+                    .and_then(|v| v.get("extends"))
+                    .is_some()
+            })
+            .unwrap_or(&files[files.len() - 1]),
+    };
+    let dir = from.input.dir.clone().unwrap_or_else(|| ".".into());
+    let root = files[0].input.dir.clone().unwrap_or_else(|| ".".into());
+    let line = locate::line(from.input.source.text(), &["services", name, "extends"]).unwrap_or(1);
+    // Only files of the project folder: a path elsewhere would show the first lines
+    // of any file in a diagnostic, or merge it silently.
+    let path = super::contained(&root, &dir, rel).map_err(|why| {
+        problem_at(
+            &from.input.source,
+            line,
+            format!(
+                "`extends.file` of service \"{}\" is not read: {why}",
+                comment(name)
+            ),
+            format!(
+                "extend a file inside the project folder {}",
+                comment(&root.display().to_string())
+            ),
+        )
+    })?;
+    let real = path.canonicalize().ok();
+    if let Some(i) = extra
+        .iter()
+        .position(|f| f.real.is_some() && f.real == real)
+    {
+        Ok(Some(i))
+    } else {
+        let input = super::read_file(Path::new(&path))?;
+        extra.push(load(input, None, env.0, &mut *env.1)?);
+        Ok(Some(extra.len() - 1))
+    }
+}
+
 /// A service with its `extends` chain applied, and where each layer came from (most specific
 /// first): indexes into the project's files followed by `extra`.
 fn extend(
@@ -769,55 +938,7 @@ fn extend(
     };
     let base_in = match base_file {
         None => in_file,
-        Some(rel) => {
-            // Compose resolves `extends.file` against the folder of the file that declares the
-            // `extends`: the last project file that gives this service one.
-            let from = match in_file {
-                Some(i) => &extra[i],
-                None => files
-                    .iter()
-                    .rev()
-                    .find(|f| {
-                        f.top
-                            .get("services")
-                            .and_then(|s| s.get(name))
-                            .and_then(|v| v.get("extends"))
-                            .is_some()
-                    })
-                    .unwrap_or(&files[files.len() - 1]),
-            };
-            let dir = from.input.dir.clone().unwrap_or_else(|| ".".into());
-            let root = files[0].input.dir.clone().unwrap_or_else(|| ".".into());
-            let line =
-                locate::line(from.input.source.text(), &["services", name, "extends"]).unwrap_or(1);
-            // Only files of the project folder: a path elsewhere would show the first lines
-            // of any file in a diagnostic, or merge it silently.
-            let path = super::contained(&root, &dir, &rel).map_err(|why| {
-                problem_at(
-                    &from.input.source,
-                    line,
-                    format!(
-                        "`extends.file` of service \"{}\" is not read: {why}",
-                        comment(name)
-                    ),
-                    format!(
-                        "extend a file inside the project folder {}",
-                        comment(&root.display().to_string())
-                    ),
-                )
-            })?;
-            let real = path.canonicalize().ok();
-            if let Some(i) = extra
-                .iter()
-                .position(|f| f.real.is_some() && f.real == real)
-            {
-                Some(i)
-            } else {
-                let input = super::read_file(Path::new(&path))?;
-                extra.push(load(input, None, env.0, &mut *env.1)?);
-                Some(extra.len() - 1)
-            }
-        }
+        Some(rel) => extends_file(files, extra, name, in_file, &rel, (env.0, &mut *env.1))?,
     };
     if seen.len() > MAX_EXTENDS {
         return Err(problem_at(

@@ -442,6 +442,61 @@ fn label(text: &str, letter_first: bool, taken: &mut BTreeSet<String>, fallback:
 pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
     let mut unknowns = draft.unknowns.clone();
     let notes = draft.notes.clone();
+    let (project, project_prov) = project_name(&draft, fallback_project);
+    let ns_names = namespace_names(&draft, &project);
+    let namespaces = out_namespaces(&draft.namespaces, &ns_names);
+    let index = Index::of(&draft.services);
+    let mut services = out_services(draft.services, &ns_names);
+    let edges = edges(&services, &index, &draft.aliases, &mut unknowns);
+    ports(&mut services, &edges, &mut unknowns);
+    for s in &mut services {
+        set_aside(s, &mut unknowns);
+    }
+    calls(edges, &mut services, &mut unknowns);
+    for s in &mut services {
+        s.calls.sort_by(|a, b| a.to.cmp(&b.to));
+        for b in &s.blocked {
+            unknowns.push(format!("{}: {b}", s.draft.name));
+        }
+        for e in &s.draft.egress {
+            unknowns.push(format!(
+                "{}: needs egress to {} (no address known) [{}]",
+                s.draft.name, e.reason, e.prov.at
+            ));
+        }
+    }
+    services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    if services.len() > 1 && services.iter().all(|s| s.calls.is_empty()) {
+        unknowns.push(
+            "calls: the input shows no call between services (they may be in the code); the criteria that count calls stay unanswered until calls are declared (`calls-known = false`)".into(),
+        );
+    }
+    let needs_internal_cidrs = services
+        .iter()
+        .any(|s| matches!(s.draft.expose, Some((Expose::Internal, _))));
+    if needs_internal_cidrs {
+        unknowns.push(
+            "internal-cidrs: the company network is not in the input; a placeholder 10.0.0.0/8 is written".into(),
+        );
+    }
+    let mut seen = BTreeSet::new();
+    unknowns.retain(|u| seen.insert(u.clone()));
+    Resolved {
+        sources: draft.sources,
+        kind: draft.kind,
+        project: (project, project_prov),
+        platform: draft.platform,
+        needs_internal_cidrs,
+        namespaces,
+        services,
+        unknowns,
+        notes,
+        answers: Vec::new(),
+    }
+}
+
+/// The project's name, valid, and where it came from.
+fn project_name(draft: &Draft, fallback_project: &str) -> (String, Prov) {
     let (project_text, project_prov) = draft.project.clone().unwrap_or_else(|| {
         (
             fallback_project.to_string(),
@@ -453,9 +508,8 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
             },
         )
     });
-    let mut taken = BTreeSet::new();
-    let project = label(&project_text, false, &mut taken, "imported");
-    let project_prov = if project == project_text {
+    let project = label(&project_text, false, &mut BTreeSet::new(), "imported");
+    let prov = if project == project_text {
         project_prov
     } else {
         Prov {
@@ -463,17 +517,22 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
             ..project_prov
         }
     };
+    (project, prov)
+}
 
+/// The valid name of each namespace of the input, by original name (empty and `default` are
+/// the project's own).
+fn namespace_names(draft: &Draft, project: &str) -> BTreeMap<String, String> {
     // Namespaces: the project's own first, so that services without one land there.
     let mut ns_names: BTreeMap<String, String> = BTreeMap::new();
     let mut ns_taken: BTreeSet<String> = BTreeSet::new();
-    ns_taken.insert(project.clone());
-    ns_names.insert(String::new(), project.clone());
+    ns_taken.insert(project.to_string());
+    ns_names.insert(String::new(), project.to_string());
     let mut ns_originals: BTreeSet<String> = draft.namespaces.keys().cloned().collect();
     ns_originals.extend(draft.services.iter().map(|s| s.namespace.clone()));
     for original in &ns_originals {
         if original.is_empty() || original == "default" {
-            ns_names.insert(original.clone(), project.clone());
+            ns_names.insert(original.clone(), project.to_string());
             continue;
         }
         let name = if names::dns1123_label(original).is_ok()
@@ -482,15 +541,22 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
         {
             ns_taken.insert(original.clone());
             original.clone()
-        } else if *original == project {
-            project.clone()
+        } else if *original == *project {
+            project.to_string()
         } else {
             label(original, false, &mut ns_taken, "imported")
         };
         ns_names.insert(original.clone(), name);
     }
-    let mut namespaces: Vec<OutNs> = draft
-        .namespaces
+    ns_names
+}
+
+/// The namespaces the input declares, under their valid names, sorted, each once.
+fn out_namespaces(
+    declared: &BTreeMap<String, NsDraft>,
+    ns_names: &BTreeMap<String, String>,
+) -> Vec<OutNs> {
+    let mut namespaces: Vec<OutNs> = declared
         .iter()
         .map(|(original, nd)| {
             let name = ns_names[original].clone();
@@ -503,47 +569,40 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
         .collect();
     namespaces.sort_by(|a, b| a.name.cmp(&b.name));
     namespaces.dedup_by(|a, b| a.name == b.name);
+    namespaces
+}
 
-    // Services: valid, unique names per namespace.
-    let mut svc_taken: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut services: Vec<OutSvc> = Vec::new();
-    for s in &draft.services {
-        let namespace = ns_names[&s.namespace].clone();
-        let taken = svc_taken.entry(namespace.clone()).or_default();
-        let name = if names::dns1035_label(&s.name).is_ok() && !taken.contains(&s.name) {
-            taken.insert(s.name.clone());
-            s.name.clone()
-        } else {
-            label(&s.name, true, taken, "service")
-        };
-        services.push(OutSvc {
-            original: (name != s.name).then(|| s.name.clone()),
-            name,
-            namespace,
-            draft: s.clone(),
-            ports: Vec::new(),
-            calls: Vec::new(),
-            blocked: Vec::new(),
-        });
+/// The services by original name (lowercase: hosts are case-insensitive), to resolve
+/// references.
+struct Index {
+    by_name: BTreeMap<String, Vec<usize>>,
+    by_full: BTreeMap<(String, String), usize>,
+}
+
+impl Index {
+    fn of(services: &[SvcDraft]) -> Index {
+        let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut by_full: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for (i, s) in services.iter().enumerate() {
+            by_name
+                .entry(s.name.to_ascii_lowercase())
+                .or_default()
+                .push(i);
+            // Two workloads behind one Service share its name: the first one answers to it.
+            by_full
+                .entry((
+                    s.namespace.to_ascii_lowercase(),
+                    s.name.to_ascii_lowercase(),
+                ))
+                .or_insert(i);
+        }
+        Index { by_name, by_full }
     }
 
-    // Index by original names (lowercase: hosts are case-insensitive).
-    let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    let mut by_full: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for (i, s) in draft.services.iter().enumerate() {
-        by_name
-            .entry(s.name.to_ascii_lowercase())
-            .or_default()
-            .push(i);
-        // Two workloads behind one Service share its name: the first one answers to it.
-        by_full
-            .entry((
-                s.namespace.to_ascii_lowercase(),
-                s.name.to_ascii_lowercase(),
-            ))
-            .or_insert(i);
-    }
-    let lookup = |caller: usize, ns: &str, name: &str| -> Result<usize, Vec<usize>> {
+    /// The service `ns/name` names, seen from a caller in namespace `own` (an empty `ns` is
+    /// the caller's, else any namespace when the name is unique); else the candidates.
+    fn lookup(&self, own: &str, ns: &str, name: &str) -> Result<usize, Vec<usize>> {
+        let (by_name, by_full) = (&self.by_name, &self.by_full);
         let name = name.to_ascii_lowercase();
         if !ns.is_empty() {
             let ns = ns.to_ascii_lowercase();
@@ -559,7 +618,7 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
                 .copied()
                 .ok_or_else(Vec::new);
         }
-        let own = draft.services[caller].namespace.to_ascii_lowercase();
+        let own = own.to_ascii_lowercase();
         if let Some(i) = by_full.get(&(own, name.clone())) {
             return Ok(*i);
         }
@@ -568,11 +627,53 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
             Some(many) => Err(many.to_vec()),
             None => Err(Vec::new()),
         }
-    };
+    }
+}
 
-    // Resolve every reference to (callee index, port) or report it.
-    let mut edges: Vec<(usize, usize, Option<u16>, Prov)> = Vec::new();
-    for (caller, s) in draft.services.iter().enumerate() {
+/// The services with valid names, unique per namespace; each takes its draft rather than a
+/// copy, which doubled the memory the drafts take.
+fn out_services(drafts: Vec<SvcDraft>, ns_names: &BTreeMap<String, String>) -> Vec<OutSvc> {
+    let mut svc_taken: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut services: Vec<OutSvc> = Vec::new();
+    for s in drafts {
+        let namespace = ns_names[&s.namespace].clone();
+        let taken = svc_taken.entry(namespace.clone()).or_default();
+        let name = if names::dns1035_label(&s.name).is_ok() && !taken.contains(&s.name) {
+            taken.insert(s.name.clone());
+            s.name.clone()
+        } else {
+            label(&s.name, true, taken, "service")
+        };
+        services.push(OutSvc {
+            original: (name != s.name).then(|| s.name.clone()),
+            name,
+            namespace,
+            draft: s,
+            ports: Vec::new(),
+            calls: Vec::new(),
+            blocked: Vec::new(),
+        });
+    }
+    services
+}
+
+/// A resolved reference: caller, callee (indexes into the services), port, provenance.
+type Edge = (usize, usize, Option<u16>, Prov);
+
+/// Every reference resolved to a callee, or listed in `unknowns` when it names none or
+/// several.
+fn edges(
+    services: &[OutSvc],
+    index: &Index,
+    aliases: &BTreeMap<String, (String, String)>,
+    unknowns: &mut Vec<String>,
+) -> Vec<Edge> {
+    let lookup = |caller: usize, ns: &str, name: &str| {
+        index.lookup(&services[caller].draft.namespace, ns, name)
+    };
+    let mut edges: Vec<Edge> = Vec::new();
+    for (caller, out) in services.iter().enumerate() {
+        let s = &out.draft;
         for r in &s.refs {
             let found = match &r.target {
                 Target::Service { namespace, name } => lookup(caller, namespace, name),
@@ -580,7 +681,7 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
                     // The host as a service name first (the caller's namespace wins), then
                     // the other names services answer to.
                     let direct = kube_host(host).map(|(name, ns)| lookup(caller, ns, name));
-                    match (direct, draft.aliases.get(host)) {
+                    match (direct, aliases.get(host)) {
                         (Some(Ok(i)), _) => Ok(i),
                         // Several services of that name: an alias must not pick one silently.
                         (Some(Err(many)), _) if many.len() > 1 => Err(many),
@@ -637,8 +738,12 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
             }
         }
     }
+    edges
+}
 
-    // Ports: as read, then inferred for callees that declare none.
+/// Each service's ports: as read, else inferred from the ports its callers connect to, else
+/// the usual port of a well-known image; each with a valid, unique name.
+fn ports(services: &mut [OutSvc], edges: &[Edge], unknowns: &mut Vec<String>) {
     // The calls each service receives, found once: scanning every call for every service made
     // large imports quadratic.
     let mut incoming: Vec<Vec<usize>> = vec![Vec::new(); services.len()];
@@ -717,115 +822,122 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
             ));
         }
         ports.sort_by_key(|p| (p.port, p.protocol));
-        let mut names_taken = BTreeSet::new();
-        out.ports = ports
-            .into_iter()
-            .map(|p| {
-                let wanted = p.name.clone().map(|n| n.to_ascii_lowercase());
-                let name = match &wanted {
-                    Some(n) if names::port_name(n).is_ok() && !names_taken.contains(n) => n.clone(),
-                    _ => {
-                        let base =
-                            format!("{}-{}", p.protocol.as_str().to_ascii_lowercase(), p.port);
-                        let mut name = base.clone();
-                        let mut k = 2;
-                        while names_taken.contains(&name) {
-                            name = format!("p{}-{k}", p.port);
-                            k += 1;
-                        }
-                        name
+        out.ports = named_ports(ports);
+    }
+}
+
+/// Each port with a valid name, unique in its service: the name as read when it is one, else
+/// one made of the protocol and number.
+fn named_ports(ports: Vec<PortDraft>) -> Vec<OutPort> {
+    let mut names_taken = BTreeSet::new();
+    ports
+        .into_iter()
+        .map(|p| {
+            let wanted = p.name.clone().map(|n| n.to_ascii_lowercase());
+            let name = match &wanted {
+                Some(n) if names::port_name(n).is_ok() && !names_taken.contains(n) => n.clone(),
+                _ => {
+                    let base = format!("{}-{}", p.protocol.as_str().to_ascii_lowercase(), p.port);
+                    let mut name = base.clone();
+                    let mut k = 2;
+                    while names_taken.contains(&name) {
+                        name = format!("p{}-{k}", p.port);
+                        k += 1;
                     }
-                };
-                names_taken.insert(name.clone());
-                OutPort {
-                    original: p.name.clone().filter(|n| *n != name),
-                    name,
-                    draft: p,
+                    name
                 }
-            })
-            .collect();
-    }
-
-    // What the workspace would refuse is set aside and listed rather than written.
-    for s in &mut services {
-        let name = s.draft.name.clone();
-        if let Some((image, prov)) = &s.draft.image
-            && let Err(why) = names::image(image)
-        {
-            unknowns.push(format!(
-                "{name}: image {image:?} is not a reference the workspace accepts ({why}); not written [{}]",
-                prov.at
-            ));
-            s.draft.image = None;
-        }
-        if let Some(((size, path), prov)) = &s.draft.stateful {
-            let size_ok = size
-                .parse::<Quantity>()
-                .is_ok_and(|q| q.nanos() > 0 && !q.is_milli());
-            if !size_ok || s.name.len() > STATEFUL_NAME_MAX {
-                unknowns.push(format!(
-                    "{name}: a StatefulSet, imported as a deployment: {} [{}]",
-                    if size_ok {
-                        "its name is too long for a StatefulSet's pod labels"
-                    } else {
-                        "its volume size is not a quantity"
-                    },
-                    prov.at
-                ));
-                s.draft.stateful = None;
-            } else if let Some(p) = path
-                && !(p.starts_with('/')
-                    && p.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/')))
-            {
-                unknowns.push(format!(
-                    "{name}: volume mounted at {p:?}, which the workspace cannot hold; the default path is written [{}]",
-                    prov.at
-                ));
-                s.draft.stateful = Some(((size.clone(), None), prov.clone()));
-            }
-        }
-        if s.ports.is_empty()
-            && let Some((e, prov)) = &s.draft.expose
-            && *e != Expose::Cluster
-        {
-            unknowns.push(format!(
-                "{name}: exposed as {} but without a port the import could read; written as cluster [{}]",
-                e.as_str(),
-                prov.at
-            ));
-            s.draft.expose = None;
-        }
-        if let Some((n, prov)) = &s.draft.replicas
-            && *n > 10_000
-        {
-            unknowns.push(format!(
-                "{name}: {n} replicas is more than the workspace allows; left at the default [{}]",
-                prov.at
-            ));
-            s.draft.replicas = None;
-        }
-        let d = &mut s.draft;
-        for (what, req, lim) in [
-            ("cpu", &mut d.requests.cpu, &d.limits.cpu),
-            ("memory", &mut d.requests.memory, &d.limits.memory),
-        ] {
-            let (Some((r, prov)), Some((l, _))) = (req.as_ref(), lim.as_ref()) else {
-                continue;
             };
-            if let (Ok(rq), Ok(lq)) = (r.parse::<Quantity>(), l.parse::<Quantity>())
-                && rq > lq
-            {
-                unknowns.push(format!(
-                    "{name}: {what} request {r} is above its limit {l}; the request is left out [{}]",
-                    prov.at
-                ));
-                *req = None;
+            names_taken.insert(name.clone());
+            OutPort {
+                original: p.name.clone().filter(|n| *n != name),
+                name,
+                draft: p,
             }
+        })
+        .collect()
+}
+
+/// What the workspace would refuse is set aside and listed rather than written.
+fn set_aside(s: &mut OutSvc, unknowns: &mut Vec<String>) {
+    let name = s.draft.name.clone();
+    if let Some((image, prov)) = &s.draft.image
+        && let Err(why) = names::image(image)
+    {
+        unknowns.push(format!(
+            "{name}: image {image:?} is not a reference the workspace accepts ({why}); not written [{}]",
+            prov.at
+        ));
+        s.draft.image = None;
+    }
+    if let Some(((size, path), prov)) = &s.draft.stateful {
+        let size_ok = size
+            .parse::<Quantity>()
+            .is_ok_and(|q| q.nanos() > 0 && !q.is_milli());
+        if !size_ok || s.name.len() > STATEFUL_NAME_MAX {
+            unknowns.push(format!(
+                "{name}: a StatefulSet, imported as a deployment: {} [{}]",
+                if size_ok {
+                    "its name is too long for a StatefulSet's pod labels"
+                } else {
+                    "its volume size is not a quantity"
+                },
+                prov.at
+            ));
+            s.draft.stateful = None;
+        } else if let Some(p) = path
+            && !(p.starts_with('/')
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/')))
+        {
+            unknowns.push(format!(
+                "{name}: volume mounted at {p:?}, which the workspace cannot hold; the default path is written [{}]",
+                prov.at
+            ));
+            s.draft.stateful = Some(((size.clone(), None), prov.clone()));
         }
     }
+    if s.ports.is_empty()
+        && let Some((e, prov)) = &s.draft.expose
+        && *e != Expose::Cluster
+    {
+        unknowns.push(format!(
+            "{name}: exposed as {} but without a port the import could read; written as cluster [{}]",
+            e.as_str(),
+            prov.at
+        ));
+        s.draft.expose = None;
+    }
+    if let Some((n, prov)) = &s.draft.replicas
+        && *n > 10_000
+    {
+        unknowns.push(format!(
+            "{name}: {n} replicas is more than the workspace allows; left at the default [{}]",
+            prov.at
+        ));
+        s.draft.replicas = None;
+    }
+    let d = &mut s.draft;
+    for (what, req, lim) in [
+        ("cpu", &mut d.requests.cpu, &d.limits.cpu),
+        ("memory", &mut d.requests.memory, &d.limits.memory),
+    ] {
+        let (Some((r, prov)), Some((l, _))) = (req.as_ref(), lim.as_ref()) else {
+            continue;
+        };
+        if let (Ok(rq), Ok(lq)) = (r.parse::<Quantity>(), l.parse::<Quantity>())
+            && rq > lq
+        {
+            unknowns.push(format!(
+                "{name}: {what} request {r} is above its limit {l}; the request is left out [{}]",
+                prov.at
+            ));
+            *req = None;
+        }
+    }
+}
 
-    // Calls, merged per (caller, callee).
+/// The calls, merged per (caller, callee), each limited to the callee ports it names.
+fn calls(edges: Vec<Edge>, services: &mut [OutSvc], unknowns: &mut Vec<String>) {
     let mut grouped: BTreeMap<(usize, usize), Vec<PortRef>> = BTreeMap::new();
     for (caller, callee, port, prov) in edges {
         grouped
@@ -898,46 +1010,6 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
             kind,
             provs,
         });
-    }
-    for s in &mut services {
-        s.calls.sort_by(|a, b| a.to.cmp(&b.to));
-        for b in &s.blocked {
-            unknowns.push(format!("{}: {b}", s.draft.name));
-        }
-        for e in &s.draft.egress {
-            unknowns.push(format!(
-                "{}: needs egress to {} (no address known) [{}]",
-                s.draft.name, e.reason, e.prov.at
-            ));
-        }
-    }
-    services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    if services.len() > 1 && services.iter().all(|s| s.calls.is_empty()) {
-        unknowns.push(
-            "calls: the input shows no call between services (they may be in the code); the criteria that count calls stay unanswered until calls are declared (`calls-known = false`)".into(),
-        );
-    }
-    let needs_internal_cidrs = services
-        .iter()
-        .any(|s| matches!(s.draft.expose, Some((Expose::Internal, _))));
-    if needs_internal_cidrs {
-        unknowns.push(
-            "internal-cidrs: the company network is not in the input; a placeholder 10.0.0.0/8 is written".into(),
-        );
-    }
-    let mut seen = BTreeSet::new();
-    unknowns.retain(|u| seen.insert(u.clone()));
-    Resolved {
-        sources: draft.sources,
-        kind: draft.kind,
-        project: (project, project_prov),
-        platform: draft.platform,
-        needs_internal_cidrs,
-        namespaces,
-        services,
-        unknowns,
-        notes,
-        answers: Vec::new(),
     }
 }
 

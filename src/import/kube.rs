@@ -7,12 +7,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{ConfigMap, Container, PodTemplateSpec, Secret, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Container, ContainerPort, EnvFromSource, EnvVar, PodTemplateSpec,
+    ResourceRequirements, Secret, Service, VolumeMount,
+};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_yaml_ng::Value;
 
-use super::draft::{Draft, PairDraft, PortDraft, Prov, Ref, SvcDraft, Target};
+use super::draft::{Draft, PairDraft, PortDraft, Prov, Ref, Sourced, SvcDraft, Target};
 use super::{Input, Options, hosts, locate, parse_doc, problem_at};
 use crate::diagnostic::Error;
 use crate::model::{Expose, Platform, Protocol};
@@ -80,13 +83,118 @@ struct Workload {
     name: String,
     namespace: String,
     replicas: Option<i32>,
-    template: PodTemplateSpec,
+    pod: Pod,
     /// A StatefulSet's first volume claim: its name and requested size.
     claim: Option<(String, String)>,
 }
 
+/// The part of a pod template the import reads. k8s-openapi's `PodSpec` and `Container` are
+/// large even when nearly empty, and every workload is held until the Services are paired
+/// with it: at 100,000 workloads the whole templates took hundreds of megabytes.
+#[derive(Default)]
+struct Pod {
+    labels: BTreeMap<String, String>,
+    containers: Vec<PodContainer>,
+    init_containers: Vec<PodContainer>,
+    /// The ConfigMaps mounted as volumes, in the order of the volumes.
+    config_maps: Vec<String>,
+}
+
+impl From<PodTemplateSpec> for Pod {
+    fn from(template: PodTemplateSpec) -> Pod {
+        let spec = template.spec.unwrap_or_default();
+        let containers = |list: Vec<Container>| list.into_iter().map(PodContainer::from).collect();
+        Pod {
+            labels: template.metadata.and_then(|m| m.labels).unwrap_or_default(),
+            containers: containers(spec.containers),
+            init_containers: containers(spec.init_containers.unwrap_or_default()),
+            config_maps: spec
+                .volumes
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|v| v.config_map.map(|cm| cm.name))
+                .collect(),
+        }
+    }
+}
+
+/// The fields of a container the import reads, with k8s-openapi's names and types.
+#[derive(Clone, Default)]
+struct PodContainer {
+    name: String,
+    image: Option<String>,
+    ports: Option<Vec<ContainerPort>>,
+    volume_mounts: Option<Vec<VolumeMount>>,
+    env: Option<Vec<EnvVar>>,
+    env_from: Option<Vec<EnvFromSource>>,
+    command: Option<Vec<String>>,
+    args: Option<Vec<String>>,
+    resources: Option<ResourceRequirements>,
+}
+
+impl From<Container> for PodContainer {
+    fn from(c: Container) -> PodContainer {
+        PodContainer {
+            name: c.name,
+            image: c.image,
+            ports: c.ports,
+            volume_mounts: c.volume_mounts,
+            env: c.env,
+            env_from: c.env_from,
+            command: c.command,
+            args: c.args,
+            resources: c.resources,
+        }
+    }
+}
+
 /// Reads manifests; `firsts` holds the first document of each input, already parsed.
 pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<Draft, Error> {
+    let mut objs = objects(inputs, firsts)?;
+    let mut draft = Draft {
+        sources: inputs.iter().map(Input::name).collect(),
+        kind: "Kubernetes manifests".into(),
+        ..Draft::default()
+    };
+    default_namespace(&mut objs, options, &mut draft);
+    legacy_as_apps_v1(&mut objs, &mut draft.notes);
+    let found = Found::sort(&mut objs, inputs, &mut draft)?;
+    let platform = one_platform(&found.platforms, &mut draft.unknowns);
+    let selected = pair(&objs, &found, &mut draft.unknowns);
+    let ctx = Context {
+        objs: &objs,
+        found: &found,
+        entry_points: entry_points(&objs, &found),
+    };
+    let grouped: Vec<(bool, SvcDraft)> = found
+        .workloads
+        .iter()
+        .enumerate()
+        .map(|(wi, w)| {
+            let svc_ids = selected.get(&wi).cloned().unwrap_or_default();
+            let s = workload(&ctx, w, &svc_ids, &mut draft);
+            (!svc_ids.is_empty(), s)
+        })
+        .collect();
+    draft.services = one_per_service(grouped, &mut draft.unknowns);
+    for (ns, n) in &found.policies {
+        draft.notes.push(format!(
+            "{n} existing NetworkPolicy object{} in namespace {ns}: not imported; compare {} with the calls before replacing {} with the generated policies",
+            if *n == 1 { "" } else { "s" },
+            if *n == 1 { "it" } else { "them" },
+            if *n == 1 { "it" } else { "them" }
+        ));
+    }
+    for (kind, n) in &found.ignored {
+        draft.notes.push(format!("{n} × {kind} not imported"));
+    }
+    draft.platform = platform;
+    internal_needs_platform(&mut draft);
+    Ok(draft)
+}
+
+/// Every object of the inputs, the items of a `List` each an object of their own.
+fn objects<'a>(inputs: &'a [Input], firsts: Vec<Value>) -> Result<Vec<Obj<'a>>, Error> {
     let mut objs: Vec<Obj> = Vec::new();
     for ((i, input), first) in inputs.iter().enumerate().zip(firsts) {
         let mut first = Some(first);
@@ -128,16 +236,14 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
             }
         }
     }
-    let mut draft = Draft {
-        sources: inputs.iter().map(Input::name).collect(),
-        kind: "Kubernetes manifests".into(),
-        ..Draft::default()
-    };
-    default_namespace(&mut objs, options, &mut draft);
-    // Workloads of the retired beta groups (still in many demos and old charts) have the
-    // fields the import reads in the same places as apps/v1: read them as apps/v1, and say so.
+    Ok(objs)
+}
+
+/// Workloads of the retired beta groups (still in many demos and old charts) have the fields
+/// the import reads in the same places as apps/v1: they are read as apps/v1, and a note says so.
+fn legacy_as_apps_v1(objs: &mut [Obj<'_>], notes: &mut Vec<String>) {
     let mut legacy: BTreeMap<String, usize> = BTreeMap::new();
-    for o in &mut objs {
+    for o in objs {
         let old_api = o.api().to_string();
         if matches!(o.kind(), "Deployment" | "StatefulSet" | "DaemonSet")
             && matches!(
@@ -153,52 +259,104 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
         }
     }
     for (what, n) in &legacy {
-        draft.notes.push(format!(
+        notes.push(format!(
             "{n} × {what} read as apps/v1; that API is gone since Kubernetes 1.16"
         ));
     }
-    let bad = |o: &Obj<'_>, e: serde_yaml_ng::Error| {
-        problem_at(
-            &inputs[o.input].source,
-            o.line,
-            format!(
-                "{} \"{}\" does not follow the Kubernetes schema: {}",
-                super::render::comment(o.kind()),
-                super::render::comment(&o.name()),
-                super::render::comment(&e.to_string())
-            ),
-            "fix the object; `kubectl apply --dry-run=client -f FILE` shows the same problem",
-        )
-    };
+}
 
-    let mut workloads: Vec<Workload> = Vec::new();
-    let mut services: Vec<(usize, Service)> = Vec::new();
-    let mut ingresses: Vec<(usize, Ingress)> = Vec::new();
-    let mut routes: Vec<usize> = Vec::new();
-    let mut config_maps: BTreeMap<(String, String), (usize, ConfigMap)> = BTreeMap::new();
-    let mut secrets: BTreeMap<(String, String), (usize, Secret)> = BTreeMap::new();
-    let mut policies: BTreeMap<String, usize> = BTreeMap::new();
-    let mut ignored: BTreeMap<String, usize> = BTreeMap::new();
-    let mut platforms: BTreeMap<Platform, Prov> = BTreeMap::new();
-    for (i, o) in objs.iter_mut().enumerate() {
-        platform_hints(o, &mut platforms);
-        match (o.api(), o.kind()) {
-            ("apps/v1", "Deployment") => {
-                let d: Deployment = typed(o).map_err(|e| bad(o, e))?;
-                let spec = d.spec.unwrap_or_default();
-                workloads.push(Workload {
-                    obj: i,
-                    kind: "Deployment",
-                    name: o.name(),
-                    namespace: o.namespace(),
-                    replicas: spec.replicas,
-                    template: spec.template,
-                    claim: None,
-                });
+/// The objects the import reads, by kind, each with the index of its object.
+#[derive(Default)]
+struct Found {
+    workloads: Vec<Workload>,
+    services: Vec<(usize, Service)>,
+    ingresses: Vec<(usize, Ingress)>,
+    routes: Vec<usize>,
+    config_maps: BTreeMap<(String, String), (usize, ConfigMap)>,
+    secrets: BTreeMap<(String, String), (usize, Secret)>,
+    /// NetworkPolicy objects per namespace.
+    policies: BTreeMap<String, usize>,
+    /// Objects of other kinds, counted by "kind (apiVersion)".
+    ignored: BTreeMap<String, usize>,
+    /// Platforms the annotations name, each with where it was first seen.
+    platforms: BTreeMap<Platform, Prov>,
+}
+
+impl Found {
+    /// Reads each object into its Kubernetes type; Namespace objects go straight to the draft.
+    fn sort(objs: &mut [Obj<'_>], inputs: &[Input], draft: &mut Draft) -> Result<Found, Error> {
+        let bad = |o: &Obj<'_>, e: serde_yaml_ng::Error| {
+            problem_at(
+                &inputs[o.input].source,
+                o.line,
+                format!(
+                    "{} \"{}\" does not follow the Kubernetes schema: {}",
+                    super::render::comment(o.kind()),
+                    super::render::comment(&o.name()),
+                    super::render::comment(&e.to_string())
+                ),
+                "fix the object; `kubectl apply --dry-run=client -f FILE` shows the same problem",
+            )
+        };
+        let mut found = Found::default();
+        for (i, o) in objs.iter_mut().enumerate() {
+            platform_hints(o, &mut found.platforms);
+            match (o.api(), o.kind()) {
+                ("apps/v1", "Deployment" | "StatefulSet" | "DaemonSet") => {
+                    let w = Workload::read(i, o).map_err(|e| bad(o, e))?;
+                    found.workloads.push(w);
+                }
+                ("v1", "Service") => found.services.push((i, typed(o).map_err(|e| bad(o, e))?)),
+                ("networking.k8s.io/v1", "Ingress") => {
+                    found.ingresses.push((i, typed(o).map_err(|e| bad(o, e))?));
+                }
+                (api, "HTTPRoute") if api.starts_with("gateway.networking.k8s.io/") => {
+                    found.routes.push(i);
+                }
+                ("v1", "ConfigMap") => {
+                    let cm: ConfigMap = typed(o).map_err(|e| bad(o, e))?;
+                    found.config_maps.insert((o.namespace(), o.name()), (i, cm));
+                }
+                ("v1", "Secret") => {
+                    let secret: Secret = typed(o).map_err(|e| bad(o, e))?;
+                    found.secrets.insert((o.namespace(), o.name()), (i, secret));
+                }
+                ("networking.k8s.io/v1", "NetworkPolicy") => {
+                    *found
+                        .policies
+                        .entry(ns_or_default(&o.namespace()))
+                        .or_default() += 1;
+                }
+                ("v1", "Namespace") => {
+                    let entry = draft.namespaces.entry(o.name()).or_default();
+                    entry.prov = Some(o.prov(&["metadata", "name"], "Namespace"));
+                }
+                (_, "") => {
+                    return Err(problem_at(
+                        &inputs[o.input].source,
+                        o.line,
+                        "a manifest without `kind`",
+                        "every Kubernetes object has apiVersion and kind",
+                    ));
+                }
+                (api, kind) => *found.ignored.entry(format!("{kind} ({api})")).or_default() += 1,
             }
-            ("apps/v1", "StatefulSet") => {
-                let d: StatefulSet = typed(o).map_err(|e| bad(o, e))?;
-                let spec = d.spec.unwrap_or_default();
+        }
+        Ok(found)
+    }
+}
+
+impl Workload {
+    /// A Deployment, StatefulSet or DaemonSet (object `i`) as the import needs it.
+    fn read(i: usize, o: &mut Obj<'_>) -> Result<Workload, serde_yaml_ng::Error> {
+        let kind = o.kind().to_string();
+        let (kind, replicas, template, claim) = match kind.as_str() {
+            "Deployment" => {
+                let spec = typed::<Deployment>(o)?.spec.unwrap_or_default();
+                ("Deployment", spec.replicas, spec.template, None)
+            }
+            "StatefulSet" => {
+                let spec = typed::<StatefulSet>(o)?.spec.unwrap_or_default();
                 let claim = spec
                     .volume_claim_templates
                     .unwrap_or_default()
@@ -213,99 +371,68 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
                             .map(|q| q.0.clone())?;
                         Some((c.metadata.name.unwrap_or_default(), size))
                     });
-                workloads.push(Workload {
-                    obj: i,
-                    kind: "StatefulSet",
-                    name: o.name(),
-                    namespace: o.namespace(),
-                    replicas: spec.replicas,
-                    template: spec.template,
-                    claim,
-                });
+                ("StatefulSet", spec.replicas, spec.template, claim)
             }
-            ("apps/v1", "DaemonSet") => {
-                let d: DaemonSet = typed(o).map_err(|e| bad(o, e))?;
-                let spec = d.spec.unwrap_or_default();
-                workloads.push(Workload {
-                    obj: i,
-                    kind: "DaemonSet",
-                    name: o.name(),
-                    namespace: o.namespace(),
-                    replicas: None,
-                    template: spec.template,
-                    claim: None,
-                });
+            _ => {
+                let spec = typed::<DaemonSet>(o)?.spec.unwrap_or_default();
+                ("DaemonSet", None, spec.template, None)
             }
-            ("v1", "Service") => services.push((i, typed(o).map_err(|e| bad(o, e))?)),
-            ("networking.k8s.io/v1", "Ingress") => {
-                ingresses.push((i, typed(o).map_err(|e| bad(o, e))?));
-            }
-            (api, "HTTPRoute") if api.starts_with("gateway.networking.k8s.io/") => routes.push(i),
-            ("v1", "ConfigMap") => {
-                let cm: ConfigMap = typed(o).map_err(|e| bad(o, e))?;
-                config_maps.insert((o.namespace(), o.name()), (i, cm));
-            }
-            ("v1", "Secret") => {
-                let secret: Secret = typed(o).map_err(|e| bad(o, e))?;
-                secrets.insert((o.namespace(), o.name()), (i, secret));
-            }
-            ("networking.k8s.io/v1", "NetworkPolicy") => {
-                *policies.entry(ns_or_default(&o.namespace())).or_default() += 1;
-            }
-            ("v1", "Namespace") => {
-                let entry = draft.namespaces.entry(o.name()).or_default();
-                entry.prov = Some(o.prov(&["metadata", "name"], "Namespace"));
-            }
-            (_, "") => {
-                return Err(problem_at(
-                    &inputs[o.input].source,
-                    o.line,
-                    "a manifest without `kind`",
-                    "every Kubernetes object has apiVersion and kind",
-                ));
-            }
-            (api, kind) => *ignored.entry(format!("{kind} ({api})")).or_default() += 1,
-        }
+        };
+        Ok(Workload {
+            obj: i,
+            kind,
+            name: o.name(),
+            namespace: o.namespace(),
+            replicas,
+            pod: template.into(),
+            claim,
+        })
     }
+}
 
-    let platform = match platforms.len() {
+/// The platform the annotations name, when they name exactly one.
+fn one_platform(
+    platforms: &BTreeMap<Platform, Prov>,
+    unknowns: &mut Vec<String>,
+) -> Option<Sourced<Platform>> {
+    match platforms.len() {
         0 => None,
-        1 => platforms.into_iter().next(),
+        1 => platforms.iter().next().map(|(p, prov)| (*p, prov.clone())),
         _ => {
             let list: Vec<String> = platforms
                 .iter()
                 .map(|(p, prov)| format!("{} ({})", p.as_str(), prov.at))
                 .collect();
-            draft.unknowns.push(format!(
+            unknowns.push(format!(
                 "platform: annotations of several platforms ({}); choose one",
                 list.join(", ")
             ));
             None
         }
-    };
+    }
+}
 
-    // Which Services select which workload.
+/// Which Services (indexes into `found.services`) select each workload; a Service that selects
+/// none is listed in `unknowns`.
+fn pair(
+    objs: &[Obj<'_>],
+    found: &Found,
+    unknowns: &mut Vec<String>,
+) -> BTreeMap<usize, Vec<usize>> {
+    let (workloads, services) = (&found.workloads, &found.services);
     let mut selected: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     let mut selects_nothing: Vec<usize> = Vec::new();
     // Labels and namespace of each workload, computed once: the pairing below is services ×
     // workloads.
-    let pods: Vec<(String, BTreeMap<String, String>)> = workloads
+    let pods: Vec<(String, &BTreeMap<String, String>)> = workloads
         .iter()
-        .map(|w| {
-            let labels = w
-                .template
-                .metadata
-                .as_ref()
-                .and_then(|m| m.labels.clone())
-                .unwrap_or_default();
-            (ns_or_default(&w.namespace), labels)
-        })
+        .map(|w| (ns_or_default(&w.namespace), &w.pod.labels))
         .collect();
     // Workloads by (namespace, label, value): a Service's candidates are those that carry the
     // first pair of its selector, so pairing stays near linear instead of services × workloads.
     let mut by_label: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
     for (wi, (wns, labels)) in pods.iter().enumerate() {
-        for (k, v) in labels {
+        for (k, v) in labels.iter() {
             by_label
                 .entry((wns.as_str(), k.as_str(), v.as_str()))
                 .or_default()
@@ -355,12 +482,15 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
                 o.at(&[]).at
             ),
         };
-        draft.unknowns.push(text);
+        unknowns.push(text);
     }
+    selected
+}
 
-    // Ingress and HTTPRoute backends: public entry points, by (namespace, Service name).
+/// Ingress and HTTPRoute backends: public entry points, by (namespace, Service name).
+fn entry_points(objs: &[Obj<'_>], found: &Found) -> BTreeMap<(String, String), Prov> {
     let mut entry_points: BTreeMap<(String, String), Prov> = BTreeMap::new();
-    for (oi, ing) in &ingresses {
+    for (oi, ing) in &found.ingresses {
         let o = &objs[*oi];
         let spec = ing.spec.clone().unwrap_or_default();
         let mut backends: Vec<String> = Vec::new();
@@ -380,7 +510,7 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
                 .or_insert_with(|| o.prov(&["spec"], &format!("Ingress {} backend", o.name())));
         }
     }
-    for oi in &routes {
+    for oi in &found.routes {
         let o = &objs[*oi];
         let rules = o
             .value
@@ -415,336 +545,405 @@ pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<D
             }
         }
     }
+    entry_points
+}
 
-    // Each workload's draft, and whether a Service names it.
-    let mut grouped: Vec<(bool, SvcDraft)> = Vec::new();
-    for (wi, w) in workloads.iter().enumerate() {
-        let o = &objs[w.obj];
-        let mut svc_ids: Vec<usize> = selected.get(&wi).cloned().unwrap_or_default();
-        // The Service callers most likely use: the ClusterIP one named like the workload,
-        // else a ClusterIP one that is not headless, else any; by name for a stable choice.
-        svc_ids.sort_by_key(|si| {
-            let (oi, s) = &services[*si];
-            let ty = s
-                .spec
-                .as_ref()
-                .and_then(|s| s.type_.clone())
-                .unwrap_or_else(|| "ClusterIP".into());
-            (
-                objs[*oi].name() != w.name,
-                ty != "ClusterIP",
-                is_headless(s),
-                objs[*oi].name(),
-            )
-        });
-        let name = svc_ids
-            .first()
-            .map_or_else(|| w.name.clone(), |si| objs[services[*si].0].name());
-        let mut s = SvcDraft::new(
-            &name,
-            &ns_key(&w.namespace),
-            o.prov(&["metadata", "name"], &format!("{} {}", w.kind, w.name)),
-        );
-        let pod = w.template.spec.clone().unwrap_or_default();
-        let main = main_container(&pod.containers, &svc_ids, &services);
-        if w.kind == "StatefulSet" {
-            match &w.claim {
-                Some((claim, size)) => {
-                    let path = main
-                        .volume_mounts
-                        .iter()
-                        .flatten()
-                        .find(|m| m.name == *claim)
-                        .map(|m| m.mount_path.clone());
-                    s.stateful = Some((
-                        (size.clone(), path),
-                        o.prov(
-                            &["spec", "volumeClaimTemplates"],
-                            &format!("StatefulSet {} volume claim {claim}", w.name),
-                        ),
-                    ));
-                }
-                None => draft.unknowns.push(format!(
-                    "{name}: a StatefulSet without a volume claim; imported as a deployment [{}]",
-                    o.at(&[]).at
-                )),
+/// What every workload's draft reads besides its own object.
+struct Context<'a> {
+    objs: &'a [Obj<'a>],
+    found: &'a Found,
+    entry_points: BTreeMap<(String, String), Prov>,
+}
+
+/// One workload's draft, named after the Service callers most likely use; `svc_ids` are the
+/// Services that select it.
+fn workload(ctx: &Context<'_>, w: &Workload, svc_ids: &[usize], draft: &mut Draft) -> SvcDraft {
+    let (objs, services) = (ctx.objs, &ctx.found.services);
+    let o = &objs[w.obj];
+    let mut svc_ids = svc_ids.to_vec();
+    // The Service callers most likely use: the ClusterIP one named like the workload, else a
+    // ClusterIP one that is not headless, else any; by name for a stable choice.
+    svc_ids.sort_by_key(|si| {
+        let (oi, s) = &services[*si];
+        let ty = s
+            .spec
+            .as_ref()
+            .and_then(|s| s.type_.clone())
+            .unwrap_or_else(|| "ClusterIP".into());
+        (
+            objs[*oi].name() != w.name,
+            ty != "ClusterIP",
+            is_headless(s),
+            objs[*oi].name(),
+        )
+    });
+    let name = svc_ids
+        .first()
+        .map_or_else(|| w.name.clone(), |si| objs[services[*si].0].name());
+    let mut s = SvcDraft::new(
+        &name,
+        &ns_key(&w.namespace),
+        o.prov(&["metadata", "name"], &format!("{} {}", w.kind, w.name)),
+    );
+    let main = main_container(&w.pod.containers, &svc_ids, services);
+    own_fields(o, w, &main, &mut s, &mut draft.unknowns);
+    for si in &svc_ids {
+        selecting_service(ctx, w, *si, &mut s, draft);
+    }
+    if svc_ids.is_empty() {
+        draft.unknowns.push(format!(
+            "{name}: no Service selects this {}; nothing can call it by name [{}]",
+            w.kind,
+            o.at(&[]).at
+        ));
+    }
+    for si in &svc_ids {
+        entry_point(ctx, w, *si, &mut s, &mut draft.unknowns);
+    }
+    calls(ctx, w, &mut s);
+    s
+}
+
+/// What the workload's own object gives: the StatefulSet's volume, the main container's image
+/// and resources, the replicas.
+fn own_fields(
+    o: &Obj<'_>,
+    w: &Workload,
+    main: &PodContainer,
+    s: &mut SvcDraft,
+    unknowns: &mut Vec<String>,
+) {
+    let name = s.name.clone();
+    if w.kind == "StatefulSet" {
+        match &w.claim {
+            Some((claim, size)) => {
+                let path = main
+                    .volume_mounts
+                    .iter()
+                    .flatten()
+                    .find(|m| m.name == *claim)
+                    .map(|m| m.mount_path.clone());
+                s.stateful = Some((
+                    (size.clone(), path),
+                    o.prov(
+                        &["spec", "volumeClaimTemplates"],
+                        &format!("StatefulSet {} volume claim {claim}", w.name),
+                    ),
+                ));
             }
-        }
-        let main_step = format!("name: {}", main.name);
-        if let Some(image) = &main.image {
-            s.image = Some((
-                image.clone(),
-                o.prov(
-                    &[
-                        "spec",
-                        "template",
-                        "spec",
-                        "containers",
-                        &main_step,
-                        "image",
-                    ],
-                    "image",
-                ),
-            ));
-        }
-        match (w.kind, w.replicas) {
-            ("DaemonSet", _) => draft.unknowns.push(format!(
-                "{name}: a DaemonSet runs one pod per node; replicas left at the default [{}]",
+            None => unknowns.push(format!(
+                "{name}: a StatefulSet without a volume claim; imported as a deployment [{}]",
                 o.at(&[]).at
             )),
-            (_, Some(r)) => {
-                s.replicas = Some((
-                    u32::try_from(r).unwrap_or(0),
-                    o.prov(&["spec", "replicas"], "replicas"),
-                ));
-            }
-            _ => {}
         }
-        resources(&main, o, &mut s, &name, &mut draft.unknowns);
-        if pod.containers.len() > 1 {
-            draft.unknowns.push(format!(
-                "{name}: {} containers; image and resources are those of the first, {:?} [{}]",
-                pod.containers.len(),
-                main.name,
-                o.at(&[]).at
+    }
+    let main_step = format!("name: {}", main.name);
+    if let Some(image) = &main.image {
+        s.image = Some((
+            image.clone(),
+            o.prov(
+                &[
+                    "spec",
+                    "template",
+                    "spec",
+                    "containers",
+                    &main_step,
+                    "image",
+                ],
+                "image",
+            ),
+        ));
+    }
+    match (w.kind, w.replicas) {
+        ("DaemonSet", _) => unknowns.push(format!(
+            "{name}: a DaemonSet runs one pod per node; replicas left at the default [{}]",
+            o.at(&[]).at
+        )),
+        (_, Some(r)) => {
+            s.replicas = Some((
+                u32::try_from(r).unwrap_or(0),
+                o.prov(&["spec", "replicas"], "replicas"),
             ));
         }
-        // Ports of every selecting Service, `targetPort` resolved against container ports.
-        for si in &svc_ids {
-            let (oi, svc) = &services[*si];
-            let so = &objs[*oi];
-            let spec = svc.spec.clone().unwrap_or_default();
-            let headless = is_headless(svc);
-            for p in spec.ports.unwrap_or_default() {
-                let prov = so.prov(&["spec", "ports"], &format!("Service {} port", so.name()));
-                // The API server defaults an absent, zero or empty `targetPort` to `port`.
-                let target = match &p.target_port {
-                    None | Some(IntOrString::Int(0)) => Some(p.port),
-                    Some(IntOrString::String(n)) if n.is_empty() => Some(p.port),
-                    Some(IntOrString::Int(n)) => Some(*n),
-                    Some(IntOrString::String(port_name)) => pod
-                        .containers
-                        .iter()
-                        .flat_map(|c| c.ports.clone().unwrap_or_default())
-                        .find(|cp| cp.name.as_deref() == Some(port_name.as_str()))
-                        .map(|cp| cp.container_port),
-                };
-                let (Some(port), Some(target)) = (
-                    u16::try_from(p.port).ok().filter(|p| *p > 0),
-                    target
-                        .and_then(|t| u16::try_from(t).ok())
-                        .filter(|t| *t > 0),
-                ) else {
-                    draft.unknowns.push(format!(
-                        "{name}: Service {} port {} has a target port no container declares [{}]",
-                        so.name(),
-                        p.port,
-                        prov.at
-                    ));
-                    continue;
-                };
-                // A value the workspace cannot hold, listed with where it was read.
-                let not_imported = |what: String| {
-                    format!(
-                        "{name}: Service {} port {} has {what}; not imported [{}]",
-                        so.name(),
-                        p.port,
-                        prov.at
-                    )
-                };
-                let protocol = match p.protocol.as_deref() {
-                    None | Some("TCP") => Protocol::Tcp,
-                    Some("UDP") => Protocol::Udp,
-                    Some("SCTP") => Protocol::Sctp,
-                    Some(other) => {
-                        draft.unknowns.push(not_imported(format!(
-                            "protocol {:?}, which is not TCP, UDP or SCTP",
-                            super::render::comment(other)
-                        )));
-                        continue;
-                    }
-                };
-                let app_protocol = match p.app_protocol.as_deref() {
-                    Some(app) if crate::names::label_key(app).is_err() => {
-                        draft.unknowns.push(not_imported(format!(
-                            "appProtocol {:?}, which Kubernetes would refuse",
-                            super::render::comment(app)
-                        )));
-                        None
-                    }
-                    other => other.map(String::from),
-                };
-                s.ports.push(PortDraft {
-                    name: p.name.clone(),
-                    app_protocol,
-                    // A headless Service translates no port: its name resolves to the pods'
-                    // addresses, and callers connect to the pods' port.
-                    port: if headless { target } else { port },
-                    target,
-                    protocol,
-                    prov,
-                });
-            }
-            // Each pod of a StatefulSet has a name of its own under its headless Service
-            // (`db-0.db-headless`): those reach this workload too.
-            if headless && w.kind == "StatefulSet" {
-                let sname = so.name().to_ascii_lowercase();
-                let ns = w.namespace.to_ascii_lowercase();
-                let pods = w.replicas.map_or(1, |r| r.clamp(0, MAX_POD_NAMES));
-                for ordinal in 0..pods {
-                    let pod = format!("{}-{ordinal}", w.name.to_ascii_lowercase());
-                    for host in host_forms(&sname, &ns) {
-                        draft
-                            .aliases
-                            .entry(format!("{pod}.{host}"))
-                            .or_insert_with(|| (ns_key(&w.namespace), name.clone()));
-                    }
-                }
-            }
-            let ty = spec.type_.clone().unwrap_or_default();
-            if ty == "LoadBalancer" {
-                let internal = internal_lb(so);
-                let e = if internal {
-                    Expose::Internal
-                } else {
-                    Expose::Public
-                };
-                let what = if internal {
-                    format!(
-                        "Service {} type LoadBalancer, internal annotation",
-                        so.name()
-                    )
-                } else {
-                    format!("Service {} type LoadBalancer", so.name())
-                };
-                if s.expose.as_ref().is_none_or(|(old, _)| *old < e) {
-                    s.expose = Some((e, so.prov(&["spec", "type"], &what)));
-                }
-            } else if ty == "NodePort"
-                && s.expose
-                    .as_ref()
-                    .is_none_or(|(old, _)| *old < Expose::Public)
-            {
-                // Reachable on every node's address today: public, as a guess said twice.
-                let prov = so.prov(
-                    &["spec", "type"],
-                    &format!(
-                        "Service {} is a NodePort, reachable on every node",
-                        so.name()
-                    ),
-                );
-                draft.unknowns.push(format!(
-                    "{name}: Service {} is a NodePort, so it is imported as public; make it internal, gateway or cluster if that is not how it should be reached [{}]",
-                    so.name(),
-                    prov.at
-                ));
-                s.expose = Some((
-                    Expose::Public,
-                    Prov {
-                        guess: true,
-                        ..prov
-                    },
-                ));
-            }
-            // Every other selecting Service's name reaches this workload too.
-            let sname = so.name().to_ascii_lowercase();
-            if sname == name.to_ascii_lowercase() {
-                continue;
-            }
-            let ns = w.namespace.to_ascii_lowercase();
+        _ => {}
+    }
+    resources(main, o, s, &name, unknowns);
+    if w.pod.containers.len() > 1 {
+        unknowns.push(format!(
+            "{name}: {} containers; image and resources are those of the first, {:?} [{}]",
+            w.pod.containers.len(),
+            main.name,
+            o.at(&[]).at
+        ));
+    }
+}
+
+/// What one selecting Service gives the workload: its ports (`targetPort` resolved against
+/// the container ports), the names it answers to, and the exposure its type implies.
+fn selecting_service(
+    ctx: &Context<'_>,
+    w: &Workload,
+    si: usize,
+    s: &mut SvcDraft,
+    draft: &mut Draft,
+) {
+    let name = s.name.clone();
+    let (oi, svc) = &ctx.found.services[si];
+    let so = &ctx.objs[*oi];
+    let headless = is_headless(svc);
+    for p in svc
+        .spec
+        .clone()
+        .unwrap_or_default()
+        .ports
+        .unwrap_or_default()
+    {
+        if let Some(port) = service_port(so, &w.pod, headless, &p, &name, &mut draft.unknowns) {
+            s.ports.push(port);
+        }
+    }
+    // Each pod of a StatefulSet has a name of its own under its headless Service
+    // (`db-0.db-headless`): those reach this workload too.
+    if headless && w.kind == "StatefulSet" {
+        let sname = so.name().to_ascii_lowercase();
+        let ns = w.namespace.to_ascii_lowercase();
+        let pods = w.replicas.map_or(1, |r| r.clamp(0, MAX_POD_NAMES));
+        for ordinal in 0..pods {
+            let pod = format!("{}-{ordinal}", w.name.to_ascii_lowercase());
             for host in host_forms(&sname, &ns) {
                 draft
                     .aliases
-                    .entry(host)
+                    .entry(format!("{pod}.{host}"))
                     .or_insert_with(|| (ns_key(&w.namespace), name.clone()));
             }
         }
-        if svc_ids.is_empty() {
-            draft.unknowns.push(format!(
-                "{name}: no Service selects this {}; nothing can call it by name [{}]",
-                w.kind,
-                o.at(&[]).at
-            ));
-        }
-        for si in &svc_ids {
-            let key = (ns_or_default(&w.namespace), objs[services[*si].0].name());
-            if let Some(prov) = entry_points.get(&key)
-                && s.expose
-                    .as_ref()
-                    .is_none_or(|(old, _)| *old < Expose::Public)
-            {
-                draft.unknowns.push(format!(
-                    "{name}: the backend of {}, so it is imported as public; make it gateway (through the project's gateway) or internal if that is how it is reached [{}]",
-                    prov.what.trim_end_matches(" backend"),
-                    prov.at
-                ));
-                s.expose = Some((
-                    Expose::Public,
-                    Prov {
-                        guess: true,
-                        ..prov.clone()
-                    },
-                ));
-            }
-        }
-        // Calls from the environment each container sees (envFrom, env with `$(VAR)`
-        // expanded as the kubelet does, ConfigMap and Secret keys), its arguments, and the
-        // ConfigMaps mounted as files.
-        let mut containers = pod.init_containers.clone().unwrap_or_default();
-        containers.extend(pod.containers.iter().cloned());
-        let sources = Sources {
-            config_maps: &config_maps,
-            secrets: &secrets,
-            objs: &objs,
-            namespace: &w.namespace,
-        };
-        for c in &containers {
-            let list = if pod.containers.iter().any(|m| m.name == c.name) {
-                "containers"
-            } else {
-                "initContainers"
-            };
-            container_refs(o, c, list, &sources, &mut s);
-        }
-        let mut maps: BTreeSet<String> = BTreeSet::new();
-        for v in pod.volumes.clone().unwrap_or_default() {
-            if let Some(cm) = v.config_map {
-                maps.insert(cm.name);
-            }
-        }
-        for m in maps {
-            for var in sources.config_map(&m) {
-                refs_of(&var, &mut s);
-            }
-        }
-        grouped.push((!svc_ids.is_empty(), s));
     }
-    draft.services = one_per_service(grouped, &mut draft.unknowns);
-    for (ns, n) in &policies {
-        draft.notes.push(format!(
-            "{n} existing NetworkPolicy object{} in namespace {ns}: not imported; compare {} with the calls before replacing {} with the generated policies",
-            if *n == 1 { "" } else { "s" },
-            if *n == 1 { "it" } else { "them" },
-            if *n == 1 { "it" } else { "them" }
+    let ty = svc
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.type_.clone())
+        .unwrap_or_default();
+    service_type_exposure(so, &ty, s, &mut draft.unknowns);
+    // Every other selecting Service's name reaches this workload too.
+    let sname = so.name().to_ascii_lowercase();
+    if sname == name.to_ascii_lowercase() {
+        return;
+    }
+    let ns = w.namespace.to_ascii_lowercase();
+    for host in host_forms(&sname, &ns) {
+        draft
+            .aliases
+            .entry(host)
+            .or_insert_with(|| (ns_key(&w.namespace), name.clone()));
+    }
+}
+
+/// One Service port as the workload's port, or `None` (and why, in `unknowns`) when the
+/// workspace cannot hold it.
+fn service_port(
+    so: &Obj<'_>,
+    pod: &Pod,
+    headless: bool,
+    p: &k8s_openapi::api::core::v1::ServicePort,
+    name: &str,
+    unknowns: &mut Vec<String>,
+) -> Option<PortDraft> {
+    let prov = so.prov(&["spec", "ports"], &format!("Service {} port", so.name()));
+    // The API server defaults an absent, zero or empty `targetPort` to `port`.
+    let target = match &p.target_port {
+        None | Some(IntOrString::Int(0)) => Some(p.port),
+        Some(IntOrString::String(n)) if n.is_empty() => Some(p.port),
+        Some(IntOrString::Int(n)) => Some(*n),
+        Some(IntOrString::String(port_name)) => pod
+            .containers
+            .iter()
+            .flat_map(|c| c.ports.clone().unwrap_or_default())
+            .find(|cp| cp.name.as_deref() == Some(port_name.as_str()))
+            .map(|cp| cp.container_port),
+    };
+    let (Some(port), Some(target)) = (
+        u16::try_from(p.port).ok().filter(|p| *p > 0),
+        target
+            .and_then(|t| u16::try_from(t).ok())
+            .filter(|t| *t > 0),
+    ) else {
+        unknowns.push(format!(
+            "{name}: Service {} port {} has a target port no container declares [{}]",
+            so.name(),
+            p.port,
+            prov.at
+        ));
+        return None;
+    };
+    // A value the workspace cannot hold, listed with where it was read.
+    let not_imported = |what: String| {
+        format!(
+            "{name}: Service {} port {} has {what}; not imported [{}]",
+            so.name(),
+            p.port,
+            prov.at
+        )
+    };
+    let protocol = match p.protocol.as_deref() {
+        None | Some("TCP") => Protocol::Tcp,
+        Some("UDP") => Protocol::Udp,
+        Some("SCTP") => Protocol::Sctp,
+        Some(other) => {
+            unknowns.push(not_imported(format!(
+                "protocol {:?}, which is not TCP, UDP or SCTP",
+                super::render::comment(other)
+            )));
+            return None;
+        }
+    };
+    let app_protocol = match p.app_protocol.as_deref() {
+        Some(app) if crate::names::label_key(app).is_err() => {
+            unknowns.push(not_imported(format!(
+                "appProtocol {:?}, which Kubernetes would refuse",
+                super::render::comment(app)
+            )));
+            None
+        }
+        other => other.map(String::from),
+    };
+    Some(PortDraft {
+        name: p.name.clone(),
+        app_protocol,
+        // A headless Service translates no port: its name resolves to the pods' addresses,
+        // and callers connect to the pods' port.
+        port: if headless { target } else { port },
+        target,
+        protocol,
+        prov,
+    })
+}
+
+/// The exposure a LoadBalancer or NodePort Service gives the workload.
+fn service_type_exposure(so: &Obj<'_>, ty: &str, s: &mut SvcDraft, unknowns: &mut Vec<String>) {
+    if ty == "LoadBalancer" {
+        let internal = internal_lb(so);
+        let e = if internal {
+            Expose::Internal
+        } else {
+            Expose::Public
+        };
+        let what = if internal {
+            format!(
+                "Service {} type LoadBalancer, internal annotation",
+                so.name()
+            )
+        } else {
+            format!("Service {} type LoadBalancer", so.name())
+        };
+        if s.expose.as_ref().is_none_or(|(old, _)| *old < e) {
+            s.expose = Some((e, so.prov(&["spec", "type"], &what)));
+        }
+    } else if ty == "NodePort"
+        && s.expose
+            .as_ref()
+            .is_none_or(|(old, _)| *old < Expose::Public)
+    {
+        // Reachable on every node's address today: public, as a guess said twice.
+        let prov = so.prov(
+            &["spec", "type"],
+            &format!(
+                "Service {} is a NodePort, reachable on every node",
+                so.name()
+            ),
+        );
+        unknowns.push(format!(
+            "{}: Service {} is a NodePort, so it is imported as public; make it internal, gateway or cluster if that is not how it should be reached [{}]",
+            s.name,
+            so.name(),
+            prov.at
+        ));
+        s.expose = Some((
+            Expose::Public,
+            Prov {
+                guess: true,
+                ..prov
+            },
         ));
     }
-    for (kind, n) in &ignored {
-        draft.notes.push(format!("{n} × {kind} not imported"));
+}
+
+/// A workload behind an Ingress or HTTPRoute backend is public, as a guess said twice.
+fn entry_point(
+    ctx: &Context<'_>,
+    w: &Workload,
+    si: usize,
+    s: &mut SvcDraft,
+    unknowns: &mut Vec<String>,
+) {
+    let key = (
+        ns_or_default(&w.namespace),
+        ctx.objs[ctx.found.services[si].0].name(),
+    );
+    if let Some(prov) = ctx.entry_points.get(&key)
+        && s.expose
+            .as_ref()
+            .is_none_or(|(old, _)| *old < Expose::Public)
+    {
+        unknowns.push(format!(
+            "{}: the backend of {}, so it is imported as public; make it gateway (through the project's gateway) or internal if that is how it is reached [{}]",
+            s.name,
+            prov.what.trim_end_matches(" backend"),
+            prov.at
+        ));
+        s.expose = Some((
+            Expose::Public,
+            Prov {
+                guess: true,
+                ..prov.clone()
+            },
+        ));
     }
-    draft.platform = platform;
-    // An internal load balancer needs a platform that has one.
-    if draft.platform.is_none() {
-        for s in &mut draft.services {
-            if matches!(s.expose, Some((Expose::Internal, _))) {
-                draft.unknowns.push(format!(
-                    "{}: an internal load balancer, but the platform is unclear; written as cluster",
-                    s.name
-                ));
-                s.expose = None;
-            }
+}
+
+/// Calls from the environment each container sees (envFrom, env with `$(VAR)` expanded as the
+/// kubelet does, ConfigMap and Secret keys), its arguments, and the ConfigMaps mounted as files.
+fn calls(ctx: &Context<'_>, w: &Workload, s: &mut SvcDraft) {
+    let o = &ctx.objs[w.obj];
+    let pod = &w.pod;
+    let mut containers = pod.init_containers.clone();
+    containers.extend(pod.containers.iter().cloned());
+    let sources = Sources {
+        config_maps: &ctx.found.config_maps,
+        secrets: &ctx.found.secrets,
+        objs: ctx.objs,
+        namespace: &w.namespace,
+    };
+    for c in &containers {
+        let list = if pod.containers.iter().any(|m| m.name == c.name) {
+            "containers"
+        } else {
+            "initContainers"
+        };
+        container_refs(o, c, list, &sources, s);
+    }
+    let maps: BTreeSet<&String> = pod.config_maps.iter().collect();
+    for m in maps {
+        for var in sources.config_map(m) {
+            refs_of(&var, s);
         }
     }
-    Ok(draft)
+}
+
+/// An internal load balancer needs a platform that has one: without a platform it is written
+/// as cluster, and listed.
+fn internal_needs_platform(draft: &mut Draft) {
+    if draft.platform.is_some() {
+        return;
+    }
+    for s in &mut draft.services {
+        if matches!(s.expose, Some((Expose::Internal, _))) {
+            draft.unknowns.push(format!(
+                "{}: an internal load balancer, but the platform is unclear; written as cluster",
+                s.name
+            ));
+            s.expose = None;
+        }
+    }
 }
 
 /// Containers that run beside the application in many pods: a mesh proxy, a log shipper, a
@@ -764,10 +963,10 @@ const SIDECARS: [&str; 9] = [
 /// The container that serves the workload: the first that declares a port the selecting
 /// Services target, else the first that is not a known sidecar, else the first.
 fn main_container(
-    containers: &[Container],
+    containers: &[PodContainer],
     svc_ids: &[usize],
     services: &[(usize, Service)],
-) -> Container {
+) -> PodContainer {
     let targets: Vec<IntOrString> = svc_ids
         .iter()
         .flat_map(|si| {
@@ -780,7 +979,7 @@ fn main_container(
         })
         .map(|p| p.target_port.unwrap_or(IntOrString::Int(p.port)))
         .collect();
-    let serves = |c: &&Container| {
+    let serves = |c: &&PodContainer| {
         c.ports.iter().flatten().any(|cp| {
             targets.iter().any(|t| match t {
                 IntOrString::Int(n) => *n == cp.container_port,
@@ -1027,7 +1226,13 @@ impl Sources<'_> {
 /// The references of one container: its environment as the kubelet builds it (`envFrom` first,
 /// then `env` in order, each `$(VAR)` expanded from the variables before it), then its command
 /// and arguments with the same expansion.
-fn container_refs(o: &Obj<'_>, c: &Container, list: &str, sources: &Sources<'_>, s: &mut SvcDraft) {
+fn container_refs(
+    o: &Obj<'_>,
+    c: &PodContainer,
+    list: &str,
+    sources: &Sources<'_>,
+    s: &mut SvcDraft,
+) {
     let base = ["spec", "template", "spec"];
     let cstep = format!("name: {}", c.name);
     let mut env: Vec<Var> = Vec::new();
@@ -1159,7 +1364,7 @@ fn env_uses_secret(text: &str, env: &[Var]) -> bool {
 }
 
 fn resources(
-    main: &Container,
+    main: &PodContainer,
     o: &Obj<'_>,
     s: &mut SvcDraft,
     name: &str,

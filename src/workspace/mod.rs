@@ -2,6 +2,7 @@
 //!
 //! This is the only module that reads the workspace file from disk.
 
+mod pieces;
 pub mod raw;
 mod validate;
 pub mod write;
@@ -70,6 +71,14 @@ pub fn load(path: &Path, criteria: &[&str]) -> Result<Workspace, Error> {
 
 /// Parses and validates workspace text.
 pub fn parse(source: &Source, criteria: &[&str]) -> Result<Workspace, Error> {
+    // A valid file is read part by part, which never holds the parsed document of the whole
+    // file; a file with any problem is read again whole, so that every problem is reported as
+    // the whole file shows it.
+    if let Some(raw) = pieces::read(source.text())
+        && let Ok(valid) = validate::validate(raw, criteria)
+    {
+        return Ok(workspace(source, valid));
+    }
     let (raw, mut problems) =
         crate::tomlkeys::from_str_all::<raw::RawWorkspace>(source, |e| toml_problem(source, e));
     // Unknown keys do not stop validation: the rest of the file is judged too, and every
@@ -85,11 +94,15 @@ pub fn parse(source: &Source, criteria: &[&str]) -> Result<Workspace, Error> {
             return Err(Error::invalid(source, problems));
         }
     };
-    Ok(Workspace {
+    Ok(workspace(source, valid))
+}
+
+fn workspace(source: &Source, valid: validate::Validated) -> Workspace {
+    Workspace {
         source: source.clone(),
         project: valid.project,
         answers: valid.answers,
         namespaces: valid.namespaces,
         services: valid.services,
-    })
+    }
 }
