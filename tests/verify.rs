@@ -1567,3 +1567,33 @@ fn explanations_name_exactly_the_rules_that_admit() {
     }
     assert!(pairs > 1000, "{pairs}");
 }
+
+/// Nine Deployments of three tiers, each admitting the two other tiers on 8080: the text
+/// names each block of pairs once (its size must not grow with the square of the workloads),
+/// while the JSON contract keeps one entry per pair.
+#[test]
+fn connectivity_text_names_each_block_of_pairs_once() {
+    let tiers = ["front", "back", "db"];
+    let mut text = String::new();
+    for i in 0..9 {
+        let tier = tiers[i % 3];
+        let others: Vec<&str> = tiers.iter().copied().filter(|&t| t != tier).collect();
+        text.push_str(&format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}, namespace: shop}}\nspec:\n  selector: {{matchLabels: {{app: d{i}}}}}\n  template:\n    metadata: {{labels: {{app: d{i}, tier: {tier}}}}}\n    spec: {{containers: [{{name: c, image: i, ports: [{{containerPort: 8080}}]}}]}}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p{i}, namespace: shop}}\nspec:\n  podSelector: {{matchLabels: {{app: d{i}}}}}\n  ingress:\n  - from: [{{namespaceSelector: {{}}, podSelector: {{matchExpressions: [{{key: tier, operator: In, values: [{}]}}]}}}}]\n    ports: [{{port: 8080}}]\n---\n",
+            others.join(", ")
+        ));
+    }
+    let m = read_text("tiers.yaml", &text).unwrap();
+    let analysis = Analysis::new(&m);
+    let out = render::connectivity_text(&analysis);
+    let front = "[shop/d0, shop/d3, shop/d6]";
+    let back = "[shop/d1, shop/d4, shop/d7]";
+    let db = "[shop/d2, shop/d5, shop/d8]";
+    let expected = format!(
+        "\nBetween workloads (54):\n  {front} -> {back} : TCP 8080\n  {front} -> {db} : TCP 8080\n  {back} -> {front} : TCP 8080\n  {back} -> {db} : TCP 8080\n  {db} -> {front} : TCP 8080\n  {db} -> {back} : TCP 8080\n\nWith addresses"
+    );
+    assert!(out.contains(&expected), "{out}");
+    let json: serde_json::Value =
+        serde_json::from_str(&render::connectivity_json(&analysis)).unwrap();
+    assert_eq!(json["connections"].as_array().unwrap().len(), 54);
+}
