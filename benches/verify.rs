@@ -5,6 +5,13 @@
 //! with the model. With `K8S_ADVISOR_BENCH_WORKSPACE=FILE` it only writes a workspace of
 //! `K8S_ADVISOR_BENCH_SERVICES` services (default 5,000; 25 per namespace) to FILE and exits,
 //! so that `scripts/bench-verify.sh` can time the whole binary and nca on it.
+//!
+//! Two shapes whose pairs grow with the square of their size are benchmarked too, at 10,000:
+//! `tiers` (Deployments in namespaces of ten, each selected by a policy of its own that admits
+//! the two other tiers from every namespace) and `holes` (one Deployment selected by N policies
+//! that each admit `0.0.0.0/0` minus a /24 on a port of their own). With
+//! `K8S_ADVISOR_BENCH_SHAPE=tiers|holes` and `K8S_ADVISOR_BENCH_MANIFESTS=FILE` it only writes
+//! that shape at `K8S_ADVISOR_BENCH_SERVICES` (default 10,000) to FILE and exits.
 
 use std::fmt::Write;
 use std::hint::black_box;
@@ -15,7 +22,8 @@ use k8s_advisor::diagnostic::Source;
 use k8s_advisor::policy::Policy;
 use k8s_advisor::verify::compare::compare;
 use k8s_advisor::verify::engine::Analysis;
-use k8s_advisor::verify::read::{Input, read_inputs};
+use k8s_advisor::verify::read::{Input, read_inputs, read_text};
+use k8s_advisor::verify::render;
 
 /// The binary's allocator (see `mimalloc` in Cargo.toml), so that the figures are the tool's.
 #[global_allocator]
@@ -68,11 +76,58 @@ fn workspace(services: usize) -> String {
     out
 }
 
+/// `n` Deployments in namespaces of ten, of tiers front, back and db in turn, each selected
+/// by a policy of its own admitting the two other tiers from every namespace on 8080.
+fn tiers(n: usize) -> String {
+    let names = ["front", "back", "db"];
+    let mut out = String::new();
+    for i in 0..n {
+        let (ns, tier) = (i / 10, names[i % 3]);
+        let others: Vec<&str> = names.iter().copied().filter(|&t| t != tier).collect();
+        let _ = write!(
+            out,
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}, namespace: ns{ns}}}\nspec:\n  selector: {{matchLabels: {{app: d{i}}}}}\n  template:\n    metadata: {{labels: {{app: d{i}, tier: {tier}}}}}\n    spec: {{containers: [{{name: c, image: i, ports: [{{containerPort: 8080}}]}}]}}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p{i}, namespace: ns{ns}}}\nspec:\n  podSelector: {{matchLabels: {{app: d{i}}}}}\n  ingress:\n  - from: [{{namespaceSelector: {{}}, podSelector: {{matchExpressions: [{{key: tier, operator: In, values: [{}]}}]}}}}]\n    ports: [{{port: 8080}}]\n---\n",
+            others.join(", ")
+        );
+    }
+    out
+}
+
+/// One Deployment selected by `n` policies, each admitting `0.0.0.0/0` minus a /24 of its own
+/// on a port of its own.
+fn holes(n: usize) -> String {
+    let mut out = String::from(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: x}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: i}]}\n",
+    );
+    for i in 0..n {
+        let (a, b, port) = ((i >> 8) & 255, i & 255, 1000 + i % 60_000);
+        let _ = write!(
+            out,
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p{i}, namespace: x}}\nspec:\n  podSelector: {{matchLabels: {{app: web}}}}\n  ingress:\n  - from: [{{ipBlock: {{cidr: 0.0.0.0/0, except: [10.{a}.{b}.0/24]}}}}]\n    ports: [{{port: {port}}}]\n"
+        );
+    }
+    out
+}
+
 fn main() {
-    let services: usize = std::env::var("K8S_ADVISOR_BENCH_SERVICES")
+    let size = std::env::var("K8S_ADVISOR_BENCH_SERVICES")
         .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5_000);
+        .and_then(|s| s.parse::<usize>().ok());
+    if let (Ok(shape), Some(path)) = (
+        std::env::var("K8S_ADVISOR_BENCH_SHAPE"),
+        std::env::var_os("K8S_ADVISOR_BENCH_MANIFESTS"),
+    ) {
+        let n = size.unwrap_or(10_000);
+        let text = match shape.as_str() {
+            "tiers" => tiers(n),
+            "holes" => holes(n),
+            other => panic!("K8S_ADVISOR_BENCH_SHAPE is tiers or holes, not {other}"),
+        };
+        std::fs::write(&path, text).expect("write the manifests");
+        eprintln!("wrote {} ({shape}, {n})", Path::new(&path).display());
+        return;
+    }
+    let services = size.unwrap_or(5_000);
     let text = workspace(services);
     if let Some(path) = std::env::var_os("K8S_ADVISOR_BENCH_WORKSPACE") {
         std::fs::write(&path, &text).expect("write the workspace");
@@ -117,5 +172,12 @@ fn main() {
     c.bench_function("verify: connectivity + comparison", |b| {
         b.iter(|| compare(&Analysis::new(black_box(&manifests)), &ws))
     });
+    for (shape, text) in [("tiers", tiers(10_000)), ("holes", holes(10_000))] {
+        let manifests = read_text("shape.yaml", &text).expect("the shape reads");
+        c.bench_function(
+            &format!("verify: connectivity as text, {shape} 10,000"),
+            |b| b.iter(|| render::connectivity_text(&Analysis::new(black_box(&manifests)))),
+        );
+    }
     c.final_summary();
 }
