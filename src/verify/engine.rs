@@ -1079,46 +1079,6 @@ impl PortCover {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::read::read_text;
-
-    /// `n` Deployments in namespaces of ten, tiers front, back and db in turn, each selected by
-    /// a policy of its own that admits the two other tiers from every namespace on 8080.
-    fn tiers(n: usize) -> String {
-        let names = ["front", "back", "db"];
-        let mut out = String::new();
-        for i in 0..n {
-            let (ns, tier) = (i / 10, names[i % 3]);
-            let others: Vec<&str> = names.iter().copied().filter(|&t| t != tier).collect();
-            out.push_str(&format!(
-                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}, namespace: ns{ns}}}\nspec:\n  selector: {{matchLabels: {{app: d{i}}}}}\n  template:\n    metadata: {{labels: {{app: d{i}, tier: {tier}}}}}\n    spec: {{containers: [{{name: c, image: i, ports: [{{containerPort: 8080}}]}}]}}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p{i}, namespace: ns{ns}}}\nspec:\n  podSelector: {{matchLabels: {{app: d{i}}}}}\n  ingress:\n  - from: [{{namespaceSelector: {{}}, podSelector: {{matchExpressions: [{{key: tier, operator: In, values: [{}]}}]}}}}]\n    ports: [{{port: 8080}}]\n---\n",
-                others.join(", ")
-            ));
-        }
-        out
-    }
-
-    #[test]
-    fn workloads_that_rules_treat_alike_share_their_pairs() {
-        let m = read_text("tiers.yaml", &tiers(30)).unwrap();
-        let analysis = Analysis::new(&m);
-        // 30 workloads, each reachable from the 20 of the other tiers: 600 pairs, kept as the
-        // 6 (source tier, destination tier) blocks rather than one entry per pair.
-        assert_eq!(analysis.connections().len(), 600);
-        assert_eq!(analysis.pairs.len(), 6);
-        assert_eq!(analysis.classes.len(), 3);
-        let id = |name: &str| m.workloads.iter().position(|w| w.name == name).unwrap();
-        let port = |from: &str, to: &str| analysis.allowed(id(from), id(to)).to_string();
-        assert_eq!(port("d1", "d0"), "TCP 8080");
-        assert_eq!(port("d0", "d1"), "TCP 8080");
-        assert_eq!(port("d3", "d0"), "nothing");
-        let blocks = analysis.connection_blocks();
-        assert_eq!(blocks.len(), 6);
-        assert!(
-            blocks
-                .iter()
-                .all(|(s, d, _)| s.len() == 10 && d.len() == 10)
-        );
-    }
 
     proptest::proptest! {
         /// The sweep gives, for every address, the union of the ports of the pieces holding
