@@ -5,6 +5,13 @@
 //! with the model. With `K8S_ADVISOR_BENCH_WORKSPACE=FILE` it only writes a workspace of
 //! `K8S_ADVISOR_BENCH_SERVICES` services (default 5,000; 25 per namespace) to FILE and exits,
 //! so that `scripts/bench-verify.sh` can time the whole binary and nca on it.
+//!
+//! Two shapes whose pairs grow with the square of their size are benchmarked too, at 10,000:
+//! `tiers` (Deployments in namespaces of ten, each selected by a policy of its own that admits
+//! the two other tiers from every namespace) and `holes` (one Deployment selected by N policies
+//! that each admit `0.0.0.0/0` minus a /24 on a port of their own). With
+//! `K8S_ADVISOR_BENCH_SHAPE=tiers|holes` and `K8S_ADVISOR_BENCH_MANIFESTS=FILE` it only writes
+//! that shape at `K8S_ADVISOR_BENCH_SERVICES` (default 10,000) to FILE and exits.
 
 use std::fmt::Write;
 use std::hint::black_box;
@@ -15,7 +22,12 @@ use k8s_advisor::diagnostic::Source;
 use k8s_advisor::policy::Policy;
 use k8s_advisor::verify::compare::compare;
 use k8s_advisor::verify::engine::Analysis;
-use k8s_advisor::verify::read::{Input, read_inputs};
+use k8s_advisor::verify::read::{Input, read_inputs, read_text};
+use k8s_advisor::verify::render;
+
+#[path = "../tests/verify/shapes.rs"]
+mod shapes;
+use shapes::{holes, tiers};
 
 /// The binary's allocator (see `mimalloc` in Cargo.toml), so that the figures are the tool's.
 #[global_allocator]
@@ -69,10 +81,24 @@ fn workspace(services: usize) -> String {
 }
 
 fn main() {
-    let services: usize = std::env::var("K8S_ADVISOR_BENCH_SERVICES")
+    let size = std::env::var("K8S_ADVISOR_BENCH_SERVICES")
         .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5_000);
+        .and_then(|s| s.parse::<usize>().ok());
+    if let (Ok(shape), Some(path)) = (
+        std::env::var("K8S_ADVISOR_BENCH_SHAPE"),
+        std::env::var_os("K8S_ADVISOR_BENCH_MANIFESTS"),
+    ) {
+        let n = size.unwrap_or(10_000);
+        let text = match shape.as_str() {
+            "tiers" => tiers(n),
+            "holes" => holes(n),
+            other => panic!("K8S_ADVISOR_BENCH_SHAPE is tiers or holes, not {other}"),
+        };
+        std::fs::write(&path, text).expect("write the manifests");
+        eprintln!("wrote {} ({shape}, {n})", Path::new(&path).display());
+        return;
+    }
+    let services = size.unwrap_or(5_000);
     let text = workspace(services);
     if let Some(path) = std::env::var_os("K8S_ADVISOR_BENCH_WORKSPACE") {
         std::fs::write(&path, &text).expect("write the workspace");
@@ -117,5 +143,12 @@ fn main() {
     c.bench_function("verify: connectivity + comparison", |b| {
         b.iter(|| compare(&Analysis::new(black_box(&manifests)), &ws))
     });
+    for (shape, text) in [("tiers", tiers(10_000)), ("holes", holes(10_000))] {
+        let manifests = read_text("shape.yaml", &text).expect("the shape reads");
+        c.bench_function(
+            &format!("verify: connectivity as text, {shape} 10,000"),
+            |b| b.iter(|| render::connectivity_text(&Analysis::new(black_box(&manifests)))),
+        );
+    }
     c.final_summary();
 }

@@ -2,7 +2,9 @@
 # Times `k8s-advisor verify` on the contract's big model (5,000 services, 200 namespaces,
 # 25,000 calls): the layout `generate` writes, verified against its workspace (CPU time, wall
 # time and peak memory from /usr/bin/time -v). Then the same connectivity question asked of
-# our engine and of network-config-analyzer (nca) on 100 and 300 services, side by side.
+# our engine and of network-config-analyzer (nca) on 100 and 300 services, side by side, and
+# the connectivity of the two shapes `benches/verify.rs` describes (tiers, holes) at 10,000
+# and 20,000.
 # Runs the criterion benchmark of the stages too unless --no-criterion is given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +30,16 @@ model() {
 model 5000
 measure "verify, 5000 services (vs workspace)" "$bin" -w "$work/5000/k8s-advisor.toml" verify
 measure "verify --connectivity, 5000 services" "$bin" verify --connectivity --format json "$work/5000/k8s"
+
+# Shapes whose pairs grow with the square of their size: time and memory must not.
+for shape in tiers holes; do
+  for n in 10000 20000; do
+    K8S_ADVISOR_BENCH_SHAPE="$shape" K8S_ADVISOR_BENCH_SERVICES="$n" \
+      K8S_ADVISOR_BENCH_MANIFESTS="$work/$shape-$n.yaml" \
+      cargo bench --profile profiling --locked --quiet --bench verify
+    measure "verify --connectivity, $shape $n" "$bin" verify --connectivity "$work/$shape-$n.yaml"
+  done
+done
 
 for n in 100 300; do
   model "$n"

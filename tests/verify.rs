@@ -6,6 +6,7 @@
 //! A failing seed prints itself; `world::world(seed)` rebuilds its objects, and setting
 //! `VERIFY_KEEP=DIR` writes both copies of every checked seed there.
 
+mod shapes;
 mod world;
 
 use std::collections::{BTreeSet, HashMap};
@@ -1566,4 +1567,67 @@ fn explanations_name_exactly_the_rules_that_admit() {
         }
     }
     assert!(pairs > 1000, "{pairs}");
+}
+
+/// Nine Deployments of three tiers, each admitting the two other tiers on 8080: the engine
+/// keeps the 54 pairs as six blocks, the text names each block once (its size must not grow
+/// with the square of the workloads), and the JSON contract keeps one entry per pair.
+#[test]
+fn connectivity_text_names_each_block_of_pairs_once() {
+    let m = read_text("tiers.yaml", &shapes::tiers(9)).unwrap();
+    let analysis = Analysis::new(&m);
+    assert_eq!(analysis.connections().len(), 54);
+    let blocks = analysis.connection_blocks();
+    assert_eq!(blocks.len(), 6);
+    assert!(blocks.iter().all(|(s, d, _)| s.len() == 3 && d.len() == 3));
+    let out = render::connectivity_text(&analysis);
+    let front = "[ns0/d0, ns0/d3, ns0/d6]";
+    let back = "[ns0/d1, ns0/d4, ns0/d7]";
+    let db = "[ns0/d2, ns0/d5, ns0/d8]";
+    let expected = format!(
+        "\nBetween workloads (54):\n  {front} -> {back} : TCP 8080\n  {front} -> {db} : TCP 8080\n  {back} -> {front} : TCP 8080\n  {back} -> {db} : TCP 8080\n  {db} -> {front} : TCP 8080\n  {db} -> {back} : TCP 8080\n\nWith addresses"
+    );
+    assert!(out.contains(&expected), "{out}");
+    let json: serde_json::Value =
+        serde_json::from_str(&render::connectivity_json(&analysis)).unwrap();
+    assert_eq!(json["connections"].as_array().unwrap().len(), 54);
+}
+
+/// 300 policies admitting everything but a /24 of their own, each on a port of its own: the
+/// addresses outside every hole get the 300 ports, each hole every port but its policy's.
+#[test]
+fn holes_in_address_blocks_are_merged_exactly() {
+    let m = read_text("holes.yaml", &shapes::holes(300)).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&render::connectivity_json(&Analysis::new(&m))).unwrap();
+    let ingress: Vec<&serde_json::Value> = json["external"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["direction"] == "ingress")
+        .collect();
+    assert_eq!(ingress.len(), 301);
+    let hole = |i: usize| format!("10.{}.{}.0/24", i >> 8, i & 255);
+    for e in &ingress {
+        let cidrs: Vec<&str> = e["cidrs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let ports = e["ports"].to_string();
+        if cidrs.len() == 1 && cidrs[0].ends_with("/24") {
+            let i = (0..300).find(|&i| hole(i) == cidrs[0]).expect("a hole");
+            let want = match i {
+                0 => "[[1001,1299]]".to_string(),
+                299 => "[[1000,1298]]".to_string(),
+                _ => format!("[[1000,{}],[{},1299]]", 999 + i, 1001 + i),
+            };
+            assert_eq!(ports, want, "{}", cidrs[0]);
+        } else {
+            assert_eq!(ports, "[[1000,1299]]");
+            assert!(cidrs.contains(&"0.0.0.0/5"), "{cidrs:?}");
+            assert!(!cidrs.iter().any(|c| (0..300).any(|i| hole(i) == *c)));
+        }
+    }
 }

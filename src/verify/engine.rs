@@ -10,9 +10,13 @@
 //!
 //! Workloads with the same namespace, labels and container ports are indistinguishable to
 //! policies, so they form one group and every selector is evaluated once per group, using a
-//! label index for the common `app=x` selectors. Pure computation: no I/O.
+//! label index for the common `app=x` selectors. A peer (namespace and pod selectors) is
+//! evaluated once however many rules name it, and groups that every rule treats alike (the
+//! same peers hold them, their rules admit the same peers on the same ports) form one class:
+//! connectivity is computed and stored between classes, so N workloads admitting "every pod
+//! of tier front" cost N, not N². Pure computation: no I/O.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 
@@ -99,8 +103,6 @@ struct Group<'m> {
     ports: &'m [ContainerPort],
     /// Pods on the node's network, which NetworkPolicy does not apply to.
     host_network: bool,
-    /// Indices into `Manifests::workloads`, sorted.
-    members: Vec<usize>,
 }
 
 /// External traffic of one group in one direction: address sets with their ports.
@@ -116,7 +118,12 @@ pub struct Analysis<'m> {
     /// Policies selecting each group for ingress / egress.
     ingress_policies: Vec<Vec<usize>>,
     egress_policies: Vec<Vec<usize>>,
-    /// Allowed pod-to-pod ports between groups (source, destination).
+    /// Class of each group: groups every rule treats alike (with admin or baseline policies,
+    /// each group is a class of its own, class `g` being group `g`).
+    class_of: Vec<usize>,
+    /// The workloads of each class, sorted.
+    classes: Vec<Vec<usize>>,
+    /// Allowed pod-to-pod ports between classes (source, destination).
     pairs: BTreeMap<(usize, usize), PortSet>,
     /// Allowed external traffic per group.
     external_in: Vec<Pieces>,
@@ -127,21 +134,58 @@ pub struct Analysis<'m> {
 /// What a destination group accepts.
 #[derive(Default)]
 struct Inbound {
-    /// From the pods of each source group.
-    from: HashMap<usize, PortSet>,
+    /// From the pods of each peer set, sorted by peer set.
+    from: Vec<(usize, PortSet)>,
     /// From any pod and any address.
     any: PortSet,
     /// From addresses outside the cluster's pods.
     external: Pieces,
 }
 
-/// What a source group may send, where ingress allows it too.
+/// What a source group may send, before the destination's ingress is applied.
 #[derive(Default)]
-struct Outbound {
-    /// To each destination group, the ports both sides allow.
-    pairs: Vec<(usize, PortSet)>,
+struct Egress<'m> {
+    /// No policy selects it for egress: everything.
+    unisolated: bool,
+    /// The ports of rules towards every destination (resolved per destination), sorted.
+    any: Vec<&'m Option<Vec<PortRule>>>,
+    /// The ports of rules towards the pods of a peer set: (peer set, ports), sorted.
+    to: Vec<(usize, &'m Option<Vec<PortRule>>)>,
     /// To addresses outside the cluster's pods.
     external: Pieces,
+}
+
+/// A peer's pods: the policy's namespace when the peer has no namespace selector, the
+/// namespace selector, the pod selector.
+type PeerKey<'m> = (Option<&'m str>, Option<&'m Selector>, Option<&'m Selector>);
+
+/// The distinct pod peers of the rules of every policy that selects a group, with the
+/// groups each matches.
+#[derive(Default)]
+struct PeerSets<'m> {
+    ids: HashMap<PeerKey<'m>, usize>,
+    /// The groups of each peer set, sorted.
+    groups: Vec<Vec<usize>>,
+}
+
+impl<'m> PeerSets<'m> {
+    /// The id of a rule's pod peer of a policy in namespace `own`.
+    fn id(
+        &self,
+        own: &'m str,
+        namespaces: Option<&'m Selector>,
+        pods: Option<&'m Selector>,
+    ) -> usize {
+        self.ids[&peer_key(own, namespaces, pods)]
+    }
+}
+
+fn peer_key<'m>(
+    own: &'m str,
+    namespaces: Option<&'m Selector>,
+    pods: Option<&'m Selector>,
+) -> PeerKey<'m> {
+    (namespaces.is_none().then_some(own), namespaces, pods)
 }
 
 /// `f(0)`, ..., `f(n - 1)` in that order, computed on every core.
@@ -215,7 +259,7 @@ impl<'m> Analysis<'m> {
         let mut by_key: BTreeMap<(&str, &Labels, &[ContainerPort], bool), usize> = BTreeMap::new();
         let mut groups: Vec<Group<'m>> = Vec::new();
         let mut group_of = Vec::with_capacity(manifests.workloads.len());
-        for (i, w) in manifests.workloads.iter().enumerate() {
+        for w in &manifests.workloads {
             let key = (
                 w.namespace.as_str(),
                 &w.labels,
@@ -228,11 +272,9 @@ impl<'m> Analysis<'m> {
                     labels: &w.labels,
                     ports: &w.ports,
                     host_network: w.host_network,
-                    members: Vec::new(),
                 });
                 groups.len() - 1
             });
-            groups[g].members.push(i);
             group_of.push(g);
         }
         let mut analysis = Analysis {
@@ -243,6 +285,8 @@ impl<'m> Analysis<'m> {
             external_out: vec![Vec::new(); groups.len()],
             groups,
             group_of,
+            class_of: Vec::new(),
+            classes: Vec::new(),
             pairs: BTreeMap::new(),
             mutation,
         };
@@ -263,22 +307,51 @@ impl<'m> Analysis<'m> {
         selector.matches(labels)
     }
 
-    /// The phases: which groups each policy selects, what each group accepts, what each group
-    /// may send where its destination accepts it, then the admin tiers over the result.
+    /// The phases: which groups each policy selects, the groups of each distinct peer, what
+    /// each group accepts and may send, the classes of groups treated alike, what each class
+    /// may send to each other where the destination accepts it, then the admin tiers over the
+    /// result.
     fn compute(&mut self) {
         let scope = Scope::new(self.manifests, &self.groups);
         self.select(&scope);
         let this = &*self;
+        let peers = this.peer_sets(&scope);
+        // Which peer sets hold each group, sorted.
+        let mut member_of: Vec<Vec<usize>> = vec![Vec::new(); this.groups.len()];
+        for (set, groups) in peers.groups.iter().enumerate() {
+            for &g in groups {
+                member_of[g].push(set);
+            }
+        }
         // Each group is computed on its own, on every core.
-        let inbound: Vec<Inbound> = in_parallel(this.groups.len(), |d| this.inbound(d, &scope));
-        let outbound: Vec<Outbound> =
-            in_parallel(this.groups.len(), |s| this.outbound(s, &scope, &inbound));
+        let inbound: Vec<Inbound> = in_parallel(this.groups.len(), |d| this.inbound(d, &peers));
+        let egress: Vec<Egress> = in_parallel(this.groups.len(), |s| this.egress(s, &peers));
+        let (class_of, reps) = this.classify(&member_of, &inbound, &egress);
+        let pairs: Vec<Vec<(usize, PortSet)>> = in_parallel(reps.len(), |c| {
+            this.outbound(
+                reps[c],
+                &class_of,
+                &reps,
+                &peers,
+                &member_of,
+                &inbound,
+                &egress[reps[c]],
+            )
+        });
+        let mut classes = vec![Vec::new(); reps.len()];
+        for (w, &g) in self.group_of.iter().enumerate() {
+            classes[class_of[g]].push(w);
+        }
+        self.classes = classes;
+        self.class_of = class_of;
         for (d, inbound) in inbound.into_iter().enumerate() {
             self.external_in[d] = inbound.external;
         }
-        for (s, outbound) in outbound.into_iter().enumerate() {
-            self.external_out[s] = outbound.external;
-            for (d, ports) in outbound.pairs {
+        for (s, egress) in egress.into_iter().enumerate() {
+            self.external_out[s] = egress.external;
+        }
+        for (s, list) in pairs.into_iter().enumerate() {
+            for (d, ports) in list {
                 self.pairs.insert((s, d), ports);
             }
         }
@@ -304,6 +377,47 @@ impl<'m> Analysis<'m> {
                 }
             }
         }
+    }
+
+    /// The groups of every distinct pod peer of the policies that select some group, each
+    /// peer evaluated once.
+    fn peer_sets(&self, scope: &Scope<'m>) -> PeerSets<'m> {
+        let mut used = vec![false; self.manifests.policies.len()];
+        for &p in self
+            .ingress_policies
+            .iter()
+            .chain(&self.egress_policies)
+            .flatten()
+        {
+            used[p] = true;
+        }
+        let mut keys: Vec<PeerKey<'m>> = Vec::new();
+        let mut sets = PeerSets::default();
+        for (p, policy) in self.manifests.policies.iter().enumerate() {
+            if !used[p] {
+                continue;
+            }
+            let rules = policy.ingress.iter().chain(&policy.egress).flatten();
+            for peer in rules.flat_map(|r| r.peers.iter().flatten()) {
+                if let Peer::Pods { namespaces, pods } = peer {
+                    let key = peer_key(&policy.namespace, namespaces.as_ref(), pods.as_ref());
+                    let next = sets.ids.len();
+                    sets.ids.entry(key).or_insert_with(|| {
+                        keys.push(key);
+                        next
+                    });
+                }
+            }
+        }
+        sets.groups = in_parallel(keys.len(), |i| {
+            let (own, namespaces, pods) = keys[i];
+            let own = own.unwrap_or_default();
+            let mut groups = self.peer_groups(scope, own, namespaces, pods);
+            groups.sort_unstable();
+            groups.dedup();
+            groups
+        });
+        sets
     }
 
     /// The groups a peer of a policy in namespace `own` matches.
@@ -355,9 +469,9 @@ impl<'m> Analysis<'m> {
         out
     }
 
-    /// Ingress allowed at destination group `d`: per source group, from any pod, and from
+    /// Ingress allowed at destination group `d`: per peer set, from any pod, and from
     /// outside addresses.
-    fn inbound(&self, d: usize, scope: &Scope<'m>) -> Inbound {
+    fn inbound(&self, d: usize, peers: &PeerSets<'m>) -> Inbound {
         let mut inbound = Inbound::default();
         if self.ingress_policies[d].is_empty() {
             inbound.any = PortSet::all();
@@ -365,6 +479,7 @@ impl<'m> Analysis<'m> {
             return inbound;
         }
         let ports_d = self.groups[d].ports;
+        let mut from: BTreeMap<usize, PortSet> = BTreeMap::new();
         for &p in &self.ingress_policies[d] {
             let policy = &self.manifests.policies[p];
             for rule in policy.ingress.iter().flatten() {
@@ -372,110 +487,183 @@ impl<'m> Analysis<'m> {
                 if ports.is_empty() {
                     continue;
                 }
-                let Some(peers) = &rule.peers else {
+                let Some(list) = &rule.peers else {
                     inbound.any.union_with(&ports);
                     inbound.external.push((AddrSet::all(), ports.clone()));
                     continue;
                 };
-                for peer in peers {
+                for peer in list {
                     match peer {
                         Peer::Block { cidr, allowed } => {
                             let addrs = self.block(cidr, allowed);
                             inbound.external.push((addrs, ports.clone()));
                         }
                         Peer::Pods { namespaces, pods } => {
-                            let sources = self.peer_groups(
-                                scope,
-                                &policy.namespace,
-                                namespaces.as_ref(),
-                                pods.as_ref(),
-                            );
-                            for s in sources {
-                                inbound.from.entry(s).or_default().union_with(&ports);
-                            }
+                            let set =
+                                peers.id(&policy.namespace, namespaces.as_ref(), pods.as_ref());
+                            from.entry(set).or_default().union_with(&ports);
                         }
                     }
                 }
             }
         }
+        // Ports every pod may use need no peer set.
+        inbound.from = from
+            .into_iter()
+            .map(|(set, ports)| (set, ports.difference(&inbound.any)))
+            .filter(|(_, ports)| !ports.is_empty())
+            .collect();
         inbound
     }
 
-    /// Egress allowed at source group `s`, intersected with ingress at each destination.
-    fn outbound(&self, s: usize, scope: &Scope<'m>, inbound: &[Inbound]) -> Outbound {
-        let mut outbound = Outbound::default();
-        let mut egress: BTreeMap<usize, PortSet> = BTreeMap::new();
-        // Rules that allow every destination: resolved per destination (named ports).
-        let mut any_rules: Vec<&Rule> = Vec::new();
-        let unisolated = self.egress_policies[s].is_empty();
-        if unisolated {
-            outbound.external.push((AddrSet::all(), PortSet::all()));
+    /// Egress allowed at source group `s`, before the destinations' ingress.
+    fn egress(&self, s: usize, peers: &PeerSets<'m>) -> Egress<'m> {
+        let mut egress = Egress {
+            unisolated: self.egress_policies[s].is_empty(),
+            ..Egress::default()
+        };
+        if egress.unisolated {
+            egress.external.push((AddrSet::all(), PortSet::all()));
         }
+        let m: &'m Manifests = self.manifests;
         for &p in &self.egress_policies[s] {
-            let policy = &self.manifests.policies[p];
+            let policy = &m.policies[p];
             for rule in policy.egress.iter().flatten() {
-                let Some(peers) = &rule.peers else {
-                    any_rules.push(rule);
+                let Some(list) = &rule.peers else {
+                    egress.any.push(&rule.ports);
                     let ports = self.resolve(rule, &[]);
                     if !ports.is_empty() {
-                        outbound.external.push((AddrSet::all(), ports));
+                        egress.external.push((AddrSet::all(), ports));
                     }
                     continue;
                 };
-                for peer in peers {
+                for peer in list {
                     match peer {
                         Peer::Block { cidr, allowed } => {
                             let ports = self.resolve(rule, &[]);
                             if !ports.is_empty() {
-                                outbound.external.push((self.block(cidr, allowed), ports));
+                                egress.external.push((self.block(cidr, allowed), ports));
                             }
                         }
                         Peer::Pods { namespaces, pods } => {
-                            let destinations = self.peer_groups(
-                                scope,
-                                &policy.namespace,
-                                namespaces.as_ref(),
-                                pods.as_ref(),
-                            );
-                            for d in destinations {
-                                let ports = self.resolve(rule, self.groups[d].ports);
-                                if !ports.is_empty() {
-                                    egress.entry(d).or_default().union_with(&ports);
-                                }
-                            }
+                            let set =
+                                peers.id(&policy.namespace, namespaces.as_ref(), pods.as_ref());
+                            egress.to.push((set, &rule.ports));
                         }
                     }
                 }
             }
         }
-        let everyone = unisolated || !any_rules.is_empty();
-        let candidates: BTreeSet<usize> = if everyone {
-            (0..self.groups.len()).collect()
+        egress.any.sort_unstable();
+        egress.any.dedup();
+        egress.to.sort_unstable();
+        egress.to.dedup();
+        egress
+    }
+
+    /// The class of each group, and a group standing for each class. Groups are alike when
+    /// the same peer sets hold them, they have the same container ports, and their ingress
+    /// and egress are the same; with admin or baseline policies, whose rules are evaluated
+    /// pair by pair, every group is a class of its own.
+    fn classify(
+        &self,
+        member_of: &[Vec<usize>],
+        inbound: &[Inbound],
+        egress: &[Egress<'m>],
+    ) -> (Vec<usize>, Vec<usize>) {
+        type Key<'k, 'm> = (
+            Option<usize>,
+            &'k [usize],
+            &'m [ContainerPort],
+            &'k PortSet,
+            &'k [(usize, PortSet)],
+            bool,
+            &'k [&'m Option<Vec<PortRule>>],
+            &'k [(usize, &'m Option<Vec<PortRule>>)],
+        );
+        let tiered = self.has_tiers();
+        let mut ids: HashMap<Key<'_, 'm>, usize> = HashMap::new();
+        let mut class_of = Vec::with_capacity(self.groups.len());
+        let mut reps = Vec::new();
+        for g in 0..self.groups.len() {
+            let key: Key<'_, 'm> = (
+                tiered.then_some(g),
+                &member_of[g],
+                self.groups[g].ports,
+                &inbound[g].any,
+                &inbound[g].from,
+                egress[g].unisolated,
+                &egress[g].any,
+                &egress[g].to,
+            );
+            let next = reps.len();
+            let c = *ids.entry(key).or_insert(next);
+            if c == next {
+                reps.push(g);
+            }
+            class_of.push(c);
+        }
+        (class_of, reps)
+    }
+
+    /// The ports the class of group `s` may use towards each class, where the destination's
+    /// ingress allows them too; `reps` names a group of each class.
+    #[allow(clippy::too_many_arguments)]
+    fn outbound(
+        &self,
+        s: usize,
+        class_of: &[usize],
+        reps: &[usize],
+        peers: &PeerSets<'m>,
+        member_of: &[Vec<usize>],
+        inbound: &[Inbound],
+        egress: &Egress<'m>,
+    ) -> Vec<(usize, PortSet)> {
+        let member = |g: usize, set: usize| member_of[g].binary_search(&set).is_ok();
+        let candidates: Vec<usize> = if egress.unisolated || !egress.any.is_empty() {
+            (0..reps.len()).collect()
         } else {
-            egress.keys().copied().collect()
+            let mut classes: Vec<usize> = egress
+                .to
+                .iter()
+                .flat_map(|&(set, _)| peers.groups[set].iter().map(|&g| class_of[g]))
+                .collect();
+            classes.sort_unstable();
+            classes.dedup();
+            classes
         };
-        for d in candidates {
-            let mut out = if unisolated {
+        let mut out = Vec::new();
+        for c in candidates {
+            let d = reps[c];
+            let dest_ports = self.groups[d].ports;
+            let mut allowed_out = if egress.unisolated {
                 PortSet::all()
             } else {
-                egress.get(&d).cloned().unwrap_or_default()
+                PortSet::none()
             };
-            for rule in &any_rules {
-                out.union_with(&self.resolve(rule, self.groups[d].ports));
+            for &(set, ports) in &egress.to {
+                if member(d, set) {
+                    allowed_out.union_with(&resolve_list(ports, dest_ports, self.mutation));
+                }
             }
-            if out.is_empty() {
+            for ports in &egress.any {
+                allowed_out.union_with(&resolve_list(ports, dest_ports, self.mutation));
+            }
+            if allowed_out.is_empty() {
                 continue;
             }
             let mut allowed_in = inbound[d].any.clone();
-            if let Some(ports) = inbound[d].from.get(&s) {
-                allowed_in.union_with(ports);
+            for (set, ports) in &inbound[d].from {
+                if member(s, *set) {
+                    allowed_in.union_with(ports);
+                }
             }
-            let allowed = out.intersection(&allowed_in);
+            let allowed = allowed_out.intersection(&allowed_in);
             if !allowed.is_empty() {
-                outbound.pairs.push((d, allowed));
+                out.push((c, allowed));
             }
         }
-        outbound
+        out
     }
 
     fn block(&self, cidr: &ipnet::IpNet, allowed: &AddrSet) -> AddrSet {
@@ -499,8 +687,9 @@ impl<'m> Analysis<'m> {
 
     /// The ports `from` may use to open connections to `to` (workload indices).
     pub fn allowed(&self, from: usize, to: usize) -> PortSet {
+        let class = |w: usize| self.class_of[self.group_of[w]];
         self.pairs
-            .get(&(self.group_of[from], self.group_of[to]))
+            .get(&(class(from), class(to)))
             .cloned()
             .unwrap_or_default()
     }
@@ -528,8 +717,8 @@ impl<'m> Analysis<'m> {
     pub fn connections(&self) -> Vec<(usize, usize, &PortSet)> {
         let mut out = Vec::new();
         for (&(s, d), ports) in &self.pairs {
-            for &from in &self.groups[s].members {
-                for &to in &self.groups[d].members {
+            for &from in &self.classes[s] {
+                for &to in &self.classes[d] {
                     if from != to {
                         out.push((from, to, ports));
                     }
@@ -538,6 +727,23 @@ impl<'m> Analysis<'m> {
         }
         out.sort_by_key(|&(from, to, _)| (from, to));
         out
+    }
+
+    /// The allowed connections as blocks: every workload of the first list may open
+    /// connections to every workload of the second on the ports (a workload's traffic to
+    /// itself aside). Lists sorted; blocks in no particular order. Their size grows with the
+    /// number of workloads, where [`Analysis::connections`] grows with the pairs.
+    pub fn connection_blocks(&self) -> Vec<(&[usize], &[usize], &PortSet)> {
+        self.pairs
+            .iter()
+            .map(|(&(s, d), ports)| {
+                (
+                    self.classes[s].as_slice(),
+                    self.classes[d].as_slice(),
+                    ports,
+                )
+            })
+            .collect()
     }
 
     /// The external traffic of a workload in one direction: for each protocol, the distinct
@@ -667,7 +873,16 @@ impl<'m> Analysis<'m> {
 
 /// The ports `rule` allows towards a destination with container `ports`.
 fn resolve_ports(rule: &Rule, ports: &[ContainerPort], mutation: Mutation) -> PortSet {
-    let Some(list) = &rule.ports else {
+    resolve_list(&rule.ports, ports, mutation)
+}
+
+/// The ports a rule's `ports` list allows towards a destination with container `ports`.
+fn resolve_list(
+    rule: &Option<Vec<PortRule>>,
+    ports: &[ContainerPort],
+    mutation: Mutation,
+) -> PortSet {
+    let Some(list) = rule else {
         return PortSet::all();
     };
     let mut set = PortSet::none();
@@ -692,45 +907,52 @@ fn resolve_ports(rule: &Rule, ports: &[ContainerPort], mutation: Mutation) -> Po
 
 /// Groups external pieces into, per protocol, the distinct port sets and the exact address
 /// set each holds for. Sorted by protocol, then ports.
+///
+/// One sweep over the address boundaries of every piece: the pieces covering the current
+/// segment are counted per port in a [`PortCover`], so N pieces (N policies admitting
+/// `0.0.0.0/0` minus a hole each) cost N log N, not N².
 fn canonical(pieces: &Pieces) -> Vec<(Protocol, PortSet, AddrSet)> {
     let mut out: BTreeMap<(Protocol, PortSet), AddrSet> = BTreeMap::new();
     for family in [false, true] {
-        let ranges = |a: &AddrSet| if family { a.v6.clone() } else { a.v4.clone() };
-        // Elementary segments between every boundary of every piece.
-        let mut bounds: BTreeSet<u128> = BTreeSet::new();
-        let mut open_end = false;
-        for (addrs, _) in pieces {
+        fn v4(a: &AddrSet) -> &crate::verify::sets::Ranges {
+            &a.v4
+        }
+        fn v6(a: &AddrSet) -> &crate::verify::sets::Ranges {
+            &a.v6
+        }
+        let ranges = if family { v6 } else { v4 };
+        // (address, piece, +1 where it starts covering, -1 where it stops); `None` for the end
+        // of the address space.
+        let mut events: Vec<(Option<u128>, i32, usize)> = Vec::new();
+        for (i, (addrs, _)) in pieces.iter().enumerate() {
             for (lo, hi) in ranges(addrs).iter() {
-                bounds.insert(lo);
-                match hi.checked_add(1) {
-                    Some(next) => {
-                        bounds.insert(next);
-                    }
-                    None => open_end = true,
-                }
+                events.push((Some(lo), 1, i));
+                events.push((hi.checked_add(1), -1, i));
             }
         }
-        let bounds: Vec<u128> = bounds.into_iter().collect();
-        for (i, &lo) in bounds.iter().enumerate() {
-            let hi = match bounds.get(i + 1) {
-                Some(next) => next - 1,
-                None if open_end => u128::MAX,
-                None => continue,
-            };
-            let mut ports = PortSet::none();
-            for (addrs, p) in pieces {
-                if ranges(addrs).covers(lo, hi) {
-                    ports.union_with(p);
-                }
+        // Addresses in order (`None`, the end, last), removals before additions at one address.
+        events.sort_unstable_by_key(|&(at, delta, i)| (at.is_none(), at, delta, i));
+        let mut cover = PortCover::new(pieces.iter().map(|(_, ports)| ports));
+        let mut k = 0;
+        while k < events.len() {
+            let Some(lo) = events[k].0 else { break };
+            while k < events.len() && events[k].0 == Some(lo) {
+                let (_, delta, i) = events[k];
+                cover.add(&pieces[i].1, delta);
+                k += 1;
             }
-            for protocol in PROTOCOLS {
-                let r = ports.ranges(protocol);
-                if r.is_empty() {
+            let hi = match events.get(k) {
+                Some((Some(next), _, _)) => next - 1,
+                _ => u128::MAX,
+            };
+            for (p, protocol) in PROTOCOLS.into_iter().enumerate() {
+                let covered = cover.ranges(p);
+                if covered.is_empty() {
                     continue;
                 }
                 let mut key_ports = PortSet::none();
-                for (a, b) in r.iter() {
-                    key_ports.insert(protocol, a as u16, b as u16);
+                for (a, b) in covered {
+                    key_ports.insert(protocol, a, b);
                 }
                 let entry = out.entry((protocol, key_ports)).or_default();
                 if family {
@@ -744,4 +966,167 @@ fn canonical(pieces: &Pieces) -> Vec<(Protocol, PortSet, AddrSet)> {
     out.into_iter()
         .map(|((p, ports), addrs)| (p, ports, addrs))
         .collect()
+}
+
+/// How many port sets cover each port, per protocol: a segment tree over the elementary
+/// intervals between the boundaries of the sets it will be given.
+struct PortCover {
+    /// Per protocol: the boundaries (a range's start, the port after its end), sorted.
+    bounds: Vec<Vec<u32>>,
+    /// Per protocol, per node: the sets covering the node's whole span, and how many of its
+    /// elementary intervals some set covers.
+    count: Vec<Vec<u32>>,
+    covered: Vec<Vec<u32>>,
+}
+
+impl PortCover {
+    /// A cover ready for any of `sets`.
+    fn new<'a>(sets: impl Iterator<Item = &'a PortSet> + Clone) -> Self {
+        let bounds: Vec<Vec<u32>> = PROTOCOLS
+            .into_iter()
+            .map(|protocol| {
+                let mut b: Vec<u32> = sets
+                    .clone()
+                    .flat_map(|set| set.ranges(protocol).iter())
+                    .flat_map(|(lo, hi)| [lo as u32, hi as u32 + 1])
+                    .collect();
+                b.sort_unstable();
+                b.dedup();
+                b
+            })
+            .collect();
+        let nodes = |b: &Vec<u32>| 4 * b.len().max(1);
+        PortCover {
+            count: bounds.iter().map(|b| vec![0; nodes(b)]).collect(),
+            covered: bounds.iter().map(|b| vec![0; nodes(b)]).collect(),
+            bounds,
+        }
+    }
+
+    /// Elementary intervals of protocol `p`.
+    fn size(&self, p: usize) -> usize {
+        self.bounds[p].len().saturating_sub(1)
+    }
+
+    /// Counts `ports` once more (`delta` 1) or once less (-1).
+    fn add(&mut self, ports: &PortSet, delta: i32) {
+        for (p, protocol) in PROTOCOLS.into_iter().enumerate() {
+            for (lo, hi) in ports.ranges(protocol).iter() {
+                let b = &self.bounds[p];
+                let first = b.partition_point(|&x| x < lo as u32);
+                let last = b.partition_point(|&x| x < hi as u32 + 1) - 1;
+                let size = self.size(p);
+                self.update(p, 1, (0, size - 1), (first, last), delta);
+            }
+        }
+    }
+
+    fn update(
+        &mut self,
+        p: usize,
+        node: usize,
+        (a, b): (usize, usize),
+        (lo, hi): (usize, usize),
+        delta: i32,
+    ) {
+        if hi < a || b < lo {
+            return;
+        }
+        if lo <= a && b <= hi {
+            self.count[p][node] = self.count[p][node].wrapping_add_signed(delta);
+        } else {
+            let mid = (a + b) / 2;
+            self.update(p, 2 * node, (a, mid), (lo, hi), delta);
+            self.update(p, 2 * node + 1, (mid + 1, b), (lo, hi), delta);
+        }
+        self.covered[p][node] = if self.count[p][node] > 0 {
+            (b - a + 1) as u32
+        } else if a == b {
+            0
+        } else {
+            self.covered[p][2 * node] + self.covered[p][2 * node + 1]
+        };
+    }
+
+    /// The ports of protocol `p` (an index into [`PROTOCOLS`]) some set covers, as merged
+    /// inclusive ranges.
+    fn ranges(&self, p: usize) -> Vec<(u16, u16)> {
+        let mut out: Vec<(u16, u16)> = Vec::new();
+        if self.size(p) > 0 {
+            self.collect(p, 1, (0, self.size(p) - 1), &mut out);
+        }
+        out
+    }
+
+    fn collect(&self, p: usize, node: usize, (a, b): (usize, usize), out: &mut Vec<(u16, u16)>) {
+        if self.covered[p][node] == 0 {
+            return;
+        }
+        if self.covered[p][node] as usize == b - a + 1 {
+            let (lo, hi) = (self.bounds[p][a] as u16, (self.bounds[p][b + 1] - 1) as u16);
+            match out.last_mut() {
+                Some(last) if u32::from(last.1) + 1 == u32::from(lo) => last.1 = hi,
+                _ => out.push((lo, hi)),
+            }
+            return;
+        }
+        let mid = (a + b) / 2;
+        self.collect(p, 2 * node, (a, mid), out);
+        self.collect(p, 2 * node + 1, (mid + 1, b), out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The sweep gives, for every address, the union of the ports of the pieces holding
+        /// it, each port set once with its exact addresses.
+        #[test]
+        fn external_pieces_merge_address_by_address(
+            pieces in proptest::collection::vec(
+                (proptest::collection::vec((0u8..48, 0u8..12), 1..4),
+                 proptest::collection::vec((1u16..40, 0u16..6), 1..3)),
+                0..8,
+            )
+        ) {
+            let pieces: Pieces = pieces
+                .into_iter()
+                .map(|(addrs, ports)| {
+                    let mut a = AddrSet::none();
+                    for (lo, len) in addrs {
+                        a.v4.insert(u128::from(lo), u128::from(lo + len));
+                    }
+                    let mut p = PortSet::none();
+                    for (lo, len) in ports {
+                        p.insert(Protocol::Tcp, lo, lo + len);
+                    }
+                    (a, p)
+                })
+                .collect();
+            let merged = canonical(&pieces);
+            for addr in 0u128..64 {
+                let mut want = PortSet::none();
+                for (a, p) in &pieces {
+                    if a.v4.covers(addr, addr) {
+                        want.union_with(p);
+                    }
+                }
+                let got: Vec<&PortSet> = merged
+                    .iter()
+                    .filter(|(_, _, a)| a.v4.covers(addr, addr))
+                    .map(|(_, p, _)| p)
+                    .collect();
+                if want.is_empty() {
+                    proptest::prop_assert!(got.is_empty());
+                } else {
+                    proptest::prop_assert_eq!(got, vec![&want]);
+                }
+            }
+            let mut keys: Vec<&PortSet> = merged.iter().map(|(_, p, _)| p).collect();
+            keys.dedup();
+            proptest::prop_assert_eq!(keys.len(), merged.len());
+        }
+    }
 }

@@ -307,7 +307,7 @@ pub enum Peer {
 }
 
 /// A destination port of a rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PortRule {
     /// Every port of the protocol.
     All(Protocol),
@@ -318,14 +318,14 @@ pub enum PortRule {
 }
 
 /// A label selector.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Selector {
     /// Requirements that must all hold; empty matches everything.
     pub requirements: Vec<Requirement>,
 }
 
 /// One requirement of a selector.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Requirement {
     /// The label has one of the values (`matchLabels` is `In` with one value).
     In(String, Vec<String>),

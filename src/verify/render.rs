@@ -103,7 +103,10 @@ pub fn connectivity_json(analysis: &Analysis<'_>) -> String {
     })
 }
 
-/// The connectivity for people: one line per pair, then traffic with outside addresses.
+/// The connectivity for people: one line per pair, or per block of pairs where that is
+/// shorter (`[a, b, c] -> [d, e] : TCP 80`, every workload of the first list to every other
+/// of the second), then traffic with outside addresses. Linear in the workloads where the
+/// pairs are not.
 pub fn connectivity_text(analysis: &Analysis<'_>) -> String {
     let m = analysis.manifests();
     let ids: Vec<String> = m.workloads.iter().map(|w| clean(&w.id())).collect();
@@ -114,13 +117,35 @@ pub fn connectivity_text(analysis: &Analysis<'_>) -> String {
         m.workloads.len(),
         m.policies.len()
     );
-    let mut lines: Vec<String> = analysis
-        .connections()
-        .into_iter()
-        .map(|(from, to, ports)| format!("  {} -> {} : {ports}", ids[from], ids[to]))
-        .collect();
+    let mut lines: Vec<String> = Vec::new();
+    let mut pairs = 0;
+    for (sources, destinations, ports) in analysis.connection_blocks() {
+        let both = sources
+            .iter()
+            .filter(|w| destinations.binary_search(w).is_ok());
+        let count = sources.len() * destinations.len() - both.count();
+        pairs += count;
+        if count <= sources.len() + destinations.len() {
+            for &from in sources {
+                for &to in destinations.iter().filter(|&&to| to != from) {
+                    lines.push(format!("  {} -> {} : {ports}", ids[from], ids[to]));
+                }
+            }
+        } else {
+            // Every pair would repeat the names: one line for the block.
+            let names = |ws: &[usize]| {
+                let names: Vec<&str> = ws.iter().map(|&w| ids[w].as_str()).collect();
+                format!("[{}]", names.join(", "))
+            };
+            lines.push(format!(
+                "  {} -> {} : {ports}",
+                names(sources),
+                names(destinations)
+            ));
+        }
+    }
     lines.sort();
-    let _ = writeln!(out, "\nBetween workloads ({}):", lines.len());
+    let _ = writeln!(out, "\nBetween workloads ({pairs}):");
     for line in lines {
         let _ = writeln!(out, "{line}");
     }

@@ -42,10 +42,14 @@ impl Ranges {
         if lo > hi {
             return;
         }
-        // Keep the common case (appending in order) cheap.
+        // Keep the common cases (appending in order, or extending the last range) cheap.
         if let Some(last) = self.0.last_mut() {
             if lo > last.1 && lo - last.1 > 1 {
                 self.0.push((lo, hi));
+                return;
+            }
+            if lo >= last.0 {
+                last.1 = last.1.max(hi);
                 return;
             }
         } else {
