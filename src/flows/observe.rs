@@ -111,7 +111,7 @@ pub type Key = (End, End, Option<(Protocol, u16)>);
 #[derive(Debug, Clone, Default)]
 pub struct Observations {
     /// Calls, per (source, destination, port).
-    pub calls: HashMap<Key, Seen>,
+    pub calls: HashMap<Key, Seen, super::FastHash>,
     /// Packets of the answering side.
     pub replies: u64,
     /// Traffic from or to a node (health checks, the node's own network).
@@ -178,7 +178,7 @@ pub struct Mapper<'a> {
     /// Pods already mapped, by a hash of their namespace and names (hashing every label of
     /// every record cost more than the rest of the mapping); pods with the same names but
     /// other labels share a bucket.
-    cache: HashMap<u64, Vec<(Pod, End)>>,
+    cache: HashMap<u64, Vec<(std::sync::Arc<Pod>, End)>, super::FastHash>,
 }
 
 impl<'a> Mapper<'a> {
@@ -192,7 +192,7 @@ impl<'a> Mapper<'a> {
             ws,
             manifests,
             selectors,
-            cache: HashMap::new(),
+            cache: HashMap::default(),
         }
     }
 
@@ -234,18 +234,17 @@ impl<'a> Mapper<'a> {
     }
 
     /// Where a pod belongs.
-    pub fn pod(&mut self, pod: &Pod) -> End {
-        let key = {
-            use std::hash::{Hash, Hasher};
-            let mut hasher = std::hash::DefaultHasher::new();
-            (&pod.namespace, &pod.workload, &pod.pod).hash(&mut hasher);
-            hasher.finish()
-        };
-        if let Some((_, end)) = self
+    pub fn pod(&mut self, pod: &std::sync::Arc<Pod>) -> End {
+        use std::hash::BuildHasher;
+        let key = self
             .cache
-            .get(&key)
-            .and_then(|bucket| bucket.iter().find(|(p, _)| p == pod))
-        {
+            .hasher()
+            .hash_one((&pod.namespace, &pod.workload, &pod.pod));
+        if let Some((_, end)) = self.cache.get(&key).and_then(|bucket| {
+            bucket
+                .iter()
+                .find(|(p, _)| std::sync::Arc::ptr_eq(p, pod) || p == pod)
+        }) {
             return end.clone();
         }
         let workload = self.workload(pod);
@@ -280,7 +279,7 @@ impl<'a> Mapper<'a> {
         self.cache
             .entry(key)
             .or_default()
-            .push((pod.clone(), end.clone()));
+            .push((std::sync::Arc::clone(pod), end.clone()));
         end
     }
 

@@ -393,9 +393,14 @@ struct Part {
 
 /// The records of one line, or why it is bad; notices of lost events and other responses are
 /// counted in `part`.
-fn line_records(text: &str, format: Format, part: &mut Reading) -> Result<Vec<Record>, String> {
+fn line_records(
+    text: &str,
+    format: Format,
+    part: &mut Reading,
+    cache: &mut hubble::Cache,
+) -> Result<Vec<Record>, String> {
     match format {
-        Format::Hubble => hubble::parse(text).map(|l| match l {
+        Format::Hubble => hubble::parse(text, cache).map(|l| match l {
             hubble::Line::Flow(r) => vec![*r],
             hubble::Line::Lost(n) => {
                 part.lost += n.max(1);
@@ -412,7 +417,12 @@ fn line_records(text: &str, format: Format, part: &mut Reading) -> Result<Vec<Re
 
 /// Reads the lines of one chunk into `sink`: a bad line is counted (`skip_bad`) or ends the
 /// chunk as its error.
-fn chunk_records(chunk: &Chunk, input: &Input<'_>, sink: &mut impl Sink) -> Part {
+fn chunk_records(
+    chunk: &Chunk,
+    input: &Input<'_>,
+    sink: &mut impl Sink,
+    cache: &mut hubble::Cache,
+) -> Part {
     let mut part = Part {
         index: chunk.index,
         reading: Reading::default(),
@@ -438,7 +448,7 @@ fn chunk_records(chunk: &Chunk, input: &Input<'_>, sink: &mut impl Sink) -> Part
                 if text.trim().is_empty() {
                     return true;
                 }
-                line_records(text, input.format, &mut part.reading)
+                line_records(text, input.format, &mut part.reading, cache)
             }
         };
         match parsed {
@@ -510,6 +520,7 @@ fn lines<S: Sink>(
                 let stop = &stop;
                 scope.spawn(move || {
                     let mut local = new();
+                    let mut cache = hubble::Cache::default();
                     let mut parts = Vec::new();
                     loop {
                         // The lock is held only to take the next chunk.
@@ -521,7 +532,7 @@ fn lines<S: Sink>(
                         if chunk.index > stop.load(std::sync::atomic::Ordering::Relaxed) {
                             continue;
                         }
-                        let part = chunk_records(&chunk, input, &mut local);
+                        let part = chunk_records(&chunk, input, &mut local, &mut cache);
                         if part.error.is_some() {
                             stop.fetch_min(chunk.index, std::sync::atomic::Ordering::Relaxed);
                         }
