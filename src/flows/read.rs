@@ -596,7 +596,7 @@ fn split_chunks(
             }
             text.push(b'\n');
         } else {
-            match text.iter().rposition(|b| *b == b'\n') {
+            match memchr::memrchr(b'\n', &text) {
                 Some(last) => carry = text.split_off(last + 1),
                 None if text.len() > MAX_LINE => {
                     skip_line(reader)?;
@@ -611,7 +611,7 @@ fn split_chunks(
                 }
             }
         }
-        let lines = text.iter().filter(|b| **b == b'\n').count();
+        let lines = memchr::memchr_iter(b'\n', &text).count();
         let chunk = Chunk {
             index,
             first_line,
