@@ -179,6 +179,11 @@ pub struct Mapper<'a> {
     /// every record cost more than the rest of the mapping); pods with the same names but
     /// other labels share a bucket.
     cache: HashMap<u64, Vec<(std::sync::Arc<Pod>, End)>, super::FastHash>,
+    /// Pods already mapped, by address: the Hubble reader hands out the same shared pod for
+    /// the same endpoint. Each pod is kept alive in `kept`, so that no other pod can take its
+    /// address while it is in the map; both are emptied at [`Mapper::KEPT`] pods.
+    by_address: HashMap<usize, End, super::FastHash>,
+    kept: Vec<std::sync::Arc<Pod>>,
 }
 
 impl<'a> Mapper<'a> {
@@ -193,6 +198,8 @@ impl<'a> Mapper<'a> {
             manifests,
             selectors,
             cache: HashMap::default(),
+            by_address: HashMap::default(),
+            kept: Vec::new(),
         }
     }
 
@@ -235,16 +242,35 @@ impl<'a> Mapper<'a> {
 
     /// Where a pod belongs.
     pub fn pod(&mut self, pod: &std::sync::Arc<Pod>) -> End {
+        let address = std::sync::Arc::as_ptr(pod) as usize;
+        if let Some(end) = self.by_address.get(&address) {
+            return end.clone();
+        }
+        let end = self.pod_by_content(pod);
+        if self.kept.len() >= Self::KEPT {
+            self.by_address.clear();
+            self.kept.clear();
+        }
+        self.by_address.insert(address, end.clone());
+        self.kept.push(std::sync::Arc::clone(pod));
+        end
+    }
+
+    /// The most pods [`Mapper::pod`] recognises by address.
+    const KEPT: usize = 100_000;
+
+    /// Where a pod belongs, found by its names and labels.
+    fn pod_by_content(&mut self, pod: &std::sync::Arc<Pod>) -> End {
         use std::hash::BuildHasher;
         let key = self
             .cache
             .hasher()
             .hash_one((&pod.namespace, &pod.workload, &pod.pod));
-        if let Some((_, end)) = self.cache.get(&key).and_then(|bucket| {
-            bucket
-                .iter()
-                .find(|(p, _)| std::sync::Arc::ptr_eq(p, pod) || p == pod)
-        }) {
+        if let Some((_, end)) = self
+            .cache
+            .get(&key)
+            .and_then(|bucket| bucket.iter().find(|(p, _)| p == pod))
+        {
             return end.clone();
         }
         let workload = self.workload(pod);

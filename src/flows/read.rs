@@ -2,6 +2,9 @@
 //! that nothing grows with the length of the input. The format is detected from the content of
 //! each file: a JSON array is an Otterize export (its items are `ClientIntents`) or a JSON
 //! table; JSON lines are Hubble flows or table rows; anything else is a CSV table with a header.
+//! Files of one record a line are read in chunks of lines on every core, each worker into a
+//! sink of its own; the sinks are merged, and the first bad line in the file's order is the one
+//! reported.
 //!
 //! Only regular files are read (a FIFO or a folder is refused before it is opened; standard
 //! input is `-`). A line longer than [`MAX_LINE`] bytes, a line that is not UTF-8, and a record
