@@ -3,7 +3,9 @@
 //!
 //! `cargo bench --bench generate` measures rendering alone and load + render. With
 //! `K8S_ADVISOR_BENCH_WORKSPACE=FILE` it only writes the big workspace to FILE and exits, so
-//! that `scripts/bench-generate.sh` can time the whole binary on it.
+//! that `scripts/bench-generate.sh` can time the whole binary on it;
+//! `K8S_ADVISOR_BENCH_SERVICES=N` changes the number of services (default 5,000; always 25 per
+//! namespace and five calls each, so that 10,000 is the same model twice as large).
 
 use std::fmt::Write;
 use std::hint::black_box;
@@ -19,33 +21,34 @@ use k8s_advisor::policy::Policy;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const SERVICES: usize = 5_000;
-const NAMESPACES: usize = 200;
+const PER_NAMESPACE: usize = 25;
 const CALLS_PER_SERVICE: usize = 5;
 
 /// The big workspace: services spread evenly over namespaces, each calling five others (two in
 /// its own namespace, three elsewhere), a few exposed, a few with egress.
-fn big_workspace() -> String {
+fn big_workspace(services: usize) -> String {
     let mut out = String::from(
         "version = 1\n\n[project]\nname = \"big\"\nplatform = \"eks\"\ninternal-cidrs = [\"10.0.0.0/8\"]\n",
     );
-    for n in 0..NAMESPACES {
+    for n in 0..services.div_ceil(PER_NAMESPACE) {
         let _ = write!(
             out,
             "\n[[namespaces]]\nname = \"ns-{n}\"\nteam = \"team-{}\"\n",
             n % 17
         );
     }
-    let per_ns = SERVICES / NAMESPACES;
+    let per_ns = PER_NAMESPACE;
     let id = |i: usize| format!("ns-{}/svc-{i}", i / per_ns);
-    for i in 0..SERVICES {
+    for i in 0..services {
         let ns = i / per_ns;
         let base = ns * per_ns;
+        let size = per_ns.min(services - base);
         let targets = [
-            base + (i - base + 1) % per_ns,
-            base + (i - base + 2) % per_ns,
-            (i + per_ns * 7 + 3) % SERVICES,
-            (i + per_ns * 31 + 5) % SERVICES,
-            (i + per_ns * 53 + 9) % SERVICES,
+            base + (i - base + 1) % size,
+            base + (i - base + 2) % size,
+            (i + per_ns * 7 + 3) % services,
+            (i + per_ns * 31 + 5) % services,
+            (i + per_ns * 53 + 9) % services,
         ];
         let mut calls: Vec<String> = Vec::new();
         for t in targets.iter().take(CALLS_PER_SERVICE) {
@@ -73,10 +76,14 @@ fn big_workspace() -> String {
 }
 
 fn main() {
-    let text = big_workspace();
+    let services = std::env::var("K8S_ADVISOR_BENCH_SERVICES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(SERVICES);
+    let text = big_workspace(services);
     if let Some(path) = std::env::var_os("K8S_ADVISOR_BENCH_WORKSPACE") {
         std::fs::write(&path, &text).expect("write the big workspace");
-        eprintln!("wrote {}", Path::new(&path).display());
+        eprintln!("wrote {} ({services} services)", Path::new(&path).display());
         return;
     }
     let policy = Policy::load(None).expect("shipped policy");
@@ -90,14 +97,17 @@ fn main() {
         workspace.namespaces.len()
     );
     let mut c = Criterion::default().sample_size(10).configure_from_args();
-    c.bench_function("generate 5000 services", |b| {
+    c.bench_function(&format!("generate {services} services"), |b| {
         b.iter(|| generate(black_box(&workspace)))
     });
-    c.bench_function("parse + validate + generate 5000 services", |b| {
-        b.iter(|| {
-            let ws = k8s_advisor::workspace::parse(black_box(&source), &criteria).unwrap();
-            generate(&ws)
-        })
-    });
+    c.bench_function(
+        &format!("parse + validate + generate {services} services"),
+        |b| {
+            b.iter(|| {
+                let ws = k8s_advisor::workspace::parse(black_box(&source), &criteria).unwrap();
+                generate(&ws)
+            })
+        },
+    );
     c.final_summary();
 }

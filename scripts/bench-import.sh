@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-cargo build --release --locked --quiet
-bin=target/release/k8s-advisor
+cargo build --profile profiling --locked --quiet
+bin=target/profiling/k8s-advisor
 
 measure() {
   local label="$1"; shift
@@ -26,7 +26,7 @@ measure() {
 for services in 10000 100000; do
   dir="$work/$services"
   K8S_ADVISOR_BENCH_SERVICES="$services" K8S_ADVISOR_BENCH_IMPORT="$dir" \
-    cargo bench --locked --quiet --bench import
+    cargo bench --profile profiling --locked --quiet --bench import
   measure "import Compose, $services services" \
     "$bin" -q import "$dir/compose.yaml" -o "$dir/compose.toml"
   measure "import manifests, $services services" \
@@ -34,5 +34,5 @@ for services in 10000 100000; do
 done
 
 if [ "${1:-}" != "--no-criterion" ]; then
-  cargo bench --locked --quiet --bench import
+  cargo bench --profile profiling --locked --quiet --bench import
 fi

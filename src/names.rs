@@ -388,27 +388,18 @@ pub fn is_placeholder_image(image: &str) -> bool {
         })
 }
 
-/// True for characters that must never reach a terminal or a generated document from the
-/// workspace: control characters (C0, DEL, C1), the Unicode line and paragraph separators,
-/// bidirectional controls, zero-width and byte-order marks, and noncharacters.
-pub fn unsafe_char(c: char) -> bool {
-    let n = u32::from(c);
-    c.is_control()
-        || matches!(n, 0x2028 | 0x2029 | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2069 | 0xFEFF)
-        || (0xFDD0..=0xFDEF).contains(&n)
-        || n & 0xFFFE == 0xFFFE
-}
+/// Names of the per-namespace files that a service stub must not take.
+pub const RESERVED_STEMS: [&str; 3] = ["kustomization", "namespace", "network-policies"];
 
-/// The first character that free text (a description, a reason) may not hold: an
-/// [`unsafe_char`] other than a tab, a line feed, or a carriage return before a line feed.
-/// Validation and `init`'s questions both ask this, so they accept exactly the same text.
-pub fn unsafe_char_in(text: &str) -> Option<char> {
-    text.char_indices()
-        .find(|&(i, c)| {
-            let crlf = c == '\r' && text[i + 1..].starts_with('\n');
-            !(c == '\n' || c == '\t' || crlf) && unsafe_char(c)
-        })
-        .map(|(_, c)| c)
+/// The file name of a service's stub: `<service>.yaml`, or `<service>.workload.yaml` for the
+/// few names that would clash with the per-namespace files (a service name has no dot, so this
+/// cannot clash with another service).
+pub fn stub_file_name(service: &str) -> String {
+    if RESERVED_STEMS.contains(&service) {
+        format!("{service}.workload.yaml")
+    } else {
+        format!("{service}.yaml")
+    }
 }
 
 /// The longest DNS subdomain (most object names).
@@ -670,18 +661,6 @@ mod tests {
         assert!(why.contains("not 'é'"), "{why}");
         let why = dns1123_label(&"a".repeat(64)).unwrap_err();
         assert!(why.contains("this one has 64"), "{why}");
-    }
-
-    #[test]
-    fn unsafe_characters() {
-        for c in [
-            '\u{1b}', '\u{7f}', '\u{85}', '\u{2028}', '\u{202e}', '\u{fffe}', '\u{feff}',
-        ] {
-            assert!(unsafe_char(c), "{c:?}");
-        }
-        for c in ['a', 'é', '→', '漢', ' '] {
-            assert!(!unsafe_char(c), "{c:?}");
-        }
     }
 
     #[test]

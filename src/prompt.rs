@@ -39,23 +39,22 @@ pub const INTERRUPTED: &str = "init interrupted; nothing was written";
 /// in, the file is being written, and stopping half-way would make "nothing was written" a lie.
 static ASKING: AtomicBool = AtomicBool::new(false);
 
+/// Whether Ctrl-C may end the process now. The binary's Ctrl-C handler asks: a text prompt
+/// reads in cooked mode, where the terminal turns ^C into SIGINT and the read simply restarts,
+/// so only the handler can end that session.
+pub fn asking() -> bool {
+    ASKING.load(Ordering::SeqCst)
+}
+
 /// Asks on the terminal.
 pub struct Terminal {
     theme: ColorfulTheme,
 }
 
 impl Terminal {
-    /// A terminal prompter, in colour or not. Installs the Ctrl-C handler: console answers ^C
-    /// by raising SIGINT, whose default action would kill the process with the cursor still
-    /// hidden by a list prompt.
+    /// A terminal prompter, in colour or not. While it lives, [`asking`] is true.
     pub fn new(color: bool) -> Self {
         console::set_colors_enabled_stderr(color);
-        // Only the first call installs a handler; later terminals share it.
-        let _ = ctrlc::set_handler(|| {
-            if ASKING.load(Ordering::SeqCst) {
-                leave();
-            }
-        });
         ASKING.store(true, Ordering::SeqCst);
         Terminal {
             theme: ColorfulTheme::default(),
@@ -69,27 +68,12 @@ impl Drop for Terminal {
     }
 }
 
-/// Ends the session after Ctrl-C: shows the cursor again, says that nothing was written, and
-/// exits 130 (128 + SIGINT, what shells report for a program stopped by Ctrl-C). The handler
-/// thread and the prompt that read ^C may both get here; the second one waits for the exit.
-fn leave() -> ! {
-    static LEAVING: AtomicBool = AtomicBool::new(false);
-    if LEAVING.swap(true, Ordering::SeqCst) {
-        loop {
-            std::thread::park();
-        }
-    }
-    let term = console::Term::stderr();
-    let _ = term.show_cursor();
-    let _ = term.write_line("");
-    let _ = term.write_line(INTERRUPTED);
-    std::process::exit(130)
-}
-
+/// A list prompt reads ^C as a key in raw mode and answers `Interrupted`: the session ends
+/// like one stopped by the Ctrl-C handler.
 fn failed(err: dialoguer::Error) -> Error {
     let dialoguer::Error::IO(source) = err;
     if source.kind() == std::io::ErrorKind::Interrupted {
-        leave();
+        return Error::Interrupted;
     }
     let _ = console::Term::stderr().show_cursor();
     Error::Io {

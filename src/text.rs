@@ -54,12 +54,34 @@ pub fn join_and<T: AsRef<str>>(items: &[T]) -> String {
     }
 }
 
+/// True for characters that must never reach a terminal or a generated document from the
+/// workspace: control characters (C0, DEL, C1), the Unicode line and paragraph separators,
+/// bidirectional controls, zero-width and byte-order marks, and noncharacters.
+pub fn unsafe_char(c: char) -> bool {
+    let n = u32::from(c);
+    c.is_control()
+        || matches!(n, 0x2028 | 0x2029 | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2069 | 0xFEFF)
+        || (0xFDD0..=0xFDEF).contains(&n)
+        || n & 0xFFFE == 0xFFFE
+}
+
+/// The first character that free text (a description, a reason) may not hold: an
+/// [`unsafe_char`] other than a tab, a line feed, or a carriage return before a line feed.
+/// Validation and `init`'s questions both ask this, so they accept exactly the same text.
+pub fn unsafe_char_in(text: &str) -> Option<char> {
+    text.char_indices()
+        .find(|&(i, c)| {
+            let crlf = c == '\r' && text[i + 1..].starts_with('\n');
+            !(c == '\n' || c == '\t' || crlf) && unsafe_char(c)
+        })
+        .map(|(_, c)| c)
+}
+
 /// Text with every character that must not reach a terminal as it is escaped: controls, line
-/// separators, direction overrides ([`crate::names::unsafe_char`]), as `\n`, `\u{1b}`,
+/// separators, direction overrides ([`unsafe_char`]), as `\n`, `\u{1b}`,
 /// `\u{2028}`, ... Every string that comes from input (a name, a file name, a folder named in
 /// a file) goes through it before it is printed.
 pub fn clean(text: &str) -> String {
-    use crate::names::unsafe_char;
     if !text.chars().any(unsafe_char) {
         return text.to_string();
     }
@@ -96,6 +118,18 @@ impl Paint {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unsafe_characters() {
+        for c in [
+            '\u{1b}', '\u{7f}', '\u{85}', '\u{2028}', '\u{202e}', '\u{fffe}', '\u{feff}',
+        ] {
+            assert!(unsafe_char(c), "{c:?}");
+        }
+        for c in ['a', 'é', '→', '漢', ' '] {
+            assert!(!unsafe_char(c), "{c:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -64,7 +64,7 @@ pub fn toml_problem(source: &Source, err: &toml::de::Error) -> Problem {
         return Problem::new(Code::MissingKey, span, format!("missing key `{key}`"))
             .label(format!("`{key}` is required in this table"))
             .help(format!(
-                "add `{key} = ...`; see the workspace reference in the README"
+                "add `{key} = ...`; see docs/reference/workspace.md"
             ));
     }
     if message.starts_with("invalid type") || message.starts_with("invalid value") {
@@ -94,6 +94,6 @@ fn type_help(source: &Source, span: &std::ops::Range<usize>) -> String {
     if text.starts_with('"') {
         "remove the quotes if a number or boolean is meant".to_string()
     } else {
-        "check the value's type against the workspace reference in the README".to_string()
+        "check the value's type against docs/reference/workspace.md".to_string()
     }
 }

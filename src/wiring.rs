@@ -43,25 +43,63 @@ pub struct Clash {
     pub calls: (usize, usize),
 }
 
+/// One variable name of a call: the name, the call's index in the caller's `calls`, the
+/// callee and its port.
+type Named<'a> = (String, usize, &'a Service, &'a Port);
+
 /// The variables of `caller`, sorted by name, and any clash left after qualifying. `lookup`
 /// finds a callee by id; calls whose callee it does not find are skipped.
 pub fn env_vars<'a>(
-    caller: &Service,
+    caller: &'a Service,
     lookup: impl Fn(&ServiceId) -> Option<&'a Service>,
     cluster_domain: &str,
 ) -> (Vec<EnvVar>, Vec<Clash>) {
+    let (vars, clashes) = names(caller, lookup);
+    let mut out: Vec<EnvVar> = vars
+        .into_iter()
+        .map(|(name, _, callee, port)| EnvVar {
+            name,
+            // The fully qualified name fails closed: with a wrong cluster domain the lookup
+            // fails, where a short name (`api.users`) would go through the resolver's search
+            // list and could answer with some other host.
+            value: format!(
+                "{}.{}.svc.{cluster_domain}:{}",
+                callee.id.name, callee.id.namespace, port.port
+            ),
+            to: callee.id.clone(),
+            port: port.name.clone(),
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out.dedup_by(|a, b| a.name == b.name);
+    (out, clashes)
+}
+
+/// The clashes of [`env_vars`] alone, without building the variables: what validation asks.
+pub fn clashes<'a>(
+    caller: &'a Service,
+    lookup: impl Fn(&ServiceId) -> Option<&'a Service>,
+) -> Vec<Clash> {
+    names(caller, lookup).1
+}
+
+/// The variable names of `caller`'s calls after qualifying, in call and port order, and the
+/// clashes left.
+fn names<'a>(
+    caller: &'a Service,
+    lookup: impl Fn(&ServiceId) -> Option<&'a Service>,
+) -> (Vec<Named<'a>>, Vec<Clash>) {
     let calls: Vec<(usize, &Call, &Service)> = caller
         .calls
         .iter()
         .enumerate()
         .filter_map(|(i, call)| lookup(&call.to).map(|callee| (i, call, callee)))
         .collect();
-    let named = |qualified: &[bool]| -> Vec<(String, usize, &Service, &Port)> {
+    let named = |qualified: &[bool]| -> Vec<Named<'a>> {
         let mut out = Vec::new();
         for (&(i, call, callee), &qualify) in calls.iter().zip(qualified) {
-            let ports: Vec<&Port> = call.ports_of(callee).collect();
-            let several = ports.len() > 1;
-            for port in ports {
+            let several = call.ports_of(callee).nth(1).is_some();
+            for port in call.ports_of(callee) {
                 out.push((name(callee, port, several, qualify), i, callee, port));
             }
         }
@@ -87,33 +125,27 @@ pub fn env_vars<'a>(
             }
         }
     }
-    let vars = named(&qualified);
+    // Nearly always nothing needs qualifying: the short names are the names.
+    let vars = if qualified.contains(&true) {
+        named(&qualified)
+    } else {
+        short
+    };
     let clashes = collisions(&vars)
         .into_iter()
         .map(|(name, calls)| Clash { name, calls })
         .collect();
-    let mut out: Vec<EnvVar> = vars
-        .into_iter()
-        .map(|(name, _, callee, port)| EnvVar {
-            name,
-            // The fully qualified name fails closed: with a wrong cluster domain the lookup
-            // fails, where a short name (`api.users`) would go through the resolver's search
-            // list and could answer with some other host.
-            value: format!(
-                "{}.{}.svc.{cluster_domain}:{}",
-                callee.id.name, callee.id.namespace, port.port
-            ),
-            to: callee.id.clone(),
-            port: port.name.clone(),
-        })
-        .collect();
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    out.dedup_by(|a, b| a.name == b.name);
-    (out, clashes)
+    (vars, clashes)
 }
 
 /// Each name used by two different calls, with the first two such calls.
-fn collisions(vars: &[(String, usize, &Service, &Port)]) -> Vec<(String, (usize, usize))> {
+fn collisions(vars: &[Named<'_>]) -> Vec<(String, (usize, usize))> {
+    // The common case first: no name repeats (one sort, no map).
+    let mut sorted: Vec<&str> = vars.iter().map(|v| v.0.as_str()).collect();
+    sorted.sort_unstable();
+    if sorted.windows(2).all(|w| w[0] != w[1]) {
+        return Vec::new();
+    }
     let mut first: BTreeMap<&str, usize> = BTreeMap::new();
     let mut out = Vec::new();
     for (name, call, _, _) in vars {
@@ -129,16 +161,27 @@ fn collisions(vars: &[(String, usize, &Service, &Port)]) -> Vec<(String, (usize,
 }
 
 fn name(callee: &Service, port: &Port, with_port: bool, qualify: bool) -> String {
-    let mut parts: Vec<&str> = Vec::with_capacity(4);
+    let mut name = String::with_capacity(
+        callee.id.namespace.len() + callee.id.name.len() + port.name.len() + 8,
+    );
+    let mut first = true;
+    let mut part = |text: &str| {
+        if !std::mem::take(&mut first) {
+            name.push('_');
+        }
+        name.extend(text.chars().map(|c| match c {
+            '-' => '_',
+            c => c.to_ascii_uppercase(),
+        }));
+    };
     if qualify {
-        parts.push(&callee.id.namespace);
+        part(&callee.id.namespace);
     }
-    parts.push(&callee.id.name);
+    part(&callee.id.name);
     if with_port {
-        parts.push(&port.name);
+        part(&port.name);
     }
-    parts.push("addr");
-    let mut name = parts.join("_").to_ascii_uppercase().replace('-', "_");
+    part("addr");
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, '_');
     }

@@ -1,6 +1,7 @@
-//! Read-stage helpers shared by `import` and `verify`: a parse whose alias expansion is bounded,
-//! a bound on nesting checked before libyaml scans, and where in a YAML document a parse error
-//! is. libyaml reports most errors with their
+//! Read-stage helpers shared by `import` and `verify`, the one YAML input layer of both: the
+//! split of a stream into documents, a parse whose alias expansion is bounded, a bound on
+//! nesting checked before libyaml scans, a parse error's message without libyaml's positions,
+//! and where in a YAML document a parse error is. libyaml reports most errors with their
 //! position; for a character YAML does not allow at all (a control character such as ESC,
 //! U+FFFE) its reader reports the start of the document instead. The first such character is
 //! the place to show.
@@ -212,6 +213,104 @@ impl<'de> Visitor<'de> for Budget<'_> {
     }
 }
 
+/// One YAML document of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Document<'a> {
+    /// The document's text: from the line after a bare `---` (or from the marker itself when
+    /// content follows it on its line) to the line before the next marker.
+    pub text: &'a str,
+    /// Where the text starts in the stream.
+    pub offset: usize,
+    /// The 1-based line of the stream on which the text starts.
+    pub first_line: usize,
+}
+
+/// The byte-order mark, which belongs to the stream, not to its first document.
+const BOM: &str = "\u{feff}";
+
+/// Whether `line` is the marker `marker` (`---` or `...`): at column 0, followed by nothing,
+/// whitespace or a comment. Markers cannot occur inside content, so no other line is one.
+fn is_marker(line: &str, marker: &str) -> bool {
+    line.strip_prefix(marker)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+/// Whether a marker line holds nothing after its marker but whitespace and a comment.
+fn bare(line: &str) -> bool {
+    let rest = line[3..].trim();
+    rest.is_empty() || rest.starts_with('#')
+}
+
+/// Splits a YAML stream into its documents as YAML 1.2 does: `---` starts a document, `...`
+/// ends one, and a document may start without a marker after `...` or at the top of the
+/// stream. Documents of nothing but blank lines and comments are left out.
+pub fn documents(stream: &str) -> Vec<Document<'_>> {
+    let mut docs = Vec::new();
+    let mut push = |start: usize, end: usize, first_line: usize| {
+        let text = &stream[start..end];
+        let content = text.lines().any(|l| {
+            let l = l.trim();
+            !l.is_empty() && !l.starts_with('#')
+        });
+        if content {
+            docs.push(Document {
+                text,
+                offset: start,
+                first_line,
+            });
+        }
+    };
+    let mut start = if stream.starts_with(BOM) {
+        BOM.len()
+    } else {
+        0
+    };
+    let mut start_line = 1;
+    let mut at = start;
+    for (n, line) in stream[start..].split_inclusive('\n').enumerate() {
+        let number = n + 1;
+        let next = at + line.len();
+        if is_marker(line, "---") {
+            push(start, at, start_line);
+            (start, start_line) = if bare(line) {
+                (next, number + 1)
+            } else {
+                (at, number)
+            };
+        } else if is_marker(line, "...") {
+            push(start, at, start_line);
+            (start, start_line) = (next, number + 1);
+        }
+        at = next;
+    }
+    push(start, stream.len(), start_line);
+    docs
+}
+
+/// A parse error's message without the positions libyaml adds (" at line 3 column 5"): they
+/// count from the start of the document, and callers report positions in the whole file.
+pub fn message(err: &serde_yaml_ng::Error) -> String {
+    let text = err.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(" at line ") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + " at line ".len()..];
+        let digits = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let line_len = digits(tail);
+        let after_line = &tail[line_len..];
+        match after_line.strip_prefix(" column ") {
+            Some(col) if line_len > 0 && digits(col) > 0 => rest = &col[digits(col)..],
+            _ => {
+                out.push_str(" at line ");
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The byte offset of `err` in `text`: its own position, unless that is the start of the
 /// document and the text holds a character outside YAML's printable set; then that character.
 pub fn error_offset(text: &str, err: &serde_yaml_ng::Error) -> usize {
@@ -234,6 +333,78 @@ fn printable(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn texts(stream: &str) -> Vec<(&str, usize)> {
+        documents(stream)
+            .iter()
+            .map(|d| {
+                assert_eq!(&stream[d.offset..d.offset + d.text.len()], d.text);
+                (d.text, d.first_line)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn documents_split_at_markers_at_column_zero() {
+        let stream = "a: 1\n---\n# only a comment\n---\nb: 2\nc: 3\n--- \n";
+        assert_eq!(texts(stream), [("a: 1\n", 1), ("b: 2\nc: 3\n", 5)]);
+        // A tab or a comment after the marker; CRLF line ends.
+        let stream = "a: 1\r\n---\t\r\nb: 2\r\n--- # next\r\nc: 3\r\n";
+        assert_eq!(
+            texts(stream),
+            [("a: 1\r\n", 1), ("b: 2\r\n", 3), ("c: 3\r\n", 5)]
+        );
+        // Not markers: indented, or followed by other text.
+        let stream = "a: |\n  ---\nb: ----\n---x: 1\n";
+        assert_eq!(texts(stream), [(stream, 1)]);
+    }
+
+    #[test]
+    fn the_end_marker_ends_a_document_and_a_bare_one_may_follow() {
+        let stream = "a: 1\n...\nb: 2\n...\n---\nc: 3\n... # done\n";
+        assert_eq!(texts(stream), [("a: 1\n", 1), ("b: 2\n", 3), ("c: 3\n", 6)]);
+    }
+
+    #[test]
+    fn content_after_the_start_marker_belongs_to_the_document() {
+        let stream = "--- {a: 1}\n--- !!map\nb: 2\n";
+        assert_eq!(
+            texts(stream),
+            [("--- {a: 1}\n", 1), ("--- !!map\nb: 2\n", 2)]
+        );
+        for (text, _) in texts(stream) {
+            assert!(parse_bounded(text).is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_belongs_to_the_stream() {
+        let stream = "\u{feff}a: 1\n---\nb: 2\n";
+        let docs = documents(stream);
+        assert_eq!(docs[0].text, "a: 1\n");
+        assert_eq!(docs[0].offset, 3);
+        assert_eq!(docs[1].first_line, 3);
+    }
+
+    #[test]
+    fn messages_lose_every_position() {
+        let err = parse_bounded("a:\n  - b\n c: d\n").unwrap_err();
+        let full = err.to_string();
+        assert!(full.contains(" at line "), "{full}");
+        let short = message(&err);
+        assert!(!short.contains(" at line "), "{short}");
+        assert!(
+            short.starts_with(full.split(" at line ").next().unwrap()),
+            "{short}"
+        );
+        // libyaml names two places in some messages: both go, the words between them stay.
+        let err = parse_bounded("a: [1, 2\nb: 3\n").unwrap_err();
+        assert_eq!(err.to_string().matches(" at line ").count(), 2, "{err}");
+        assert_eq!(
+            message(&err),
+            "did not find expected ',' or ']', while parsing a flow sequence"
+        );
+    }
 
     #[test]
     fn a_control_character_is_located() {

@@ -920,6 +920,26 @@ fn error_findings_exit_1_and_warnings_alone_exit_0() {
     assert_eq!(run(&warnings_only, &[], &[]).0, 0);
 }
 
+/// `-q` prints the errors alone, which are what fail the run; with none, it prints nothing.
+#[test]
+fn quiet_prints_errors_only() {
+    let (code, stdout, _) = run(&review_problems(), &[], &["-q"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("Errors ("), "{stdout}");
+    assert!(
+        !stdout.contains("Warnings") && !stdout.contains("Info"),
+        "{stdout}"
+    );
+    let (_, loud, _) = run(&review_problems(), &[], &[]);
+    assert!(
+        loud.contains("Warnings ("),
+        "the fixture must have warnings: {loud}"
+    );
+    let warnings_only = ws("generic", &[svc("api", &[("image", "")])]);
+    let (code, stdout, stderr) = run(&warnings_only, &[], &["-q"]);
+    assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "", ""));
+}
+
 #[test]
 fn text_report_snapshot() {
     let (code, stdout, stderr) = run(&review_problems(), &[], &[]);
@@ -1202,8 +1222,8 @@ fn bad_policies_are_refused_with_their_message() {
 }
 
 #[test]
-fn shipped_policy_file_matches_the_readme() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+fn shipped_policy_file_matches_the_guide() {
+    let readme = std::fs::read_to_string(root().join("docs/guide/check.md")).unwrap();
     let shipped: toml::Value =
         toml::from_str(&std::fs::read_to_string(root().join("policies/guardrails.toml")).unwrap())
             .unwrap();
@@ -1212,7 +1232,7 @@ fn shipped_policy_file_matches_the_readme() {
         let severity = rule["severity"].as_str().unwrap();
         assert!(
             readme.contains(&format!("| `{id}` | {severity} |")),
-            "README's Guardrails table lacks `{id}` ({severity})"
+            "the Guardrails table of docs/guide/check.md lacks `{id}` ({severity})"
         );
     }
     assert!(Path::new(&root().join("tests/schemas/README.md")).is_file());

@@ -557,7 +557,7 @@ fn static_oracles(outs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         .args(outs))?;
     outs.iter()
         .map(|out| {
-            let (built, _) = run(Command::new("kubectl").arg("kustomize").arg(out))?;
+            let (built, _) = run(Command::new(tool("kubectl")).arg("kustomize").arg(out))?;
             let path = out.with_file_name("built.yaml");
             std::fs::write(&path, built).map_err(|e| e.to_string())?;
             Ok(path)
@@ -725,6 +725,7 @@ fn parallel(jobs: Vec<(String, Job)>) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn examples_conform() {
     let cases = examples()
         .into_iter()
@@ -751,6 +752,7 @@ pub(crate) fn with_dns(text: &str, seed: u64) -> String {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn random_models_conform() {
     let started = std::time::Instant::now();
     let cases = (1..=RANDOM_MODELS)
@@ -831,6 +833,7 @@ fn drop_policy(text: &str, name: &str) -> String {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn the_suite_catches_broken_policies() {
     mutated(|_| {}).expect("the unmutated layout conforms");
     let service_port = mutated(|out| {
@@ -939,6 +942,7 @@ fn network_model(platform: &str, dns: &str) -> String {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn every_dns_profile_and_the_gateway_conform() {
     let cases: Vec<(String, Workspace)> = [
         ("eks", ""),
@@ -999,6 +1003,7 @@ fn the_route_schema_is_strict() {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn the_suite_catches_broken_gateway_and_dns_rules() {
     let openshift = network_model("generic", r#"dns = "openshift""#);
     mutated_model(&openshift, |_| {}).expect("the unmutated layout conforms");

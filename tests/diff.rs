@@ -301,6 +301,44 @@ fn json_keeps_the_contract_keys_in_order() {
     }
 }
 
+/// A call whose kind changes is a changed call, with both kinds; a call that becomes
+/// synchronous can close a cycle that did not count before.
+#[test]
+fn a_call_of_another_kind_is_a_changed_call() {
+    let workspace = |kind: &str| {
+        format!(
+            "version = 1\n[project]\nname = \"shop\"\n\n[[services]]\nname = \"orders\"\nport = 80\ncalls = [\"stock\"]\n\n[[services]]\nname = \"stock\"\nport = 80\ncalls = [{{ to = \"orders\", kind = \"{kind}\" }}]\n"
+        )
+    };
+    let (queued, waiting) = (
+        load_text(&workspace("async")),
+        load_text(&workspace("sync")),
+    );
+    let d = serde_json::to_value(diff_of(&queued, &waiting)).unwrap();
+    assert_eq!(d["changed"], true);
+    assert_eq!(
+        d["calls"]["changed"],
+        serde_json::json!([{
+            "from": "shop/stock", "to": "shop/orders", "fields": ["kind"],
+            "old-kind": "async", "new-kind": "sync"
+        }])
+    );
+    assert_eq!(
+        d["calls"]["new-cycles"],
+        serde_json::json!([["shop/orders", "shop/stock"]])
+    );
+    // The other way round the cycle goes away, which is no new cycle; NetworkPolicies allow
+    // every kind alike, so the connectivity is the same.
+    let back = diff_of(&waiting, &queued);
+    assert!(back.calls.new_cycles.is_empty());
+    assert!(back.connectivity.is_empty());
+    let text = render::text(&back, k8s_advisor::text::Paint { color: false });
+    assert!(
+        text.contains("~ shop/stock -> shop/orders: kind sync -> async"),
+        "{text}"
+    );
+}
+
 /// `--fail-on` exits 1 only for the sections named that changed for the worse.
 #[test]
 fn fail_on_names_what_counts_as_worse() {
@@ -583,6 +621,7 @@ fn assert_structure(text: &str) {
 /// Every golden pair's comment, and one whose egress reason is hostile Markdown, parse into the
 /// expected structure, and every Mermaid block parses with mermaid's own parser.
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn markdown_parses_and_its_mermaid_too() {
     let mut comments: Vec<String> = golden_pairs()
         .into_iter()
@@ -909,6 +948,7 @@ fn check_chain(chain: u64, steps: usize) -> Vec<String> {
 /// The connectivity section equals nca's connectivity of the two generated layouts,
 /// set-differenced, on 200 random mutations.
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn connectivity_equals_the_set_difference_of_nca() {
     let (chains, steps) = chains();
     let queue = Mutex::new((0..chains).collect::<Vec<u64>>());

@@ -54,6 +54,7 @@ fn action_as_workflow(action: &Value) -> String {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn workflows_and_the_action_pass_actionlint() {
     let dir = tempfile::tempdir().unwrap();
     let action = yaml(&root().join("action.yml"));
@@ -203,6 +204,7 @@ fn validate_manifest(path: &Path) -> std::process::Output {
 /// pre-commit's own validation accepts the hooks (and refuses a broken manifest, so the oracle
 /// is live); each hook's entry is a real command line that passes on a clean workspace.
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn pre_commit_hooks_validate_and_run() {
     let manifest = root().join(".pre-commit-hooks.yaml");
     let out = validate_manifest(&manifest);

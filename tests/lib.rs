@@ -9,6 +9,7 @@ mod corpus;
 mod deep;
 mod diff;
 mod distribution;
+mod docs;
 
 mod fail_closed;
 mod flows;

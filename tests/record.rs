@@ -70,6 +70,7 @@ fn mermaid_blocks_parse(markdown: &str) {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn every_example_record_passes_markdownlint_and_mermaid() {
     for name in ["picturesocial", "family-blog"] {
         let dir = repo_with(name);
@@ -96,10 +97,11 @@ fn records_are_snapshotted() {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn beside_adr_tools_records_it_takes_the_next_number_and_keeps_its_place() {
     let dir = repo_with("picturesocial");
     let adr = |args: &[&str]| {
-        let out = Command::new("adr")
+        let out = Command::new(crate::support::tool("adr"))
             .args(args)
             .current_dir(dir.path())
             .env("VISUAL", "true")
@@ -198,6 +200,7 @@ fn the_record_folder_is_found_by_convention() {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn hostile_text_cannot_break_the_markdown() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -321,6 +324,7 @@ fn a_hand_edited_record_is_kept_unless_forced() {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn a_big_model_gets_a_domain_diagram_and_short_lists() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::from("version = 1\n[project]\nname = \"big\"\n");
@@ -837,6 +841,7 @@ fn big(services: usize, namespaces: usize) -> String {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn the_record_of_10000_services_stays_a_document_and_is_never_refused() {
     let (_tmp, repo) = git_repo(true);
     std::fs::write(repo.join("k8s-advisor.toml"), big(10_000, 400)).unwrap();

@@ -46,9 +46,25 @@ pub fn examples() -> Vec<PathBuf> {
     all
 }
 
-/// The path of an external oracle installed by `scripts/install-tools.sh`. Panics with a hint
-/// when it is missing: the oracles are part of the test suite, never optional.
+/// The environment variable that turns on the oracle tier: `scripts/test.sh` sets it and runs
+/// the ignored tests too. A plain `cargo test` leaves the tier off and reports those tests as
+/// ignored, with the reason below; it needs none of the external tools.
+pub const ORACLE_TIER: &str = "K8S_ADVISOR_ORACLES";
+
+/// The path of an external oracle installed by `scripts/install-tools.sh` (or found on PATH).
+///
+/// Every test that runs an oracle belongs to the oracle tier and carries
+/// `#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]`. Such a test
+/// run without the tier (`cargo test -- --include-ignored`), or an untagged test that reaches
+/// an oracle, fails here naming the fix; with the tier on, a missing oracle fails too. Never a
+/// skip that passes.
 pub fn tool(name: &str) -> PathBuf {
+    assert!(
+        std::env::var_os(ORACLE_TIER).is_some(),
+        "`{name}` is an external oracle: a test that runs it belongs to the oracle tier, which \
+         scripts/test.sh runs ({ORACLE_TIER}=1 cargo test -- --include-ignored); tag the test \
+         #[ignore = \"oracle tier: scripts/test.sh runs it with the external checkers\"]"
+    );
     let tools = root().join(".tools");
     let candidates = [
         tools.join("venv/bin").join(name),
@@ -72,6 +88,7 @@ pub fn mermaid_parse(files: &[PathBuf]) -> std::process::Output {
 /// `node scripts/SCRIPT FILES...` with `packages` from `.tools/node`; panics with a hint when
 /// one is missing (the oracles are never optional).
 pub fn node_script(script: &str, packages: &[&str], files: &[PathBuf]) -> std::process::Output {
+    let node = tool("node");
     let modules = root().join(".tools/node/node_modules");
     for package in packages {
         assert!(
@@ -79,7 +96,7 @@ pub fn node_script(script: &str, packages: &[&str], files: &[PathBuf]) -> std::p
             "{package} is missing: run scripts/install-tools.sh (or scripts/test.sh)"
         );
     }
-    std::process::Command::new(tool("node"))
+    std::process::Command::new(node)
         .arg(root().join("scripts").join(script))
         .args(files)
         .env("NODE_PATH", &modules)

@@ -670,3 +670,58 @@ fn nesting_and_alias_bombs_are_refused_at_once() {
     let json = connectivity(&quoted);
     assert_eq!(json["workloads"], serde_json::json!(["default/p"]));
 }
+
+/// `import` and `verify` split a stream into the same documents: `...` ends one (and a bare
+/// document may follow it), a tab or a comment may follow `---`, and content on the marker's
+/// line belongs to its document.
+#[test]
+fn import_and_verify_read_the_same_documents() {
+    let stream = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: a, namespace: x}
+spec:
+  selector: {matchLabels: {app: a}}
+  template:
+    metadata: {labels: {app: a}}
+    spec: {containers: [{name: c, image: a:1, ports: [{containerPort: 80}]}]}
+...
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: b, namespace: x}
+spec:
+  selector: {matchLabels: {app: b}}
+  template:
+    metadata: {labels: {app: b}}
+    spec: {containers: [{name: c, image: b:1, ports: [{containerPort: 80}]}]}
+---\t
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: c, namespace: x}
+spec:
+  selector: {matchLabels: {app: c}}
+  template:
+    metadata: {labels: {app: c}}
+    spec: {containers: [{name: c, image: c:1, ports: [{containerPort: 80}]}]}
+--- # the last one, flow style on the marker's line
+{apiVersion: apps/v1, kind: Deployment, metadata: {name: d, namespace: x}, spec: {selector: {matchLabels: {app: d}}, template: {metadata: {labels: {app: d}}, spec: {containers: [{name: c, image: d:1, ports: [{containerPort: 80}]}]}}}}
+...
+";
+    let json = connectivity(stream);
+    assert_eq!(
+        json["workloads"],
+        serde_json::json!(["x/a", "x/b", "x/c", "x/d"])
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pods.yaml");
+    std::fs::write(&file, stream).unwrap();
+    let ws = dir.path().join("k8s-advisor.toml");
+    success(bin().arg("import").arg(&file).arg("-o").arg(&ws));
+    let text = std::fs::read_to_string(&ws).unwrap();
+    for name in ["a", "b", "c", "d"] {
+        assert!(
+            text.contains(&format!("[services.{name}]"))
+                || text.contains(&format!("name = \"{name}\"")),
+            "service {name} missing from the import:\n{text}"
+        );
+    }
+}

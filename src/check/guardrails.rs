@@ -457,7 +457,7 @@ fn rule_id(raw: &RawRule, problems: &mut Vec<Problem>) -> Option<RuleId> {
     let id = RuleId::parse(text);
     if id.is_none() {
         let help = match closest(text, RuleId::ALL.iter().map(|r| r.as_str())) {
-            Some(c) => format!("did you mean \"{c}\"? The rules are listed in the README"),
+            Some(c) => format!("did you mean \"{c}\"? The rules are listed in docs/guide/check.md"),
             None => format!(
                 "the rules are {}",
                 RuleId::ALL

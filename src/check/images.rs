@@ -178,7 +178,7 @@ fn image(raw: RawImage, span: Range<usize>, problems: &mut Vec<Problem>) -> Opti
         .into_iter()
         .chain(raw.versions.as_ref().map(|v| &v.get_ref().why))
     {
-        if let Some(c) = names::unsafe_char_in(text.get_ref()) {
+        if let Some(c) = crate::text::unsafe_char_in(text.get_ref()) {
             problems.push(bad(
                 text.span(),
                 format!(

@@ -6,9 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{Context, print};
+use super::{Context, Settings, print};
 use crate::check::Guardrails;
-use crate::cli::{Cli, DiffArgs, FailOn, ReportFormat};
+use crate::cli::{DiffArgs, FailOn, ReportFormat};
 use crate::diagnostic::Error;
 use crate::diff::{self, Concern};
 use crate::model::Workspace;
@@ -16,16 +16,16 @@ use crate::policy::Policy;
 use crate::text::clean;
 use crate::workspace;
 
-pub fn run(cli: &Cli, args: &DiffArgs) -> Result<u8, Error> {
-    let (old, new) = sides(cli, args)?;
-    let policy = Policy::load(cli.policies.as_deref())?;
-    let guardrails = Guardrails::load(cli.policies.as_deref())?;
+pub fn run(opts: &Settings, args: &DiffArgs) -> Result<u8, Error> {
+    let (old, new) = sides(opts, args)?;
+    let policy = Policy::load(opts.policies.as_deref())?;
+    let guardrails = Guardrails::load(opts.policies.as_deref())?;
     let criteria = policy.criterion_ids();
     let old = old.load(&criteria)?;
     let new = new.load(&criteria)?;
     let report = diff::diff(&old, &new, &policy, &guardrails)?;
     let text = match args.format {
-        ReportFormat::Text => diff::render::text(&report, super::paint(cli.color, true)),
+        ReportFormat::Text => diff::render::text(&report, opts.paint()),
         ReportFormat::Json => diff::render::json(&report),
         ReportFormat::Markdown => diff::render::markdown(&report),
     };
@@ -52,7 +52,7 @@ enum Side {
 }
 
 /// The old and the new side, as the arguments name them.
-fn sides(cli: &Cli, args: &DiffArgs) -> Result<(Side, Side), Error> {
+fn sides(opts: &Settings, args: &DiffArgs) -> Result<(Side, Side), Error> {
     let file = |side, path: &PathBuf| Side::File {
         side,
         path: path.clone(),
@@ -70,7 +70,7 @@ fn sides(cli: &Cli, args: &DiffArgs) -> Result<(Side, Side), Error> {
         (Some(reference), files) => {
             let new = match files.first() {
                 Some(path) => path.clone(),
-                None => Context::locate(cli)?,
+                None => Context::locate(opts)?,
             };
             Ok((
                 Side::Committed {

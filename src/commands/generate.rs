@@ -1,23 +1,23 @@
 //! `k8s-advisor generate`: renders the layout and the decision record, plans them against the
 //! disk with `layout`, then applies the plan or (with `--check`) prints it as a diff.
 
-use super::{Context, print};
-use crate::cli::{Cli, GenerateArgs};
+use super::{Context, Settings, print};
+use crate::cli::GenerateArgs;
 use crate::diagnostic::Error;
 use crate::generate;
 use crate::layout;
 use crate::text::shown;
 
 /// Runs `generate`.
-pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
-    let ctx = Context::load(cli)?;
+pub fn run(opts: &Settings, args: &GenerateArgs) -> Result<u8, Error> {
+    let ctx = Context::load(opts)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| ctx.root.join(generate::DEFAULT_OUT));
     let files = generate::generate(&ctx.workspace);
     // Loaded before anything is written, so that a bad guardrails.toml stops the run first.
-    let guardrails = crate::check::Guardrails::load(cli.policies.as_deref())?;
+    let guardrails = crate::check::Guardrails::load(opts.policies.as_deref())?;
     let mut plan = layout::plan_manifests(
         &ctx.root,
         &out,
@@ -36,17 +36,17 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
         super::plan_record(&ctx, &mut plan, args.adr_dir.as_deref(), generated)?;
     }
     if args.check {
-        return check(&plan, cli.quiet);
+        return check(&plan, opts.quiet);
     }
-    if !cli.quiet
+    if !opts.quiet
         && let Some(warning) = crate::assess::generate_warning(&ctx.workspace, &ctx.policy)
     {
         eprint!("{warning}");
     }
     let applied = layout::apply(&plan, args.force)?;
-    if !cli.quiet {
+    if !opts.quiet {
         let mut text = String::new();
-        if cli.verbose > 0 {
+        if args.verbose {
             for path in &applied.written {
                 text.push_str(&format!("wrote {}\n", shown(path)));
             }
@@ -70,7 +70,7 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8, Error> {
         text.push_str(&layout::record::summary(&plan, &applied.written));
         print(&text)?;
     }
-    if !cli.quiet
+    if !opts.quiet
         && let Some(warning) = crate::check::remaining_errors(&ctx.workspace, &guardrails)
     {
         eprint!("{warning}");

@@ -1,14 +1,14 @@
 //! `k8s-advisor graph`: the dependency graph and its architecture review. Exits 0 whatever the
 //! findings (they are advice); 2 for an unknown `--namespace`.
 
-use super::{Context, paint, print};
-use crate::cli::{Cli, GraphArgs, GraphFormat};
+use super::{Context, Settings, print};
+use crate::cli::{GraphArgs, GraphFormat};
 use crate::diagnostic::{Error, closest};
 use crate::graph::ServiceGraph;
 use crate::report;
 
-pub fn run(cli: &Cli, args: &GraphArgs) -> Result<u8, Error> {
-    let ctx = Context::load(cli)?;
+pub fn run(opts: &Settings, args: &GraphArgs) -> Result<u8, Error> {
+    let ctx = Context::load(opts)?;
     let graph = ServiceGraph::build(&ctx.workspace);
     let focus = args.namespace.as_deref();
     if let Some(ns) = focus
@@ -32,7 +32,7 @@ pub fn run(cli: &Cli, args: &GraphArgs) -> Result<u8, Error> {
     let text = match args.format {
         GraphFormat::Text => {
             let findings = graph.findings(&ctx.policy.graph);
-            report::graph::text(&graph, &findings, focus, paint(cli.color, true))
+            report::graph::text(&graph, &findings, focus, opts.paint())
         }
         GraphFormat::Mermaid => report::graph::mermaid(&graph, focus),
         GraphFormat::Dot => report::graph::dot(&graph, focus),

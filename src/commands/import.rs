@@ -3,23 +3,23 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{current_dir, print};
+use super::schema::SchemaBeside;
+use super::{Settings, current_dir, print};
 use std::io::IsTerminal;
 
-use crate::cli::{Cli, ImportArgs, InitArgs};
+use crate::cli::{ImportArgs, InitArgs};
 use crate::diagnostic::Error;
-use crate::fsutil;
-use crate::import::{self, Options, followup};
+use crate::import::{self, Options};
 use crate::names;
 use crate::policy::Policy;
 use crate::workspace::{self, FILE_NAME};
 
-pub fn run(cli: &Cli, args: &ImportArgs) -> Result<u8, Error> {
-    let policy = Policy::load(cli.policies.as_deref())?;
+pub fn run(opts: &Settings, args: &ImportArgs) -> Result<u8, Error> {
+    let policy = Policy::load(opts.policies.as_deref())?;
     let path: PathBuf = args
         .output
         .clone()
-        .or_else(|| cli.workspace.clone())
+        .or_else(|| opts.workspace.clone())
         .unwrap_or_else(|| PathBuf::from(FILE_NAME));
     let exists = path.exists();
     if exists && !args.force {
@@ -28,7 +28,8 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> Result<u8, Error> {
             "choose another file with -o, or add --force to replace it",
         ));
     }
-    let settings = Settings {
+    let schema = SchemaBeside::plan(&path)?;
+    let settings = ImportSettings {
         profiles: args.profile.clone(),
         env_files: args.env_file.clone(),
         namespace: args.namespace.clone(),
@@ -36,19 +37,25 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> Result<u8, Error> {
         skip_bad: args.skip_bad,
     };
     let (text, unknowns, skipped) = draft(&args.paths, &settings, &policy)?;
-    write(&path, exists, &text)?;
-    if !cli.quiet {
+    schema.write_with(&path, exists, &text)?;
+    if !opts.quiet {
         eprint!("{}", summary(&unknowns, &skipped));
-        print(&format!("Wrote {}\n", path.display()))?;
+        print(&format!("Wrote {}\n", schema.written(&path)))?;
     }
     Ok(0)
 }
 
 /// `init --from PATHS`: imports, asks what the input could not tell, writes `path` and shows
 /// the verdict. With `--non-interactive` it is `import` under another name.
-pub fn init_from(cli: &Cli, args: &InitArgs, path: &Path, exists: bool) -> Result<u8, Error> {
-    let policy = Policy::load(cli.policies.as_deref())?;
-    let settings = Settings {
+pub fn init_from(
+    opts: &Settings,
+    args: &InitArgs,
+    path: &Path,
+    exists: bool,
+    schema: &SchemaBeside,
+) -> Result<u8, Error> {
+    let policy = Policy::load(opts.policies.as_deref())?;
+    let settings = ImportSettings {
         profiles: Vec::new(),
         env_files: Vec::new(),
         namespace: args.namespace.clone(),
@@ -57,10 +64,10 @@ pub fn init_from(cli: &Cli, args: &InitArgs, path: &Path, exists: bool) -> Resul
     };
     if args.non_interactive {
         let (text, unknowns, skipped) = draft(&args.from, &settings, &policy)?;
-        write(path, exists, &text)?;
-        if !cli.quiet {
+        schema.write_with(path, exists, &text)?;
+        if !opts.quiet {
             eprint!("{}", summary(&unknowns, &skipped));
-            print(&format!("Wrote {}\n", path.display()))?;
+            print(&format!("Wrote {}\n", schema.written(path)))?;
         }
         return Ok(0);
     }
@@ -74,35 +81,23 @@ pub fn init_from(cli: &Cli, args: &InitArgs, path: &Path, exists: bool) -> Resul
     let options = options(&args.from, &settings)?;
     let resolved = import::resolve(&inputs, &options)?;
     let unknowns = resolved.unknowns.clone();
-    let (text, verdict) = followup::ask(
-        &mut crate::prompt::Terminal::new(super::use_color(cli.color, false)),
+    let (text, verdict) = crate::init::from::ask(
+        &mut crate::prompt::Terminal::new(opts.color_err),
         resolved,
         &policy,
         path,
     )?;
-    write(path, exists, &text)?;
-    if !cli.quiet {
+    schema.write_with(path, exists, &text)?;
+    if !opts.quiet {
         eprint!("{}", summary(&unknowns, &skipped));
-        print(&crate::report::assess::text(
-            &verdict,
-            super::paint(cli.color, true),
-        ))?;
-        print(&format!("\nWrote {}\n", path.display()))?;
+        print(&crate::report::assess::text(&verdict, opts.paint()))?;
+        print(&format!("\nWrote {}\n", schema.written(path)))?;
     }
     Ok(0)
 }
 
-fn write(path: &Path, exists: bool, text: &str) -> Result<(), Error> {
-    if exists {
-        // The user's workspace: on disk before we say it was written.
-        fsutil::write_atomic(path, text.as_bytes(), fsutil::Durability::Synced)
-    } else {
-        fsutil::create_new(path, text.as_bytes())
-    }
-}
-
 /// What the command line sets for one import.
-pub struct Settings {
+pub struct ImportSettings {
     /// `--profile`.
     pub profiles: Vec<String>,
     /// `--env-file`.
@@ -117,7 +112,7 @@ pub struct Settings {
 
 /// The import's options: the settings, the process environment (Compose interpolation reads
 /// it) and the project name to fall back on.
-fn options(paths: &[PathBuf], settings: &Settings) -> Result<Options, Error> {
+fn options(paths: &[PathBuf], settings: &ImportSettings) -> Result<Options, Error> {
     if let Some(ns) = &settings.namespace
         && ns != "default"
         && (names::dns1123_label(ns).is_err() || names::reserved_namespace(ns))
@@ -164,7 +159,7 @@ fn options(paths: &[PathBuf], settings: &Settings) -> Result<Options, Error> {
 /// known and which paths were skipped. Shared with `init --from`.
 pub fn draft(
     paths: &[PathBuf],
-    settings: &Settings,
+    settings: &ImportSettings,
     policy: &Policy,
 ) -> Result<(String, Vec<String>, Vec<String>), Error> {
     let (inputs, skipped) = import::read_inputs(paths)?;

@@ -4,22 +4,24 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use super::{current_dir, print};
+use super::schema::SchemaBeside;
+use super::{Settings, current_dir, print};
 use crate::check::Guardrails;
-use crate::cli::{Cli, InitArgs};
+use crate::cli::InitArgs;
 use crate::diagnostic::Error;
 use crate::fsutil;
 use crate::init::{edit, evaluate_text, questionnaire};
 use crate::policy::Policy;
 use crate::prompt::Terminal;
 use crate::report;
+use crate::text::shown;
 use crate::workspace::{self, FILE_NAME};
 
-pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
-    let policy = Policy::load(cli.policies.as_deref())?;
-    let guardrails = Guardrails::load(cli.policies.as_deref())?;
+pub fn run(opts: &Settings, args: &InitArgs) -> Result<u8, Error> {
+    let policy = Policy::load(opts.policies.as_deref())?;
+    let guardrails = Guardrails::load(opts.policies.as_deref())?;
     let cwd = current_dir()?;
-    let path: PathBuf = cli
+    let path: PathBuf = opts
         .workspace
         .clone()
         .unwrap_or_else(|| PathBuf::from(FILE_NAME));
@@ -37,18 +39,18 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
         let text = ws.source.text();
         // The terminal goes before the file is written: Ctrl-C then no longer ends the run.
         let outcome = {
-            let mut terminal = Terminal::new(super::use_color(cli.color, false));
+            let mut terminal = Terminal::new(opts.color_err);
             edit::run(&mut terminal, &policy, &guardrails, &ws)?
         };
         let Some(outcome) = outcome else {
-            return finish(cli, &path, None, "Nothing changed in");
+            return finish(opts, "", &path, None, "Nothing changed in");
         };
         let new = edit::keep_line_endings(text, outcome.text);
         fsutil::replace_user_file(&path, Some(text.as_bytes()), new.as_bytes())?;
-        return finish(cli, &path, Some(&outcome.verdict), "");
+        return finish(opts, &shown(&path), &path, Some(&outcome.verdict), "");
     }
     // A second workspace below the repository's would shadow it for every command run there.
-    if cli.workspace.is_none()
+    if opts.workspace.is_none()
         && !exists
         && let Ok(found) = workspace::locate(None, &cwd)
     {
@@ -60,8 +62,10 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
             "run k8s-advisor from there, or pass `-w k8s-advisor.toml` to start a second workspace here",
         ));
     }
+    // Judged before any question, like the workspace: the answers are not lost to a refusal.
+    let schema = SchemaBeside::plan(&path)?;
     if !args.from.is_empty() {
-        return super::import::init_from(cli, args, &path, exists);
+        return super::import::init_from(opts, args, &path, exists, &schema);
     }
     let folder = folder_name(&path, &cwd);
     let (text, verdict) = if args.non_interactive {
@@ -76,26 +80,22 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<u8, Error> {
                 "run `k8s-advisor init --non-interactive` to write a commented starter workspace instead",
             ));
         }
-        let mut terminal = Terminal::new(super::use_color(cli.color, false));
+        let mut terminal = Terminal::new(opts.color_err);
         let outcome = questionnaire(&mut terminal, &policy, &guardrails, &path, &folder)?;
         drop(terminal);
         (outcome.text, Some(outcome.verdict))
     };
-    if exists {
-        fsutil::replace_user_file(&path, None, text.as_bytes())?;
-    } else {
-        fsutil::create_new(&path, text.as_bytes())?;
-    }
-    if verdict.is_none() && !cli.quiet {
+    schema.write_with(&path, exists, &text)?;
+    if verdict.is_none() && !opts.quiet {
         print(&format!(
-            "Wrote {}: a starter whose services, namespaces and teams are samples.\n\
-             Until you describe your own project in it, `k8s-advisor assess` judges the \
-             samples, not your product.\n",
-            path.display()
+            "Wrote {}.\nThe workspace is a starter whose services, namespaces and teams are \
+             samples. Until you describe your own project in it, `k8s-advisor assess` judges \
+             the samples, not your product.\n",
+            schema.written(&path)
         ))?;
         return Ok(0);
     }
-    finish(cli, &path, verdict.as_ref(), "")
+    finish(opts, &schema.written(&path), &path, verdict.as_ref(), "")
 }
 
 fn interactive() -> bool {
@@ -116,33 +116,27 @@ fn folder_name(path: &Path, cwd: &Path) -> String {
 /// The end screen: the verdict, what was written, and the commands that matter next. With no
 /// verdict, nothing was written and `unchanged` says so.
 fn finish(
-    cli: &Cli,
+    opts: &Settings,
+    written: &str,
     path: &Path,
     verdict: Option<&crate::assess::Verdict>,
     unchanged: &str,
 ) -> Result<u8, Error> {
-    if cli.quiet {
+    if opts.quiet {
         return Ok(0);
     }
     let Some(verdict) = verdict else {
         print(&format!("{unchanged} {}.\n", path.display()))?;
         return Ok(0);
     };
-    print(&report::assess::text(
-        verdict,
-        super::paint(cli.color, true),
-    ))?;
-    print(&format!(
-        "\nWrote {}\n\n{}",
-        path.display(),
-        next_steps(cli, path)
-    ))?;
+    print(&report::assess::text(verdict, opts.paint()))?;
+    print(&format!("\nWrote {written}\n\n{}", next_steps(opts, path)))?;
     Ok(0)
 }
 
 /// The next commands, with the paths they read and write.
-fn next_steps(cli: &Cli, path: &Path) -> String {
-    let w = match &cli.workspace {
+fn next_steps(opts: &Settings, path: &Path) -> String {
+    let w = match &opts.workspace {
         Some(p) => format!(" -w {}", p.display()),
         None => String::new(),
     };

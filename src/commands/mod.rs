@@ -26,6 +26,42 @@ use crate::policy::Policy;
 use crate::text::Paint;
 use crate::workspace;
 
+/// The global options, resolved once before any command runs: each command takes these, never
+/// the clap struct, so colour, quiet and the paths mean the same everywhere.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `-w/--workspace`: the workspace file, when named.
+    pub workspace: Option<PathBuf>,
+    /// `--policies`: the folder whose files replace the shipped policies.
+    pub policies: Option<PathBuf>,
+    /// Colour on standard output, from `--color`, `NO_COLOR` and whether it is a terminal.
+    pub color_out: bool,
+    /// Colour on standard error (prompts, warnings, errors), decided the same way.
+    pub color_err: bool,
+    /// `-q/--quiet`: only errors, and what `--format` asked for.
+    pub quiet: bool,
+}
+
+impl Settings {
+    /// Resolves the global options of `cli`.
+    pub fn resolve(cli: &Cli) -> Self {
+        Settings {
+            workspace: cli.workspace.clone(),
+            policies: cli.policies.clone(),
+            color_out: use_color(cli.color, true),
+            color_err: use_color(cli.color, false),
+            quiet: cli.quiet,
+        }
+    }
+
+    /// The styling of reports written to standard output.
+    pub fn paint(&self) -> Paint {
+        Paint {
+            color: self.color_out,
+        }
+    }
+}
+
 /// What every command that reads a workspace starts from.
 pub struct Context {
     /// The policy in force.
@@ -39,18 +75,18 @@ pub struct Context {
 
 impl Context {
     /// Loads policy and workspace as the global options say.
-    pub fn load(cli: &Cli) -> Result<Context, Error> {
-        Context::load_at(cli, &Context::locate(cli)?)
+    pub fn load(opts: &Settings) -> Result<Context, Error> {
+        Context::load_at(opts, &Context::locate(opts)?)
     }
 
     /// The workspace file the global options name, or the one found from the current folder.
-    pub fn locate(cli: &Cli) -> Result<PathBuf, Error> {
-        workspace::locate(cli.workspace.as_deref(), &current_dir()?)
+    pub fn locate(opts: &Settings) -> Result<PathBuf, Error> {
+        workspace::locate(opts.workspace.as_deref(), &current_dir()?)
     }
 
     /// Loads policy and the workspace at `path` (from [`Context::locate`]).
-    pub fn load_at(cli: &Cli, path: &Path) -> Result<Context, Error> {
-        let policy = Policy::load(cli.policies.as_deref())?;
+    pub fn load_at(opts: &Settings, path: &Path) -> Result<Context, Error> {
+        let policy = Policy::load(opts.policies.as_deref())?;
         let workspace = workspace::load(path, &policy.criterion_ids())?;
         Ok(Context {
             policy,
@@ -76,7 +112,7 @@ fn current_dir() -> Result<PathBuf, Error> {
 
 /// Whether to colour text written to stdout (`stdout = true`) or stderr: decided once, here at
 /// the edge, from `--color`, `NO_COLOR` and whether the stream is a terminal.
-pub fn use_color(choice: ColorChoice, stdout: bool) -> bool {
+fn use_color(choice: ColorChoice, stdout: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -88,13 +124,6 @@ pub fn use_color(choice: ColorChoice, stdout: bool) -> bool {
                     std::io::stderr().is_terminal()
                 }
         }
-    }
-}
-
-/// The styling renderers apply, as `use_color` decides it.
-pub(crate) fn paint(choice: ColorChoice, stdout: bool) -> Paint {
-    Paint {
-        color: use_color(choice, stdout),
     }
 }
 
@@ -189,17 +218,18 @@ pub(crate) fn observe_flows(
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<u8, Error> {
+    let opts = Settings::resolve(&cli);
     match &cli.command {
-        Command::Init(args) => init::run(&cli, args),
-        Command::Import(args) => import::run(&cli, args),
-        Command::Assess(args) => assess::run(&cli, args),
-        Command::Check(args) => check::run(&cli, args),
-        Command::Graph(args) => graph::run(&cli, args),
-        Command::Generate(args) => generate::run(&cli, args),
-        Command::Record(args) => record::run(&cli, args),
-        Command::Verify(args) => verify::run(&cli, args),
-        Command::Diff(args) => diff::run(&cli, args),
-        Command::Rollout(args) => rollout::run(&cli, args),
+        Command::Init(args) => init::run(&opts, args),
+        Command::Import(args) => import::run(&opts, args),
+        Command::Assess(args) => assess::run(&opts, args),
+        Command::Check(args) => check::run(&opts, args),
+        Command::Graph(args) => graph::run(&opts, args),
+        Command::Generate(args) => generate::run(&opts, args),
+        Command::Record(args) => record::run(&opts, args),
+        Command::Verify(args) => verify::run(&opts, args),
+        Command::Diff(args) => diff::run(&opts, args),
+        Command::Rollout(args) => rollout::run(&opts, args),
         Command::Schema => schema::run(),
         Command::Completions(args) => {
             let mut out = Vec::new();

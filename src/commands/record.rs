@@ -2,13 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Context, print};
-use crate::cli::{Cli, RecordArgs};
+use super::{Context, Settings, print};
+use crate::cli::RecordArgs;
 use crate::diagnostic::Error;
 use crate::layout;
 
-pub fn run(cli: &Cli, args: &RecordArgs) -> Result<u8, Error> {
-    let ctx = Context::load(cli)?;
+pub fn run(opts: &Settings, args: &RecordArgs) -> Result<u8, Error> {
+    let ctx = Context::load(opts)?;
     // Alone, the record lists the files `generate` writes into its default folder.
     let generated = crate::generate::generate(&ctx.workspace)
         .into_iter()
@@ -21,7 +21,7 @@ pub fn run(cli: &Cli, args: &RecordArgs) -> Result<u8, Error> {
     };
     super::plan_record(&ctx, &mut plan, args.adr_dir.as_deref(), generated)?;
     let applied = layout::apply(&plan, args.force)?;
-    if !cli.quiet {
+    if !opts.quiet {
         print(&layout::record::summary(&plan, &applied.written))?;
     }
     Ok(0)

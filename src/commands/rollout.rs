@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Context, print};
-use crate::cli::{Cli, RolloutArgs, RolloutBy};
+use super::{Context, Settings, print};
+use crate::cli::{RolloutArgs, RolloutBy};
 use crate::diagnostic::Error;
 use crate::fsutil::{Place, Unreadable};
 use crate::generate::{self, stamp};
@@ -37,8 +37,8 @@ fn intact(bytes: &[u8]) -> bool {
     tail.trim_end() == format!("\n{CHECKSUM}{} -->", stamp::checksum(body.as_bytes())).trim_end()
 }
 
-pub fn run(cli: &Cli, args: &RolloutArgs) -> Result<u8, Error> {
-    let ctx = Context::load(cli)?;
+pub fn run(opts: &Settings, args: &RolloutArgs) -> Result<u8, Error> {
+    let ctx = Context::load(opts)?;
     let ws = &ctx.workspace;
     if ws.namespaces.contains_key("rollout") {
         return Err(Error::usage(
@@ -61,7 +61,7 @@ pub fn run(cli: &Cli, args: &RolloutArgs) -> Result<u8, Error> {
     } else {
         let (reading, obs, files) =
             super::observe_flows(&args.flows, args.skip_bad, ws, Some(&base))?;
-        if !cli.quiet {
+        if !opts.quiet {
             eprint!("{}", crate::flows::render::summary(&reading, &obs, &files));
         }
         (Some(obs), files)
@@ -93,7 +93,7 @@ pub fn run(cli: &Cli, args: &RolloutArgs) -> Result<u8, Error> {
         .zip(&proofs)
         .flat_map(|(s, p)| p.cuts.iter().map(move |c| (s.folder.as_str(), c)))
         .collect();
-    if !cli.quiet {
+    if !opts.quiet {
         let mut text = format!(
             "{}: {} steps, {} files written, {} stale removed\n",
             shown(&out.join("rollout")),

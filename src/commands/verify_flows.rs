@@ -2,11 +2,10 @@
 //! and, when manifest paths are given too, against those manifests (their own findings as
 //! `verify` reports them, and the flows their policies drop). Exits 1 on error-level findings.
 
-use std::mem::ManuallyDrop;
 use std::path::Path;
 
-use super::{Context, current_dir, print};
-use crate::cli::{Cli, VerifyArgs, VerifyFormat};
+use super::{Context, Settings, current_dir, print};
+use crate::cli::{VerifyArgs, VerifyFormat};
 use crate::diagnostic::Error;
 use crate::flows::{check, render as flows_render};
 use crate::report;
@@ -16,7 +15,7 @@ use crate::verify::engine::Analysis;
 use crate::verify::read::{Input, Options, read_inputs};
 use crate::verify::render;
 
-pub fn run(cli: &Cli, args: &VerifyArgs, options: &Options) -> Result<u8, Error> {
+pub fn run(opts: &Settings, args: &VerifyArgs, options: &Options) -> Result<u8, Error> {
     let stdin_twice = args.flows.iter().any(|p| p == Path::new("-"))
         && args.paths.iter().any(|p| p == Path::new("-"));
     if stdin_twice {
@@ -25,18 +24,14 @@ pub fn run(cli: &Cli, args: &VerifyArgs, options: &Options) -> Result<u8, Error>
             "write one of them to a file",
         ));
     }
-    let ctx = Context::load(cli)?;
+    let ctx = Context::load(opts)?;
     let manifests = if args.paths.is_empty() {
         None
     } else {
         let inputs: Vec<Input> = args.paths.iter().map(|p| Input::parse(p)).collect();
-        Some(ManuallyDrop::new(read_inputs(
-            &inputs,
-            &mut std::io::stdin().lock(),
-            options,
-        )?))
+        Some(read_inputs(&inputs, &mut std::io::stdin().lock(), options)?)
     };
-    let manifests = manifests.as_deref();
+    let manifests = manifests.as_ref();
     if let Some(m) = manifests
         && m.workloads.is_empty()
     {
@@ -58,10 +53,7 @@ pub fn run(cli: &Cli, args: &VerifyArgs, options: &Options) -> Result<u8, Error>
             if findings.is_empty() {
                 text.push_str("No findings: every call the flows show is declared, and every declared call was seen.\n");
             } else {
-                text.push_str(&render::findings_text(
-                    &findings,
-                    super::use_color(cli.color, true),
-                ));
+                text.push_str(&render::findings_text(&findings, opts.color_out));
             }
             text
         }

@@ -7,7 +7,7 @@
 //! the engine's stable contract, so that the entries of the difference have exactly that shape.
 //! Pure: no I/O.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::diagnostic::Error;
 use crate::model::Workspace;
 use crate::verify::engine::Analysis;
-use crate::verify::read::read_text;
+use crate::verify::manifest::Manifests;
+use crate::verify::read::{ParsedText, merge_texts, parse_text};
 use crate::verify::render::connectivity_json;
 use crate::verify::sets::{AddrSet, Ranges};
 
@@ -96,43 +97,102 @@ const UNREAD_KINDS: [&str; 4] = [
     "Kustomization",
 ];
 
-/// The manifests of the layout `generate` renders for `ws`, as one multi-document YAML text
-/// for the `verify` engine: the documents of every file but those of [`UNREAD_KINDS`], without
-/// comment lines (a quarter of the bytes, and parsing is nearly all of the time). `generate`
-/// writes no block scalars and quotes every string on one line, so a line whose first non-blank
-/// character is `#` is always a comment there.
-pub fn layout_text(ws: &Workspace) -> String {
+/// The documents of the layout `generate` renders for `ws` that the `verify` engine reads:
+/// those of every file but the [`UNREAD_KINDS`], without comment lines (a quarter of the bytes,
+/// and parsing is nearly all of the time). `generate` writes no block scalars and quotes every
+/// string on one line, so a line whose first non-blank character is `#` is always a comment
+/// there.
+fn layout_documents(ws: &Workspace) -> Vec<String> {
     let files = crate::generate::generate(ws);
-    let mut text = String::with_capacity(files.iter().map(|f| f.contents.len()).sum::<usize>() / 2);
+    let mut docs = Vec::new();
     for file in &files {
-        let mut doc = String::new();
-        for line in file.contents.lines().chain(std::iter::once("---")) {
-            if line == "---" {
-                let unread = doc.lines().any(|l| {
-                    l.strip_prefix("kind: ")
-                        .is_some_and(|kind| UNREAD_KINDS.contains(&kind.trim()))
-                });
-                if !unread && !doc.trim().is_empty() {
-                    text.push_str("---\n");
-                    text.push_str(&doc);
+        for doc in crate::yaml::documents(&file.contents) {
+            let unread = doc.text.lines().any(|l| {
+                l.strip_prefix("kind: ")
+                    .is_some_and(|kind| UNREAD_KINDS.contains(&kind.trim()))
+            });
+            if !unread {
+                let mut kept = String::with_capacity(doc.text.len());
+                for line in doc.text.lines() {
+                    if !line.trim_start().starts_with('#') {
+                        kept.push_str(line);
+                        kept.push('\n');
+                    }
                 }
-                doc.clear();
-            } else if !line.trim_start().starts_with('#') {
-                doc.push_str(line);
-                doc.push('\n');
+                docs.push(kept);
             }
         }
+    }
+    docs
+}
+
+/// The manifests of the layout `generate` renders for `ws`, as one multi-document YAML text
+/// for the `verify` engine: the documents [`layout_documents`] keeps.
+pub fn layout_text(ws: &Workspace) -> String {
+    let docs = layout_documents(ws);
+    let mut text = String::with_capacity(docs.iter().map(|d| d.len() + 4).sum());
+    for doc in docs {
+        text.push_str("---\n");
+        text.push_str(&doc);
     }
     text
 }
 
-/// The connectivity of the layout `generate` renders for `ws`.
-pub fn of_layout(ws: &Workspace) -> Result<Connectivity, Error> {
-    let name = format!("{} (generated)", ws.source.path().display());
-    let manifests = read_text(&name, &layout_text(ws)).map_err(|e| Error::Internal {
-        message: format!("the generated layout of {name} does not read back: {e}"),
-    })?;
-    let json = connectivity_json(&Analysis::new(&manifests));
+/// `docs` parsed as one multi-document text named `name`.
+fn parse(name: &str, docs: &[&str]) -> Result<ParsedText, Error> {
+    let mut text = String::with_capacity(docs.iter().map(|d| d.len() + 4).sum());
+    for doc in docs {
+        text.push_str("---\n");
+        text.push_str(doc);
+    }
+    parse_text(name, &text).map_err(|e| Error::Internal {
+        message: format!("the generated layout {name} does not read back: {e}"),
+    })
+}
+
+/// The connectivity of the layouts `generate` renders for `old` and `new`. A design change
+/// leaves most documents as they were: each document the two sides share is parsed once and
+/// merged into both, and the work is shared by two threads.
+pub fn of_layouts(old: &Workspace, new: &Workspace) -> Result<(Connectivity, Connectivity), Error> {
+    let (old_docs, new_docs) = rayon::join(|| layout_documents(old), || layout_documents(new));
+    let in_old: HashSet<&str> = old_docs.iter().map(String::as_str).collect();
+    let in_new: HashSet<&str> = new_docs.iter().map(String::as_str).collect();
+    let (shared, new_only): (Vec<&str>, Vec<&str>) = new_docs
+        .iter()
+        .map(String::as_str)
+        .partition(|d| in_old.contains(d));
+    let old_only: Vec<&str> = old_docs
+        .iter()
+        .map(String::as_str)
+        .filter(|d| !in_new.contains(d))
+        .collect();
+    let name = |ws: &Workspace| format!("{} (generated)", ws.source.path().display());
+    let (first, second) = shared.split_at(shared.len() / 2);
+    let (old_parts, new_parts) = rayon::join(
+        || Ok::<_, Error>((parse("both layouts", first)?, parse(&name(old), &old_only)?)),
+        || {
+            Ok::<_, Error>((
+                parse("both layouts", second)?,
+                parse(&name(new), &new_only)?,
+            ))
+        },
+    );
+    let ((first, old_only), (second, new_only)) = (old_parts?, new_parts?);
+    let internal = |e: Error| Error::Internal {
+        message: format!("the generated layouts do not merge: {e}"),
+    };
+    let old_manifests = merge_texts([first.clone(), second.clone(), old_only]).map_err(internal)?;
+    let new_manifests = merge_texts([first, second, new_only]).map_err(internal)?;
+    let (old_conn, new_conn) = rayon::join(
+        || connectivity(&old_manifests),
+        || connectivity(&new_manifests),
+    );
+    Ok((old_conn?, new_conn?))
+}
+
+/// The connectivity of `manifests`, in the form of `verify --connectivity --format json`.
+fn connectivity(manifests: &Manifests) -> Result<Connectivity, Error> {
+    let json = connectivity_json(&Analysis::new(manifests));
     serde_json::from_str(&json).map_err(|e| Error::Internal {
         message: format!("verify's connectivity JSON does not parse: {e}"),
     })

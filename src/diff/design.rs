@@ -12,7 +12,7 @@ use crate::assess::{Verdict, assess};
 use crate::check::{Guardrails, check};
 use crate::graph::ServiceGraph;
 use crate::model::{
-    CallPorts, Egress, Expose, HealthCheck, Namespace, Protocol, Service, Workload, Workspace,
+    Call, Egress, Expose, HealthCheck, Namespace, Protocol, Service, Workload, Workspace,
 };
 use crate::verify::sets::{AddrSet, PROTOCOLS, PortSet, Ranges};
 
@@ -118,7 +118,7 @@ pub struct CallRef {
     pub to: String,
 }
 
-/// A call on both sides that allows other ports.
+/// A call on both sides that allows other ports, or whose kind changed.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct CallChange {
@@ -126,8 +126,12 @@ pub struct CallChange {
     pub from: String,
     /// The callee.
     pub to: String,
-    /// What differs (`ports`).
+    /// What differs, sorted: `kind`, `ports`.
     pub fields: Vec<&'static str>,
+    /// The call's kind before: `sync`, `async` or `telemetry`.
+    pub old_kind: &'static str,
+    /// The call's kind after.
+    pub new_kind: &'static str,
 }
 
 /// Calls added, removed and changed, and what the added ones mean for the architecture.
@@ -138,7 +142,7 @@ pub struct CallChanges {
     pub added: Vec<CallRef>,
     /// Only on the old side.
     pub removed: Vec<CallRef>,
-    /// On both sides, restricted to other ports.
+    /// On both sides, restricted to other ports or of another kind.
     pub changed: Vec<CallChange>,
     /// The added calls that cross from one domain to another.
     pub cross_domain_added: Vec<CallRef>,
@@ -522,8 +526,8 @@ fn project(old: &Workspace, new: &Workspace) -> ProjectChanges {
     }
 }
 
-/// Every call of a workspace, by (caller, callee), with the ports it may use.
-fn call_map<'a>(graph: &ServiceGraph<'a>) -> BTreeMap<CallRef, &'a CallPorts> {
+/// Every call of a workspace, by (caller, callee).
+fn call_map<'a>(graph: &ServiceGraph<'a>) -> BTreeMap<CallRef, &'a Call> {
     graph
         .calls()
         .map(|(caller, call, callee)| {
@@ -532,7 +536,7 @@ fn call_map<'a>(graph: &ServiceGraph<'a>) -> BTreeMap<CallRef, &'a CallPorts> {
                     from: caller.id.to_string(),
                     to: callee.id.to_string(),
                 },
-                &call.ports,
+                call,
             )
         })
         .collect()
@@ -565,11 +569,22 @@ fn calls(old: &ServiceGraph<'_>, new: &ServiceGraph<'_>) -> CallChanges {
         .collect();
     let changed = after
         .iter()
-        .filter(|(c, ports)| before.get(*c).is_some_and(|was| was != *ports))
-        .map(|(c, _)| CallChange {
-            from: c.from.clone(),
-            to: c.to.clone(),
-            fields: vec!["ports"],
+        .filter_map(|(c, now)| {
+            let was = before.get(c)?;
+            let fields: Vec<&'static str> = [
+                ("kind", was.kind != now.kind),
+                ("ports", was.ports != now.ports),
+            ]
+            .into_iter()
+            .filter_map(|(field, differs)| differs.then_some(field))
+            .collect();
+            (!fields.is_empty()).then(|| CallChange {
+                from: c.from.clone(),
+                to: c.to.clone(),
+                fields,
+                old_kind: was.kind.as_str(),
+                new_kind: now.kind.as_str(),
+            })
         })
         .collect();
     let domain = |id: &str| id.split('/').next().unwrap_or_default().to_string();

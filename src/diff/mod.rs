@@ -90,22 +90,15 @@ impl DesignDiff {
 }
 
 /// Compares the `old` and `new` workspaces under one policy and one set of guardrails (those
-/// in force for the command). The connectivity of each side's generated layout is computed on
-/// its own thread. An `Err` is an internal error: a layout `generate` renders always reads.
+/// in force for the command). The connectivity of the two generated layouts is computed on two
+/// threads. An `Err` is an internal error: a layout `generate` renders always reads.
 pub fn diff(
     old: &Workspace,
     new: &Workspace,
     policy: &Policy,
     guardrails: &Guardrails,
 ) -> Result<DesignDiff, Error> {
-    let (old_conn, new_conn) = std::thread::scope(|scope| {
-        let old_side = scope.spawn(|| connectivity::of_layout(old));
-        let new_conn = connectivity::of_layout(new);
-        let old_conn = old_side
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (old_conn, new_conn)
-    });
-    let connectivity = connectivity::difference(&old_conn?, &new_conn?);
+    let (old_conn, new_conn) = connectivity::of_layouts(old, new)?;
+    let connectivity = connectivity::difference(&old_conn, &new_conn);
     Ok(design::compare(old, new, policy, guardrails, connectivity))
 }

@@ -16,7 +16,7 @@ use console::Style;
 
 use super::DesignDiff;
 use super::connectivity::{Connection, External};
-use super::design::{CallRef, ExposureChange, FindingRef};
+use super::design::{CallChange, CallRef, ExposureChange, FindingRef};
 use crate::filters::markdown_inline;
 use crate::text::{Paint, count, list};
 
@@ -83,6 +83,18 @@ fn finding_line(f: &FindingRef) -> String {
 
 fn call_line(c: &CallRef) -> String {
     format!("{} -> {}", c.from, c.to)
+}
+
+/// What changed in a call: `kind sync -> async`, `ports`.
+fn call_fields(c: &CallChange) -> String {
+    c.fields
+        .iter()
+        .map(|&field| match field {
+            "kind" => format!("kind {} -> {}", c.old_kind, c.new_kind),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The counts of every section, for the summary line; empty when nothing changed.
@@ -299,7 +311,7 @@ fn sections(d: &DesignDiff, cap: Option<usize>) -> Vec<(&'static str, usize, Vec
         d.calls
             .changed
             .iter()
-            .map(|c| format!("~ {} -> {}: {}", c.from, c.to, c.fields.join(", "))),
+            .map(|c| format!("~ {} -> {}: {}", c.from, c.to, call_fields(c))),
     );
     calls.extend(
         d.calls

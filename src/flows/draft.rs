@@ -186,6 +186,7 @@ impl FlowCalls {
                             port: *p,
                             target: *p,
                             protocol: *protocol,
+                            app_protocol: None,
                             prov: self.prov(seen, None),
                         });
                     }

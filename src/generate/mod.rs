@@ -16,9 +16,11 @@ pub mod workload;
 use std::path::PathBuf;
 
 use askama::Template;
+use rayon::prelude::*;
 
 use crate::filters;
 use crate::model::{Namespace, Protocol, ResourcePair, Service, Workspace};
+use crate::names::stub_file_name;
 use crate::quantity::Quantity;
 use policy::{NetworkPolicySpec, Peer};
 
@@ -28,9 +30,6 @@ pub const RUN_AS_USER: u32 = 10001;
 /// The output folder, relative to the folder holding the workspace file, unless `--out` says
 /// otherwise.
 pub const DEFAULT_OUT: &str = "k8s";
-
-/// Names of the per-namespace files that a service stub must not take.
-pub const RESERVED_STEMS: [&str; 3] = ["kustomization", "namespace", "network-policies"];
 
 /// One file to write, relative to the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,33 +62,12 @@ pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
     // Namespaces render independently: spread them over the cores. The result is sorted
     // below, so the split cannot show in the output.
     let namespaces: Vec<&Namespace> = workspace.namespaces.values().collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let chunk = namespaces.len().div_ceil(threads).max(8);
-    if namespaces.len() <= chunk {
-        for namespace in &namespaces {
-            files.extend(namespace_files(workspace, &graph, namespace));
-        }
-    } else {
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = namespaces
-                .chunks(chunk)
-                .map(|part| {
-                    let graph = &graph;
-                    scope.spawn(move || {
-                        part.iter()
-                            .flat_map(|ns| namespace_files(workspace, graph, ns))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for worker in workers {
-                match worker.join() {
-                    Ok(part) => files.extend(part),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-        });
-    }
+    let graph = &graph;
+    files.par_extend(
+        namespaces
+            .par_iter()
+            .flat_map_iter(|namespace| namespace_files(workspace, graph, namespace)),
+    );
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }
@@ -161,17 +139,6 @@ pub fn user_files(workspace: &Workspace) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The file name of a service's stub: `<service>.yaml`, or `<service>.workload.yaml` for the
-/// few names that would clash with the per-namespace files (a service name has no dot, so this
-/// cannot clash with another service).
-pub fn stub_file_name(service: &str) -> String {
-    if RESERVED_STEMS.contains(&service) {
-        format!("{service}.workload.yaml")
-    } else {
-        format!("{service}.yaml")
-    }
-}
-
 /// Renders a template into a String, ending with exactly one newline.
 fn render(template: &impl Template) -> String {
     let mut text = template
@@ -227,6 +194,7 @@ struct ServicePort<'a> {
     port: u16,
     protocol: Protocol,
     target_name: &'a str,
+    app_protocol: Option<&'a str>,
 }
 
 const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "k8s-advisor");
@@ -325,6 +293,7 @@ fn stub(workspace: &Workspace, service: &Service) -> String {
                     port: p.port,
                     protocol: p.protocol,
                     target_name: service.container_port_name(p),
+                    app_protocol: p.app_protocol.as_deref(),
                 })
                 .collect(),
         }));

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml_ng::Value;
 
 use super::draft::{Draft, EgressHint, PortDraft, Prov, Ref, SvcDraft, Target};
-use super::{Input, contained, locate, parse_doc, problem_at, read_file, yaml_docs};
+use super::{Input, contained, locate, parse_doc, problem_at, read_file};
 use crate::diagnostic::Error;
 use crate::model::Protocol;
 
@@ -196,6 +196,7 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
             port: 80,
             target: 8080,
             protocol: Protocol::Tcp,
+            app_protocol: None,
             prov: Prov {
                 guess: true,
                 ..e.prov(
@@ -304,7 +305,7 @@ fn load(
     seen: &mut BTreeSet<PathBuf>,
     draft: &mut Draft,
 ) -> Result<(), Error> {
-    for doc in yaml_docs(input.source.text()) {
+    for doc in crate::yaml::documents(input.source.text()) {
         let value = parse_doc(&input.source, &doc)?;
         if value.is_null() {
             continue;

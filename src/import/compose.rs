@@ -15,7 +15,7 @@ use serde_yaml_ng::{Mapping, Value};
 use super::draft::{Draft, PairDraft, PortDraft, Prov, Ref, SvcDraft, Target};
 use super::interpolate::{self, Vars};
 use super::render::comment;
-use super::{Input, Options, hosts, locate, parse_doc, problem_at, yaml_docs};
+use super::{Input, Options, hosts, locate, parse_doc, problem_at};
 use crate::diagnostic::Error;
 use crate::model::{Expose, Protocol};
 use crate::quantity::Quantity;
@@ -43,14 +43,15 @@ struct File {
 /// The variables Compose interpolates with, by name.
 type Variables = BTreeMap<String, String>;
 
-/// Reads a Compose project made of `inputs`, merged in order.
-pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
+/// Reads a Compose project made of `inputs`, merged in order; `firsts` holds the first
+/// document of each, already parsed.
+pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<Draft, Error> {
     let mut unknowns = Vec::new();
     let vars = variables(inputs, options, &mut unknowns)?;
     let mut files = Vec::new();
     let root = inputs[0].dir.clone().unwrap_or_else(|| ".".into());
-    for input in inputs {
-        let file = load(input.clone(), &vars, &mut unknowns)?;
+    for (input, first) in inputs.iter().zip(firsts) {
+        let file = load(input.clone(), Some(first), &vars, &mut unknowns)?;
         // Included files follow the file that includes them (the project's first file stays
         // first); their services cannot be defined again, so the order merges nothing away.
         let mut more = Vec::new();
@@ -67,7 +68,7 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
     }
     let mut merged = Mapping::new();
     for f in &files {
-        merge(&mut merged, &Value::Mapping(f.top.clone()));
+        merge(&mut merged, &f.top);
     }
     let mut draft = Draft {
         sources: inputs.iter().map(Input::name).collect(),
@@ -361,10 +362,15 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
     Ok(draft)
 }
 
-/// Parses one Compose file, interpolates its values with `vars` and checks its `version`.
-/// Variables that are not set are listed in `unknowns`.
-fn load(input: Input, vars: &Variables, unknowns: &mut Vec<String>) -> Result<File, Error> {
-    let docs = yaml_docs(input.source.text());
+/// Parses one Compose file (unless its document is `parsed` already), interpolates its values
+/// with `vars` and checks its `version`. Variables that are not set are listed in `unknowns`.
+fn load(
+    input: Input,
+    parsed: Option<Value>,
+    vars: &Variables,
+    unknowns: &mut Vec<String>,
+) -> Result<File, Error> {
+    let docs = crate::yaml::documents(input.source.text());
     let Some(doc) = docs.first() else {
         return Err(problem_at(
             &input.source,
@@ -373,7 +379,10 @@ fn load(input: Input, vars: &Variables, unknowns: &mut Vec<String>) -> Result<Fi
             "a Compose file has a `services:` mapping",
         ));
     };
-    let mut value = parse_doc(&input.source, doc)?;
+    let mut value = match parsed {
+        Some(value) => value,
+        None => parse_doc(&input.source, doc)?,
+    };
     value.apply_merge().map_err(|e| {
         problem_at(
             &input.source,
@@ -417,7 +426,7 @@ fn load(input: Input, vars: &Variables, unknowns: &mut Vec<String>) -> Result<Fi
     if let Some(Value::Mapping(services)) = top.get_mut("services") {
         service_keys(services, &input)?;
     }
-    check_tags(&Value::Mapping(top.clone()), &input)?;
+    top.values().try_for_each(|v| check_tags(v, &input))?;
     if let Some(v) = top.get("version") {
         let text = match v {
             Value::String(s) => s.clone(),
@@ -505,7 +514,7 @@ fn included(
             ));
         }
         seen.extend(real.clone());
-        let inc = load(super::read_file(&path)?, vars, unknowns)?;
+        let inc = load(super::read_file(&path)?, None, vars, unknowns)?;
         included(&inc, root, vars, unknowns, files, seen)?;
         let defined = |f: &File| -> Vec<String> {
             f.top
@@ -654,8 +663,7 @@ fn scalar(v: &Value) -> Option<String> {
 
 /// Merges `over` into `base` as Compose merges files: mappings key by key, most lists appended
 /// without duplicates, scalars and the `REPLACED` lists replaced.
-fn merge(base: &mut Mapping, over: &Value) {
-    let Value::Mapping(over) = over else { return };
+fn merge(base: &mut Mapping, over: &Mapping) {
     for (k, v) in over {
         let name = k.as_str().unwrap_or_default();
         // Compose's merge tags: `!reset` removes what earlier files set, `!override` replaces
@@ -669,7 +677,7 @@ fn merge(base: &mut Mapping, over: &Value) {
             continue;
         }
         match (base.get_mut(k), v) {
-            (Some(Value::Mapping(b)), Value::Mapping(_)) => merge(b, v),
+            (Some(Value::Mapping(b)), Value::Mapping(o)) => merge(b, o),
             (Some(Value::Sequence(b)), Value::Sequence(o)) if !REPLACED.contains(&name) => {
                 for item in o {
                     if !b.contains(item) {
@@ -805,7 +813,7 @@ fn extend(
                 Some(i)
             } else {
                 let input = super::read_file(Path::new(&path))?;
-                extra.push(load(input, env.0, &mut *env.1)?);
+                extra.push(load(input, None, env.0, &mut *env.1)?);
                 Some(extra.len() - 1)
             }
         }
@@ -831,11 +839,10 @@ fn extend(
         }
         _ => Mapping::new(),
     };
-    let mut own = value;
-    if let Value::Mapping(m) = &mut own {
-        m.remove("extends");
+    if let Value::Mapping(mut own) = value {
+        own.remove("extends");
+        merge(&mut merged, &own);
     }
-    merge(&mut merged, &own);
     let mut all = origins;
     all.extend(base_origins);
     Ok((Value::Mapping(merged), all))
@@ -1157,6 +1164,7 @@ fn ports(
             port: target,
             target,
             protocol,
+            app_protocol: None,
             prov,
         });
     };

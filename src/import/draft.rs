@@ -167,6 +167,8 @@ pub struct PortDraft {
     pub target: u16,
     /// Protocol.
     pub protocol: Protocol,
+    /// The Service port's `appProtocol`, when the input gives it or the image is well known.
+    pub app_protocol: Option<String>,
     /// Where it was read.
     pub prov: Prov,
 }
@@ -305,22 +307,23 @@ type PortRef = (Option<u16>, Prov);
 
 /// Container ports of well-known images, for services whose definition declares none, with a
 /// port name that says what the port speaks and never claims HTTP (meshes treat `http*` names
-/// as HTTP).
-const WELL_KNOWN: [(&str, u16, &str); 14] = [
-    ("redis", 6379, "tcp-redis"),
-    ("valkey", 6379, "tcp-redis"),
-    ("postgres", 5432, "tcp-postgres"),
-    ("mysql", 3306, "tcp-mysql"),
-    ("mariadb", 3306, "tcp-mysql"),
-    ("mongo", 27017, "tcp-mongo"),
-    ("rabbitmq", 5672, "tcp-amqp"),
-    ("memcached", 11211, "tcp-memcached"),
-    ("elasticsearch", 9200, "tcp-elastic"),
-    ("nats", 4222, "tcp-nats"),
-    ("kafka", 9092, "tcp-kafka"),
-    ("zookeeper", 2181, "tcp-zookeeper"),
-    ("cassandra", 9042, "tcp-cql"),
-    ("etcd", 2379, "tcp-etcd"),
+/// as HTTP), and the Service's `appProtocol` where the Kubernetes convention has one: an IANA
+/// service name registered for that protocol.
+const WELL_KNOWN: [(&str, u16, &str, Option<&str>); 14] = [
+    ("redis", 6379, "tcp-redis", Some("redis")),
+    ("valkey", 6379, "tcp-redis", Some("redis")),
+    ("postgres", 5432, "tcp-postgres", Some("postgresql")),
+    ("mysql", 3306, "tcp-mysql", Some("mysql")),
+    ("mariadb", 3306, "tcp-mysql", Some("mysql")),
+    ("mongo", 27017, "tcp-mongo", Some("mongodb")),
+    ("rabbitmq", 5672, "tcp-amqp", Some("amqp")),
+    ("memcached", 11211, "tcp-memcached", Some("memcache")),
+    ("elasticsearch", 9200, "tcp-elastic", None),
+    ("nats", 4222, "tcp-nats", None),
+    ("kafka", 9092, "tcp-kafka", None),
+    ("zookeeper", 2181, "tcp-zookeeper", None),
+    ("cassandra", 9042, "tcp-cql", None),
+    ("etcd", 2379, "tcp-etcd", None),
 ];
 
 /// The last path segment of an image's repository: `postgres` of
@@ -331,10 +334,11 @@ fn image_name(image: &str) -> &str {
     last.split(':').next().unwrap_or(last)
 }
 
-/// The default port of an image by its repository's last path segment, and its port name.
-fn well_known_port(image: &str) -> Option<(&'static str, u16, &'static str)> {
+/// The default port of an image by its repository's last path segment, its port name and
+/// its `appProtocol`.
+fn well_known_port(image: &str) -> Option<(&'static str, u16, &'static str, Option<&'static str>)> {
     let name = image_name(image);
-    WELL_KNOWN.iter().find(|(n, _, _)| name == *n).copied()
+    WELL_KNOWN.iter().find(|(n, ..)| name == *n).copied()
 }
 
 /// Images, by a word of their repository name, that carry messages between services.
@@ -656,6 +660,7 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
                     port: p,
                     target: p,
                     protocol: Protocol::Tcp,
+                    app_protocol: None,
                     prov,
                 });
             }
@@ -663,19 +668,30 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
         let called = !incoming[i].is_empty();
         if ports.is_empty()
             && let Some((image, prov)) = &out.draft.image
-            && let Some((known, p, port_name)) = well_known_port(image)
+            && let Some((known, p, port_name, app_protocol)) = well_known_port(image)
         {
             ports.push(PortDraft {
                 name: Some(port_name.to_string()),
                 port: p,
                 target: p,
                 protocol: Protocol::Tcp,
+                app_protocol: app_protocol.map(String::from),
                 prov: Prov {
                     guess: true,
                     what: format!("the usual port of the {known} image"),
                     at: prov.at.clone(),
                 },
             });
+        }
+        // A well-known image's own port speaks its protocol: say so where the convention can.
+        if let Some((image, _)) = &out.draft.image
+            && let Some((_, p, _, Some(app))) = well_known_port(image)
+        {
+            for port in ports.iter_mut().filter(|q| {
+                q.target == p && q.protocol == Protocol::Tcp && q.app_protocol.is_none()
+            }) {
+                port.app_protocol = Some(app.to_string());
+            }
         }
         if ports.is_empty() {
             let why = if called {
@@ -982,11 +998,16 @@ mod tests {
     fn well_known_ports() {
         assert_eq!(
             well_known_port("redis:alpine"),
-            Some(("redis", 6379, "tcp-redis"))
+            Some(("redis", 6379, "tcp-redis", Some("redis")))
         );
         assert_eq!(
             well_known_port("docker.io/library/postgres:15-alpine"),
-            Some(("postgres", 5432, "tcp-postgres"))
+            Some(("postgres", 5432, "tcp-postgres", Some("postgresql")))
+        );
+        // Kafka's protocol has no IANA service name: no appProtocol is claimed.
+        assert_eq!(
+            well_known_port("apache/kafka:3.7.0"),
+            Some(("kafka", 9092, "tcp-kafka", None))
         );
         assert_eq!(well_known_port("example/redis-exporter"), None);
     }

@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_yaml_ng::Value;
 
 use super::draft::{Draft, PairDraft, PortDraft, Prov, Ref, SvcDraft, Target};
-use super::{Input, Options, hosts, locate, parse_doc, problem_at, yaml_docs};
+use super::{Input, Options, hosts, locate, parse_doc, problem_at};
 use crate::diagnostic::Error;
 use crate::model::{Expose, Platform, Protocol};
 use crate::quantity::Quantity;
@@ -85,12 +85,16 @@ struct Workload {
     claim: Option<(String, String)>,
 }
 
-/// Reads manifests.
-pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
+/// Reads manifests; `firsts` holds the first document of each input, already parsed.
+pub fn read(inputs: &[Input], firsts: Vec<Value>, options: &Options) -> Result<Draft, Error> {
     let mut objs: Vec<Obj> = Vec::new();
-    for (i, input) in inputs.iter().enumerate() {
-        for doc in yaml_docs(input.source.text()) {
-            let value = parse_doc(&input.source, &doc)?;
+    for ((i, input), first) in inputs.iter().enumerate().zip(firsts) {
+        let mut first = Some(first);
+        for doc in crate::yaml::documents(input.source.text()) {
+            let value = match first.take() {
+                Some(value) => value,
+                None => parse_doc(&input.source, &doc)?,
+            };
             if value.is_null() {
                 continue;
             }
@@ -176,11 +180,11 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
     let mut policies: BTreeMap<String, usize> = BTreeMap::new();
     let mut ignored: BTreeMap<String, usize> = BTreeMap::new();
     let mut platforms: BTreeMap<Platform, Prov> = BTreeMap::new();
-    for (i, o) in objs.iter().enumerate() {
+    for (i, o) in objs.iter_mut().enumerate() {
         platform_hints(o, &mut platforms);
         match (o.api(), o.kind()) {
             ("apps/v1", "Deployment") => {
-                let d: Deployment = of(&o.value).map_err(|e| bad(o, e))?;
+                let d: Deployment = typed(o).map_err(|e| bad(o, e))?;
                 let spec = d.spec.unwrap_or_default();
                 workloads.push(Workload {
                     obj: i,
@@ -193,7 +197,7 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
                 });
             }
             ("apps/v1", "StatefulSet") => {
-                let d: StatefulSet = of(&o.value).map_err(|e| bad(o, e))?;
+                let d: StatefulSet = typed(o).map_err(|e| bad(o, e))?;
                 let spec = d.spec.unwrap_or_default();
                 let claim = spec
                     .volume_claim_templates
@@ -220,7 +224,7 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
                 });
             }
             ("apps/v1", "DaemonSet") => {
-                let d: DaemonSet = of(&o.value).map_err(|e| bad(o, e))?;
+                let d: DaemonSet = typed(o).map_err(|e| bad(o, e))?;
                 let spec = d.spec.unwrap_or_default();
                 workloads.push(Workload {
                     obj: i,
@@ -232,17 +236,17 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
                     claim: None,
                 });
             }
-            ("v1", "Service") => services.push((i, of(&o.value).map_err(|e| bad(o, e))?)),
+            ("v1", "Service") => services.push((i, typed(o).map_err(|e| bad(o, e))?)),
             ("networking.k8s.io/v1", "Ingress") => {
-                ingresses.push((i, of(&o.value).map_err(|e| bad(o, e))?));
+                ingresses.push((i, typed(o).map_err(|e| bad(o, e))?));
             }
             (api, "HTTPRoute") if api.starts_with("gateway.networking.k8s.io/") => routes.push(i),
             ("v1", "ConfigMap") => {
-                let cm: ConfigMap = of(&o.value).map_err(|e| bad(o, e))?;
+                let cm: ConfigMap = typed(o).map_err(|e| bad(o, e))?;
                 config_maps.insert((o.namespace(), o.name()), (i, cm));
             }
             ("v1", "Secret") => {
-                let secret: Secret = of(&o.value).map_err(|e| bad(o, e))?;
+                let secret: Secret = typed(o).map_err(|e| bad(o, e))?;
                 secrets.insert((o.namespace(), o.name()), (i, secret));
             }
             ("networking.k8s.io/v1", "NetworkPolicy") => {
@@ -418,7 +422,7 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
         let o = &objs[w.obj];
         let mut svc_ids: Vec<usize> = selected.get(&wi).cloned().unwrap_or_default();
         // The Service callers most likely use: the ClusterIP one named like the workload,
-        // else a ClusterIP one, else any; by name for a stable choice.
+        // else a ClusterIP one that is not headless, else any; by name for a stable choice.
         svc_ids.sort_by_key(|si| {
             let (oi, s) = &services[*si];
             let ty = s
@@ -429,6 +433,7 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
             (
                 objs[*oi].name() != w.name,
                 ty != "ClusterIP",
+                is_headless(s),
                 objs[*oi].name(),
             )
         });
@@ -509,10 +514,13 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
             let (oi, svc) = &services[*si];
             let so = &objs[*oi];
             let spec = svc.spec.clone().unwrap_or_default();
+            let headless = is_headless(svc);
             for p in spec.ports.unwrap_or_default() {
                 let prov = so.prov(&["spec", "ports"], &format!("Service {} port", so.name()));
+                // The API server defaults an absent, zero or empty `targetPort` to `port`.
                 let target = match &p.target_port {
-                    None => Some(p.port),
+                    None | Some(IntOrString::Int(0)) => Some(p.port),
+                    Some(IntOrString::String(n)) if n.is_empty() => Some(p.port),
                     Some(IntOrString::Int(n)) => Some(*n),
                     Some(IntOrString::String(port_name)) => pod
                         .containers
@@ -535,28 +543,63 @@ pub fn read(inputs: &[Input], options: &Options) -> Result<Draft, Error> {
                     ));
                     continue;
                 };
+                // A value the workspace cannot hold, listed with where it was read.
+                let not_imported = |what: String| {
+                    format!(
+                        "{name}: Service {} port {} has {what}; not imported [{}]",
+                        so.name(),
+                        p.port,
+                        prov.at
+                    )
+                };
                 let protocol = match p.protocol.as_deref() {
                     None | Some("TCP") => Protocol::Tcp,
                     Some("UDP") => Protocol::Udp,
                     Some("SCTP") => Protocol::Sctp,
                     Some(other) => {
-                        draft.unknowns.push(format!(
-                            "{name}: Service {} port {} has protocol {:?}, which is not TCP, UDP or SCTP; not imported [{}]",
-                            so.name(),
-                            p.port,
-                            super::render::comment(other),
-                            prov.at
-                        ));
+                        draft.unknowns.push(not_imported(format!(
+                            "protocol {:?}, which is not TCP, UDP or SCTP",
+                            super::render::comment(other)
+                        )));
                         continue;
                     }
                 };
+                let app_protocol = match p.app_protocol.as_deref() {
+                    Some(app) if crate::names::label_key(app).is_err() => {
+                        draft.unknowns.push(not_imported(format!(
+                            "appProtocol {:?}, which Kubernetes would refuse",
+                            super::render::comment(app)
+                        )));
+                        None
+                    }
+                    other => other.map(String::from),
+                };
                 s.ports.push(PortDraft {
                     name: p.name.clone(),
-                    port,
+                    app_protocol,
+                    // A headless Service translates no port: its name resolves to the pods'
+                    // addresses, and callers connect to the pods' port.
+                    port: if headless { target } else { port },
                     target,
                     protocol,
                     prov,
                 });
+            }
+            // Each pod of a StatefulSet has a name of its own under its headless Service
+            // (`db-0.db-headless`): those reach this workload too.
+            if headless && w.kind == "StatefulSet" {
+                let sname = so.name().to_ascii_lowercase();
+                let ns = w.namespace.to_ascii_lowercase();
+                let pods = w.replicas.map_or(1, |r| r.clamp(0, MAX_POD_NAMES));
+                for ordinal in 0..pods {
+                    let pod = format!("{}-{ordinal}", w.name.to_ascii_lowercase());
+                    for host in host_forms(&sname, &ns) {
+                        draft
+                            .aliases
+                            .entry(format!("{pod}.{host}"))
+                            .or_insert_with(|| (ns_key(&w.namespace), name.clone()));
+                    }
+                }
             }
             let ty = spec.type_.clone().unwrap_or_default();
             if ty == "LoadBalancer" {
@@ -844,9 +887,34 @@ fn one_per_service(drafts: Vec<(bool, SvcDraft)>, unknowns: &mut Vec<String>) ->
     out
 }
 
-/// The typed view of an object.
-fn of<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, serde_yaml_ng::Error> {
-    serde_yaml_ng::from_value(v.clone())
+/// A Service without a cluster address (`clusterIP: None`): its name resolves to the
+/// addresses of the pods it selects.
+fn is_headless(svc: &Service) -> bool {
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.cluster_ip.as_deref())
+        .is_some_and(|ip| ip == "None")
+}
+
+/// The most pods of one StatefulSet whose own names are known as hosts: enough for any
+/// database or broker cluster, and a bound on what a `replicas` value can add.
+const MAX_POD_NAMES: i32 = 100;
+
+/// The typed view of an object. Its YAML value keeps only what is read from it afterwards
+/// (`apiVersion`, `kind` and `metadata`): holding every object twice, as a value and typed,
+/// took most of the memory of a large import.
+fn typed<T: serde::de::DeserializeOwned>(o: &mut Obj<'_>) -> Result<T, serde_yaml_ng::Error> {
+    let Value::Mapping(map) = &mut o.value else {
+        return serde_yaml_ng::from_value(o.value.clone());
+    };
+    let mut head = serde_yaml_ng::Mapping::new();
+    for key in ["apiVersion", "kind", "metadata"] {
+        if let Some(v) = map.get(key) {
+            head.insert(key.into(), v.clone());
+        }
+    }
+    let full = std::mem::replace(&mut o.value, Value::Mapping(head));
+    serde_yaml_ng::from_value(full)
 }
 
 /// Lines before the first non-blank line of a document.

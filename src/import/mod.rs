@@ -1,7 +1,7 @@
 //! `import`: reads what a team already has — a Compose project, Kubernetes manifests or a
 //! Backstage catalog — and drafts a workspace from it.
 //!
-//! Stages: read (`read_inputs`, `yaml_docs`, `locate`, `hosts`) → one reader per kind
+//! Stages: read (`read_inputs`, `crate::yaml::documents`, `locate`, `hosts`) → one reader per kind
 //! (`compose`, `kube`, `backstage`) fills a `draft::Draft` with provenance → `draft::resolve`
 //! makes names valid and matches references → `render` writes commented TOML. The command
 //! validates the text with the workspace loader before writing it; nothing here writes files.
@@ -9,7 +9,6 @@
 pub mod backstage;
 pub mod compose;
 pub mod draft;
-pub mod followup;
 pub mod hosts;
 pub mod interpolate;
 pub mod kube;
@@ -21,6 +20,7 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use crate::diagnostic::{Code, Error, Problem, Source};
+use crate::yaml::Document;
 
 /// The largest input file read; larger files are refused rather than loaded.
 pub const MAX_FILE: u64 = 16 * 1024 * 1024;
@@ -94,9 +94,10 @@ pub fn resolve(inputs: &[Input], options: &Options) -> Result<draft::Resolved, E
     let mut draft = if inputs.is_empty() && options.flows.is_some() {
         draft::Draft::default()
     } else {
-        match detect_all(inputs)? {
-            Kind::Compose => compose::read(inputs, options)?,
-            Kind::Kube => kube::read(inputs, options)?,
+        let (kind, firsts) = detect_all(inputs)?;
+        match kind {
+            Kind::Compose => compose::read(inputs, firsts, options)?,
+            Kind::Kube => kube::read(inputs, firsts, options)?,
             Kind::Backstage => backstage::read(inputs)?,
         }
     };
@@ -249,59 +250,11 @@ fn too_big(path: &Path) -> Error {
     )
 }
 
-/// One YAML document of a file: its text and the byte offset where it starts.
-#[derive(Debug, Clone)]
-pub struct Doc<'a> {
-    /// The document's text.
-    pub text: &'a str,
-    /// Where it starts in the file.
-    pub offset: usize,
-    /// 1-based line where it starts in the file.
-    pub first_line: usize,
-}
-
-/// Splits a file into YAML documents at `---` lines.
-pub fn yaml_docs(text: &str) -> Vec<Doc<'_>> {
-    let mut docs = Vec::new();
-    let mut start = 0;
-    let mut start_line = 1;
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        let bare = l.trim_end_matches(['\n', '\r']);
-        if bare == "---" || bare.starts_with("--- ") || bare == "..." {
-            docs.push(Doc {
-                text: &text[start..offset],
-                offset: start,
-                first_line: start_line,
-            });
-            start = offset + l.len();
-            start_line = i + 2;
-        }
-        offset += l.len();
-    }
-    docs.push(Doc {
-        text: &text[start..],
-        offset: start,
-        first_line: start_line,
-    });
-    docs.retain(|d| {
-        d.text
-            .lines()
-            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-    });
-    docs
-}
-
 /// Parses one document as a YAML value, turning a syntax error into a problem with its line.
-pub fn parse_doc(source: &Source, doc: &Doc<'_>) -> Result<serde_yaml_ng::Value, Error> {
+pub fn parse_doc(source: &Source, doc: &Document<'_>) -> Result<serde_yaml_ng::Value, Error> {
     crate::yaml::parse_bounded(doc.text).map_err(|e| {
         let at = doc.offset + crate::yaml::error_offset(doc.text, &e);
-        let message = e.to_string();
-        let first = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_string();
+        let first = crate::yaml::message(&e);
         Error::invalid(
             source,
             vec![
@@ -411,29 +364,37 @@ pub fn problem_at(
 
 /// The kind of one file, from its first document; `None` when it is none of the three.
 pub fn detect(input: &Input) -> Result<Option<Kind>, Error> {
-    let Some(doc) = yaml_docs(input.source.text()).into_iter().next() else {
+    Ok(detect_first(input)?.map(|(kind, _)| kind))
+}
+
+/// The kind of one file and its first document, parsed: the readers take it from here
+/// instead of parsing it again (a Compose file is one document, often the whole file).
+fn detect_first(input: &Input) -> Result<Option<(Kind, serde_yaml_ng::Value)>, Error> {
+    let Some(doc) = crate::yaml::documents(input.source.text())
+        .into_iter()
+        .next()
+    else {
         return Ok(None);
     };
     let value = parse_doc(&input.source, &doc)?;
     let api = value.get("apiVersion").and_then(|v| v.as_str());
-    if let Some(api) = api {
-        if api.starts_with("backstage.io/") {
-            return Ok(Some(Kind::Backstage));
+    let kind = match api {
+        Some(api) if api.starts_with("backstage.io/") => Some(Kind::Backstage),
+        Some(_) if value.get("kind").is_some() => Some(Kind::Kube),
+        _ if value
+            .get("services")
+            .is_some_and(serde_yaml_ng::Value::is_mapping) =>
+        {
+            Some(Kind::Compose)
         }
-        if value.get("kind").is_some() {
-            return Ok(Some(Kind::Kube));
-        }
-    }
-    if value
-        .get("services")
-        .is_some_and(serde_yaml_ng::Value::is_mapping)
-    {
-        return Ok(Some(Kind::Compose));
-    }
-    Ok(None)
+        _ => None,
+    };
+    Ok(kind.map(|k| (k, value)))
 }
 
-fn detect_all(inputs: &[Input]) -> Result<Kind, Error> {
+/// The one kind of all inputs, and the first document of each, parsed.
+fn detect_all(inputs: &[Input]) -> Result<(Kind, Vec<serde_yaml_ng::Value>), Error> {
+    let mut firsts = Vec::with_capacity(inputs.len());
     let mut kind: Option<(Kind, String)> = None;
     if inputs.is_empty() {
         return Err(Error::usage(
@@ -442,7 +403,7 @@ fn detect_all(inputs: &[Input]) -> Result<Kind, Error> {
         ));
     }
     for input in inputs {
-        let Some(k) = detect(input)? else {
+        let Some((k, first)) = detect_first(input)? else {
             return Err(problem_at(
                 &input.source,
                 1,
@@ -465,8 +426,9 @@ fn detect_all(inputs: &[Input]) -> Result<Kind, Error> {
             }
             Some(_) => {}
         }
+        firsts.push(first);
     }
-    Ok(kind.map(|(k, _)| k).expect("inputs is not empty"))
+    Ok((kind.map(|(k, _)| k).expect("inputs is not empty"), firsts))
 }
 
 /// Joins a relative reference to `dir` and refuses anything that leaves `root`: absolute
@@ -542,15 +504,5 @@ mod tests {
             blame_inputs(text, &[input], err),
             Error::Internal { .. }
         ));
-    }
-
-    #[test]
-    fn documents_keep_their_lines() {
-        let text = "a: 1\n---\n# only a comment\n---\nb: 2\nc: 3\n--- \n";
-        let docs = yaml_docs(text);
-        assert_eq!(docs.len(), 2);
-        assert_eq!(docs[0].first_line, 1);
-        assert_eq!(docs[1].first_line, 5);
-        assert_eq!(&text[docs[1].offset..docs[1].offset + 4], "b: 2");
     }
 }

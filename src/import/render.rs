@@ -24,7 +24,7 @@ pub fn string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if crate::names::unsafe_char(c) => {
+            c if crate::text::unsafe_char(c) => {
                 let _ = write!(out, "\\u{:04X}", c as u32);
             }
             c => out.push(c),
@@ -44,7 +44,7 @@ pub fn comment(s: &str) -> String {
         }
         if c == '\n' || c == '\r' || c == '\t' {
             out.push(' ');
-        } else if crate::names::unsafe_char(c) {
+        } else if crate::text::unsafe_char(c) {
             let _ = write!(out, "\\u{{{:x}}}", c as u32);
         } else {
             out.push(c);
@@ -256,6 +256,9 @@ fn service(out: &mut String, s: &OutSvc) {
             );
             if p.draft.protocol != Protocol::Tcp {
                 let _ = write!(value, ", protocol = {}", string(p.draft.protocol.as_str()));
+            }
+            if let Some(app) = &p.draft.app_protocol {
+                let _ = write!(value, ", app-protocol = {}", string(app));
             }
             value.push_str(" },");
             let mut why = p.draft.prov.text();

@@ -142,7 +142,7 @@ pub fn label_value(s: &str) -> Result<(), String> {
 /// the workspace. There is no length limit, as the file has none (import copies catalog
 /// descriptions whole).
 pub fn free_text(s: &str) -> Result<(), String> {
-    match names::unsafe_char_in(s) {
+    match crate::text::unsafe_char_in(s) {
         Some(c) => Err(format!(
             "remove the invisible character U+{:04X}",
             u32::from(c)

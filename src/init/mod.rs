@@ -1,11 +1,13 @@
 //! The `init` questionnaire: asks about the project, its domains, services, calls and the
 //! criteria, shows a summary to review and fix, and returns the finished workspace text.
 //! Pure apart from the prompter, so a test can script whole sessions; writing the file is the
-//! caller's job. `edit` changes an existing workspace in place instead.
+//! caller's job. `edit` changes an existing workspace in place instead; `from` asks what an
+//! import could not tell (`init --from`).
 
 mod answers;
 pub mod edit;
 mod egress;
+pub mod from;
 mod review;
 mod service;
 mod size;

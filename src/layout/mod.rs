@@ -305,7 +305,7 @@ pub fn apply(plan: &Plan, force: bool) -> Result<Applied, Error> {
     for write in &plan.writes {
         let (sub, name) = split(&write.rel)?;
         // Deferred: thousands of files, rebuilt from the workspace at any time; an fsync
-        // each would make the run wait on the disk (README, Performance).
+        // each would make the run wait on the disk (docs/performance.md).
         cursor
             .folder(write.kind.area(), sub, true)
             .and_then(|folder| {

@@ -8,11 +8,8 @@ use console::Style;
 use serde_json::{Value, json};
 
 use crate::check::{CheckReport, Finding, Rule, Severity, Threshold};
+use crate::report::sarif;
 use crate::text::{self, Paint};
-
-/// The SARIF schema a log declares.
-const SARIF_SCHEMA: &str =
-    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// Where the rationale and fix of a rule wrap in the text report.
 const WIDTH: usize = 100;
@@ -176,89 +173,45 @@ fn rule_json(rule: &Rule) -> Value {
     value
 }
 
-/// The SARIF level of a severity.
-fn level(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "note",
-    }
-}
-
 /// A SARIF 2.1.0 log with one run: every rule in `tool.driver.rules` and every finding as a
 /// result located in the workspace file at `uri` (see [`artifact_uri`]).
 pub fn sarif(report: &CheckReport, uri: &str) -> String {
-    let rules: Vec<Value> = report
+    let rules: Vec<sarif::Rule<'_>> = report
         .rules
         .iter()
         .map(|r| {
-            json!({
-                "id": r.id.as_str(),
-                "shortDescription": { "text": r.title },
-                "fullDescription": { "text": r.description },
-                "help": {
-                    "text": format!("{}\n\nHow to fix: {}", r.rationale, r.fix),
-                    "markdown": format!("{}\n\n**How to fix:** {}", r.rationale, r.fix),
-                },
-                "defaultConfiguration": {
-                    "enabled": r.enabled,
-                    "level": level(r.severity),
-                },
-                "properties": { "tags": ["kubernetes", "guardrail"] },
-            })
+            let mut rule = sarif::Rule::new(
+                r.id.as_str(),
+                &r.title,
+                r.severity,
+                &["kubernetes", "guardrail"],
+            );
+            rule.full_description = Some(sarif::Text::new(&r.description));
+            rule.help = Some(sarif::Help {
+                text: format!("{}\n\nHow to fix: {}", r.rationale, r.fix),
+                markdown: format!("{}\n\n**How to fix:** {}", r.rationale, r.fix),
+            });
+            rule.default_configuration.enabled = Some(r.enabled);
+            rule
         })
         .collect();
-    let relative = !uri.contains(':');
-    let results: Vec<Value> = report
+    let findings: Vec<sarif::Finding<'_>> = report
         .findings
         .iter()
-        .map(|f| {
-            let index = report
-                .rules
-                .iter()
-                .position(|r| r.id == f.rule)
-                .unwrap_or(0);
-            let mut location = json!({ "uri": uri });
-            if relative && let Some(map) = location.as_object_mut() {
-                map.insert("uriBaseId".into(), json!("%SRCROOT%"));
-            }
-            json!({
-                "ruleId": f.rule.as_str(),
-                "ruleIndex": index,
-                "level": level(f.severity),
-                "message": { "text": f.message },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": location,
-                        "region": {
-                            "startLine": f.line,
-                            "startColumn": f.column,
-                            "endLine": f.end_line,
-                            "endColumn": f.end_column,
-                        },
-                    },
-                }],
-            })
+        .map(|f| sarif::Finding {
+            rule: f.rule.as_str(),
+            severity: f.severity,
+            message: &f.message,
+            uri: uri.to_string(),
+            region: sarif::Region {
+                start_line: f.line,
+                start_column: Some(f.column),
+                end_line: Some(f.end_line),
+                end_column: Some(f.end_column),
+            },
         })
         .collect();
-    let value = json!({
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "k8s-advisor",
-                    "semanticVersion": env!("CARGO_PKG_VERSION"),
-                    "rules": rules,
-                },
-            },
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
-    });
-    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
-    text.push('\n');
-    text
+    sarif::log(&rules, &findings)
 }
 
 /// The URI a SARIF log uses for the workspace file at `path` (as given on the command line or

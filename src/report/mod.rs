@@ -4,6 +4,7 @@
 pub mod assess;
 pub mod check;
 pub mod graph;
+pub mod sarif;
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
 

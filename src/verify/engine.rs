@@ -14,6 +14,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use rayon::prelude::*;
+
 use crate::model::Protocol;
 use crate::verify::manifest::{ContainerPort, Labels, Manifests, Peer, PortRule, Rule, Selector};
 use crate::verify::sets::{AddrSet, PROTOCOLS, PortSet};
@@ -35,7 +37,10 @@ pub enum RuleRef {
     Baseline(Direction, usize),
 }
 
-/// Test-only deliberate bugs, to prove that the differential tests catch each of them.
+/// Test-only deliberate bugs, to prove that the differential tests catch each of them. They
+/// exist only with the `mutants` feature, which the full test suite turns on: the production
+/// engine carries none of them.
+#[cfg(feature = "mutants")]
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Mutation {
@@ -45,6 +50,45 @@ pub struct Mutation {
     pub dropped_except: bool,
     /// Treat `port`..`endPort` as `port` alone.
     pub ignored_end_port: bool,
+}
+
+/// Without the `mutants` feature: no deliberate bug, known at compile time.
+#[cfg(not(feature = "mutants"))]
+#[derive(Debug, Clone, Copy)]
+struct Mutation;
+
+#[cfg(not(feature = "mutants"))]
+impl Mutation {
+    const NONE: Self = Mutation;
+
+    fn wrong_operator(self) -> bool {
+        false
+    }
+    fn dropped_except(self) -> bool {
+        false
+    }
+    fn ignored_end_port(self) -> bool {
+        false
+    }
+}
+
+#[cfg(feature = "mutants")]
+impl Mutation {
+    const NONE: Self = Mutation {
+        wrong_operator: false,
+        dropped_except: false,
+        ignored_end_port: false,
+    };
+
+    fn wrong_operator(self) -> bool {
+        self.wrong_operator
+    }
+    fn dropped_except(self) -> bool {
+        self.dropped_except
+    }
+    fn ignored_end_port(self) -> bool {
+        self.ignored_end_port
+    }
 }
 
 /// The pods with identical namespace, labels, container ports and network.
@@ -100,28 +144,9 @@ struct Outbound {
     external: Pieces,
 }
 
-/// `f(0)`, ..., `f(n - 1)` in that order, computed in contiguous slices on every core.
-fn in_parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    // Even a handful of groups is split, so that the differential tests, whose worlds are
-    // small, run this path too.
-    let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    if workers < 2 || n < 2 {
-        return (0..n).map(f).collect();
-    }
-    let chunk = n.div_ceil(workers);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = (0..n)
-            .step_by(chunk)
-            .map(|start| {
-                scope.spawn(move || (start..(start + chunk).min(n)).map(f).collect::<Vec<T>>())
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|part| part.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+/// `f(0)`, ..., `f(n - 1)` in that order, computed on every core.
+fn in_parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    (0..n).into_par_iter().map(f).collect()
 }
 
 /// Label index: which items carry `key=value`.
@@ -137,15 +162,56 @@ fn index<'m>(items: impl Iterator<Item = (usize, &'m Labels)>) -> Index<'m> {
     index
 }
 
+/// Where selectors look: the namespaces with a label index, and the groups of each namespace
+/// with a label index per namespace.
+struct Scope<'m> {
+    namespaces: Vec<(&'m str, &'m Labels)>,
+    ns_index: Index<'m>,
+    groups_in: BTreeMap<&'m str, Vec<usize>>,
+    group_index: BTreeMap<&'m str, Index<'m>>,
+}
+
+impl<'m> Scope<'m> {
+    fn new(m: &'m Manifests, groups: &[Group<'m>]) -> Self {
+        let mut groups_in: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (g, group) in groups.iter().enumerate() {
+            groups_in.entry(group.namespace).or_default().push(g);
+        }
+        let namespaces: Vec<(&str, &Labels)> =
+            m.namespaces.iter().map(|(n, l)| (n.as_str(), l)).collect();
+        let ns_index = index(namespaces.iter().map(|(_, l)| *l).enumerate());
+        let group_index = groups_in
+            .iter()
+            .map(|(ns, gs)| (*ns, index(gs.iter().map(|&g| (g, groups[g].labels)))))
+            .collect();
+        Scope {
+            namespaces,
+            ns_index,
+            groups_in,
+            group_index,
+        }
+    }
+
+    /// The groups of namespace `ns`.
+    fn groups_of(&self, ns: &str) -> &[usize] {
+        self.groups_in.get(ns).map_or(&[], Vec::as_slice)
+    }
+}
+
 impl<'m> Analysis<'m> {
     /// Computes the connectivity of `manifests`.
     pub fn new(manifests: &'m Manifests) -> Self {
-        Analysis::with_mutation(manifests, Mutation::default())
+        Analysis::build(manifests, Mutation::NONE)
     }
 
     /// As [`Analysis::new`], with deliberate bugs for mutation tests.
+    #[cfg(feature = "mutants")]
     #[doc(hidden)]
     pub fn with_mutation(manifests: &'m Manifests, mutation: Mutation) -> Self {
+        Analysis::build(manifests, mutation)
+    }
+
+    fn build(manifests: &'m Manifests, mutation: Mutation) -> Self {
         let mut by_key: BTreeMap<(&str, &Labels, &[ContainerPort], bool), usize> = BTreeMap::new();
         let mut groups: Vec<Group<'m>> = Vec::new();
         let mut group_of = Vec::with_capacity(manifests.workloads.len());
@@ -185,7 +251,7 @@ impl<'m> Analysis<'m> {
     }
 
     fn matches(&self, selector: &Selector, labels: &Labels) -> bool {
-        if self.mutation.wrong_operator {
+        if self.mutation.wrong_operator() {
             let mut s = selector.clone();
             for r in &mut s.requirements {
                 if let crate::verify::manifest::Requirement::NotIn(k, v) = r {
@@ -197,220 +263,16 @@ impl<'m> Analysis<'m> {
         selector.matches(labels)
     }
 
+    /// The phases: which groups each policy selects, what each group accepts, what each group
+    /// may send where its destination accepts it, then the admin tiers over the result.
     fn compute(&mut self) {
-        let m = self.manifests;
-        // Groups per namespace, and a label index of groups per namespace.
-        let mut groups_in: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (g, group) in self.groups.iter().enumerate() {
-            groups_in.entry(group.namespace).or_default().push(g);
-        }
-        let namespaces: Vec<(&str, &Labels)> =
-            m.namespaces.iter().map(|(n, l)| (n.as_str(), l)).collect();
-        let ns_index = index(namespaces.iter().map(|(_, l)| *l).enumerate());
-        let group_index: BTreeMap<&str, Index<'m>> = groups_in
-            .iter()
-            .map(|(ns, gs)| (*ns, index(gs.iter().map(|&g| (g, self.groups[g].labels)))))
-            .collect();
-        let empty: Vec<usize> = Vec::new();
-
-        // Which groups each policy selects; NetworkPolicy does not apply to pods on the node's
-        // network, so they stay unisolated.
-        for (p, policy) in m.policies.iter().enumerate() {
-            let candidates = groups_in.get(policy.namespace.as_str()).unwrap_or(&empty);
-            for &g in candidates {
-                if !self.groups[g].host_network
-                    && self.matches(&policy.selector, self.groups[g].labels)
-                {
-                    if policy.ingress.is_some() {
-                        self.ingress_policies[g].push(p);
-                    }
-                    if policy.egress.is_some() {
-                        self.egress_policies[g].push(p);
-                    }
-                }
-            }
-        }
-
-        // The groups a peer of a policy in `own` matches, memoized per peer.
-        let peer_groups = |this: &Self,
-                           own: &str,
-                           peer_ns: Option<&Selector>,
-                           pods: Option<&Selector>|
-         -> Vec<usize> {
-            let mut out = Vec::new();
-            let selected_ns: Vec<&str> = match peer_ns {
-                None => vec![own],
-                Some(sel) => {
-                    let candidates: Vec<usize> = match sel.required_pair() {
-                        Some(pair) if !this.mutation.wrong_operator => {
-                            ns_index.get(&pair).cloned().unwrap_or_default()
-                        }
-                        _ => (0..namespaces.len()).collect(),
-                    };
-                    candidates
-                        .into_iter()
-                        .filter(|&i| this.matches(sel, namespaces[i].1))
-                        .map(|i| namespaces[i].0)
-                        .collect()
-                }
-            };
-            for ns in selected_ns {
-                let Some(gs) = groups_in.get(ns) else {
-                    continue;
-                };
-                match pods {
-                    None => out.extend(gs.iter().copied()),
-                    Some(sel) => {
-                        let candidates: &[usize] = match sel.required_pair() {
-                            Some(pair) if !this.mutation.wrong_operator => group_index
-                                .get(ns)
-                                .and_then(|ix| ix.get(&pair))
-                                .map_or(&[], Vec::as_slice),
-                            _ => gs,
-                        };
-                        out.extend(
-                            candidates
-                                .iter()
-                                .copied()
-                                .filter(|&g| this.matches(sel, this.groups[g].labels)),
-                        );
-                    }
-                }
-            }
-            out
-        };
-
-        let all_groups: Vec<usize> = (0..self.groups.len()).collect();
-        // Ingress allowed at each destination group: per source group, from any pod, and
-        // from outside addresses. Each group is computed on its own, on every core.
+        let scope = Scope::new(self.manifests, &self.groups);
+        self.select(&scope);
         let this = &*self;
-        let inbound: Vec<Inbound> = in_parallel(this.groups.len(), |d| {
-            let mut inbound = Inbound::default();
-            if this.ingress_policies[d].is_empty() {
-                inbound.any = PortSet::all();
-                inbound.external.push((AddrSet::all(), PortSet::all()));
-                return inbound;
-            }
-            let ports_d = this.groups[d].ports;
-            for &p in &this.ingress_policies[d] {
-                let policy = &m.policies[p];
-                for rule in policy.ingress.iter().flatten() {
-                    let ports = this.resolve(rule, ports_d);
-                    if ports.is_empty() {
-                        continue;
-                    }
-                    match &rule.peers {
-                        None => {
-                            inbound.any.union_with(&ports);
-                            inbound.external.push((AddrSet::all(), ports.clone()));
-                        }
-                        Some(peers) => {
-                            for peer in peers {
-                                match peer {
-                                    Peer::Block { cidr, allowed } => {
-                                        let addrs = this.block(cidr, allowed);
-                                        inbound.external.push((addrs, ports.clone()));
-                                    }
-                                    Peer::Pods { namespaces, pods } => {
-                                        for s in peer_groups(
-                                            this,
-                                            &policy.namespace,
-                                            namespaces.as_ref(),
-                                            pods.as_ref(),
-                                        ) {
-                                            inbound.from.entry(s).or_default().union_with(&ports);
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            inbound
-        });
-
-        // Egress allowed at each source group, then intersected with ingress at the destination.
-        let outbound: Vec<Outbound> = in_parallel(this.groups.len(), |s| {
-            let mut outbound = Outbound::default();
-            let mut egress: BTreeMap<usize, PortSet> = BTreeMap::new();
-            // Rules that allow every destination: resolved per destination (named ports).
-            let mut any_rules: Vec<&Rule> = Vec::new();
-            let unisolated = this.egress_policies[s].is_empty();
-            if unisolated {
-                outbound.external.push((AddrSet::all(), PortSet::all()));
-            }
-            for &p in &this.egress_policies[s] {
-                let policy = &m.policies[p];
-                for rule in policy.egress.iter().flatten() {
-                    match &rule.peers {
-                        None => {
-                            any_rules.push(rule);
-                            let ports = this.resolve(rule, &[]);
-                            if !ports.is_empty() {
-                                outbound.external.push((AddrSet::all(), ports));
-                            }
-                        }
-                        Some(peers) => {
-                            for peer in peers {
-                                match peer {
-                                    Peer::Block { cidr, allowed } => {
-                                        let ports = this.resolve(rule, &[]);
-                                        if !ports.is_empty() {
-                                            let addrs = this.block(cidr, allowed);
-                                            outbound.external.push((addrs, ports));
-                                        }
-                                    }
-                                    Peer::Pods { namespaces, pods } => {
-                                        for d in peer_groups(
-                                            this,
-                                            &policy.namespace,
-                                            namespaces.as_ref(),
-                                            pods.as_ref(),
-                                        ) {
-                                            let ports = this.resolve(rule, this.groups[d].ports);
-                                            if !ports.is_empty() {
-                                                egress.entry(d).or_default().union_with(&ports);
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            let destinations: &[usize] = if unisolated || !any_rules.is_empty() {
-                &all_groups
-            } else {
-                &[]
-            };
-            let listed: Vec<usize> = egress.keys().copied().collect();
-            let candidates: BTreeSet<usize> = destinations.iter().chain(&listed).copied().collect();
-            for d in candidates {
-                let mut out = if unisolated {
-                    PortSet::all()
-                } else {
-                    egress.get(&d).cloned().unwrap_or_default()
-                };
-                for rule in &any_rules {
-                    out.union_with(&this.resolve(rule, this.groups[d].ports));
-                }
-                if out.is_empty() {
-                    continue;
-                }
-                let mut allowed_in = inbound[d].any.clone();
-                if let Some(ports) = inbound[d].from.get(&s) {
-                    allowed_in.union_with(ports);
-                }
-                let allowed = out.intersection(&allowed_in);
-                if !allowed.is_empty() {
-                    outbound.pairs.push((d, allowed));
-                }
-            }
-            outbound
-        });
-
+        // Each group is computed on its own, on every core.
+        let inbound: Vec<Inbound> = in_parallel(this.groups.len(), |d| this.inbound(d, &scope));
+        let outbound: Vec<Outbound> =
+            in_parallel(this.groups.len(), |s| this.outbound(s, &scope, &inbound));
         for (d, inbound) in inbound.into_iter().enumerate() {
             self.external_in[d] = inbound.external;
         }
@@ -425,8 +287,199 @@ impl<'m> Analysis<'m> {
         }
     }
 
+    /// Which groups each policy selects; NetworkPolicy does not apply to pods on the node's
+    /// network, so they stay unisolated.
+    fn select(&mut self, scope: &Scope<'m>) {
+        for (p, policy) in self.manifests.policies.iter().enumerate() {
+            for &g in scope.groups_of(&policy.namespace) {
+                if !self.groups[g].host_network
+                    && self.matches(&policy.selector, self.groups[g].labels)
+                {
+                    if policy.ingress.is_some() {
+                        self.ingress_policies[g].push(p);
+                    }
+                    if policy.egress.is_some() {
+                        self.egress_policies[g].push(p);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The groups a peer of a policy in namespace `own` matches.
+    fn peer_groups(
+        &self,
+        scope: &Scope<'m>,
+        own: &str,
+        peer_ns: Option<&Selector>,
+        pods: Option<&Selector>,
+    ) -> Vec<usize> {
+        let selected_ns: Vec<&str> = match peer_ns {
+            None => vec![own],
+            Some(sel) => {
+                let candidates: Vec<usize> = match sel.required_pair() {
+                    Some(pair) if !self.mutation.wrong_operator() => {
+                        scope.ns_index.get(&pair).cloned().unwrap_or_default()
+                    }
+                    _ => (0..scope.namespaces.len()).collect(),
+                };
+                candidates
+                    .into_iter()
+                    .filter(|&i| self.matches(sel, scope.namespaces[i].1))
+                    .map(|i| scope.namespaces[i].0)
+                    .collect()
+            }
+        };
+        let mut out = Vec::new();
+        for ns in selected_ns {
+            let gs = scope.groups_of(ns);
+            let Some(sel) = pods else {
+                out.extend(gs.iter().copied());
+                continue;
+            };
+            let candidates: &[usize] = match sel.required_pair() {
+                Some(pair) if !self.mutation.wrong_operator() => scope
+                    .group_index
+                    .get(ns)
+                    .and_then(|ix| ix.get(&pair))
+                    .map_or(&[], Vec::as_slice),
+                _ => gs,
+            };
+            out.extend(
+                candidates
+                    .iter()
+                    .copied()
+                    .filter(|&g| self.matches(sel, self.groups[g].labels)),
+            );
+        }
+        out
+    }
+
+    /// Ingress allowed at destination group `d`: per source group, from any pod, and from
+    /// outside addresses.
+    fn inbound(&self, d: usize, scope: &Scope<'m>) -> Inbound {
+        let mut inbound = Inbound::default();
+        if self.ingress_policies[d].is_empty() {
+            inbound.any = PortSet::all();
+            inbound.external.push((AddrSet::all(), PortSet::all()));
+            return inbound;
+        }
+        let ports_d = self.groups[d].ports;
+        for &p in &self.ingress_policies[d] {
+            let policy = &self.manifests.policies[p];
+            for rule in policy.ingress.iter().flatten() {
+                let ports = self.resolve(rule, ports_d);
+                if ports.is_empty() {
+                    continue;
+                }
+                let Some(peers) = &rule.peers else {
+                    inbound.any.union_with(&ports);
+                    inbound.external.push((AddrSet::all(), ports.clone()));
+                    continue;
+                };
+                for peer in peers {
+                    match peer {
+                        Peer::Block { cidr, allowed } => {
+                            let addrs = self.block(cidr, allowed);
+                            inbound.external.push((addrs, ports.clone()));
+                        }
+                        Peer::Pods { namespaces, pods } => {
+                            let sources = self.peer_groups(
+                                scope,
+                                &policy.namespace,
+                                namespaces.as_ref(),
+                                pods.as_ref(),
+                            );
+                            for s in sources {
+                                inbound.from.entry(s).or_default().union_with(&ports);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        inbound
+    }
+
+    /// Egress allowed at source group `s`, intersected with ingress at each destination.
+    fn outbound(&self, s: usize, scope: &Scope<'m>, inbound: &[Inbound]) -> Outbound {
+        let mut outbound = Outbound::default();
+        let mut egress: BTreeMap<usize, PortSet> = BTreeMap::new();
+        // Rules that allow every destination: resolved per destination (named ports).
+        let mut any_rules: Vec<&Rule> = Vec::new();
+        let unisolated = self.egress_policies[s].is_empty();
+        if unisolated {
+            outbound.external.push((AddrSet::all(), PortSet::all()));
+        }
+        for &p in &self.egress_policies[s] {
+            let policy = &self.manifests.policies[p];
+            for rule in policy.egress.iter().flatten() {
+                let Some(peers) = &rule.peers else {
+                    any_rules.push(rule);
+                    let ports = self.resolve(rule, &[]);
+                    if !ports.is_empty() {
+                        outbound.external.push((AddrSet::all(), ports));
+                    }
+                    continue;
+                };
+                for peer in peers {
+                    match peer {
+                        Peer::Block { cidr, allowed } => {
+                            let ports = self.resolve(rule, &[]);
+                            if !ports.is_empty() {
+                                outbound.external.push((self.block(cidr, allowed), ports));
+                            }
+                        }
+                        Peer::Pods { namespaces, pods } => {
+                            let destinations = self.peer_groups(
+                                scope,
+                                &policy.namespace,
+                                namespaces.as_ref(),
+                                pods.as_ref(),
+                            );
+                            for d in destinations {
+                                let ports = self.resolve(rule, self.groups[d].ports);
+                                if !ports.is_empty() {
+                                    egress.entry(d).or_default().union_with(&ports);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let everyone = unisolated || !any_rules.is_empty();
+        let candidates: BTreeSet<usize> = if everyone {
+            (0..self.groups.len()).collect()
+        } else {
+            egress.keys().copied().collect()
+        };
+        for d in candidates {
+            let mut out = if unisolated {
+                PortSet::all()
+            } else {
+                egress.get(&d).cloned().unwrap_or_default()
+            };
+            for rule in &any_rules {
+                out.union_with(&self.resolve(rule, self.groups[d].ports));
+            }
+            if out.is_empty() {
+                continue;
+            }
+            let mut allowed_in = inbound[d].any.clone();
+            if let Some(ports) = inbound[d].from.get(&s) {
+                allowed_in.union_with(ports);
+            }
+            let allowed = out.intersection(&allowed_in);
+            if !allowed.is_empty() {
+                outbound.pairs.push((d, allowed));
+            }
+        }
+        outbound
+    }
+
     fn block(&self, cidr: &ipnet::IpNet, allowed: &AddrSet) -> AddrSet {
-        if self.mutation.dropped_except {
+        if self.mutation.dropped_except() {
             AddrSet::net(cidr)
         } else {
             allowed.clone()
@@ -622,7 +675,7 @@ fn resolve_ports(rule: &Rule, ports: &[ContainerPort], mutation: Mutation) -> Po
         match p {
             PortRule::All(protocol) => set.insert_all(*protocol),
             PortRule::Range(protocol, lo, hi) => {
-                let hi = if mutation.ignored_end_port { lo } else { hi };
+                let hi = if mutation.ignored_end_port() { lo } else { hi };
                 set.insert(*protocol, *lo, *hi);
             }
             PortRule::Named(protocol, name) => {

@@ -78,7 +78,9 @@ pub const STDIN_NAME: &str = "<stdin>";
 /// Reads every input; `stdin` supplies standard input when `-` is among them. Files are
 /// parsed on every core and merged in input order as they arrive, so the result and the
 /// first error reported do not depend on timing, and a file's text is freed once it is merged
-/// (only a duplicate found while merging it needs the text, to show where).
+/// (only a duplicate found while merging it needs the text, to show where). The workers are
+/// threads of our own, not a rayon collect: the merge consumes files in order while later ones
+/// are still parsed, and the first error stops the workers, neither of which a collect does.
 pub fn read_inputs(
     inputs: &[Input],
     stdin: &mut dyn Read,
@@ -160,13 +162,35 @@ pub fn read_inputs(
 /// Parses manifests held in memory (tests, benchmarks), as if read from `name`, with objects
 /// that name no namespace in `default`.
 pub fn read_text(name: &str, text: &str) -> Result<Manifests, Error> {
+    merge_texts([parse_text(name, text)?])
+}
+
+/// Manifests parsed from memory and not merged yet, so that one parse can go into several
+/// sets of manifests: `diff` parses the documents its two sides share once.
+#[derive(Clone)]
+pub struct ParsedText {
+    source: Source,
+    items: FileItems,
+}
+
+/// Parses manifests held in memory, as if read from `name`, with objects that name no
+/// namespace in `default`.
+pub fn parse_text(name: &str, text: &str) -> Result<ParsedText, Error> {
     let (source, items) = parse_file(
         Path::new(name),
         text.as_bytes().to_vec(),
         &Options::default(),
     )?;
+    Ok(ParsedText { source, items })
+}
+
+/// The manifests of several parsed texts, merged in order as files are: an object in two of
+/// them is a duplicate.
+pub fn merge_texts(parts: impl IntoIterator<Item = ParsedText>) -> Result<Manifests, Error> {
     let mut merger = Merger::default();
-    merger.add(&source, items)?;
+    for part in parts {
+        merger.add(&part.source, part.items)?;
+    }
     Ok(merger.finish())
 }
 
@@ -375,45 +399,12 @@ fn first_content(text: &str) -> usize {
     0
 }
 
-/// True when a line starts a new YAML document (`---` at column 0).
-fn is_marker(line: &str) -> bool {
-    line.strip_prefix("---")
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
-}
-
-/// Splits a YAML stream into its documents, each with its byte offset.
-fn documents(text: &str) -> Vec<(usize, &str)> {
-    let mut docs = Vec::new();
-    let mut start = 0;
-    let mut at = 0;
-    for line in text.split_inclusive('\n') {
-        if is_marker(line) && at > start {
-            docs.push((start, &text[start..at]));
-            start = at;
-        }
-        at += line.len();
-    }
-    if start < text.len() {
-        docs.push((start, &text[start..]));
-    }
-    docs
-}
-
-/// The message of a YAML error without its position (we report positions in the whole file).
-fn yaml_message(err: &serde_yaml_ng::Error) -> String {
-    let text = err.to_string();
-    match text.rfind(" at line ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
-}
-
 /// The kind and name of the object that controls a workload (its `ownerReferences` entry with
 /// `controller: true`).
 type Controller = (String, String);
 
 /// What one file holds, in document order; duplicates are found when files are merged.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct FileItems {
     /// Each with the span of its first line.
     namespaces: Vec<(String, Labels, Range<usize>)>,
@@ -451,9 +442,6 @@ fn parse_file(
     .add_file(path, bytes)
 }
 
-/// The byte-order mark some editors write at the start of a UTF-8 file.
-const BOM: &str = "\u{feff}";
-
 impl Builder<'_> {
     fn add_file(mut self, path: &Path, bytes: Vec<u8>) -> Result<(Source, FileItems), Error> {
         let text = match String::from_utf8(bytes) {
@@ -472,29 +460,15 @@ impl Builder<'_> {
         };
         let source = Source::new(path, text);
         let mut problems = Vec::new();
-        let mut number = 0;
-        // A byte-order mark belongs to the file, not to its first document.
-        let skip = if source.text().starts_with(BOM) {
-            BOM.len()
-        } else {
-            0
-        };
-        for (offset, text) in documents(&source.text()[skip..]) {
-            let only_markers = text.lines().all(|l| {
-                l.trim().is_empty()
-                    || l.trim_start().starts_with('#')
-                    || l.trim() == "---"
-                    || l.trim() == "..."
-            });
-            if only_markers {
-                continue;
-            }
-            number += 1;
+        for (i, document) in crate::yaml::documents(source.text())
+            .into_iter()
+            .enumerate()
+        {
             let doc = Doc {
                 source: &source,
-                text,
-                offset: offset + skip,
-                number,
+                text: document.text,
+                offset: document.offset,
+                number: i + 1,
             };
             if let Err(problem) = self.add_document(&doc) {
                 problems.push(*problem);
@@ -530,7 +504,7 @@ impl Builder<'_> {
                 Problem::new(
                     Code::Syntax,
                     start..start + 1,
-                    format!("document {}: {}", doc.number, yaml_message(&e)),
+                    format!("document {}: {}", doc.number, crate::yaml::message(&e)),
                 )
                 .label("invalid YAML"),
             ));
@@ -571,7 +545,7 @@ impl Builder<'_> {
                 Problem::new(
                     Code::Syntax,
                     start..start + 1,
-                    format!("document {}: {}", doc.number, yaml_message(&e)),
+                    format!("document {}: {}", doc.number, crate::yaml::message(&e)),
                 )
                 .label("invalid YAML")
             })?;
@@ -1253,7 +1227,7 @@ const TYPE_ERRORS: [&str; 9] = [
 ];
 
 fn object_problem(at: &At<'_>, span: Range<usize>, e: &serde_yaml_ng::Error) -> Box<Problem> {
-    let message = yaml_message(e);
+    let message = crate::yaml::message(e);
     if !TYPE_ERRORS.iter().any(|t| message.contains(t)) {
         return Box::new(
             at.problem(Code::Syntax, span, message)
@@ -1272,18 +1246,4 @@ fn object_problem(at: &At<'_>, span: Range<usize>, e: &serde_yaml_ng::Error) -> 
             .label("not a valid Kubernetes object")
             .help(help),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn documents_split_at_markers_only_at_column_zero() {
-        let text = "a: 1\n---\nb: |\n  ---\n--- # c\nc: 3\n";
-        let docs = documents(text);
-        assert_eq!(docs.len(), 3);
-        assert_eq!(docs[1].1, "---\nb: |\n  ---\n");
-        assert_eq!(docs[2].0, text.find("--- # c").unwrap());
-    }
 }

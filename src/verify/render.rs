@@ -7,8 +7,8 @@ use std::path::Path;
 
 use console::Style;
 use serde::Serialize;
-use serde_json::{Value, json};
 
+use crate::report::sarif;
 use crate::severity::Severity;
 use crate::text::clean;
 use crate::verify::compare::{Finding, Kind};
@@ -193,7 +193,7 @@ struct ResponsibleJson<'a> {
     line: usize,
 }
 
-/// One finding, fields in the order the README documents.
+/// One finding, fields in the order docs/guide/verify.md documents.
 #[derive(Serialize)]
 struct FindingJson<'a> {
     code: &'static str,
@@ -452,57 +452,26 @@ fn summary(findings: &[Finding]) -> String {
 
 /// The findings as a SARIF 2.1.0 log; `uri` maps a file to its artifact URI.
 pub fn findings_sarif(findings: &[Finding], uri: &dyn Fn(&Path) -> String) -> String {
-    let level = |s: Severity| match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "note",
-    };
-    let rules: Vec<Value> = Kind::ALL
+    let rules: Vec<sarif::Rule<'_>> = Kind::ALL
         .iter()
         .map(|k| {
-            json!({
-                "id": k.code(),
-                "shortDescription": { "text": k.description() },
-                "defaultConfiguration": { "level": level(k.severity()) },
-                "properties": { "tags": ["kubernetes", "network-policy"] },
-            })
+            sarif::Rule::new(
+                k.code(),
+                k.description(),
+                k.severity(),
+                &["kubernetes", "network-policy"],
+            )
         })
         .collect();
-    let results: Vec<Value> = findings
+    let results: Vec<sarif::Finding<'_>> = findings
         .iter()
-        .map(|f| {
-            let target = uri(&f.file);
-            let mut location = json!({ "uri": target });
-            if !target.contains(':')
-                && let Some(map) = location.as_object_mut()
-            {
-                map.insert("uriBaseId".into(), json!("%SRCROOT%"));
-            }
-            json!({
-                "ruleId": f.kind.code(),
-                "ruleIndex": Kind::ALL.iter().position(|k| *k == f.kind).unwrap_or(0),
-                "level": level(f.severity()),
-                "message": { "text": f.message },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": location,
-                        "region": { "startLine": f.line.max(1) },
-                    },
-                }],
-            })
+        .map(|f| sarif::Finding {
+            rule: f.kind.code(),
+            severity: f.severity(),
+            message: &f.message,
+            uri: uri(&f.file),
+            region: sarif::Region::line(f.line),
         })
         .collect();
-    let value = json!({
-        "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "k8s-advisor",
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "results": results,
-        }],
-    });
-    pretty(&value)
+    sarif::log(&rules, &results)
 }

@@ -688,13 +688,25 @@ fn namespaced_pods(at: &At<'_>, pods: raw::NamespacedPod, what: &str) -> Result<
     })
 }
 
+/// What an admin rule's ingress or egress peers select: pods, address blocks, and whether
+/// nodes are among them.
+struct AdminPeers {
+    pods: Vec<PodSet>,
+    networks: AddrSet,
+    nodes: bool,
+}
+
+/// The error for an invalid part of an admin policy: the text to point at, what is wrong,
+/// how to fix it.
+type Invalid<'a> = &'a dyn Fn(&str, String, &str) -> Box<Problem>;
+
 fn admin_rule(
     at: &At<'_>,
     rule: raw::AdminRule,
     direction: Direction,
     baseline: bool,
     line: usize,
-    invalid: &dyn Fn(&str, String, &str) -> Box<Problem>,
+    invalid: Invalid<'_>,
 ) -> Result<AdminRule> {
     let name = rule.name.map(|t| t.0).unwrap_or_default();
     if name.chars().count() > 100 {
@@ -704,33 +716,12 @@ fn admin_rule(
             "shorten it",
         ));
     }
-    let action = match rule.action.as_ref().map(Text::as_str) {
-        Some("Allow") => Action::Allow,
-        Some("Deny") => Action::Deny,
-        Some("Pass") if !baseline => Action::Pass,
-        other => {
-            let allowed = if baseline {
-                "Allow or Deny"
-            } else {
-                "Allow, Deny or Pass"
-            };
-            return Err(invalid(
-                other.unwrap_or("action"),
-                format!(
-                    "rule {name:?}: the action {:?} is not {allowed}",
-                    other.unwrap_or("")
-                ),
-                &format!(
-                    "give `action: {}`",
-                    if baseline {
-                        "Allow` or `Deny"
-                    } else {
-                        "Allow`, `Deny` or `Pass"
-                    }
-                ),
-            ));
-        }
-    };
+    let action = admin_action(
+        rule.action.as_ref().map(Text::as_str),
+        &name,
+        baseline,
+        invalid,
+    )?;
     let (peers, other) = match direction {
         Direction::Ingress => (rule.from, rule.to),
         Direction::Egress => (rule.to, rule.from),
@@ -761,74 +752,11 @@ fn admin_rule(
             "name the peers the rule is about",
         ));
     }
-    let mut pods = Vec::new();
-    let mut networks = AddrSet::none();
-    let mut nodes = false;
-    for peer in peers {
-        match peer {
-            raw::AdminPeer {
-                namespaces: Some(ns),
-                pods: None,
-                nodes: None,
-                networks: None,
-            } => {
-                pods.push(PodSet {
-                    namespaces: selector(at, Some(ns), key)?,
-                    pods: None,
-                });
-            }
-            raw::AdminPeer {
-                namespaces: None,
-                pods: Some(p),
-                nodes: None,
-                networks: None,
-            } => {
-                pods.push(namespaced_pods(at, p, key)?);
-            }
-            raw::AdminPeer {
-                namespaces: None,
-                pods: None,
-                nodes: Some(_),
-                networks: None,
-            } if direction == Direction::Egress => {
-                // Nodes are not among the inputs: a node peer matches no pod and no address
-                // verify knows of. The reader names the policy in a warning.
-                nodes = true;
-            }
-            raw::AdminPeer {
-                namespaces: None,
-                pods: None,
-                nodes: None,
-                networks: Some(blocks),
-            } if direction == Direction::Egress => {
-                if blocks.is_empty() || blocks.len() > 25 {
-                    return Err(invalid(
-                        "networks",
-                        format!(
-                            "rule {name:?}: `networks` lists 1 to 25 blocks, not {}",
-                            blocks.len()
-                        ),
-                        "list the address blocks",
-                    ));
-                }
-                for block in blocks {
-                    networks.insert_net(&parse_cidr(at, block.as_str())?);
-                }
-            }
-            _ => {
-                let kinds = if direction == Direction::Ingress {
-                    "`namespaces` or `pods`"
-                } else {
-                    "`namespaces`, `pods`, `nodes` or `networks`"
-                };
-                return Err(invalid(
-                    key,
-                    format!("rule {name:?}: each peer sets exactly one of {kinds}"),
-                    "split the peer in two",
-                ));
-            }
-        }
-    }
+    let AdminPeers {
+        pods,
+        networks,
+        nodes,
+    } = admin_peers(at, peers, &name, direction, invalid)?;
     let ports = match raw::entries(rule.ports) {
         None => None,
         Some(list) if list.is_empty() || list.len() > 100 => {
@@ -858,11 +786,102 @@ fn admin_rule(
     })
 }
 
+/// An admin rule's action: Allow, Deny, or (not in the baseline) Pass.
+fn admin_action(
+    action: Option<&str>,
+    name: &str,
+    baseline: bool,
+    invalid: Invalid<'_>,
+) -> Result<Action> {
+    match action {
+        Some("Allow") => Ok(Action::Allow),
+        Some("Deny") => Ok(Action::Deny),
+        Some("Pass") if !baseline => Ok(Action::Pass),
+        other => {
+            let (allowed, give) = if baseline {
+                ("Allow or Deny", "Allow` or `Deny")
+            } else {
+                ("Allow, Deny or Pass", "Allow`, `Deny` or `Pass")
+            };
+            Err(invalid(
+                other.unwrap_or("action"),
+                format!(
+                    "rule {name:?}: the action {:?} is not {allowed}",
+                    other.unwrap_or("")
+                ),
+                &format!("give `action: {give}`"),
+            ))
+        }
+    }
+}
+
+/// An admin rule's peers: each sets exactly one of namespaces, pods, and (egress only) nodes
+/// or networks.
+fn admin_peers(
+    at: &At<'_>,
+    peers: Vec<raw::AdminPeer>,
+    name: &str,
+    direction: Direction,
+    invalid: Invalid<'_>,
+) -> Result<AdminPeers> {
+    let key = if direction == Direction::Ingress {
+        "from"
+    } else {
+        "to"
+    };
+    let egress = direction == Direction::Egress;
+    let mut out = AdminPeers {
+        pods: Vec::new(),
+        networks: AddrSet::none(),
+        nodes: false,
+    };
+    for peer in peers {
+        match (peer.namespaces, peer.pods, peer.nodes, peer.networks) {
+            (Some(ns), None, None, None) => out.pods.push(PodSet {
+                namespaces: selector(at, Some(ns), key)?,
+                pods: None,
+            }),
+            (None, Some(p), None, None) => out.pods.push(namespaced_pods(at, p, key)?),
+            // Nodes are not among the inputs: a node peer matches no pod and no address
+            // verify knows of. The reader names the policy in a warning.
+            (None, None, Some(_), None) if egress => out.nodes = true,
+            (None, None, None, Some(blocks)) if egress => {
+                if blocks.is_empty() || blocks.len() > 25 {
+                    return Err(invalid(
+                        "networks",
+                        format!(
+                            "rule {name:?}: `networks` lists 1 to 25 blocks, not {}",
+                            blocks.len()
+                        ),
+                        "list the address blocks",
+                    ));
+                }
+                for block in blocks {
+                    out.networks.insert_net(&parse_cidr(at, block.as_str())?);
+                }
+            }
+            _ => {
+                let kinds = if egress {
+                    "`namespaces`, `pods`, `nodes` or `networks`"
+                } else {
+                    "`namespaces` or `pods`"
+                };
+                return Err(invalid(
+                    key,
+                    format!("rule {name:?}: each peer sets exactly one of {kinds}"),
+                    "split the peer in two",
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn admin_port(
     at: &At<'_>,
     port: raw::AdminPort,
     rule: &str,
-    invalid: &dyn Fn(&str, String, &str) -> Box<Problem>,
+    invalid: Invalid<'_>,
 ) -> Result<AdminPort> {
     let number = |n: Option<i64>, what: &str| {
         n.and_then(names::port).ok_or_else(|| {

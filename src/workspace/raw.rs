@@ -20,6 +20,9 @@ use crate::model::{Expose, Platform, PodSecurity, Protocol};
 const DNS1123: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 /// A DNS-1035 label: service names.
 const DNS1035: &str = "^[a-z]([-a-z0-9]*[a-z0-9])?$";
+/// A qualified name, as Kubernetes validates label keys and `appProtocol`: an optional DNS
+/// subdomain and `/`, then a name (the lengths are checked by the loader).
+const QUALIFIED_NAME: &str = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$";
 
 /// The whole file.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -150,6 +153,10 @@ pub struct RawPort {
     pub target: Option<Spanned<i64>>,
     #[schemars(with = "Option<Protocol>")]
     pub protocol: Option<Spanned<String>>,
+    /// The Service port's `appProtocol`: an IANA service name (`http`, `postgresql`) or a
+    /// prefixed name (`kubernetes.io/h2c`).
+    #[schemars(with = "Option<String>", regex(pattern = QUALIFIED_NAME), length(min = 1, max = 317))]
+    pub app_protocol: Option<Spanned<String>>,
 }
 
 /// A call: `"ns/name"` or `{ to = "ns/name", ports = ["http"], kind = "async" }`.

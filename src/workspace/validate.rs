@@ -60,7 +60,7 @@ pub fn validate(raw: RawWorkspace, criteria: &[&str]) -> Result<Validated, Vec<P
     v.route_clashes(&services);
     v.user_resource_clashes(&namespaces, &services);
     v.headless_clashes(&services);
-    v.wiring(&services, &project.cluster_domain);
+    v.wiring(&services);
     if v.problems.is_empty() {
         Ok(Validated {
             project,
@@ -80,6 +80,7 @@ struct PortEntry<'a> {
     port: &'a Spanned<i64>,
     target: Option<&'a Spanned<i64>>,
     protocol: Option<&'a Spanned<String>>,
+    app_protocol: Option<&'a Spanned<String>>,
 }
 
 #[derive(Default)]
@@ -145,7 +146,7 @@ impl Validator {
         let Some(value) = value else {
             return String::new();
         };
-        if let Some(c) = names::unsafe_char_in(value.get_ref()) {
+        if let Some(c) = crate::text::unsafe_char_in(value.get_ref()) {
             self.push(
                 Problem::new(
                     Code::InvalidValue,
@@ -656,6 +657,7 @@ impl Validator {
                 port: p,
                 target: None,
                 protocol: None,
+                app_protocol: None,
             }),
             (None, Some(list)) => {
                 for entry in list.get_ref() {
@@ -664,6 +666,7 @@ impl Validator {
                         port,
                         target,
                         protocol,
+                        app_protocol,
                     } = entry.get_ref();
                     entries.push(PortEntry {
                         span: entry.span(),
@@ -671,6 +674,7 @@ impl Validator {
                         port,
                         target: target.as_ref(),
                         protocol: protocol.as_ref(),
+                        app_protocol: app_protocol.as_ref(),
                     });
                 }
             }
@@ -683,8 +687,27 @@ impl Validator {
             port,
             target,
             protocol,
+            app_protocol,
         } in entries
         {
+            let app_protocol = app_protocol.and_then(|app| {
+                let text = app.get_ref();
+                match names::label_key(text) {
+                    Ok(()) => Some(text.clone()),
+                    Err(why) => {
+                        self.push(
+                            Problem::new(
+                                Code::InvalidValue,
+                                app.span(),
+                                format!("invalid app-protocol {text:?}: {why}"),
+                            )
+                            .label("not an application protocol")
+                            .help("write an IANA service name such as \"http\" or \"postgresql\", or a prefixed name such as \"kubernetes.io/h2c\""),
+                        );
+                        None
+                    }
+                }
+            });
             let number = self.port_number(port, "port");
             let target_number = match target {
                 Some(t) => self.port_number(t, "target port"),
@@ -739,6 +762,7 @@ impl Validator {
                     port: number,
                     target: target_number,
                     protocol,
+                    app_protocol,
                     span: span.clone().into(),
                 },
                 span,

@@ -108,10 +108,10 @@ impl Validator {
                     .strip_suffix(".yaml")
                     .or_else(|| path.strip_suffix(".yml"))
                     .unwrap_or(&path);
-                let generated = crate::generate::RESERVED_STEMS.contains(&stem)
+                let generated = crate::names::RESERVED_STEMS.contains(&stem)
                     || services.iter().any(|s| {
                         s.id.namespace == ns.name
-                            && crate::generate::stub_file_name(&s.id.name).strip_suffix(".yaml")
+                            && crate::names::stub_file_name(&s.id.name).strip_suffix(".yaml")
                                 == Some(stem)
                     });
                 if generated {
@@ -125,7 +125,7 @@ impl Validator {
                             ),
                         )
                         .label("generated file")
-                        .help("give your file another name; to change a generated file, use a kustomize overlay (see the README)"),
+                        .help("give your file another name; to change a generated file, use a kustomize overlay (see docs/guide/generate.md)"),
                     );
                 }
             }
@@ -435,7 +435,7 @@ impl Validator {
     }
 
     /// Refuses a caller whose address variables collide even after qualification.
-    pub(super) fn wiring(&mut self, services: &[Service], cluster_domain: &str) {
+    pub(super) fn wiring(&mut self, services: &[Service]) {
         let lookup = |id: &crate::model::ServiceId| {
             services
                 .binary_search_by(|s| s.id.cmp(id))
@@ -443,7 +443,7 @@ impl Validator {
                 .map(|i| &services[i])
         };
         for caller in services {
-            let (_, clashes) = crate::wiring::env_vars(caller, lookup, cluster_domain);
+            let clashes = crate::wiring::clashes(caller, lookup);
             let mut seen = BTreeSet::new();
             for clash in clashes {
                 if !seen.insert(clash.name.clone()) {

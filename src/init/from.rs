@@ -6,10 +6,10 @@
 
 use std::path::Path;
 
-use super::draft::{NsDraft, OutNs, Prov, Resolved};
-use super::render;
 use crate::assess::Verdict;
 use crate::diagnostic::Error;
+use crate::import::draft::{NsDraft, OutNs, Prov, Resolved};
+use crate::import::render;
 use crate::init::evaluate_text;
 use crate::model::{Expose, Platform};
 use crate::policy::Policy;
