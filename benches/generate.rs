@@ -1,7 +1,9 @@
 //! Benchmark of the generate stage on the size the product contract names: 5,000 services in
 //! 200 namespaces with 25,000 calls.
 //!
-//! `cargo bench --bench generate` measures rendering alone and load + render. With
+//! `cargo bench --bench generate` measures rendering alone, load + render, and the
+//! architecture overview (analysis included: graph, verdict, findings; the policies come with
+//! the layout). With
 //! `K8S_ADVISOR_BENCH_WORKSPACE=FILE` it only writes the big workspace to FILE and exits, so
 //! that `scripts/bench-generate.sh` can time the whole binary on it;
 //! `K8S_ADVISOR_BENCH_SERVICES=N` changes the number of services (default 5,000; always 25 per
@@ -109,5 +111,21 @@ fn main() {
             })
         },
     );
+    // The policies come with the layout, which the benchmarks above measure.
+    let policies = k8s_advisor::generate::layout(&workspace).policies;
+    c.bench_function(&format!("architecture overview {services} services"), |b| {
+        b.iter(|| {
+            let graph = k8s_advisor::graph::ServiceGraph::build(black_box(&workspace));
+            let verdict = k8s_advisor::assess::assess(&graph, &policy);
+            let input = k8s_advisor::architecture::Input {
+                index: "architecture.md",
+                record: None,
+                workspace_file: "k8s-advisor.toml",
+                policies: &policies,
+                findings: &graph.findings(&policy.graph),
+            };
+            k8s_advisor::architecture::render(&graph, &verdict, &input)
+        })
+    });
     c.final_summary();
 }

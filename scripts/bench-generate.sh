@@ -56,6 +56,10 @@ for n in "${sizes[@]}"; do
   for _ in $(seq "$runs"); do
     measure "generate --check, $n" "$bin" -q -w "$ws" generate --check
   done
+  # What the architecture overview costs.
+  for _ in $(seq "$runs"); do
+    measure "generate --check --no-docs, $n" "$bin" -q -w "$ws" generate --check --no-docs
+  done
   for _ in $(seq "$runs"); do
     measure "verify of that layout, $n" "$bin" -q -w "$ws" verify
   done

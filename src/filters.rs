@@ -155,40 +155,76 @@ pub fn comment(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askam
 /// characters that cannot end an autolink becomes an autolink, any other is escaped like text.
 pub fn markdown_inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
+    markdown_inline_into(&mut out, text);
+    out
+}
+
+/// [`markdown_inline`], appended to `out`.
+pub fn markdown_inline_into(out: &mut String, text: &str) {
+    if text.is_ascii() {
+        // The same words, split without decoding characters: ASCII white space is U+0009 to
+        // U+000D and the space.
+        let mut start = 0;
+        for (i, b) in text.bytes().enumerate() {
+            if matches!(b, b'\t'..=b'\r' | b' ') {
+                word_into(out, &text[start..i]);
+                out.push(' ');
+                start = i + 1;
+            }
+        }
+        word_into(out, &text[start..]);
+        return;
+    }
     for (i, word) in text.split(char::is_whitespace).enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        if word.is_empty() {
-            continue;
-        }
-        if is_url(word) {
-            out.push('<');
-            out.push_str(word);
-            out.push('>');
-            continue;
-        }
-        // A word that would start a list, a heading underline or a thematic break at the start
-        // of a line gets its marker escaped.
-        let all_marks = word.chars().all(|c| matches!(c, '-' | '+' | '='));
-        let digits = word.trim_start_matches(|c: char| c.is_ascii_digit());
-        let ordinal = digits.len() < word.len() && matches!(digits, "." | ")");
-        let last = word.chars().count() - 1;
-        for (j, c) in word.chars().enumerate() {
-            let always = matches!(
-                c,
-                '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' | '&' | '$'
-            );
-            // A colon inside a word that is not a whole URL would let `x(http://y)` become
-            // a bare link.
-            let url_colon = c == ':' && word.contains("://");
-            if always || url_colon || (all_marks && j == 0) || (ordinal && j == last) {
-                out.push('\\');
-            }
-            out.push(c);
-        }
+        word_into(out, word);
     }
-    out
+}
+
+/// Characters escaped wherever they are.
+fn always_escaped(c: char) -> bool {
+    matches!(
+        c,
+        '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' | '&' | '$'
+    )
+}
+
+/// One word of [`markdown_inline`].
+fn word_into(out: &mut String, word: &str) {
+    let Some(first) = word.chars().next() else {
+        return;
+    };
+    // Most words need nothing escaped: copied whole.
+    if !first.is_ascii_digit()
+        && !matches!(first, '-' | '+' | '=' | 'h')
+        && !word.contains(|c| always_escaped(c) || c == ':')
+    {
+        out.push_str(word);
+        return;
+    }
+    if is_url(word) {
+        out.push('<');
+        out.push_str(word);
+        out.push('>');
+        return;
+    }
+    // A word that would start a list, a heading underline or a thematic break at the start
+    // of a line gets its marker escaped.
+    let all_marks = word.chars().all(|c| matches!(c, '-' | '+' | '='));
+    let digits = word.trim_start_matches(|c: char| c.is_ascii_digit());
+    let ordinal = digits.len() < word.len() && matches!(digits, "." | ")");
+    let last = word.chars().count() - 1;
+    for (j, c) in word.chars().enumerate() {
+        // A colon inside a word that is not a whole URL would let `x(http://y)` become
+        // a bare link.
+        let url_colon = c == ':' && word.contains("://");
+        if always_escaped(c) || url_colon || (all_marks && j == 0) || (ordinal && j == last) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
 }
 
 /// A web address that is safe as an autolink: letters, digits and the punctuation of paths
@@ -219,26 +255,125 @@ fn is_url(word: &str) -> bool {
 }
 
 /// askama filter: Markdown prose wrapped at 80 columns; continuation lines are indented by
-/// `indent` spaces.
-pub fn prose(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
-    let pad = " ".repeat(indent);
-    let options = textwrap::Options::new(80 - indent)
-        .subsequent_indent(&pad)
-        .break_words(false)
-        .word_splitter(textwrap::WordSplitter::NoHyphenation);
-    Ok(textwrap::fill(&s.to_string(), options))
+/// `indent` spaces. Lines break at spaces only: a break after the `/` of `shop/web` would show
+/// as a space in the rendered text, and one between `]` and `(` would break a link.
+pub fn prose(s: impl AsRef<str>, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
+    Ok(fill_at_spaces(
+        s.as_ref(),
+        80 - indent,
+        "",
+        &" ".repeat(indent),
+    ))
 }
 
 /// askama filter: a `*` list item, wrapped at 80 columns, nested `indent` spaces deep.
-pub fn bullet(s: impl ToString, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
+pub fn bullet(s: impl AsRef<str>, _: &dyn askama::Values, indent: usize) -> askama::Result<String> {
     let first = format!("{}* ", " ".repeat(indent));
-    let rest = " ".repeat(indent + 2);
-    let options = textwrap::Options::new(80)
-        .initial_indent(&first)
-        .subsequent_indent(&rest)
-        .break_words(false)
-        .word_splitter(textwrap::WordSplitter::NoHyphenation);
-    Ok(textwrap::fill(&s.to_string(), options))
+    Ok(fill_at_spaces(
+        s.as_ref(),
+        80,
+        &first,
+        &" ".repeat(indent + 2),
+    ))
+}
+
+/// `text` filled to `width` columns (indentation included) at spaces only, words never broken:
+/// exactly what `textwrap::fill` does with first-fit wrapping, `WordSeparator::AsciiSpace`, no
+/// hyphenation and `break_words(false)` (a property test holds the two together), without its
+/// general machinery, which cost a third of the architecture overview's time on a big model.
+fn fill_at_spaces(text: &str, width: usize, first: &str, rest: &str) -> String {
+    if text.len() < width && !text.contains('\n') && first.is_empty() {
+        return text.trim_end_matches(' ').to_string();
+    }
+    let widths = [
+        width.saturating_sub(textwrap::core::display_width(first)),
+        width.saturating_sub(textwrap::core::display_width(rest)),
+    ];
+    let mut out = String::with_capacity(text.len() + text.len() / 64 * (rest.len() + 1) + 8);
+    let mut lines = 0usize;
+    // Only wrapped lines are indented, as in textwrap.
+    let push = |out: &mut String, lines: &mut usize, line: &str, indented: bool| {
+        if *lines > 0 {
+            out.push('\n');
+        }
+        if indented {
+            out.push_str(if *lines == 0 { first } else { rest });
+        }
+        out.push_str(line);
+        *lines += 1;
+    };
+    for line in text.split('\n') {
+        let indent = if lines == 0 { first } else { rest };
+        if line.len() < width && indent.is_empty() {
+            push(&mut out, &mut lines, line.trim_end_matches(' '), false);
+            continue;
+        }
+        // Words are runs of non-spaces with the spaces after them; a line holds words while
+        // their widths and the spaces between them fit.
+        let (mut start, mut end, mut used, mut on_line, mut here) = (0, 0, 0, 0, 0);
+        // Printable ASCII, as nearly all our text is: a word is as wide as it is long.
+        let printable = line.bytes().all(|b| (b' '..=b'~').contains(&b));
+        for (word_start, word_end, next) in ascii_words(line) {
+            let w = if printable {
+                word_end - word_start
+            } else {
+                display_width(&line[word_start..word_end])
+            };
+            let limit = widths[here.min(1)];
+            if used + w > limit && on_line > 0 {
+                push(&mut out, &mut lines, &line[start..end], true);
+                here += 1;
+                start = word_start;
+                used = 0;
+                on_line = 0;
+            }
+            used += w + (next - word_end);
+            end = word_end;
+            on_line += 1;
+        }
+        if on_line == 0 {
+            push(&mut out, &mut lines, "", false);
+        } else {
+            push(&mut out, &mut lines, &line[start..end], true);
+        }
+    }
+    out
+}
+
+/// The words of `line` as (start, end of the word, end of the spaces after it), split like
+/// textwrap's `WordSeparator::AsciiSpace` (leading spaces make an empty first word).
+fn ascii_words(line: &str) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+    let bytes = line.as_bytes();
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= bytes.len() {
+            return None;
+        }
+        let mut i = start;
+        // The first byte belongs to the word even when it is a space, as in textwrap.
+        let mut in_space = false;
+        while i < bytes.len() {
+            let space = bytes[i] == b' ';
+            if in_space && !space {
+                break;
+            }
+            in_space = space;
+            i += 1;
+        }
+        let word = line[start..i].trim_end_matches(' ').len();
+        let found = (start, start + word, i);
+        start = i;
+        Some(found)
+    })
+}
+
+/// Display width of a word: its length when it is printable ASCII, else textwrap's measure.
+fn display_width(word: &str) -> usize {
+    if word.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        word.len()
+    } else {
+        textwrap::core::display_width(word)
+    }
 }
 
 // ---- TOML ----
@@ -331,6 +466,85 @@ mod tests {
             markdown_inline("https://x.example/a-[click](https://evil.example/)"),
             "https\\://x.example/a-\\[click\\](https\\://evil.example/)"
         );
+    }
+
+    #[test]
+    fn markdown_wraps_only_at_spaces() {
+        // A break after the `/` of a service name renders as a space ("shop/ web"); one
+        // between `]` and `(` turns a link into text.
+        let text = "call from booking/back-office to booking/availability on port grpc; ".repeat(6)
+            + "see [the record](adr/0001-use-kubernetes.md) first";
+        for wrapped in [
+            prose(&text, &(), 2).unwrap(),
+            bullet(&text, &(), 2).unwrap(),
+        ] {
+            for line in wrapped.lines() {
+                assert!(!line.ends_with('/') && !line.ends_with(']'), "{wrapped}");
+            }
+            let words: Vec<&str> = wrapped.split_whitespace().filter(|w| *w != "*").collect();
+            assert_eq!(words, text.split_whitespace().collect::<Vec<_>>());
+        }
+    }
+
+    /// What [`fill_at_spaces`] must equal.
+    fn textwrap_fill(text: &str, width: usize, first: &str, rest: &str) -> String {
+        let options = textwrap::Options::new(width)
+            .initial_indent(first)
+            .subsequent_indent(rest)
+            .break_words(false)
+            .word_separator(textwrap::WordSeparator::AsciiSpace)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation);
+        textwrap::fill(text, options)
+    }
+
+    #[test]
+    fn filling_at_spaces_is_textwraps_fill() {
+        for (text, width, first, rest) in [
+            ("", 80, "", ""),
+            ("", 80, "* ", "  "),
+            ("   ", 10, "* ", "  "),
+            ("  lead", 4, "", "  "),
+            ("a\n\nb", 80, "* ", "  "),
+            ("a  b   c", 3, "", ""),
+            ("→ wide 表 words", 6, "* ", "  "),
+            ("averyveryverylongword x", 5, "* ", "  "),
+        ] {
+            assert_eq!(
+                fill_at_spaces(text, width, first, rest),
+                textwrap_fill(text, width, first, rest),
+                "{text:?} at {width}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_text_splits_into_the_same_words(text in "[ -~\t\n\x0b\x0c\r]{0,40}") {
+            let mut expected = String::new();
+            for (i, word) in text.split(char::is_whitespace).enumerate() {
+                if i > 0 {
+                    expected.push(' ');
+                }
+                word_into(&mut expected, word);
+            }
+            proptest::prop_assert_eq!(markdown_inline(&text), expected);
+        }
+
+        #[test]
+        fn filling_at_spaces_is_textwraps_fill_for_any_text(
+            text in "([a-z]{0,12}|[ ]{1,3}|\n|→|表|/|\\[|\\]\\(){0,40}",
+            width in 1usize..40,
+            indent in 0usize..4,
+        ) {
+            let first = format!("{}* ", " ".repeat(indent));
+            let rest = " ".repeat(indent + 2);
+            for (f, r) in [(first.as_str(), rest.as_str()), ("", rest.as_str()), ("", "")] {
+                proptest::prop_assert_eq!(
+                    fill_at_spaces(&text, width, f, r),
+                    textwrap_fill(&text, width, f, r)
+                );
+            }
+        }
     }
 
     #[test]

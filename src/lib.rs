@@ -4,19 +4,21 @@
 //! The pipeline, one module per stage:
 //! read (`workspace`, `policy`, `prompt`; `tomlfile` for both files) → validate
 //! (`workspace::validate`, `names`, `quantity`) → model (`model`) → analyse (`graph`, `assess`,
-//! `check`, `wiring`, `diff`) → render (`report`, `generate`, `record`, `workspace::write`,
-//! `schema`) → write (`layout`,
+//! `check`, `wiring`, `diff`) → render (`report`, `generate`, `record`, `architecture`,
+//! `export`, `workspace::write`, `schema`) → write (`layout`,
 //! `adr`, `fsutil`).
 //! `commands` is the I/O edge that wires the stages together for each subcommand; `init` runs
 //! the questionnaire over a `prompt::Prompter`.
 
 pub mod adr;
+pub mod architecture;
 pub mod assess;
 pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;
 pub mod diff;
+pub mod export;
 pub mod filters;
 pub mod flows;
 pub mod fsutil;

@@ -74,6 +74,7 @@ fn a_chain_of_200000_services_does_not_overflow_the_stack() {
             adr_dir: None,
             generated: Vec::new(),
             today: "2026-01-01",
+            findings: &findings,
         };
         layout::record::plan(&mut plan, &graph, &policy, &verdict, input).unwrap();
         assert_eq!(plan.writes.len(), 1);

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::generate::load_text;
 use crate::import::edges;
-use crate::support::{bin, root};
+use crate::support::{bin, copy_tree, root};
 
 /// Online Boutique's calls with the callee's container port, from each service's gRPC clients
 /// and the load generator's HTTP requests (`tests/import/online-boutique/README.md`).
@@ -261,8 +261,14 @@ fn import_flows_finds_exactly_the_true_calls() {
         text.contains("observed 3 times, 2026-11-30T10:00:"),
         "{text}"
     );
-    // With the static import: the same calls, each saying the static import found it too.
-    let manifests = root().join("tests/import/online-boutique/kubernetes-manifests");
+    // With the static import: the same calls, each saying the static import found it too. The
+    // manifests' paths sort before the capture's, as they may on any machine: the observation
+    // still leads each call's comment, which is cut at its length limit.
+    let manifests = dir.path().join("a-long-folder-name-".repeat(4));
+    copy_tree(
+        &root().join("tests/import/online-boutique/kubernetes-manifests"),
+        &manifests,
+    );
     let text = import(
         dir.path(),
         &[

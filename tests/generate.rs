@@ -12,7 +12,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use serde::Deserialize;
 
 use crate::random_model;
-use crate::support::{bin, example, examples};
+use crate::support::{bin, copy_tree, example, examples, outcome};
 
 /// Loads a workspace file with the shipped criteria.
 pub fn load(path: &Path) -> Workspace {
@@ -514,20 +514,6 @@ fn a_comment_or_a_reordering_of_the_workspace_changes_no_generated_file() {
     }
 }
 
-/// Copies the files under `from` into `to`.
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 #[test]
 fn output_does_not_depend_on_the_order_of_the_workspace() {
     for seed in 0..40 {
@@ -566,11 +552,7 @@ fn run(ws: &Path, args: &[&str]) -> (i32, String, String) {
         .args(args)
         .output()
         .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    outcome(output)
 }
 
 #[test]
@@ -632,15 +614,16 @@ fn check_reports_a_missing_or_stale_record() {
         stdout.contains("+family-blog: A new line of text."),
         "{stdout}"
     );
-    assert!(stdout.contains("1 file out of date"), "{stdout}");
+    // The record and the architecture overview, which shows the description too.
+    assert!(stdout.contains("2 files out of date"), "{stdout}");
     assert_eq!(std::fs::read_to_string(&record).unwrap(), text);
     std::fs::remove_file(&record).unwrap();
     let (code, stdout, _) = run(&ws, &["--check"]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("--- /dev/null"), "{stdout}");
     assert!(!record.exists());
-    // Without the record, only the manifests are compared.
-    assert_eq!(run(&ws, &["--check", "--no-record"]).0, 0);
+    // Without the record and the overview, only the manifests are compared.
+    assert_eq!(run(&ws, &["--check", "--no-record", "--no-docs"]).0, 0);
 }
 
 #[test]
@@ -832,7 +815,8 @@ fn check_writes_nothing_and_shows_a_diff() {
         stdout.contains("-  replicas: 1\n+  replicas: 3"),
         "{stdout}"
     );
-    assert!(stdout.contains("1 file out of date"), "{stdout}");
+    // The stub and the architecture overview's table of services.
+    assert!(stdout.contains("2 files out of date"), "{stdout}");
 }
 
 #[test]

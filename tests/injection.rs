@@ -14,7 +14,7 @@ use crate::generate::load_text;
 use crate::support::bin;
 
 /// Text that would open a structure if it were pasted into Markdown as it is.
-const HOSTILE: &[&str] = &[
+pub const HOSTILE: &[&str] = &[
     "- injected item",
     "# injected heading",
     "---",
@@ -36,7 +36,7 @@ const HOSTILE: &[&str] = &[
     "{{ template }} {% tag %}",
 ];
 
-fn workspace(text: &str) -> String {
+pub fn workspace(text: &str) -> String {
     let quoted = toml_string(text);
     format!(
         r#"version = 1
@@ -93,6 +93,7 @@ fn record(text: &str) -> String {
         adr_dir: None,
         generated: vec!["k8s/shop/web.yaml".into()],
         today: "2026-01-01",
+        findings: &graph.findings(&policy.graph),
     };
     layout::record::plan(&mut plan, &graph, &policy, &verdict, input).unwrap();
     String::from_utf8(plan.writes.remove(0).new).expect("a record is UTF-8")
@@ -100,7 +101,7 @@ fn record(text: &str) -> String {
 
 /// The structure of a Markdown document: every element it opens, and every piece of raw HTML,
 /// without the text.
-fn structure(markdown: &str) -> Vec<String> {
+pub fn structure(markdown: &str) -> Vec<String> {
     let body = markdown.splitn(3, "---\n").nth(2).unwrap_or(markdown);
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     Parser::new_ext(body, options)
@@ -173,7 +174,13 @@ fn control_characters_are_refused_before_they_reach_a_terminal() {
             );
         }
         std::fs::write(&path, text).unwrap();
-        for command in [&["check", "--color", "never"][..], &["record"], &["assess"]] {
+        for command in [
+            &["check", "--color", "never"][..],
+            &["record"],
+            &["assess"],
+            &["generate"],
+            &["export", "--format", "structurizr"],
+        ] {
             let out = bin()
                 .current_dir(dir.path())
                 .args(command)

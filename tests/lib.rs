@@ -2,6 +2,7 @@
 //! command or concern. `support` holds the shared helpers, including the paths of the external
 //! oracles that `scripts/install-tools.sh` installs.
 
+mod architecture;
 mod assess;
 mod check;
 mod conformance;
@@ -10,6 +11,7 @@ mod deep;
 mod diff;
 mod distribution;
 mod docs;
+mod export;
 
 mod fail_closed;
 mod flows;

@@ -262,7 +262,7 @@ fn generate_writes_the_record_unless_told_not_to() {
                 .args(args),
         )
     };
-    run(&["--no-record"]);
+    run(&["--no-record", "--no-docs"]);
     assert!(dir.path().join("k8s/kustomization.yaml").is_file());
     assert!(!dir.path().join("docs").exists());
 

@@ -209,12 +209,14 @@ fn examples_roll_out(args: &[&str]) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn every_step_of_every_example_passes_the_oracles_by_namespace() {
     let problems = examples_roll_out(&[]);
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn every_step_of_every_example_passes_the_oracles_by_service() {
     let problems = examples_roll_out(&["--by", "service"]);
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
@@ -223,6 +225,7 @@ fn every_step_of_every_example_passes_the_oracles_by_service() {
 /// The comparison catches a step that reopens what an earlier one closed and one that blocks
 /// a declared call: a policy taken out of a middle step, and one added to an early step.
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn the_judge_catches_broken_steps() {
     let example = crate::support::example("family-blog");
     let dir = tempfile::tempdir().unwrap();
@@ -358,6 +361,7 @@ fn documents(path: &Path) -> Vec<serde_json::Value> {
 /// and are the final policies, object for object; the runbook gives, for every step, the
 /// commands to apply it, to watch its drops on Cilium and on Calico, and to roll it back.
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn staged_policies_and_runbook_commands() {
     let validator = crate::support::crd_validator(
         "projectcalico.org_stagedkubernetesnetworkpolicies-v3.32.1.yaml",
@@ -440,6 +444,7 @@ fn structure(markdown: &str) -> Vec<String> {
 /// whose workload name is hostile, seen over a day, in a flow file with a hostile name. The
 /// runbook keeps its structure and passes markdownlint.
 #[test]
+#[ignore = "oracle tier: scripts/test.sh runs it with the external checkers"]
 fn flow_names_cannot_change_the_runbook() {
     let example = crate::support::example("family-blog");
     let hubble = |workload: &str| {

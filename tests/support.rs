@@ -46,6 +46,24 @@ pub fn examples() -> Vec<PathBuf> {
     all
 }
 
+/// A finished run as (exit code, stdout, stderr); -1 when a signal ended it.
+pub fn outcome(output: std::process::Output) -> (i32, String, String) {
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The folder name of an example workspace (`aks` for `examples/aks/k8s-advisor.toml`).
+pub fn example_name(ws: &Path) -> String {
+    ws.parent()
+        .and_then(Path::file_name)
+        .expect("an example workspace is in a folder")
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// The environment variable that turns on the oracle tier: `scripts/test.sh` sets it and runs
 /// the ignored tests too. A plain `cargo test` leaves the tier off and reports those tests as
 /// ignored, with the reason below; it needs none of the external tools.
@@ -69,6 +87,7 @@ pub fn tool(name: &str) -> PathBuf {
     let candidates = [
         tools.join("venv/bin").join(name),
         tools.join("node/node_modules/.bin").join(name),
+        tools.join("c4studio/bin").join(name),
     ];
     if let Some(found) = candidates.iter().find(|p| p.is_file()) {
         return found.clone();
@@ -172,5 +191,19 @@ fn strict(schema: &mut serde_json::Value) {
         object.values_mut().for_each(strict);
     } else if let Some(items) = schema.as_array_mut() {
         items.iter_mut().for_each(strict);
+    }
+}
+
+/// Copies the files under `from` into `to`, creating `to` and its folders.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
     }
 }

@@ -4,6 +4,7 @@
 mod assess;
 mod check;
 mod diff;
+mod export;
 mod generate;
 mod graph;
 mod import;
@@ -180,17 +181,41 @@ pub(crate) fn plan_record(
     plan: &mut crate::layout::Plan,
     adr_dir: Option<&Path>,
     generated: Vec<String>,
+    graph: &crate::graph::ServiceGraph<'_>,
+    verdict: &crate::assess::Verdict,
+    findings: &[crate::graph::Finding],
 ) -> Result<(), Error> {
-    let graph = crate::graph::ServiceGraph::build(&ctx.workspace);
-    let verdict = crate::assess::assess(&graph, &ctx.policy);
     let today = today()?;
     let input = crate::layout::record::RecordInput {
         root: &ctx.root,
         adr_dir,
         generated,
         today: &today,
+        findings,
     };
-    crate::layout::record::plan(plan, &graph, &ctx.policy, &verdict, input)
+    crate::layout::record::plan(plan, graph, &ctx.policy, verdict, input)
+}
+
+/// `to` as a relative path from the folder `from`, with `/` separators (`.` for the folder
+/// itself): both made absolute and compared component by component, so that a document can
+/// link another wherever the two are.
+pub(crate) fn relative(from: &Path, to: &Path) -> Result<String, Error> {
+    let from = crate::fsutil::lexical(from)?;
+    let to = crate::fsutil::lexical(to)?;
+    let a: Vec<_> = from.components().collect();
+    let b: Vec<_> = to.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); a.len() - common];
+    parts.extend(
+        b[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    Ok(if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    })
 }
 
 /// Reads flow files (`--flows`) and classifies and maps their records onto `ws` (and the
@@ -229,6 +254,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Record(args) => record::run(&opts, args),
         Command::Verify(args) => verify::run(&opts, args),
         Command::Diff(args) => diff::run(&opts, args),
+        Command::Export(args) => export::run(&opts, args),
         Command::Rollout(args) => rollout::run(&opts, args),
         Command::Schema => schema::run(),
         Command::Completions(args) => {

@@ -19,7 +19,18 @@ pub fn run(opts: &Settings, args: &RecordArgs) -> Result<u8, Error> {
         out: PathBuf::new(),
         ..layout::Plan::default()
     };
-    super::plan_record(&ctx, &mut plan, args.adr_dir.as_deref(), generated)?;
+    let graph = crate::graph::ServiceGraph::build(&ctx.workspace);
+    let verdict = crate::assess::assess(&graph, &ctx.policy);
+    let findings = graph.findings(&ctx.policy.graph);
+    super::plan_record(
+        &ctx,
+        &mut plan,
+        args.adr_dir.as_deref(),
+        generated,
+        &graph,
+        &verdict,
+        &findings,
+    )?;
     let applied = layout::apply(&plan, args.force)?;
     if !opts.quiet {
         print(&layout::record::summary(&plan, &applied.written))?;

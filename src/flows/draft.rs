@@ -143,7 +143,7 @@ impl FlowCalls {
             Some(false) => what.push_str("; the static import did not find it"),
             None => {}
         }
-        Prov::read(&file, seen.at.line, what)
+        Prov::observed(&file, seen.at.line, what)
     }
 
     /// Adds the calls to `draft`: services found by name (or added), ports seen on services
@@ -195,7 +195,7 @@ impl FlowCalls {
                     let also = static_input.then(|| {
                         ai < static_count
                             && draft.services[ai].refs.iter().any(|r| {
-                                !r.prov.what.starts_with("observed ")
+                                !r.prov.observed
                                     && match &r.target {
                                         Target::Service { name, .. } => {
                                             name.eq_ignore_ascii_case(&callee_name)

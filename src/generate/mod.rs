@@ -13,6 +13,7 @@ pub mod policy;
 pub mod stamp;
 pub mod workload;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use askama::Template;
@@ -40,9 +41,25 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
+/// The layout: its files, and the NetworkPolicies each namespace's `network-policies.yaml`
+/// holds, by namespace (the architecture overview describes these very policies).
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// Every file, sorted by path.
+    pub files: Vec<GeneratedFile>,
+    /// The policies of every namespace, as rendered into its file.
+    pub policies: BTreeMap<String, Vec<NetworkPolicySpec>>,
+}
+
 /// Every file of the layout, sorted by path.
 pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
+    layout(workspace).files
+}
+
+/// The whole layout: [`generate`]'s files and the policies they hold.
+pub fn layout(workspace: &Workspace) -> Layout {
     let graph = crate::graph::ServiceGraph::build(workspace);
+    let mut policies = BTreeMap::new();
     let mut files =
         Vec::with_capacity(workspace.services.len() + 3 * workspace.namespaces.len() + 1);
     files.push(GeneratedFile {
@@ -63,21 +80,24 @@ pub fn generate(workspace: &Workspace) -> Vec<GeneratedFile> {
     // below, so the split cannot show in the output.
     let namespaces: Vec<&Namespace> = workspace.namespaces.values().collect();
     let graph = &graph;
-    files.par_extend(
-        namespaces
-            .par_iter()
-            .flat_map_iter(|namespace| namespace_files(workspace, graph, namespace)),
-    );
+    let rendered: Vec<(Vec<GeneratedFile>, Vec<NetworkPolicySpec>)> = namespaces
+        .par_iter()
+        .map(|namespace| namespace_files(workspace, graph, namespace))
+        .collect();
+    for (namespace, (more, specs)) in namespaces.iter().zip(rendered) {
+        files.extend(more);
+        policies.insert(namespace.name.clone(), specs);
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    files
+    Layout { files, policies }
 }
 
-/// The files of one namespace folder.
+/// The files of one namespace folder, and the policies its `network-policies.yaml` holds.
 fn namespace_files(
     workspace: &Workspace,
     graph: &crate::graph::ServiceGraph<'_>,
     namespace: &Namespace,
-) -> Vec<GeneratedFile> {
+) -> (Vec<GeneratedFile>, Vec<NetworkPolicySpec>) {
     debug_assert!(crate::names::dns1123_label(&namespace.name).is_ok());
     let dir = PathBuf::from(&namespace.name);
     let mut stubs: Vec<(String, String)> = workspace
@@ -122,7 +142,7 @@ fn namespace_files(
         path: dir.join(name),
         contents: stamp::stamp(&workspace.project.name, &body),
     }));
-    files
+    (files, policies)
 }
 
 /// The user's own files of every namespace, relative to the output folder, sorted: the layout

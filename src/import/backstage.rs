@@ -3,6 +3,12 @@
 //! namespace; `dependsOn` and `consumesApis` become calls, `Resource` dependencies egress
 //! needs. `Location` entities are followed relative to their file and never outside the
 //! folder of the file given on the command line.
+//!
+//! References are resolved as Backstage resolves them: `[kind:][namespace/]name`, a missing
+//! namespace meaning the referring entity's own (`default` when it names none), so that two
+//! components of one name in different catalog namespaces stay apart. A Group carrying the
+//! [`PLACEHOLDER`] annotation (what `export` writes as the owner of what no team owns) is no
+//! team.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -13,6 +19,9 @@ use super::draft::{Draft, EgressHint, PortDraft, Prov, Ref, SvcDraft, Target};
 use super::{Input, contained, locate, parse_doc, problem_at, read_file};
 use crate::diagnostic::Error;
 use crate::model::Protocol;
+
+/// The annotation of a Group that stands in for "no team": its components get none.
+pub const PLACEHOLDER: &str = "k8s-advisor/placeholder";
 
 /// Locations followed at most, so that a catalog cannot make the import read forever.
 const MAX_FILES: usize = 1000;
@@ -32,6 +41,12 @@ impl Entity {
 
     fn name(&self) -> String {
         str_at(&self.value, &["metadata", "name"])
+    }
+
+    /// The catalog namespace, lowercase; `default` when the entity names none.
+    fn namespace(&self) -> String {
+        let ns = str_at(&self.value, &["metadata", "namespace"]).to_ascii_lowercase();
+        if ns.is_empty() { "default".into() } else { ns }
     }
 
     fn prov(&self, path: &[&str], what: &str) -> Prov {
@@ -74,6 +89,20 @@ fn entity_ref(text: &str, default_kind: &str) -> (String, String) {
     (kind, name.to_ascii_lowercase())
 }
 
+/// `[kind:][namespace/]name` → (kind, namespace, name), lowercase; `default_kind` and
+/// `default_ns` when absent.
+fn qualified_ref(text: &str, default_kind: &str, default_ns: &str) -> (String, String, String) {
+    let (kind, rest) = match text.split_once(':') {
+        Some((k, r)) => (k.to_ascii_lowercase(), r),
+        None => (default_kind.to_string(), text),
+    };
+    let (ns, name) = match rest.rsplit_once('/') {
+        Some((ns, name)) => (ns.to_ascii_lowercase(), name),
+        None => (default_ns.to_string(), rest),
+    };
+    (kind, ns, name.to_ascii_lowercase())
+}
+
 /// Reads a catalog.
 pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
     let mut draft = Draft {
@@ -95,7 +124,9 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
     let mut systems: BTreeMap<String, usize> = BTreeMap::new();
     let mut domains: BTreeMap<String, usize> = BTreeMap::new();
     let mut resources: BTreeMap<String, usize> = BTreeMap::new();
-    let mut apis: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // (catalog namespace, API) → the components that provide it, as (namespace, name).
+    let mut apis: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
+    let mut placeholders: BTreeSet<String> = BTreeSet::new();
     let mut components: Vec<usize> = Vec::new();
     for (i, e) in entities.iter().enumerate() {
         match e.kind().as_str() {
@@ -109,22 +140,45 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                 resources.insert(e.name().to_ascii_lowercase(), i);
             }
             "component" => components.push(i),
+            "group" => {
+                let marked = e
+                    .value
+                    .get("metadata")
+                    .and_then(|m| m.get("annotations"))
+                    .and_then(|a| a.get(PLACEHOLDER))
+                    .is_some();
+                if marked {
+                    placeholders.insert(format!(
+                        "{}/{}",
+                        e.namespace(),
+                        e.name().to_ascii_lowercase()
+                    ));
+                }
+            }
             _ => {}
         }
     }
     for &ci in &components {
         let e = &entities[ci];
         for api in e.spec_list("providesApis") {
-            apis.entry(entity_ref(&api, "api").1)
+            let (_, ns, name) = qualified_ref(&api, "api", &e.namespace());
+            apis.entry((ns, name))
                 .or_default()
-                .push(e.name());
+                .push((e.namespace(), e.name().to_ascii_lowercase()));
         }
     }
     let group_team = |owner: &str| -> Option<String> {
         let (kind, name) = entity_ref(owner, "group");
         (kind == "group").then_some(name)
     };
+    // Owned by the stand-in Group of an export: no team, and nothing to report.
+    let placeholder = |owner: &str, ns: &str| {
+        let (kind, owner_ns, name) = qualified_ref(owner, "group", ns);
+        kind == "group" && placeholders.contains(&format!("{owner_ns}/{name}"))
+    };
 
+    // The catalog namespace of each imported service, in `draft.services` order.
+    let mut catalog_ns: Vec<String> = Vec::new();
     for &ci in &components {
         let e = &entities[ci];
         let name = e.name();
@@ -162,7 +216,9 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                         Some((desc, d.prov(&["metadata", "description"], "description")));
                 }
                 let owner = str_at(&d.value, &["spec", "owner"]);
-                if let Some(team) = group_team(&owner) {
+                if !placeholder(&owner, &d.namespace())
+                    && let Some(team) = group_team(&owner)
+                {
                     nd.team = Some((team, d.prov(&["spec", "owner"], "owner")));
                 }
             } else {
@@ -183,6 +239,7 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
         }
         let owner = str_at(&e.value, &["spec", "owner"]);
         match group_team(&owner) {
+            _ if placeholder(&owner, &e.namespace()) => {}
             Some(team) => s.team = Some((team, e.prov(&["spec", "owner"], "owner"))),
             None if !owner.is_empty() => draft.unknowns.push(format!(
                 "{name}: owned by {owner}, not a Group; no team set [{}]",
@@ -206,7 +263,7 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
             },
         });
         for dep in e.spec_list("dependsOn") {
-            let (kind, target) = entity_ref(&dep, "component");
+            let (kind, target_ns, target) = qualified_ref(&dep, "component", &e.namespace());
             let prov = e.prov(&["spec", "dependsOn"], &format!("dependsOn {dep}"));
             match kind.as_str() {
                 "resource" => {
@@ -228,9 +285,10 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                     };
                     s.egress.push(EgressHint { reason, prov });
                 }
+                // The catalog namespace for now; the workspace's once every component is read.
                 "component" => s.refs.push(Ref {
                     target: Target::Service {
-                        namespace: String::new(),
+                        namespace: target_ns,
                         name: target,
                     },
                     port: None,
@@ -243,12 +301,14 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
             }
         }
         for api in e.spec_list("consumesApis") {
-            let (kind, target) = entity_ref(&api, "api");
+            let (kind, api_ns, target) = qualified_ref(&api, "api", &e.namespace());
             let prov = e.prov(&["spec", "consumesApis"], &format!("consumesApis {api}"));
-            let providers: Vec<String> = if kind == "component" {
-                vec![target.clone()]
+            let providers: Vec<(String, String)> = if kind == "component" {
+                vec![(api_ns, target.clone())]
             } else {
-                apis.get(&target).cloned().unwrap_or_default()
+                apis.get(&(api_ns, target.clone()))
+                    .cloned()
+                    .unwrap_or_default()
             };
             if providers.is_empty() {
                 draft.unknowns.push(format!(
@@ -256,17 +316,15 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                     prov.at
                 ));
             }
-            for p in providers {
+            for (namespace, p) in providers {
                 s.refs.push(Ref {
-                    target: Target::Service {
-                        namespace: String::new(),
-                        name: p,
-                    },
+                    target: Target::Service { namespace, name: p },
                     port: None,
                     prov: prov.clone(),
                 });
             }
         }
+        catalog_ns.push(e.namespace());
         draft.services.push(s);
     }
     if !draft.services.is_empty() {
@@ -274,23 +332,37 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
             "ports: the catalog has none; every service got a guessed HTTP port 80 → 8080".into(),
         );
     }
-    // Components are matched by name; entity namespaces of Backstage are not Kubernetes ones,
-    // so the draft's references resolve against the components' own namespaces.
-    let by_name: BTreeMap<String, String> = draft
-        .services
-        .iter()
-        .map(|s| (s.name.to_ascii_lowercase(), s.namespace.clone()))
-        .collect();
+    // References name catalog namespaces, which are not Kubernetes ones: each resolves to the
+    // component of that name in that catalog namespace, else to the one component of that
+    // name, and takes its workspace namespace.
+    let workspace_ns = |ns: &str| {
+        if ns.is_empty() {
+            "default".to_string()
+        } else {
+            ns.to_string()
+        }
+    };
+    let mut by_ref: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (s, catalog) in draft.services.iter().zip(&catalog_ns) {
+        let name = s.name.to_ascii_lowercase();
+        by_ref.insert((catalog.clone(), name.clone()), workspace_ns(&s.namespace));
+        by_name
+            .entry(name)
+            .or_default()
+            .push(workspace_ns(&s.namespace));
+    }
     for s in &mut draft.services {
         for r in &mut s.refs {
-            if let Target::Service { namespace, name } = &mut r.target
-                && let Some(ns) = by_name.get(name.as_str())
-            {
-                *namespace = if ns.is_empty() {
-                    "default".into()
-                } else {
-                    ns.clone()
-                };
+            if let Target::Service { namespace, name } = &mut r.target {
+                let found =
+                    by_ref.get(&(namespace.clone(), name.clone())).or_else(|| {
+                        match by_name.get(name.as_str()).map(Vec::as_slice) {
+                            Some([only]) => Some(only),
+                            _ => None,
+                        }
+                    });
+                *namespace = found.cloned().unwrap_or_default();
             }
         }
     }

@@ -13,6 +13,8 @@ use crate::workspace::STATEFUL_NAME_MAX;
 /// Where a value came from: `compose.yaml:14 depends_on`. A guess says so.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Prov {
+    /// True when the value was seen in recorded traffic rather than read from a file.
+    pub observed: bool,
     /// `file:line`.
     pub at: String,
     /// What was read there.
@@ -25,6 +27,7 @@ impl Prov {
     /// A value read at `file:line`.
     pub fn read(file: &str, line: usize, what: impl Into<String>) -> Prov {
         Prov {
+            observed: false,
             at: format!("{file}:{line}"),
             what: what.into(),
             guess: false,
@@ -35,6 +38,14 @@ impl Prov {
     pub fn guess(file: &str, line: usize, what: impl Into<String>) -> Prov {
         Prov {
             guess: true,
+            ..Prov::read(file, line, what)
+        }
+    }
+
+    /// A call or port seen at line `line` of a flow capture.
+    pub fn observed(file: &str, line: usize, what: impl Into<String>) -> Prov {
+        Prov {
+            observed: true,
             ..Prov::read(file, line, what)
         }
     }
@@ -435,6 +446,7 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
         (
             fallback_project.to_string(),
             Prov {
+                observed: false,
                 at: draft.sources.first().cloned().unwrap_or_default(),
                 what: "the input names no project; named after its folder".into(),
                 guess: true,
@@ -650,7 +662,7 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
                     named.entry(*p).or_insert_with(|| Prov {
                         guess: true,
                         what: format!("a caller connects to port {p}"),
-                        at: prov.at.clone(),
+                        ..prov.clone()
                     });
                 }
             }
@@ -679,7 +691,7 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
                 prov: Prov {
                     guess: true,
                     what: format!("the usual port of the {known} image"),
-                    at: prov.at.clone(),
+                    ..prov.clone()
                 },
             });
         }
@@ -824,7 +836,9 @@ pub fn resolve(draft: Draft, fallback_project: &str) -> Resolved {
     for ((caller, callee), refs) in grouped {
         let to = format!("{}/{}", services[callee].namespace, services[callee].name);
         let mut provs: Vec<Prov> = refs.iter().map(|(_, p)| p.clone()).collect();
-        provs.sort();
+        // Observations first: the comment is cut at its length limit, and whether the static
+        // import found an observed call too must survive however long the paths before it.
+        provs.sort_by(|a, b| b.observed.cmp(&a.observed).then_with(|| a.cmp(b)));
         provs.dedup();
         if services[callee].ports.is_empty() {
             let text = format!(

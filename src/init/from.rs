@@ -17,6 +17,7 @@ use crate::prompt::Prompter;
 
 fn answered() -> Prov {
     Prov {
+        observed: false,
         at: "k8s-advisor init".into(),
         what: "answer".into(),
         guess: false,

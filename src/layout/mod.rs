@@ -20,6 +20,7 @@
 //! even when they start with our header; they must exist as regular files reached without any
 //! symbolic link, so that the kustomization cannot include something from elsewhere.
 
+pub mod docs;
 pub mod record;
 
 use std::collections::{BTreeMap, HashSet};
@@ -43,6 +44,8 @@ pub enum Kind {
     Record,
     /// An older decision record, marked as superseded.
     Superseded,
+    /// A page of the architecture overview.
+    Docs,
 }
 
 /// The two folders a plan writes into.
@@ -52,6 +55,8 @@ pub enum Area {
     Manifests,
     /// The record folder.
     Records,
+    /// The folder of the architecture overview.
+    Docs,
 }
 
 impl Kind {
@@ -59,6 +64,7 @@ impl Kind {
         match self {
             Kind::Manifest => Area::Manifests,
             Kind::Record | Kind::Superseded => Area::Records,
+            Kind::Docs => Area::Docs,
         }
     }
 }
@@ -79,13 +85,15 @@ pub struct Write {
     pub kind: Kind,
 }
 
-/// A stale file of ours to remove from the manifest folder.
+/// A stale file of ours to remove.
 #[derive(Debug, Clone)]
 pub struct Removal {
     /// Where, as messages show it.
     pub path: PathBuf,
-    /// Where, relative to the manifest folder.
+    /// Where, relative to the folder of its area.
     pub rel: PathBuf,
+    /// The folder it is in: the manifests or the architecture overview.
+    pub area: Area,
     /// What is there now.
     pub old: String,
 }
@@ -110,6 +118,11 @@ pub struct Plan {
     pub manifests_place: Option<Place>,
     /// The record folder, opened by descriptor; `None` when the plan covers no record.
     pub records_place: Option<Place>,
+    /// The folder of the architecture overview, opened by descriptor; `None` when the plan
+    /// covers no overview.
+    pub docs_place: Option<Place>,
+    /// Every page of the architecture overview, written or already up to date, in path order.
+    pub docs: Vec<PathBuf>,
     /// Every manifest of the layout, written or already up to date, in path order.
     pub manifests: Vec<PathBuf>,
     /// Files to create or replace, in the order they are written.
@@ -125,6 +138,8 @@ pub struct Plan {
     pub leftovers: Vec<Leftover>,
     /// The decision record's path, when the plan covers it.
     pub record: Option<PathBuf>,
+    /// The decision record's number (four digits at least), when the plan covers it.
+    pub record_number: Option<String>,
 }
 
 impl Plan {
@@ -173,6 +188,7 @@ impl Plan {
         let place = match area {
             Area::Manifests => self.manifests_place.as_ref(),
             Area::Records => self.records_place.as_ref(),
+            Area::Docs => self.docs_place.as_ref(),
         };
         place.ok_or_else(|| Error::Internal {
             message: format!("the plan has no folder for its {area:?}"),
@@ -195,11 +211,7 @@ impl Plan {
             .writes
             .iter()
             .map(|w| (w.kind.area(), &w.rel, &w.path))
-            .chain(
-                self.removals
-                    .iter()
-                    .map(|r| (Area::Manifests, &r.rel, &r.path)),
-            );
+            .chain(self.removals.iter().map(|r| (r.area, &r.rel, &r.path)));
         for (area, rel, path) in targets {
             let (folder, name) = split(rel)?;
             by_folder
@@ -329,7 +341,7 @@ pub fn apply(plan: &Plan, force: bool) -> Result<Applied, Error> {
     let mut emptied = Vec::new();
     for removal in &plan.removals {
         let (sub, name) = split(&removal.rel)?;
-        let removed = match cursor.folder(Area::Manifests, sub, false) {
+        let removed = match cursor.folder(removal.area, sub, false) {
             // Removed meanwhile, by a concurrent run: the goal is reached.
             Ok(None) => false,
             Ok(Some(folder)) => folder
@@ -341,15 +353,15 @@ pub fn apply(plan: &Plan, force: bool) -> Result<Applied, Error> {
             applied.removed.push(removal.path.clone());
         }
         if !sub.as_os_str().is_empty() {
-            emptied.push(sub.to_path_buf());
+            emptied.push((removal.area, sub.to_path_buf()));
         }
     }
     emptied.sort();
     emptied.dedup();
-    for dir in emptied {
+    for (area, dir) in emptied {
         // Only succeeds when the folder is now empty: other people's files keep it.
         if let Ok((parent, name)) = split(&dir)
-            && let Ok(Some(folder)) = cursor.folder(Area::Manifests, parent, false)
+            && let Ok(Some(folder)) = cursor.folder(area, parent, false)
         {
             folder.remove_empty_folder(name);
         }
@@ -461,6 +473,7 @@ pub fn plan_manifests(
                 plan.removals.push(Removal {
                     path: target,
                     rel: path.clone(),
+                    area: Area::Manifests,
                     old: String::from_utf8_lossy(&bytes).into_owned(),
                 });
             }
@@ -525,6 +538,7 @@ fn edited_error(edited: &[(PathBuf, Kind)]) -> Error {
         .map(|(p, kind)| match kind {
             Kind::Manifest => format!("  {}", shown(p)),
             Kind::Record | Kind::Superseded => format!("  {} (decision record)", shown(p)),
+            Kind::Docs => format!("  {} (architecture overview)", shown(p)),
         })
         .collect();
     let n = edited.len();

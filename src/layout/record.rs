@@ -24,6 +24,8 @@ pub struct RecordInput<'a> {
     pub generated: Vec<String>,
     /// The date a new record gets (`YYYY-MM-DD`).
     pub today: &'a str,
+    /// The review findings of the graph (computed once for the record and the overview).
+    pub findings: &'a [crate::graph::Finding],
 }
 
 /// Adds the decision record to `plan`: in place while the verdict holds (keeping status and
@@ -68,10 +70,10 @@ pub fn plan(
     let extras = Extras {
         mermaid,
         diagram,
-        findings: graph
-            .findings(&policy.graph)
-            .into_iter()
-            .map(|f| (f.code.to_string(), f.message))
+        findings: input
+            .findings
+            .iter()
+            .map(|f| (f.code.to_string(), f.message.clone()))
             .collect(),
         generated: input.generated,
     };
@@ -123,7 +125,32 @@ pub fn plan(
         });
     }
     plan.record = Some(path);
+    plan.record_number = Some(placed.number);
     Ok(())
+}
+
+/// The current decision record of the project, read-only: its number and path, when the record
+/// folder holds one of ours that a `record` run with this verdict would update in place.
+pub fn current(
+    root: &Path,
+    adr_dir: Option<&Path>,
+    graph: &ServiceGraph<'_>,
+    verdict: &Verdict,
+) -> Result<Option<(String, PathBuf)>, Error> {
+    let ws = graph.workspace();
+    let place = adr::locate_dir(root, adr_dir)?;
+    let scanned = adr::scan(place.open(Path::new(""))?.as_ref())?;
+    let title = record::title(ws, verdict);
+    let placed = adr::plan(
+        &scanned.records,
+        &ws.project.name,
+        verdict.recommended,
+        &title,
+    );
+    Ok(placed
+        .keep
+        .is_some()
+        .then(|| (placed.number, place.shown().join(&placed.file))))
 }
 
 /// The record and the record it superseded, as `apply` left them, one line each.

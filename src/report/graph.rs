@@ -231,7 +231,7 @@ pub fn mermaid_overview(graph: &ServiceGraph) -> (String, Overview) {
 }
 
 /// Escapes text for a quoted Mermaid label: quotes and markup become entity codes.
-fn mermaid_text(text: &str) -> String {
+pub(crate) fn mermaid_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
