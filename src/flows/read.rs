@@ -479,10 +479,15 @@ fn chunk_records(
     // by line, to name the line.
     match std::str::from_utf8(body) {
         Ok(text) => {
-            for (k, line) in text.split('\n').enumerate() {
-                if !one(k, Ok(line), &mut part) {
+            // Line ends found with memchr: `str::split` searching for the character cost a
+            // twentieth of the run.
+            let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
+            let mut start = 0;
+            for (k, end) in ends.enumerate() {
+                if !one(k, Ok(&text[start..end]), &mut part) {
                     break;
                 }
+                start = end + 1;
             }
         }
         Err(_) => {
