@@ -112,6 +112,18 @@ fn voting_app_compose_matches_its_call_graph() {
         "{stderr}"
     );
     assert!(!stderr.contains("9229 is published"), "{stderr}");
+    // ... but `expose` opens every port of a service, so the draft says the debugger's port
+    // would be reachable from outside too.
+    assert!(
+        stderr.contains(
+            "result: port 9229 is not published, yet `expose` opens every port of a service; if it must stay inside"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("vote: port 80 is not published"),
+        "{stderr}"
+    );
     // The guessed ports say so.
     assert!(
         text.lines()
@@ -126,6 +138,36 @@ fn voting_app_compose_matches_its_call_graph() {
     );
     assert!(text.contains("# - seed: not imported"), "{text}");
     assert!(stderr.contains("vote: built from source"), "{stderr}");
+}
+
+#[test]
+fn compose_ports_without_a_host_port_are_published_too() {
+    // Docker picks the host port of a container port given alone, short or long syntax, and
+    // publishes it on every host address: reachable from outside. `expose` publishes nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let compose = dir.path().join("compose.yaml");
+    std::fs::write(
+        &compose,
+        "services:\n  short:\n    image: a:1\n    ports: [\"3000\"]\n  long:\n    image: b:1\n    ports:\n      - target: 80\n  local:\n    image: c:1\n    ports: [\"127.0.0.1:9000:9000\"]\n  inside:\n    image: d:1\n    expose: [\"5000\"]\n",
+    )
+    .unwrap();
+    let (text, stderr) = import(&[compose.to_str().unwrap()]);
+    let ws = load_text(&text);
+    let exposed: BTreeSet<String> = ws
+        .services
+        .iter()
+        .filter(|s| s.expose == Expose::Public)
+        .map(|s| s.id.name.clone())
+        .collect();
+    assert_eq!(exposed, set(&["long", "short"]), "{text}");
+    assert!(
+        stderr.contains("short: port 3000 is published on every host address"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("long: port 80 is published on every host address"),
+        "{stderr}"
+    );
 }
 
 #[test]

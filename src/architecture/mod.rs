@@ -25,7 +25,7 @@ use crate::filters::{self, markdown_inline};
 use crate::generate::policy::NetworkPolicySpec;
 use crate::generate::stamp::{Origin, checksum, without_cr};
 use crate::graph::{Finding, ServiceGraph};
-use crate::model::{Call, CallKind, Expose, Service, Workspace};
+use crate::model::{Call, CallKind, CallPorts, Expose, Service, Workspace};
 use crate::text::count;
 
 /// Where the overview goes unless `--docs` says otherwise, relative to the workspace folder.
@@ -266,12 +266,13 @@ pub fn render(graph: &ServiceGraph<'_>, verdict: &Verdict, input: &Input<'_>) ->
     let paged = ws.services.len() > map::MAX_SERVICES;
     let stem = input.index.strip_suffix(".md").unwrap_or(input.index);
     let by_domain = ByDomain::of(graph, findings);
+    let names = Names::of(ws);
     let mut pages = Vec::new();
     let mut sections = Vec::new();
     let mut rows = Vec::new();
     for name in ws.namespaces.keys() {
         let touching = by_domain.get(name);
-        let view = domain(graph, name, touching, paged, input);
+        let view = domain(graph, name, touching, paged, input, &names);
         if paged {
             rows.push(domain_row(graph, name, touching));
             let body = view.render().expect("rendering into a String cannot fail");
@@ -488,12 +489,37 @@ fn finding_lines<'f>(findings: impl Iterator<Item = &'f Finding>) -> Vec<String>
     lines
 }
 
+/// What every call row of every page repeats, written once per service: its `namespace/name`
+/// and the ports of a call that may use all of them (nearly every call).
+struct Names {
+    ids: Vec<String>,
+    all_ports: Vec<String>,
+}
+
+impl Names {
+    fn of(ws: &Workspace) -> Names {
+        Names {
+            ids: ws
+                .services
+                .iter()
+                .map(|s| markdown_inline(&s.id.to_string()))
+                .collect(),
+            all_ports: ws
+                .services
+                .iter()
+                .map(|s| words::call_ports(s.ports.iter()))
+                .collect(),
+        }
+    }
+}
+
 fn domain(
     graph: &ServiceGraph<'_>,
     name: &str,
     touching: &Touching<'_>,
     paged: bool,
     input: &Input<'_>,
+    names: &Names,
 ) -> DomainView {
     let ws = graph.workspace();
     let namespace = ws.namespaces.get(name);
@@ -517,9 +543,12 @@ fn domain(
     for &(a, b, call) in &touching.calls {
         let (caller, callee) = (&ws.services[a], &ws.services[b]);
         let row = CallRow {
-            from: md(&caller.id.to_string()),
-            to: md(&callee.id.to_string()),
-            ports: words::call_ports(call, callee),
+            from: names.ids[a].clone(),
+            to: names.ids[b].clone(),
+            ports: match call.ports {
+                CallPorts::All => names.all_ports[b].clone(),
+                CallPorts::Only(_) => words::call_ports(call.ports_of(callee)),
+            },
             kind: call.kind.as_str(),
         };
         if caller.id.namespace == name {

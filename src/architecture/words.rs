@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use crate::filters::{markdown_inline, markdown_inline_into};
 use crate::generate::policy::{NetworkPolicySpec, Peer, PolicyPort, Rule};
-use crate::model::{Call, Egress, Expose, Protocol, Service, Workload, Workspace};
+use crate::model::{Egress, Expose, Port, Protocol, Service, Workload, Workspace};
 
 /// "`http` 80 → 8080/TCP, `grpc` 9090/TCP", or "none (a worker)".
 pub fn ports(service: &Service) -> String {
@@ -113,10 +113,11 @@ pub fn kind(service: &Service) -> String {
     }
 }
 
-/// The callee ports a call may use: "`http` (8080/TCP), `grpc` (9090/TCP)", or "none".
-pub fn call_ports(call: &Call, callee: &Service) -> String {
+/// The callee ports a call may use (`Call::ports_of`): "`http` (8080/TCP), `grpc`
+/// (9090/TCP)", or "none".
+pub fn call_ports<'a>(ports: impl Iterator<Item = &'a Port>) -> String {
     let mut out = String::new();
-    for (i, p) in call.ports_of(callee).enumerate() {
+    for (i, p) in ports.enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
@@ -194,8 +195,8 @@ fn policy_ports(out: &mut String, ports: &[PolicyPort]) {
     });
 }
 
-fn peers(out: &mut String, peers: &[Peer]) {
-    list_and(out, peers, |out, peer| match peer {
+fn peers(out: &mut String, peers: &[&Peer]) {
+    list_and(out, peers, |out, peer| match *peer {
         Peer::Block(net) => {
             let _ = write!(out, "{net}");
         }
@@ -223,7 +224,7 @@ fn peers(out: &mut String, peers: &[Peer]) {
 fn rule(out: &mut String, direction: &str, rule: &Rule) {
     out.push_str(direction);
     out.push(' ');
-    peers(out, &rule.peers);
+    peers(out, &rule.peers.iter().collect::<Vec<_>>());
     out.push_str(" on ");
     policy_ports(out, &rule.ports);
     out.push_str(" (");
@@ -248,17 +249,51 @@ pub fn policy(spec: &NetworkPolicySpec) -> String {
         None => out.push_str("every pod of the domain"),
     }
     out.push(' ');
-    let clauses = spec
-        .ingress
-        .iter()
-        .map(|r| ("accepts", r))
-        .chain(spec.egress.iter().map(|r| ("may send to", r)));
-    for (i, (direction, r)) in clauses.enumerate() {
+    let ingress = clauses(&spec.ingress, "accepts calls from", "accepts");
+    let egress = clauses(&spec.egress, "may call", "may send to");
+    for (i, clause) in ingress.iter().chain(&egress).enumerate() {
         if i > 0 {
             out.push_str("; ");
         }
-        rule(&mut out, direction, r);
+        match clause {
+            Clause::Calls(direction, peers_of, ports) => {
+                out.push_str(direction);
+                out.push(' ');
+                let all: Vec<&Peer> = peers_of.iter().flat_map(|r| &r.peers).collect();
+                peers(&mut out, &all);
+                out.push_str(" on ");
+                policy_ports(&mut out, ports);
+            }
+            Clause::Other(direction, r) => rule(&mut out, direction, r),
+        }
     }
     out.push('.');
+    out
+}
+
+/// One part of a policy's sentence: the calls a policy lets through on the same ports, with
+/// their peers together (the calls table names each call), or any other rule with its reason.
+enum Clause<'a> {
+    Calls(&'static str, Vec<&'a Rule>, &'a [PolicyPort]),
+    Other(&'static str, &'a Rule),
+}
+
+/// The rules of one direction as clauses, in the order of their first rule.
+fn clauses<'a>(rules: &'a [Rule], calls: &'static str, other: &'static str) -> Vec<Clause<'a>> {
+    let mut out: Vec<Clause<'a>> = Vec::new();
+    for r in rules {
+        if !r.call {
+            out.push(Clause::Other(other, r));
+            continue;
+        }
+        let same = out.iter_mut().find_map(|c| match c {
+            Clause::Calls(_, list, ports) if *ports == r.ports.as_slice() => Some(list),
+            _ => None,
+        });
+        match same {
+            Some(list) => list.push(r),
+            None => out.push(Clause::Calls(calls, vec![r], &r.ports)),
+        }
+    }
     out
 }

@@ -42,6 +42,9 @@ pub struct NetworkPolicySpec {
 pub struct Rule {
     /// Where the rule comes from in the workspace.
     pub comment: String,
+    /// True when the rule lets one declared call through: the architecture overview lists
+    /// such rules' peers together instead of repeating each call's comment.
+    pub call: bool,
     /// The other end.
     pub peers: Vec<Peer>,
     /// Allowed destination ports; empty allows every port and protocol.
@@ -160,6 +163,7 @@ fn call_rule(caller: &Service, call: &Call, callee: &Service, peer: &Service) ->
             callee.id,
             port_names(call, callee)
         ),
+        call: true,
         peers: vec![Peer::app(&peer.id.namespace, &peer.id.name)],
         ports,
     })
@@ -211,6 +215,7 @@ fn service_policy(
         };
         egress.push(Rule {
             comment: format!("egress from {} to {}{}", service.id, entry.cidr, reason),
+            call: false,
             peers: vec![Peer::Block(entry.cidr)],
             ports: ports
                 .into_iter()
@@ -262,6 +267,7 @@ fn exposure_rule(
                     expose.as_str(),
                     service.id,
                 ),
+                call: false,
                 peers: sources.iter().copied().map(Peer::Block).collect(),
                 ports: all_ports,
             })
@@ -275,6 +281,7 @@ fn exposure_rule(
                     "expose = \"gateway\": the pods of gateway {}/{} may reach {} on port {}",
                     gateway.namespace, gateway.name, service.id, port.name
                 ),
+                call: false,
                 peers: vec![Peer::Pods {
                     namespace: gateway.pod_namespace.clone(),
                     labels: gateway.pod_labels.clone(),
@@ -321,6 +328,7 @@ fn dns_policy(workspace: &Workspace) -> NetworkPolicySpec {
                     servers.join(" and "),
                     ports.join(", ")
                 ),
+                call: false,
                 peers: rule
                     .targets
                     .iter()

@@ -19,6 +19,7 @@ use super::{Input, Options, hosts, locate, parse_doc, problem_at};
 use crate::diagnostic::Error;
 use crate::model::{Expose, Protocol};
 use crate::quantity::Quantity;
+use crate::text;
 
 /// Keys whose list a later file replaces rather than extends.
 const REPLACED: [&str; 3] = ["command", "entrypoint", "test"];
@@ -1141,8 +1142,8 @@ fn ports(
     s: &mut SvcDraft,
     unknowns: &mut Vec<String>,
 ) {
-    // (port as written, published on a loopback address only, file, line)
-    let mut published: Vec<(String, bool, String, usize)> = Vec::new();
+    // (port as written, its container ports, published on a loopback address only, file, line)
+    let mut published: Vec<(String, Vec<u16>, bool, String, usize)> = Vec::new();
     let mut refused: Vec<String> = Vec::new();
     let mut add = |target: u16, protocol: &str, prov: Prov| {
         let protocol = match protocol.to_ascii_lowercase().as_str() {
@@ -1175,12 +1176,13 @@ fn ports(
                 let (f, l) = place(origins, &["ports", entry]);
                 match short_port(entry) {
                     Some((targets, protocol, host)) => {
-                        for t in targets {
+                        for &t in &targets {
                             add(t, &protocol, Prov::read(&f, l, "ports"));
                         }
-                        if let Some(h) = host {
-                            published.push((entry.clone(), loopback(&h), f.clone(), l));
-                        }
+                        // A container port alone is published too, on a host port Docker
+                        // picks, on every host address.
+                        let local = host.as_deref().is_some_and(loopback);
+                        published.push((entry.clone(), targets, local, f.clone(), l));
                     }
                     None => unknowns.push(format!(
                         "{name}: port {entry:?} is not understood [{f}:{l}]"
@@ -1195,10 +1197,9 @@ fn ports(
                     p.protocol.as_deref().unwrap_or("tcp"),
                     Prov::read(&pf, pl, "ports"),
                 );
-                if p.published.is_some() {
-                    let local = p.host_ip.as_deref().is_some_and(loopback);
-                    published.push((p.target.to_string(), local, pf.clone(), pl));
-                }
+                // Without `published`, Docker picks the host port: published all the same.
+                let local = p.host_ip.as_deref().is_some_and(loopback);
+                published.push((p.target.to_string(), vec![p.target], local, pf.clone(), pl));
             }
         }
     }
@@ -1216,7 +1217,7 @@ fn ports(
     unknowns.extend(refused);
     // A port published on every host address is reachable from outside today: the import
     // describes the system as it runs, so the service is public, as a guess said twice.
-    if let Some((entry, _, f, l)) = published.iter().find(|(_, local, _, _)| !local) {
+    if let Some((entry, _, _, f, l)) = published.iter().find(|(_, _, local, _, _)| !local) {
         s.expose = Some((
             Expose::Public,
             Prov::guess(
@@ -1230,7 +1231,32 @@ fn ports(
             comment(name),
             comment(entry)
         ));
-    } else if let Some((entry, _, f, l)) = published.first() {
+        // `expose` opens every port of a service: say which ones nobody published.
+        let open: BTreeSet<u16> = published
+            .iter()
+            .filter(|(_, _, local, _, _)| !local)
+            .flat_map(|(_, targets, _, _, _)| targets.iter().copied())
+            .collect();
+        let closed: BTreeSet<u16> = s
+            .ports
+            .iter()
+            .map(|p| p.target)
+            .filter(|t| !open.contains(t))
+            .collect();
+        if !closed.is_empty() {
+            let list: Vec<String> = closed.iter().map(u16::to_string).collect();
+            let (what, verb, they, them) = if list.len() == 1 {
+                ("port", "is", "it", "it")
+            } else {
+                ("ports", "are", "they", "them")
+            };
+            unknowns.push(format!(
+                "{}: {what} {} {verb} not published, yet `expose` opens every port of a service; if {they} must stay inside, move {them} to a service of its own or drop {them} [{f}:{l}]",
+                comment(name),
+                text::join_and(&list)
+            ));
+        }
+    } else if let Some((entry, _, _, f, l)) = published.first() {
         s.expose_hint = Some(format!(
             "port {entry} is published on the loopback address only ({f}:{l}): not exposed"
         ));
