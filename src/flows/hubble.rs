@@ -11,6 +11,7 @@ use std::net::IpAddr;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 
 use super::{Labels, Peer, Pod, Record};
 use crate::model::Protocol;
@@ -44,9 +45,9 @@ struct Response<'a> {
     ip: Option<Ip<'a>>,
     l4: Option<Layer4>,
     #[serde(borrow)]
-    source: Option<Endpoint<'a>>,
+    source: Option<&'a RawValue>,
     #[serde(borrow)]
-    destination: Option<Endpoint<'a>>,
+    destination: Option<&'a RawValue>,
     is_reply: Option<bool>,
     reply: Option<bool>,
     l7: Option<Layer7>,
@@ -85,9 +86,9 @@ struct Flow<'a> {
     ip: Option<Ip<'a>>,
     l4: Option<Layer4>,
     #[serde(borrow)]
-    source: Option<Endpoint<'a>>,
+    source: Option<&'a RawValue>,
     #[serde(borrow)]
-    destination: Option<Endpoint<'a>>,
+    destination: Option<&'a RawValue>,
     is_reply: Option<bool>,
     reply: Option<bool>,
     l7: Option<Layer7>,
@@ -140,6 +141,44 @@ struct Workload<'a> {
     name: Option<Cow<'a, str>>,
 }
 
+/// The endpoints already read, by their JSON text: a pod is named the same way by every record
+/// of its traffic, and reading its labels again each time was most of the work. Each reader
+/// thread has its own; it is emptied when it holds [`Cache::MAX`] endpoints.
+#[derive(Default)]
+pub struct Cache {
+    endpoints: std::collections::HashMap<Box<str>, Peer, super::FastHash>,
+}
+
+impl Cache {
+    /// The most endpoints kept.
+    pub const MAX: usize = 100_000;
+
+    /// The peer an endpoint names, with `address` for one outside the cluster.
+    fn peer(&mut self, raw: Option<&RawValue>, address: Option<&str>) -> Result<Peer, String> {
+        let Some(raw) = raw else {
+            return Ok(Peer::Other("no endpoint".to_string()));
+        };
+        let peer = match self.endpoints.get(raw.get()) {
+            Some(peer) => peer.clone(),
+            None => {
+                let endpoint: Endpoint<'_> = serde_json::from_str(raw.get())
+                    .map_err(|e| format!("not a Hubble flow: `source` or `destination`: {e}"))?;
+                let peer = peer(&endpoint)?;
+                if self.endpoints.len() >= Self::MAX {
+                    self.endpoints.clear();
+                }
+                self.endpoints.insert(raw.get().into(), peer.clone());
+                peer
+            }
+        };
+        // The address is the record's own, not the endpoint's.
+        match peer {
+            Peer::World(_) => Ok(Peer::World(world_address(address)?)),
+            peer => Ok(peer),
+        }
+    }
+}
+
 /// Cilium's reserved identities by number, for records that carry no labels.
 fn reserved_identity(identity: u32) -> Option<&'static str> {
     Some(match identity {
@@ -155,10 +194,19 @@ fn reserved_identity(identity: u32) -> Option<&'static str> {
     })
 }
 
-fn peer(endpoint: Option<&Endpoint<'_>>, address: Option<&str>) -> Result<Peer, String> {
-    let Some(e) = endpoint else {
-        return Ok(Peer::Other("no endpoint".to_string()));
-    };
+/// The address of an outside peer, when the record gives one.
+fn world_address(address: Option<&str>) -> Result<Option<IpAddr>, String> {
+    match address {
+        Some(a) if !a.is_empty() => a
+            .parse::<IpAddr>()
+            .map(Some)
+            .map_err(|_| format!("`IP` {:?} is not an address", crate::text::clean(a))),
+        _ => Ok(None),
+    }
+}
+
+/// The peer an endpoint names; one outside the cluster without its address.
+fn peer(e: &Endpoint<'_>) -> Result<Peer, String> {
     let mut reserved: Vec<&str> = e
         .labels
         .iter()
@@ -187,7 +235,7 @@ fn peer(endpoint: Option<&Endpoint<'_>>, address: Option<&str>) -> Result<Peer, 
             }
             labels.insert(k.to_string(), v.to_string());
         }
-        return Ok(Peer::Pod(Pod {
+        return Ok(Peer::Pod(std::sync::Arc::new(Pod {
             namespace: namespace.to_string(),
             workload: e
                 .workloads
@@ -201,7 +249,7 @@ fn peer(endpoint: Option<&Endpoint<'_>>, address: Option<&str>) -> Result<Peer, 
                 .filter(|n| !n.is_empty())
                 .map(str::to_string),
             labels,
-        }));
+        })));
     }
     if reserved
         .iter()
@@ -210,14 +258,7 @@ fn peer(endpoint: Option<&Endpoint<'_>>, address: Option<&str>) -> Result<Peer, 
         return Ok(Peer::Node);
     }
     if reserved.iter().any(|r| r.starts_with("world")) {
-        let ip = match address {
-            Some(a) if !a.is_empty() => Some(
-                a.parse::<IpAddr>()
-                    .map_err(|_| format!("`IP` {:?} is not an address", crate::text::clean(a)))?,
-            ),
-            _ => None,
-        };
-        return Ok(Peer::World(ip));
+        return Ok(Peer::World(None));
     }
     Ok(Peer::Other(match (reserved.first(), e.identity) {
         (Some(r), _) => format!("reserved:{r}"),
@@ -246,8 +287,9 @@ fn port(p: &Ports, protocol: Protocol) -> Result<Option<(Protocol, u16)>, String
     }
 }
 
-/// Reads one line. An `Err` says what is wrong with it, without the line's text.
-pub fn parse(line: &str) -> Result<Line, String> {
+/// Reads one line, with the endpoints read before in `cache`. An `Err` says what is wrong with
+/// it, without the line's text.
+pub fn parse(line: &str, cache: &mut Cache) -> Result<Line, String> {
     let mut response: Response<'_> =
         serde_json::from_str(line).map_err(|e| format!("not a Hubble flow: {e}"))?;
     if let Some(lost) = response.lost_events {
@@ -297,8 +339,8 @@ pub fn parse(line: &str) -> Result<Line, String> {
     };
     let verdict = flow.verdict.as_deref().unwrap_or("");
     Ok(Line::Flow(Box::new(Record {
-        source: peer(flow.source.as_ref(), src_ip)?,
-        destination: peer(flow.destination.as_ref(), dst_ip)?,
+        source: cache.peer(flow.source, src_ip)?,
+        destination: cache.peer(flow.destination, dst_ip)?,
         port,
         portless,
         time: flow.time.as_deref().map(time).transpose()?,
@@ -316,7 +358,7 @@ mod tests {
     #[test]
     fn reserved_identities_by_label_and_number() {
         let line = r#"{"flow":{"source":{"identity":4},"destination":{"labels":["reserved:kube-apiserver","reserved:host"]},"l4":{"TCP":{"destination_port":6443}}}}"#;
-        let Line::Flow(r) = parse(line).unwrap() else {
+        let Line::Flow(r) = parse(line, &mut Cache::default()).unwrap() else {
             panic!()
         };
         assert_eq!(r.source, Peer::Node);
@@ -325,14 +367,56 @@ mod tests {
     }
 
     #[test]
-    fn bad_values_are_named_without_the_line() {
-        let err = parse(r#"{"flow":{"l4":{"TCP":{"destination_port":70000}}}}"#).unwrap_err();
-        assert!(err.contains("70000"), "{err}");
-        let err = parse(r#"{"flow":{"time":"yesterday","l4":{}}}"#).unwrap_err();
-        assert!(err.contains("RFC 3339"), "{err}");
-        assert!(parse(r#"{"something":1}"#).is_err());
+    fn endpoints_read_once_keep_each_records_address() {
+        let mut cache = Cache::default();
+        let line = |ip: &str| {
+            format!(
+                r#"{{"flow":{{"IP":{{"source":"10.0.0.1","destination":"{ip}"}},"source":{{"namespace":"shop","labels":["k8s:app=web"],"pod_name":"web-1"}},"destination":{{"identity":2,"labels":["reserved:world"]}},"l4":{{"TCP":{{"destination_port":443}}}}}}}}"#
+            )
+        };
+        let read = |text: String, cache: &mut Cache| match parse(&text, cache).unwrap() {
+            Line::Flow(r) => r,
+            other => panic!("{other:?}"),
+        };
+        let a = read(line("203.0.113.1"), &mut cache);
+        let b = read(line("203.0.113.2"), &mut cache);
         assert_eq!(
-            parse(r#"{"lost_events":{"source":"HUBBLE_RING_BUFFER","num_events_lost":"12"}}"#),
+            a.destination,
+            Peer::World(Some("203.0.113.1".parse().unwrap()))
+        );
+        assert_eq!(
+            b.destination,
+            Peer::World(Some("203.0.113.2".parse().unwrap()))
+        );
+        let (Peer::Pod(x), Peer::Pod(y)) = (&a.source, &b.source) else {
+            panic!("{a:?}")
+        };
+        assert!(std::sync::Arc::ptr_eq(x, y), "the pod is read once");
+        assert_eq!(x.labels.get("app").map(String::as_str), Some("web"));
+        let err = parse(&line("not-an-address"), &mut cache).unwrap_err();
+        assert!(err.contains("not an address"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_named_without_the_line() {
+        let err = parse(
+            r#"{"flow":{"l4":{"TCP":{"destination_port":70000}}}}"#,
+            &mut Cache::default(),
+        )
+        .unwrap_err();
+        assert!(err.contains("70000"), "{err}");
+        let err = parse(
+            r#"{"flow":{"time":"yesterday","l4":{}}}"#,
+            &mut Cache::default(),
+        )
+        .unwrap_err();
+        assert!(err.contains("RFC 3339"), "{err}");
+        assert!(parse(r#"{"something":1}"#, &mut Cache::default()).is_err());
+        assert_eq!(
+            parse(
+                r#"{"lost_events":{"source":"HUBBLE_RING_BUFFER","num_events_lost":"12"}}"#,
+                &mut Cache::default()
+            ),
             Ok(Line::Lost(12))
         );
     }

@@ -29,11 +29,15 @@ use crate::model::Protocol;
 /// Pod labels, as a flow shows them (`k8s:` prefix removed).
 pub type Labels = BTreeMap<String, String>;
 
+/// The hash of the maps filled once per record: fast, and their order never shows (reports
+/// sort).
+pub type FastHash = foldhash::fast::RandomState;
+
 /// One end of a flow record, as the record names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Peer {
-    /// A pod of the cluster.
-    Pod(Pod),
+    /// A pod of the cluster (shared: a pod is named by many records).
+    Pod(std::sync::Arc<Pod>),
     /// An address outside the cluster (Cilium's `reserved:world`); the address when known.
     World(Option<IpAddr>),
     /// A node: its own network, or a health check it runs (`reserved:host`, `remote-node`,

@@ -111,7 +111,7 @@ pub type Key = (End, End, Option<(Protocol, u16)>);
 #[derive(Debug, Clone, Default)]
 pub struct Observations {
     /// Calls, per (source, destination, port).
-    pub calls: HashMap<Key, Seen>,
+    pub calls: HashMap<Key, Seen, super::FastHash>,
     /// Packets of the answering side.
     pub replies: u64,
     /// Traffic from or to a node (health checks, the node's own network).
@@ -178,7 +178,12 @@ pub struct Mapper<'a> {
     /// Pods already mapped, by a hash of their namespace and names (hashing every label of
     /// every record cost more than the rest of the mapping); pods with the same names but
     /// other labels share a bucket.
-    cache: HashMap<u64, Vec<(Pod, End)>>,
+    cache: HashMap<u64, Vec<(std::sync::Arc<Pod>, End)>, super::FastHash>,
+    /// Pods already mapped, by address: the Hubble reader hands out the same shared pod for
+    /// the same endpoint. Each pod is kept alive in `kept`, so that no other pod can take its
+    /// address while it is in the map; both are emptied at [`Mapper::KEPT`] pods.
+    by_address: HashMap<usize, End, super::FastHash>,
+    kept: Vec<std::sync::Arc<Pod>>,
 }
 
 impl<'a> Mapper<'a> {
@@ -192,7 +197,9 @@ impl<'a> Mapper<'a> {
             ws,
             manifests,
             selectors,
-            cache: HashMap::new(),
+            cache: HashMap::default(),
+            by_address: HashMap::default(),
+            kept: Vec::new(),
         }
     }
 
@@ -234,13 +241,31 @@ impl<'a> Mapper<'a> {
     }
 
     /// Where a pod belongs.
-    pub fn pod(&mut self, pod: &Pod) -> End {
-        let key = {
-            use std::hash::{Hash, Hasher};
-            let mut hasher = std::hash::DefaultHasher::new();
-            (&pod.namespace, &pod.workload, &pod.pod).hash(&mut hasher);
-            hasher.finish()
-        };
+    pub fn pod(&mut self, pod: &std::sync::Arc<Pod>) -> End {
+        let address = std::sync::Arc::as_ptr(pod) as usize;
+        if let Some(end) = self.by_address.get(&address) {
+            return end.clone();
+        }
+        let end = self.pod_by_content(pod);
+        if self.kept.len() >= Self::KEPT {
+            self.by_address.clear();
+            self.kept.clear();
+        }
+        self.by_address.insert(address, end.clone());
+        self.kept.push(std::sync::Arc::clone(pod));
+        end
+    }
+
+    /// The most pods [`Mapper::pod`] recognises by address.
+    const KEPT: usize = 100_000;
+
+    /// Where a pod belongs, found by its names and labels.
+    fn pod_by_content(&mut self, pod: &std::sync::Arc<Pod>) -> End {
+        use std::hash::BuildHasher;
+        let key = self
+            .cache
+            .hasher()
+            .hash_one((&pod.namespace, &pod.workload, &pod.pod));
         if let Some((_, end)) = self
             .cache
             .get(&key)
@@ -280,7 +305,7 @@ impl<'a> Mapper<'a> {
         self.cache
             .entry(key)
             .or_default()
-            .push((pod.clone(), end.clone()));
+            .push((std::sync::Arc::clone(pod), end.clone()));
         end
     }
 

@@ -76,12 +76,12 @@ struct Internet {
 }
 
 fn pod(namespace: &str, name: &str) -> Peer {
-    Peer::Pod(Pod {
+    Peer::Pod(std::sync::Arc::new(Pod {
         namespace: namespace.to_string(),
         workload: Some(name.to_string()),
         pod: None,
         labels: Default::default(),
-    })
+    }))
 }
 
 /// `name` or `name.namespace` (or a longer Kubernetes host name).

@@ -79,12 +79,12 @@ fn endpoint(text: &str, what: &str) -> Result<Peer, String> {
             crate::text::clean(text)
         ));
     }
-    Ok(Peer::Pod(Pod {
+    Ok(Peer::Pod(std::sync::Arc::new(Pod {
         namespace: namespace.to_string(),
         workload: Some(name.to_string()),
         pod: None,
         labels: Default::default(),
-    }))
+    })))
 }
 
 fn time(text: &Option<String>, what: &str) -> Result<Option<i64>, String> {

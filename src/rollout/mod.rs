@@ -202,3 +202,58 @@ pub fn plan(ws: &Workspace, by: By) -> Vec<Step> {
     }
     steps
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The order the issue asks for, not name order: staging, then ingress of the least-called
+    /// namespace first, then egress of the one that calls least first.
+    #[test]
+    fn steps_go_least_called_first_and_egress_last() {
+        let text = r#"version = 1
+
+[project]
+name = "order"
+
+[[services]]
+name = "x"
+namespace = "a"
+port = 8080
+
+[[services]]
+name = "y"
+namespace = "b"
+port = 8080
+calls = ["a/x", "c/z"]
+
+[[services]]
+name = "z"
+namespace = "c"
+port = 8080
+calls = ["a/x"]
+"#;
+        let policy = crate::policy::Policy::load(None).unwrap();
+        let ws = crate::workspace::parse(
+            &crate::diagnostic::Source::new("k8s-advisor.toml", text.to_string()),
+            &policy.criterion_ids(),
+        )
+        .unwrap();
+        let folders: Vec<String> = plan(&ws, By::Namespace)
+            .into_iter()
+            .map(|s| s.folder)
+            .collect();
+        assert_eq!(
+            folders,
+            [
+                "00-stage",
+                "01-ingress-b",
+                "02-ingress-c",
+                "03-ingress-a",
+                "04-egress-a",
+                "05-egress-c",
+                "06-egress-b",
+            ]
+        );
+    }
+}
