@@ -15,7 +15,7 @@ use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
 use crate::diagnostic::Error;
-use crate::fsutil::{Folder, Place};
+use crate::files::{Folder, Place};
 use crate::record::{self, Link};
 use crate::text::{clean, shown};
 use crate::workspace;
@@ -66,7 +66,7 @@ pub fn locate_dir(root: &Path, explicit: Option<&Path>) -> Result<Place, Error> 
             let path = path.join(&named);
             // `dir` and `boundary` are real folders (no link in them): the folder lies below
             // the repository root, lexically.
-            let below = crate::fsutil::lexical(&dir.join(&named))?
+            let below = crate::files::lexical(&dir.join(&named))?
                 .strip_prefix(&boundary)
                 .map(Path::to_path_buf)
                 .map_err(|_| Error::Refused {
@@ -318,7 +318,7 @@ pub fn scan(folder: Option<&Folder>) -> Result<Scanned, Error> {
         return Ok(scanned);
     };
     for (name, entry) in folder.list()? {
-        if entry == crate::fsutil::Entry::File && crate::fsutil::is_temporary(Path::new(&name)) {
+        if entry == crate::files::Entry::File && crate::files::is_temporary(Path::new(&name)) {
             scanned.leftovers.push(name);
             continue;
         }

@@ -6,7 +6,7 @@
 //! (`workspace::validate`, `names`, `quantity`) → model (`model`) → analyse (`graph`, `assess`,
 //! `check`, `wiring`, `diff`) → render (`report`, `generate`, `record`, `architecture`,
 //! `export`, `workspace::write`, `schema`) → write (`layout`,
-//! `adr`, `fsutil`).
+//! `adr`, `files`).
 //! `commands` is the I/O edge that wires the stages together for each subcommand; `init` runs
 //! the questionnaire over a `prompt::Prompter`.
 
@@ -19,9 +19,9 @@ pub mod commands;
 pub mod diagnostic;
 pub mod diff;
 pub mod export;
+pub mod files;
 pub mod filters;
 pub mod flows;
-pub mod fsutil;
 pub mod generate;
 pub mod graph;
 pub mod import;

@@ -332,7 +332,7 @@ fn read<T: DeserializeOwned>(dir: Option<&Path>, name: &str) -> Result<(Source, 
         .filter(|p| std::fs::symlink_metadata(p).is_ok());
     let source = match override_path {
         Some(path) => {
-            let bytes = crate::fsutil::read_regular(
+            let bytes = crate::files::read_regular(
                 &path,
                 "put a policy file there, or remove it to use the shipped one",
             )?;

@@ -9,7 +9,7 @@ use super::{Context, Settings, print};
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::diagnostic::Error;
 use crate::export::{self, Format};
-use crate::fsutil::{self, Place};
+use crate::files::{self, Place};
 use crate::generate::stamp::{EXPORT_MARKER, Origin, origin_as};
 use crate::text::shown;
 
@@ -104,6 +104,6 @@ fn write(ctx: &Context, path: &Path, bytes: &[u8], force: bool) -> Result<bool, 
         }
     }
     let target = place.create(Path::new(""))?;
-    target.write_atomic(&name, bytes, fsutil::Durability::Deferred)?;
+    target.write_atomic(&name, bytes, files::Durability::Deferred)?;
     Ok(true)
 }

@@ -9,7 +9,7 @@ use super::{Settings, current_dir, print};
 use crate::check::Guardrails;
 use crate::cli::InitArgs;
 use crate::diagnostic::Error;
-use crate::fsutil;
+use crate::files;
 use crate::init::{edit, evaluate_text, questionnaire};
 use crate::policy::Policy;
 use crate::prompt::Terminal;
@@ -46,7 +46,7 @@ pub fn run(opts: &Settings, args: &InitArgs) -> Result<u8, Error> {
             return finish(opts, "", &path, None, "Nothing changed in");
         };
         let new = edit::keep_line_endings(text, outcome.text);
-        fsutil::replace_user_file(&path, Some(text.as_bytes()), new.as_bytes())?;
+        files::replace_user_file(&path, Some(text.as_bytes()), new.as_bytes())?;
         return finish(opts, &shown(&path), &path, Some(&outcome.verdict), "");
     }
     // A second workspace below the repository's would shadow it for every command run there.

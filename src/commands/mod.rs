@@ -200,8 +200,8 @@ pub(crate) fn plan_record(
 /// itself): both made absolute and compared component by component, so that a document can
 /// link another wherever the two are.
 pub(crate) fn relative(from: &Path, to: &Path) -> Result<String, Error> {
-    let from = crate::fsutil::lexical(from)?;
-    let to = crate::fsutil::lexical(to)?;
+    let from = crate::files::lexical(from)?;
+    let to = crate::files::lexical(to)?;
     let a: Vec<_> = from.components().collect();
     let b: Vec<_> = to.components().collect();
     let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::{Context, Settings, print};
 use crate::cli::{RolloutArgs, RolloutBy};
 use crate::diagnostic::Error;
-use crate::fsutil::{Place, Unreadable};
+use crate::files::{Place, Unreadable};
 use crate::generate::{self, stamp};
 use crate::layout::{self, Kind, Write};
 use crate::rollout::{self, By, prove, render};

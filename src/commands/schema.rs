@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::print;
 use crate::diagnostic::Error;
-use crate::fsutil;
+use crate::files;
 use crate::schema::{BESIDE, directive, is_ours, workspace_schema};
 use crate::text::shown;
 
@@ -121,17 +121,17 @@ impl SchemaBeside {
     pub fn write_with(&self, workspace: &Path, exists: bool, text: &str) -> Result<(), Error> {
         let schema = workspace_schema();
         match self.write {
-            Some(Write::Create) => fsutil::create_new(&self.path, schema.as_bytes())?,
+            Some(Write::Create) => files::create_new(&self.path, schema.as_bytes())?,
             Some(Write::Replace) => {
-                fsutil::write_atomic(&self.path, schema.as_bytes(), fsutil::Durability::Synced)?;
+                files::write_atomic(&self.path, schema.as_bytes(), files::Durability::Synced)?;
             }
             None => {}
         }
         let text = format!("{}{text}", directive());
         if exists {
-            fsutil::replace_user_file(workspace, None, text.as_bytes())
+            files::replace_user_file(workspace, None, text.as_bytes())
         } else {
-            fsutil::create_new(workspace, text.as_bytes())
+            files::create_new(workspace, text.as_bytes())
         }
     }
 }

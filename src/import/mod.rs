@@ -165,7 +165,7 @@ fn walk(
         ));
         return Ok(());
     }
-    let mut entries = crate::fsutil::entries(dir)?;
+    let mut entries = crate::files::entries(dir)?;
     entries.sort_by_key(std::fs::DirEntry::file_name);
     for entry in entries {
         let path = entry.path();

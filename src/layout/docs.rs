@@ -13,7 +13,7 @@ use std::path::{Component, Path, PathBuf};
 use super::{Area, Kind, Leftover, Plan, Removal, Write};
 use crate::architecture::{self, Page};
 use crate::diagnostic::Error;
-use crate::fsutil::{self, Entry, Folder, Place};
+use crate::files::{self, Entry, Folder, Place};
 use crate::generate::stamp::{Origin, without_cr};
 use crate::text::shown;
 
@@ -65,7 +65,7 @@ pub fn plan(
             listing.insert(PathBuf::from(&name), entry);
         }
         match listing.get(Path::new(&stem)) {
-            Some(Entry::Link) => return Err(fsutil::link_error(&shown_folder.join(&stem))),
+            Some(Entry::Link) => return Err(files::link_error(&shown_folder.join(&stem))),
             Some(Entry::Folder) => {
                 if let Some(sub) = folder.child(stem.as_ref())? {
                     for (name, entry) in sub.list()? {
@@ -75,7 +75,7 @@ pub fn plan(
                 }
             }
             Some(Entry::File | Entry::Special) if pages.len() > 1 => {
-                return Err(fsutil::not_a_folder(&shown_folder.join(&stem)));
+                return Err(files::not_a_folder(&shown_folder.join(&stem)));
             }
             _ => {}
         }
@@ -94,7 +94,7 @@ pub fn plan(
             .map_err(|why| why.into_error(&path, "a page of the architecture overview"))
     };
     for (rel, entry) in &listing {
-        if *entry == Entry::File && fsutil::is_temporary(rel) {
+        if *entry == Entry::File && files::is_temporary(rel) {
             plan.leftovers.push(Leftover {
                 path: shown_folder.join(rel),
                 rel: rel.clone(),
@@ -107,7 +107,7 @@ pub fn plan(
         let target = shown_folder.join(&page.rel);
         plan.docs.push(target.clone());
         let current = match listing.get(&page.rel) {
-            Some(Entry::Link) => return Err(fsutil::link_error(&target)),
+            Some(Entry::Link) => return Err(files::link_error(&target)),
             Some(Entry::File) => read(&page.rel)?,
             _ => None,
         };

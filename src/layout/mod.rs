@@ -8,7 +8,7 @@
 //! with the exact list of what was already written.
 //!
 //! Every file and folder is reached by descriptor from the output and record folders, opened
-//! once ([`fsutil::Place`]) without following a link at any component below the workspace
+//! once ([`files::Place`]) without following a link at any component below the workspace
 //! folder: a folder swapped for a link between the checks and the writes stops the run rather
 //! than receiving a file.
 //!
@@ -30,7 +30,7 @@ use std::path::{Component, Path, PathBuf};
 use similar::TextDiff;
 
 use crate::diagnostic::Error;
-use crate::fsutil::{self, Entry, Folder, Place, Unreadable};
+use crate::files::{self, Entry, Folder, Place, Unreadable};
 use crate::generate::GeneratedFile;
 use crate::generate::stamp::{self, Origin};
 use crate::text::shown;
@@ -324,7 +324,7 @@ pub fn apply(plan: &Plan, force: bool) -> Result<Applied, Error> {
                 let folder = folder.ok_or_else(|| Error::Internal {
                     message: "a created folder is missing".to_string(),
                 })?;
-                folder.write_atomic(name, &write.new, fsutil::Durability::Deferred)
+                folder.write_atomic(name, &write.new, files::Durability::Deferred)
             })
             .map_err(|e| incomplete(&applied, &write.path, e))?;
         applied.written.push(write.path.clone());
@@ -396,7 +396,7 @@ pub fn plan_manifests(
         manifests: files.iter().map(|f| out.join(&f.path)).collect(),
         leftovers: listing
             .iter()
-            .filter(|(p, entry)| **entry == Entry::File && fsutil::is_temporary(p))
+            .filter(|(p, entry)| **entry == Entry::File && files::is_temporary(p))
             .map(|(p, _)| Leftover {
                 path: out.join(p),
                 rel: p.clone(),
@@ -419,15 +419,15 @@ pub fn plan_manifests(
         let (sub, _) = split(&file.path)?;
         if !sub.as_os_str().is_empty() {
             match listing.get(sub) {
-                Some(Entry::Link) => return Err(fsutil::link_error(&out.join(sub))),
+                Some(Entry::Link) => return Err(files::link_error(&out.join(sub))),
                 Some(Entry::File | Entry::Special) => {
-                    return Err(fsutil::not_a_folder(&out.join(sub)));
+                    return Err(files::not_a_folder(&out.join(sub)));
                 }
                 _ => {}
             }
         }
         let current = match listing.get(&file.path) {
-            Some(Entry::Link) => return Err(fsutil::link_error(&target)),
+            Some(Entry::Link) => return Err(files::link_error(&target)),
             Some(Entry::File) => reader.read(&file.path, &target)?,
             _ => None,
         };
@@ -622,7 +622,7 @@ fn check_user_file(out: &Path, folder: Option<&Folder>, file: &Path) -> Result<(
         match from.entry(name)? {
             Some(Entry::Link) => return Err(linked(&at)),
             Some(Entry::Folder) => {}
-            Some(_) => return Err(fsutil::not_a_folder(&at)),
+            Some(_) => return Err(files::not_a_folder(&at)),
             None => return Err(missing()),
         }
         opened = match from.child(name) {
@@ -650,7 +650,7 @@ fn check_user_file(out: &Path, folder: Option<&Folder>, file: &Path) -> Result<(
 /// somewhere else (a symbolic link, a FIFO).
 fn check_target(folder: &Folder, name: &OsStr, path: &Path) -> Result<(), Error> {
     match folder.entry(name)? {
-        Some(Entry::Link) => Err(fsutil::link_error(path)),
+        Some(Entry::Link) => Err(files::link_error(path)),
         Some(Entry::Folder | Entry::Special) => Err(Error::Refused {
             message: format!("{} is not a regular file; nothing was written", shown(path)),
             help: "k8s-advisor writes a file there: move the folder or special file away"

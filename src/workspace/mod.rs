@@ -64,7 +64,7 @@ pub fn repository_root(dir: &Path) -> Option<PathBuf> {
 
 /// Reads and validates the workspace at `path`. `criteria` are the ids that `[answers]` may name.
 pub fn load(path: &Path, criteria: &[&str]) -> Result<Workspace, Error> {
-    let bytes = crate::fsutil::read_regular(path, "give the workspace file")?;
+    let bytes = crate::files::read_regular(path, "give the workspace file")?;
     let source = decode(path, bytes)?;
     parse(&source, criteria)
 }
