@@ -119,68 +119,101 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
         }
         load(input, root.as_deref(), &mut entities, &mut seen, &mut draft)?;
     }
-
-    // Systems and domains: where each component's namespace comes from.
-    let mut systems: BTreeMap<String, usize> = BTreeMap::new();
-    let mut domains: BTreeMap<String, usize> = BTreeMap::new();
-    let mut resources: BTreeMap<String, usize> = BTreeMap::new();
-    // (catalog namespace, API) → the components that provide it, as (namespace, name).
-    let mut apis: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
-    let mut placeholders: BTreeSet<String> = BTreeSet::new();
-    let mut components: Vec<usize> = Vec::new();
-    for (i, e) in entities.iter().enumerate() {
-        match e.kind().as_str() {
-            "system" => {
-                systems.insert(e.name().to_ascii_lowercase(), i);
-            }
-            "domain" => {
-                domains.insert(e.name().to_ascii_lowercase(), i);
-            }
-            "resource" => {
-                resources.insert(e.name().to_ascii_lowercase(), i);
-            }
-            "component" => components.push(i),
-            "group" => {
-                let marked = e
-                    .value
-                    .get("metadata")
-                    .and_then(|m| m.get("annotations"))
-                    .and_then(|a| a.get(PLACEHOLDER))
-                    .is_some();
-                if marked {
-                    placeholders.insert(format!(
-                        "{}/{}",
-                        e.namespace(),
-                        e.name().to_ascii_lowercase()
-                    ));
-                }
-            }
-            _ => {}
-        }
-    }
-    for &ci in &components {
-        let e = &entities[ci];
-        for api in e.spec_list("providesApis") {
-            let (_, ns, name) = qualified_ref(&api, "api", &e.namespace());
-            apis.entry((ns, name))
-                .or_default()
-                .push((e.namespace(), e.name().to_ascii_lowercase()));
-        }
-    }
-    let group_team = |owner: &str| -> Option<String> {
-        let (kind, name) = entity_ref(owner, "group");
-        (kind == "group").then_some(name)
-    };
-    // Owned by the stand-in Group of an export: no team, and nothing to report.
-    let placeholder = |owner: &str, ns: &str| {
-        let (kind, owner_ns, name) = qualified_ref(owner, "group", ns);
-        kind == "group" && placeholders.contains(&format!("{owner_ns}/{name}"))
-    };
-
+    let catalog = Catalog::of(&entities);
     // The catalog namespace of each imported service, in `draft.services` order.
     let mut catalog_ns: Vec<String> = Vec::new();
-    for &ci in &components {
+    for &ci in &catalog.components {
         let e = &entities[ci];
+        if let Some(s) = catalog.service(e, &mut draft) {
+            catalog_ns.push(e.namespace());
+            draft.services.push(s);
+        }
+    }
+    if !draft.services.is_empty() {
+        draft.unknowns.push(
+            "ports: the catalog has none; every service got a guessed HTTP port 80 → 8080".into(),
+        );
+    }
+    resolve_refs(&mut draft, &catalog_ns);
+    Ok(draft)
+}
+
+/// The entities of a catalog by kind, as the components need them.
+struct Catalog<'a> {
+    entities: &'a [Entity],
+    /// Systems, Domains and Resources by lower-case name.
+    systems: BTreeMap<String, usize>,
+    domains: BTreeMap<String, usize>,
+    resources: BTreeMap<String, usize>,
+    /// (catalog namespace, API) → the components that provide it, as (namespace, name).
+    apis: BTreeMap<(String, String), Vec<(String, String)>>,
+    /// The stand-in Groups of an export, as `namespace/name`.
+    placeholders: BTreeSet<String>,
+    components: Vec<usize>,
+}
+
+impl<'a> Catalog<'a> {
+    fn of(entities: &'a [Entity]) -> Catalog<'a> {
+        let mut c = Catalog {
+            entities,
+            systems: BTreeMap::new(),
+            domains: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            apis: BTreeMap::new(),
+            placeholders: BTreeSet::new(),
+            components: Vec::new(),
+        };
+        for (i, e) in entities.iter().enumerate() {
+            match e.kind().as_str() {
+                "system" => {
+                    c.systems.insert(e.name().to_ascii_lowercase(), i);
+                }
+                "domain" => {
+                    c.domains.insert(e.name().to_ascii_lowercase(), i);
+                }
+                "resource" => {
+                    c.resources.insert(e.name().to_ascii_lowercase(), i);
+                }
+                "component" => c.components.push(i),
+                "group" => {
+                    let marked = e
+                        .value
+                        .get("metadata")
+                        .and_then(|m| m.get("annotations"))
+                        .and_then(|a| a.get(PLACEHOLDER))
+                        .is_some();
+                    if marked {
+                        c.placeholders.insert(format!(
+                            "{}/{}",
+                            e.namespace(),
+                            e.name().to_ascii_lowercase()
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for &ci in &c.components {
+            let e = &entities[ci];
+            for api in e.spec_list("providesApis") {
+                let (_, ns, name) = qualified_ref(&api, "api", &e.namespace());
+                c.apis
+                    .entry((ns, name))
+                    .or_default()
+                    .push((e.namespace(), e.name().to_ascii_lowercase()));
+            }
+        }
+        c
+    }
+
+    /// Owned by the stand-in Group of an export: no team, and nothing to report.
+    fn placeholder(&self, owner: &str, ns: &str) -> bool {
+        let (kind, owner_ns, name) = qualified_ref(owner, "group", ns);
+        kind == "group" && self.placeholders.contains(&format!("{owner_ns}/{name}"))
+    }
+
+    /// The service a Component of type service or website becomes; `None` for other types.
+    fn service(&self, e: &Entity, draft: &mut Draft) -> Option<SvcDraft> {
         let name = e.name();
         let ty = str_at(&e.value, &["spec", "type"]);
         if ty != "service" && ty != "website" {
@@ -188,46 +221,9 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                 "{name}: a Component of type {ty:?}, not a running service; not imported [{}]",
                 e.prov(&["spec", "type"], "").at
             ));
-            continue;
+            return None;
         }
-        // Namespace: the system's domain, else the system.
-        let system = entity_ref(&str_at(&e.value, &["spec", "system"]), "system").1;
-        let mut namespace = String::new();
-        if !system.is_empty() {
-            let domain = systems
-                .get(&system)
-                .map(|si| {
-                    entity_ref(&str_at(&entities[*si].value, &["spec", "domain"]), "domain").1
-                })
-                .unwrap_or_default();
-            let (ns, ei, what) = if !domain.is_empty() {
-                (domain.clone(), domains.get(&domain).copied(), "Domain")
-            } else {
-                (system.clone(), systems.get(&system).copied(), "System")
-            };
-            namespace = ns.clone();
-            let nd = draft.namespaces.entry(ns).or_default();
-            if let Some(ei) = ei {
-                let d = &entities[ei];
-                nd.prov = Some(d.prov(&["metadata", "name"], what));
-                let desc = str_at(&d.value, &["metadata", "description"]);
-                if !desc.is_empty() {
-                    nd.description =
-                        Some((desc, d.prov(&["metadata", "description"], "description")));
-                }
-                let owner = str_at(&d.value, &["spec", "owner"]);
-                if !placeholder(&owner, &d.namespace())
-                    && let Some(team) = group_team(&owner)
-                {
-                    nd.team = Some((team, d.prov(&["spec", "owner"], "owner")));
-                }
-            } else {
-                nd.prov = Some(e.prov(
-                    &["spec", "system"],
-                    &format!("system {system} (not in the catalog)"),
-                ));
-            }
-        }
+        let namespace = self.namespace(e, draft);
         let mut s = SvcDraft::new(
             &name,
             &namespace,
@@ -239,7 +235,7 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
         }
         let owner = str_at(&e.value, &["spec", "owner"]);
         match group_team(&owner) {
-            _ if placeholder(&owner, &e.namespace()) => {}
+            _ if self.placeholder(&owner, &e.namespace()) => {}
             Some(team) => s.team = Some((team, e.prov(&["spec", "owner"], "owner"))),
             None if !owner.is_empty() => draft.unknowns.push(format!(
                 "{name}: owned by {owner}, not a Group; no team set [{}]",
@@ -262,14 +258,67 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                 )
             },
         });
+        self.depends_on(e, &mut s, draft);
+        self.consumes(e, &mut s, draft);
+        Some(s)
+    }
+
+    /// A Component's namespace: its System's Domain, else its System; the namespace's
+    /// description and team come from that entity.
+    fn namespace(&self, e: &Entity, draft: &mut Draft) -> String {
+        let system = entity_ref(&str_at(&e.value, &["spec", "system"]), "system").1;
+        if system.is_empty() {
+            return String::new();
+        }
+        let domain = self
+            .systems
+            .get(&system)
+            .map(|si| {
+                entity_ref(
+                    &str_at(&self.entities[*si].value, &["spec", "domain"]),
+                    "domain",
+                )
+                .1
+            })
+            .unwrap_or_default();
+        let (ns, ei, what) = if !domain.is_empty() {
+            (domain.clone(), self.domains.get(&domain).copied(), "Domain")
+        } else {
+            (system.clone(), self.systems.get(&system).copied(), "System")
+        };
+        let nd = draft.namespaces.entry(ns.clone()).or_default();
+        let Some(ei) = ei else {
+            nd.prov = Some(e.prov(
+                &["spec", "system"],
+                &format!("system {system} (not in the catalog)"),
+            ));
+            return ns;
+        };
+        let d = &self.entities[ei];
+        nd.prov = Some(d.prov(&["metadata", "name"], what));
+        let desc = str_at(&d.value, &["metadata", "description"]);
+        if !desc.is_empty() {
+            nd.description = Some((desc, d.prov(&["metadata", "description"], "description")));
+        }
+        let owner = str_at(&d.value, &["spec", "owner"]);
+        if !self.placeholder(&owner, &d.namespace())
+            && let Some(team) = group_team(&owner)
+        {
+            nd.team = Some((team, d.prov(&["spec", "owner"], "owner")));
+        }
+        ns
+    }
+
+    /// `spec.dependsOn`: Components are calls, Resources egress candidates.
+    fn depends_on(&self, e: &Entity, s: &mut SvcDraft, draft: &mut Draft) {
         for dep in e.spec_list("dependsOn") {
             let (kind, target_ns, target) = qualified_ref(&dep, "component", &e.namespace());
             let prov = e.prov(&["spec", "dependsOn"], &format!("dependsOn {dep}"));
             match kind.as_str() {
                 "resource" => {
-                    let reason = match resources.get(&target) {
+                    let reason = match self.resources.get(&target) {
                         Some(ri) => {
-                            let r = &entities[*ri];
+                            let r = &self.entities[*ri];
                             let rtype = str_at(&r.value, &["spec", "type"]);
                             let rdesc = str_at(&r.value, &["metadata", "description"]);
                             format!(
@@ -295,24 +344,31 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                     prov,
                 }),
                 _ => draft.unknowns.push(format!(
-                    "{name}: dependsOn {dep} is neither a Component nor a Resource [{}]",
+                    "{}: dependsOn {dep} is neither a Component nor a Resource [{}]",
+                    e.name(),
                     prov.at
                 )),
             }
         }
+    }
+
+    /// `spec.consumesApis`: a call to every Component that provides the API.
+    fn consumes(&self, e: &Entity, s: &mut SvcDraft, draft: &mut Draft) {
         for api in e.spec_list("consumesApis") {
             let (kind, api_ns, target) = qualified_ref(&api, "api", &e.namespace());
             let prov = e.prov(&["spec", "consumesApis"], &format!("consumesApis {api}"));
             let providers: Vec<(String, String)> = if kind == "component" {
                 vec![(api_ns, target.clone())]
             } else {
-                apis.get(&(api_ns, target.clone()))
+                self.apis
+                    .get(&(api_ns, target.clone()))
                     .cloned()
                     .unwrap_or_default()
             };
             if providers.is_empty() {
                 draft.unknowns.push(format!(
-                    "{name}: consumes API {target}, which no Component provides [{}]",
+                    "{}: consumes API {target}, which no Component provides [{}]",
+                    e.name(),
                     prov.at
                 ));
             }
@@ -324,17 +380,19 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
                 });
             }
         }
-        catalog_ns.push(e.namespace());
-        draft.services.push(s);
     }
-    if !draft.services.is_empty() {
-        draft.unknowns.push(
-            "ports: the catalog has none; every service got a guessed HTTP port 80 → 8080".into(),
-        );
-    }
-    // References name catalog namespaces, which are not Kubernetes ones: each resolves to the
-    // component of that name in that catalog namespace, else to the one component of that
-    // name, and takes its workspace namespace.
+}
+
+/// The team an owner names, when it is a Group.
+fn group_team(owner: &str) -> Option<String> {
+    let (kind, name) = entity_ref(owner, "group");
+    (kind == "group").then_some(name)
+}
+
+/// References name catalog namespaces, which are not Kubernetes ones: each resolves to the
+/// component of that name in that catalog namespace, else to the one component of that name,
+/// and takes its workspace namespace. `catalog_ns` is each service's, in `draft.services` order.
+fn resolve_refs(draft: &mut Draft, catalog_ns: &[String]) {
     let workspace_ns = |ns: &str| {
         if ns.is_empty() {
             "default".to_string()
@@ -344,7 +402,7 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
     };
     let mut by_ref: BTreeMap<(String, String), String> = BTreeMap::new();
     let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (s, catalog) in draft.services.iter().zip(&catalog_ns) {
+    for (s, catalog) in draft.services.iter().zip(catalog_ns) {
         let name = s.name.to_ascii_lowercase();
         by_ref.insert((catalog.clone(), name.clone()), workspace_ns(&s.namespace));
         by_name
@@ -366,7 +424,6 @@ pub fn read(inputs: &[Input]) -> Result<Draft, Error> {
             }
         }
     }
-    Ok(draft)
 }
 
 /// Reads one catalog file and follows its Locations.
