@@ -1255,6 +1255,18 @@ fn args_refs(words: &[String], prov: Prov, s: &mut SvcDraft) {
     }
 }
 
+/// A `ports` entry of a Compose service as the draft holds it.
+struct Published {
+    /// As written.
+    entry: String,
+    /// The container ports it publishes that were imported.
+    ports: Vec<(Protocol, u16)>,
+    /// Published on a loopback address only.
+    local: bool,
+    /// File and line.
+    at: (String, usize),
+}
+
 fn ports(
     typed: &dct::Service,
     name: &str,
@@ -1263,10 +1275,10 @@ fn ports(
     s: &mut SvcDraft,
     unknowns: &mut Vec<String>,
 ) {
-    // (port as written, its container ports, published on a loopback address only, file, line)
-    let mut published: Vec<(String, Vec<u16>, bool, String, usize)> = Vec::new();
+    let mut published: Vec<Published> = Vec::new();
     let mut refused: Vec<String> = Vec::new();
-    let mut add = |target: u16, protocol: &str, prov: Prov| {
+    // The port as imported, or `None` when its protocol is refused.
+    let mut add = |target: u16, protocol: &str, prov: Prov| -> Option<(Protocol, u16)> {
         let protocol = match protocol.to_ascii_lowercase().as_str() {
             "tcp" => Protocol::Tcp,
             "udp" => Protocol::Udp,
@@ -1278,7 +1290,7 @@ fn ports(
                     comment(other),
                     prov.at
                 ));
-                return;
+                return None;
             }
         };
         s.ports.push(PortDraft {
@@ -1289,6 +1301,7 @@ fn ports(
             app_protocol: None,
             prov,
         });
+        Some((protocol, target))
     };
     let (pf, pl) = place(origins, &["ports"]);
     match &typed.ports {
@@ -1297,13 +1310,22 @@ fn ports(
                 let (f, l) = place(origins, &["ports", entry]);
                 match short_port(entry) {
                     Some((targets, protocol, host)) => {
-                        for &t in &targets {
-                            add(t, &protocol, Prov::read(&f, l, "ports"));
-                        }
+                        let imported: Vec<(Protocol, u16)> = targets
+                            .into_iter()
+                            .filter_map(|t| add(t, &protocol, Prov::read(&f, l, "ports")))
+                            .collect();
                         // A container port alone is published too, on a host port Docker
-                        // picks, on every host address.
+                        // picks, on every host address. A refused protocol publishes nothing
+                        // the draft holds.
                         let local = host.as_deref().is_some_and(loopback);
-                        published.push((entry.clone(), targets, local, f.clone(), l));
+                        if !imported.is_empty() {
+                            published.push(Published {
+                                entry: entry.clone(),
+                                ports: imported,
+                                local,
+                                at: (f.clone(), l),
+                            });
+                        }
                     }
                     None => unknowns.push(format!(
                         "{name}: port {entry:?} is not understood [{f}:{l}]"
@@ -1313,14 +1335,17 @@ fn ports(
         }
         dct::Ports::Long(list) => {
             for p in list {
-                add(
-                    p.target,
-                    p.protocol.as_deref().unwrap_or("tcp"),
-                    Prov::read(&pf, pl, "ports"),
-                );
+                let protocol = p.protocol.as_deref().unwrap_or("tcp");
                 // Without `published`, Docker picks the host port: published all the same.
-                let local = p.host_ip.as_deref().is_some_and(loopback);
-                published.push((p.target.to_string(), vec![p.target], local, pf.clone(), pl));
+                if let Some(imported) = add(p.target, protocol, Prov::read(&pf, pl, "ports")) {
+                    let local = p.host_ip.as_deref().is_some_and(loopback);
+                    published.push(Published {
+                        entry: p.target.to_string(),
+                        ports: vec![imported],
+                        local,
+                        at: (pf.clone(), pl),
+                    });
+                }
             }
         }
     }
@@ -1338,7 +1363,10 @@ fn ports(
     unknowns.extend(refused);
     // A port published on every host address is reachable from outside today: the import
     // describes the system as it runs, so the service is public, as a guess said twice.
-    if let Some((entry, _, _, f, l)) = published.iter().find(|(_, _, local, _, _)| !local) {
+    if let Some(Published {
+        entry, at: (f, l), ..
+    }) = published.iter().find(|p| !p.local)
+    {
         s.expose = Some((
             Expose::Public,
             Prov::guess(
@@ -1353,31 +1381,40 @@ fn ports(
             comment(entry)
         ));
         // `expose` opens every port of a service: say which ones nobody published.
-        let open: BTreeSet<u16> = published
+        let open: BTreeSet<(Protocol, u16)> = published
             .iter()
-            .filter(|(_, _, local, _, _)| !local)
-            .flat_map(|(_, targets, _, _, _)| targets.iter().copied())
+            .filter(|p| !p.local)
+            .flat_map(|p| p.ports.iter().copied())
             .collect();
-        let closed: BTreeSet<u16> = s
+        let closed: BTreeSet<(u16, Protocol)> = s
             .ports
             .iter()
-            .map(|p| p.target)
-            .filter(|t| !open.contains(t))
+            .filter(|p| !open.contains(&(p.protocol, p.target)))
+            .map(|p| (p.target, p.protocol))
             .collect();
         if !closed.is_empty() {
-            let list: Vec<String> = closed.iter().map(u16::to_string).collect();
-            let (what, verb, they, them) = if list.len() == 1 {
-                ("port", "is", "it", "it")
+            let list: Vec<String> = closed
+                .iter()
+                .map(|(port, protocol)| match protocol {
+                    Protocol::Tcp => port.to_string(),
+                    other => format!("{port}/{}", other.as_str()),
+                })
+                .collect();
+            let (what, verb, them, their) = if list.len() == 1 {
+                ("port", "is", "it", "its")
             } else {
-                ("ports", "are", "they", "them")
+                ("ports", "are", "them", "their")
             };
             unknowns.push(format!(
-                "{}: {what} {} {verb} not published, yet `expose` opens every port of a service; if {they} must stay inside, move {them} to a service of its own or drop {them} [{f}:{l}]",
+                "{}: {what} {} {verb} not published on every address, yet `expose` opens all ports of a service; to keep {them} inside, move {them} to {their} own service or drop {them} [{f}:{l}]",
                 comment(name),
                 text::join_and(&list)
             ));
         }
-    } else if let Some((entry, _, _, f, l)) = published.first() {
+    } else if let Some(Published {
+        entry, at: (f, l), ..
+    }) = published.first()
+    {
         s.expose_hint = Some(format!(
             "port {entry} is published on the loopback address only ({f}:{l}): not exposed"
         ));
