@@ -33,6 +33,14 @@ fn import(args: &[&str]) -> (String, String) {
     (std::fs::read_to_string(&out).unwrap(), stderr)
 }
 
+/// Runs `import` on a Compose file holding `yaml`; returns the text and stderr.
+fn import_compose(yaml: &str) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let compose = dir.path().join("compose.yaml");
+    std::fs::write(&compose, yaml).unwrap();
+    import(&[compose.to_str().unwrap()])
+}
+
 /// Every call as `caller -> callee`, in workspace names.
 pub(crate) fn edges(ws: &Workspace) -> BTreeSet<String> {
     ws.services
@@ -144,14 +152,9 @@ fn voting_app_compose_matches_its_call_graph() {
 fn compose_ports_without_a_host_port_are_published_too() {
     // Docker picks the host port of a container port given alone, short or long syntax, and
     // publishes it on every host address: reachable from outside. `expose` publishes nothing.
-    let dir = tempfile::tempdir().unwrap();
-    let compose = dir.path().join("compose.yaml");
-    std::fs::write(
-        &compose,
+    let (text, stderr) = import_compose(
         "services:\n  short:\n    image: a:1\n    ports: [\"3000\"]\n  long:\n    image: b:1\n    ports:\n      - target: 80\n  local:\n    image: c:1\n    ports: [\"127.0.0.1:9000:9000\"]\n  inside:\n    image: d:1\n    expose: [\"5000\"]\n  dns:\n    image: e:1\n    ports: [\"53:53/udp\"]\n    expose: [\"53\"]\n  quic:\n    image: f:1\n    ports: [\"8080:80/quic\"]\n",
-    )
-    .unwrap();
-    let (text, stderr) = import(&[compose.to_str().unwrap()]);
+    );
     let ws = load_text(&text);
     let exposed: BTreeSet<String> = ws
         .services
@@ -1159,15 +1162,10 @@ fn a_refusal_reads_like_this() {
 
 #[test]
 fn what_the_workspace_would_refuse_is_listed_not_written() {
-    let dir = tempfile::tempdir().unwrap();
     // A reservation above its limit, and replicas beyond the workspace's range.
-    let compose = dir.path().join("compose.yaml");
-    std::fs::write(
-        &compose,
+    let (text, stderr) = import_compose(
         "services:\n  api:\n    image: a\n    expose: [\"80\"]\n    deploy:\n      replicas: 20000\n      resources:\n        limits: {cpus: '0.5', memory: 64M}\n        reservations: {cpus: '1', memory: 32M}\n",
-    )
-    .unwrap();
-    let (text, stderr) = import(&[compose.to_str().unwrap()]);
+    );
     let ws = load_text(&text);
     let api = &ws.services[0];
     assert_eq!(api.replicas, 1);
@@ -1185,6 +1183,7 @@ fn what_the_workspace_would_refuse_is_listed_not_written() {
         "{stderr}"
     );
     // One Service in front of two Deployments (a canary): one service, both workloads named.
+    let dir = tempfile::tempdir().unwrap();
     let kube = dir.path().join("canary.yaml");
     let deployment = |name: &str| {
         format!(
