@@ -39,11 +39,16 @@ pub const INTERRUPTED: &str = "init interrupted; nothing was written";
 /// in, the file is being written, and stopping half-way would make "nothing was written" a lie.
 static ASKING: AtomicBool = AtomicBool::new(false);
 
-/// Whether Ctrl-C may end the process now. The binary's Ctrl-C handler asks: a text prompt
-/// reads in cooked mode, where the terminal turns ^C into SIGINT and the read simply restarts,
-/// so only the handler can end that session.
+/// Set once a prompt answered `Interrupted`: the session is ending with [`INTERRUPTED`], and a
+/// SIGINT the handler receives meanwhile must leave that to the thread already on its way out
+/// rather than exit before the line is written.
+static STOPPED: AtomicBool = AtomicBool::new(false);
+
+/// Whether Ctrl-C ends a questionnaire now (or has already ended one). The binary's Ctrl-C
+/// handler asks: a text prompt reads in cooked mode, where the terminal turns ^C into SIGINT
+/// and the read simply restarts, so only the handler can end that session.
 pub fn asking() -> bool {
-    ASKING.load(Ordering::SeqCst)
+    ASKING.load(Ordering::SeqCst) || STOPPED.load(Ordering::SeqCst)
 }
 
 /// Asks on the terminal.
@@ -73,6 +78,7 @@ impl Drop for Terminal {
 fn failed(err: dialoguer::Error) -> Error {
     let dialoguer::Error::IO(source) = err;
     if source.kind() == std::io::ErrorKind::Interrupted {
+        STOPPED.store(true, Ordering::SeqCst);
         return Error::Interrupted;
     }
     let _ = console::Term::stderr().show_cursor();
